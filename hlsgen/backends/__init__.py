@@ -1,0 +1,1 @@
+"""Backends: the HLS C++ project (and csim), the RTL design (and cosim)."""

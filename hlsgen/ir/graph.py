@@ -1,0 +1,152 @@
+"""The IR graph: named tensors with shapes and fixed-point types, and the ops between them.
+
+Shapes are per sample (no batch axis). Every op is executed on a batch: arrays carry a leading batch
+axis. A pass is any callable ``Graph -> Graph`` that returns a new graph (see :mod:`hlsgen.ir.passes`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..fixed import FixedType, from_raw, to_raw
+from .ops.base import Op
+
+
+@dataclass
+class Tensor:
+    """A tensor of the graph.
+
+    Attributes:
+        name: unique C identifier.
+        shape: per-sample shape.
+        type: fixed-point type (None until the quantize pass types it).
+        origin: the Keras layer (or model input) it comes from, for messages and reports.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    type: FixedType | None = None
+    origin: str = ""
+
+    @property
+    def size(self) -> int:
+        return int(math.prod(self.shape))
+
+
+@dataclass
+class Graph:
+    """Tensors, ops in topological order, model inputs and outputs."""
+
+    name: str
+    tensors: dict[str, Tensor] = field(default_factory=dict)
+    ops: list[Op] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+    # -- building -----------------------------------------------------------------------------------
+    def unique_name(self, base: str) -> str:
+        """A C identifier derived from ``base``, unique among tensors and ops (deterministic)."""
+        name = c_identifier(base)
+        taken = set(self.tensors) | {op.name for op in self.ops}
+        if name not in taken:
+            return name
+        k = 1
+        while f"{name}_{k}" in taken:
+            k += 1
+        return f"{name}_{k}"
+
+    def add_tensor(self, base: str, shape: tuple[int, ...], origin: str = "") -> str:
+        name = self.unique_name(base)
+        self.tensors[name] = Tensor(name, tuple(int(s) for s in shape), None, origin)
+        return name
+
+    def add_op(self, op: Op) -> Op:
+        for t in (*op.inputs, *op.outputs):
+            if t not in self.tensors:
+                raise ValueError(f"op {op.name}: unknown tensor {t}")
+        self.ops.append(op)
+        return op
+
+    def copy(self) -> Graph:
+        return copy.deepcopy(self)
+
+    def op(self, name: str) -> Op:
+        for op in self.ops:
+            if op.name == name:
+                return op
+        raise KeyError(name)
+
+    def producer(self, tensor: str) -> Op | None:
+        for op in self.ops:
+            if tensor in op.outputs:
+                return op
+        return None
+
+    # -- execution ----------------------------------------------------------------------------------
+    def check_typed(self) -> None:
+        untyped = [t.name for t in self.tensors.values() if t.type is None]
+        if untyped:
+            raise ValueError(f"graph {self.name} is not quantized: untyped tensors {untyped}")
+
+    def run_float(self, inputs: list[np.ndarray], keep: bool = False) -> dict[str, np.ndarray]:
+        """Float64 forward pass through the IR (for calibration and float comparison)."""
+        env = self._bind(inputs, lambda x, t: np.asarray(x, dtype=np.float64))
+        for op in self.ops:
+            outs = op.forward_float(*(env[t] for t in op.inputs))
+            env.update(zip(op.outputs, outs, strict=True))
+        return env if keep else {k: env[k] for k in self.outputs}
+
+    def run_raw(self, inputs: list[np.ndarray], keep: bool = False) -> dict[str, np.ndarray]:
+        """Bit-exact forward pass on raw integers; inputs are floats, quantized to the input types."""
+        self.check_typed()
+        env = self._bind(inputs, lambda x, t: to_raw(np.asarray(x, dtype=np.float64), t.type))
+        for op in self.ops:
+            outs = op.execute(*(env[t] for t in op.inputs))
+            env.update(zip(op.outputs, outs, strict=True))
+        return env if keep else {k: env[k] for k in self.outputs}
+
+    def predict(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """Bit-exact outputs as float64 values."""
+        raw = self.run_raw(inputs)
+        return [from_raw(raw[k], self.tensors[k].type) for k in self.outputs]
+
+    def _bind(self, inputs: list[np.ndarray], conv) -> dict[str, np.ndarray]:
+        if len(inputs) != len(self.inputs):
+            raise ValueError(f"model {self.name} takes {len(self.inputs)} inputs, got {len(inputs)}")
+        env: dict[str, np.ndarray] = {}
+        for name, x in zip(self.inputs, inputs, strict=True):
+            t = self.tensors[name]
+            x = np.asarray(x)
+            if tuple(x.shape[1:]) != t.shape:
+                raise ValueError(
+                    f"input {name}: expected shape (batch, {', '.join(map(str, t.shape))}), got {x.shape}"
+                )
+            env[name] = conv(x, t)
+        return env
+
+
+_IDENT_RE = re.compile(r"[^0-9A-Za-z_]")
+_CXX_KEYWORDS = frozenset(
+    "alignas alignof and and_eq asm auto bitand bitor bool break case catch char char16_t char32_t class "
+    "compl const constexpr const_cast continue decltype default delete do double dynamic_cast else enum "
+    "explicit export extern false float for friend goto if inline int long mutable namespace new noexcept "
+    "not not_eq nullptr operator or or_eq private protected public register reinterpret_cast return short "
+    "signed sizeof static static_assert static_cast struct switch template this thread_local throw true try "
+    "typedef typeid typename union unsigned using virtual void volatile wchar_t while xor xor_eq main".split()
+)
+
+
+def c_identifier(text: str) -> str:
+    """A deterministic C identifier for ``text`` (Keras names may hold '/', '-', '.', or start with a digit)."""
+    s = _IDENT_RE.sub("_", str(text)).strip("_") or "t"
+    s = re.sub(r"_+", "_", s)
+    if s[0].isdigit():
+        s = "l_" + s
+    if s in _CXX_KEYWORDS or s.startswith("__"):
+        s = "l_" + s
+    return s

@@ -1,0 +1,107 @@
+"""The op contract.
+
+An op knows its inputs and outputs (tensor names in the graph), the fixed-point types of its internal
+values (``types``: weights, biases, tables), its parameters (float from the front end, raw after the
+quantize pass), and executes itself twice over: in float64 (``forward_float``, for calibration and
+comparison) and bit-exactly on raw integers (``execute``, the reference). Backends render it through
+``hls()``: the hand-written header it calls, the fields of its config struct and its parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from ...fixed import FixedType
+
+if TYPE_CHECKING:
+    from ..graph import Graph
+    from ...quant.config import TypeResolver
+
+
+@dataclass
+class Param:
+    """A constant array the op reads (weights, biases, tables): raw integers of ``type``."""
+
+    name: str
+    type: FixedType
+    raw: np.ndarray
+
+
+@dataclass
+class HlsCall:
+    """What the HLS backend needs to render one op.
+
+    Attributes:
+        header: hand-written header (under templates/hls/firmware/hlsgen/) that holds the function.
+        function: the templated function, e.g. ``hlsgen::linear``.
+        config: ordered fields of the op's config struct: ``("typedef", name, ctype)`` or
+            ``("const", name, int)``.
+        args: the call's arguments after the config: tensor names and parameter names.
+        params: parameters written to weights/.
+    """
+
+    header: str
+    function: str
+    config: list[tuple[str, str, object]]
+    args: list[str]
+    params: list[Param] = field(default_factory=list)
+    template_args: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Cost:
+    """Analytical cost of one op (estimates; every figure printed says it is an estimate)."""
+
+    macs: int = 0
+    multipliers: int = 0
+    latency_cycles: int = 0
+    bram18: int = 0
+    lut: int = 0
+
+
+@dataclass
+class Op:
+    """Base class of IR ops."""
+
+    kind: ClassVar[str] = "op"
+
+    name: str
+    inputs: list[str]
+    outputs: list[str]
+    origin: str = ""  #: Keras layer this op comes from
+    types: dict[str, FixedType] = field(default_factory=dict)
+    reuse_factor: int = 1
+
+    # -- typing -------------------------------------------------------------------------------------
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        """Set the types of the outputs and internal values; quantize parameters."""
+        for t in self.outputs:
+            graph.tensors[t].type = resolve.result(self, graph.tensors[t])
+
+    # -- execution ----------------------------------------------------------------------------------
+    def forward_float(self, *xs: np.ndarray) -> tuple[np.ndarray, ...]:
+        raise NotImplementedError(type(self).__name__)
+
+    def execute(self, *xs: np.ndarray) -> tuple[np.ndarray, ...]:
+        raise NotImplementedError(type(self).__name__)
+
+    # -- backends -----------------------------------------------------------------------------------
+    def hls(self, graph: Graph) -> HlsCall:
+        raise NotImplementedError(f"{type(self).__name__} has no HLS implementation")
+
+    def cost(self, graph: Graph) -> Cost:
+        return Cost()
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def in_type(self, graph: Graph, k: int = 0) -> FixedType:
+        t = graph.tensors[self.inputs[k]].type
+        assert t is not None
+        return t
+
+    def out_type(self, graph: Graph, k: int = 0) -> FixedType:
+        t = graph.tensors[self.outputs[k]].type
+        assert t is not None
+        return t

@@ -1,0 +1,352 @@
+"""Dense layers, element-wise activations, residual adds, pooling and reshapes."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from ...fixed import FixedType, add, convert, linalg, mul, to_raw
+from .base import Cost, HlsCall, Op, Param
+
+if TYPE_CHECKING:
+    from ...quant.config import TypeResolver
+    from ..graph import Graph
+
+
+def exact_accumulator(bound_raw: int, frac: int) -> FixedType:
+    """A signed type holding every partial sum up to ``bound_raw`` (raw units of 2^-frac) exactly."""
+    i_bits = max(int(bound_raw).bit_length(), 1) + 1  # + sign
+    return FixedType(i_bits, i_bits - frac, True)
+
+
+def scale_constant(value: float, bits: int = 18) -> tuple[int, int]:
+    """``value`` (0 < value < 1) as raw integer and fractional bits: exact for powers of two, else rounded."""
+    m, e = math.frexp(value)
+    if m == 0.5:  # a power of two: an exact shift
+        return 1, 1 - e
+    frac = bits
+    return int(round(value * (1 << frac))), frac
+
+
+def _typedef(name: str, t: FixedType) -> tuple[str, str, object]:
+    return ("typedef", name, str(t))
+
+
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class Linear(Op):
+    """y = x W + b over the last axis, for any number of leading rows (Dense, QDense, projections).
+
+    The accumulator is exact by construction: wide enough for every partial sum with the actual
+    weights, fractional bits of x*w and b. The only rounding is the final cast to the output type.
+    """
+
+    kind: ClassVar[str] = "linear"
+    kernel: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  #: float [n_in, n_out]
+    bias: np.ndarray | None = None  #: float [n_out] or None
+    role: str = "result"  #: config field of the output (query/key/value/context/result)
+    qtypes: dict[str, FixedType] = field(default_factory=dict)  #: types fixed by QKeras quantizers
+    w_raw: np.ndarray | None = None
+    b_raw: np.ndarray | None = None
+    w_shift: np.ndarray | None = None  #: per-output-channel po2 scale of QKeras auto_po2 weights
+
+    @property
+    def n_in(self) -> int:
+        return int(self.kernel.shape[0])
+
+    @property
+    def n_out(self) -> int:
+        return int(self.kernel.shape[1])
+
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        tx = self.in_type(graph)
+        tw = resolve.slot(self, "weight")
+        self.w_raw = to_raw(self.kernel, tw)
+        fb = tw.frac + tx.frac
+        bound = int(np.abs(self.w_raw).sum(axis=0).max(initial=0)) * max(abs(tx.raw_min), abs(tx.raw_max))
+        if self.bias is not None:
+            tb = resolve.slot(self, "bias")
+            self.b_raw = to_raw(self.bias, tb)
+            fb = max(fb, tb.frac)
+            bound = (bound << (fb - tw.frac - tx.frac)) + (int(np.abs(self.b_raw).max(initial=0)) << (fb - tb.frac))
+            self.types["bias"] = tb
+        else:
+            bound <<= fb - tw.frac - tx.frac
+        self.types["weight"] = tw
+        self.types["accum"] = exact_accumulator(bound, fb)
+        self.types["x"] = tx
+        self.reuse_factor = resolve.reuse(self)
+        super().assign_types(graph, resolve)
+        self.types["y"] = self.out_type(graph)
+
+    def forward_float(self, x: np.ndarray) -> tuple[np.ndarray]:
+        y = x @ self.kernel
+        if self.bias is not None:
+            y = y + self.bias
+        return (y,)
+
+    def accumulate(self, x: np.ndarray) -> np.ndarray:
+        """The exact accumulator values (raw, in ``types['accum']``) for raw inputs ``x``."""
+        tx, tw, ta = self.types["x"], self.types["weight"], self.types["accum"]
+        acc = linalg.matmul(x, self.w_raw)
+        acc = linalg.shift_left(acc, ta.frac - tw.frac - tx.frac)
+        if self.b_raw is not None:
+            tb = self.types["bias"]
+            acc = acc + linalg.shift_left(self.b_raw, ta.frac - tb.frac)
+        return acc
+
+    def execute(self, x: np.ndarray) -> tuple[np.ndarray]:
+        return (convert(self.accumulate(x), self.types["accum"], self.types["y"]),)
+
+    def hls(self, graph: Graph) -> HlsCall:
+        rows = graph.tensors[self.inputs[0]].size // self.n_in
+        params = [Param(f"w_{self.name}", self.types["weight"], self.w_raw)]
+        if self.b_raw is not None:
+            params.append(Param(f"b_{self.name}", self.types["bias"], self.b_raw))
+        return HlsCall(
+            header="hlsgen_linear.h",
+            function="hlsgen::linear" if self.b_raw is not None else "hlsgen::linear_nobias",
+            config=[
+                ("const", "n_rows", rows),
+                ("const", "n_in", self.n_in),
+                ("const", "n_out", self.n_out),
+                ("const", "has_bias", int(self.b_raw is not None)),
+                ("const", "reuse_factor", self.reuse_factor),
+                ("const", "n_mult", self.multipliers(rows)),
+                _typedef("weight_t", self.types["weight"]),
+                _typedef("bias_t", self.types.get("bias", self.types["weight"])),
+                _typedef("accum_t", self.types["accum"]),
+            ],
+            args=[self.inputs[0], self.outputs[0], *(p.name for p in params)],
+            params=params,
+        )
+
+    def multipliers(self, rows: int) -> int:
+        macs = self.n_in * self.n_out
+        return max(1, -(-macs // self.reuse_factor))
+
+    def cost(self, graph: Graph) -> Cost:
+        rows = graph.tensors[self.inputs[0]].size // self.n_in
+        macs = rows * self.n_in * self.n_out
+        return Cost(macs=macs, multipliers=self.multipliers(rows), latency_cycles=rows * self.reuse_factor + 2)
+
+
+# ---------------------------------------------------------------------------------------------------
+class ActivationKind(str, enum.Enum):
+    """Element-wise activations."""
+
+    LINEAR = "linear"  #: a cast to the output type
+    RELU = "relu"  #: max(x, 0) then a cast
+    TABLE = "table"  #: any other function, through a table addressed by the input's top bits
+
+
+_TABLE_FUNCS = {
+    "tanh": np.tanh,
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "gelu": lambda x: 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0))),
+    "gelu_tanh": lambda x: 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3))),
+    "swish": lambda x: x / (1.0 + np.exp(-x)),
+    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+    "softplus": lambda x: np.logaddexp(0.0, x),
+    "exponential": np.exp,
+}
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return erf(x)
+
+
+@dataclass
+class Activation(Op):
+    """Element-wise activation. Tables cover the input type's whole range, addressed by its top bits."""
+
+    kind: ClassVar[str] = "activation"
+    function: str = "linear"  #: linear, relu, or a table function (tanh, sigmoid, gelu, ...)
+    table_bits: int = 10  #: address bits of the table (at most the input width)
+    table_type: str = ""  #: type of table entries ("" = the output type)
+    qtypes: dict[str, FixedType] = field(default_factory=dict)
+    table_raw: np.ndarray | None = None
+
+    @property
+    def act_kind(self) -> ActivationKind:
+        if self.function in ("linear", "relu"):
+            return ActivationKind(self.function)
+        if self.function not in _TABLE_FUNCS:
+            raise ValueError(f"layer {self.origin or self.name}: unsupported activation {self.function!r}")
+        return ActivationKind.TABLE
+
+    def forward_float(self, x: np.ndarray) -> tuple[np.ndarray]:
+        k = self.act_kind
+        if k is ActivationKind.LINEAR:
+            return (x,)
+        if k is ActivationKind.RELU:
+            return (np.maximum(x, 0.0),)
+        return (_TABLE_FUNCS[self.function](x),)
+
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        super().assign_types(graph, resolve)
+        tx, ty = self.in_type(graph), self.out_type(graph)
+        self.types.update(x=tx, y=ty)
+        if self.act_kind is ActivationKind.TABLE:
+            bits = min(self.table_bits, tx.width)
+            self.table_bits = bits
+            # entry k covers the input codes whose top `bits` bits (offset binary) equal k; use the
+            # value at the centre of that bucket
+            shift = tx.width - bits
+            codes = (np.arange(1 << bits, dtype=np.int64) << shift) + tx.raw_min
+            centre = codes.astype(np.float64) + (((1 << shift) - 1) / 2.0)
+            xs = np.ldexp(centre, -tx.frac)
+            tt = FixedType.parse(self.table_type) if self.table_type else ty
+            self.types["table"] = tt
+            self.table_raw = to_raw(np.clip(_TABLE_FUNCS[self.function](xs), tt.min, tt.max), tt)
+
+    def execute(self, x: np.ndarray) -> tuple[np.ndarray]:
+        tx, ty = self.types["x"], self.types["y"]
+        k = self.act_kind
+        if k is ActivationKind.LINEAR:
+            return (convert(x, tx, ty),)
+        if k is ActivationKind.RELU:
+            return (convert(np.where(x > 0, x, 0), tx, ty),)
+        idx = (x - tx.raw_min) >> (tx.width - self.table_bits)
+        return (convert(self.table_raw[idx], self.types["table"], ty),)
+
+    def hls(self, graph: Graph) -> HlsCall:
+        n = graph.tensors[self.inputs[0]].size
+        k = self.act_kind
+        cfg: list[tuple[str, str, object]] = [("const", "n_elem", n), ("const", "reuse_factor", self.reuse_factor)]
+        if k is ActivationKind.TABLE:
+            tx = self.types["x"]
+            cfg += [
+                ("const", "table_bits", self.table_bits),
+                ("const", "in_width", tx.width),
+                ("const", "in_signed", int(tx.signed)),
+                _typedef("table_t", self.types["table"]),
+            ]
+            p = Param(f"table_{self.name}", self.types["table"], self.table_raw)
+            return HlsCall("hlsgen_activation.h", "hlsgen::table_activation", cfg, [*self.inputs, *self.outputs, p.name], [p])
+        fn = "hlsgen::relu" if k is ActivationKind.RELU else "hlsgen::cast"
+        return HlsCall("hlsgen_activation.h", fn, cfg, [*self.inputs, *self.outputs])
+
+    def cost(self, graph: Graph) -> Cost:
+        n = graph.tensors[self.inputs[0]].size
+        bram = 0 if self.table_raw is None else -(-(self.table_raw.size * self.types["table"].width) // 18432)
+        return Cost(latency_cycles=1, bram18=bram, lut=n)
+
+
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class Add(Op):
+    """Element-wise sum of two tensors of the same shape (residual connections)."""
+
+    kind: ClassVar[str] = "add"
+
+    def forward_float(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray]:
+        return (a + b,)
+
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        super().assign_types(graph, resolve)
+        self.types.update(a=self.in_type(graph, 0), b=self.in_type(graph, 1), y=self.out_type(graph))
+
+    def execute(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray]:
+        s, ts = add(a, self.types["a"], b, self.types["b"])
+        return (convert(s, ts, self.types["y"]),)
+
+    def hls(self, graph: Graph) -> HlsCall:
+        n = graph.tensors[self.inputs[0]].size
+        return HlsCall("hlsgen_activation.h", "hlsgen::add", [("const", "n_elem", n)], [*self.inputs, *self.outputs])
+
+    def cost(self, graph: Graph) -> Cost:
+        return Cost(latency_cycles=1, lut=graph.tensors[self.inputs[0]].size * 16)
+
+
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class GlobalAvgPool(Op):
+    """Mean over the token axis of [T, D]: an exact sum, then a multiplication by 1/T (a shift when T is
+    a power of two, else a rounded 18-bit constant)."""
+
+    kind: ClassVar[str] = "global_avg_pool"
+    scale_bits: int = 18
+    c_raw: int = 0
+    c_frac: int = 0
+
+    def forward_float(self, x: np.ndarray) -> tuple[np.ndarray]:
+        return (x.mean(axis=-2),)
+
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        super().assign_types(graph, resolve)
+        t, d = graph.tensors[self.inputs[0]].shape[-2:]
+        tx = self.in_type(graph)
+        c_raw, c_frac = scale_constant(1.0 / t, self.scale_bits)
+        self.types.update(x=tx, y=self.out_type(graph))
+        sum_i = tx.integer + max(int(t - 1).bit_length(), 0) + (0 if tx.signed else 1)
+        self.types["sum"] = FixedType(sum_i + tx.frac, sum_i, True)
+        self.types["scale"] = FixedType(max(c_raw.bit_length(), 1), max(c_raw.bit_length(), 1) - c_frac, False)
+        self.c_raw = c_raw
+        self.c_frac = c_frac
+
+    def execute(self, x: np.ndarray) -> tuple[np.ndarray]:
+        s = x.sum(axis=-2)
+        p, tp = mul(s, self.types["sum"], np.int64(self.c_raw), self.types["scale"])
+        return (convert(p, tp, self.types["y"]),)
+
+    def hls(self, graph: Graph) -> HlsCall:
+        t, d = graph.tensors[self.inputs[0]].shape[-2:]
+        return HlsCall(
+            "hlsgen_activation.h",
+            "hlsgen::global_avg_pool",
+            [
+                ("const", "n_tokens", t),
+                ("const", "n_feat", d),
+                _typedef("sum_t", self.types["sum"]),
+                _typedef("scale_t", self.types["scale"]),
+                ("double", "scale", self.c_raw / 2.0**self.c_frac),
+            ],
+            [*self.inputs, *self.outputs],
+        )
+
+    def cost(self, graph: Graph) -> Cost:
+        t, d = graph.tensors[self.inputs[0]].shape[-2:]
+        return Cost(macs=d, multipliers=d, latency_cycles=int(math.ceil(math.log2(max(t, 2)))) + 2)
+
+
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class Reshape(Op):
+    """A new shape over the same row-major data (Flatten, Reshape); a cast when the types differ."""
+
+    kind: ClassVar[str] = "reshape"
+    out_shape: tuple[int, ...] = ()  #: per-sample output shape
+
+    def forward_float(self, x: np.ndarray) -> tuple[np.ndarray]:
+        return (x.reshape(x.shape[0], *self.out_shape),)
+
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        graph.tensors[self.outputs[0]].type = self.in_type(graph)
+        self.types.update(x=self.in_type(graph), y=self.in_type(graph))
+
+    def execute(self, x: np.ndarray) -> tuple[np.ndarray]:
+        return (x.reshape(x.shape[0], *self.out_shape),)
+
+    def hls(self, graph: Graph) -> HlsCall:
+        n = graph.tensors[self.inputs[0]].size
+        return HlsCall("hlsgen_activation.h", "hlsgen::cast", [("const", "n_elem", n)], [*self.inputs, *self.outputs])
+
+
+__all__ = [
+    "Activation",
+    "ActivationKind",
+    "Add",
+    "GlobalAvgPool",
+    "Linear",
+    "Reshape",
+    "exact_accumulator",
+    "scale_constant",
+]
+

@@ -1,0 +1,138 @@
+"""A converted model: the typed IR graph, its config, emulation, csim and the written project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .backends.hls import build_library, project_files, run_library, write_atomically
+from .backends.hls.writer import tb_lines
+from .fixed import from_raw, to_raw
+from .ir.graph import Graph
+from .quant.config import Config, TypeResolver
+
+
+def _as_list(x: Any, n: int) -> list[np.ndarray]:
+    if isinstance(x, (list, tuple)):
+        xs = [np.asarray(v, dtype=np.float64) for v in x]
+    else:
+        xs = [np.asarray(x, dtype=np.float64)]
+    if len(xs) != n:
+        raise ValueError(f"the model takes {n} inputs, got {len(xs)}")
+    return xs
+
+
+def calibration_ranges(graph: Graph, data: Any) -> dict[str, float]:
+    """Largest magnitude of every tensor over ``data`` in the float IR."""
+    env = graph.run_float(_as_list(data, len(graph.inputs)), keep=True)
+    return {k: float(np.max(np.abs(v))) if np.size(v) else 0.0 for k, v in env.items()}
+
+
+def quantize_graph(graph: Graph, config: Config, calibration: Any = None) -> Graph:
+    """Pass: a typed copy of ``graph`` (every tensor and op typed, parameters quantized)."""
+    g = graph.copy()
+    ranges = calibration_ranges(g, calibration) if calibration is not None else {}
+    resolve = TypeResolver(config, ranges)
+    for name in g.inputs:
+        t = g.tensors[name]
+        t.type = resolve.result(_InputOp(name, t.origin), t)
+    for op in g.ops:
+        op.assign_types(g, resolve)
+    g.check_typed()
+    return g
+
+
+@dataclass
+class _InputOp:
+    """Stands for a model input in the type resolver (its config entry is the input's name)."""
+
+    name: str
+    origin: str
+    role: str = "result"
+    qtypes: dict = field(default_factory=dict)
+
+
+class Project:
+    """A quantized model ready to emulate, simulate and write.
+
+    Attributes:
+        graph: the typed IR graph.
+        config: the config it was built from.
+        output_dir: where :meth:`write` writes by default.
+    """
+
+    def __init__(self, graph: Graph, config: Config, output_dir: str | Path | None = None) -> None:
+        self.graph = graph
+        self.config = config
+        self.output_dir = Path(output_dir) if output_dir else None
+        self._lib: Path | None = None
+        self.last_build_seconds: float | None = None
+
+    @property
+    def name(self) -> str:
+        return self.config.project_name
+
+    # -- emulation ----------------------------------------------------------------------------------
+    def _shape_outputs(self, flat: list[np.ndarray], n: int) -> Any:
+        outs = [f.reshape(n, *self.graph.tensors[k].shape) for f, k in zip(flat, self.graph.outputs, strict=True)]
+        return outs[0] if len(outs) == 1 else outs
+
+    def predict(self, x: Any) -> Any:
+        """Bit-exact NumPy emulation; outputs shaped like the Keras model's (a list for several)."""
+        xs = _as_list(x, len(self.graph.inputs))
+        outs = self.graph.predict(xs)
+        return outs[0] if len(outs) == 1 else outs
+
+    def predict_raw(self, x: Any) -> list[np.ndarray]:
+        """Raw integers of every output."""
+        raw = self.graph.run_raw(_as_list(x, len(self.graph.inputs)))
+        return [raw[k] for k in self.graph.outputs]
+
+    # -- C simulation -------------------------------------------------------------------------------
+    def files(self) -> dict[str, str]:
+        """Every file of the project (nothing written)."""
+        return project_files(self.graph, self.config)
+
+    def build_csim(self) -> Path:
+        """Compile the C++ for csim (cached); returns the shared library."""
+        if self._lib is None:
+            self._lib, self.last_build_seconds = build_library(self.files(), self.name)
+        return self._lib
+
+    def csim_raw(self, x: Any) -> list[np.ndarray]:
+        """Raw integer outputs of the compiled C++."""
+        xs = _as_list(x, len(self.graph.inputs))
+        raws = [to_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
+        for v, k in zip(xs, self.graph.inputs, strict=True):
+            want = self.graph.tensors[k].shape
+            if tuple(v.shape[1:]) != want:
+                raise ValueError(f"input {k}: expected shape (batch, {', '.join(map(str, want))}), got {v.shape}")
+        sizes = [self.graph.tensors[k].size for k in self.graph.outputs]
+        n = xs[0].shape[0]
+        outs = run_library(self.build_csim(), self.name, raws, sizes)
+        return [o.reshape(n, *self.graph.tensors[k].shape) for o, k in zip(outs, self.graph.outputs, strict=True)]
+
+    def csim(self, x: Any) -> Any:
+        """Outputs of the compiled C++ (g++ against the ap_types headers), as float64 values."""
+        raws = self.csim_raw(x)
+        outs = [from_raw(r, self.graph.tensors[k].type) for r, k in zip(raws, self.graph.outputs, strict=True)]
+        return outs[0] if len(outs) == 1 else outs
+
+    # -- writing ------------------------------------------------------------------------------------
+    def write(self, path: str | Path | None = None, force: bool = False, tb_data: Any = None) -> Path:
+        """Write the whole project (atomically); ``tb_data`` inputs become the testbench vectors."""
+        out = Path(path) if path else self.output_dir
+        if out is None:
+            raise ValueError("no output directory: pass path= or convert(..., output_dir=...)")
+        files: dict[str, str | bytes] = dict(self.files())
+        files["hlsgen_config.yml"] = self.config.to_yaml()
+        if tb_data is not None:
+            xs = _as_list(tb_data, len(self.graph.inputs))
+            raws_in = [to_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
+            raws_out = self.predict_raw(xs)
+            files["tb_data/tb_input_features.dat"] = "\n".join(tb_lines(raws_in)) + "\n"
+            files["tb_data/tb_output_predictions.dat"] = "\n".join(tb_lines(raws_out)) + "\n"
+        return write_atomically(files, out, force=force)

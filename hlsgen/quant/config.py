@@ -1,0 +1,296 @@
+"""Typed conversion config: precision defaults, per-layer overrides, table settings; YAML in and out.
+
+Precedence for a value's type: the layer's entry in ``layers`` (by IR op name, then by the Keras layer
+name the op comes from) > the type a QKeras quantizer fixes > calibration (integer bits from observed
+ranges) > ``default_precision``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import enum
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ..fixed import FixedType
+
+if TYPE_CHECKING:
+    from ..ir.graph import Tensor
+    from ..ir.ops.base import Op
+
+
+class IOType(str, enum.Enum):
+    """How the top function moves data."""
+
+    PARALLEL = "io_parallel"  #: whole arrays, fully partitioned
+    STREAM = "io_stream"  #: hls::stream between primitives, AXI4-Stream at the top
+
+
+class SoftmaxVariant(str, enum.Enum):
+    """Softmax implementations."""
+
+    STABLE = "stable"  #: subtract the row maximum, exp of non-positive differences (two split tables)
+    LATENCY = "latency"  #: exp of the raw logits from one table, no max search
+
+
+@dataclass
+class SoftmaxConfig:
+    """Softmax tables and types."""
+
+    variant: SoftmaxVariant = SoftmaxVariant.STABLE  #: stable or latency
+    exp_hi_bits: int = 6  #: address bits of the coarse exp table (upper part of the difference)
+    exp_lo_bits: int = 6  #: address bits of the fine exp table (lower part of the difference)
+    exp_type: str = "ap_ufixed<18,1,AP_RND,AP_SAT>"  #: type of exp table entries and their products
+    sum_type: str = "ap_ufixed<24,8,AP_RND,AP_SAT>"  #: type of the row sum of exponentials
+    inv_bits: int = 10  #: address bits of the reciprocal table
+    inv_type: str = "ap_ufixed<18,1,AP_RND,AP_SAT>"  #: type of reciprocal table entries
+    latency_table_bits: int = 10  #: address bits of the single exp table of the latency variant
+    latency_exp_type: str = "ap_ufixed<18,8,AP_RND,AP_SAT>"  #: exp entries of the latency variant
+
+    def __post_init__(self) -> None:
+        self.variant = SoftmaxVariant(self.variant)
+
+
+@dataclass
+class LayerNormConfig:
+    """Layer normalisation tables and types."""
+
+    table_bits: int = 10  #: address bits of the 1/sqrt table
+    inv_sqrt_type: str = "ap_ufixed<18,6,AP_RND,AP_SAT>"  #: type of 1/sqrt(var + eps) entries
+    var_type: str = "ap_ufixed<24,8,AP_RND,AP_SAT>"  #: type of the variance
+    mean_type: str = ""  #: type of the mean ("" = derived from the input type)
+
+
+@dataclass
+class LayerConfig:
+    """Overrides for one layer (a Keras layer name or an IR op name). Empty means not set."""
+
+    weight: str = ""  #: kernel type
+    bias: str = ""  #: bias type
+    result: str = ""  #: output type of the layer (or of the op)
+    query: str = ""  #: attention: query projection output
+    key: str = ""  #: attention: key projection output
+    value: str = ""  #: attention: value projection output
+    score: str = ""  #: attention: scaled scores entering softmax
+    probability: str = ""  #: attention: softmax output
+    context: str = ""  #: attention: P.V before the output projection
+    reuse_factor: int = 0  #: multipliers are shared this many times (0 = the global value)
+    softmax: SoftmaxConfig | None = None  #: softmax tables of this layer
+    layernorm: LayerNormConfig | None = None  #: layer norm tables of this layer
+
+
+@dataclass
+class Config:
+    """Everything that decides the generated design besides the model itself."""
+
+    project_name: str = "myproject"  #: name of the top function and of the project
+    default_precision: str = "ap_fixed<16,6>"  #: type of every value that nothing else types
+    default_weight_precision: str = ""  #: weights and biases of float layers ("" = default_precision)
+    io_type: IOType = IOType.PARALLEL  #: io_parallel or io_stream
+    reuse_factor: int = 1  #: default reuse factor (multipliers = MACs / reuse factor)
+    part: str = "xcvu13p-flga2577-2-e"  #: FPGA part
+    clock_period: float = 5.0  #: ns
+    board: str = ""  #: board name or path (sets part and clock)
+    calibration_margin_bits: int = 0  #: extra integer bits added by calibration
+    softmax: SoftmaxConfig = field(default_factory=SoftmaxConfig)  #: default softmax settings
+    layernorm: LayerNormConfig = field(default_factory=LayerNormConfig)  #: default layer norm settings
+    layers: dict[str, LayerConfig] = field(default_factory=dict)  #: per-layer overrides
+
+    def __post_init__(self) -> None:
+        self.io_type = IOType(self.io_type)
+        for t in (self.default_precision, self.default_weight_precision):
+            if t:
+                FixedType.parse(t)
+        if self.reuse_factor < 1:
+            raise ValueError(f"reuse_factor must be >= 1, got {self.reuse_factor}")
+
+    # -- dict / YAML --------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | Config | None) -> Config:
+        if d is None:
+            return cls()
+        if isinstance(d, Config):
+            return dataclasses.replace(d)
+        return _build(cls, d, "config")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Config:
+        p = Path(path)
+        if not p.is_file():
+            raise FileNotFoundError(f"config file {p} does not exist")
+        try:
+            d = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise ValueError(f"config file {p} is not valid YAML: {e}") from None
+        if not isinstance(d, dict):
+            raise ValueError(f"config file {p}: expected a mapping at the top level")
+        try:
+            return cls.from_dict(d)
+        except ValueError as e:
+            raise ValueError(f"config file {p}: {e}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_plain(self)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def layer(self, *names: str) -> list[LayerConfig]:
+        """The entries that apply to an op, most specific first."""
+        return [self.layers[n] for n in names if n and n in self.layers]
+
+
+def _to_plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        out = {}
+        for f in fields(obj):
+            v = getattr(obj, f.name)
+            if v is None or v == "" or (f.name == "reuse_factor" and v == 0):
+                continue
+            out[f.name] = _to_plain(v)
+        return out
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, dict):
+        return {k: _to_plain(v) for k, v in obj.items()}
+    return obj
+
+
+_NESTED = {"softmax": SoftmaxConfig, "layernorm": LayerNormConfig}
+
+
+def _build(cls: type, d: dict[str, Any], where: str) -> Any:
+    if not isinstance(d, dict):
+        raise ValueError(f"{where}: expected a mapping, got {type(d).__name__}")
+    names = {f.name: f for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for k, v in d.items():
+        if k not in names:
+            near = difflib.get_close_matches(str(k), list(names), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else f" (valid keys: {', '.join(names)})"
+            raise ValueError(f"{where}: unknown key {k!r}{hint}")
+        if k in _NESTED and v is not None:
+            v = _build(_NESTED[k], v, f"{where}.{k}")
+        elif cls is Config and k == "layers":
+            if not isinstance(v, dict):
+                raise ValueError(f"{where}.layers: expected a mapping of layer name to settings")
+            v = {str(n): _build(LayerConfig, lv or {}, f"{where}.layers.{n}") for n, lv in v.items()}
+        _check_field(cls, k, v, where)
+        kwargs[k] = v
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{where}: {e}") from None
+
+
+_TYPE_FIELDS = {
+    "default_precision",
+    "default_weight_precision",
+    "weight",
+    "bias",
+    "result",
+    "query",
+    "key",
+    "value",
+    "score",
+    "probability",
+    "context",
+    "exp_type",
+    "sum_type",
+    "inv_type",
+    "latency_exp_type",
+    "inv_sqrt_type",
+    "var_type",
+    "mean_type",
+}
+
+
+def _check_field(cls: type, k: str, v: Any, where: str) -> None:
+    if k in _TYPE_FIELDS and v:
+        if not isinstance(v, str):
+            raise ValueError(f"{where}.{k}: expected a type string such as 'ap_fixed<16,6>', got {v!r}")
+        try:
+            FixedType.parse(v)
+        except ValueError as e:
+            raise ValueError(f"{where}.{k}: {e}") from None
+    if k.endswith("_bits") or k == "reuse_factor":
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ValueError(f"{where}.{k}: expected a non-negative integer, got {v!r}")
+
+
+class TypeResolver:
+    """Decides each value's type from the config, QKeras quantizers and calibration ranges."""
+
+    def __init__(self, config: Config, ranges: dict[str, float] | None = None) -> None:
+        self.config = config
+        self.ranges = ranges or {}
+        self.default = FixedType.parse(config.default_precision)
+        self.default_weight = FixedType.parse(config.default_weight_precision or config.default_precision)
+
+    def _override(self, op: Op, slot: str) -> FixedType | None:
+        for lc in self.config.layer(op.name, op.origin):
+            v = getattr(lc, slot, "")
+            if v:
+                return FixedType.parse(v)
+        return None
+
+    def slot(self, op: Op, slot: str, fallback: FixedType | None = None) -> FixedType:
+        """Type of an internal value (``weight``, ``bias``, ...) of ``op``."""
+        t = self._override(op, slot)
+        if t is not None:
+            return t
+        q = getattr(op, "qtypes", {}).get(slot)
+        if q is not None:
+            return q
+        return fallback or (self.default_weight if slot in ("weight", "bias") else self.default)
+
+    def result(self, op: Op, tensor: Tensor, role: str | None = None) -> FixedType:
+        """Type of an output tensor of ``op``; ``role`` names its config field (default ``op.role``)."""
+        role = role or getattr(op, "role", "result")
+        t = self._override(op, role)
+        if t is not None:
+            return t
+        q = getattr(op, "qtypes", {}).get(role)
+        if q is not None:
+            return q
+        if tensor.name in self.ranges:
+            return calibrated_type(self.ranges[tensor.name], self.default, self.config.calibration_margin_bits)
+        return self.default
+
+    def reuse(self, op: Op) -> int:
+        for lc in self.config.layer(op.name, op.origin):
+            if lc.reuse_factor:
+                return lc.reuse_factor
+        return self.config.reuse_factor
+
+    def softmax(self, op: Op) -> SoftmaxConfig:
+        for lc in self.config.layer(op.name, op.origin):
+            if lc.softmax is not None:
+                return lc.softmax
+        return self.config.softmax
+
+    def layernorm(self, op: Op) -> LayerNormConfig:
+        for lc in self.config.layer(op.name, op.origin):
+            if lc.layernorm is not None:
+                return lc.layernorm
+        return self.config.layernorm
+
+
+def integer_bits_for(maxabs: float, signed: bool = True) -> int:
+    """Integer bits (sign included) so that values up to ``maxabs`` in magnitude do not overflow."""
+    import math
+
+    if maxabs <= 0:
+        return 1 if signed else 0
+    i = math.floor(math.log2(maxabs)) + 1  # 2^(i-1) <= maxabs < 2^i
+    return i + (1 if signed else 0)
+
+
+def calibrated_type(maxabs: float, default: FixedType, margin: int = 0) -> FixedType:
+    """The default width with the integer bits that the observed range needs."""
+    i = integer_bits_for(maxabs, default.signed) + margin
+    return FixedType(default.width, i, default.signed, default.rounding, default.overflow)
