@@ -3,5 +3,8 @@
 from __future__ import annotations
 
 from ._version import __version__
+from .convert import calibrate, convert
+from .project import Project
+from .quant.config import Config
 
-__all__ = ["__version__"]
+__all__ = ["Config", "Project", "__version__", "calibrate", "convert"]

@@ -12,7 +12,7 @@ from .backends.hls import build_library, project_files, run_library, write_atomi
 from .backends.hls.writer import tb_lines
 from .fixed import from_raw, to_raw
 from .ir.graph import Graph
-from .quant.config import Config, TypeResolver
+from .quant.config import Config, LayerConfig, TypeResolver
 
 
 def _as_list(x: Any, n: int) -> list[np.ndarray]:
@@ -122,13 +122,61 @@ class Project:
         return outs[0] if len(outs) == 1 else outs
 
     # -- writing ------------------------------------------------------------------------------------
-    def write(self, path: str | Path | None = None, force: bool = False, tb_data: Any = None) -> Path:
-        """Write the whole project (atomically); ``tb_data`` inputs become the testbench vectors."""
+    def resolved_config(self) -> Config:
+        """The config with every op's types written out: converting the same model with it gives the
+        same design, whatever calibration data chose the types."""
+        cfg = Config.from_dict(self.config.to_dict())
+        for name in self.graph.inputs:
+            lc = cfg.layers.setdefault(name, LayerConfig())
+            lc.result = str(self.graph.tensors[name].type)
+        for op in self.graph.ops:
+            if op.kind in ("reshape", "mask"):
+                continue
+            lc = cfg.layers.setdefault(op.name, LayerConfig())
+            role = getattr(op, "role", "result")
+            if len(op.outputs) == 1 and hasattr(lc, role):
+                setattr(lc, role, str(self.graph.tensors[op.outputs[0]].type))
+            for slot in ("weight", "bias"):
+                if slot in op.types:
+                    setattr(lc, slot, str(op.types[slot]))
+        return cfg
+
+    @classmethod
+    def load(cls, path: str | Path) -> Project:
+        """Rebuild the project a ``write`` wrote (its model copy and its resolved config)."""
+        from .convert import convert
+
+        d = Path(path)
+        cfg_path = d / "hlsgen_config.yml"
+        if not cfg_path.is_file():
+            raise FileNotFoundError(f"{d} is not an hlsgen project (no hlsgen_config.yml)")
+        models = sorted((d / "model").glob("*")) if (d / "model").is_dir() else []
+        if not models:
+            raise FileNotFoundError(f"{d}/model/ holds no model file: convert again from the model")
+        return convert(str(models[0]), Config.from_yaml(cfg_path), output_dir=d)
+
+    def write(
+        self,
+        path: str | Path | None = None,
+        force: bool = False,
+        tb_data: Any = None,
+        model_source: str | Path | None = None,
+    ) -> Path:
+        """Write the whole project atomically (nothing half-written on failure).
+
+        Args:
+            path: the project folder (default: ``output_dir`` of ``convert``); refused if it exists
+                unless ``force``.
+            tb_data: inputs whose raw values and reference outputs become tb_data/ for the testbench.
+            model_source: the model file to copy into model/ (so that ``hlsgen predict PROJECT`` works).
+        """
         out = Path(path) if path else self.output_dir
         if out is None:
             raise ValueError("no output directory: pass path= or convert(..., output_dir=...)")
         files: dict[str, str | bytes] = dict(self.files())
-        files["hlsgen_config.yml"] = self.config.to_yaml()
+        files["hlsgen_config.yml"] = self.resolved_config().to_yaml()
+        if model_source is not None and Path(model_source).is_file():
+            files[f"model/{Path(model_source).name}"] = Path(model_source).read_bytes()
         if tb_data is not None:
             xs = _as_list(tb_data, len(self.graph.inputs))
             raws_in = [to_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]

@@ -1,0 +1,75 @@
+"""The main job on the bundled example: convert the digits transformers, emulate, csim, compare."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .resources import REPO_ROOT
+
+#: precision of float layers in the demo (calibration picks the integer bits, this the width)
+FLOAT_PRECISION = "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"
+
+
+def _examples() -> Path:
+    d = REPO_ROOT / "examples" / "digits"
+    if not (d / "digits_float.keras").is_file():
+        raise FileNotFoundError(f"the digits example is not here ({d}): run the demo from a source checkout")
+    return d
+
+
+def run_demo(out_dir: Path, force: bool = True) -> int:
+    import tensorflow as tf
+
+    from .convert import convert
+    from .frontend.keras import load_model
+
+    ex = _examples()
+    sys.path.insert(0, str(ex))
+    from data import load_digits_tokens  # type: ignore[import-not-found]
+
+    x_tr, y_tr, x_te, y_te = load_digits_tokens()
+    print(f"digits: {len(x_tr)} training and {len(x_te)} test samples, 8 tokens x 8 pixels\n")
+    rows = []
+    status = 0
+    for kind in ("float", "qat"):
+        path = ex / f"digits_{kind}.keras"
+        if not path.is_file():
+            print(f"{path.name}: missing, skipped (train it with examples/digits/train.py)")
+            continue
+        model = load_model(path)
+        t0 = time.perf_counter()
+        cfg = {"project_name": f"digits_{kind}", "default_precision": FLOAT_PRECISION}
+        calib = x_tr if kind == "float" else None
+        proj = convert(model, cfg, calibration_data=calib)
+        t_conv = time.perf_counter() - t0
+        y_keras = model.predict(x_te, verbose=0, batch_size=512)
+        t0 = time.perf_counter()
+        y_emu = proj.predict(x_te)
+        t_emu = time.perf_counter() - t0
+        raw_emu = proj.predict_raw(x_te)
+        t0 = time.perf_counter()
+        raw_csim = proj.csim_raw(x_te)
+        t_csim = time.perf_counter() - t0
+        same = all(np.array_equal(np.asarray(a).reshape(b.shape), b) for a, b in zip(raw_emu, raw_csim, strict=True))
+        out = proj.write(out_dir / f"digits_{kind}", force=force, tb_data=x_te[:64], model_source=path)
+        acc_f = float(np.mean(np.argmax(y_keras, -1) == y_te))
+        acc_q = float(np.mean(np.argmax(y_emu, -1) == y_te))
+        agree = float(np.mean(np.argmax(y_keras, -1) == np.argmax(y_emu, -1)))
+        rows.append((kind, acc_f, acc_q, agree, same, t_conv, t_emu, t_csim, proj.last_build_seconds or 0.0, out))
+        status |= 0 if same else 1
+        del tf  # keep the import for side effects only once
+        import tensorflow as tf  # noqa: F401
+    print(f"{'model':<7} {'Keras float':>11} {'hlsgen fixed':>12} {'argmax agree':>12} {'csim == emulation':>18}")
+    for kind, acc_f, acc_q, agree, same, *_ in rows:
+        print(f"{kind:<7} {acc_f:>11.4f} {acc_q:>12.4f} {agree:>12.4f} {('bit-exact' if same else 'MISMATCH'):>18}")
+    print()
+    for kind, *_, t_conv, t_emu, t_csim, t_build, out in rows:
+        print(
+            f"{kind}: convert {t_conv:.1f} s, emulation {t_emu * 1e3:.0f} ms, csim {t_csim:.1f} s "
+            f"(g++ build {t_build:.1f} s), project in {out}"
+        )
+    return status
