@@ -50,9 +50,11 @@ class Graph:
 
     # -- building -----------------------------------------------------------------------------------
     def unique_name(self, base: str) -> str:
-        """A C identifier derived from ``base``, unique among tensors and ops (deterministic)."""
+        """An op name: a C identifier derived from ``base``, unique among ops (deterministic)."""
+        return self._unique(base, {op.name for op in self.ops})
+
+    def _unique(self, base: str, taken: set[str]) -> str:
         name = c_identifier(base)
-        taken = set(self.tensors) | {op.name for op in self.ops}
         if name not in taken:
             return name
         k = 1
@@ -61,7 +63,8 @@ class Graph:
         return f"{name}_{k}"
 
     def add_tensor(self, base: str, shape: tuple[int, ...], origin: str = "") -> str:
-        name = self.unique_name(base)
+        """Add a tensor named after ``base`` (made a unique C identifier); returns its name."""
+        name = self._unique(base, set(self.tensors))
         self.tensors[name] = Tensor(name, tuple(int(s) for s in shape), None, origin)
         return name
 

@@ -19,7 +19,7 @@ import numpy as np
 from ... import tools
 
 #: g++ flags of csim builds; -O1 keeps compile time low (the ap_fixed templates dominate it).
-CXXFLAGS = ["-std=c++14", "-O1", "-fPIC", "-shared", "-w"]
+CXXFLAGS = ["-std=c++14", "-O1", "-fPIC", "-shared", "-w", "-DHLSGEN_CSIM_RAW_WEIGHTS"]
 
 
 def cache_dir() -> Path:

@@ -76,12 +76,30 @@ class _ParamView:
     ctype: str
     size: int
     lines: list[str]
+    raw_lines: list[str]
+    rawtype: str
+    width: int
 
 
-def _param_lines(raw: np.ndarray, t: FixedType) -> list[str]:
-    vals = from_raw(np.asarray(raw).reshape(-1), t)
-    lits = [_cdouble(v) for v in vals]
+def _chunks(lits: list[str]) -> list[str]:
     return [", ".join(lits[i : i + _PER_LINE]) + "," for i in range(0, len(lits), _PER_LINE)]
+
+
+def _raw_ctype(t: FixedType) -> str:
+    for bits, name in ((8, "char"), (16, "short"), (32, "int"), (64, "long long")):
+        if t.width <= bits:
+            return f"signed {name}" if t.signed else f"unsigned {name}"
+    raise ValueError(f"parameters wider than 64 bits are not supported ({t})")
+
+
+def _param_view(name: str, raw: np.ndarray, t: FixedType) -> _ParamView:
+    flat = np.asarray(raw).reshape(-1)
+    if t.width > 53:
+        raise ValueError(f"parameter {name}: type {t} is wider than the 53 bits a decimal literal holds exactly")
+    lits = [_cdouble(v) for v in from_raw(flat, t)]
+    suffix = "LL" if t.width > 32 else ""
+    raws = [f"{int(v)}{suffix}" for v in flat]
+    return _ParamView(name, str(t), int(flat.size), _chunks(lits), _chunks(raws), _raw_ctype(t), t.width)
 
 
 def project_files(graph: Graph, config: Any) -> dict[str, str]:
@@ -117,7 +135,7 @@ def project_files(graph: Graph, config: Any) -> dict[str, str]:
             }
         )
         for p in call.params:
-            params.append(_ParamView(p.name, str(p.type), int(np.asarray(p.raw).size), _param_lines(p.raw, p.type)))
+            params.append(_param_view(p.name, p.raw, p.type))
     io = set(graph.inputs) | set(graph.outputs)
     ctx = {
         "project": project,
