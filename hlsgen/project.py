@@ -10,8 +10,8 @@ import numpy as np
 
 from .backends.hls import build_library, project_files, run_library, write_atomically
 from .backends.hls.writer import tb_lines
-from .fixed import from_raw, to_raw
-from .ir.graph import Graph
+from .fixed import from_raw
+from .ir.graph import Graph, input_raw
 from .quant.config import Config, LayerConfig, TypeResolver
 
 
@@ -105,7 +105,7 @@ class Project:
     def csim_raw(self, x: Any) -> list[np.ndarray]:
         """Raw integer outputs of the compiled C++."""
         xs = _as_list(x, len(self.graph.inputs))
-        raws = [to_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
+        raws = [input_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
         for v, k in zip(xs, self.graph.inputs, strict=True):
             want = self.graph.tensors[k].shape
             if tuple(v.shape[1:]) != want:
@@ -179,7 +179,7 @@ class Project:
             files[f"model/{Path(model_source).name}"] = Path(model_source).read_bytes()
         if tb_data is not None:
             xs = _as_list(tb_data, len(self.graph.inputs))
-            raws_in = [to_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
+            raws_in = [input_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
             raws_out = self.predict_raw(xs)
             files["tb_data/tb_input_features.dat"] = "\n".join(tb_lines(raws_in)) + "\n"
             files["tb_data/tb_output_predictions.dat"] = "\n".join(tb_lines(raws_out)) + "\n"

@@ -120,7 +120,7 @@ class _SeqInput:
 
 # ---------------------------------------------------------------------------------------------------
 def _qtype(q: Any, where: str) -> FixedType | None:
-    """The FixedType a QKeras quantizer (object or string) fixes, or None for no quantizer."""
+    """The FixedType a QKeras quantizer of activations (object or string) fixes, or None for no quantizer."""
     if q is None or q == "" or q == "None":
         return None
     from ..quant.qkeras import quantizer_to_type
@@ -129,7 +129,32 @@ def _qtype(q: Any, where: str) -> FixedType | None:
         spec = quantizer_to_type(q)
     except ValueError as e:
         raise ValueError(f"{where}: {e}") from None
-    return getattr(spec, "type", spec)
+    if spec.shift is not None:
+        raise ValueError(f"{where}: {spec.source}: a power-of-two alpha on activations is not supported")
+    return spec.type
+
+
+def _qweights(q: Any, w: np.ndarray, where: str) -> tuple[FixedType | None, np.ndarray]:
+    """Weights as QKeras quantizes them, and a type that holds every one exactly.
+
+    A power-of-two alpha (constant or ``auto_po2``) scales channels by 2^shift: the type widens to hold
+    the scaled values exactly (fractional bits for the smallest shift, integer bits for the largest),
+    so the hardware needs no shifter and the values equal QKeras's.
+    """
+    if q is None or q == "" or q == "None":
+        return None, w
+    from ..quant.qkeras import apply, quantizer_to_type
+
+    try:
+        spec = quantizer_to_type(q, weights=w.astype(np.float32))
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
+    wq = apply(spec, w.astype(np.float32).astype(np.float64))
+    t = spec.type
+    if spec.shift is not None:
+        lo, hi = int(np.min(spec.shift)), int(np.max(spec.shift))
+        t = FixedType(t.width + hi - lo, t.integer + hi, t.signed, t.rounding, t.overflow)
+    return t, wq
 
 
 _ACT_NAMES = {
@@ -282,12 +307,16 @@ def _dense(r: KerasReader, n: _Node) -> str:
     bias = np.asarray(w[1], dtype=np.float64) if layer.use_bias else None
     shape = (*r.shape(x)[:-1], kernel.shape[1])
     y = r.new(layer.name, shape, layer.name)
-    op = Linear(r.graph.unique_name(layer.name), [x], [y], origin=layer.name, kernel=kernel, bias=bias)
+    qt: dict[str, FixedType] = {}
     if type(layer).__name__ == "QDense":
-        for slot, attr in (("weight", "kernel_quantizer"), ("bias", "bias_quantizer")):
-            t = _qtype(getattr(layer, attr, None), f"{layer.name}.{attr}")
+        t, kernel = _qweights(layer.kernel_quantizer_internal, kernel, f"{layer.name}.kernel_quantizer")
+        if t is not None:
+            qt["weight"] = t
+        if bias is not None:
+            t, bias = _qweights(layer.bias_quantizer_internal, bias, f"{layer.name}.bias_quantizer")
             if t is not None:
-                op.qtypes[slot] = t
+                qt["bias"] = t
+    op = Linear(r.graph.unique_name(layer.name), [x], [y], origin=layer.name, kernel=kernel, bias=bias, qtypes=qt)
     r.graph.add_op(op)
     act = layer.get_config().get("activation")
     if type(layer).__name__ == "QDense":
@@ -463,16 +492,18 @@ def _mha(r: KerasReader, n: _Node) -> str:
     mask_key = n.kwargs.get("attention_mask") if isinstance(n.kwargs.get("attention_mask"), str) else None
     causal = bool(n.kwargs.get("use_causal_mask", False))
 
-    w = {v.name.split("/")[-2] + "/" + v.name.split("/")[-1].split(":")[0]: v.numpy() for v in layer.weights}
+    # Keras MHA names weights "mha/query/kernel:0"; QMultiHeadAttention "mha/query_kernel:0"
+    w = {"_" + v.name.split(":")[0].replace("/", "_"): v.numpy() for v in layer.weights}
     quant = type(layer).__name__ == "QMultiHeadAttention"
-    H = int(layer._num_heads)
-    dk = int(layer._key_dim)
-    dv = int(layer._value_dim or dk)
+    cfg = layer.get_config()  # the same keys for Keras MHA and QMultiHeadAttention
+    H = int(cfg["num_heads"])
+    dk = int(cfg["key_dim"])
+    dv = int(cfg.get("value_dim") or dk)
     tq, tk = r.shape(q_in)[0], r.shape(k_in)[0]
 
     def get(part: str, what: str) -> np.ndarray | None:
         for k, v in w.items():
-            if k.startswith(part) and k.endswith(what):
+            if k.endswith(f"_{part}_{what}"):
                 return np.asarray(v, dtype=np.float64)
         return None
 
@@ -484,15 +515,23 @@ def _mha(r: KerasReader, n: _Node) -> str:
             kern2 = kern.reshape(-1, kern.shape[-1])
         b2 = None if bias is None else bias.reshape(-1)
         y = r.new(f"{name}_{role}", (r.shape(x)[0], kern2.shape[1]), name)
-        op = Linear(g.unique_name(f"{name}_{role}_proj"), [x], [y], origin=name, kernel=kern2, bias=b2, role=role)
+        qt: dict[str, FixedType] = {}
         if quant:
-            for slot, suffix in (("weight", "kernel_quantizer"), ("bias", "bias_quantizer")):
-                t = _qtype(layer.quantizer_for(qprefix, suffix), f"{name}.{qprefix}_{suffix}")
-                if t is not None:
-                    op.qtypes[slot] = t
-            t = _qtype(layer.quantizer_for(qprefix, "output_quantizer"), f"{name}.{qprefix}_output_quantizer")
+            qs = layer.quantizers
+            t, kern2 = _qweights(qs[f"{qprefix}_kernel"], kern2, f"{name}.{qprefix}_kernel_quantizer")
             if t is not None:
-                op.qtypes[role] = t
+                qt["weight"] = t
+            if b2 is not None:
+                t, b2 = _qweights(qs[f"{qprefix}_bias"], b2, f"{name}.{qprefix}_bias_quantizer")
+                if t is not None:
+                    qt["bias"] = t
+            out_slot = "output" if qprefix == "output" else f"{qprefix}_output"
+            t = _qtype(qs[out_slot], f"{name}.{out_slot}_quantizer")
+            if t is not None:
+                qt[role] = t
+        op = Linear(
+            g.unique_name(f"{name}_{role}_proj"), [x], [y], origin=name, kernel=kern2, bias=b2, role=role, qtypes=qt
+        )
         g.add_op(op)
         return y
 
@@ -505,7 +544,7 @@ def _mha(r: KerasReader, n: _Node) -> str:
     s = r.new(f"{name}_scores", (H, tq, tk), name)
     sop = Scores(g.unique_name(f"{name}_scores"), [q, k], [s], origin=name, num_heads=H, num_kv_heads=H, key_dim=dk)
     if quant:
-        t = _qtype(getattr(layer, "score_quantizer", None), f"{name}.score_quantizer")
+        t = _qtype(layer.quantizers["score"], f"{name}.score_quantizer")
         if t is not None:
             sop.qtypes["score"] = t
     g.add_op(sop)
@@ -514,17 +553,17 @@ def _mha(r: KerasReader, n: _Node) -> str:
     if causal or mask_key:
         mask = r.new(f"{name}_mask", (tq, tk), name)
         ins = [r._in(mask_key)] if mask_key else []
-        g.add_op(Mask(g.unique_name(f"{name}_mask"), ins, [mask], origin=name, causal=causal))
+        g.add_op(Mask(g.unique_name(f"{name}_mask"), ins, [mask], origin=name, causal=causal, offset=0, shape=(tq, tk)))
     p = r.softmax(s, mask, name, f"{name}_probs")
     if quant:
-        t = _qtype(getattr(layer, "probability_quantizer", None), f"{name}.probability_quantizer")
+        t = _qtype(layer.quantizers["probability"], f"{name}.probability_quantizer")
         if t is not None:
             g.producer(p).qtypes["probability"] = t
 
     c = r.new(f"{name}_context", (tq, H * dv), name)
     cop = Context(g.unique_name(f"{name}_context"), [p, v], [c], origin=name, num_heads=H, num_kv_heads=H, value_dim=dv)
     if quant:
-        t = _qtype(getattr(layer, "context_quantizer", None), f"{name}.context_quantizer")
+        t = _qtype(layer.quantizers["context"], f"{name}.context_quantizer")
         if t is not None:
             cop.qtypes["context"] = t
     g.add_op(cop)

@@ -107,7 +107,7 @@ class Graph:
     def run_raw(self, inputs: list[np.ndarray], keep: bool = False) -> dict[str, np.ndarray]:
         """Bit-exact forward pass on raw integers; inputs are floats, quantized to the input types."""
         self.check_typed()
-        env = self._bind(inputs, lambda x, t: to_raw(np.asarray(x, dtype=np.float64), t.type))
+        env = self._bind(inputs, lambda x, t: input_raw(x, t.type))
         for op in self.ops:
             outs = op.execute(*(env[t] for t in op.inputs))
             env.update(zip(op.outputs, outs, strict=True))
@@ -131,6 +131,14 @@ class Graph:
                 )
             env[name] = conv(x, t)
         return env
+
+
+def input_raw(x: np.ndarray, t: FixedType) -> np.ndarray:
+    """Raw integers of a model input: quantized to its type; a mask input (ap_uint<1>) is ``x != 0``."""
+    x = np.asarray(x, dtype=np.float64)
+    if t.width == 1 and not t.signed and t.frac == 0:
+        return (x != 0).astype(np.int64)
+    return to_raw(x, t)
 
 
 _IDENT_RE = re.compile(r"[^0-9A-Za-z_]")

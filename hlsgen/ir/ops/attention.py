@@ -1,0 +1,418 @@
+"""Attention primitives: scaled scores, masks and the probability-weighted context.
+
+Layouts (other code depends on them): a projection output Q is ``[Tq, H*dk]`` with head-major columns
+(column ``h*dk + j``); K is ``[Tk, Hkv*dk]``; V is ``[Tk, Hkv*dv]``; scores and probabilities are
+``[H, Tq, Tk]``; the context is ``[Tq, H*dv]``, head-major; a mask is ``[Tq, Tk]`` of ``ap_uint<1>``,
+1 = attend. Grouped-query attention: query head ``h`` reads key/value head ``h // (H // Hkv)``.
+
+Exactness. Every dot product accumulates in a type wide enough for the largest sum the input *types*
+allow (:func:`~hlsgen.ir.ops.basic.exact_accumulator`), so the accumulator holds the exact sum. The
+score scale ``1/sqrt(dk)`` is a power of two when ``dk`` is a power of 4: it is then folded into the
+fractional bits (the same bits read with ``shift`` more fractional bits, no multiplier); otherwise the
+exact sum is multiplied once by the constant of :func:`attention_scale`, in the exact product type
+``mul_type(accum, scale)``. Either way the only rounding is the final cast to the output type, which the
+NumPy reference (:func:`~hlsgen.fixed.convert`) and the C++ assignment perform identically.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from ...fixed import FixedType, convert, linalg, mul, to_raw
+from .base import Cost, HlsCall, Op
+from .basic import exact_accumulator
+
+if TYPE_CHECKING:
+    from ...quant.config import TypeResolver
+    from ..graph import Graph
+
+#: Type of every mask tensor: 1 = attend.
+MASK_TYPE = FixedType(1, 1, False, is_int=True)
+
+_HEADER = "hlsgen_attention.h"
+
+
+def attention_scale(key_dim: int, bits: int = 18) -> tuple[float, int, int]:
+    """The score scale ``1/sqrt(key_dim)`` that training and hardware share: ``(value, raw, frac)``.
+
+    ``value == raw * 2**-frac`` exactly. When ``key_dim`` is a power of 4 (1 included) the scale is the
+    power of two ``2**-frac`` (``raw == 1``); otherwise it is ``1/sqrt(key_dim)`` quantized to
+    ``ap_ufixed<bits,0,AP_RND>`` (trailing zero bits dropped from ``raw``, which leaves the value as is).
+    Pure NumPy, so that a Keras layer can import it without the rest of hlsgen needing TensorFlow.
+
+    Raises:
+        ValueError: ``key_dim < 1`` or ``bits`` outside 1..52.
+    """
+    if isinstance(key_dim, bool) or not isinstance(key_dim, (int, np.integer)) or key_dim < 1:
+        raise ValueError(f"key_dim must be a positive integer, got {key_dim!r}")
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 1 <= bits <= 52:
+        raise ValueError(f"scale bits must be an integer in 1..52, got {bits!r}")
+    key_dim, bits = int(key_dim), int(bits)
+    e = key_dim.bit_length() - 1
+    if key_dim == 1 << e and e % 2 == 0:  # a power of 4: 1/sqrt = 2^-(e/2)
+        frac = e // 2
+        return math.ldexp(1.0, -frac), 1, frac
+    raw = int(to_raw(1.0 / math.sqrt(key_dim), FixedType(bits, 0, False, "AP_RND")))
+    frac = bits
+    if raw == 0:  # too few bits for the value: the hardware would multiply by zero
+        raise ValueError(f"1/sqrt({key_dim}) rounds to 0 with {bits} fractional bits")
+    while raw % 2 == 0:
+        raw //= 2
+        frac -= 1
+    return math.ldexp(float(raw), -frac), raw, frac
+
+
+def _check_heads(op: Op, num_heads: int, num_kv_heads: int) -> None:
+    where = f"layer {op.origin or op.name}"
+    if num_heads < 1 or num_kv_heads < 1:
+        raise ValueError(f"{where}: num_heads ({num_heads}) and num_kv_heads ({num_kv_heads}) must be >= 1")
+    if num_heads % num_kv_heads:
+        raise ValueError(
+            f"{where}: num_heads ({num_heads}) must be a multiple of num_kv_heads ({num_kv_heads}) "
+            "for grouped-query attention"
+        )
+
+
+def kv_head_index(num_heads: int, num_kv_heads: int) -> np.ndarray:
+    """Key/value head read by each query head: ``h // (num_heads // num_kv_heads)``."""
+    return np.arange(num_heads) // (num_heads // num_kv_heads)
+
+
+def _maxabs_raw(t: FixedType) -> int:
+    return max(abs(t.raw_min), abs(t.raw_max))
+
+
+def _clog2(n: int) -> int:
+    return max(int(n) - 1, 0).bit_length()
+
+
+def _typedef(name: str, t: FixedType) -> tuple[str, str, object]:
+    return ("typedef", name, str(t))
+
+
+def _n_mult(ops: int, reuse: int) -> int:
+    return max(1, -(-ops // max(reuse, 1)))
+
+
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class Scores(Op):
+    """Scaled dot-product scores ``S[h] = cast((Q_h K_g^T) * scale)``, ``g = h // (H // Hkv)``.
+
+    Inputs ``[q, k]`` (``[Tq, H*dk]``, ``[Tk, Hkv*dk]``); output ``[H, Tq, Tk]``. The dot product is
+    exact; a power-of-two scale is folded into the fractional bits, any other scale is one exact
+    multiplication by the constant of :func:`attention_scale`; then one cast to the ``score`` type.
+    """
+
+    kind: ClassVar[str] = "scores"
+    num_heads: int = 1  #: H, query heads
+    num_kv_heads: int = 1  #: Hkv, key/value heads (H % Hkv == 0; 1 = multi-query attention)
+    key_dim: int = 1  #: dk, per-head query/key width
+    scale_bits: int = 18  #: fractional bits of a scale that is not a power of two
+    role: str = "score"  #: config field of the output
+    qtypes: dict[str, FixedType] = field(default_factory=dict)  #: types fixed by QKeras quantizers
+    shift: int = 0  #: the scale is 2^-shift (when ``scale_raw == 1``)
+    scale_raw: int = 1  #: the scale is scale_raw * 2^-scale_frac
+    scale_frac: int = 0
+
+    def __post_init__(self) -> None:
+        _check_heads(self, self.num_heads, self.num_kv_heads)
+        if self.key_dim < 1:
+            raise ValueError(f"layer {self.origin or self.name}: key_dim must be >= 1, got {self.key_dim}")
+        _, self.scale_raw, self.scale_frac = attention_scale(self.key_dim, self.scale_bits)
+        self.shift = self.scale_frac if self.scale_raw == 1 else 0
+
+    @property
+    def scale_is_shift(self) -> bool:
+        """True when the scale is a power of two, folded into the fractional bits."""
+        return self.scale_raw == 1
+
+    @property
+    def scale(self) -> float:
+        """The float scale (the same double training uses)."""
+        return math.ldexp(float(self.scale_raw), -self.scale_frac)
+
+    def _shapes(self, graph: Graph) -> tuple[int, int]:
+        q, k = (graph.tensors[t].shape for t in self.inputs)
+        s = graph.tensors[self.outputs[0]].shape
+        h, hk, dk = self.num_heads, self.num_kv_heads, self.key_dim
+        where = f"layer {self.origin or self.name}"
+        if len(q) != 2 or q[1] != h * dk:
+            raise ValueError(f"{where}: query shape {q} is not [Tq, num_heads*key_dim = {h * dk}]")
+        if len(k) != 2 or k[1] != hk * dk:
+            raise ValueError(f"{where}: key shape {k} is not [Tk, num_kv_heads*key_dim = {hk * dk}]")
+        if tuple(s) != (h, q[0], k[0]):
+            raise ValueError(f"{where}: score shape {s} is not [H, Tq, Tk] = {(h, q[0], k[0])}")
+        return int(q[0]), int(k[0])
+
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        self._shapes(graph)
+        tq, tk = self.in_type(graph, 0), self.in_type(graph, 1)
+        fa = tq.frac + tk.frac
+        ta = exact_accumulator(self.key_dim * _maxabs_raw(tq) * _maxabs_raw(tk), fa)
+        self.types.update(q=tq, k=tk, accum=ta)
+        # the exact sum read with `shift` more fractional bits: the scaled value, no multiplier
+        self.types["shifted"] = FixedType(ta.width, ta.integer - self.shift, True)
+        nbits = max(self.scale_raw.bit_length(), 1)
+        self.types["scale"] = FixedType(nbits, nbits - self.scale_frac, False)
+        self.reuse_factor = resolve.reuse(self)
+        super().assign_types(graph, resolve)
+        self.types["y"] = self.out_type(graph)
+
+    def _split(self, q: np.ndarray, k: np.ndarray, dk: int) -> tuple[np.ndarray, np.ndarray]:
+        n = q.shape[0]
+        q4 = q.reshape(n, q.shape[1], self.num_heads, dk)
+        k4 = k.reshape(k.shape[0], k.shape[1], self.num_kv_heads, dk)
+        return q4, k4[:, :, kv_head_index(self.num_heads, self.num_kv_heads), :]
+
+    def forward_float(self, q: np.ndarray, k: np.ndarray) -> tuple[np.ndarray]:
+        q4, k4 = self._split(q, k, self.key_dim)
+        return (np.einsum("bqhd,bkhd->bhqk", q4, k4) * self.scale,)
+
+    def accumulate(self, q: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """Exact sums ``Q_h K_g^T`` (raw, in ``types['accum']``), shape ``[B, H, Tq, Tk]``."""
+        q4, k4 = self._split(q, k, self.key_dim)
+        return linalg.einsum("bqhd,bkhd->bhqk", q4, k4, self.key_dim)
+
+    def execute(self, q: np.ndarray, k: np.ndarray) -> tuple[np.ndarray]:
+        acc = self.accumulate(q, k)
+        ty = self.types["y"]
+        if self.scale_is_shift:
+            return (convert(acc, self.types["shifted"], ty),)
+        p, tp = mul(acc, self.types["accum"], np.int64(self.scale_raw), self.types["scale"])
+        return (convert(p, tp, ty),)
+
+    def n_mult(self, graph: Graph) -> int:
+        """Multipliers after the reuse factor (dot products, plus the scale when not a shift)."""
+        tq, tk = self._shapes(graph)
+        n = self.num_heads * tq * tk
+        return _n_mult(n * self.key_dim + (0 if self.scale_is_shift else n), self.reuse_factor)
+
+    def hls(self, graph: Graph) -> HlsCall:
+        tq, tk = self._shapes(graph)
+        ta = self.types["accum"]
+        return HlsCall(
+            header=_HEADER,
+            function="hlsgen::scores",
+            config=[
+                ("const", "n_q", tq),
+                ("const", "n_k", tk),
+                ("const", "n_heads", self.num_heads),
+                ("const", "n_kv_heads", self.num_kv_heads),
+                ("const", "key_dim", self.key_dim),
+                ("const", "reuse_factor", self.reuse_factor),
+                ("const", "n_mult", self.n_mult(graph)),
+                ("const", "scale_is_shift", int(self.scale_is_shift)),
+                ("const", "accum_width", ta.width),
+                _typedef("accum_t", ta),
+                _typedef("shifted_t", self.types["shifted"]),
+                _typedef("scale_t", self.types["scale"]),
+                ("double", "scale", self.scale),
+            ],
+            args=[*self.inputs, *self.outputs],
+        )
+
+    def cost(self, graph: Graph) -> Cost:
+        tq, tk = self._shapes(graph)
+        macs = self.num_heads * tq * tk * self.key_dim
+        # function pipelined at II = reuse factor: shared multipliers, an adder tree of depth
+        # clog2(dk), a register each for product and cast, one more stage for the scale multiply
+        lat = self.reuse_factor + _clog2(self.key_dim) + 2 + (0 if self.scale_is_shift else 1)
+        return Cost(macs=macs, multipliers=self.n_mult(graph), latency_cycles=lat)
+
+
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class Mask(Op):
+    """The ``ap_uint<1>`` ``[Tq, Tk]`` attention mask (1 = attend).
+
+    Causal: query ``i`` attends key ``j`` when ``j <= i + offset``; ``offset`` defaults to ``Tk - Tq``,
+    so that with earlier tokens in front of the keys a query sees keys up to its own position. An
+    explicit mask (one input, ``[Tq, Tk]``, nonzero = attend) is ANDed with it. With no input (causal
+    only) the mask is a constant and ``execute`` returns it with a batch axis of 1, which broadcasts;
+    ``shape`` must then be given for the float pass of calibration (typing checks it against the
+    output tensor). A model input feeding the mask is typed ``ap_uint<1>`` by this op.
+    """
+
+    kind: ClassVar[str] = "mask"
+    causal: bool = True  #: AND with the causal mask
+    offset: int | None = None  #: causal offset (None = Tk - Tq)
+    shape: tuple[int, ...] = ()  #: per-sample (Tq, Tk); needed before typing by a mask without inputs
+
+    def __post_init__(self) -> None:
+        if len(self.inputs) > 1:
+            raise ValueError(
+                f"layer {self.origin or self.name}: a mask takes at most one input (the explicit mask)"
+            )
+        if not self.causal and not self.inputs:
+            raise ValueError(f"layer {self.origin or self.name}: a mask that is neither causal nor explicit")
+
+    def _shape(self, graph: Graph) -> tuple[int, int]:
+        s = graph.tensors[self.outputs[0]].shape
+        where = f"layer {self.origin or self.name}"
+        if len(s) != 2:
+            raise ValueError(f"{where}: mask shape {s} is not [Tq, Tk]")
+        if self.shape and tuple(self.shape) != tuple(s):
+            raise ValueError(f"{where}: mask shape {tuple(self.shape)} differs from its output tensor's {s}")
+        if self.inputs and tuple(graph.tensors[self.inputs[0]].shape) != tuple(s):
+            raise ValueError(f"{where}: explicit mask shape {graph.tensors[self.inputs[0]].shape} is not {s}")
+        return int(s[0]), int(s[1])
+
+    def causal_offset(self, tq: int, tk: int) -> int:
+        """The ``offset`` of ``j <= i + offset`` (``Tk - Tq`` unless set)."""
+        return tk - tq if self.offset is None else int(self.offset)
+
+    def causal_mask(self, tq: int, tk: int) -> np.ndarray:
+        """Bool ``[Tq, Tk]``: ``j <= i + offset``."""
+        off = self.causal_offset(tq, tk)
+        return np.arange(tk)[None, :] <= np.arange(tq)[:, None] + off
+
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        self.shape = self._shape(graph)
+        if self.inputs:
+            src = graph.tensors[self.inputs[0]]
+            if src.name in graph.inputs:
+                src.type = MASK_TYPE
+            self.types["x"] = src.type
+        graph.tensors[self.outputs[0]].type = MASK_TYPE
+        self.types["y"] = MASK_TYPE
+
+    def _combine(self, xs: tuple[np.ndarray, ...], shape: tuple[int, int]) -> np.ndarray:
+        m = np.ones((1, *shape), dtype=bool)
+        if self.causal:
+            m = m & self.causal_mask(*shape)[None]
+        if xs:
+            m = m & (np.asarray(xs[0]) != 0)
+        return m
+
+    def _sample_shape(self, xs: tuple[np.ndarray, ...]) -> tuple[int, int]:
+        if xs:
+            return tuple(np.shape(xs[0])[1:])  # type: ignore[return-value]
+        if len(self.shape) != 2:
+            raise ValueError(
+                f"layer {self.origin or self.name}: a causal mask without inputs needs shape=(Tq, Tk)"
+            )
+        return int(self.shape[0]), int(self.shape[1])
+
+    def forward_float(self, *xs: np.ndarray) -> tuple[np.ndarray]:
+        return (self._combine(xs, self._sample_shape(xs)).astype(np.float64),)
+
+    def execute(self, *xs: np.ndarray) -> tuple[np.ndarray]:
+        return (self._combine(xs, self._sample_shape(xs)).astype(np.int64),)
+
+    def hls(self, graph: Graph) -> HlsCall:
+        tq, tk = self._shape(graph)
+        cfg: list[tuple[str, str, object]] = [
+            ("const", "n_q", tq),
+            ("const", "n_k", tk),
+            ("const", "causal", int(self.causal)),
+            ("const", "offset", self.causal_offset(tq, tk)),
+        ]
+        fn = "hlsgen::mask_input" if self.inputs else "hlsgen::mask_causal"
+        return HlsCall(_HEADER, fn, cfg, [*self.inputs, *self.outputs])
+
+    def cost(self, graph: Graph) -> Cost:
+        tq, tk = self._shape(graph)
+        if not self.inputs:
+            return Cost()  # constants
+        return Cost(latency_cycles=1, lut=tq * tk)
+
+
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class Context(Op):
+    """Probability-weighted values ``C[:, h] = cast(P_h V_g)``, ``g = h // (H // Hkv)``.
+
+    Inputs ``[p, v]`` (``[H, Tq, Tk]``, ``[Tk, Hkv*dv]``); output ``[Tq, H*dv]`` head-major. The
+    accumulator is exact for every value the input types allow; the only rounding is the final cast to
+    the ``context`` type.
+    """
+
+    kind: ClassVar[str] = "context"
+    num_heads: int = 1  #: H
+    num_kv_heads: int = 1  #: Hkv
+    value_dim: int = 1  #: dv, per-head value width
+    role: str = "context"  #: config field of the output
+    qtypes: dict[str, FixedType] = field(default_factory=dict)  #: types fixed by QKeras quantizers
+
+    def __post_init__(self) -> None:
+        _check_heads(self, self.num_heads, self.num_kv_heads)
+        if self.value_dim < 1:
+            raise ValueError(
+                f"layer {self.origin or self.name}: value_dim must be >= 1, got {self.value_dim}"
+            )
+
+    def _shapes(self, graph: Graph) -> tuple[int, int]:
+        p, v = (graph.tensors[t].shape for t in self.inputs)
+        c = graph.tensors[self.outputs[0]].shape
+        h, hk, dv = self.num_heads, self.num_kv_heads, self.value_dim
+        where = f"layer {self.origin or self.name}"
+        if len(p) != 3 or p[0] != h:
+            raise ValueError(f"{where}: probability shape {p} is not [H = {h}, Tq, Tk]")
+        if len(v) != 2 or v[0] != p[2] or v[1] != hk * dv:
+            raise ValueError(
+                f"{where}: value shape {v} is not [Tk = {p[2]}, num_kv_heads*value_dim = {hk * dv}]"
+            )
+        if tuple(c) != (p[1], h * dv):
+            raise ValueError(f"{where}: context shape {c} is not [Tq, H*dv] = {(p[1], h * dv)}")
+        return int(p[1]), int(p[2])
+
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        _, tk = self._shapes(graph)
+        tp, tv = self.in_type(graph, 0), self.in_type(graph, 1)
+        ta = exact_accumulator(tk * _maxabs_raw(tp) * _maxabs_raw(tv), tp.frac + tv.frac)
+        self.types.update(p=tp, v=tv, accum=ta)
+        self.reuse_factor = resolve.reuse(self)
+        super().assign_types(graph, resolve)
+        self.types["y"] = self.out_type(graph)
+
+    def _split(self, v: np.ndarray) -> np.ndarray:
+        v4 = v.reshape(v.shape[0], v.shape[1], self.num_kv_heads, self.value_dim)
+        return v4[:, :, kv_head_index(self.num_heads, self.num_kv_heads), :]
+
+    def forward_float(self, p: np.ndarray, v: np.ndarray) -> tuple[np.ndarray]:
+        c = np.einsum("bhqk,bkhd->bqhd", p, self._split(v))
+        return (c.reshape(c.shape[0], c.shape[1], -1),)
+
+    def accumulate(self, p: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Exact sums ``P_h V_g`` (raw, in ``types['accum']``), shape ``[B, Tq, H*dv]``."""
+        c = linalg.einsum("bhqk,bkhd->bqhd", p, self._split(v), p.shape[-1])
+        return c.reshape(c.shape[0], c.shape[1], -1)
+
+    def execute(self, p: np.ndarray, v: np.ndarray) -> tuple[np.ndarray]:
+        return (convert(self.accumulate(p, v), self.types["accum"], self.types["y"]),)
+
+    def n_mult(self, graph: Graph) -> int:
+        tq, tk = self._shapes(graph)
+        return _n_mult(self.num_heads * tq * self.value_dim * tk, self.reuse_factor)
+
+    def hls(self, graph: Graph) -> HlsCall:
+        tq, tk = self._shapes(graph)
+        return HlsCall(
+            header=_HEADER,
+            function="hlsgen::context",
+            config=[
+                ("const", "n_q", tq),
+                ("const", "n_k", tk),
+                ("const", "n_heads", self.num_heads),
+                ("const", "n_kv_heads", self.num_kv_heads),
+                ("const", "value_dim", self.value_dim),
+                ("const", "reuse_factor", self.reuse_factor),
+                ("const", "n_mult", self.n_mult(graph)),
+                _typedef("accum_t", self.types["accum"]),
+            ],
+            args=[*self.inputs, *self.outputs],
+        )
+
+    def cost(self, graph: Graph) -> Cost:
+        tq, tk = self._shapes(graph)
+        macs = self.num_heads * tq * tk * self.value_dim
+        lat = self.reuse_factor + _clog2(tk) + 2  # shared multipliers, adder tree over Tk, cast
+        return Cost(macs=macs, multipliers=self.n_mult(graph), latency_cycles=lat)
+
+
+__all__ = ["MASK_TYPE", "Context", "Mask", "Scores", "attention_scale", "kv_head_index"]

@@ -1,0 +1,357 @@
+"""Softmax over the last axis, with an optional attention mask; two table-based variants.
+
+STABLE (the default) subtracts the row maximum, so every exponent is of a non-positive difference and
+nothing overflows. LATENCY reads exp(x) straight from one table over the input's range: no max search
+(shorter latency, fewer comparators) but exp(x) saturates its table type for large logits, and then the
+probabilities are wrong; use it only when the logits are known to be small.
+
+Both variants end the same way: the exponentials are summed exactly, the sum is cast to ``sum_type``,
+its reciprocal is read from a table addressed by the mantissa bits after the sum's leading one (so the
+table keeps its relative precision over the sum's whole range) and shifted back, and each exponential
+times the reciprocal is cast to the output type. Every table is built once by :func:`softmax_tables`;
+the reference indexes those arrays and the HLS backend writes the same arrays to weights/.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from ...fixed import FixedType, convert, mul_type, to_raw
+from ...quant.config import SoftmaxConfig, SoftmaxVariant, calibrated_type
+from .base import Cost, HlsCall, Op, Param
+
+if TYPE_CHECKING:
+    from ...quant.config import TypeResolver
+    from ..graph import Graph
+
+#: Widest input type the reference handles with int64 arithmetic (differences, shifts and rounding).
+_MAX_IN_WIDTH = 56
+
+#: Type of a model input that feeds the mask (1 = attend).
+_MASK_TYPE = FixedType(1, 1, False, is_int=True)
+
+
+@dataclass(frozen=True, eq=False)
+class SoftmaxTables:
+    """Every table of one softmax and the bit geometry that addresses them (see :func:`softmax_tables`).
+
+    Attributes:
+        variant: which variant the tables are for.
+        tables: name -> (entry type, raw entries): ``exp_hi``, ``exp_lo``, ``inv`` (stable) or ``exp``,
+            ``inv`` (latency).
+        drop_bits: stable: LSBs of the difference dropped (rounded) below the table resolution.
+        addr_bits: stable: bits of the rounded difference that the two tables address (hi + lo).
+        hi_bits: stable: address bits of the coarse table.
+        lo_bits: stable: address bits of the fine table.
+        exp_table_bits: latency: address bits of the exp table (the input's top bits).
+        inv_bits: address bits of the reciprocal table.
+    """
+
+    variant: SoftmaxVariant
+    tables: dict[str, tuple[FixedType, np.ndarray]]
+    drop_bits: int = 0
+    addr_bits: int = 0
+    hi_bits: int = 0
+    lo_bits: int = 0
+    exp_table_bits: int = 0
+    inv_bits: int = 0
+
+
+def _underflow_range_bits(exp_type: FixedType) -> int:
+    """Smallest R with exp(-2^R) below half an LSB of ``exp_type``: larger differences give exp = 0."""
+    return max(math.ceil(math.log2((exp_type.frac + 1) * math.log(2.0))), 0)
+
+
+def softmax_tables(input_type: FixedType, cfg: SoftmaxConfig) -> SoftmaxTables:
+    """Build every table of a softmax over inputs of ``input_type`` (the one place they are computed).
+
+    Stable variant: the difference d = max - x >= 0 is an integer in LSBs of the input (2^-F). Values
+    d >= 2^R give exp = 0, with R the smaller of the input's integer bits (d < 2^I always) and the
+    underflow point of ``exp_type``. The R + F bits of d are reduced to ``exp_hi_bits + exp_lo_bits``
+    by dropping ``s`` LSBs, rounding to nearest with ties upward: d' = (d + 2^(s-1)) >> s (s = 0 keeps
+    the input's full resolution). A d' that reaches 2^(hi+lo) also gives exp = 0. Then
+    exp(-d') = exp_hi[d' >> lo] * exp_lo[d' & (2^lo - 1)], the product cast to ``exp_type``. When the
+    input has fewer bits than the tables can address, the coarse table shrinks first (at least 1 bit).
+
+    Reciprocal: entry j is 1 / (1 + (j + 0.5) 2^-inv_bits), the reciprocal of the centre of the
+    mantissa bucket [1 + j 2^-b, 1 + (j+1) 2^-b) (the minimax choice for relative error).
+
+    Latency variant: entry k is exp() of the centre of the bucket of input codes whose top
+    ``latency_table_bits`` bits (offset binary) equal k, clipped to ``latency_exp_type``.
+    """
+    tx = FixedType.parse(input_type)
+    ti = FixedType.parse(cfg.inv_type)
+    inv_bits = cfg.inv_bits
+    if inv_bits < 1:
+        raise ValueError("softmax: inv_bits must be at least 1")
+    j = np.arange(1 << inv_bits, dtype=np.float64)
+    inv = (ti, to_raw(np.clip(1.0 / (1.0 + (j + 0.5) * 2.0**-inv_bits), ti.min, ti.max), ti))
+    if cfg.variant is SoftmaxVariant.LATENCY:
+        te = FixedType.parse(cfg.latency_exp_type)
+        bits = min(cfg.latency_table_bits, tx.width)
+        if bits < 1:
+            raise ValueError("softmax: latency_table_bits must be at least 1")
+        shift = tx.width - bits
+        codes = (np.arange(1 << bits, dtype=np.int64) << shift) + tx.raw_min
+        centre = np.ldexp(codes.astype(np.float64) + ((1 << shift) - 1) / 2.0, -tx.frac)
+        with np.errstate(over="ignore"):
+            e = np.clip(np.exp(centre), te.min, te.max)
+        return SoftmaxTables(
+            SoftmaxVariant.LATENCY,
+            {"exp": (te, to_raw(e, te)), "inv": inv},
+            exp_table_bits=bits,
+            inv_bits=inv_bits,
+        )
+    te = FixedType.parse(cfg.exp_type)
+    if cfg.exp_hi_bits < 1 or cfg.exp_lo_bits < 1:
+        raise ValueError("softmax: exp_hi_bits and exp_lo_bits must be at least 1")
+    r = min(tx.integer, _underflow_range_bits(te))
+    n_total = r + tx.frac
+    if n_total < 2:
+        raise ValueError(f"softmax: input type {tx} has too few bits for the exp tables (need 2 above 2^-F)")
+    s = max(0, n_total - (cfg.exp_hi_bits + cfg.exp_lo_bits))
+    n_d = n_total - s
+    lo = min(cfg.exp_lo_bits, n_d - 1)
+    hi = n_d - lo
+    step = 2.0 ** (s - tx.frac)  # value of one unit of d'
+    e_lo = np.exp(-np.arange(1 << lo, dtype=np.float64) * step)
+    e_hi = np.exp(-np.arange(1 << hi, dtype=np.float64) * step * (1 << lo))
+    tables = {
+        "exp_hi": (te, to_raw(np.clip(e_hi, te.min, te.max), te)),
+        "exp_lo": (te, to_raw(np.clip(e_lo, te.min, te.max), te)),
+        "inv": inv,
+    }
+    return SoftmaxTables(
+        SoftmaxVariant.STABLE, tables, drop_bits=s, addr_bits=n_d, hi_bits=hi, lo_bits=lo, inv_bits=inv_bits
+    )
+
+
+def leading_one(v: np.ndarray, width: int) -> np.ndarray:
+    """Position of the leading one of non-negative int64 ``v`` of ``width`` bits (0 for v <= 1), as the
+    headers' priority encoders compute it."""
+    p = np.zeros(v.shape, dtype=np.int64)
+    for b in range(1, width):
+        p += (v >> b) > 0
+    return p
+
+
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class Softmax(Op):
+    """Softmax over the last axis of ``[..., N]``.
+
+    An optional second input is a mask ``[Tq, Tk]`` (ap_uint<1>, nonzero = attend) applied to every
+    leading slice of scores ``[..., Tq, Tk]``. Masked entries get probability exactly 0 and take no part
+    in the maximum or the sum; a fully masked row gives all zeros. Settings come from
+    ``resolve.softmax(op)``. The output type comes from the ``probability`` config field (or a QKeras
+    quantizer); without either it is the default width with the integer bits of the range [0, 1], as
+    calibration would choose, so that an uncalibrated ap_fixed<16,6> default does not spend 4 bits on
+    integers that a probability never uses.
+    """
+
+    kind: ClassVar[str] = "softmax"
+    role: str = "probability"  #: config field of the output type
+    qtypes: dict[str, FixedType] = field(default_factory=dict)  #: types fixed by QKeras quantizers
+    settings: SoftmaxConfig | None = None  #: resolved at typing time
+    plan: SoftmaxTables | None = None  #: the tables and their geometry, built at typing time
+    t_range: tuple[int, int] = (0, 0)  #: range of the reciprocal's shift t (1/S = inv * 2^-t)
+
+    @property
+    def has_mask(self) -> bool:
+        return len(self.inputs) > 1
+
+    # -- typing -------------------------------------------------------------------------------------
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        super().assign_types(graph, resolve)
+        out = graph.tensors[self.outputs[0]]
+        explicit = self.role in self.qtypes or any(
+            getattr(lc, self.role, "") for lc in resolve.config.layer(self.name, self.origin)
+        )
+        if not explicit and out.name not in resolve.ranges:
+            # probabilities lie in [0, 1]: type them as calibration would, whether or not it ran
+            out.type = calibrated_type(1.0, resolve.default, resolve.config.calibration_margin_bits)
+        shape = graph.tensors[self.inputs[0]].shape
+        if not shape:
+            raise ValueError(f"softmax {self.name}: the input needs at least one axis")
+        if self.has_mask:
+            mshape = graph.tensors[self.inputs[1]].shape
+            if len(shape) < 2 or tuple(mshape) != tuple(shape[-2:]):
+                raise ValueError(
+                    f"softmax {self.name}: mask shape {mshape} does not match the last two axes of {shape}"
+                )
+            src = graph.tensors[self.inputs[1]]
+            if src.name in graph.inputs:  # a model input feeding the mask carries single bits
+                src.type = _MASK_TYPE
+            self.types["mask"] = self.in_type(graph, 1)
+        tx, ty = self.in_type(graph), self.out_type(graph)
+        if tx.width > _MAX_IN_WIDTH:
+            raise ValueError(f"softmax {self.name}: input type {tx} is wider than {_MAX_IN_WIDTH} bits")
+        cfg = resolve.softmax(self)
+        self.settings = cfg
+        self.plan = softmax_tables(tx, cfg)
+        self.reuse_factor = resolve.reuse(self)
+        n = shape[-1]
+        if self.plan.variant is SoftmaxVariant.STABLE:
+            te = FixedType.parse(cfg.exp_type)
+            self.types["diff"] = FixedType(tx.width, tx.integer, False)  # max - x >= 0, exact
+        else:
+            te = FixedType.parse(cfg.latency_exp_type)
+        ts = FixedType.parse(cfg.sum_type)
+        ti = FixedType.parse(cfg.inv_type)
+        if ts.signed:
+            raise ValueError(f"softmax {self.name}: sum_type {ts} must be unsigned (ap_ufixed)")
+        acc_i = te.integer + max(int(n - 1).bit_length(), 0)
+        self.types.update(x=tx, y=ty, exp=te, sum=ts, inv=ti)
+        self.types["accum"] = FixedType(acc_i + te.frac, acc_i, te.signed)  # exact sum of n exponentials
+        # 1/S = inv[idx] * 2^-t with t = p - F_s (p: leading one of S); the product exp * inv is shifted
+        # by t in `wide`, which holds every shift exactly. A stable row holds exp(0) = 1, so S >= 1 and
+        # t >= 0 whenever exp_type and sum_type represent 1.
+        t_max = ts.width - 1 - ts.frac
+        t_min = -ts.frac
+        one_ok = te.max >= 1.0 and ts.max >= 1.0 and te.frac >= 0 and ts.frac >= 0
+        if self.plan.variant is SoftmaxVariant.STABLE and one_ok:
+            t_min = max(t_min, 0)
+        tp = mul_type(te, ti)
+        fw = tp.frac + max(t_max, 0)
+        iw = tp.integer + max(-t_min, 0)
+        self.types["wide"] = FixedType(fw + iw, iw, tp.signed)
+        self.t_range = (t_min, t_max)
+
+    # -- execution ----------------------------------------------------------------------------------
+    def forward_float(self, x: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray]:
+        keep = self._keep(x.shape, mask)
+        z = np.where(keep, x, -np.inf)
+        m = np.max(z, axis=-1, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0.0)
+        e = np.where(keep, np.exp(z - m), 0.0)
+        s = e.sum(axis=-1, keepdims=True)
+        return (np.divide(e, s, out=np.zeros_like(e), where=s > 0),)
+
+    def _keep(self, shape: tuple[int, ...], mask: np.ndarray | None) -> np.ndarray:
+        """Bool array broadcast to ``shape`` (batch axis first): True where the entry takes part."""
+        if mask is None:
+            return np.ones(shape, dtype=bool)
+        m = np.asarray(mask) != 0
+        m = m.reshape(m.shape[0], *([1] * (len(shape) - 3)), *m.shape[1:])
+        return np.broadcast_to(m, shape)
+
+    def exponentials(self, x: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Raw exponentials (``types['exp']``) of raw inputs, 0 where masked."""
+        assert self.plan is not None
+        tx, te = self.types["x"], self.types["exp"]
+        pl = self.plan
+        x = np.asarray(x).astype(np.int64)
+        if pl.variant is SoftmaxVariant.LATENCY:
+            idx = (x - tx.raw_min) >> (tx.width - pl.exp_table_bits)
+            return np.where(keep, pl.tables["exp"][1][idx], 0)
+        m = np.where(keep, x, tx.raw_min).max(axis=-1, keepdims=True)
+        d = m - x  # exact, >= 0 where kept
+        s = pl.drop_bits
+        dd = (d + ((1 << s) >> 1)) >> s
+        valid = keep & (dd < (1 << pl.addr_bits))
+        dd = np.where(valid, dd, 0)
+        th, rh = pl.tables["exp_hi"]
+        _, rl = pl.tables["exp_lo"]
+        e = convert(rh[dd >> pl.lo_bits] * rl[dd & ((1 << pl.lo_bits) - 1)], mul_type(th, th), te)
+        return np.where(valid, e, 0)
+
+    def normalise(self, e: np.ndarray) -> np.ndarray:
+        """Raw outputs from raw exponentials: exact sum, cast, reciprocal table, product, cast."""
+        assert self.plan is not None
+        te, ts, ti, tw, ty = (self.types[k] for k in ("exp", "sum", "inv", "wide", "y"))
+        acc = e.sum(axis=-1)
+        s = np.asarray(convert(acc, self.types["accum"], ts)).astype(np.int64)
+        b = self.plan.inv_bits
+        p = leading_one(s, ts.width)
+        idx = np.where(s > 0, ((s << b) >> p) - (1 << b), 0)
+        r = self.plan.tables["inv"][1][idx]
+        t = p - ts.frac
+        t_min, t_max = self.t_range
+        t = np.clip(t, t_min, t_max)  # S == 0 (outputs 0) or a wrapped sum_type; the header clamps alike
+        prod = e * r[..., None]
+        shift = tw.frac - (te.frac + ti.frac) - t  # wide raw = prod * 2^shift, shift >= 0
+        wide = np.empty(prod.shape, dtype=np.int64 if tw.width <= 61 else object)
+        for sh in np.unique(shift):
+            rows = shift == sh
+            wide[rows] = (prod[rows].astype(wide.dtype)) << int(sh)
+        y = convert(wide, tw, ty)
+        return np.where((s > 0)[..., None], y, 0)
+
+    def execute(self, x: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray]:
+        keep = self._keep(np.shape(x), mask)
+        return (self.normalise(self.exponentials(x, keep)),)
+
+    # -- backends -----------------------------------------------------------------------------------
+    def hls(self, graph: Graph) -> HlsCall:
+        assert self.plan is not None
+        pl = self.plan
+        shape = graph.tensors[self.inputs[0]].shape
+        n = shape[-1]
+        rows = graph.tensors[self.inputs[0]].size // n
+        tx, ts = self.types["x"], self.types["sum"]
+        cfg: list[tuple[str, str, object]] = [
+            ("const", "n_rows", rows),
+            ("const", "n_cols", n),
+            ("const", "n_q", shape[-2] if self.has_mask else 1),
+            ("const", "reuse_factor", self.reuse_factor),
+            ("const", "in_width", tx.width),
+            ("const", "in_signed", int(tx.signed)),
+            ("const", "sum_width", ts.width),
+            ("const", "sum_frac", ts.frac),
+            ("const", "inv_bits", pl.inv_bits),
+            ("const", "shift_min", self.t_range[0]),
+            ("const", "shift_max", self.t_range[1]),
+        ]
+        names = {k: f"{k}_{self.name}" for k in pl.tables}
+        if pl.variant is SoftmaxVariant.STABLE:
+            cfg += [
+                ("const", "drop_bits", pl.drop_bits),
+                ("const", "addr_bits", pl.addr_bits),
+                ("const", "hi_bits", pl.hi_bits),
+                ("const", "lo_bits", pl.lo_bits),
+                ("typedef", "diff_t", str(self.types["diff"])),
+            ]
+            tables = ["exp_hi", "exp_lo", "inv"]
+            fn = "hlsgen::softmax_stable"
+        else:
+            cfg += [("const", "table_bits", pl.exp_table_bits)]
+            tables = ["exp", "inv"]
+            fn = "hlsgen::softmax_latency"
+        cfg += [
+            ("typedef", "exp_t", str(self.types["exp"])),
+            ("typedef", "accum_t", str(self.types["accum"])),
+            ("typedef", "sum_t", str(ts)),
+            ("typedef", "inv_t", str(self.types["inv"])),
+            ("typedef", "wide_t", str(self.types["wide"])),
+        ]
+        params = [Param(names[k], *pl.tables[k]) for k in tables]
+        if self.has_mask:
+            fn += "_masked"
+        return HlsCall(
+            "hlsgen_softmax.h", fn, cfg, [*self.inputs, *self.outputs, *(p.name for p in params)], params
+        )
+
+    def cost(self, graph: Graph) -> Cost:
+        shape = graph.tensors[self.inputs[0]].shape
+        n = shape[-1]
+        rows = graph.tensors[self.inputs[0]].size // n
+        bits = 0 if self.plan is None else sum(r.size * t.width for t, r in self.plan.tables.values())
+        stable = self.plan is not None and self.plan.variant is SoftmaxVariant.STABLE
+        mults = rows * n * (2 if stable else 1)  # exp_hi * exp_lo (stable), exp * 1/S
+        depth = (
+            (int(math.ceil(math.log2(max(n, 2)))) if stable else 0) + int(math.ceil(math.log2(max(n, 2)))) + 6
+        )
+        return Cost(
+            macs=mults,
+            multipliers=max(1, -(-mults // self.reuse_factor)),
+            latency_cycles=depth + self.reuse_factor - 1,
+            bram18=-(-bits // 18432),
+            lut=rows * n * 32,
+        )
+
+
+__all__ = ["Softmax", "SoftmaxTables", "leading_one", "softmax_tables"]
