@@ -11,8 +11,17 @@ from typing import Any
 import tensorflow as tf
 
 from .attention import ATTENTION_SCALE_TYPE, QMultiHeadAttention, attention_scale
+from .hardware import hardware_softmax_fn, softmax_reference, use_hardware_softmax
 
-__all__ = ["ATTENTION_SCALE_TYPE", "QMultiHeadAttention", "attention_scale", "custom_objects"]
+__all__ = [
+    "ATTENTION_SCALE_TYPE",
+    "QMultiHeadAttention",
+    "attention_scale",
+    "custom_objects",
+    "hardware_softmax_fn",
+    "softmax_reference",
+    "use_hardware_softmax",
+]
 
 #: Every hlsgen layer class.
 LAYERS: tuple[type[tf.keras.layers.Layer], ...] = (QMultiHeadAttention,)
