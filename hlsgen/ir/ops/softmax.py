@@ -148,9 +148,9 @@ class Softmax(Op):
     leading slice of scores ``[..., Tq, Tk]``. Masked entries get probability exactly 0 and take no part
     in the maximum or the sum; a fully masked row gives all zeros. Settings come from
     ``resolve.softmax(op)``. The output type comes from the ``probability`` config field (or a QKeras
-    quantizer); without either it is the default width with the integer bits of the range [0, 1], as
-    calibration would choose, so that an uncalibrated ap_fixed<16,6> default does not spend 4 bits on
-    integers that a probability never uses.
+    quantizer); without either it is the default width with the integer bits of the range [0, 1] (never
+    narrower, whatever calibration data showed), so that an ap_fixed<16,6> default does not spend 4 bits
+    on integers that a probability never uses.
     """
 
     kind: ClassVar[str] = "softmax"
@@ -171,8 +171,9 @@ class Softmax(Op):
         explicit = self.role in self.qtypes or any(
             getattr(lc, self.role, "") for lc in resolve.config.layer(self.name, self.origin)
         )
-        if not explicit and out.name not in resolve.ranges:
-            # probabilities lie in [0, 1]: type them as calibration would, whether or not it ran
+        if not explicit:
+            # probabilities lie in [0, 1]: type them for that range, whatever the calibration data showed
+            # (a calibration set whose largest probability is 0.3 must not make 1.0 saturate later)
             out.type = calibrated_type(1.0, resolve.default, resolve.config.calibration_margin_bits)
         shape = graph.tensors[self.inputs[0]].shape
         if not shape:
