@@ -60,15 +60,15 @@ def main() -> None:
         proj = hlsgen.convert(model, {"default_precision": "ap_fixed<16,6,AP_RND,AP_SAT>"}, calibration_data=x[:200])
         t_conv = time.perf_counter() - t0
         proj.predict(x[:10])
-        t_emu = timeit(lambda: proj.predict(x))
+        t_emu = timeit(lambda p=proj, x=x: p.predict(x))
         model.predict(x, verbose=0, batch_size=args.batch)
-        t_keras = timeit(lambda: model.predict(x, verbose=0, batch_size=args.batch))
+        t_keras = timeit(lambda m=model, x=x: m.predict(x, verbose=0, batch_size=args.batch))
         os.environ["HLSGEN_CACHE"] = str(Path("/tmp") / f"hlsgen-bench-{os.getpid()}")
         xs = x[: args.csim_batch]
         t0 = time.perf_counter()
         proj.build_csim()
         t_build = time.perf_counter() - t0
-        t_csim = timeit(lambda: proj.csim_raw(xs), reps=1)
+        t_csim = timeit(lambda p=proj, xs=xs: p.csim_raw(xs), reps=1)
         print(
             f"{name:<14} {t_conv:>9.2f} {args.batch / t_emu:>12,.0f} {args.batch / t_keras:>14,.0f} "
             f"{len(xs) / t_csim:>9,.0f} {t_build:>11.1f}"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hlsgen.quant.config import Config, IOType, LayerConfig, SoftmaxVariant, calibrated_type
 from hlsgen.fixed import FixedType
+from hlsgen.quant.config import Config, IOType, LayerConfig, SoftmaxVariant, calibrated_type
 
 
 def test_yaml_round_trip(tmp_path: Path) -> None:

@@ -73,7 +73,6 @@ def qat_model():
 
 def train(model, epochs: int, seed: int):
     import tensorflow as tf
-
     from data import load_digits_tokens
 
     x_tr, y_tr, x_te, y_te = load_digits_tokens()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 MAX_WIDTH = 1024
 
 
-class Rounding(str, enum.Enum):
+class Rounding(enum.StrEnum):
     """Quantization (rounding) modes, applied when fractional bits are dropped."""
 
     RND = "AP_RND"  #: round half toward +infinity
@@ -22,7 +22,7 @@ class Rounding(str, enum.Enum):
     TRN_ZERO = "AP_TRN_ZERO"  #: truncate toward zero
 
 
-class Overflow(str, enum.Enum):
+class Overflow(enum.StrEnum):
     """Overflow modes, applied when integer bits are dropped."""
 
     SAT = "AP_SAT"  #: saturate to the largest / smallest value

@@ -23,14 +23,14 @@ if TYPE_CHECKING:
     from ..ir.ops.base import Op
 
 
-class IOType(str, enum.Enum):
+class IOType(enum.StrEnum):
     """How the top function moves data."""
 
     PARALLEL = "io_parallel"  #: whole arrays, fully partitioned
     STREAM = "io_stream"  #: hls::stream between primitives, AXI4-Stream at the top
 
 
-class SoftmaxVariant(str, enum.Enum):
+class SoftmaxVariant(enum.StrEnum):
     """Softmax implementations."""
 
     STABLE = "stable"  #: subtract the row maximum, exp of non-positive differences (two split tables)

@@ -17,8 +17,8 @@ import numpy as np
 from ...fixed import FixedType
 
 if TYPE_CHECKING:
-    from ..graph import Graph
     from ...quant.config import TypeResolver
+    from ..graph import Graph
 
 
 @dataclass

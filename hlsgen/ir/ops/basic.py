@@ -136,7 +136,7 @@ class Linear(Op):
 
 
 # ---------------------------------------------------------------------------------------------------
-class ActivationKind(str, enum.Enum):
+class ActivationKind(enum.StrEnum):
     """Element-wise activations."""
 
     LINEAR = "linear"  #: a cast to the output type
