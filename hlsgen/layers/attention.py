@@ -22,7 +22,6 @@ are float32 and the quantized values have at most 24 significant bits (``bits <=
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -31,8 +30,8 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.autograph.impl.api import autograph_artifact
 
+from hlsgen.fixed import FixedType
 from hlsgen.ir.ops.attention import attention_scale as _ir_attention_scale
-from hlsgen.fixed import FixedType, quantize
 
 from ._quantize import deserialize_quantizer, quantize_with, serialize_quantizer, static_spec
 
