@@ -16,6 +16,7 @@ from ..._version import __version__
 from ...fixed import FixedType, from_raw
 from ...ir.graph import Graph
 from ...resources import resource_dir
+from .stream import stream_files
 
 #: values per line of a weights file
 _PER_LINE = 8
@@ -132,6 +133,8 @@ def project_files(graph: Graph, config: Any) -> dict[str, str]:
                 "function": call.function,
                 "template_args": targs,
                 "args": call.args,
+                "inputs": list(op.inputs),
+                "outputs": list(op.outputs),
             }
         )
         for p in call.params:
@@ -159,6 +162,9 @@ def project_files(graph: Graph, config: Any) -> dict[str, str]:
         "csim_bridge.cpp": render(env, "hls/project/csim_bridge.cpp.j2", **ctx),
         "build_prj.tcl": render(env, "hls/project/build_prj.tcl.j2", **ctx),
     }
+    if config.io_type.value == "io_stream":  # AXI4-Stream top, token streams: hlsgen.backends.hls.stream
+        files.update(stream_files(env, graph, ctx))
+        headers.append("hlsgen_stream.h")
     for p in params:
         files[f"firmware/weights/{p.name}.h"] = render(env, "hls/project/firmware/weights.h.j2", param=p)
     lib = resource_dir("templates") / "hls" / "firmware" / "hlsgen"
