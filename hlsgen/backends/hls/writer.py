@@ -191,6 +191,9 @@ def write_atomically(files: dict[str, str | bytes], out_dir: Path, force: bool =
         raise FileExistsError(f"output directory {out_dir} exists (use --force / force=True to replace it)")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the project is an ordinary folder
     try:
         for rel, text in sorted(files.items()):
             p = tmp / rel
