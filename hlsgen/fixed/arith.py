@@ -5,7 +5,9 @@ integer involved fits in 62 bits and Python-int ``object`` arrays beyond that, s
 1024 bits stays exact. Every conversion follows ``ap_fixed_base::operator=`` of the Xilinx headers:
 the dropped fractional bits decide an increment (rounding mode), then the integer that results is
 brought into range (overflow mode). AP_WRAP with saturation bits and AP_WRAP_SM follow the headers'
-bit manipulation, including which source bit they read.
+bit manipulation, including which source bit they read. ``ap_int`` / ``ap_uint`` targets take the
+headers' integer conversions instead, which round toward zero as C does, quirks included.
+tests/test_fixed_differential.py holds all of it against g++ and the headers themselves.
 """
 
 from __future__ import annotations
@@ -63,7 +65,11 @@ def _increment(
     if mode is Rounding.RND_INF:
         return qb & (~neg | r)
     if mode is Rounding.RND_CONV:
-        lsb = (yf & 1).astype(bool) if not _is_obj(yf) else np.array([bool(v & 1) for v in yf.flat]).reshape(yf.shape)
+        lsb = (
+            (yf & 1).astype(bool)
+            if not _is_obj(yf)
+            else np.array([bool(v & 1) for v in yf.flat]).reshape(yf.shape)
+        )
         return qb & (lsb | r)
     if mode is Rounding.TRN_ZERO:
         if not src_signed:
@@ -92,12 +98,12 @@ def _finish(
 ) -> np.ndarray:
     """Apply rounding and overflow of ``dst`` to the floor ``yf`` (raw units of ``dst``)."""
     W = dst.width
-    inc = _increment(yf, qb, r, neg, dst.rounding, src_signed)
+    inc = _increment(yf, qb, r, neg, _rounding(dst), src_signed)
     y = yf + inc.astype(np.int64)
     lo, hi = dst.raw_min, dst.raw_max
     o = dst.overflow
-    if o is Overflow.SAT_SYM and dst.signed:
-        lo = -hi
+    if o is Overflow.SAT_SYM and dst.signed and W > 1:
+        lo = -hi  # in one bit the headers' -max pattern 1 | 1 is -1, the plain minimum
     over = y > hi
     under = y < lo
     mod = 1 << W
@@ -177,8 +183,23 @@ def convert(raw: np.ndarray, src: FixedType, dst: FixedType) -> np.ndarray:
     sh = src.frac - dst.frac
     need = max(src.width + max(-sh, 0), dst.width) + 2
     a = _as_raw_array(raw, need)
+    shape = a.shape
+    a = a.reshape(-1)
     if need > _INT64_BITS and not _is_obj(a):
         a = _as_obj(a)
+    if not _is_obj(a) and sh <= 62 and _fast_overflow(dst):
+        y = a << -sh if sh <= 0 else _shift_round(a, sh, _rounding(dst), src.signed)
+        out = _overflow_int64(y, dst)
+    else:
+        out = _convert_general(a, sh, src, dst)
+    if dst.is_int and src.signed and src.integer == 0:
+        # to_ap_int_base keeps the integer bits in an ap_int_base<1> holding 0, then adds the C-style
+        # carry of negative values: -0.25 becomes 1 in one signed bit, -1
+        out = np.where(a < 0, _wrapped(-1, dst), out).astype(out.dtype)
+    return out.reshape(shape)
+
+
+def _convert_general(a: np.ndarray, sh: int, src: FixedType, dst: FixedType) -> np.ndarray:
     neg = a < 0
     if sh <= 0:
         yf = a * (1 << -sh) if _is_obj(a) else a << -sh
@@ -203,33 +224,144 @@ def convert(raw: np.ndarray, src: FixedType, dst: FixedType) -> np.ndarray:
     return _finish(yf, qb, r, neg, ld_valid, dst, src.signed)
 
 
+# ---------------------------------------------------------------------------------------------------
+# int64 fast paths: one rounding formula per mode and a clip / mask for the common overflow modes,
+# the same results as _finish without its boolean temporaries
+# ---------------------------------------------------------------------------------------------------
+def _rounding(t: FixedType) -> Rounding:
+    # ap_int / ap_uint follow C's double -> int (to_ap_int_base, ap_int_base(double)): toward zero
+    return Rounding.TRN_ZERO if t.is_int else t.rounding
+
+
+def _fast_overflow(t: FixedType) -> bool:
+    return t.width <= _INT64_BITS and (t.sat_bits == 0 and t.overflow is not Overflow.WRAP_SM)
+
+
+def _shift_round(a: np.ndarray, sh: int, mode: Rounding, src_signed: bool) -> np.ndarray:
+    """``a / 2**sh`` rounded as ``mode`` does, for int64 ``a`` with |a| < 2**60 and 1 <= sh <= 62."""
+    half = 1 << (sh - 1)
+    if mode is Rounding.TRN or (mode is Rounding.TRN_ZERO and not src_signed):
+        return a >> sh
+    if mode is Rounding.RND:
+        return (a + half) >> sh
+    if mode is Rounding.RND_MIN_INF:
+        return (a + (half - 1)) >> sh
+    if mode is Rounding.RND_ZERO:  # ties up for negative values, down for positive ones
+        return (a + (half - 1) + (a < 0)) >> sh
+    if mode is Rounding.RND_INF:  # ties away from zero
+        return (a + half - (a < 0)) >> sh
+    if mode is Rounding.RND_CONV:  # ties to the even neighbour: +1 when the floor is odd
+        return (a + (half - 1) + ((a >> sh) & 1)) >> sh
+    if mode is Rounding.TRN_ZERO:  # negative values round up unless exact
+        return (a + np.where(a < 0, (1 << sh) - 1, 0)) >> sh
+    raise AssertionError(mode)
+
+
+def _overflow_int64(y: np.ndarray, t: FixedType) -> np.ndarray:
+    """Bring int64 ``y`` into ``t`` (SAT, SAT_ZERO, SAT_SYM and AP_WRAP without N)."""
+    W, o = t.width, t.overflow
+    lo, hi = t.raw_min, t.raw_max
+    if o is Overflow.WRAP:
+        if t.signed:  # keep the low W bits, sign-extend bit W-1 (shifting left as unsigned)
+            return (y.view(np.uint64) << np.uint64(64 - W)).view(np.int64) >> (64 - W)
+        return y & hi
+    if o is Overflow.SAT_SYM and t.signed and W > 1:
+        lo = -hi
+    if o is Overflow.SAT_ZERO:
+        return np.where((y > hi) | (y < lo), 0, y)
+    return np.clip(y, lo, hi)
+
+
+def _round_float(s: np.ndarray, mode: Rounding) -> np.ndarray:
+    """Exact doubles ``s`` (|s| < 2**61) rounded to int64 as ``mode`` does.
+
+    Ties are read from :func:`_frac`; ``floor(s + 0.5)`` is not exact (0.49999999999999994 + 0.5 rounds
+    to 1.0).
+    """
+    if mode is Rounding.TRN:
+        return np.floor(s).astype(np.int64)
+    if mode is Rounding.TRN_ZERO:
+        return np.trunc(s).astype(np.int64)
+    if mode is Rounding.RND_CONV:
+        return np.rint(s).astype(np.int64)
+    fl = np.floor(s)
+    frac = _frac(s, fl)
+    y = fl.astype(np.int64)
+    if mode is Rounding.RND:
+        return y + (frac >= 0.5)
+    if mode is Rounding.RND_MIN_INF:
+        return y + (frac > 0.5)
+    if mode is Rounding.RND_INF:
+        return y + ((frac > 0.5) | ((frac == 0.5) & (s > 0)))
+    if mode is Rounding.RND_ZERO:
+        return y + ((frac > 0.5) | ((frac == 0.5) & (s < 0)))
+    raise AssertionError(mode)
+
+
+def _frac(s: np.ndarray, fl: np.ndarray) -> np.ndarray:
+    """``s - floor(s)`` for exact doubles, with its one inexact case mended.
+
+    The difference is exact except for s in (-0.5, 0), where ``1 + s`` can round to exactly 0.5 (s =
+    -0.49999999999999994) and so look like a tie; there the true fraction lies in (0.5, 1), which 0.75
+    stands for.
+    """
+    frac = s - fl
+    frac[(s > -0.5) & (s < 0)] = 0.75
+    return frac
+
+
+def _wrapped(value: int, t: FixedType) -> int:
+    """The raw integer ``value`` wrapped into ``t``'s W bits."""
+    v = value % (1 << t.width)
+    return v - (1 << t.width) if t.signed and v >> (t.width - 1) else v
+
+
+def _scale(x: np.ndarray, e: int) -> np.ndarray:
+    """``x * 2**e``; a multiplication (faster than ldexp) where 2**e is a normal double."""
+    with np.errstate(over="ignore"):
+        return x * 2.0**e if -1022 <= e <= 1023 else np.ldexp(x, e)
+
+
 def to_raw(x: np.ndarray | float, t: FixedType | str) -> np.ndarray:
     """Raw integers of ``t v = x;`` for doubles ``x`` (any shape)."""
     t = FixedType.parse(t)
     x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return np.zeros(x.shape, dtype=np.int64 if t.width <= _INT64_BITS else object)
+    return _to_raw_1d(x.reshape(-1), t).reshape(x.shape)
+
+
+def _to_raw_1d(x: np.ndarray, t: FixedType) -> np.ndarray:
+    F, W = t.frac, t.width
+    scaled = _scale(x, F)
+    if W <= _INT64_BITS:
+        # a NaN fails both comparisons and leaves the fast paths
+        top = max(-float(scaled.min()), float(scaled.max()))
+        exact = top < 2.0**_INT64_BITS
+        if exact and F < 0:  # scaling down may lose bits to subnormals
+            exact = bool(np.array_equal(_scale(scaled, -F), x))
+        if exact and F > 1000:  # the headers read a subnormal x with a leading one (see _exact_parts)
+            exact = not np.any((x != 0) & (np.abs(x) < 2.0**-1022))
+        if exact and _fast_overflow(t):
+            y = _round_float(scaled, _rounding(t))
+            return _int_from_small_negative(_overflow_int64(y, t), x, t)
+    else:
+        exact = False
     if not np.all(np.isfinite(x)):
         raise ValueError(f"cannot quantize NaN or infinity to {t}")
-    F, W = t.frac, t.width
-    scaled = np.ldexp(x, F)
-    fast = (
-        W <= _INT64_BITS
-        and np.all(np.abs(scaled) < 2.0**_INT64_BITS)
-        and np.array_equal(np.ldexp(scaled, -F), x)  # no bits lost to subnormals
-    )
-    # the double as ap_fixed<54, exp+2> (the headers' view): only AP_WRAP_SM reads its width
-    _, e = np.frexp(x)
-    ld_valid = (e >= t.integer) & (x != 0)
     neg = x < 0
-    if fast:
+    if exact:
         fl = np.floor(scaled)
-        frac = scaled - fl
+        frac = _frac(scaled, fl)
         qb = frac >= 0.5
         r = (frac != 0) & (frac != 0.5)
         yf = fl.astype(np.int64)
-        return _finish(yf, qb, r, neg, ld_valid, t, True)
+        # the double as ap_fixed<54, exp+2> (the headers' view): only AP_WRAP_SM reads its width
+        ld_valid = (np.frexp(x)[1] >= t.integer) & (x != 0)
+        return _int_from_small_negative(_finish(yf, qb, r, neg, ld_valid, t, True), x, t)
     # exact path through Python integers
-    m, e = np.frexp(x)
-    man = (m * 2.0**53).astype(np.int64)
+    man, e = _exact_parts(x)
+    ld_valid = (e >= t.integer) & (x != 0)
     sh = (53 - e) - F  # bits dropped below the destination LSB
     yf = np.empty(x.shape, dtype=object)
     qb = np.zeros(x.shape, dtype=bool)
@@ -245,16 +377,49 @@ def to_raw(x: np.ndarray | float, t: FixedType | str) -> np.ndarray:
             qb[idx] = bool((rem >> (s - 1)) & 1)
             r[idx] = (rem & ((1 << (s - 1)) - 1)) != 0
     out = _finish(yf, qb, r, neg, ld_valid, t, True)
-    return out if W > _INT64_BITS else out.astype(np.int64)
+    return _int_from_small_negative(out if W > _INT64_BITS else out.astype(np.int64), x, t)
+
+
+def _exact_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed 54-bit mantissas and exponents with ``x == man * 2**(e - 53)``, as the headers read doubles.
+
+    ``ap_fixed_base(double)`` sets the hidden bit of subnormals too and reads them with the exponent of
+    the smallest normal, as ``(2**52 + field) * 2**-1075``; that only shows where F exceeds about 1020.
+    """
+    m, e = np.frexp(x)
+    man = (m * 2.0**53).astype(np.int64)
+    sub = (x != 0) & (np.abs(x) < 2.0**-1022)
+    if np.any(sub):
+        field = np.ldexp(np.abs(x[sub]), 1074).astype(np.int64)  # exact: multiples of 2**-1074
+        man[sub] = np.where(x[sub] < 0, -1, 1) * ((1 << 52) + field)
+        e = np.where(sub, -1022, e)
+    return man, e
+
+
+def _int_from_small_negative(out: np.ndarray, x: np.ndarray, t: FixedType) -> np.ndarray:
+    """ap_int_base(double) shifts the magnitude out as -1 for |x| < 0.5, then negates: -0.25 gives 1."""
+    if not t.is_int:
+        return out
+    return np.where((x < 0) & (x > -0.5), _wrapped(1, t), out).astype(out.dtype)
 
 
 def from_raw(raw: np.ndarray, t: FixedType | str) -> np.ndarray:
-    """Float64 values of raw integers of ``t`` (exact while the value has at most 53 significant bits)."""
+    """Float64 values of raw integers of ``t``, rounded to nearest where they need more than 53 bits."""
     t = FixedType.parse(t)
     a = np.asarray(raw)
     if a.dtype == object:
-        return np.array([np.ldexp(float(v), -t.frac) for v in a.flat], dtype=np.float64).reshape(a.shape)
-    return np.ldexp(a.astype(np.float64), -t.frac)
+        F = t.frac
+        vals = [_int_to_float(int(v), F) for v in a.flat]
+        return np.array(vals, dtype=np.float64).reshape(a.shape)
+    return _scale(a.astype(np.float64), -t.frac)
+
+
+def _int_to_float(v: int, frac: int) -> float:
+    """``v * 2**-frac`` rounded once (int / int is correctly rounded; ldexp(float(v)) would round twice)."""
+    try:
+        return v / (1 << frac) if frac >= 0 else float(v << -frac)
+    except OverflowError:
+        return float("inf") if v > 0 else float("-inf")
 
 
 def quantize(x: np.ndarray | float, t: FixedType | str) -> np.ndarray:
