@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ._version import __version__
+from .analysis import compare, sweep
 from .convert import calibrate, convert
 from .project import Project
 from .quant.config import Config
 
-__all__ = ["Config", "Project", "__version__", "calibrate", "convert"]
+__all__ = ["Config", "Project", "__version__", "calibrate", "compare", "convert", "sweep"]

@@ -74,10 +74,85 @@ def _project_from_args(args: argparse.Namespace):
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    proj = _project_from_args(args)
+    _check_board_arg(args)
+    proj, _ = _board_plan(_project_from_args(args), args.board, args.fit, args.force)
     tb = _load_array(args.tb_data, "testbench data") if args.tb_data else None
-    out = proj.write(args.output, force=args.force, tb_data=tb, model_source=args.model)
+    src = Path(args.model)
+    if src.is_dir() and (src / "hlsgen_config.yml").is_file():  # re-targeting a project: carry its model
+        src = next(iter(sorted((src / "model").glob("*"))), src)
+    out = proj.write(args.output, force=args.force, tb_data=tb, model_source=src)
     print(f"wrote {out} ({len(proj.graph.ops)} ops, top function {proj.name})")
+    return 0
+
+
+def _check_board_arg(args: argparse.Namespace) -> None:
+    """A bad --board fails before the (slow) conversion."""
+    if getattr(args, "board", None):
+        from .shells import resolve_board
+
+        resolve_board(args.board)
+
+
+def _board_plan(proj, board: str | None, fit: bool, force: bool):
+    """With a board (--board, or the project's own): the estimate printed against it, reuse factors
+    chosen with --fit, and the fit checked (an error past 100 % unless --force). Returns (project, plan)."""
+    from .plan import apply_reuse, check, project_plan
+    from .plan import fit as fit_reuse
+    from .project import Project
+    from .shells import apply_board
+
+    if board:
+        proj = Project(proj.graph, apply_board(proj.config, board), output_dir=proj.output_dir)
+    if proj.board is None:
+        if fit:
+            raise CliError("--fit needs a board: give --board NAME (hlsgen boards lists them)")
+        return proj, None
+    if fit:
+        res = fit_reuse(proj.graph, proj.board, project=proj.name)
+        proj = apply_reuse(proj, res.reuse)
+        print(res.format())
+    plan = project_plan(proj)
+    print(plan.format())
+    for line in check(plan, force=force):
+        print(line, file=sys.stderr)
+    return proj, plan
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from .plan import DoesNotFit, project_plan
+
+    _check_board_arg(args)
+    proj = _project_from_args(args)
+    try:
+        proj, plan = _board_plan(proj, args.board, args.fit, force=False)
+    except DoesNotFit as e:
+        print(f"hlsgen plan: {e}", file=sys.stderr)
+        return 1
+    if plan is None:
+        print(project_plan(proj).format())
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+    from .tools import ToolMissing
+
+    try:
+        build(args.project, args.stages)
+    except (ToolMissing, RuntimeError) as e:
+        raise CliError(str(e)) from None
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report.render import write_report
+
+    x = _load_array(args.data, "data") if args.data else None
+    y = _load_array(args.labels, "labels") if args.labels else None
+    if y is not None and x is None:
+        raise CliError("--labels needs --data")
+    out = write_report(args.project, args.output, data=x, labels=y, yosys=args.yosys)
+    print(f"wrote {out}: report.md, report.html, resources.png, latency.png")
     return 0
 
 
@@ -118,6 +193,76 @@ def _cmd_csim(args: argparse.Namespace) -> int:
     return 0 if not bad else 1
 
 
+def _int_list(text: str | None, option: str) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        vals = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CliError(f"{option}: expected comma-separated integers such as 6,8,10, got {text!r}") from None
+    if not vals:
+        raise CliError(f"{option}: no values in {text!r}")
+    return vals
+
+
+def _analysis_config(args: argparse.Namespace):
+    """The config of --config / --precision; None lets a project folder bring its own."""
+    return _config_from_args(args) if (args.config or args.precision) else None
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import os
+
+    from .analysis.compare import compare, write_file_atomically
+
+    x = _load_array(args.data, "data")
+    y = _load_array(args.labels, "labels") if args.labels else None
+    calib = _load_array(args.calibration, "calibration") if args.calibration else None
+    res = compare(args.model, x, y, _analysis_config(args), calibration=calib, target_error=args.target_error)
+    print(res.format_table(), end="")
+    files: dict[Path, str | bytes] = {}  # everything built first, then written
+    if args.json:
+        files[Path(args.json)] = res.to_json()
+    if args.plot:
+        files[Path(args.plot)] = res.plot()
+    if args.markdown:
+        rel = os.path.relpath(Path(args.plot).resolve(), Path(args.markdown).resolve().parent) if args.plot else None
+        files[Path(args.markdown)] = res.to_markdown(plot=rel)
+    for path, content in files.items():
+        write_file_atomically(path, content)
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .analysis.sweep import SweepError, sweep
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise CliError(f"output directory {out} exists (use --force to replace it)")
+    kw = {
+        "widths": _int_list(args.widths, "--widths"),
+        "integer": _int_list(args.integer, "--integer"),
+        "softmax_bits": _int_list(args.softmax_bits, "--softmax-bits"),
+        "layernorm_bits": _int_list(args.layernorm_bits, "--layernorm-bits"),
+        "grid": args.grid,
+    }
+    x = _load_array(args.data, "data")
+    y = _load_array(args.labels, "labels")
+    calib = _load_array(args.calibration, "calibration") if args.calibration else None
+    try:
+        res = sweep(
+            args.model, x, y, _analysis_config(args), calibration=calib, workers=args.workers,
+            scheduler=args.scheduler, connect_timeout=args.timeout, progress=not args.no_progress, **kw,
+        )  # fmt: skip
+    except SweepError as e:
+        raise CliError(str(e)) from None
+    print(res.format_table(), end="")
+    res.write(out, force=args.force)
+    print(f"wrote {out}/sweep.csv, sweep.json and sweep.png")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -131,6 +276,16 @@ def _add_model_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--precision", metavar="TYPE", help="default precision, e.g. 'ap_fixed<16,6>'")
     s.add_argument("--calibration", metavar="X.npy", help="inputs whose ranges set the integer bits of float layers")
     s.add_argument("--name", help="project / top function name (default myproject)")
+
+
+def _add_board_args(s: argparse.ArgumentParser, force: bool = True) -> None:
+    s.add_argument("--board", metavar="NAME", help="board name (hlsgen boards lists them) or board YAML file: "
+                   "part, clock and the board's integration (Zynq block design + PYNQ driver, Alveo kernel)")
+    s.add_argument("--fit", action="store_true", help="choose reuse factors so that the design fits the board "
+                   "(80%% of every resource) at the lowest latency")
+    if force:
+        s.add_argument("--force", action="store_true", help="replace an existing output folder, and write a "
+                       "design that does not fit the board")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -170,9 +325,49 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_model_args(s)
     s.add_argument("-o", "--output", required=True, help="project folder to write (refused if it exists)")
-    s.add_argument("--force", action="store_true", help="replace an existing output folder")
     s.add_argument("--tb-data", metavar="X.npy", help="inputs for the testbench vectors in tb_data/")
+    _add_board_args(s)
     s.set_defaults(func=_cmd_convert)
+
+    s = sub.add_parser(
+        "plan",
+        help="estimate resources and latency per layer against a board; --fit chooses reuse factors",
+        description="Print hlsgen's analytical estimate (DSP, BRAM18, LUT, FF, latency) per layer next to the "
+        "board's resources; warns past 80%% of any resource; exit status 1 past 100%%. With --fit, choose the "
+        "reuse factors that fit the board at the lowest latency, and say why. "
+        "Example: hlsgen plan model.keras --board pynq-z2 --fit",
+    )
+    _add_model_args(s)
+    _add_board_args(s, force=False)
+    s.set_defaults(func=_cmd_plan)
+
+    s = sub.add_parser(
+        "build",
+        help="run Vitis HLS / Vivado / v++ on a written project and read their reports",
+        description="Run the stages on a project written by hlsgen convert: csim, csynth, cosim (vitis_hls "
+        "build_prj.tcl), export (Zynq: the AXI4-Stream IP; Alveo: v++ -c), bitstream (Zynq: Vivado block "
+        "design; Alveo: v++ -l). Their reports go to reports/hlsgen_measurements.json. A missing tool is named "
+        "and nothing runs. Example: hlsgen build prj --stages csim,csynth",
+    )
+    s.add_argument("project", help="project folder written by hlsgen convert")
+    s.add_argument("--stages", default="csim,csynth", help="comma-separated: csim,csynth,cosim,export,bitstream "
+                   "(default csim,csynth)")
+    s.set_defaults(func=_cmd_build)
+
+    s = sub.add_parser(
+        "report",
+        help="Markdown + HTML report of a project: types, latency, resources against the board, plots",
+        description="Write report.md, report.html, resources.png and latency.png for a project written by "
+        "hlsgen convert: per-layer types, reuse factors, latency and resources (estimate, and every "
+        "measurement of hlsgen build or add_measurement, each labelled with its source), against the board; "
+        "with --data (and --labels), float against fixed-point accuracy.",
+    )
+    s.add_argument("project", help="project folder written by hlsgen convert")
+    s.add_argument("-o", "--output", help="report folder (default PROJECT/report; replaced)")
+    s.add_argument("--data", metavar="X.npy", help="inputs for the float / fixed comparison")
+    s.add_argument("--labels", metavar="Y.npy", help="class labels of --data (indices or one-hot)")
+    s.add_argument("--yosys", action="store_true", help="also count the RTL backend's resources with Yosys")
+    s.set_defaults(func=_cmd_report)
 
     s = sub.add_parser(
         "predict",
@@ -195,6 +390,51 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_model_args(s)
     s.add_argument("--data", required=True, metavar="X.npy", help="inputs, shaped (batch, ...) like the model's")
     s.set_defaults(func=_cmd_csim)
+
+    s = sub.add_parser(
+        "compare",
+        help="float (Keras) against fixed (emulation): accuracy, errors, overflows, suggested types",
+        description="Run the data through the Keras model and hlsgen's bit-exact emulation and compare them: "
+        "task accuracy (with --labels), argmax agreement, output errors, and per tensor (weights and biases "
+        "included) the error against float, overflowing values (saturated or wrapped), the range used "
+        "against the type's, and a suggested type. Example: hlsgen compare model.keras --data x.npy "
+        "--labels y.npy --calibration x_train.npy --markdown report.md --plot profile.png",
+    )
+    _add_model_args(s)
+    s.add_argument("--data", required=True, metavar="X.npy", help="inputs, shaped (batch, ...) like the model's")
+    s.add_argument("--labels", metavar="Y.npy", help="class indices (batch,) or one-hot labels of the first output")
+    s.add_argument("--target-error", type=float, default=0.01, metavar="E",
+                   help="suggested fractional bits keep quantization errors within E x max|x| (default 0.01)")  # fmt: skip
+    s.add_argument("--json", metavar="OUT.json", help="write the report as JSON")
+    s.add_argument("--markdown", metavar="OUT.md", help="write the report as Markdown")
+    s.add_argument("--plot", metavar="OUT.png", help="write the profiling plot (PNG)")
+    s.set_defaults(func=_cmd_compare)
+
+    s = sub.add_parser(
+        "sweep",
+        help="emulation accuracy, error and resource estimate over widths, integer bits, table sizes or a grid",
+        description="Quantize and emulate the model at every point of a sweep: total widths (integer bits from "
+        "calibration), integer bits, softmax / layer-norm table sizes (every combination of the axes given), "
+        "or the points of a YAML grid (see hlsgen.analysis.sweep). Points run on local processes, or on a "
+        "running Dask cluster with --scheduler. Writes sweep.csv, sweep.json and sweep.png to --out. "
+        "Example: hlsgen sweep model.keras --data x.npy --labels y.npy --widths 6,8,10,12,16",
+    )
+    _add_model_args(s)
+    s.add_argument("--data", required=True, metavar="X.npy", help="inputs, shaped (batch, ...) like the model's")
+    s.add_argument("--labels", required=True, metavar="Y.npy", help="class indices or one-hot labels")
+    s.add_argument("--widths", metavar="W,W,...", help="total widths, e.g. 6,8,10,12,16")
+    s.add_argument("--integer", metavar="I,I,...", help="integer bits of the default precision (no calibration)")
+    s.add_argument("--softmax-bits", metavar="B,B,...", help="address bits of each softmax exp table")
+    s.add_argument("--layernorm-bits", metavar="B,B,...", help="address bits of the layer norm 1/sqrt table")
+    s.add_argument("--grid", metavar="GRID.yml", help="a YAML grid of points (instead of the axis options)")
+    s.add_argument("--workers", type=int, metavar="N", help="local processes (default: one per CPU)")
+    s.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the points on this Dask scheduler")
+    s.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="seconds to wait for the scheduler (default 10)")  # fmt: skip
+    s.add_argument("--out", default="sweep_out", metavar="DIR", help="folder for the results (default sweep_out)")
+    s.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.set_defaults(func=_cmd_sweep)
 
     s = sub.add_parser("demo", help="convert the bundled digits models, run emulation and csim, print accuracy")
     s.add_argument("-o", "--output", default="demo_out", help="folder for the written projects")

@@ -28,6 +28,7 @@ def convert(
     config: Any = None,
     output_dir: str | Path | None = None,
     calibration_data: Any = None,
+    board: Any = None,
 ) -> Project:
     """Convert a trained Keras 2 / QKeras model into a quantized hlsgen project.
 
@@ -39,13 +40,18 @@ def convert(
         output_dir: where :meth:`Project.write` writes by default.
         calibration_data: inputs (array, or list of arrays for several inputs); when given, float
             values take the integer bits their observed ranges need (the width stays the default's).
+        board: a board (registry name such as ``"pynq-z2"``, board YAML path, or
+            :class:`~hlsgen.boards.Board`): sets ``part``, ``clock_period`` and ``board`` of the config,
+            and the written project gets the board's integration (see :mod:`hlsgen.shells`). Without
+            it, a ``board`` in the config does the same.
 
     Returns:
         A :class:`~hlsgen.project.Project`: ``predict`` (bit-exact emulation), ``csim``, ``write``.
     """
     from .frontend.keras import read_keras
+    from .shells import apply_board
 
-    cfg = _config(config)
+    cfg = apply_board(_config(config), board)
     graph = read_keras(model)
     if cfg.project_name == "myproject" and graph.name:
         pass

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .backends.hls import build_library, project_files, run_library, write_atomically
-from .backends.hls.writer import tb_lines
+from .backends.hls.writer import banner, tb_lines
 from .fixed import from_raw
 from .ir.graph import Graph, input_raw
 from .quant.config import Config, LayerConfig, TypeResolver
+
+if TYPE_CHECKING:
+    from .boards import Board
 
 
 def _as_list(x: Any, n: int) -> list[np.ndarray]:
@@ -31,10 +34,17 @@ def calibration_ranges(graph: Graph, data: Any) -> dict[str, float]:
     return {k: float(np.max(np.abs(v))) if np.size(v) else 0.0 for k, v in env.items()}
 
 
-def quantize_graph(graph: Graph, config: Config, calibration: Any = None) -> Graph:
-    """Pass: a typed copy of ``graph`` (every tensor and op typed, parameters quantized)."""
+def quantize_graph(
+    graph: Graph, config: Config, calibration: Any = None, ranges: dict[str, float] | None = None
+) -> Graph:
+    """Pass: a typed copy of ``graph`` (every tensor and op typed, parameters quantized).
+
+    ``ranges`` (tensor name -> largest magnitude, as :func:`calibration_ranges` returns) stands in for
+    ``calibration`` when the ranges are already known (a sweep computes them once for every point).
+    """
     g = graph.copy()
-    ranges = calibration_ranges(g, calibration) if calibration is not None else {}
+    if ranges is None:
+        ranges = calibration_ranges(g, calibration) if calibration is not None else {}
     resolve = TypeResolver(config, ranges)
     for name in g.inputs:
         t = g.tensors[name]
@@ -92,9 +102,22 @@ class Project:
         return [raw[k] for k in self.graph.outputs]
 
     # -- C simulation -------------------------------------------------------------------------------
+    @property
+    def board(self) -> Board | None:
+        """The board of ``config.board`` (None when the project targets a part, not a board)."""
+        from .shells import resolve_board
+
+        return resolve_board(self.config.board)
+
     def files(self) -> dict[str, str]:
-        """Every file of the project (nothing written)."""
-        return project_files(self.graph, self.config)
+        """Every file of the project (nothing written); with a board, its shell's files too."""
+        files = project_files(self.graph, self.config)
+        board = self.board
+        if board is not None:
+            from .shells import shell_files
+
+            files.update(shell_files(self.graph, self.config, board))
+        return files
 
     def build_csim(self) -> Path:
         """Compile the C++ for csim (cached); returns the shared library."""
@@ -120,6 +143,47 @@ class Project:
         raws = self.csim_raw(x)
         outs = [from_raw(r, self.graph.tensors[k].type) for r, k in zip(raws, self.graph.outputs, strict=True)]
         return outs[0] if len(outs) == 1 else outs
+
+    # -- token-by-token decode (hlsgen.decode) ------------------------------------------------------
+    def decoder(
+        self, mode: str = "emulation", max_length: int | None = None, form: str | None = None, batch: int | None = None
+    ) -> Any:
+        """A decode session of this causal model: ``.step(token) -> outputs``, ``.reset()``, ``.position``.
+
+        Args:
+            mode: "emulation" (bit-exact NumPy reference, any batch) or "csim" (the compiled decode top,
+                its caches in static arrays; batch 1).
+            max_length, form: override ``config.decode.max_length`` / ``config.decode.mla_form``.
+            batch: fix the emulation's batch size (default: the first step's).
+
+        Stepping through a sequence equals :meth:`predict` on it bit for bit; see :mod:`hlsgen.decode`.
+        """
+        from .decode import open_decoder
+
+        return open_decoder(self, mode, max_length=max_length, form=form, batch=batch)
+
+    def cache_report(self, max_length: int | None = None) -> Any:
+        """The KV-cache sizes of the decode design against an MHA twin (``print`` it for the table)."""
+        from .decode import cache_report, decode_design
+
+        return cache_report(decode_design(self, max_length), self.config.decode.cache_memory)
+
+    def write_decoder(self, path: str | Path, tb_tokens: Any = None, force: bool = False) -> Path:
+        """Write the decode design as its own Vitis HLS project (top ``<project_name>_decode``).
+
+        ``tb_tokens [T, D]``: one sequence whose tokens and reference outputs become tb_data/ (the
+        testbench replays it step by step, then checks the overflow flag when it fills the cache).
+        """
+        from .backends.hls.decode import write_decode_project
+        from .decode import decode_design
+
+        design = decode_design(self)
+        tokens = outputs = None
+        if tb_tokens is not None:
+            seq = np.asarray(tb_tokens, dtype=np.float64)
+            outputs = [o[0] for o in self.decoder().run_raw(seq[None])]
+            tokens = input_raw(seq, self.graph.tensors[design.token].type)
+        return write_decode_project(design, self.config, path, tokens, outputs, force=force)
 
     # -- writing ------------------------------------------------------------------------------------
     def resolved_config(self) -> Config:
@@ -174,7 +238,7 @@ class Project:
         if out is None:
             raise ValueError("no output directory: pass path= or convert(..., output_dir=...)")
         files: dict[str, str | bytes] = dict(self.files())
-        files["hlsgen_config.yml"] = self.resolved_config().to_yaml()
+        files["hlsgen_config.yml"] = banner("#") + "\n" + self.resolved_config().to_yaml()
         if model_source is not None and Path(model_source).is_file():
             files[f"model/{Path(model_source).name}"] = Path(model_source).read_bytes()
         if tb_data is not None:

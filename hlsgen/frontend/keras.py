@@ -602,6 +602,11 @@ _CHECKS: dict[str, Callable[[Any, _Node], list[str]]] = {
     "QMultiHeadAttention": _mha_check,
 }
 
+# hlsgen's decoder layers (GroupedQueryAttention, MultiHeadLatentAttention, RotaryEmbedding)
+from .decoder import HANDLERS as _DECODER_HANDLERS  # noqa: E402
+
+_HANDLERS.update(_DECODER_HANDLERS)
+
 
 def read_keras(model: Any) -> Graph:
     """The float IR graph of a Keras model (object or file)."""

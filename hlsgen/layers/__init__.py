@@ -1,4 +1,5 @@
-"""Keras 2 layers that users train and hlsgen converts: QMultiHeadAttention.
+"""Keras 2 layers that users train and hlsgen converts: QMultiHeadAttention, GroupedQueryAttention,
+MultiHeadLatentAttention and RotaryEmbedding.
 
 Importing this package registers the layers with Keras (package "hlsgen"), so ``.keras`` and ``.h5``
 files holding them load without ``custom_objects``; :func:`custom_objects` also returns QKeras's.
@@ -11,11 +12,17 @@ from typing import Any
 import tensorflow as tf
 
 from .attention import ATTENTION_SCALE_TYPE, QMultiHeadAttention, attention_scale
+from .gqa import GroupedQueryAttention
 from .hardware import hardware_softmax_fn, softmax_reference, use_hardware_softmax
+from .mla import MultiHeadLatentAttention
+from .rope import RotaryEmbedding
 
 __all__ = [
     "ATTENTION_SCALE_TYPE",
+    "GroupedQueryAttention",
+    "MultiHeadLatentAttention",
     "QMultiHeadAttention",
+    "RotaryEmbedding",
     "attention_scale",
     "custom_objects",
     "hardware_softmax_fn",
@@ -24,7 +31,12 @@ __all__ = [
 ]
 
 #: Every hlsgen layer class.
-LAYERS: tuple[type[tf.keras.layers.Layer], ...] = (QMultiHeadAttention,)
+LAYERS: tuple[type[tf.keras.layers.Layer], ...] = (
+    QMultiHeadAttention,
+    GroupedQueryAttention,
+    MultiHeadLatentAttention,
+    RotaryEmbedding,
+)
 
 
 def custom_objects() -> dict[str, Any]:

@@ -84,6 +84,43 @@ class LayerNormConfig:
     norm_type: str = "ap_fixed<20,6,AP_RND,AP_SAT>"  #: (x - mean) / sqrt(var + eps), before gamma and beta
 
 
+class CacheMemory(enum.StrEnum):
+    """Where a decode design keeps its key/value or latent cache (``BIND_STORAGE ... impl=``)."""
+
+    BRAM = "bram"  #: block RAM (BRAM18/36)
+    URAM = "uram"  #: UltraRAM (288 Kb blocks, 72 bits x 4096; UltraScale+ parts)
+
+
+class MlaForm(enum.StrEnum):
+    """How decode computes multi-head latent attention (both are exact to the prefill reference)."""
+
+    ABSORBED = "absorbed"  #: W_UK applied to the query and W_UV to the latent context: no latent expansion
+    RECOMPUTE = "recompute"  #: every cached latent up-projected to keys and values at every step
+
+
+@dataclass
+class DecodeConfig:
+    """Token-by-token decode designs (hlsgen.decode): cache size, memory and MLA form."""
+
+    #: rows of every cache: the longest sequence one decode session holds (0 = the model's sequence
+    #: length, the T of its Input shape). Decoding past it sets the hardware's overflow flag.
+    max_length: int = 0
+    cache_memory: CacheMemory = CacheMemory.BRAM  #: bram or uram: the caches' BIND_STORAGE impl
+    mla_form: MlaForm = MlaForm.ABSORBED  #: absorbed or recompute (multi-head latent attention only)
+    #: type of the RoPE cos/sin table entries of layers whose rope_table_quantizer is None
+    rope_table_type: str = "ap_fixed<18,2,AP_RND_CONV,AP_SAT>"
+
+    def __post_init__(self) -> None:
+        for name, enum_type in (("cache_memory", CacheMemory), ("mla_form", MlaForm)):
+            try:
+                setattr(self, name, enum_type(getattr(self, name)))
+            except ValueError:
+                valid = ", ".join(repr(v.value) for v in enum_type)
+                raise ValueError(f"decode.{name}: {getattr(self, name)!r} is not one of {valid}") from None
+        if isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or self.max_length < 0:
+            raise ValueError(f"decode.max_length must be a non-negative integer, got {self.max_length!r}")
+
+
 @dataclass
 class LayerConfig:
     """Overrides for one layer (a Keras layer name or an IR op name). Empty means not set."""
@@ -97,6 +134,10 @@ class LayerConfig:
     score: str = ""  #: attention: scaled scores entering softmax
     probability: str = ""  #: attention: softmax output
     context: str = ""  #: attention: P.V before the output projection
+    latent: str = ""  #: latent attention: the shared KV latent (what the decode cache holds)
+    q_latent: str = ""  #: latent attention: the query latent
+    query_rope: str = ""  #: latent attention: the decoupled RoPE query
+    key_rope: str = ""  #: latent attention: the decoupled RoPE key shared by the heads (cached)
     reuse_factor: int = 0  #: multipliers are shared this many times (0 = the global value)
     softmax: SoftmaxConfig | None = None  #: softmax tables of this layer
     layernorm: LayerNormConfig | None = None  #: layer norm tables of this layer
@@ -117,6 +158,7 @@ class Config:
     calibration_margin_bits: int = 0  #: extra integer bits added by calibration
     softmax: SoftmaxConfig = field(default_factory=SoftmaxConfig)  #: default softmax settings
     layernorm: LayerNormConfig = field(default_factory=LayerNormConfig)  #: default layer norm settings
+    decode: DecodeConfig = field(default_factory=DecodeConfig)  #: token-by-token decode designs
     layers: dict[str, LayerConfig] = field(default_factory=dict)  #: per-layer overrides
 
     def __post_init__(self) -> None:
@@ -179,7 +221,7 @@ def _to_plain(obj: Any) -> Any:
     return obj
 
 
-_NESTED = {"softmax": SoftmaxConfig, "layernorm": LayerNormConfig}
+_NESTED = {"softmax": SoftmaxConfig, "layernorm": LayerNormConfig, "decode": DecodeConfig}
 
 
 def _build(cls: type, d: dict[str, Any], where: str) -> Any:
@@ -226,6 +268,11 @@ _TYPE_FIELDS = {
     "var_type",
     "mean_type",
     "norm_type",
+    "latent",
+    "q_latent",
+    "query_rope",
+    "key_rope",
+    "rope_table_type",
 }
 
 

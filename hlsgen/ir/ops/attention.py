@@ -222,7 +222,16 @@ class Scores(Op):
         # function pipelined at II = reuse factor: shared multipliers, an adder tree of depth
         # clog2(dk), a register each for product and cast, one more stage for the scale multiply
         lat = self.reuse_factor + _clog2(self.key_dim) + 2 + (0 if self.scale_is_shift else 1)
-        return Cost(macs=macs, multipliers=self.n_mult(graph), latency_cycles=lat)
+        n_mult = self.n_mult(graph)
+        wq, wk, wa = self.types["q"].width, self.types["k"].width, self.types["accum"].width
+        return Cost(
+            macs=macs,
+            multipliers=n_mult,
+            latency_cycles=lat,
+            lut=n_mult * wa,  # adder trees
+            mult_widths=(max(wq, wk), min(wq, wk)),
+            ff=n_mult * (wq + wk) + self.num_heads * tq * tk * self.types["y"].width,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -412,7 +421,16 @@ class Context(Op):
         tq, tk = self._shapes(graph)
         macs = self.num_heads * tq * tk * self.value_dim
         lat = self.reuse_factor + _clog2(tk) + 2  # shared multipliers, adder tree over Tk, cast
-        return Cost(macs=macs, multipliers=self.n_mult(graph), latency_cycles=lat)
+        n_mult = self.n_mult(graph)
+        wp, wv, wa = self.types["p"].width, self.types["v"].width, self.types["accum"].width
+        return Cost(
+            macs=macs,
+            multipliers=n_mult,
+            latency_cycles=lat,
+            lut=n_mult * wa,  # adder trees
+            mult_widths=(max(wp, wv), min(wp, wv)),
+            ff=n_mult * (wp + wv) + tq * self.num_heads * self.value_dim * self.types["y"].width,
+        )
 
 
 __all__ = ["MASK_TYPE", "Context", "Mask", "Scores", "attention_scale", "kv_head_index"]

@@ -60,6 +60,14 @@ class Cost:
     latency_cycles: int = 0
     bram18: int = 0
     lut: int = 0
+    #: operand widths of the multipliers in bits, wider first (how many DSP slices each takes, or LUTs)
+    mult_widths: tuple[int, int] = (0, 0)
+    #: bits of the constant parameters (weights, biases) and the depth of the ROM that holds them: the
+    #: reuse factor for reshaped weights, 1 when they are constants folded into the logic
+    param_bits: int = 0
+    rom_depth: int = 1
+    #: flip-flops (pipeline registers), rough
+    ff: int = 0
 
 
 @dataclass

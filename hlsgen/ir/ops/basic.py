@@ -132,7 +132,19 @@ class Linear(Op):
     def cost(self, graph: Graph) -> Cost:
         rows = graph.tensors[self.inputs[0]].size // self.n_in
         macs = rows * self.n_in * self.n_out
-        return Cost(macs=macs, multipliers=self.multipliers(rows), latency_cycles=rows * self.reuse_factor + 2)
+        n_mult = self.multipliers(rows)
+        tx, tw, ta, ty = (self.types[k] for k in ("x", "weight", "accum", "y"))
+        bias_bits = self.n_out * self.types["bias"].width if "bias" in self.types else 0
+        return Cost(
+            macs=macs,
+            multipliers=n_mult,
+            latency_cycles=rows * self.reuse_factor + 2,
+            lut=n_mult * ta.width,  # one accumulator adder per multiplier
+            mult_widths=(max(tx.width, tw.width), min(tx.width, tw.width)),
+            param_bits=self.n_in * self.n_out * tw.width + bias_bits,
+            rom_depth=-(-(self.n_in * self.n_out) // n_mult),  # weights reshaped by n_mult
+            ff=n_mult * (tx.width + tw.width) + rows * self.n_out * ty.width,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -313,7 +325,15 @@ class GlobalAvgPool(Op):
 
     def cost(self, graph: Graph) -> Cost:
         t, d = graph.tensors[self.inputs[0]].shape[-2:]
-        return Cost(macs=d, multipliers=d, latency_cycles=int(math.ceil(math.log2(max(t, 2)))) + 2)
+        ts, tc = self.types["sum"], self.types["scale"]
+        return Cost(
+            macs=d,
+            multipliers=d,
+            latency_cycles=int(math.ceil(math.log2(max(t, 2)))) + 2,
+            lut=t * d * ts.width,  # the adder tree over the tokens
+            mult_widths=(max(ts.width, tc.width), min(ts.width, tc.width)),
+            ff=d * (ts.width + self.types["y"].width),
+        )
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -268,6 +268,9 @@ class LayerNorm(Op):
             latency_cycles=depth + self.reuse_factor - 1,
             bram18=-(-bits // 18432),
             lut=rows * d * 24,
+            mult_widths=(self.types["diff"].width, self.types["table"].width),  # (x - mean) * 1/sqrt
+            param_bits=d * (self.types["weight"].width + self.types["bias"].width),
+            ff=rows * d * (self.types["norm"].width + self.types["y"].width),
         )
 
 

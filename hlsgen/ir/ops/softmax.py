@@ -352,6 +352,8 @@ class Softmax(Op):
             latency_cycles=depth + self.reuse_factor - 1,
             bram18=-(-bits // 18432),
             lut=rows * n * 32,
+            mult_widths=(self.types["exp"].width, max(self.types["exp"].width, self.types["inv"].width)),
+            ff=rows * n * (self.types["exp"].width + self.types["y"].width),
         )
 
 

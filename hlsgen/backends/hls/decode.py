@@ -1,0 +1,130 @@
+"""Render a decode design into a Vitis HLS project: a top function that takes one token per call and
+keeps its caches in static arrays bound to BRAM or URAM (templates/hls/decode/).
+
+The project is its own Vitis HLS project (top ``<project_name>_decode``): firmware/, the testbench that
+replays a decode session from tb_data/, build_prj.tcl and the csim bridge. Config structs, weights and
+the hand-written primitive headers are the prefill project's (templates/hls/project/firmware/).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...ir.decode_pass import DecodeDesign
+from ...ir.ops.decode import KVCache
+from ...resources import resource_dir
+from .writer import _param_view, _ParamView, _TensorView, environment, render, tb_lines, write_atomically
+
+
+def decode_project_name(config: Any) -> str:
+    """Name of the decode top function and project: ``<project_name>_decode``."""
+    return f"{config.project_name}_decode"
+
+
+def decode_files(design: DecodeDesign, config: Any) -> dict[str, str]:
+    """Every file of the decode project as text, keyed by relative path (nothing written)."""
+    g = design.graph
+    g.check_typed()
+    env = environment()
+    project = decode_project_name(config)
+    views = {}
+    for t in g.tensors.values():
+        assert t.type is not None
+        views[t.name] = _TensorView(
+            t.name, t.shape, t.size, str(t.type), t.type.width, t.type.signed, t.origin
+        )
+    ops, headers, caches = [], [], []
+    params: list[_ParamView] = []
+    for op in g.ops:
+        call = op.hls(g)
+        if call.header not in headers:
+            headers.append(call.header)
+        targs = call.template_args or [
+            *(f"{t}_t" for t in op.inputs),
+            *(f"{t}_t" for t in op.outputs),
+            f"config_{op.name}",
+        ]
+        ops.append(
+            {
+                "name": op.name,
+                "kind": op.kind,
+                "origin": op.origin,
+                "config": call.config,
+                "function": call.function,
+                "template_args": targs,
+                "args": call.args,
+            }
+        )
+        params += [_param_view(p.name, p.raw, p.type) for p in call.params]
+        if isinstance(op, KVCache):
+            caches.append(
+                {
+                    "name": op.cache_var,
+                    "ctype": str(op.types["x"]),
+                    "size": op.max_length * op.width,
+                    "width": op.width,
+                    "content": op.content.value,
+                    "origin": op.origin,
+                }
+            )
+    io = {*g.inputs, *g.outputs, design.position}  # the position is a local of the top, set from its counter
+    ctx = {
+        "project": project,
+        "model": g.name.removesuffix("_decode"),
+        "tensors": list(views.values()),
+        "inputs": [views[design.token]],
+        "outputs": [views[n] for n in g.outputs],
+        "pos": views[design.position],
+        "internal": [views[n] for n in views if n not in io],
+        "ops": ops,
+        "params": params,
+        "headers": headers,
+        "caches": caches,
+        "max_length": design.max_length,
+        "impl": config.decode.cache_memory.value,
+        "io_type": config.io_type.value,
+        "part": config.part,
+        "clock_period": config.clock_period,
+    }
+    files = {
+        f"firmware/{project}.cpp": render(env, "hls/decode/firmware/decode.cpp.j2", **ctx),
+        f"firmware/{project}.h": render(env, "hls/decode/firmware/decode.h.j2", **ctx),
+        "firmware/defines.h": render(env, "hls/project/firmware/defines.h.j2", **ctx),
+        "firmware/parameters.h": render(env, "hls/project/firmware/parameters.h.j2", **ctx),
+        f"{project}_test.cpp": render(env, "hls/decode/project_test.cpp.j2", **ctx),
+        "csim_bridge.cpp": render(env, "hls/decode/csim_bridge.cpp.j2", **ctx),
+        "build_prj.tcl": render(env, "hls/project/build_prj.tcl.j2", **ctx),
+    }
+    for p in params:
+        files[f"firmware/weights/{p.name}.h"] = render(env, "hls/project/firmware/weights.h.j2", param=p)
+    lib = resource_dir("templates") / "hls" / "firmware" / "hlsgen"
+    for h in ["hlsgen_common.h", *headers]:
+        files[f"firmware/hlsgen/{h}"] = (lib / h).read_text()
+    return files
+
+
+def write_decode_project(
+    design: DecodeDesign,
+    config: Any,
+    path: str | Path,
+    tokens_raw: np.ndarray | None = None,
+    outputs_raw: list[np.ndarray] | None = None,
+    force: bool = False,
+    extra: dict[str, str] | None = None,
+) -> Path:
+    """Write the decode project atomically; ``tokens_raw [T, D]`` and ``outputs_raw`` (each ``[T, n]``)
+    of one session become tb_data/ for the testbench."""
+    files: dict[str, str | bytes] = dict(decode_files(design, config))
+    files.update(extra or {})
+    if tokens_raw is not None and outputs_raw is not None:
+        files["tb_data/tb_input_features.dat"] = "\n".join(tb_lines([np.asarray(tokens_raw)])) + "\n"
+        files["tb_data/tb_output_predictions.dat"] = (
+            "\n".join(tb_lines([np.asarray(o) for o in outputs_raw])) + "\n"
+        )
+    return write_atomically(files, Path(path), force=force)
+
+
+__all__ = ["decode_files", "decode_project_name", "write_decode_project"]

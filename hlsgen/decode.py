@@ -1,0 +1,482 @@
+"""Token-by-token decode: sessions over the bit-exact emulation and over csim, and the cache report.
+
+A session runs the decode design of a converted causal model (:func:`hlsgen.ir.decode_pass.to_decode`)
+one token per call, with the key/value (or latent) caches kept between calls::
+
+    proj = hlsgen.convert("lm.keras", {"decode": {"max_length": 64}})
+    dec = proj.decoder()            # bit-exact NumPy emulation; proj.decoder("csim") runs the C++
+    for x in tokens:                # x: one token's features [D] (or [B, D] in emulation)
+        y = dec.step(x)             # the outputs of this token; dec.position counts the tokens
+    dec.reset()                     # a new sequence
+
+Decoding a sequence token by token equals ``proj.predict`` on the whole sequence bit for bit (row ``t``
+of prefill is step ``t``). Past ``max_length`` tokens, ``step`` raises :class:`DecodeOverflowError` in
+both modes. The hardware itself never overwrites its cache: its top function sets the ``overflow`` output,
+leaves the cache and the position as they are and outputs zeros (the csim session reads that flag and
+raises). ``reset`` sets the position to 0; cache rows are not cleared, because a row past the position
+is never read with a nonzero weight (the decode mask gives it probability exactly 0).
+
+Multi-head latent attention decodes in one of two forms (``config.decode.mla_form``, or ``form=``):
+``recompute`` up-projects every cached latent to keys and values at every step; ``absorbed`` applies
+W_UK^T to the query (``q_h W_UK,h^T``, one block-diagonal product per token) and scores it against the
+cached latents directly, sums the latents weighted by the probabilities (``P_h C``) and applies W_UV,h
+to that once. No product of weight matrices is formed: both forms multiply by the same quantized
+matrices, every intermediate keeps its exact type (e.g. ap_fixed<28,8> for the absorbed query and
+ap_fixed<37,13> for the latent context in examples/charlm), so no rounding enters besides prefill's own
+casts (scores, context), and both forms equal prefill bit for bit. The price is wider multipliers.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .fixed import from_raw
+from .ir.decode_pass import DecodeDesign, to_decode
+from .ir.graph import input_raw
+from .ir.ops.attention import Context, Scores
+from .ir.ops.decode import CacheContent, DecodeOverflowError, KVCache, LatentScores
+from .quant.config import CacheMemory, MlaForm
+
+if TYPE_CHECKING:
+    from .project import Project
+
+__all__ = [
+    "CacheReport",
+    "CacheRow",
+    "CsimDecoder",
+    "DecodeOverflowError",
+    "Decoder",
+    "EmulationDecoder",
+    "cache_report",
+    "decode_design",
+    "open_decoder",
+]
+
+
+def decode_design(
+    project: Project, max_length: int | None = None, form: MlaForm | str | None = None
+) -> DecodeDesign:
+    """The decode design of a project (``max_length``/``form`` override the config's ``decode`` section)."""
+    return to_decode(project.graph, project.config, max_length=max_length, form=form)
+
+
+# ---------------------------------------------------------------------------------------------------
+# sessions
+# ---------------------------------------------------------------------------------------------------
+class Decoder:
+    """A decode session: ``step(x) -> y`` one token at a time, ``reset()``, ``position``.
+
+    Attributes:
+        design: the decode design (graph, max_length, MLA form).
+    """
+
+    mode = "?"
+
+    def __init__(self, design: DecodeDesign, name: str) -> None:
+        self.design = design
+        self.name = name
+        self._pos = 0
+
+    @property
+    def max_length(self) -> int:
+        """Tokens one sequence may hold (the caches' rows)."""
+        return self.design.max_length
+
+    @property
+    def position(self) -> int:
+        """Position the next token takes: the number of tokens stepped since the last reset."""
+        return self._pos
+
+    @property
+    def n_features(self) -> int:
+        return int(self.design.graph.tensors[self.design.token].shape[-1])
+
+    def _overflow(self) -> DecodeOverflowError:
+        return DecodeOverflowError(
+            f"decoder of {self.name} ({self.mode}): the sequence is full ({self.max_length} tokens, "
+            f"max_length = {self.max_length}); call reset() to start a new one or raise decode.max_length"
+        )
+
+    def _token(self, x: Any) -> tuple[np.ndarray, bool]:
+        a = np.asarray(x, dtype=np.float64)
+        single = a.ndim == 1
+        if single:
+            a = a[None]
+        if a.ndim == 3 and a.shape[1] == 1:
+            a = a[:, 0]
+        if a.ndim != 2 or a.shape[1] != self.n_features:
+            raise ValueError(
+                f"decoder of {self.name}: a token is [{self.n_features}] (or [batch, {self.n_features}]), got {np.shape(x)}"
+            )
+        return a, single
+
+    def _outputs(self, raws: list[np.ndarray], single: bool) -> Any:
+        g = self.design.graph
+        outs = []
+        for r, k in zip(raws, g.outputs, strict=True):
+            v = from_raw(np.asarray(r).reshape(r.shape[0], -1), g.tensors[k].type)
+            outs.append(v[0] if single else v)
+        return outs[0] if len(outs) == 1 else outs
+
+    def step_raw(self, x: Any) -> list[np.ndarray]:
+        """Raw integer outputs ``[B, n]`` of one token."""
+        raise NotImplementedError
+
+    def step(self, x: Any) -> Any:
+        """Process one token (``[D]`` or ``[B, D]``): its outputs as float64 (a list for several outputs)."""
+        _, single = self._token(x)
+        return self._outputs(self.step_raw(x), single)
+
+    def reset(self) -> None:
+        """Start a new sequence: the position returns to 0."""
+        self._pos = 0
+
+    def run(self, xs: Any) -> Any:
+        """Reset, then step through ``xs [B, T, D]`` (or ``[T, D]``); outputs stacked ``[B, T, n]``."""
+        a = np.asarray(xs, dtype=np.float64)
+        single = a.ndim == 2
+        if single:
+            a = a[None]
+        self.reset()
+        steps = [self.step_raw(a[:, t]) for t in range(a.shape[1])]
+        g = self.design.graph
+        outs = []
+        for k, name in enumerate(g.outputs):
+            raw = np.stack([np.asarray(s[k]).reshape(a.shape[0], -1) for s in steps], axis=1)
+            v = from_raw(raw, g.tensors[name].type)
+            outs.append(v[0] if single else v)
+        return outs[0] if len(outs) == 1 else outs
+
+    def run_raw(self, xs: Any) -> list[np.ndarray]:
+        """Reset, then step through ``xs [B, T, D]``: raw outputs ``[B, T, n]`` (like ``predict_raw``)."""
+        a = np.asarray(xs, dtype=np.float64)
+        self.reset()
+        steps = [self.step_raw(a[:, t]) for t in range(a.shape[1])]
+        return [
+            np.stack([np.asarray(s[k]).reshape(a.shape[0], -1) for s in steps], axis=1)
+            for k in range(len(steps[0]))
+        ]
+
+
+class EmulationDecoder(Decoder):
+    """Decode in the bit-exact NumPy reference; a batch of sequences steps in lockstep.
+
+    The batch size is fixed by the first step after a reset (``batch`` pre-sets it).
+    """
+
+    mode = "emulation"
+
+    def __init__(self, design: DecodeDesign, name: str, batch: int | None = None) -> None:
+        super().__init__(design, name)
+        self._batch = batch
+        self._b = 0
+        self._state: dict[str, np.ndarray] = {}
+
+    def reset(self) -> None:
+        super().reset()
+        self._state = {}
+
+    def step_raw(self, x: Any) -> list[np.ndarray]:
+        a, _ = self._token(x)
+        b = a.shape[0]
+        if self._pos >= self.max_length:
+            raise self._overflow()
+        if self._batch is not None and b != self._batch:
+            raise ValueError(f"decoder of {self.name}: batch {b}, the session was opened for {self._batch}")
+        if self._pos == 0:
+            self._state = {op.name: op.init_state(b) for op in self.design.caches}
+            self._b = b
+        elif b != self._b:
+            raise ValueError(f"decoder of {self.name}: this sequence has batch {self._b}, got {b}")
+        g = self.design.graph
+        env = {
+            self.design.token: input_raw(a[:, None, :], g.tensors[self.design.token].type),
+            self.design.position: np.full((b, 1), self._pos, dtype=np.int64),
+        }
+        for op in g.ops:
+            ins = [env[t] for t in op.inputs]
+            outs = op.step(self._state[op.name], *ins) if isinstance(op, KVCache) else op.execute(*ins)
+            env.update(zip(op.outputs, outs, strict=True))
+        self._pos += 1
+        return [np.asarray(env[k]).reshape(b, -1) for k in g.outputs]
+
+    def cache(self, name: str | None = None) -> np.ndarray:
+        """Raw contents ``[B, L, w]`` of one cache (by op name; the first when None)."""
+        if not self._state:
+            raise ValueError(f"decoder of {self.name}: no token stepped since the last reset")
+        return self._state[name or next(iter(self._state))].copy()
+
+
+class CsimDecoder(Decoder):
+    """Decode in the compiled C++ (g++ csim): the caches are the static arrays of the decode top function.
+
+    One sequence at a time (batch 1). Each session loads its own copy of the shared library, so two
+    sessions never share a cache.
+    """
+
+    mode = "csim"
+
+    def __init__(self, design: DecodeDesign, name: str, config: Any) -> None:
+        super().__init__(design, name)
+        from .backends.hls.csim import build_library
+        from .backends.hls.decode import decode_files, decode_project_name
+
+        self.project = decode_project_name(config)
+        self.files = decode_files(design, config)
+        lib, self.build_seconds = build_library(self.files, self.project)
+        self._dir = Path(tempfile.mkdtemp(prefix="hlsgen-decode-"))
+        self._lib_path = self._dir / lib.name
+        shutil.copyfile(lib, self._lib_path)
+        self._dll = ctypes.CDLL(str(self._lib_path))
+        p = ctypes.POINTER(ctypes.c_longlong)
+        self._step = getattr(self._dll, f"hlsgen_decode_step_{self.project}")
+        self._step.argtypes = [p, p, p]
+        self._step.restype = ctypes.c_int
+        self._reset = getattr(self._dll, f"hlsgen_decode_reset_{self.project}")
+        self._reset.argtypes = [p]
+        self._reset.restype = ctypes.c_int
+        self.last_status = (0, 0)
+        self.reset()
+
+    def __del__(self) -> None:
+        shutil.rmtree(getattr(self, "_dir", ""), ignore_errors=True)
+
+    def reset(self) -> None:
+        super().reset()
+        st = np.zeros(2, dtype=np.int64)
+        self._reset(st.ctypes.data_as(ctypes.POINTER(ctypes.c_longlong)))
+        self.last_status = (int(st[0]), int(st[1]))
+
+    def step_raw(self, x: Any) -> list[np.ndarray]:
+        a, _ = self._token(x)
+        if a.shape[0] != 1:
+            raise ValueError(
+                f"decoder of {self.name} (csim): one sequence at a time (batch 1), got batch {a.shape[0]}"
+            )
+        g = self.design.graph
+        raw_in = np.ascontiguousarray(
+            input_raw(a, g.tensors[self.design.token].type).reshape(-1), dtype=np.int64
+        )
+        sizes = [g.tensors[k].size for k in g.outputs]
+        out = np.zeros(sum(sizes), dtype=np.int64)
+        st = np.zeros(2, dtype=np.int64)
+        ptr = ctypes.POINTER(ctypes.c_longlong)
+        rc = self._step(raw_in.ctypes.data_as(ptr), out.ctypes.data_as(ptr), st.ctypes.data_as(ptr))
+        if rc != 0:
+            raise RuntimeError(f"csim decode step of {self.project} returned {rc}")
+        self.last_status = (int(st[0]), int(st[1]))
+        if st[1]:
+            raise self._overflow()
+        if st[0] != self._pos:
+            raise RuntimeError(
+                f"csim of {self.project}: the design is at position {st[0]}, the session at {self._pos}"
+            )
+        self._pos += 1
+        res, k = [], 0
+        for s in sizes:
+            res.append(out[None, k : k + s])
+            k += s
+        return res
+
+
+def open_decoder(
+    project: Project,
+    mode: str = "emulation",
+    max_length: int | None = None,
+    form: MlaForm | str | None = None,
+    batch: int | None = None,
+) -> Decoder:
+    """A decode session of ``project``: ``mode`` is "emulation" (NumPy reference) or "csim" (g++)."""
+    design = decode_design(project, max_length, form)
+    if mode == "emulation":
+        return EmulationDecoder(design, project.graph.name, batch)
+    if mode == "csim":
+        cfg = project.config
+        if max_length or form:
+            import dataclasses
+
+            cfg = dataclasses.replace(
+                cfg,
+                decode=dataclasses.replace(cfg.decode, max_length=design.max_length, mla_form=design.form),
+            )
+        return CsimDecoder(design, project.graph.name, cfg)
+    raise ValueError(f"decoder mode must be 'emulation' or 'csim', not {mode!r}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# cache report
+# ---------------------------------------------------------------------------------------------------
+#: BRAM18 aspect ratios (width, depth) a simple dual-port array can use.
+_BRAM18_SHAPES = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512))
+
+
+def bram18_blocks(bits: int, depth: int) -> int:
+    """BRAM18 blocks of one array of ``depth`` words of ``bits`` (the cheapest aspect ratio; estimate)."""
+    if depth == 0 or bits == 0:
+        return 0
+    return min(math.ceil(bits / w) * math.ceil(depth / d) for w, d in _BRAM18_SHAPES)
+
+
+def uram_blocks(bits: int, depth: int) -> int:
+    """URAM blocks (72 bits x 4096) of one array of ``depth`` words of ``bits`` (estimate)."""
+    if depth == 0 or bits == 0:
+        return 0
+    return math.ceil(bits / 72) * math.ceil(depth / 4096)
+
+
+@dataclass(frozen=True)
+class CacheRow:
+    """One attention layer's cache, as built and as the equivalent multi-head attention would hold it.
+
+    Attributes:
+        layer: the Keras layer.
+        kind: MHA, GQA, MQA or MLA.
+        contents: what the caches hold (e.g. ``latent 16 x ap_fixed<16,6> + rope_key 4 x ...``).
+        values_per_token, bits_per_token: as built.
+        mha_values_per_token, mha_bits_per_token: keys and values of every head (head_dim each).
+        bram18, uram: blocks for the caches as built (one array per cache, ``max_length`` x width words).
+        mha_bram18, mha_uram: the same for the MHA twin.
+    """
+
+    layer: str
+    kind: str
+    contents: str
+    values_per_token: int
+    bits_per_token: int
+    mha_values_per_token: int
+    mha_bits_per_token: int
+    bram18: int
+    uram: int
+    mha_bram18: int
+    mha_uram: int
+
+
+@dataclass(frozen=True)
+class CacheReport:
+    """Cache sizes of a decode design (figures are estimates from the types, not from synthesis)."""
+
+    model: str
+    max_length: int
+    memory: CacheMemory
+    rows: tuple[CacheRow, ...]
+
+    def total(self, what: str) -> int:
+        return sum(getattr(r, what) for r in self.rows)
+
+    def table(self) -> str:
+        """A plain-text table: per layer and in total, as built against the MHA twin."""
+        L = self.max_length
+        head = (
+            f"{'layer':<16} {'kind':<4} {'values/tok':>10} {'bytes/tok':>9} {f'KiB @{L}':>9} {'BRAM18':>6} "
+            f"{'URAM':>4} | {'MHA vals':>8} {'MHA B/tok':>9} {'MHA KiB':>8} {'BRAM18':>6} {'URAM':>4}"
+        )
+        lines = [
+            f"KV cache of {self.model}: max_length {L}, {self.memory.value} (estimates from the types)",
+            head,
+        ]
+        lines.append("-" * len(head))
+
+        def fmt(
+            name: str, kind: str, v: int, b: int, br: int, ur: int, mv: int, mb: int, mbr: int, mur: int
+        ) -> str:
+            return (
+                f"{name:<16} {kind:<4} {v:>10} {b / 8:>9.1f} {b * L / 8192:>9.2f} {br:>6} {ur:>4} | "
+                f"{mv:>8} {mb / 8:>9.1f} {mb * L / 8192:>8.2f} {mbr:>6} {mur:>4}"
+            )
+
+        for r in self.rows:
+            lines.append(
+                fmt(
+                    r.layer[:16],
+                    r.kind,
+                    r.values_per_token,
+                    r.bits_per_token,
+                    r.bram18,
+                    r.uram,
+                    r.mha_values_per_token,
+                    r.mha_bits_per_token,
+                    r.mha_bram18,
+                    r.mha_uram,
+                )
+            )
+        t = {
+            k: self.total(k) for k in CacheRow.__dataclass_fields__ if k not in ("layer", "kind", "contents")
+        }
+        lines.append("-" * len(head))
+        lines.append(
+            fmt(
+                "total",
+                "",
+                t["values_per_token"],
+                t["bits_per_token"],
+                t["bram18"],
+                t["uram"],
+                t["mha_values_per_token"],
+                t["mha_bits_per_token"],
+                t["mha_bram18"],
+                t["mha_uram"],
+            )
+        )
+        if t["mha_bits_per_token"]:
+            lines.append(f"cache / MHA cache: {t['bits_per_token'] / t['mha_bits_per_token']:.3f}")
+        for r in self.rows:
+            lines.append(f"  {r.layer}: {r.contents}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def cache_report(design: DecodeDesign, memory: CacheMemory | str = CacheMemory.BRAM) -> CacheReport:
+    """Bytes per token, total for ``max_length`` and BRAM18/URAM blocks of every attention layer's cache,
+    as built and for the equivalent multi-head attention (keys and values of every head)."""
+    g = design.graph
+    L = design.max_length
+    by_layer: dict[str, list[KVCache]] = {}
+    for op in design.caches:
+        by_layer.setdefault(op.origin, []).append(op)
+    rows = []
+    for layer, caches in by_layer.items():
+        attn = [op for op in design.prefill.ops if op.origin == layer]
+        scores = next(op for op in attn if isinstance(op, Scores | LatentScores))
+        ctx = next(op for op in attn if isinstance(op, Context))
+        h, val_dim = scores.num_heads, ctx.value_dim
+        if isinstance(scores, LatentScores):
+            kind, key_dim = "MLA", scores.a_dim
+        else:
+            key_dim, kv = scores.key_dim, scores.num_kv_heads
+            kind = "MHA" if kv == h else ("MQA" if kv == 1 else "GQA")
+        values = sum(op.width for op in caches)
+        bits = sum(op.width * op.types["x"].width for op in caches)
+        by_content = {op.content: op for op in caches}
+        kt = (by_content.get(CacheContent.KEY) or by_content.get(CacheContent.LATENT) or caches[0]).types["x"]
+        vt = (by_content.get(CacheContent.VALUE) or by_content.get(CacheContent.LATENT) or caches[0]).types[
+            "x"
+        ]
+        mv = h * (key_dim + val_dim)
+        mb = h * (key_dim * kt.width + val_dim * vt.width)
+        contents = " + ".join(f"{op.content.value} {op.width} x {op.types['x']}" for op in caches)
+        rows.append(
+            CacheRow(
+                layer,
+                kind,
+                contents,
+                values,
+                bits,
+                mv,
+                mb,
+                sum(bram18_blocks(op.types["x"].width, L * op.width) for op in caches),
+                sum(uram_blocks(op.types["x"].width, L * op.width) for op in caches),
+                bram18_blocks(kt.width, L * h * key_dim) + bram18_blocks(vt.width, L * h * val_dim),
+                uram_blocks(kt.width, L * h * key_dim) + uram_blocks(vt.width, L * h * val_dim),
+            )
+        )
+    return CacheReport(g.name.removesuffix("_decode"), L, CacheMemory(memory), tuple(rows))
