@@ -27,7 +27,10 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Exact ``a @ b`` (NumPy broadcasting rules) on raw integers; int64 result or Python ints."""
     n = a.shape[-1]
     bits = bound_bits(a, b, n)
-    if bits <= 53 and a.dtype != object and b.dtype != object:
+    small = b.ndim > 2 and n * b.shape[-1] <= 1024  # a stack of small products (attention)
+    if bits <= 53 and a.dtype != object and b.dtype != object and not small:
+        # float64 BLAS is exact here and fastest for large products; stacks of small matrices are
+        # faster in int64 directly (the conversions would cost more than the products)
         return np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
     if bits <= 62 and a.dtype != object and b.dtype != object:
         return np.matmul(a.astype(np.int64), b.astype(np.int64))

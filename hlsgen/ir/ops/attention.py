@@ -176,7 +176,7 @@ class Scores(Op):
     def accumulate(self, q: np.ndarray, k: np.ndarray) -> np.ndarray:
         """Exact sums ``Q_h K_g^T`` (raw, in ``types['accum']``), shape ``[B, H, Tq, Tk]``."""
         q4, k4 = self._split(q, k, self.key_dim)
-        return linalg.einsum("bqhd,bkhd->bhqk", q4, k4, self.key_dim)
+        return linalg.matmul(q4.transpose(0, 2, 1, 3), k4.transpose(0, 2, 3, 1))
 
     def execute(self, q: np.ndarray, k: np.ndarray) -> tuple[np.ndarray]:
         acc = self.accumulate(q, k)
@@ -389,7 +389,7 @@ class Context(Op):
 
     def accumulate(self, p: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Exact sums ``P_h V_g`` (raw, in ``types['accum']``), shape ``[B, Tq, H*dv]``."""
-        c = linalg.einsum("bhqk,bkhd->bqhd", p, self._split(v), p.shape[-1])
+        c = linalg.matmul(p, self._split(v).transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)  # [B, Tq, H, dv]
         return c.reshape(c.shape[0], c.shape[1], -1)
 
     def execute(self, p: np.ndarray, v: np.ndarray) -> tuple[np.ndarray]:

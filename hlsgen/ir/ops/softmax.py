@@ -240,25 +240,43 @@ class Softmax(Op):
         m = m.reshape(m.shape[0], *([1] * (len(shape) - 3)), *m.shape[1:])
         return np.broadcast_to(m, shape)
 
-    def exponentials(self, x: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """Raw exponentials (``types['exp']``) of raw inputs, 0 where masked."""
+    def exponentials(self, x: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+        """Raw exponentials (``types['exp']``) of raw inputs, 0 where masked (``keep`` None: no mask)."""
         assert self.plan is not None
         tx, te = self.types["x"], self.types["exp"]
         pl = self.plan
         x = np.asarray(x).astype(np.int64)
         if pl.variant is SoftmaxVariant.LATENCY:
             idx = (x - tx.raw_min) >> (tx.width - pl.exp_table_bits)
-            return np.where(keep, pl.tables["exp"][1][idx], 0)
-        m = np.where(keep, x, tx.raw_min).max(axis=-1, keepdims=True)
+            e = pl.tables["exp"][1][idx]
+            return e if keep is None else np.where(keep, e, 0)
+        m = (x if keep is None else np.where(keep, x, tx.raw_min)).max(axis=-1, keepdims=True)
         d = m - x  # exact, >= 0 where kept
         s = pl.drop_bits
-        dd = (d + ((1 << s) >> 1)) >> s
-        valid = keep & (dd < (1 << pl.addr_bits))
-        dd = np.where(valid, dd, 0)
+        dd = (d + ((1 << s) >> 1)) >> s if s else d
+        # one gather instead of two: entry i of the joint table is the header's
+        # cast(exp_hi[i >> lo] * exp_lo[i & mask]) for the very same tables; its last entry (i = 2^addr)
+        # is the 0 of differences beyond the tables' range
+        joint = self._joint_exp_table()
+        # (masked entries may lie above the kept maximum: their d < 0 is clipped, then zeroed below)
+        dd = np.minimum(dd, joint.size - 1) if keep is None else np.clip(dd, 0, joint.size - 1)
+        e = joint[dd]
+        return e if keep is None else np.where(keep, e, 0)
+
+    def _joint_exp_table(self) -> np.ndarray:
+        """Raw exponentials of every (rounded) difference, from the two split tables; cached."""
+        assert self.plan is not None
+        cached = getattr(self, "_joint", None)
+        if cached is not None and cached[0] is self.plan:
+            return cached[1]
+        pl = self.plan
         th, rh = pl.tables["exp_hi"]
         _, rl = pl.tables["exp_lo"]
-        e = convert(rh[dd >> pl.lo_bits] * rl[dd & ((1 << pl.lo_bits) - 1)], mul_type(th, th), te)
-        return np.where(valid, e, 0)
+        i = np.arange(1 << pl.addr_bits, dtype=np.int64)
+        e = convert(rh[i >> pl.lo_bits] * rl[i & ((1 << pl.lo_bits) - 1)], mul_type(th, th), self.types["exp"])
+        joint = np.append(np.asarray(e, dtype=np.int64), 0)
+        self._joint = (pl, joint)
+        return joint
 
     def normalise(self, e: np.ndarray) -> np.ndarray:
         """Raw outputs from raw exponentials: exact sum, cast, reciprocal table, product, cast."""
@@ -275,15 +293,18 @@ class Softmax(Op):
         t = np.clip(t, t_min, t_max)  # S == 0 (outputs 0) or a wrapped sum_type; the header clamps alike
         prod = e * r[..., None]
         shift = tw.frac - (te.frac + ti.frac) - t  # wide raw = prod * 2^shift, shift >= 0
-        wide = np.empty(prod.shape, dtype=np.int64 if tw.width <= 61 else object)
-        for sh in np.unique(shift):
-            rows = shift == sh
-            wide[rows] = (prod[rows].astype(wide.dtype)) << int(sh)
+        if tw.width <= 61:
+            wide = prod.astype(np.int64) << np.broadcast_to(shift[..., None], prod.shape)
+        else:
+            wide = np.empty(prod.shape, dtype=object)
+            for sh in np.unique(shift):
+                rows = shift == sh
+                wide[rows] = prod[rows].astype(object) << int(sh)
         y = convert(wide, tw, ty)
         return np.where((s > 0)[..., None], y, 0)
 
     def execute(self, x: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray]:
-        keep = self._keep(np.shape(x), mask)
+        keep = None if mask is None else self._keep(np.shape(x), mask)
         return (self.normalise(self.exponentials(x, keep)),)
 
     # -- backends -----------------------------------------------------------------------------------
