@@ -263,19 +263,28 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cosim(args: argparse.Namespace) -> int:
+    from .backends.rtl.command import run
+
+    return run(args)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo(Path(args.output), force=True)
 
 
-def _add_model_args(s: argparse.ArgumentParser) -> None:
+def _add_model_args(s: argparse.ArgumentParser, data: bool = False) -> None:
+    """The model to read and how to type it; ``data``: also the required ``--data X.npy``."""
     s.add_argument("model", help="trained model: .keras / .h5 file or SavedModel folder (or a project folder "
                    "written by hlsgen convert)")
     s.add_argument("--config", metavar="CFG.yml", help="typed config (see hlsgen.quant.config.Config)")
     s.add_argument("--precision", metavar="TYPE", help="default precision, e.g. 'ap_fixed<16,6>'")
     s.add_argument("--calibration", metavar="X.npy", help="inputs whose ranges set the integer bits of float layers")
     s.add_argument("--name", help="project / top function name (default myproject)")
+    if data:
+        s.add_argument("--data", required=True, metavar="X.npy", help="inputs, shaped (batch, ...) like the model's")
 
 
 def _add_board_args(s: argparse.ArgumentParser, force: bool = True) -> None:
@@ -374,8 +383,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="bit-exact emulation of the converted model on data",
         description="Run inputs through hlsgen's bit-exact NumPy emulation (or the compiled C++ with --csim).",
     )
-    _add_model_args(s)
-    s.add_argument("--data", required=True, metavar="X.npy", help="inputs, shaped (batch, ...) like the model's")
+    _add_model_args(s, data=True)
     s.add_argument("-o", "--output", metavar="Y.npy", help="save outputs here instead of printing them")
     s.add_argument("--csim", action="store_true", help="run the compiled C++ instead of the emulation")
     s.set_defaults(func=_cmd_predict)
@@ -387,9 +395,22 @@ def _build_parser() -> argparse.ArgumentParser:
         "hls4ml package, run the data through it and compare every output with the bit-exact reference. "
         "Exit status 1 on any mismatch (the first one is named).",
     )
-    _add_model_args(s)
-    s.add_argument("--data", required=True, metavar="X.npy", help="inputs, shaped (batch, ...) like the model's")
+    _add_model_args(s, data=True)
     s.set_defaults(func=_cmd_csim)
+
+    from .backends.rtl.command import add_arguments as _cosim_arguments
+
+    s = sub.add_parser(
+        "cosim",
+        help="co-simulate the project's RTL (cocotb + Verilator) against the emulation, bit for bit",
+        description="Build hlsgen's RTL of a project (or the RTL in --rtl DIR, e.g. a Vitis HLS export with the "
+        "same AXI4-Stream top) with Verilator, run the tb_data/ inputs through it with and without idle input "
+        "cycles and output back-pressure, and compare every output token with the bit-exact reference; print "
+        "measured and estimated latency and II; write JUnit XML. Exit status 1 on any mismatch (the first "
+        "mismatching sample, token and element are named).",
+    )
+    _cosim_arguments(s)
+    s.set_defaults(func=_cmd_cosim)
 
     s = sub.add_parser(
         "compare",
@@ -400,8 +421,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "against the type's, and a suggested type. Example: hlsgen compare model.keras --data x.npy "
         "--labels y.npy --calibration x_train.npy --markdown report.md --plot profile.png",
     )
-    _add_model_args(s)
-    s.add_argument("--data", required=True, metavar="X.npy", help="inputs, shaped (batch, ...) like the model's")
+    _add_model_args(s, data=True)
     s.add_argument("--labels", metavar="Y.npy", help="class indices (batch,) or one-hot labels of the first output")
     s.add_argument("--target-error", type=float, default=0.01, metavar="E",
                    help="suggested fractional bits keep quantization errors within E x max|x| (default 0.01)")  # fmt: skip
@@ -419,8 +439,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "running Dask cluster with --scheduler. Writes sweep.csv, sweep.json and sweep.png to --out. "
         "Example: hlsgen sweep model.keras --data x.npy --labels y.npy --widths 6,8,10,12,16",
     )
-    _add_model_args(s)
-    s.add_argument("--data", required=True, metavar="X.npy", help="inputs, shaped (batch, ...) like the model's")
+    _add_model_args(s, data=True)
     s.add_argument("--labels", required=True, metavar="Y.npy", help="class indices or one-hot labels")
     s.add_argument("--widths", metavar="W,W,...", help="total widths, e.g. 6,8,10,12,16")
     s.add_argument("--integer", metavar="I,I,...", help="integer bits of the default precision (no calibration)")

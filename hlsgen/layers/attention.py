@@ -22,7 +22,6 @@ are float32 and the quantized values have at most 24 significant bits (``bits <=
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -33,15 +32,19 @@ from tensorflow.python.autograph.impl.api import autograph_artifact
 from hlsgen.fixed import FixedType
 from hlsgen.ir.ops.attention import attention_scale as _ir_attention_scale
 
-from ._quantize import deserialize_quantizer, quantize_with, serialize_quantizer, static_spec
+from ._decoder import (
+    ATTENTION_SLOTS,
+    QuantizerSlots,
+    initializer,
+    masked_probabilities,
+    merge_heads,
+    projection_slots,
+)
 
 __all__ = ["ATTENTION_SCALE_TYPE", "QMultiHeadAttention", "attention_scale"]
 
 #: The type of the 1/sqrt(key_dim) constant when key_dim is not a power of 4 (the hardware uses the same).
 ATTENTION_SCALE_TYPE = FixedType.parse("ap_ufixed<18,0,AP_RND>")
-
-#: Logit given to masked positions before the softmax (their probability is then zeroed as well).
-_MASKED_LOGIT = -1e300
 
 
 def attention_scale(key_dim: int) -> float:
@@ -54,25 +57,11 @@ def attention_scale(key_dim: int) -> float:
 
 #: Quantizer slots: (slot, constructor argument, shortcut argument used when the specific one is None).
 _SLOTS: tuple[tuple[str, str, str | None], ...] = (
-    ("query_kernel", "query_kernel_quantizer", "kernel_quantizer"),
-    ("query_bias", "query_bias_quantizer", "bias_quantizer"),
-    ("query_output", "query_output_quantizer", None),
-    ("key_kernel", "key_kernel_quantizer", "kernel_quantizer"),
-    ("key_bias", "key_bias_quantizer", "bias_quantizer"),
-    ("key_output", "key_output_quantizer", None),
-    ("value_kernel", "value_kernel_quantizer", "kernel_quantizer"),
-    ("value_bias", "value_bias_quantizer", "bias_quantizer"),
-    ("value_output", "value_output_quantizer", None),
-    ("score", "score_quantizer", None),
-    ("probability", "probability_quantizer", None),
-    ("context", "context_quantizer", None),
-    ("output_kernel", "output_kernel_quantizer", "kernel_quantizer"),
-    ("output_bias", "output_bias_quantizer", "bias_quantizer"),
-    ("output", "output_quantizer", None),
+    *projection_slots("query"),
+    *projection_slots("key"),
+    *projection_slots("value"),
+    *ATTENTION_SLOTS,
 )
-_QUANTIZER_ARGS = ("kernel_quantizer", "bias_quantizer") + tuple(arg for _, arg, _ in _SLOTS)
-_WEIGHT_SLOTS = ("query_kernel", "query_bias", "key_kernel", "key_bias", "value_kernel", "value_bias")
-_WEIGHT_SLOTS += ("output_kernel", "output_bias")
 
 
 def _maybe_init_scope(layer: tf.keras.layers.Layer):
@@ -85,7 +74,7 @@ def _maybe_init_scope(layer: tf.keras.layers.Layer):
 
 
 @tf.keras.utils.register_keras_serializable(package="hlsgen")
-class QMultiHeadAttention(tf.keras.layers.Layer):
+class QMultiHeadAttention(QuantizerSlots, tf.keras.layers.Layer):
     """Multi-head attention with QKeras quantizers on weights, projections, scores, probabilities and context.
 
     Args:
@@ -112,7 +101,13 @@ class QMultiHeadAttention(tf.keras.layers.Layer):
     float64 tensors, ``scores [B, H, Tq, Tv]`` (quantized, not masked) and ``mask`` (float64 0/1
     broadcastable to the scores, or None). The layer multiplies its result by the mask, then applies the
     probability quantizer. It is not serialised.
+
+    Quantizer slots (:attr:`quantizers`): query_kernel, query_bias, query_output, key_*, value_*, score,
+    probability, context, output_kernel, output_bias, output.
     """
+
+    _SLOTS = _SLOTS
+    _WEIGHT_SLOTS = tuple(s for s, _, _ in _SLOTS if s.endswith(("_kernel", "_bias")))
 
     def __init__(
         self,
@@ -142,6 +137,8 @@ class QMultiHeadAttention(tf.keras.layers.Layer):
         output_quantizer: Any = None,
         **kwargs: Any,
     ) -> None:
+        args = locals()
+        given = {k: args[k] for k in self.quantizer_args()}  # the quantizer arguments as given
         super().__init__(**kwargs)
         self.supports_masking = True
         # float64 inputs keep their precision (Keras would otherwise cast them to the layer's float32)
@@ -162,61 +159,12 @@ class QMultiHeadAttention(tf.keras.layers.Layer):
         self.bias_initializer = tf.keras.initializers.get(bias_initializer)
         self.scale = attention_scale(self.key_dim)
         self.softmax_fn: Callable[[tf.Tensor, tf.Tensor | None], tf.Tensor] | None = None
-
-        given = dict(
-            kernel_quantizer=kernel_quantizer,
-            bias_quantizer=bias_quantizer,
-            query_kernel_quantizer=query_kernel_quantizer,
-            query_bias_quantizer=query_bias_quantizer,
-            query_output_quantizer=query_output_quantizer,
-            key_kernel_quantizer=key_kernel_quantizer,
-            key_bias_quantizer=key_bias_quantizer,
-            key_output_quantizer=key_output_quantizer,
-            value_kernel_quantizer=value_kernel_quantizer,
-            value_bias_quantizer=value_bias_quantizer,
-            value_output_quantizer=value_output_quantizer,
-            score_quantizer=score_quantizer,
-            probability_quantizer=probability_quantizer,
-            context_quantizer=context_quantizer,
-            output_kernel_quantizer=output_kernel_quantizer,
-            output_bias_quantizer=output_bias_quantizer,
-            output_quantizer=output_quantizer,
-        )
-        # the configuration as given (what get_config writes), and one quantizer object per slot
-        self._quantizer_config = {k: serialize_quantizer(v) for k, v in given.items()}
-        quantizers: dict[str, Any] = {}
-        specs: dict[str, Any] = {}
-        for slot, arg, shortcut in _SLOTS:
-            ident = self._quantizer_config[arg]
-            if ident is None and shortcut is not None:
-                ident = self._quantizer_config[shortcut]
-            q = deserialize_quantizer(ident)
-            quantizers[slot] = q
-            specs[slot] = static_spec(q, f"{self.name}.{slot}")
-            if q is not None and slot not in _WEIGHT_SLOTS and isinstance(getattr(q, "alpha", None), str):
-                warnings.warn(
-                    f"{self.name}.{slot}: alpha={q.alpha!r} on an activation has a data-dependent scale; "
-                    "hlsgen cannot convert it",
-                    stacklevel=2,
-                )
-        # kept out of Keras's attribute tracking: quantizers hold no weights
-        object.__setattr__(self, "_q", quantizers)
-        object.__setattr__(self, "_specs", specs)
+        self._init_quantizers(given, self.name)
         self._built_from_signature = False
         self._query_shape = self._key_shape = self._value_shape = None
 
-    # -- quantizers -----------------------------------------------------------------------------------
-    @property
-    def quantizers(self) -> dict[str, Any]:
-        """The quantizer object of each slot (None = float), shortcuts resolved.
-
-        Slots: query_kernel, query_bias, query_output, key_*, value_*, score, probability, context,
-        output_kernel, output_bias, output.
-        """
-        return dict(self._q)
-
-    def _quant(self, slot: str, x: tf.Tensor) -> tf.Tensor:
-        return quantize_with(self._q[slot], self._specs[slot], x)
+    def _has_weights(self) -> bool:
+        return self._built_from_signature
 
     # -- building -------------------------------------------------------------------------------------
     def _build_from_signature(self, query: Any, value: Any, key: Any = None) -> None:
@@ -235,9 +183,6 @@ class QMultiHeadAttention(tf.keras.layers.Layer):
         H, kd, vd = self.num_heads, self.key_dim, self.value_dim
         out_dim = self.output_dim or int(q_shape[-1])
 
-        def init(i: Any) -> Any:  # a fresh initializer per weight, as Keras MHA does
-            return i.__class__.from_config(i.get_config())
-
         with _maybe_init_scope(self):
             for name, d_in, d_head in (
                 ("query", int(q_shape[-1]), kd),
@@ -245,31 +190,27 @@ class QMultiHeadAttention(tf.keras.layers.Layer):
                 ("value", int(v_shape[-1]), vd),
             ):
                 k = self.add_weight(
-                    name=f"{name}_kernel", shape=(d_in, H, d_head), initializer=init(self.kernel_initializer)
+                    name=f"{name}_kernel",
+                    shape=(d_in, H, d_head),
+                    initializer=initializer(self.kernel_initializer),
                 )
                 setattr(self, f"{name}_kernel", k)
                 b = None
                 if self.use_bias:
                     b = self.add_weight(
-                        name=f"{name}_bias", shape=(H, d_head), initializer=init(self.bias_initializer)
+                        name=f"{name}_bias", shape=(H, d_head), initializer=initializer(self.bias_initializer)
                     )
                 setattr(self, f"{name}_bias", b)
             self.output_kernel = self.add_weight(
-                name="output_kernel", shape=(H, vd, out_dim), initializer=init(self.kernel_initializer)
+                name="output_kernel", shape=(H, vd, out_dim), initializer=initializer(self.kernel_initializer)
             )
             self.output_bias = None
             if self.use_bias:
                 self.output_bias = self.add_weight(
-                    name="output_bias", shape=(out_dim,), initializer=init(self.bias_initializer)
+                    name="output_bias", shape=(out_dim,), initializer=initializer(self.bias_initializer)
                 )
 
     # -- the computation ------------------------------------------------------------------------------
-    def _weight(self, slot: str) -> tf.Tensor | None:
-        w = getattr(self, slot)
-        if w is None:
-            return None
-        return self._quant(slot, tf.cast(w, tf.float64))
-
     def _project(self, name: str, x: tf.Tensor) -> tf.Tensor:
         y = tf.einsum("btd,dhk->bthk", x, self._weight(f"{name}_kernel"))
         if self.use_bias:
@@ -285,19 +226,9 @@ class QMultiHeadAttention(tf.keras.layers.Layer):
         scores = tf.einsum("bqhk,bvhk->bhqv", q, k) * tf.constant(self.scale, f64)
         scores = self._quant("score", scores)
         m = None if mask is None else tf.cast(mask, f64)[:, tf.newaxis]  # [B or 1, 1, Tq, Tv]
-        if self.softmax_fn is not None:
-            probs = tf.cast(self.softmax_fn(scores, m), f64)
-        elif m is None:
-            probs = tf.nn.softmax(scores, axis=-1)
-        else:
-            probs = tf.nn.softmax(tf.where(m > 0, scores, tf.constant(_MASKED_LOGIT, f64)), axis=-1)
-        if m is not None:
-            probs = probs * m
-        probs = self._quant("probability", probs)
+        probs = self._quant("probability", masked_probabilities(scores, m, self.softmax_fn))
         context = tf.einsum("bhqv,bvhd->bqhd", probs, v)
-        shape = tf.shape(context)
-        context = tf.reshape(context, tf.concat([shape[:2], [self.num_heads * self.value_dim]], 0))
-        context = self._quant("context", context)
+        context = self._quant("context", merge_heads(context, self.num_heads * self.value_dim))
         wo = self._weight("output_kernel")
         out = tf.einsum("bqc,co->bqo", context, tf.reshape(wo, (self.num_heads * self.value_dim, -1)))
         if self.use_bias:
@@ -381,17 +312,6 @@ class QMultiHeadAttention(tf.keras.layers.Layer):
         mask = self._compute_attention_mask(query, value, key, attention_mask, use_causal_mask)
         return {k: v.numpy() for k, v in self._forward(query, value, key, mask).items()}
 
-    def quantized_weights(self) -> dict[str, np.ndarray]:
-        """The quantized weights as float64 arrays (what the hardware stores), keyed like the weights."""
-        if not self._built_from_signature:
-            raise ValueError(f"{self.name}: the layer has no weights yet (call it or build it first)")
-        out = {}
-        for slot in _WEIGHT_SLOTS:
-            w = self._weight(slot)
-            if w is not None:
-                out[slot] = np.asarray(w.numpy(), dtype=np.float64)
-        return out
-
     # -- Keras plumbing -------------------------------------------------------------------------------
     def compute_output_shape(
         self, query_shape: Any, value_shape: Any, key_shape: Any = None
@@ -411,7 +331,7 @@ class QMultiHeadAttention(tf.keras.layers.Layer):
             "output_shape": self.output_dim,
             "kernel_initializer": tf.keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": tf.keras.initializers.serialize(self.bias_initializer),
-            **{k: self._quantizer_config[k] for k in _QUANTIZER_ARGS},
+            **self._quantizer_items(),
             "query_shape": as_list(self._query_shape),
             "key_shape": as_list(self._key_shape),
             "value_shape": as_list(self._value_shape),

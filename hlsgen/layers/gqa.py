@@ -21,47 +21,37 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import tensorflow as tf
-from tensorflow.python.autograph.impl.api import autograph_artifact
 
 from hlsgen.ir.ops.attention import kv_head_index
 
 from ._decoder import (
-    QuantizerSlots,
+    ATTENTION_SLOTS,
+    ROPE_TABLE_SLOT,
+    CausalSelfAttention,
     apply_rope,
-    causal_probabilities,
     check_positive,
     check_rope_dim,
     initializer,
     input_features,
+    projection_slots,
     score_scale,
+    split_heads,
 )
 
 __all__ = ["GroupedQueryAttention"]
 
 _SLOTS: tuple[tuple[str, str, str | None], ...] = (
-    ("query_kernel", "query_kernel_quantizer", "kernel_quantizer"),
-    ("query_bias", "query_bias_quantizer", "bias_quantizer"),
-    ("query_output", "query_output_quantizer", None),
-    ("key_kernel", "key_kernel_quantizer", "kernel_quantizer"),
-    ("key_bias", "key_bias_quantizer", "bias_quantizer"),
-    ("key_output", "key_output_quantizer", None),
-    ("value_kernel", "value_kernel_quantizer", "kernel_quantizer"),
-    ("value_bias", "value_bias_quantizer", "bias_quantizer"),
-    ("value_output", "value_output_quantizer", None),
-    ("score", "score_quantizer", None),
-    ("probability", "probability_quantizer", None),
-    ("context", "context_quantizer", None),
-    ("output_kernel", "output_kernel_quantizer", "kernel_quantizer"),
-    ("output_bias", "output_bias_quantizer", "bias_quantizer"),
-    ("output", "output_quantizer", None),
-    ("rope_table", "rope_table_quantizer", None),
+    *projection_slots("query"),
+    *projection_slots("key"),
+    *projection_slots("value"),
+    *ATTENTION_SLOTS,
+    ROPE_TABLE_SLOT,
 )
 
 
 @tf.keras.utils.register_keras_serializable(package="hlsgen")
-class GroupedQueryAttention(QuantizerSlots, tf.keras.layers.Layer):
+class GroupedQueryAttention(CausalSelfAttention, tf.keras.layers.Layer):
     """Causal grouped-query self-attention with QKeras quantizers on every projection.
 
     Args:
@@ -147,23 +137,13 @@ class GroupedQueryAttention(QuantizerSlots, tf.keras.layers.Layer):
             setattr(self, f"{name}_bias", b)
         super().build(input_shape)
 
-    def _project(self, name: str, x: tf.Tensor) -> tf.Tensor:
-        y = tf.einsum("btd,do->bto", x, self._weight(f"{name}_kernel"))
-        if self.use_bias:
-            y = y + self._weight(f"{name}_bias")
-        return self._quant(f"{name}_output", y)
-
-    def _heads(self, x: tf.Tensor, heads: int, dim: int) -> tf.Tensor:
-        s = tf.shape(x)
-        return tf.reshape(x, tf.concat([s[:2], [heads, dim]], 0))
-
     def _forward(self, x: Any) -> dict[str, tf.Tensor]:
         x = tf.cast(x, tf.float64)
         H, G, hd, vd = self.num_heads, self.num_kv_heads, self.head_dim, self.value_dim
         q = self._project("query", x)
         k = self._project("key", x)
         v = self._project("value", x)
-        q4, k4, v4 = self._heads(q, H, hd), self._heads(k, G, hd), self._heads(v, G, vd)
+        q4, k4, v4 = split_heads(q, H, hd), split_heads(k, G, hd), split_heads(v, G, vd)
         if self.rope_dim:
             cos, sin = self.rope_constants(x.shape[1], self.rope_dim, self.rope_base)
             q4 = self._quant("query_output", apply_rope(q4, self.rope_dim, cos, sin))
@@ -172,14 +152,7 @@ class GroupedQueryAttention(QuantizerSlots, tf.keras.layers.Layer):
         kg, vg = tf.gather(k4, idx, axis=2), tf.gather(v4, idx, axis=2)
         scores = tf.einsum("bqhd,bkhd->bhqk", q4, kg) * tf.constant(self.scale, tf.float64)
         scores = self._quant("score", scores)
-        probs = self._quant("probability", causal_probabilities(scores, self.softmax_fn))
-        ctx = tf.einsum("bhqk,bkhd->bqhd", probs, vg)
-        s = tf.shape(ctx)
-        ctx = self._quant("context", tf.reshape(ctx, tf.concat([s[:2], [H * vd]], 0)))
-        out = tf.einsum("btc,co->bto", ctx, self._weight("output_kernel"))
-        if self.use_bias:
-            out = out + self._weight("output_bias")
-        out = self._quant("output", out)
+        probs, ctx, out = self._attend(scores, vg)
         return {
             "query": q4,
             "key": k4,
@@ -189,21 +162,6 @@ class GroupedQueryAttention(QuantizerSlots, tf.keras.layers.Layer):
             "context": ctx,
             "output": out,
         }
-
-    @autograph_artifact
-    def call(self, x: Any, training: Any = None) -> tf.Tensor:
-        return tf.cast(self._forward(x)["output"], self.compute_dtype)
-
-    def intermediates(self, x: Any) -> dict[str, np.ndarray]:
-        """Every stage as float64 NumPy arrays (eager)."""
-        x = tf.convert_to_tensor(x)
-        if not self.built:
-            self.build(x.shape)
-        return {k: v.numpy() for k, v in self._forward(x).items()}
-
-    def compute_output_shape(self, input_shape: Any) -> tf.TensorShape:
-        s = tf.TensorShape(input_shape)
-        return s[:-1].concatenate([self.output_dim or s[-1]])
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -28,50 +28,39 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.python.autograph.impl.api import autograph_artifact
 
 from ._decoder import (
-    QuantizerSlots,
+    ATTENTION_SLOTS,
+    ROPE_TABLE_SLOT,
+    CausalSelfAttention,
     apply_rope,
-    causal_probabilities,
     check_positive,
     check_rope_dim,
     initializer,
     input_features,
+    projection_slots,
     score_scale,
+    split_heads,
 )
 
 __all__ = ["MultiHeadLatentAttention"]
 
 
-def _proj_slots(name: str) -> tuple[tuple[str, str, str | None], ...]:
-    return (
-        (f"{name}_kernel", f"{name}_kernel_quantizer", "kernel_quantizer"),
-        (f"{name}_bias", f"{name}_bias_quantizer", "bias_quantizer"),
-        (f"{name}_output", f"{name}_output_quantizer", None),
-    )
-
-
 _SLOTS: tuple[tuple[str, str, str | None], ...] = (
-    *_proj_slots("kv_latent"),
-    *_proj_slots("key_rope"),
-    *_proj_slots("q_latent"),
-    *_proj_slots("query"),
-    *_proj_slots("query_rope"),
+    *projection_slots("kv_latent"),
+    *projection_slots("key_rope"),
+    *projection_slots("q_latent"),
+    *projection_slots("query"),
+    *projection_slots("query_rope"),
     ("key_kernel", "key_kernel_quantizer", "kernel_quantizer"),
     ("value_kernel", "value_kernel_quantizer", "kernel_quantizer"),
-    ("score", "score_quantizer", None),
-    ("probability", "probability_quantizer", None),
-    ("context", "context_quantizer", None),
-    ("output_kernel", "output_kernel_quantizer", "kernel_quantizer"),
-    ("output_bias", "output_bias_quantizer", "bias_quantizer"),
-    ("output", "output_quantizer", None),
-    ("rope_table", "rope_table_quantizer", None),
+    *ATTENTION_SLOTS,
+    ROPE_TABLE_SLOT,
 )
 
 
 @tf.keras.utils.register_keras_serializable(package="hlsgen")
-class MultiHeadLatentAttention(QuantizerSlots, tf.keras.layers.Layer):
+class MultiHeadLatentAttention(CausalSelfAttention, tf.keras.layers.Layer):
     """Causal multi-head latent attention (DeepSeek-V2) with QKeras quantizers on every projection.
 
     Args:
@@ -200,63 +189,28 @@ class MultiHeadLatentAttention(QuantizerSlots, tf.keras.layers.Layer):
         super().build(input_shape)
 
     # -- the computation ------------------------------------------------------------------------------
-    def _project(self, name: str, x: tf.Tensor, quantize_output: bool = True) -> tf.Tensor:
-        y = tf.einsum("btd,do->bto", x, self._weight(f"{name}_kernel"))
-        b = self._weight(f"{name}_bias")
-        if b is not None:
-            y = y + b
-        return self._quant(f"{name}_output", y) if quantize_output else y
-
-    @staticmethod
-    def _heads(x: tf.Tensor, heads: int, dim: int) -> tf.Tensor:
-        s = tf.shape(x)
-        return tf.reshape(x, tf.concat([s[:2], [heads, dim]], 0))
-
     def _forward(self, x: Any) -> dict[str, tf.Tensor]:
         x = tf.cast(x, tf.float64)
         H, hd, vd, dr = self.num_heads, self.head_dim, self.value_dim, self.rope_dim
         c = self._project("kv_latent", x)
         src = self._project("q_latent", x) if self.q_latent_dim else x
-        q = self._heads(self._project("query", src), H, hd)
-        k = self._heads(tf.einsum("btc,co->bto", c, self._weight("key_kernel")), H, hd)
-        v = self._heads(tf.einsum("btc,co->bto", c, self._weight("value_kernel")), H, vd)
+        q = split_heads(self._project("query", src), H, hd)
+        k = split_heads(tf.einsum("btc,co->bto", c, self._weight("key_kernel")), H, hd)
+        v = split_heads(tf.einsum("btc,co->bto", c, self._weight("value_kernel")), H, vd)
         scores = tf.einsum("bqhd,bkhd->bhqk", q, k)
         out: dict[str, tf.Tensor] = {"latent": c, "query": q, "key": k, "value": v}
         if dr:
             cos, sin = self.rope_constants(x.shape[1], dr, self.rope_base)
-            kr = self._heads(self._project("key_rope", x), 1, dr)
+            kr = split_heads(self._project("key_rope", x), 1, dr)
             kr = self._quant("key_rope_output", apply_rope(kr, dr, cos, sin))
-            qr = self._heads(self._project("query_rope", src), H, dr)
+            qr = split_heads(self._project("query_rope", src), H, dr)
             qr = self._quant("query_rope_output", apply_rope(qr, dr, cos, sin))
             scores = scores + tf.einsum("bqhd,bkd->bhqk", qr, kr[:, :, 0, :])
             out.update(key_rope=kr[:, :, 0, :], query_rope=qr)
         scores = self._quant("score", scores * tf.constant(self.scale, tf.float64))
-        probs = self._quant("probability", causal_probabilities(scores, self.softmax_fn))
-        ctx = tf.einsum("bhqk,bkhd->bqhd", probs, v)
-        s = tf.shape(ctx)
-        ctx = self._quant("context", tf.reshape(ctx, tf.concat([s[:2], [H * vd]], 0)))
-        y = tf.einsum("btc,co->bto", ctx, self._weight("output_kernel"))
-        b = self._weight("output_bias")
-        if b is not None:
-            y = y + b
-        y = self._quant("output", y)
+        probs, ctx, y = self._attend(scores, v)
         out.update(scores=scores, probabilities=probs, context=ctx, output=y)
         return out
-
-    @autograph_artifact
-    def call(self, x: Any, training: Any = None) -> tf.Tensor:
-        return tf.cast(self._forward(x)["output"], self.compute_dtype)
-
-    def intermediates(self, x: Any) -> dict[str, np.ndarray]:
-        """Every stage as float64 NumPy arrays (eager)."""
-        x = tf.convert_to_tensor(x)
-        if not self.built:
-            self.build(x.shape)
-        return {k: v.numpy() for k, v in self._forward(x).items()}
-
-    def compute_output_shape(self, input_shape: Any) -> tf.TensorShape:
-        s = tf.TensorShape(input_shape)
-        return s[:-1].concatenate([self.output_dim or s[-1]])
 
     def get_config(self) -> dict[str, Any]:
         return {

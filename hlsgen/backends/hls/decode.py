@@ -15,8 +15,15 @@ import numpy as np
 
 from ...ir.decode_pass import DecodeDesign
 from ...ir.ops.decode import KVCache
-from ...resources import resource_dir
-from .writer import _param_view, _ParamView, _TensorView, environment, render, tb_lines, write_atomically
+from .writer import (
+    environment,
+    library_files,
+    op_calls,
+    render,
+    tb_lines,
+    tensor_views,
+    write_atomically,
+)
 
 
 def decode_project_name(config: Any) -> str:
@@ -30,46 +37,20 @@ def decode_files(design: DecodeDesign, config: Any) -> dict[str, str]:
     g.check_typed()
     env = environment()
     project = decode_project_name(config)
-    views = {}
-    for t in g.tensors.values():
-        assert t.type is not None
-        views[t.name] = _TensorView(
-            t.name, t.shape, t.size, str(t.type), t.type.width, t.type.signed, t.origin
-        )
-    ops, headers, caches = [], [], []
-    params: list[_ParamView] = []
-    for op in g.ops:
-        call = op.hls(g)
-        if call.header not in headers:
-            headers.append(call.header)
-        targs = call.template_args or [
-            *(f"{t}_t" for t in op.inputs),
-            *(f"{t}_t" for t in op.outputs),
-            f"config_{op.name}",
-        ]
-        ops.append(
-            {
-                "name": op.name,
-                "kind": op.kind,
-                "origin": op.origin,
-                "config": call.config,
-                "function": call.function,
-                "template_args": targs,
-                "args": call.args,
-            }
-        )
-        params += [_param_view(p.name, p.raw, p.type) for p in call.params]
-        if isinstance(op, KVCache):
-            caches.append(
-                {
-                    "name": op.cache_var,
-                    "ctype": str(op.types["x"]),
-                    "size": op.max_length * op.width,
-                    "width": op.width,
-                    "content": op.content.value,
-                    "origin": op.origin,
-                }
-            )
+    views = tensor_views(g)
+    ops, params, headers = op_calls(g)
+    caches = [
+        {
+            "name": op.cache_var,
+            "ctype": str(op.types["x"]),
+            "size": op.max_length * op.width,
+            "width": op.width,
+            "content": op.content.value,
+            "origin": op.origin,
+        }
+        for op in g.ops
+        if isinstance(op, KVCache)
+    ]
     io = {*g.inputs, *g.outputs, design.position}  # the position is a local of the top, set from its counter
     ctx = {
         "project": project,
@@ -98,11 +79,7 @@ def decode_files(design: DecodeDesign, config: Any) -> dict[str, str]:
         "csim_bridge.cpp": render(env, "hls/decode/csim_bridge.cpp.j2", **ctx),
         "build_prj.tcl": render(env, "hls/project/build_prj.tcl.j2", **ctx),
     }
-    for p in params:
-        files[f"firmware/weights/{p.name}.h"] = render(env, "hls/project/firmware/weights.h.j2", param=p)
-    lib = resource_dir("templates") / "hls" / "firmware" / "hlsgen"
-    for h in ["hlsgen_common.h", *headers]:
-        files[f"firmware/hlsgen/{h}"] = (lib / h).read_text()
+    files.update(library_files(env, params, headers))
     return files
 
 

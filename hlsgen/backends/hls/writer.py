@@ -103,15 +103,18 @@ def _param_view(name: str, raw: np.ndarray, t: FixedType) -> _ParamView:
     return _ParamView(name, str(t), int(flat.size), _chunks(lits), _chunks(raws), _raw_ctype(t), t.width)
 
 
-def project_files(graph: Graph, config: Any) -> dict[str, str]:
-    """Every file of the project as text, keyed by relative path (nothing written)."""
-    graph.check_typed()
-    env = environment()
-    project = config.project_name
+def tensor_views(graph: Graph) -> dict[str, _TensorView]:
+    """What the templates read of each tensor of a typed graph, keyed by name."""
     views = {}
     for t in graph.tensors.values():
         assert t.type is not None
         views[t.name] = _TensorView(t.name, t.shape, t.size, str(t.type), t.type.width, t.type.signed, t.origin)
+    return views
+
+
+def op_calls(graph: Graph) -> tuple[list[dict[str, Any]], list[_ParamView], list[str]]:
+    """The calls of a typed graph's ops as the templates read them, their parameters (weights, tables)
+    and the primitive headers they need, each once and in order."""
     ops = []
     params: list[_ParamView] = []
     headers: list[str] = []
@@ -139,6 +142,28 @@ def project_files(graph: Graph, config: Any) -> dict[str, str]:
         )
         for p in call.params:
             params.append(_param_view(p.name, p.raw, p.type))
+    return ops, params, headers
+
+
+def library_files(env: jinja2.Environment, params: list[_ParamView], headers: list[str]) -> dict[str, str]:
+    """The weights headers of ``params`` and the hand-written primitive headers (hlsgen_common.h and
+    ``headers``), keyed by their path in the project."""
+    files = {}
+    for p in params:
+        files[f"firmware/weights/{p.name}.h"] = render(env, "hls/project/firmware/weights.h.j2", param=p)
+    lib = resource_dir("templates") / "hls" / "firmware" / "hlsgen"
+    for h in ["hlsgen_common.h", *headers]:
+        files[f"firmware/hlsgen/{h}"] = (lib / h).read_text()
+    return files
+
+
+def project_files(graph: Graph, config: Any) -> dict[str, str]:
+    """Every file of the project as text, keyed by relative path (nothing written)."""
+    graph.check_typed()
+    env = environment()
+    project = config.project_name
+    views = tensor_views(graph)
+    ops, params, headers = op_calls(graph)
     io = set(graph.inputs) | set(graph.outputs)
     ctx = {
         "project": project,
@@ -165,11 +190,7 @@ def project_files(graph: Graph, config: Any) -> dict[str, str]:
     if config.io_type.value == "io_stream":  # AXI4-Stream top, token streams: hlsgen.backends.hls.stream
         files.update(stream_files(env, graph, ctx))
         headers.append("hlsgen_stream.h")
-    for p in params:
-        files[f"firmware/weights/{p.name}.h"] = render(env, "hls/project/firmware/weights.h.j2", param=p)
-    lib = resource_dir("templates") / "hls" / "firmware" / "hlsgen"
-    for h in ["hlsgen_common.h", *headers]:
-        files[f"firmware/hlsgen/{h}"] = (lib / h).read_text()
+    files.update(library_files(env, params, headers))
     return files
 
 

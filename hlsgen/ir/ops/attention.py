@@ -24,7 +24,7 @@ import numpy as np
 
 from ...fixed import FixedType, convert, linalg, mul, to_raw
 from .base import Cost, HlsCall, Op
-from .basic import exact_accumulator
+from .basic import _typedef, exact_accumulator
 
 if TYPE_CHECKING:
     from ...quant.config import TypeResolver
@@ -90,17 +90,74 @@ def _clog2(n: int) -> int:
     return max(int(n) - 1, 0).bit_length()
 
 
-def _typedef(name: str, t: FixedType) -> tuple[str, str, object]:
-    return ("typedef", name, str(t))
-
-
 def _n_mult(ops: int, reuse: int) -> int:
     return max(1, -(-ops // max(reuse, 1)))
 
 
+def query_key_heads(
+    q: np.ndarray, k: np.ndarray, num_heads: int, num_kv_heads: int, dim: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``q [B, Tq, H*dim]`` and ``k [B, Tk, Hkv*dim]`` as ``[B, T, H, dim]`` each: the key head of every
+    query head (:func:`kv_head_index`) gathered."""
+    q4 = q.reshape(q.shape[0], q.shape[1], num_heads, dim)
+    k4 = k.reshape(k.shape[0], k.shape[1], num_kv_heads, dim)
+    return q4, k4[:, :, kv_head_index(num_heads, num_kv_heads), :]
+
+
+class ScaledScores:
+    """The scale step of a score op (:class:`Scores`, :class:`~hlsgen.ir.ops.decode.LatentScores`): the
+    exact sum in ``types['accum']`` times ``scale_raw * 2^-scale_frac``, then one cast to ``types['y']``.
+
+    A power-of-two scale (``scale_raw == 1``) is folded into the fractional bits: the sum's bits read
+    as ``types['shifted']``; any other scale is one exact multiplication by ``types['scale']``.
+    """
+
+    scale_raw: int
+    scale_frac: int
+    types: dict[str, FixedType]
+
+    @property
+    def scale_is_shift(self) -> bool:
+        """True when the scale is a power of two, folded into the fractional bits."""
+        return self.scale_raw == 1
+
+    @property
+    def scale(self) -> float:
+        """The float scale (the same double training uses)."""
+        return math.ldexp(float(self.scale_raw), -self.scale_frac)
+
+    def _assign_scale_types(self, ta: FixedType) -> None:
+        """``types['shifted']`` and ``types['scale']`` for the accumulator type ``ta``."""
+        shift = self.scale_frac if self.scale_is_shift else 0
+        # the exact sum read with `shift` more fractional bits: the scaled value, no multiplier
+        self.types["shifted"] = FixedType(ta.width, ta.integer - shift, True)
+        nbits = max(self.scale_raw.bit_length(), 1)
+        self.types["scale"] = FixedType(nbits, nbits - self.scale_frac, False)
+
+    def _scale_cast(self, acc: np.ndarray) -> np.ndarray:
+        """The raw exact sums ``acc`` scaled and cast to ``types['y']``."""
+        ty = self.types["y"]
+        if self.scale_is_shift:
+            return convert(acc, self.types["shifted"], ty)
+        p, tp = mul(acc, self.types["accum"], np.int64(self.scale_raw), self.types["scale"])
+        return convert(p, tp, ty)
+
+    def _scale_config(self) -> list[tuple[str, str, object]]:
+        """The HLS config entries of the scale step (read by ``hlsgen_common.h``'s ``scale_cast``)."""
+        ta = self.types["accum"]
+        return [
+            ("const", "scale_is_shift", int(self.scale_is_shift)),
+            ("const", "accum_width", ta.width),
+            _typedef("accum_t", ta),
+            _typedef("shifted_t", self.types["shifted"]),
+            _typedef("scale_t", self.types["scale"]),
+            ("double", "scale", self.scale),
+        ]
+
+
 # ---------------------------------------------------------------------------------------------------
 @dataclass
-class Scores(Op):
+class Scores(ScaledScores, Op):
     """Scaled dot-product scores ``S[h] = cast((Q_h K_g^T) * scale)``, ``g = h // (H // Hkv)``.
 
     Inputs ``[q, k]`` (``[Tq, H*dk]``, ``[Tk, Hkv*dk]``); output ``[H, Tq, Tk]``. The dot product is
@@ -126,16 +183,6 @@ class Scores(Op):
         _, self.scale_raw, self.scale_frac = attention_scale(self.key_dim, self.scale_bits)
         self.shift = self.scale_frac if self.scale_raw == 1 else 0
 
-    @property
-    def scale_is_shift(self) -> bool:
-        """True when the scale is a power of two, folded into the fractional bits."""
-        return self.scale_raw == 1
-
-    @property
-    def scale(self) -> float:
-        """The float scale (the same double training uses)."""
-        return math.ldexp(float(self.scale_raw), -self.scale_frac)
-
     def _shapes(self, graph: Graph) -> tuple[int, int]:
         q, k = (graph.tensors[t].shape for t in self.inputs)
         s = graph.tensors[self.outputs[0]].shape
@@ -155,36 +202,25 @@ class Scores(Op):
         fa = tq.frac + tk.frac
         ta = exact_accumulator(self.key_dim * _maxabs_raw(tq) * _maxabs_raw(tk), fa)
         self.types.update(q=tq, k=tk, accum=ta)
-        # the exact sum read with `shift` more fractional bits: the scaled value, no multiplier
-        self.types["shifted"] = FixedType(ta.width, ta.integer - self.shift, True)
-        nbits = max(self.scale_raw.bit_length(), 1)
-        self.types["scale"] = FixedType(nbits, nbits - self.scale_frac, False)
+        self._assign_scale_types(ta)
         self.reuse_factor = resolve.reuse(self)
         super().assign_types(graph, resolve)
         self.types["y"] = self.out_type(graph)
 
-    def _split(self, q: np.ndarray, k: np.ndarray, dk: int) -> tuple[np.ndarray, np.ndarray]:
-        n = q.shape[0]
-        q4 = q.reshape(n, q.shape[1], self.num_heads, dk)
-        k4 = k.reshape(k.shape[0], k.shape[1], self.num_kv_heads, dk)
-        return q4, k4[:, :, kv_head_index(self.num_heads, self.num_kv_heads), :]
+    def _split(self, q: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return query_key_heads(q, k, self.num_heads, self.num_kv_heads, self.key_dim)
 
     def forward_float(self, q: np.ndarray, k: np.ndarray) -> tuple[np.ndarray]:
-        q4, k4 = self._split(q, k, self.key_dim)
+        q4, k4 = self._split(q, k)
         return (np.einsum("bqhd,bkhd->bhqk", q4, k4) * self.scale,)
 
     def accumulate(self, q: np.ndarray, k: np.ndarray) -> np.ndarray:
         """Exact sums ``Q_h K_g^T`` (raw, in ``types['accum']``), shape ``[B, H, Tq, Tk]``."""
-        q4, k4 = self._split(q, k, self.key_dim)
+        q4, k4 = self._split(q, k)
         return linalg.matmul(q4.transpose(0, 2, 1, 3), k4.transpose(0, 2, 3, 1))
 
     def execute(self, q: np.ndarray, k: np.ndarray) -> tuple[np.ndarray]:
-        acc = self.accumulate(q, k)
-        ty = self.types["y"]
-        if self.scale_is_shift:
-            return (convert(acc, self.types["shifted"], ty),)
-        p, tp = mul(acc, self.types["accum"], np.int64(self.scale_raw), self.types["scale"])
-        return (convert(p, tp, ty),)
+        return (self._scale_cast(self.accumulate(q, k)),)
 
     def n_mult(self, graph: Graph) -> int:
         """Multipliers after the reuse factor (dot products, plus the scale when not a shift)."""
@@ -194,7 +230,6 @@ class Scores(Op):
 
     def hls(self, graph: Graph) -> HlsCall:
         tq, tk = self._shapes(graph)
-        ta = self.types["accum"]
         return HlsCall(
             header=_HEADER,
             function="hlsgen::scores",
@@ -206,12 +241,7 @@ class Scores(Op):
                 ("const", "key_dim", self.key_dim),
                 ("const", "reuse_factor", self.reuse_factor),
                 ("const", "n_mult", self.n_mult(graph)),
-                ("const", "scale_is_shift", int(self.scale_is_shift)),
-                ("const", "accum_width", ta.width),
-                _typedef("accum_t", ta),
-                _typedef("shifted_t", self.types["shifted"]),
-                _typedef("scale_t", self.types["scale"]),
-                ("double", "scale", self.scale),
+                *self._scale_config(),
             ],
             args=[*self.inputs, *self.outputs],
         )

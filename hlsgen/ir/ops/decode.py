@@ -19,16 +19,15 @@ its input exactly (same type), so a step reads back the values prefill computed 
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from ...fixed import FixedType, convert, linalg, mul_type, sub_type, to_raw
-from .attention import Context, attention_scale, kv_head_index
+from .attention import Context, ScaledScores, _maxabs_raw, attention_scale, query_key_heads
 from .base import Cost, HlsCall, Op, Param
-from .basic import Linear, exact_accumulator
+from .basic import Linear, _typedef, exact_accumulator
 
 if TYPE_CHECKING:
     from ...quant.config import TypeResolver
@@ -43,16 +42,15 @@ def position_type(max_length: int) -> FixedType:
     return FixedType(bits, bits, False, is_int=True)
 
 
-def _typedef(name: str, t: FixedType) -> tuple[str, str, object]:
-    return ("typedef", name, str(t))
-
-
-def _maxabs_raw(t: FixedType) -> int:
-    return max(abs(t.raw_min), abs(t.raw_max))
-
-
 def _where(op: Op) -> str:
     return f"layer {op.origin or op.name}"
+
+
+def _keep_accumulator(op: Op, graph: Graph) -> None:
+    """The op's output takes its exact accumulator type: no rounding."""
+    ta = op.types["accum"]
+    graph.tensors[op.outputs[0]].type = ta
+    op.types["y"] = ta
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -431,9 +429,7 @@ class ExactLinear(BlockLinear):
 
     def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
         super().assign_types(graph, resolve)
-        ta = self.types["accum"]
-        graph.tensors[self.outputs[0]].type = ta
-        self.types["y"] = ta
+        _keep_accumulator(self, graph)
 
     def absorbed_query_kernel(self) -> np.ndarray:
         """Block-diagonal ``[H*d, H*n_in]``: head ``h`` maps ``q_h`` to ``q_h W_h^T`` (W_UK folded into the query)."""
@@ -460,13 +456,11 @@ class ExactContext(Context):
 
     def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
         super().assign_types(graph, resolve)
-        ta = self.types["accum"]
-        graph.tensors[self.outputs[0]].type = ta
-        self.types["y"] = ta
+        _keep_accumulator(self, graph)
 
 
 @dataclass
-class LatentScores(Op):
+class LatentScores(ScaledScores, Op):
     """Two-part scaled scores of multi-head latent attention:
     ``S[h] = cast((A_h B_g^T + R_h K_r^T) * scale)``.
 
@@ -504,14 +498,6 @@ class LatentScores(Op):
             raise ValueError(f"{_where(self)}: latent scores take {4 if self.rope_dim else 2} inputs")
         _, self.scale_raw, self.scale_frac = attention_scale(self.scale_dim, self.scale_bits)
 
-    @property
-    def scale_is_shift(self) -> bool:
-        return self.scale_raw == 1
-
-    @property
-    def scale(self) -> float:
-        return math.ldexp(float(self.scale_raw), -self.scale_frac)
-
     def _shapes(self, graph: Graph) -> tuple[int, int]:
         sh = [graph.tensors[t].shape for t in self.inputs]
         h, a, g, r = self.num_heads, self.a_dim, self.a_kv_heads, self.rope_dim
@@ -539,18 +525,13 @@ class LatentScores(Op):
         self.types.update(qa=ts[0], ka=ts[1], accum=ta)
         if self.rope_dim:
             self.types.update(qr=ts[2], kr=ts[3])
-        shift = self.scale_frac if self.scale_is_shift else 0
-        self.types["shifted"] = FixedType(ta.width, ta.integer - shift, True)
-        nbits = max(self.scale_raw.bit_length(), 1)
-        self.types["scale"] = FixedType(nbits, nbits - self.scale_frac, False)
+        self._assign_scale_types(ta)
         self.reuse_factor = resolve.reuse(self)
         super().assign_types(graph, resolve)
         self.types["y"] = self.out_type(graph)
 
-    def _pair(self, q: np.ndarray, k: np.ndarray, d: int, kv: int):
-        q4 = q.reshape(q.shape[0], q.shape[1], self.num_heads, d)
-        k4 = k.reshape(k.shape[0], k.shape[1], kv, d)
-        return q4, k4[:, :, kv_head_index(self.num_heads, kv), :]
+    def _pair(self, q: np.ndarray, k: np.ndarray, d: int, kv: int) -> tuple[np.ndarray, np.ndarray]:
+        return query_key_heads(q, k, self.num_heads, kv, d)
 
     def forward_float(self, *xs: np.ndarray) -> tuple[np.ndarray]:
         q4, k4 = self._pair(xs[0], xs[1], self.a_dim, self.a_kv_heads)
@@ -576,17 +557,10 @@ class LatentScores(Op):
         return acc
 
     def execute(self, *xs: np.ndarray) -> tuple[np.ndarray]:
-        from ...fixed import mul
-
-        acc = self.accumulate(*xs)
-        if self.scale_is_shift:
-            return (convert(acc, self.types["shifted"], self.types["y"]),)
-        p, tp = mul(acc, self.types["accum"], np.int64(self.scale_raw), self.types["scale"])
-        return (convert(p, tp, self.types["y"]),)
+        return (self._scale_cast(self.accumulate(*xs)),)
 
     def hls(self, graph: Graph) -> HlsCall:
         tq, tk = self._shapes(graph)
-        ta = self.types["accum"]
         cfg: list[tuple[str, str, object]] = [
             ("const", "n_q", tq),
             ("const", "n_k", tk),
@@ -595,12 +569,7 @@ class LatentScores(Op):
             ("const", "a_kv_heads", self.a_kv_heads),
             ("const", "rope_dim", self.rope_dim),
             ("const", "reuse_factor", self.reuse_factor),
-            ("const", "scale_is_shift", int(self.scale_is_shift)),
-            ("const", "accum_width", ta.width),
-            _typedef("accum_t", ta),
-            _typedef("shifted_t", self.types["shifted"]),
-            _typedef("scale_t", self.types["scale"]),
-            ("double", "scale", self.scale),
+            *self._scale_config(),
         ]
         if self.rope_dim:
             fn, args = "hlsgen::latent_scores", [*self.inputs, *self.outputs]

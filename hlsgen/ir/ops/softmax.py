@@ -243,7 +243,7 @@ class Softmax(Op):
     def exponentials(self, x: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
         """Raw exponentials (``types['exp']``) of raw inputs, 0 where masked (``keep`` None: no mask)."""
         assert self.plan is not None
-        tx, te = self.types["x"], self.types["exp"]
+        tx = self.types["x"]
         pl = self.plan
         x = np.asarray(x).astype(np.int64)
         if pl.variant is SoftmaxVariant.LATENCY:

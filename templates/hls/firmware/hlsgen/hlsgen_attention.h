@@ -30,7 +30,6 @@ void scores(const q_T q[CONFIG_T::n_q * CONFIG_T::n_heads * CONFIG_T::key_dim],
     static const unsigned group = CONFIG_T::n_heads / CONFIG_T::n_kv_heads;
     static const unsigned q_row = CONFIG_T::n_heads * CONFIG_T::key_dim;
     static const unsigned k_row = CONFIG_T::n_kv_heads * CONFIG_T::key_dim;
-    const typename CONFIG_T::scale_t scale = CONFIG_T::scale; // a compile-time constant, exact
 Heads:
     for (unsigned h = 0; h < CONFIG_T::n_heads; h++) {
         const unsigned g = h / group;
@@ -43,14 +42,7 @@ Heads:
                 for (unsigned d = 0; d < CONFIG_T::key_dim; d++) {
                     acc += q[i * q_row + h * CONFIG_T::key_dim + d] * k[j * k_row + g * CONFIG_T::key_dim + d];
                 }
-                const unsigned o = (h * CONFIG_T::n_q + i) * CONFIG_T::n_k + j;
-                if (CONFIG_T::scale_is_shift) {
-                    typename CONFIG_T::shifted_t t;
-                    t.range(CONFIG_T::accum_width - 1, 0) = acc.range(CONFIG_T::accum_width - 1, 0);
-                    s[o] = t;
-                } else {
-                    s[o] = acc * scale;
-                }
+                scale_cast<CONFIG_T>(acc, s[(h * CONFIG_T::n_q + i) * CONFIG_T::n_k + j]);
             }
         }
     }

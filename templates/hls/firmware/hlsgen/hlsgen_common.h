@@ -21,6 +21,23 @@ template <unsigned n> struct clog2 {
 template <> struct clog2<1> { static const unsigned value = 0; };
 template <> struct clog2<0> { static const unsigned value = 0; };
 
+// s = acc * scale, one cast to res_T: the score scale of hlsgen's ScaledScores ops. A power-of-two scale
+// reads the exact accumulator's bits as shifted_t (wiring, no multiplier); any other scale is one
+// multiplication by scale_t, whose ap_fixed product type is exact. CONFIG_T: accum_t, accum_width,
+// shifted_t, scale_t, scale, scale_is_shift.
+template <typename CONFIG_T, class res_T>
+void scale_cast(const typename CONFIG_T::accum_t acc, res_T &s) {
+    #pragma HLS INLINE
+    const typename CONFIG_T::scale_t scale = CONFIG_T::scale; // a compile-time constant, exact
+    if (CONFIG_T::scale_is_shift) {
+        typename CONFIG_T::shifted_t t;
+        t.range(CONFIG_T::accum_width - 1, 0) = acc.range(CONFIG_T::accum_width - 1, 0);
+        s = t;
+    } else {
+        s = acc * scale;
+    }
+}
+
 } // namespace hlsgen
 
 #endif

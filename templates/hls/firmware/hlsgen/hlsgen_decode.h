@@ -136,23 +136,6 @@ Rows:
     }
 }
 
-namespace detail {
-
-template <typename CONFIG_T, class res_T>
-void latent_scale(const typename CONFIG_T::accum_t acc, res_T &s) {
-    #pragma HLS INLINE
-    const typename CONFIG_T::scale_t scale = CONFIG_T::scale; // a compile-time constant, exact
-    if (CONFIG_T::scale_is_shift) {
-        typename CONFIG_T::shifted_t t;
-        t.range(CONFIG_T::accum_width - 1, 0) = acc.range(CONFIG_T::accum_width - 1, 0);
-        s = t;
-    } else {
-        s = acc * scale;
-    }
-}
-
-} // namespace detail
-
 // s[h][i][j] = (sum_d qa[i][h*a + d] ka[j][g*a + d] + sum_r qr[i][h*r + r'] kr[j][r']) * scale,
 // g = h / (H / a_kv_heads): the two parts of multi-head latent attention, exact, one cast.
 template <class qa_T, class ka_T, class qr_T, class kr_T, class res_T, typename CONFIG_T>
@@ -183,7 +166,7 @@ Heads:
                 for (unsigned d = 0; d < CONFIG_T::rope_dim; d++) {
                     acc += qr[i * qr_row + h * CONFIG_T::rope_dim + d] * kr[j * CONFIG_T::rope_dim + d];
                 }
-                detail::latent_scale<CONFIG_T>(acc, s[(h * CONFIG_T::n_q + i) * CONFIG_T::n_k + j]);
+                scale_cast<CONFIG_T>(acc, s[(h * CONFIG_T::n_q + i) * CONFIG_T::n_k + j]);
             }
         }
     }
@@ -211,7 +194,7 @@ Heads:
                 for (unsigned d = 0; d < CONFIG_T::a_dim; d++) {
                     acc += qa[i * qa_row + h * CONFIG_T::a_dim + d] * ka[j * ka_row + g * CONFIG_T::a_dim + d];
                 }
-                detail::latent_scale<CONFIG_T>(acc, s[(h * CONFIG_T::n_q + i) * CONFIG_T::n_k + j]);
+                scale_cast<CONFIG_T>(acc, s[(h * CONFIG_T::n_q + i) * CONFIG_T::n_k + j]);
             }
         }
     }
