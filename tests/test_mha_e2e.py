@@ -164,10 +164,12 @@ def test_other_attention_axes_fail_clearly() -> None:
 def test_model_files(variants, tmp_path: Path) -> None:
     model, data = variants
     want = hlsgen.convert(model).predict(data)
-    for suffix in (".keras", ".h5"):
+    for suffix in (".keras", ".h5", ""):  # "" = a SavedModel folder
         p = tmp_path / f"m{suffix}"
         model.save(p)
         np.testing.assert_array_equal(hlsgen.convert(p).predict(data), want)
+    with pytest.raises(ValueError, match="not a SavedModel"):
+        hlsgen.convert(tmp_path)
     bad = tmp_path / "corrupt.keras"
     bad.write_bytes(b"not a model")
     with pytest.raises(ValueError, match="corrupt.keras"):
