@@ -342,7 +342,8 @@ class CacheRow:
         contents: what the caches hold (e.g. ``latent 16 x ap_fixed<16,6> + rope_key 4 x ...``).
         values_per_token, bits_per_token: as built.
         mha_values_per_token, mha_bits_per_token: keys and values of every head (head_dim each).
-        bram18, uram: blocks for the caches as built (one array per cache, ``max_length`` x width words).
+        bram18, uram: blocks for the caches as built (one array per cache: ``max_length`` words, each a
+            whole row of ``width`` values, as the decode top reads them).
         mha_bram18, mha_uram: the same for the MHA twin.
     """
 
@@ -473,10 +474,11 @@ def cache_report(design: DecodeDesign, memory: CacheMemory | str = CacheMemory.B
                 bits,
                 mv,
                 mb,
-                sum(bram18_blocks(op.types["x"].width, L * op.width) for op in caches),
-                sum(uram_blocks(op.types["x"].width, L * op.width) for op in caches),
-                bram18_blocks(kt.width, L * h * key_dim) + bram18_blocks(vt.width, L * h * val_dim),
-                uram_blocks(kt.width, L * h * key_dim) + uram_blocks(vt.width, L * h * val_dim),
+                # one memory word per cached row (the decode top reads a whole row per cycle)
+                sum(bram18_blocks(op.types["x"].width * op.width, L) for op in caches),
+                sum(uram_blocks(op.types["x"].width * op.width, L) for op in caches),
+                bram18_blocks(kt.width * h * key_dim, L) + bram18_blocks(vt.width * h * val_dim, L),
+                uram_blocks(kt.width * h * key_dim, L) + uram_blocks(vt.width * h * val_dim, L),
             )
         )
     return CacheReport(g.name.removesuffix("_decode"), L, CacheMemory(memory), tuple(rows))

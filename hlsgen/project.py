@@ -247,4 +247,7 @@ class Project:
             raws_out = self.predict_raw(xs)
             files["tb_data/tb_input_features.dat"] = "\n".join(tb_lines(raws_in)) + "\n"
             files["tb_data/tb_output_predictions.dat"] = "\n".join(tb_lines(raws_out)) + "\n"
+        from .backends.ci import project_check_files  # make check / csim / cosim and CI workflows
+
+        files.update(project_check_files(self))
         return write_atomically(files, out, force=force)

@@ -30,6 +30,7 @@ from hlsgen.ir.graph import input_raw  # noqa: E402
 from hlsgen.project import Project  # noqa: E402
 from hlsgen.quant.config import IOType  # noqa: E402
 from hlsgen.resources import REPO_ROOT  # noqa: E402
+from hlsgen.backends.ci import project_check_files  # noqa: E402
 from hlsgen.shells import apply_board, expected_files, shell_files  # noqa: E402
 
 DIGITS = REPO_ROOT / "examples" / "digits" / "digits_float.keras"
@@ -108,7 +109,8 @@ def test_project_for_every_board(name: str, written: dict[str, Path], digits: Pr
     d = written[name]
     files = {str(p.relative_to(d)) for p in d.rglob("*") if p.is_file()}
     base = set(digits.files())
-    want = base | set(expected_files(board, "digits")) | {"hlsgen_config.yml", "model/digits_float.keras"}
+    checks = set(project_check_files(digits))  # make check and the CI workflows every project carries
+    want = base | checks | set(expected_files(board, "digits")) | {"hlsgen_config.yml", "model/digits_float.keras"}
     assert files == want
     # the HLS project targets the board's part and clock; the config remembers the board
     tcl = (d / "build_prj.tcl").read_text()

@@ -171,7 +171,13 @@ def test_written_decode_project_replays_a_session(tmp_path: Path) -> None:
     assert (
         top.count("#pragma HLS BIND_STORAGE") == 4 and "impl = uram" in top
     )  # MQA K, V; MLA latent, RoPE key
-    assert "static ap_fixed<16,6> hlsgen_mla_kv_latent_cache[16]; // latent cache of mla: 4 x 4" in top
+    assert "static ap_fixed<16,6> hlsgen_mla_kv_latent_cache[4][4]; // latent cache of mla" in top
+    # the attention reads the caches in place: one memory word per row, no register copy of the rows
+    assert top.count("#pragma HLS ARRAY_RESHAPE variable = hlsgen_") == 4
+    assert "complete dim = 2" in top and "dim = 1" not in top
+    assert "hlsgen::cached_scores<" in top and "hlsgen::cached_context<" in top
+    assert "hlsgen::cached_latent_scores<" in top  # absorbed (the default form)
+    assert "_cache_t mla_kv_latent_cache[" not in top  # the cache output is never declared
     exe = tmp_path / "tb"
     cmd = [
         tools.cxx(),
@@ -209,7 +215,9 @@ def test_cache_report_against_mha() -> None:
     assert rows["mla"].bits_per_token == 20 * 16
     # 512 x 16 latents of 16 bits: 8192 words, 8 BRAM18 (18 x 1024) or 2 URAM (72 x 4096)
     assert rows["mla"].contents.startswith("latent 16 x ap_fixed<16,6>")
-    assert rows["mla"].bram18 == 8 + 2 and rows["mla"].uram == 2 + 1
+    # one word per cached row: latent 16 x 16 = 256 bits wide (8 BRAM18 of 36 bits, 4 URAM of 72 bits),
+    # RoPE key 4 x 16 = 64 bits (2 BRAM18, 1 URAM); max_length fits one block deep
+    assert rows["mla"].bram18 == 8 + 2 and rows["mla"].uram == 4 + 1
     text = rep.table()
     assert "max_length 512" in text and "MLA" in text and "cache / MHA cache" in text
     # the same figures whatever form decode uses (the caches are the same)

@@ -25,6 +25,40 @@ from .writer import (
     write_atomically,
 )
 
+#: prefill primitive -> its variant that reads the cache inputs in place, keyed by which arguments are
+#: caches (indices into the call's args); a cache read by any other call is an error
+_IN_PLACE: dict[str, dict[frozenset[int], str]] = {
+    "hlsgen::scores": {frozenset({1}): "hlsgen::cached_scores"},
+    "hlsgen::context": {frozenset({1}): "hlsgen::cached_context"},
+    "hlsgen::linear_nobias": {frozenset({0}): "hlsgen::cached_linear_nobias"},
+    "hlsgen::latent_scores": {
+        frozenset({1, 3}): "hlsgen::cached_latent_scores",
+        frozenset({3}): "hlsgen::cached_rope_latent_scores",
+    },
+    "hlsgen::latent_scores_norope": {frozenset({1}): "hlsgen::cached_latent_scores_norope"},
+}
+
+
+def read_caches_in_place(ops: list[dict[str, Any]], caches: dict[str, str]) -> list[dict[str, Any]]:
+    """The op calls with every read of a cache output (``caches``: tensor -> static array) turned into a
+    read of the static array in place: the call's variant from :data:`_IN_PLACE` (a loop over the
+    positions that reads one row per iteration), the array as argument. The cache output tensor is then
+    never declared."""
+    out = []
+    for op in ops:
+        cached = frozenset(k for k, a in enumerate(op["args"]) if a in caches)
+        if cached:
+            fn = _IN_PLACE.get(op["function"], {}).get(cached)
+            if fn is None:
+                raise NotImplementedError(
+                    f"decode: {op['kind']} {op['name']} ({op['function']}) reads the cache "
+                    f"{', '.join(op['args'][k] for k in sorted(cached))}; no in-place variant"
+                )
+            args = [caches.get(a, a) for a in op["args"]]
+            op = {**op, "function": fn, "args": args}
+        out.append(op)
+    return out
+
 
 def decode_project_name(config: Any) -> str:
     """Name of the decode top function and project: ``<project_name>_decode``."""
@@ -39,19 +73,21 @@ def decode_files(design: DecodeDesign, config: Any) -> dict[str, str]:
     project = decode_project_name(config)
     views = tensor_views(g)
     ops, params, headers = op_calls(g)
+    cache_ops = [op for op in g.ops if isinstance(op, KVCache)]
+    ops = read_caches_in_place(ops, {op.outputs[0]: op.cache_var for op in cache_ops})
     caches = [
         {
             "name": op.cache_var,
             "ctype": str(op.types["x"]),
-            "size": op.max_length * op.width,
+            "rows": op.max_length,
             "width": op.width,
             "content": op.content.value,
             "origin": op.origin,
         }
-        for op in g.ops
-        if isinstance(op, KVCache)
+        for op in cache_ops
     ]
     io = {*g.inputs, *g.outputs, design.position}  # the position is a local of the top, set from its counter
+    io |= {op.outputs[0] for op in cache_ops}  # the static arrays themselves, read in place
     ctx = {
         "project": project,
         "model": g.name.removesuffix("_decode"),
@@ -104,4 +140,4 @@ def write_decode_project(
     return write_atomically(files, Path(path), force=force)
 
 
-__all__ = ["decode_files", "decode_project_name", "write_decode_project"]
+__all__ = ["decode_files", "decode_project_name", "read_caches_in_place", "write_decode_project"]

@@ -237,6 +237,9 @@ class KVCache(Op):
     """A cache of ``max_length`` rows: the decode step writes its input row at ``position`` and outputs
     every row ``[L, w]`` (rows past the position hold stale values that the decode mask hides).
 
+    In HLS the output is the cache itself: the call only writes the row, and the ops that read the output
+    read the static array in place, row by row (``hlsgen.backends.hls.decode``).
+
     Inputs ``[x [1, w], position [1]]``; output ``[L, w]`` of the input's type (stored exactly). Stateful:
     :meth:`step` takes the cache array (raw integers ``[B, L, w]``) and updates it in place.
     """
@@ -294,11 +297,12 @@ class KVCache(Op):
             _HEADER,
             "hlsgen::kv_cache",
             [("const", "max_length", self.max_length), ("const", "width", self.width)],
-            [self.inputs[0], self.inputs[1], self.cache_var, self.outputs[0]],
+            [self.inputs[0], self.inputs[1], self.cache_var],
+            template_args=[f"{self.inputs[0]}_t", f"{self.inputs[1]}_t", f"config_{self.name}"],
         )
 
     def cost(self, graph: Graph) -> Cost:
-        return Cost(latency_cycles=self.max_length + 2)
+        return Cost(latency_cycles=1)  # one row, one memory word; the readers loop over the rows
 
     def bits(self) -> int:
         """Bits of the whole cache."""

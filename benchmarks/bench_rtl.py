@@ -1,0 +1,123 @@
+"""RTL of an MHA block (seq 16, d_model 32, 4 heads of 8, 8-bit data) at several parallelism settings:
+cycles measured by co-simulation (cocotb + Verilator), DSP and LUT counted by Yosys (synth_xilinx
+-family xcup), and the ratio of the measured cycles per sequence to the DSP-bound limit
+(multiply-accumulates / DSPs used). Target: within 1.25x.
+
+Parallelism P: each projection (Q, K, V, output) gets P multipliers and the score and context engines
+P/2 each, so that every matrix engine spends 16384 / P cycles on a sequence; the softmax gets the lanes
+that keep it below that. "cycles" is the measured initiation interval (back to back sequences); the
+latency of one sequence is printed beside it. Baseline: the estimate (hlsgen.backends.rtl.timing).
+Softmax tables are 17 bits wide (see SOFTMAX): each product then takes one DSP.
+
+    python benchmarks/bench_rtl.py [--par 4 8 16 32] [--no-yosys] [--sequences 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+SEQ, D_MODEL, HEADS = 16, 32, 4
+PRECISION = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
+#: 17-bit softmax tables: an unsigned 17-bit operand fits the 18-bit signed port of a DSP48E2, an unsigned
+#: 18-bit one (the default tables) takes two DSPs per product
+SOFTMAX = {"exp_type": "ap_ufixed<17,1,AP_RND,AP_SAT>", "inv_type": "ap_ufixed<17,1,AP_RND,AP_SAT>"}
+
+
+def mha_project():
+    import tensorflow as tf
+
+    import hlsgen
+
+    tf.keras.utils.set_random_seed(5)
+    x = tf.keras.Input((SEQ, D_MODEL), name="tokens")
+    y = tf.keras.layers.MultiHeadAttention(HEADS, D_MODEL // HEADS, name="mha")(x, x)
+    model = tf.keras.Model(x, y, name="mha_block")
+    rng = np.random.default_rng(0)
+    calib = rng.normal(size=(64, SEQ, D_MODEL))
+    cfg = {"project_name": "mha_block", "default_precision": PRECISION, "softmax": SOFTMAX}
+    return hlsgen.convert(model, cfg, calibration_data=calib), rng.normal(size=(8, SEQ, D_MODEL))
+
+
+def parallelism(graph, p: int) -> dict[str, int]:
+    """Multipliers (lanes for the softmax) per op for setting P."""
+    par: dict[str, int] = {}
+    for op in graph.ops:
+        if op.kind == "linear":
+            par[op.name] = p
+        elif op.kind in ("scores", "context"):
+            par[op.name] = max(1, p // 2)
+        elif op.kind == "softmax":
+            n = graph.tensors[op.inputs[0]].shape[-1]
+            rows = graph.tensors[op.inputs[0]].size // n
+            # rows * ceil(n / lanes) cycles, kept at or below 16384 / P with room for the pipeline
+            par[op.name] = next(ln for ln in range(1, n + 1) if rows * -(-n // ln) <= 0.8 * 16384 / p)
+    return par
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--par", type=int, nargs="+", default=[4, 8, 16, 32])
+    ap.add_argument("--no-yosys", action="store_true", help="skip the Yosys counts")
+    ap.add_argument("--sequences", type=int, default=5, help="sequences driven back to back")
+    args = ap.parse_args()
+
+    from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
+    from hlsgen.backends.rtl.cosim import cosim_graph
+    from hlsgen.backends.rtl.yosys import synthesize
+    from hlsgen.ir.graph import input_raw
+
+    proj, x = mha_project()
+    g = proj.graph
+    macs = sum(b for op in g.ops for b in [op.cost(g).macs] if op.kind in ("linear", "scores", "context"))
+    raw = {"tokens": input_raw(x[: args.sequences], g.tensors["tokens"].type)}
+    print(f"MHA block: seq {SEQ}, d_model {D_MODEL}, {HEADS} heads, {PRECISION}; {macs} MACs per sequence")
+    print(f"softmax tables: {SOFTMAX}")
+    print(
+        f"{'P':>4} {'mults':>6} {'DSP':>5} {'LUT':>7} {'FF':>7} {'BRAM18':>6} | {'II est':>7} {'II meas':>8} "
+        f"{'lat est':>8} {'lat meas':>9} | {'MACs/DSP':>8} {'ratio':>6} | bit-exact  build  sim  yosys"
+    )
+    worst = 0.0
+    with tempfile.TemporaryDirectory(prefix="bench_rtl_") as tmp:
+        for p in args.par:
+            opts = RtlOptions(max_par=None, par=parallelism(g, p))
+            design = build_design(g, proj.name, opts)
+            est = design.estimate
+            res = cosim_graph(g, proj.name, raw, Path(tmp) / f"p{p}", opts, plain_only=True)
+            counts = None
+            ys = 0.0
+            if not args.no_yosys:
+                t0 = time.perf_counter()
+                out = write_rtl(design, Path(tmp) / f"y{p}")
+                counts = synthesize(out, source_order(design), design.top)
+                ys = time.perf_counter() - t0
+            dsp = counts.dsp if counts else design.multipliers
+            limit = macs / max(dsp, 1)
+            ratio = (res.ii or 0) / limit
+            worst = max(worst, ratio)
+            lut = (
+                f"{counts.lut:>7} {counts.ff:>7} {counts.bram18:>6}"
+                if counts
+                else f"{'-':>7} {'-':>7} {'-':>6}"
+            )
+            print(
+                f"{p:>4} {design.multipliers:>6} {dsp:>5} {lut} | {est.ii:>7.1f} {res.ii or 0:>8.1f} "
+                f"{est.latency:>8} {res.latency or 0:>9} | {limit:>8.1f} {ratio:>6.2f} | "
+                f"{'yes' if res.passed else 'NO':>9} {res.build_seconds:>5.0f}s {res.sim_seconds:>4.0f}s {ys:>5.0f}s",
+                flush=True,
+            )
+    src = "Yosys DSP48E2 count" if not args.no_yosys else "multipliers (no Yosys)"
+    print(f"ratio = measured II / (MACs / DSPs), DSPs from the {src}; worst {worst:.2f} (target <= 1.25)")
+    return 0 if worst <= 1.25 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

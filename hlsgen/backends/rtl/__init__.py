@@ -1,0 +1,42 @@
+"""The RTL backend: parameterised SystemVerilog (templates/rtl) for the IR ops, a generated AXI4-Stream
+top, co-simulation with cocotb + Verilator (sim/) and resource counts from Yosys.
+
+Stages, each runnable alone: :func:`build_design` (blocks, streams, cycle estimate),
+:func:`write_rtl` (the files), :func:`hlsgen.backends.rtl.lint.lint`,
+:func:`hlsgen.backends.rtl.cosim.cosim_graph` and :func:`yosys_resources`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from .design import Design, build_design, estimate
+from .ops import RtlOptions
+from .writer import rtl_files, source_order, write_rtl
+
+
+def yosys_resources(
+    project: Any, options: RtlOptions | None = None, family: str | None = None
+) -> dict[str, int]:
+    """LUT / FF / DSP / BRAM18 / URAM of a project's RTL from Yosys ``synth_xilinx`` (``hlsgen report
+    --yosys`` calls this). ``family`` defaults to the one of the project's part."""
+    from .yosys import family_of_part, synthesize
+
+    design = build_design(project.graph, project.name, options)
+    fam = family or family_of_part(getattr(project.config, "part", "") or "")
+    with tempfile.TemporaryDirectory(prefix="hlsgen_rtl_") as d:
+        write_rtl(design, d)
+        return synthesize(d, source_order(design), design.top, fam).resources()
+
+
+__all__ = [
+    "Design",
+    "RtlOptions",
+    "build_design",
+    "estimate",
+    "rtl_files",
+    "source_order",
+    "write_rtl",
+    "yosys_resources",
+]

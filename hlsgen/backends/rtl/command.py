@@ -1,0 +1,161 @@
+"""``hlsgen cosim PROJECT``: co-simulate a project's RTL (hlsgen's, or Vitis HLS's with ``--rtl``) against
+the NumPy reference, print measured and estimated cycles, write JUnit XML; exit status 1 on a mismatch."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .ops import RtlOptions
+
+
+def add_arguments(s: argparse.ArgumentParser) -> None:
+    """The arguments of ``hlsgen cosim``."""
+    s.add_argument("project", help="project folder written by hlsgen convert (with its model/ copy)")
+    s.add_argument(
+        "--rtl",
+        metavar="DIR",
+        help="simulate the .v/.sv files of DIR instead of hlsgen's RTL: e.g. what Vitis HLS exported for this "
+        "project, with the same top interface (ap_clk, ap_rst_n, one AXI4-Stream port per model input and "
+        "output named after it; see hlsgen/backends/rtl/cosim.py)",
+    )
+    s.add_argument("--data", metavar="X.npy", help="inputs (default: the project's tb_data/)")
+    s.add_argument("--samples", type=int, default=0, metavar="N", help="only the first N samples")
+    s.add_argument("--junit", metavar="OUT.xml", help="JUnit XML (default PROJECT/reports/junit/cosim.xml)")
+    s.add_argument(
+        "--max-par",
+        type=int,
+        default=RtlOptions().max_par,
+        metavar="P",
+        help="most multipliers of one engine of hlsgen's RTL (default %(default)s); the reuse factor asks for "
+        "MACs / reuse factor",
+    )
+    s.add_argument("--seed", type=int, default=1, help="seed of the idle-cycle and back-pressure patterns")
+    s.add_argument("--work", metavar="DIR", help="work folder (default PROJECT/cosim)")
+
+
+def tb_inputs(project: Any, project_dir: Path) -> dict[str, np.ndarray]:
+    """Raw inputs of the project's tb_data/tb_input_features.dat (one line per sample, every input's raw
+    integers in order)."""
+    f = project_dir / "tb_data" / "tb_input_features.dat"
+    if not f.is_file():
+        raise FileNotFoundError(
+            f"{f} does not exist: write the project with --tb-data (hlsgen convert) or pass --data X.npy"
+        )
+    g = project.graph
+    rows = [np.array(line.split(), dtype=np.int64) for line in f.read_text().splitlines() if line.strip()]
+    sizes = [g.tensors[k].size for k in g.inputs]
+    out: dict[str, np.ndarray] = {}
+    k0 = 0
+    for name, size in zip(g.inputs, sizes, strict=True):
+        out[name] = np.stack([r[k0 : k0 + size] for r in rows]).reshape(len(rows), *g.tensors[name].shape)
+        k0 += size
+    bad = [i for i, r in enumerate(rows) if r.size != k0]
+    if bad:
+        raise ValueError(f"{f}: line {bad[0] + 1} has {rows[bad[0]].size} values, the inputs take {k0}")
+    return out
+
+
+def raw_from_data(project: Any, x: Any) -> dict[str, np.ndarray]:
+    """Raw inputs from float data (an array, or a list of arrays for several inputs)."""
+    from ...ir.graph import input_raw
+
+    g = project.graph
+    xs = x if isinstance(x, (list, tuple)) else [x]
+    if len(xs) != len(g.inputs):
+        raise ValueError(f"the model takes {len(g.inputs)} inputs, the data holds {len(xs)}")
+    return {
+        k: input_raw(np.asarray(v, dtype=np.float64), g.tensors[k].type)
+        for k, v in zip(g.inputs, xs, strict=True)
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...cli import CliError
+    from ...tools import ToolMissing
+
+    try:
+        return _run(args)
+    except (NotImplementedError, ToolMissing) as e:
+        raise CliError(str(e)) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ...project import Project
+    from .cosim import cosim_graph
+    from .design import build_design
+
+    pdir = Path(args.project)
+    proj = Project.load(pdir)
+    if args.data:
+        p = Path(args.data)
+        if not p.is_file():
+            raise FileNotFoundError(f"data file {p} does not exist")
+        z = np.load(p)
+        x = [z[k] for k in z.files] if p.suffix == ".npz" else z
+        raw = raw_from_data(proj, x)
+    else:
+        raw = tb_inputs(proj, pdir)
+    if args.samples:
+        raw = {k: v[: args.samples] for k, v in raw.items()}
+    n = next(iter(raw.values())).shape[0]
+    opts = RtlOptions(max_par=args.max_par)
+    design = build_design(proj.graph, proj.name, opts)
+    work = Path(args.work) if args.work else pdir / "cosim"
+    which = (
+        f"RTL of {args.rtl}"
+        if args.rtl
+        else f"hlsgen RTL, {len(design.blocks)} blocks, {design.multipliers} multipliers"
+    )
+    print(f"cosim of {proj.name} ({which}): {n} samples, 4 runs (idle cycles x back-pressure)")
+    res = cosim_graph(proj.graph, proj.name, raw, work, opts, rtl_dir=args.rtl, seed=args.seed)
+    for r in res.runs:
+        status = "bit-exact" if r.passed else "FAILED"
+        cyc = (
+            f", latency {r.latency} cycles, II {r.ii:.1f} cycles"
+            if r.latency is not None and r.ii is not None
+            else ""
+        )
+        print(f"  {r.name}: {status}{cyc}")
+    est = design.estimate
+    if est is not None and res.latency is not None and res.ii is not None:
+        dl = 100.0 * (est.latency - res.latency) / max(res.latency, 1)
+        di = 100.0 * (est.ii - res.ii) / max(res.ii, 1e-9)
+        print(
+            f"  estimate: latency {est.latency} cycles ({dl:+.1f}% of the measured {res.latency}), "
+            f"II {est.ii:.1f} cycles ({di:+.1f}% of the measured {res.ii:.1f})"
+        )
+    print(f"  Verilator build {res.build_seconds:.1f} s (0 = cached), simulation {res.sim_seconds:.1f} s")
+    junit = Path(args.junit) if args.junit else pdir / "reports" / "junit" / "cosim.xml"
+    junit.parent.mkdir(parents=True, exist_ok=True)
+    junit.write_text(res.junit())
+    print(f"  JUnit XML: {junit}")
+    if res.passed and not args.rtl and res.latency is not None:
+        _record(pdir, res)
+    if not res.passed:
+        print(f"cosim of {proj.name}: MISMATCH: {res.failure_message()}")
+        return 1
+    print(f"cosim of {proj.name}: bit-exact against the reference in every run")
+    return 0
+
+
+def _record(project_dir: Path, res: Any) -> None:
+    """Store the measured cycles with the project's measurements (hlsgen report shows them)."""
+    try:
+        from ...report.measurements import add_measurement
+    except ImportError:
+        return
+    add_measurement(
+        project_dir,
+        "cosim",
+        stage="rtl",
+        latency_cycles=int(res.latency),
+        interval_cycles=int(round(res.ii)),
+        note="cocotb + Verilator co-simulation of hlsgen's RTL",
+    )
+
+
+__all__ = ["add_arguments", "raw_from_data", "run", "tb_inputs"]

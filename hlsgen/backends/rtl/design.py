@@ -1,0 +1,316 @@
+"""A typed IR graph as an RTL design: blocks, the streams between them, forks, the AXI4-Stream ports.
+
+Every tensor is a stream of rows along its last axis, in row-major order (a ``[T, D]`` tensor is T rows
+of D values; softmax probabilities ``[H, Tq, Tk]`` are H*Tq rows of Tk values, head-major). A row is
+packed element 0 in the LSBs, each element in its type's width (:mod:`hlsgen.backends.rtl.packing`).
+A tensor read by several blocks (or by a block and an output port) goes through a fork with one FIFO
+per reader, each deep enough for a whole tensor and for what the timing estimate says it holds, so that
+no reader waits on another and no sequence deadlocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...fixed import FixedType
+from ...ir.graph import Graph, c_identifier
+from . import timing
+from .ops import Block, Const, RtlOptions, render_op
+from .packing import tdata_width
+
+#: sequences the estimate runs back to back (the II is averaged over the last ones)
+ESTIMATE_SEQUENCES = 5
+
+
+@dataclass
+class Stream:
+    """One row stream (a tensor, or one branch of a fork).
+
+    Attributes:
+        signal: SystemVerilog prefix of ``_valid``, ``_ready``, ``_data``.
+        tensor: the tensor it carries.
+        n: values per row; ``rows`` rows per sequence; ``type`` each value's type.
+    """
+
+    signal: str
+    tensor: str
+    n: int
+    rows: int
+    type: FixedType
+
+    @property
+    def width(self) -> int:
+        return self.n * self.type.width
+
+
+@dataclass
+class Port:
+    """An AXI4-Stream port of the top: one per model input (slave) and output (master)."""
+
+    name: str
+    tensor: str
+    stream: Stream
+    direction: str  #: "in" (slave) or "out" (master)
+
+    @property
+    def tdata_width(self) -> int:
+        """TDATA bits: the packed row rounded up to whole bytes (padding bits zero on outputs)."""
+        return tdata_width(self.stream.n, self.stream.type.width)
+
+
+@dataclass
+class Fork:
+    """A stream read by several consumers: one FIFO per consumer."""
+
+    source: Stream
+    branches: list[tuple[Stream, int]]  #: (branch stream, FIFO depth in rows)
+
+
+@dataclass
+class Design:
+    """Everything the top template renders."""
+
+    top: str
+    package: str
+    blocks: list[Block]
+    streams: dict[str, Stream]
+    ports: list[Port]
+    forks: list[Fork]
+    connections: dict[tuple[str, str], str] = field(default_factory=dict)  #: (block, port) -> signal
+    estimate: timing.Estimate | None = None
+    sinks: list[Stream] = field(default_factory=list)  #: streams nobody reads (always ready)
+
+    @property
+    def inputs(self) -> list[Port]:
+        return [p for p in self.ports if p.direction == "in"]
+
+    @property
+    def outputs(self) -> list[Port]:
+        return [p for p in self.ports if p.direction == "out"]
+
+    @property
+    def consts(self) -> list[Const]:
+        return [c for b in self.blocks for c in b.consts]
+
+    @property
+    def modules(self) -> list[str]:
+        """Library modules used, each once (dependencies included)."""
+        mods = {"hlsgen_cast", "hlsgen_fifo"}
+        mods.update(b.module for b in self.blocks)
+        if self.forks:
+            mods.add("hlsgen_fork")
+        return sorted(mods)
+
+    @property
+    def multipliers(self) -> int:
+        return sum(b.multipliers for b in self.blocks)
+
+
+def _stream(graph: Graph, tensor: str, signal: str) -> Stream:
+    t = graph.tensors[tensor]
+    assert t.type is not None
+    n = t.shape[-1] if t.shape else 1
+    return Stream(signal, tensor, n, t.size // max(n, 1), t.type)
+
+
+def build_design(graph: Graph, top: str, options: RtlOptions | None = None) -> Design:
+    """The RTL design of a typed graph.
+
+    Raises:
+        NotImplementedError: an op (named in the message) has no RTL implementation for its settings.
+    """
+    graph.check_typed()
+    opts = options or RtlOptions()
+    top = c_identifier(top)
+    alias: dict[str, str] = {}  # tensor -> the tensor whose stream it is (reshapes over the same rows)
+    blocks: list[Block] = []
+    for op in graph.ops:
+        b = render_op(op, graph, opts)
+        if b is None:
+            alias[op.outputs[0]] = alias.get(op.inputs[0], op.inputs[0])
+        else:
+            b.inputs = {p: alias.get(t, t) for p, t in b.inputs.items()}
+            blocks.append(b)
+
+    def root(t: str) -> str:
+        return alias.get(t, t)
+
+    streams: dict[str, Stream] = {}
+    for name in graph.inputs:
+        streams[name] = _stream(graph, name, f"s_{name}")
+    for b in blocks:
+        streams[b.output] = _stream(graph, b.output, f"s_{b.output}")
+    # readers of every stream: (block, port) or ("", output port name)
+    readers: dict[str, list[tuple[str, str]]] = {t: [] for t in streams}
+    for b in blocks:
+        for p, t in b.inputs.items():
+            readers[t].append((b.op, p))
+    for name in graph.outputs:
+        readers[root(name)].append(("", name))
+
+    ports = [Port(name, name, streams[name], "in") for name in graph.inputs]
+    out_streams: dict[str, Stream] = {}
+    connections: dict[tuple[str, str], str] = {}
+    forks: list[Fork] = []
+    sinks: list[Stream] = []
+    for t, rs in readers.items():
+        src = streams[t]
+        if not rs:
+            sinks.append(src)
+            continue
+        if len(rs) == 1:
+            targets = [(rs[0], src)]
+        else:
+            branches = []
+            targets = []
+            for k, r in enumerate(rs):
+                s = Stream(f"{src.signal}_f{k}", t, src.n, src.rows, src.type)
+                branches.append((s, max(src.rows, 2)))
+                targets.append((r, s))
+            forks.append(Fork(src, branches))
+        for (blk, p), s in targets:
+            if blk:
+                connections[(blk, p)] = s.signal
+            else:
+                out_streams[p] = s
+    for name in graph.outputs:
+        s = out_streams[name]
+        ports.append(Port(name, name, _stream(graph, name, s.signal), "out"))
+    if len({p.name for p in ports}) != len(ports):
+        raise NotImplementedError(
+            f"design {top}: a tensor is both a model input and output; the RTL needs an op between"
+        )
+    design = Design(top, f"{top}_rtl_pkg", blocks, streams, ports, forks, connections, sinks=sinks)
+    # size fork FIFOs: a whole tensor (no deadlock) plus what a branch holds without back-pressure
+    occupancy = estimate(design, max_passes=1).fifo_occupancy
+    for f in design.forks:
+        f.branches = [(s, max(f.source.rows + 1, occupancy.get(s.signal, 0) + 2)) for s, _ in f.branches]
+    design.estimate = estimate(design)
+    design.estimate.fifo_occupancy = occupancy
+    return design
+
+
+def estimate(design: Design, sequences: int = ESTIMATE_SEQUENCES, max_passes: int = 200) -> timing.Estimate:
+    """The design-level cycle estimate (see :mod:`hlsgen.backends.rtl.timing`).
+
+    The first pass has no back-pressure (every FIFO unbounded): its fork FIFO occupancies size the forks.
+    Later passes feed each block the cycles at which its output rows were taken in the pass before,
+    through the real FIFO depths, until no cycle changes.
+    """
+    out_signals = {p.stream.signal for p in design.outputs}
+    taken: dict[str, list[int]] | None = None
+    first_occupancy: dict[str, int] = {}
+    result: dict[str, list[int]] = {}
+    passes = 0
+    for passes in range(1, max_passes + 1):
+        for b in design.blocks:
+            b.model.reset()
+        avail: dict[str, list[int]] = {}  # every stream signal, all sequences
+        pops: dict[str, list[int]] = {}
+        pushes: dict[str, list[int]] = {}
+
+        for seq in range(sequences):
+            for p in design.inputs:
+                rows = p.stream.rows
+                _emit(design, p.stream.signal, [seq * rows + k for k in range(rows)], taken, avail, pushes)
+            for b in design.blocks:
+                port_av = {}
+                for port in b.inputs:
+                    sig = design.connections[(b.op, port)]
+                    rows = b.model.in_rows[port]
+                    port_av[port] = avail[sig][seq * rows : (seq + 1) * rows]
+                out_sig = design.streams[b.output].signal
+                res = b.model.run(port_av, None if taken is None else taken.get(out_sig))
+                for port in b.inputs:
+                    pops.setdefault(design.connections[(b.op, port)], []).extend(res.accept[port])
+                _emit(design, out_sig, res.avail, taken, avail, pushes)
+        # what each stream's producer saw taken: a fork's pushes, a reader's accepts, an output's beats
+        new_taken: dict[str, list[int]] = {}
+        for sig, rows in avail.items():
+            if any(f.source.signal == sig for f in design.forks):
+                new_taken[sig] = pushes[sig]
+            elif sig in out_signals:
+                new_taken[sig] = rows
+            else:
+                new_taken[sig] = pops.get(sig, rows)
+        if passes == 1:
+            first_occupancy = _fork_occupancy(design, pushes, pops, out_signals, avail)
+        result = avail
+        if taken == new_taken:
+            break
+        taken = new_taken
+    last_out = {p.name: result[p.stream.signal][p.stream.rows - 1 :: p.stream.rows] for p in design.outputs}
+    latency = max(v[0] for v in last_out.values())
+    ends = [max(v[s] for v in last_out.values()) for s in range(sequences)]
+    tail = [ends[s] - ends[s - 1] for s in range(2, sequences)] or [ends[-1] - ends[0]]
+    per_block = {b.op: b.model.cycles_per_sequence() for b in design.blocks}
+    return timing.Estimate(
+        latency,
+        sum(tail) / len(tail),
+        max(per_block.values(), default=0),
+        first_occupancy,
+        per_block,
+        passes,
+    )
+
+
+def _emit(
+    design: Design,
+    sig: str,
+    rows: list[int],
+    prev_taken: dict[str, list[int]] | None,
+    avail: dict[str, list[int]],
+    pushes: dict[str, list[int]],
+) -> None:
+    """Rows of ``sig`` became available at ``rows``: record them and pass them through its fork, if
+    any (a row enters every branch FIFO when each has room, judged by the previous pass)."""
+    avail.setdefault(sig, []).extend(rows)
+    f = next((f for f in design.forks if f.source.signal == sig), None)
+    if f is None:
+        return
+    done = pushes.setdefault(sig, [])
+    for t in rows:
+        k = len(done)
+        push = max(t, done[-1] + 1) if done else t
+        if prev_taken is not None:
+            for s, depth in f.branches:
+                bt = prev_taken.get(s.signal)
+                if bt is not None and 0 <= k - depth < len(bt):
+                    push = max(push, bt[k - depth] + 1)
+        done.append(push)
+        for s, _ in f.branches:
+            avail.setdefault(s.signal, []).append(push + 1)
+
+
+def _fork_occupancy(
+    design: Design,
+    pushes: dict[str, list[int]],
+    pops: dict[str, list[int]],
+    out_signals: set[str],
+    avail: dict[str, list[int]],
+) -> dict[str, int]:
+    """Largest rows each fork FIFO holds with unbounded FIFOs. A fork never runs more than one tensor
+    ahead of its fastest reader (the input waits), so rows count from that point on."""
+    occ: dict[str, int] = {}
+    for f in design.forks:
+        sigs = [s.signal for s, _ in f.branches]
+        reads = {sg: (avail[sg] if sg in out_signals else pops[sg]) for sg in sigs}
+        n = len(pushes[f.source.signal])
+        fastest = [min(reads[sg][k] for sg in sigs) for k in range(n)]
+        for sg in sigs:
+            push = [max(p, q - f.source.rows) for p, q in zip(pushes[f.source.signal], fastest, strict=True)]
+            occ[sg] = _max_occupancy(push, reads[sg])
+    return occ
+
+
+def _max_occupancy(push: list[int], pop: list[int]) -> int:
+    """Largest number of rows in a FIFO written at cycles ``push`` and read at cycles ``pop``."""
+    events = sorted([(t, 1) for t in push] + [(t, -1) for t in pop], key=lambda e: (e[0], -e[1]))
+    occ = best = 0
+    for _, d in events:
+        occ += d
+        best = max(best, occ)
+    return best
+
+
+__all__ = ["Design", "Fork", "Port", "Stream", "build_design", "estimate"]

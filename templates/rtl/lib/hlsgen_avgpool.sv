@@ -1,0 +1,79 @@
+// hlsgen RTL library: the mean over the T rows of a sequence (GlobalAveragePooling1D), as
+// hlsgen.ir.ops.basic.GlobalAvgPool: an exact sum per feature (SW bits), times the unsigned constant
+// C_RAW (C_W bits, C_F fractional: 1/T), cast to the output type. One input row a cycle; the result
+// leaves the cycle after the last row.
+module hlsgen_avgpool #(
+    parameter int T = 2,
+    parameter int D = 2,
+    parameter int XW = 8,
+    parameter bit XS = 1'b1,
+    parameter int XF = 0,
+    parameter int SW = 10,
+    parameter int C_W = 1,
+    parameter int C_F = 0,
+    parameter logic [C_W-1:0] C_RAW = '1,
+    parameter int YW = 8,
+    parameter int YF = 0,
+    parameter bit YS = 1'b1,
+    parameter int Y_RND = 0,
+    parameter int Y_OVF = 0
+) (
+    input  logic            clk,
+    input  logic            rst,
+    input  logic            in_valid,
+    output logic            in_ready,
+    input  logic [D*XW-1:0] in_data,
+    output logic            out_valid,
+    input  logic            out_ready,
+    output logic [D*YW-1:0] out_data
+);
+    localparam int TW = $clog2(T + 1);
+    localparam int XE = XW + (XS ? 0 : 1);
+    localparam int PW = SW + C_W + 1;
+    logic [D*SW-1:0] acc, acc_next;
+    logic [D*YW-1:0] y;
+    logic [TW-1:0] tc;
+    logic take, last;
+
+    assign in_ready = !out_valid || out_ready;
+    assign take = in_valid && in_ready;
+    assign last = tc == TW'(T - 1);
+
+    generate
+        for (genvar d = 0; d < D; d++) begin : g_feat
+            logic signed [XE-1:0] xo;
+            logic signed [SW-1:0] s;
+            logic signed [PW-1:0] p;
+            if (XS) begin : g_s
+                assign xo = in_data[d*XW+:XW];
+            end else begin : g_u
+                assign xo = {1'b0, in_data[d*XW+:XW]};
+            end
+            assign s = ((tc == '0) ? '0 : $signed(acc[d*SW+:SW])) + SW'(xo);
+            assign acc_next[d*SW+:SW] = s;
+            assign p = PW'(s) * PW'({1'b0, C_RAW});
+            hlsgen_cast #(
+                .IW(PW), .IF(XF + C_F), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
+            ) u_cast (
+                .x(p),
+                .y(y[d*YW+:YW])
+            );
+        end
+    endgenerate
+
+    always_ff @(posedge clk) begin
+        if (take) acc <= acc_next;
+        if (take && last) out_data <= y;
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            tc <= '0;
+            out_valid <= 1'b0;
+        end else begin
+            if (take) tc <= last ? '0 : tc + 1'b1;
+            if (take && last) out_valid <= 1'b1;
+            else if (out_ready) out_valid <= 1'b0;
+        end
+    end
+endmodule

@@ -1,0 +1,81 @@
+// hlsgen RTL library: one fixed-point cast, exactly hlsgen.fixed.convert (the ap_fixed assignment).
+//
+// A raw input x (IW bits, IF fractional, signed when IS) becomes a raw output y (OW bits, OF fractional,
+// signed when OS). With SH = IF - OF: SH <= 0 appends -SH zero LSBs (exact); SH > 0 drops SH LSBs and
+// adds the 0/1 increment of the rounding mode to the floor (the dropped bits are qb, the first one,
+// and r, the OR of the rest). The result is then brought into the output range by the overflow mode.
+//
+// RND (ap_fixed quantization mode): 0 AP_TRN, 1 AP_TRN_ZERO, 2 AP_RND, 3 AP_RND_ZERO, 4 AP_RND_MIN_INF,
+//                                   5 AP_RND_INF, 6 AP_RND_CONV
+// OVF (ap_fixed overflow mode):     0 AP_WRAP (no saturation bits), 1 AP_SAT, 2 AP_SAT_ZERO, 3 AP_SAT_SYM
+// (AP_WRAP with N > 0 and AP_WRAP_SM are refused by the Python generator.) Purely combinational.
+module hlsgen_cast #(
+    parameter int IW = 16,
+    parameter int IF = 8,
+    parameter bit IS = 1'b1,
+    parameter int OW = 16,
+    parameter int OF = 8,
+    parameter bit OS = 1'b1,
+    parameter int RND = 0,
+    parameter int OVF = 0
+) (
+    input  logic [IW-1:0] x,
+    output logic [OW-1:0] y
+);
+    localparam int SH = IF - OF;
+    localparam int LS = (SH < 0) ? -SH : 0;  // zero LSBs appended
+    localparam int RS = (SH > 0) ? SH : 0;  // LSBs dropped
+    localparam int EW = ((IW > RS) ? IW : RS) + 2;  // input extended: every dropped bit index exists
+    localparam int YW = EW + LS + 1;  // rounded value before the overflow mode
+    localparam int CW = ((YW > OW) ? YW : OW) + 2;  // comparison width
+    localparam logic signed [CW-1:0] ONE = 1;
+    localparam logic signed [CW-1:0] HI = OS ? (ONE <<< (OW - 1)) - ONE : (ONE <<< OW) - ONE;
+    localparam logic signed [CW-1:0] LO_PLAIN = OS ? -(ONE <<< (OW - 1)) : '0;
+    localparam logic signed [CW-1:0] LO = (OVF == 3 && OS && OW > 1) ? -HI : LO_PLAIN;
+
+    logic signed [EW-1:0] xe;
+    logic signed [EW-1:0] fl;
+    logic neg, qb, r, inc;
+    logic signed [YW-1:0] yr;
+    logic signed [CW-1:0] yc;
+
+    assign xe = {{(EW - IW) {IS & x[IW-1]}}, x};
+    assign neg = xe[EW-1];
+    assign fl = xe >>> RS;
+
+    generate
+        if (RS >= 1) begin : g_qb
+            assign qb = xe[RS-1];
+        end else begin : g_noqb
+            assign qb = 1'b0;
+        end
+        if (RS >= 2) begin : g_r
+            assign r = |xe[RS-2:0];
+        end else begin : g_nor
+            assign r = 1'b0;
+        end
+    endgenerate
+
+    always_comb begin
+        case (RND)
+            1: inc = IS & neg & (qb | r);  // AP_TRN_ZERO
+            2: inc = qb;  // AP_RND
+            3: inc = qb & (neg | r);  // AP_RND_ZERO
+            4: inc = qb & r;  // AP_RND_MIN_INF
+            5: inc = qb & (~neg | r);  // AP_RND_INF
+            6: inc = qb & (fl[0] | r);  // AP_RND_CONV
+            default: inc = 1'b0;  // AP_TRN
+        endcase
+    end
+
+    assign yr = ({{(YW - EW) {fl[EW-1]}}, fl} <<< LS) + {{(YW - 1) {1'b0}}, inc};
+    assign yc = {{(CW - YW) {yr[YW-1]}}, yr};
+
+    always_comb begin
+        case (OVF)
+            1, 3: y = (yc > HI) ? HI[OW-1:0] : (yc < LO) ? LO[OW-1:0] : yc[OW-1:0];  // AP_SAT, AP_SAT_SYM
+            2: y = (yc > HI || yc < LO) ? '0 : yc[OW-1:0];  // AP_SAT_ZERO
+            default: y = yc[OW-1:0];  // AP_WRAP: the low OW bits
+        endcase
+    end
+endmodule

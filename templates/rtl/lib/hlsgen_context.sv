@@ -1,0 +1,308 @@
+// hlsgen RTL library: attention context C[q, h*DV + d] = cast(sum_k P[h, q, k] V[k, g*DV + d]),
+// g = h / (H / HKV), for a stream of probability rows (H*TQ per sequence, head-major, TK values each) and
+// value rows (TK per sequence); the output is TQ rows of H*DV values, as hlsgen.ir.ops.attention.Context
+// lays them out.
+//
+// V of a sequence is written into one of two banks (ping-pong). PE x SIMD multipliers: PE of the DV
+// outputs times SIMD keys per cycle, so a probability row takes NOG * NKG cycles (NOG = ceil(DV / PE),
+// NKG = ceil(TK / SIMD)). Heads 0..H-2 of a query are kept in a row buffer; the row leaves when its last
+// head is done, 4 cycles after the last operand read. A new sequence starts one cycle after the last
+// row of the previous one. The sum is exact; the only rounding is the cast to the output type.
+module hlsgen_context #(
+    parameter int TQ = 2,
+    parameter int TK = 2,
+    parameter int H = 1,
+    parameter int HKV = 1,
+    parameter int DV = 2,
+    parameter int PE = 1,
+    parameter int SIMD = 1,
+    parameter int PW_ = 8,
+    parameter bit PS = 1'b1,
+    parameter int VW = 8,
+    parameter bit VS = 1'b1,
+    parameter int ACC_F = 0,
+    parameter int YW = 8,
+    parameter int YF = 0,
+    parameter bit YS = 1'b1,
+    parameter int Y_RND = 0,
+    parameter int Y_OVF = 0,
+    parameter int OUT_DEPTH = 2
+) (
+    input  logic                  clk,
+    input  logic                  rst,
+    input  logic                  p_valid,
+    output logic                  p_ready,
+    input  logic [TK*PW_-1:0]     p_data,
+    input  logic                  v_valid,
+    output logic                  v_ready,
+    input  logic [HKV*DV*VW-1:0]  v_data,
+    output logic                  out_valid,
+    input  logic                  out_ready,
+    output logic [H*DV*YW-1:0]    out_data
+);
+    localparam int NOG = (DV + PE - 1) / PE;
+    localparam int NKG = (TK + SIMD - 1) / SIMD;
+    localparam int HG = H / HKV;
+    localparam int PE_ = PW_ + (PS ? 0 : 1);
+    localparam int VE = VW + (VS ? 0 : 1);
+    localparam int MW = PE_ + VE;
+    localparam int SW = MW + $clog2(SIMD + 1);
+    localparam int AW = MW + $clog2(NKG * SIMD + 1) + 1;
+    localparam int CRW = $clog2(OUT_DEPTH + 2);
+    localparam int TQW = (TQ > 1) ? $clog2(TQ) : 1;
+    localparam int TKW = $clog2(TK + 1);
+    localparam int HW = $clog2(H + 1);
+    localparam int OGW = (NOG > 1) ? $clog2(NOG) : 1;
+    localparam int KGW = (NKG > 1) ? $clog2(NKG) : 1;
+    localparam int SLOT = NOG * PE * YW;  // one head's outputs, padded to whole groups
+    localparam logic [OGW-1:0] OG_LAST = OGW'(NOG - 1);
+    localparam logic [KGW-1:0] KG_LAST = KGW'(NKG - 1);
+
+    // ---- receive V into two banks ----------------------------------------------------------------------
+    logic [HKV*DV*VW-1:0] vbuf[2*TK];
+    logic [1:0] full;
+    logic wb, rb;
+    logic [TKW-1:0] vcnt;
+    logic v_hs, seq_done;
+
+    assign v_ready = !full[wb];
+    assign v_hs = v_valid && v_ready;
+
+    always_ff @(posedge clk) begin
+        if (v_hs) vbuf[{31'd0, wb} * TK + 32'(vcnt)] <= v_data;
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            full <= '0;
+            wb <= 1'b0;
+            vcnt <= '0;
+        end else begin
+            if (v_hs) begin
+                if (vcnt == TKW'(TK - 1)) begin
+                    vcnt <= '0;
+                    full[wb] <= 1'b1;
+                    wb <= ~wb;
+                end else begin
+                    vcnt <= vcnt + 1'b1;
+                end
+            end
+            if (seq_done) full[rb] <= 1'b0;
+        end
+    end
+
+    // ---- the current probability row and the issue counters -------------------------------------------
+    logic cur_valid;
+    logic [NKG*SIMD*PW_-1:0] pcur;
+    logic [HW-1:0] hc, hs, gc;
+    logic [TQW-1:0] qc;
+    logic [OGW-1:0] og;
+    logic [KGW-1:0] kg;
+    logic [CRW-1:0] occ;
+    logic row_start, issue, last_k, last_o, row_end, last_row, fifo_pop;
+
+    assign last_k = kg == KG_LAST;
+    assign last_o = og == OG_LAST;
+    assign row_start = kg == '0 && og == '0;
+    assign last_row = hc == HW'(H - 1) && qc == TQW'(TQ - 1);
+    assign issue = cur_valid && (!row_start || hc != HW'(H - 1) || occ < CRW'(OUT_DEPTH));
+    assign row_end = issue && last_k && last_o;
+    assign seq_done = row_end && last_row;
+    assign p_ready = full[rb] && (!cur_valid || (row_end && !last_row));
+
+    always_ff @(posedge clk) begin
+        if (p_valid && p_ready) pcur <= (NKG * SIMD * PW_)'(p_data);
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            cur_valid <= 1'b0;
+            rb <= 1'b0;
+            hc <= '0;
+            hs <= '0;
+            gc <= '0;
+            qc <= '0;
+            og <= '0;
+            kg <= '0;
+            occ <= '0;
+        end else begin
+            if (p_valid && p_ready) cur_valid <= 1'b1;
+            else if (row_end) cur_valid <= 1'b0;
+            if (issue) begin
+                kg <= last_k ? '0 : kg + 1'b1;
+                if (last_k) og <= last_o ? '0 : og + 1'b1;
+            end
+            if (row_end) begin
+                if (qc == TQW'(TQ - 1)) begin
+                    qc <= '0;
+                    if (hc == HW'(H - 1)) begin
+                        hc <= '0;
+                        hs <= '0;
+                        gc <= '0;
+                        rb <= ~rb;
+                    end else begin
+                        hc <= hc + 1'b1;
+                        if (hs == HW'(HG - 1)) begin
+                            hs <= '0;
+                            gc <= gc + 1'b1;
+                        end else begin
+                            hs <= hs + 1'b1;
+                        end
+                    end
+                end else begin
+                    qc <= qc + 1'b1;
+                end
+            end
+            occ <= occ + CRW'(issue && row_start && hc == HW'(H - 1)) - CRW'(fifo_pop);
+        end
+    end
+
+    // operands: SIMD probabilities, SIMD x PE values (zero beyond TK and DV)
+    logic [SIMD*PW_-1:0] pg;
+    logic [PE*SIMD*VW-1:0] vg;
+    assign pg = pcur[kg*SIMD*PW_+:SIMD*PW_];
+
+    generate
+        for (genvar s = 0; s < SIMD; s++) begin : g_vrow
+            logic [HKV*DV*VW-1:0] vrow;
+            logic [NOG*PE*VW-1:0] vhead;
+            logic [PE*VW-1:0] vsel;
+            logic in_range;
+            assign in_range = 32'(kg) * SIMD + s < TK;
+            assign vrow = in_range ? vbuf[{31'd0, rb} * TK + 32'(kg) * SIMD + s] : '0;
+            assign vhead = (NOG * PE * VW)'(vrow[gc*DV*VW+:DV*VW]);
+            assign vsel = vhead[og*PE*VW+:PE*VW];
+            for (genvar p = 0; p < PE; p++) begin : g_pe
+                assign vg[(p*SIMD+s)*VW+:VW] = vsel[p*VW+:VW];
+            end
+        end
+    endgenerate
+
+    // ---- stage 1: operand registers ----------------------------------------------------------------------
+    logic v1, first1, last1, v2, first2, last2, v3, last3;
+    logic [OGW-1:0] o1, o2, o3;
+    logic [HW-1:0] h1, h2, h3;
+    logic [TQW-1:0] q1, q2, q3;
+    logic [SIMD*PW_-1:0] pg1;
+    logic [PE*SIMD*VW-1:0] vg1;
+
+    always_ff @(posedge clk) begin
+        if (issue) begin
+            pg1 <= pg;
+            vg1 <= vg;
+            first1 <= kg == '0;
+            last1 <= last_k;
+            o1 <= og;
+            h1 <= hc;
+            q1 <= qc;
+        end
+        if (v1) begin
+            first2 <= first1;
+            last2 <= last1;
+            o2 <= o1;
+            h2 <= h1;
+            q2 <= q1;
+        end
+        if (v2) begin
+            last3 <= last2;
+            o3 <= o2;
+            h3 <= h2;
+            q3 <= q2;
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            v1 <= 1'b0;
+            v2 <= 1'b0;
+            v3 <= 1'b0;
+        end else begin
+            v1 <= issue;
+            v2 <= v1;
+            v3 <= v2;
+        end
+    end
+
+    // ---- stage 2: products; stage 3: accumulate --------------------------------------------------------
+    logic [PE*SIMD*MW-1:0] prod2;
+    logic [PE*AW-1:0] acc;
+
+    generate
+        for (genvar p = 0; p < PE; p++) begin : g_mac
+            for (genvar s = 0; s < SIMD; s++) begin : g_simd
+                logic signed [PE_-1:0] po;
+                logic signed [VE-1:0] vo;
+                if (PS) begin : g_ps
+                    assign po = pg1[s*PW_+:PW_];
+                end else begin : g_pu
+                    assign po = {1'b0, pg1[s*PW_+:PW_]};
+                end
+                if (VS) begin : g_vs
+                    assign vo = vg1[(p*SIMD+s)*VW+:VW];
+                end else begin : g_vu
+                    assign vo = {1'b0, vg1[(p*SIMD+s)*VW+:VW]};
+                end
+                always_ff @(posedge clk) begin
+                    if (v1) prod2[(p*SIMD+s)*MW+:MW] <= po * vo;
+                end
+            end
+            logic signed [SW-1:0] sum;
+            always_comb begin
+                sum = '0;
+                for (int s = 0; s < SIMD; s++) begin
+                    sum = sum + SW'($signed(prod2[(p*SIMD+s)*MW+:MW]));
+                end
+            end
+            always_ff @(posedge clk) begin
+                if (v2) acc[p*AW+:AW] <= (first2 ? '0 : acc[p*AW+:AW]) + AW'(sum);
+            end
+        end
+    endgenerate
+
+    // ---- stage 4: cast into the row buffer; a row leaves with its last head ------------------------------
+    logic [H*SLOT-1:0] obuf[TQ];
+    logic [H*SLOT-1:0] onext;
+    logic [PE*YW-1:0] yslots;
+    logic [H*DV*YW-1:0] orow;
+    logic fifo_push;
+
+    generate
+        for (genvar p = 0; p < PE; p++) begin : g_out
+            hlsgen_cast #(
+                .IW(AW), .IF(ACC_F), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
+            ) u_cast (
+                .x(acc[p*AW+:AW]),
+                .y(yslots[p*YW+:YW])
+            );
+        end
+        for (genvar h = 0; h < H; h++) begin : g_compact
+            assign orow[h*DV*YW+:DV*YW] = onext[h*SLOT+:DV*YW];
+        end
+    endgenerate
+
+    always_comb begin
+        onext = obuf[q3];
+        onext[h3*SLOT+o3*PE*YW+:PE*YW] = yslots;
+    end
+
+    always_ff @(posedge clk) begin
+        if (v3 && last3) obuf[q3] <= onext;
+    end
+
+    assign fifo_push = v3 && last3 && o3 == OG_LAST && h3 == HW'(H - 1);
+
+    hlsgen_fifo #(
+        .W(H * DV * YW),
+        .DEPTH(OUT_DEPTH)
+    ) u_out (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(fifo_push),
+        .in_ready(),
+        .in_data(orow),
+        .out_valid(out_valid),
+        .out_ready(out_ready),
+        .out_data(out_data)
+    );
+    assign fifo_pop = out_valid && out_ready;
+endmodule

@@ -1,0 +1,246 @@
+// hlsgen RTL library: y = x W + b for a stream of rows (the matrix-vector engine of Linear).
+//
+// PE x SIMD multipliers: each cycle, SIMD inputs of the current row times the weights of PE outputs.
+// A row takes NI * NO cycles (NI = ceil(N_IN / SIMD), NO = ceil(N_OUT / PE)), back to back between rows;
+// the result of a row leaves 4 cycles after its last weight read (ROM read, product, accumulate, cast).
+// Weights sit in a ROM of NO * NI words of PE * SIMD weights (address o * NI + i; lane pe * SIMD + s
+// holds W[i * SIMD + s][o * PE + pe], zero beyond the matrix), loaded from W_FILE ($readmemh, one word a
+// line) and read synchronously. The sum is exact;
+// the only rounding is the cast of (sum << PSH) + (b << BSH) (the accumulator's fractional bits ACC_F)
+// to the output type. Credits keep the output FIFO from overflowing, so the pipeline never stalls.
+module hlsgen_linear #(
+    parameter int N_IN = 4,
+    parameter int N_OUT = 4,
+    parameter int SIMD = 2,
+    parameter int PE = 2,
+    parameter int XW = 8,
+    parameter bit XS = 1'b1,
+    parameter int WW = 8,
+    parameter bit WS = 1'b1,
+    parameter bit HAS_BIAS = 1'b1,
+    parameter int BW = 8,
+    parameter bit BS = 1'b1,
+    parameter int PSH = 0,
+    parameter int BSH = 0,
+    parameter int ACC_F = 0,
+    parameter int YW = 8,
+    parameter int YF = 0,
+    parameter bit YS = 1'b1,
+    parameter int Y_RND = 0,
+    parameter int Y_OVF = 0,
+    parameter int OUT_DEPTH = 2,
+    parameter int NI = (N_IN + SIMD - 1) / SIMD,
+    parameter int NO = (N_OUT + PE - 1) / PE,
+    parameter W_FILE = "",  // $readmemh file of the weight ROM: NO*NI lines of PE*SIMD*WW bits
+    parameter logic [NO*PE*BW-1:0] B_INIT = '0
+) (
+    input  logic                  clk,
+    input  logic                  rst,
+    input  logic                  in_valid,
+    output logic                  in_ready,
+    input  logic [N_IN*XW-1:0]    in_data,
+    output logic                  out_valid,
+    input  logic                  out_ready,
+    output logic [N_OUT*YW-1:0]   out_data
+);
+    localparam int XE = XW + (XS ? 0 : 1);  // operands as signed numbers
+    localparam int WE = WW + (WS ? 0 : 1);
+    localparam int PW = XE + WE;
+    localparam int SW = PW + $clog2(SIMD + 1);  // sum of SIMD products
+    localparam int AW = PW + $clog2(NI * SIMD + 1) + 1;  // every partial sum of a row
+    localparam int BE = BW + (BS ? 0 : 1);
+    localparam int FW = ((AW + PSH > BE + BSH) ? AW + PSH : BE + BSH) + 1;
+    localparam int DEPTH = NO * NI;
+    localparam int ADW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
+    localparam int ICW = (NI > 1) ? $clog2(NI) : 1;
+    localparam int OCW = (NO > 1) ? $clog2(NO) : 1;
+    localparam int CRW = $clog2(OUT_DEPTH + 2);
+    localparam logic [ICW-1:0] I_LAST = ICW'(NI - 1);
+    localparam logic [OCW-1:0] O_LAST = OCW'(NO - 1);
+
+    // ---- weight ROM ------------------------------------------------------------------------------
+    logic [PE*SIMD*WW-1:0] rom[DEPTH];
+    initial $readmemh(W_FILE, rom);
+
+    // ---- issue: one (o, i) group per cycle ---------------------------------------------------------
+    logic cur_valid;
+    logic [NI*SIMD*XW-1:0] xcur;
+    logic [ICW-1:0] ic;
+    logic [OCW-1:0] oc;
+    logic [CRW-1:0] occ;  // rows started and not yet taken from the output FIFO
+    logic row_start, issue, row_done, last_i, last_o, fifo_push, fifo_pop;
+    logic [ADW-1:0] addr;
+
+    assign last_i = ic == I_LAST;
+    assign last_o = oc == O_LAST;
+    assign row_start = (ic == '0) && (oc == '0);
+    assign issue = cur_valid && (!row_start || occ < CRW'(OUT_DEPTH));
+    assign row_done = issue && last_i && last_o;
+    assign in_ready = !cur_valid || row_done;
+    assign addr = ADW'(oc) * ADW'(NI) + ADW'(ic);
+
+    always_ff @(posedge clk) begin
+        if (in_valid && in_ready) xcur <= (NI * SIMD * XW)'(in_data);
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            cur_valid <= 1'b0;
+            ic <= '0;
+            oc <= '0;
+            occ <= '0;
+        end else begin
+            if (in_valid && in_ready) cur_valid <= 1'b1;
+            else if (row_done) cur_valid <= 1'b0;
+            if (issue) begin
+                ic <= last_i ? '0 : ic + 1'b1;
+                if (last_i) oc <= last_o ? '0 : oc + 1'b1;
+            end
+            occ <= occ + CRW'(issue && row_start) - CRW'(fifo_pop);
+        end
+    end
+
+    // ---- stage 1: weights and inputs of the group --------------------------------------------------
+    logic v1, first1, last1;
+    logic [OCW-1:0] o1;
+    logic [SIMD*XW-1:0] xg1;
+    logic [PE*SIMD*WW-1:0] wg1;
+
+    always_ff @(posedge clk) begin
+        if (issue) begin
+            wg1 <= rom[addr];
+            xg1 <= xcur[ic*SIMD*XW+:SIMD*XW];
+            first1 <= ic == '0;
+            last1 <= last_i;
+            o1 <= oc;
+        end
+    end
+
+    // ---- stage 2: products --------------------------------------------------------------------------
+    logic v2, first2, last2;
+    logic [OCW-1:0] o2;
+    logic [PE*SIMD*PW-1:0] prod2;
+
+    generate
+        for (genvar p = 0; p < PE; p++) begin : g_pe
+            for (genvar s = 0; s < SIMD; s++) begin : g_simd
+                logic signed [XE-1:0] xo;
+                logic signed [WE-1:0] wo;
+                if (XS) begin : g_xs
+                    assign xo = xg1[s*XW+:XW];
+                end else begin : g_xu
+                    assign xo = {1'b0, xg1[s*XW+:XW]};
+                end
+                if (WS) begin : g_ws
+                    assign wo = wg1[(p*SIMD+s)*WW+:WW];
+                end else begin : g_wu
+                    assign wo = {1'b0, wg1[(p*SIMD+s)*WW+:WW]};
+                end
+                always_ff @(posedge clk) begin
+                    if (v1) prod2[(p*SIMD+s)*PW+:PW] <= xo * wo;
+                end
+            end
+        end
+    endgenerate
+
+    always_ff @(posedge clk) begin
+        if (v1) begin
+            first2 <= first1;
+            last2 <= last1;
+            o2 <= o1;
+        end
+    end
+
+    // ---- stage 3: accumulate ------------------------------------------------------------------------
+    logic v3, last3;
+    logic [OCW-1:0] o3;
+    logic [PE*AW-1:0] acc;
+
+    generate
+        for (genvar p = 0; p < PE; p++) begin : g_acc
+            logic signed [SW-1:0] sum;
+            always_comb begin
+                sum = '0;
+                for (int s = 0; s < SIMD; s++) begin
+                    sum = sum + SW'($signed(prod2[(p*SIMD+s)*PW+:PW]));
+                end
+            end
+            always_ff @(posedge clk) begin
+                if (v2) acc[p*AW+:AW] <= (first2 ? '0 : acc[p*AW+:AW]) + AW'(sum);
+            end
+        end
+    endgenerate
+
+    always_ff @(posedge clk) begin
+        if (v2) begin
+            last3 <= last2;
+            o3 <= o2;
+        end
+    end
+
+    // ---- stage 4: bias, cast, row assembly -----------------------------------------------------------
+    logic [NO*PE*YW-1:0] ybuf, ynext;
+    logic [PE*YW-1:0] yslots;
+    logic [PE*BW-1:0] bsel;
+
+    assign bsel = B_INIT[o3*PE*BW+:PE*BW];
+
+    generate
+        for (genvar p = 0; p < PE; p++) begin : g_out
+            logic signed [FW-1:0] fin;
+            logic signed [BE-1:0] bo;
+            if (!HAS_BIAS) begin : g_nob
+                assign bo = '0;
+            end else if (BS) begin : g_bs
+                assign bo = bsel[p*BW+:BW];
+            end else begin : g_bu
+                assign bo = {1'b0, bsel[p*BW+:BW]};
+            end
+            assign fin = (FW'($signed(acc[p*AW+:AW])) <<< PSH) + (FW'(bo) <<< BSH);
+            hlsgen_cast #(
+                .IW(FW), .IF(ACC_F), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
+            ) u_cast (
+                .x(fin),
+                .y(yslots[p*YW+:YW])
+            );
+        end
+    endgenerate
+
+    always_comb begin
+        ynext = ybuf;
+        ynext[o3*PE*YW+:PE*YW] = yslots;
+    end
+
+    always_ff @(posedge clk) begin
+        if (v3 && last3) ybuf <= ynext;
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            v1 <= 1'b0;
+            v2 <= 1'b0;
+            v3 <= 1'b0;
+        end else begin
+            v1 <= issue;
+            v2 <= v1;
+            v3 <= v2;
+        end
+    end
+
+    assign fifo_push = v3 && last3 && (o3 == O_LAST);
+
+    hlsgen_fifo #(
+        .W(N_OUT * YW),
+        .DEPTH(OUT_DEPTH)
+    ) u_out (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(fifo_push),
+        .in_ready(),
+        .in_data(ynext[N_OUT*YW-1:0]),
+        .out_valid(out_valid),
+        .out_ready(out_ready),
+        .out_data(out_data)
+    );
+    assign fifo_pop = out_valid && out_ready;
+endmodule

