@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .project import Project, calibration_ranges, quantize_graph
+from .project import Project, as_inputs, quantize_graph, ranges_of
 from .quant.config import Config
 
 
@@ -53,8 +53,6 @@ def convert(
 
     cfg = apply_board(_config(config), board)
     graph = read_keras(model)
-    if cfg.project_name == "myproject" and graph.name:
-        pass
     typed = quantize_graph(graph, cfg, calibration=calibration_data)
     return Project(typed, cfg, output_dir=output_dir)
 
@@ -63,28 +61,22 @@ def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[s
     """Types from calibration data: a config whose per-op result types keep ``data`` from saturating.
 
     Returns:
-        (config, report): the config with an entry per op output, and per tensor the observed maximum
-        magnitude, the chosen type, and how many values saturate or wrap on ``data`` with that type.
+        (config, report): the resolved config (every op's types written out, see
+        :meth:`Project.resolved_config`), and per tensor the observed maximum magnitude, the chosen type,
+        and how many values saturate or wrap on ``data`` with that type.
     """
     from .frontend.keras import read_keras
 
     cfg = _config(config)
     graph = read_keras(model)
-    typed = quantize_graph(graph, cfg, calibration=data)
-    ranges = calibration_ranges(graph, data)
-    env = graph.run_float(data if isinstance(data, list) else [data], keep=True)
+    env = graph.run_float(as_inputs(data, len(graph.inputs)), keep=True)
+    ranges = ranges_of(env)
+    typed = quantize_graph(graph, cfg, ranges=ranges)
     report: dict[str, dict[str, Any]] = {}
-    new = Config.from_dict(cfg.to_dict())
-    from .quant.config import LayerConfig
-
     for op in typed.ops:
         for t in op.outputs:
             tt = typed.tensors[t].type
             x = env[t]
             over = int(np.sum((x > tt.max) | (x < tt.min)))
             report[t] = {"max_abs": ranges.get(t, 0.0), "type": str(tt), "saturated": over, "values": int(x.size)}
-        role = getattr(op, "role", "result")
-        lc = new.layers.setdefault(op.name, LayerConfig())
-        if hasattr(lc, role) and len(op.outputs) == 1:
-            setattr(lc, role, str(typed.tensors[op.outputs[0]].type))
-    return new, report
+    return Project(typed, cfg).resolved_config(), report

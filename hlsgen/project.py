@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from .boards import Board
 
 
-def _as_list(x: Any, n: int) -> list[np.ndarray]:
+def as_inputs(x: Any, n: int) -> list[np.ndarray]:
+    """Model inputs as a list of float64 arrays (one array is the only input); checks the count."""
     if isinstance(x, (list, tuple)):
         xs = [np.asarray(v, dtype=np.float64) for v in x]
     else:
@@ -28,10 +29,14 @@ def _as_list(x: Any, n: int) -> list[np.ndarray]:
     return xs
 
 
+def ranges_of(env: dict[str, np.ndarray]) -> dict[str, float]:
+    """Largest magnitude of every tensor of a float run (``Graph.run_float(..., keep=True)``)."""
+    return {k: float(np.max(np.abs(v))) if np.size(v) else 0.0 for k, v in env.items()}
+
+
 def calibration_ranges(graph: Graph, data: Any) -> dict[str, float]:
     """Largest magnitude of every tensor over ``data`` in the float IR."""
-    env = graph.run_float(_as_list(data, len(graph.inputs)), keep=True)
-    return {k: float(np.max(np.abs(v))) if np.size(v) else 0.0 for k, v in env.items()}
+    return ranges_of(graph.run_float(as_inputs(data, len(graph.inputs)), keep=True))
 
 
 def quantize_graph(
@@ -92,13 +97,13 @@ class Project:
 
     def predict(self, x: Any) -> Any:
         """Bit-exact NumPy emulation; outputs shaped like the Keras model's (a list for several)."""
-        xs = _as_list(x, len(self.graph.inputs))
+        xs = as_inputs(x, len(self.graph.inputs))
         outs = self.graph.predict(xs)
         return outs[0] if len(outs) == 1 else outs
 
     def predict_raw(self, x: Any) -> list[np.ndarray]:
         """Raw integers of every output."""
-        raw = self.graph.run_raw(_as_list(x, len(self.graph.inputs)))
+        raw = self.graph.run_raw(as_inputs(x, len(self.graph.inputs)))
         return [raw[k] for k in self.graph.outputs]
 
     # -- C simulation -------------------------------------------------------------------------------
@@ -127,7 +132,7 @@ class Project:
 
     def csim_raw(self, x: Any) -> list[np.ndarray]:
         """Raw integer outputs of the compiled C++."""
-        xs = _as_list(x, len(self.graph.inputs))
+        xs = as_inputs(x, len(self.graph.inputs))
         raws = [input_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
         for v, k in zip(xs, self.graph.inputs, strict=True):
             want = self.graph.tensors[k].shape
@@ -242,7 +247,7 @@ class Project:
         if model_source is not None and Path(model_source).is_file():
             files[f"model/{Path(model_source).name}"] = Path(model_source).read_bytes()
         if tb_data is not None:
-            xs = _as_list(tb_data, len(self.graph.inputs))
+            xs = as_inputs(tb_data, len(self.graph.inputs))
             raws_in = [input_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
             raws_out = self.predict_raw(xs)
             files["tb_data/tb_input_features.dat"] = "\n".join(tb_lines(raws_in)) + "\n"
