@@ -22,8 +22,7 @@ def _examples() -> Path:
 
 
 def run_demo(out_dir: Path, force: bool = True) -> int:
-    import tensorflow as tf
-
+    """Convert both digits models, emulate and csim the test split, write the projects; 0 when bit-exact."""
     from .convert import convert
     from .frontend.keras import load_model
 
@@ -61,8 +60,6 @@ def run_demo(out_dir: Path, force: bool = True) -> int:
         agree = float(np.mean(np.argmax(y_keras, -1) == np.argmax(y_emu, -1)))
         rows.append((kind, acc_f, acc_q, agree, same, t_conv, t_emu, t_csim, proj.last_build_seconds or 0.0, out))
         status |= 0 if same else 1
-        del tf  # keep the import for side effects only once
-        import tensorflow as tf  # noqa: F401
     print(f"{'model':<7} {'Keras float':>11} {'hlsgen fixed':>12} {'argmax agree':>12} {'csim == emulation':>18}")
     for kind, acc_f, acc_q, agree, same, *_ in rows:
         print(f"{kind:<7} {acc_f:>11.4f} {acc_q:>12.4f} {agree:>12.4f} {('bit-exact' if same else 'MISMATCH'):>18}")

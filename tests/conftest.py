@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
@@ -34,5 +33,3 @@ def _csim_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     if not os.environ.get("HLSGEN_CACHE"):
         os.environ["HLSGEN_CACHE"] = str(tmp_path_factory.getbasetemp() / "hlsgen-cache")
 
-
-_ = shutil

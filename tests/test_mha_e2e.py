@@ -6,7 +6,6 @@ follows Keras float closely; conversion is deterministic and refuses bad input c
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -123,8 +122,6 @@ def test_existing_output_dir_is_refused(variants, tmp_path: Path) -> None:
 def test_failed_write_leaves_nothing(variants, tmp_path: Path, monkeypatch) -> None:
     model, _ = variants
     proj = hlsgen.convert(model)
-    import hlsgen.backends.hls.writer as w
-
     real = Path.write_text
     calls = {"n": 0}
 
@@ -138,7 +135,6 @@ def test_failed_write_leaves_nothing(variants, tmp_path: Path, monkeypatch) -> N
     with pytest.raises(OSError, match="disk full"):
         proj.write(tmp_path / "prj")
     assert list(tmp_path.iterdir()) == []
-    _ = w
 
 
 def test_unsupported_layers_are_all_listed() -> None:
@@ -185,5 +181,3 @@ def test_unknown_config_key_names_the_nearest(variants) -> None:
     with pytest.raises(ValueError, match=r"ap_fixed<8"):
         hlsgen.convert(model, {"default_precision": "ap_fixed<8"})
 
-
-_ = os
