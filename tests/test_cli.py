@@ -15,7 +15,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert __version__ in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("cmd", ["convert", "predict", "csim", "boards", "selfcheck", "demo"])
+@pytest.mark.parametrize(
+    "cmd",
+    ["convert", "predict", "csim", "cosim", "boards", "plan", "build", "report", "compare", "sweep", "selfcheck", "demo"],
+)
 def test_help(cmd: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:
         main([cmd, "--help"])
