@@ -97,6 +97,7 @@ class Design:
         """Library modules used, each once (dependencies included)."""
         mods = {"hlsgen_cast", "hlsgen_fifo"}
         mods.update(b.module for b in self.blocks)
+        mods.update(dep for m in list(mods) for dep in _LIB_DEPENDS.get(m, ()))
         if self.forks:
             mods.add("hlsgen_fork")
         return sorted(mods)
@@ -104,6 +105,16 @@ class Design:
     @property
     def multipliers(self) -> int:
         return sum(b.multipliers for b in self.blocks)
+
+
+#: library modules instantiated inside another library module (besides hlsgen_cast and hlsgen_fifo)
+_LIB_DEPENDS: dict[str, tuple[str, ...]] = {
+    "hlsgen_linear": ("hlsgen_mac", "hlsgen_rowout"),
+    "hlsgen_scores": ("hlsgen_mac", "hlsgen_rowout"),
+    "hlsgen_context": ("hlsgen_mac",),
+    "hlsgen_layernorm": ("hlsgen_rowout",),
+    "hlsgen_softmax": ("hlsgen_rowout",),
+}
 
 
 def _stream(graph: Graph, tensor: str, signal: str) -> Stream:

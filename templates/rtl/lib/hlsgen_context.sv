@@ -46,7 +46,6 @@ module hlsgen_context #(
     localparam int PE_ = PW_ + (PS ? 0 : 1);
     localparam int VE = VW + (VS ? 0 : 1);
     localparam int MW = PE_ + VE;
-    localparam int SW = MW + $clog2(SIMD + 1);
     localparam int AW = MW + $clog2(NKG * SIMD + 1) + 1;
     localparam int CRW = $clog2(OUT_DEPTH + 2);
     localparam int TQW = (TQ > 1) ? $clog2(TQ) : 1;
@@ -223,41 +222,20 @@ module hlsgen_context #(
         end
     end
 
-    // ---- stage 2: products; stage 3: accumulate --------------------------------------------------------
-    logic [PE*SIMD*MW-1:0] prod2;
+    // ---- stages 2 and 3: products, accumulate --------------------------------------------------------
     logic [PE*AW-1:0] acc;
 
-    generate
-        for (genvar p = 0; p < PE; p++) begin : g_mac
-            for (genvar s = 0; s < SIMD; s++) begin : g_simd
-                logic signed [PE_-1:0] po;
-                logic signed [VE-1:0] vo;
-                if (PS) begin : g_ps
-                    assign po = pg1[s*PW_+:PW_];
-                end else begin : g_pu
-                    assign po = {1'b0, pg1[s*PW_+:PW_]};
-                end
-                if (VS) begin : g_vs
-                    assign vo = vg1[(p*SIMD+s)*VW+:VW];
-                end else begin : g_vu
-                    assign vo = {1'b0, vg1[(p*SIMD+s)*VW+:VW]};
-                end
-                always_ff @(posedge clk) begin
-                    if (v1) prod2[(p*SIMD+s)*MW+:MW] <= po * vo;
-                end
-            end
-            logic signed [SW-1:0] sum;
-            always_comb begin
-                sum = '0;
-                for (int s = 0; s < SIMD; s++) begin
-                    sum = sum + SW'($signed(prod2[(p*SIMD+s)*MW+:MW]));
-                end
-            end
-            always_ff @(posedge clk) begin
-                if (v2) acc[p*AW+:AW] <= (first2 ? '0 : acc[p*AW+:AW]) + AW'(sum);
-            end
-        end
-    endgenerate
+    hlsgen_mac #(
+        .PE(PE), .SIMD(SIMD), .XW(PW_), .XS(PS), .WW(VW), .WS(VS), .AW(AW)
+    ) u_mac (
+        .clk(clk),
+        .mul_en(v1),
+        .acc_en(v2),
+        .first(first2),
+        .x(pg1),
+        .w(vg1),
+        .acc(acc)
+    );
 
     // ---- stage 4: cast into the row buffer; a row leaves with its last head ------------------------------
     logic [H*SLOT-1:0] obuf[TQ];

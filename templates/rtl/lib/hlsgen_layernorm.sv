@@ -259,7 +259,6 @@ module hlsgen_layernorm #(
     logic [SHW-1:0] n_sh;
     logic [GCW-1:0] ng;
     logic [CRW-1:0] occ2;
-    logic [NP*YW-1:0] yrow, yrow_next;
     logic [L*YW-1:0] ylanes;
 
     assign n_issue = n_valid && (ng != '0 || occ2 < CRW'(OUT_DEPTH));
@@ -325,15 +324,6 @@ module hlsgen_layernorm #(
         end
     endgenerate
 
-    always_comb begin
-        yrow_next = yrow;
-        yrow_next[ng*L*YW+:L*YW] = ylanes;
-    end
-
-    always_ff @(posedge clk) begin
-        if (n_issue) yrow <= yrow_next;
-    end
-
     always_ff @(posedge clk) begin
         if (rst) begin
             n_valid <= 1'b0;
@@ -347,18 +337,21 @@ module hlsgen_layernorm #(
         end
     end
 
-    hlsgen_fifo #(
-        .W(D * YW),
-        .DEPTH(OUT_DEPTH)
+    hlsgen_rowout #(
+        .N(D),
+        .L(L),
+        .YW(YW),
+        .OUT_DEPTH(OUT_DEPTH)
     ) u_out (
         .clk(clk),
         .rst(rst),
-        .in_valid(n_last),
-        .in_ready(),
-        .in_data(yrow_next[D*YW-1:0]),
+        .we(n_issue),
+        .slot(ng),
+        .lanes(ylanes),
+        .push(n_last),
+        .pop(out_pop),
         .out_valid(out_valid),
         .out_ready(out_ready),
         .out_data(out_data)
     );
-    assign out_pop = out_valid && out_ready;
 endmodule

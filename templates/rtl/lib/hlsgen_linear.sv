@@ -46,7 +46,6 @@ module hlsgen_linear #(
     localparam int XE = XW + (XS ? 0 : 1);  // operands as signed numbers
     localparam int WE = WW + (WS ? 0 : 1);
     localparam int PW = XE + WE;
-    localparam int SW = PW + $clog2(SIMD + 1);  // sum of SIMD products
     localparam int AW = PW + $clog2(NI * SIMD + 1) + 1;  // every partial sum of a row
     localparam int BE = BW + (BS ? 0 : 1);
     localparam int FW = ((AW + PSH > BE + BSH) ? AW + PSH : BE + BSH) + 1;
@@ -116,32 +115,22 @@ module hlsgen_linear #(
         end
     end
 
-    // ---- stage 2: products --------------------------------------------------------------------------
-    logic v2, first2, last2;
-    logic [OCW-1:0] o2;
-    logic [PE*SIMD*PW-1:0] prod2;
+    // ---- stage 2: products; stage 3: accumulate ------------------------------------------------------
+    logic v2, first2, last2, v3, last3;
+    logic [OCW-1:0] o2, o3;
+    logic [PE*AW-1:0] acc;
 
-    generate
-        for (genvar p = 0; p < PE; p++) begin : g_pe
-            for (genvar s = 0; s < SIMD; s++) begin : g_simd
-                logic signed [XE-1:0] xo;
-                logic signed [WE-1:0] wo;
-                if (XS) begin : g_xs
-                    assign xo = xg1[s*XW+:XW];
-                end else begin : g_xu
-                    assign xo = {1'b0, xg1[s*XW+:XW]};
-                end
-                if (WS) begin : g_ws
-                    assign wo = wg1[(p*SIMD+s)*WW+:WW];
-                end else begin : g_wu
-                    assign wo = {1'b0, wg1[(p*SIMD+s)*WW+:WW]};
-                end
-                always_ff @(posedge clk) begin
-                    if (v1) prod2[(p*SIMD+s)*PW+:PW] <= xo * wo;
-                end
-            end
-        end
-    endgenerate
+    hlsgen_mac #(
+        .PE(PE), .SIMD(SIMD), .XW(XW), .XS(XS), .WW(WW), .WS(WS), .AW(AW)
+    ) u_mac (
+        .clk(clk),
+        .mul_en(v1),
+        .acc_en(v2),
+        .first(first2),
+        .x(xg1),
+        .w(wg1),
+        .acc(acc)
+    );
 
     always_ff @(posedge clk) begin
         if (v1) begin
@@ -149,29 +138,6 @@ module hlsgen_linear #(
             last2 <= last1;
             o2 <= o1;
         end
-    end
-
-    // ---- stage 3: accumulate ------------------------------------------------------------------------
-    logic v3, last3;
-    logic [OCW-1:0] o3;
-    logic [PE*AW-1:0] acc;
-
-    generate
-        for (genvar p = 0; p < PE; p++) begin : g_acc
-            logic signed [SW-1:0] sum;
-            always_comb begin
-                sum = '0;
-                for (int s = 0; s < SIMD; s++) begin
-                    sum = sum + SW'($signed(prod2[(p*SIMD+s)*PW+:PW]));
-                end
-            end
-            always_ff @(posedge clk) begin
-                if (v2) acc[p*AW+:AW] <= (first2 ? '0 : acc[p*AW+:AW]) + AW'(sum);
-            end
-        end
-    endgenerate
-
-    always_ff @(posedge clk) begin
         if (v2) begin
             last3 <= last2;
             o3 <= o2;
@@ -179,7 +145,6 @@ module hlsgen_linear #(
     end
 
     // ---- stage 4: bias, cast, row assembly -----------------------------------------------------------
-    logic [NO*PE*YW-1:0] ybuf, ynext;
     logic [PE*YW-1:0] yslots;
     logic [PE*BW-1:0] bsel;
 
@@ -206,15 +171,6 @@ module hlsgen_linear #(
         end
     endgenerate
 
-    always_comb begin
-        ynext = ybuf;
-        ynext[o3*PE*YW+:PE*YW] = yslots;
-    end
-
-    always_ff @(posedge clk) begin
-        if (v3 && last3) ybuf <= ynext;
-    end
-
     always_ff @(posedge clk) begin
         if (rst) begin
             v1 <= 1'b0;
@@ -229,18 +185,21 @@ module hlsgen_linear #(
 
     assign fifo_push = v3 && last3 && (o3 == O_LAST);
 
-    hlsgen_fifo #(
-        .W(N_OUT * YW),
-        .DEPTH(OUT_DEPTH)
+    hlsgen_rowout #(
+        .N(N_OUT),
+        .L(PE),
+        .YW(YW),
+        .OUT_DEPTH(OUT_DEPTH)
     ) u_out (
         .clk(clk),
         .rst(rst),
-        .in_valid(fifo_push),
-        .in_ready(),
-        .in_data(ynext[N_OUT*YW-1:0]),
+        .we(v3 && last3),
+        .slot(o3),
+        .lanes(yslots),
+        .push(fifo_push),
+        .pop(fifo_pop),
         .out_valid(out_valid),
         .out_ready(out_ready),
         .out_data(out_data)
     );
-    assign fifo_pop = out_valid && out_ready;
 endmodule

@@ -49,7 +49,6 @@ module hlsgen_scores #(
     localparam int QE = QW + (QS ? 0 : 1);
     localparam int KE = KW + (KS ? 0 : 1);
     localparam int PW = QE + KE;
-    localparam int SW = PW + $clog2(SIMD + 1);
     localparam int AW = PW + $clog2(NJ * SIMD + 1) + 1;
     localparam int FW = AW + (SCALE_MUL ? SC_W + 1 : 0);
     localparam int CRW = $clog2(OUT_DEPTH + 2);
@@ -216,44 +215,22 @@ module hlsgen_scores #(
         end
     end
 
-    // ---- stage 2: products; stage 3: accumulate ----------------------------------------------------------
-    logic [PE*SIMD*PW-1:0] prod2;
+    // ---- stages 2 and 3: products, accumulate --------------------------------------------------------
     logic [PE*AW-1:0] acc;
 
-    generate
-        for (genvar p = 0; p < PE; p++) begin : g_pe
-            for (genvar s = 0; s < SIMD; s++) begin : g_simd
-                logic signed [QE-1:0] qo;
-                logic signed [KE-1:0] ko;
-                if (QS) begin : g_qs
-                    assign qo = qg1[s*QW+:QW];
-                end else begin : g_qu
-                    assign qo = {1'b0, qg1[s*QW+:QW]};
-                end
-                if (KS) begin : g_ks
-                    assign ko = kg1[(p*SIMD+s)*KW+:KW];
-                end else begin : g_ku
-                    assign ko = {1'b0, kg1[(p*SIMD+s)*KW+:KW]};
-                end
-                always_ff @(posedge clk) begin
-                    if (v1) prod2[(p*SIMD+s)*PW+:PW] <= qo * ko;
-                end
-            end
-            logic signed [SW-1:0] sum;
-            always_comb begin
-                sum = '0;
-                for (int s = 0; s < SIMD; s++) begin
-                    sum = sum + SW'($signed(prod2[(p*SIMD+s)*PW+:PW]));
-                end
-            end
-            always_ff @(posedge clk) begin
-                if (v2) acc[p*AW+:AW] <= (first2 ? '0 : acc[p*AW+:AW]) + AW'(sum);
-            end
-        end
-    endgenerate
+    hlsgen_mac #(
+        .PE(PE), .SIMD(SIMD), .XW(QW), .XS(QS), .WW(KW), .WS(KS), .AW(AW)
+    ) u_mac (
+        .clk(clk),
+        .mul_en(v1),
+        .acc_en(v2),
+        .first(first2),
+        .x(qg1),
+        .w(kg1),
+        .acc(acc)
+    );
 
     // ---- stage 4: scale, cast, row assembly ----------------------------------------------------------------
-    logic [NKG*PE*YW-1:0] ybuf, ynext;
     logic [PE*YW-1:0] yslots;
     logic fifo_push;
 
@@ -276,29 +253,23 @@ module hlsgen_scores #(
         end
     endgenerate
 
-    always_comb begin
-        ynext = ybuf;
-        ynext[o3*PE*YW+:PE*YW] = yslots;
-    end
-
-    always_ff @(posedge clk) begin
-        if (v3 && last3) ybuf <= ynext;
-    end
-
     assign fifo_push = v3 && last3 && o3 == KG_LAST;
 
-    hlsgen_fifo #(
-        .W(TK * YW),
-        .DEPTH(OUT_DEPTH)
+    hlsgen_rowout #(
+        .N(TK),
+        .L(PE),
+        .YW(YW),
+        .OUT_DEPTH(OUT_DEPTH)
     ) u_out (
         .clk(clk),
         .rst(rst),
-        .in_valid(fifo_push),
-        .in_ready(),
-        .in_data(ynext[TK*YW-1:0]),
+        .we(v3 && last3),
+        .slot(o3),
+        .lanes(yslots),
+        .push(fifo_push),
+        .pop(fifo_pop),
         .out_valid(out_valid),
         .out_ready(out_ready),
         .out_data(out_data)
     );
-    assign fifo_pop = out_valid && out_ready;
 endmodule

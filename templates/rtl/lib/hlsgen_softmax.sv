@@ -333,7 +333,6 @@ module hlsgen_softmax #(
     logic [GW-1:0] ng;
     logic [CRW-1:0] occ2;
     logic n_issue, n_last, out_push, out_pop;
-    logic [NP*YW-1:0] yrow, yrow_next;
     logic [L*YW-1:0] ylanes;
 
     assign n_issue = n_valid && (ng != '0 || occ2 < CRW'(OUT_DEPTH));
@@ -378,15 +377,6 @@ module hlsgen_softmax #(
         end
     endgenerate
 
-    always_comb begin
-        yrow_next = yrow;
-        yrow_next[ng*L*YW+:L*YW] = ylanes;
-    end
-
-    always_ff @(posedge clk) begin
-        if (n_issue) yrow <= yrow_next;
-    end
-
     always_ff @(posedge clk) begin
         if (rst) begin
             n_valid <= 1'b0;
@@ -401,18 +391,21 @@ module hlsgen_softmax #(
     end
 
     assign out_push = n_last;
-    hlsgen_fifo #(
-        .W(N * YW),
-        .DEPTH(OUT_DEPTH)
+    hlsgen_rowout #(
+        .N(N),
+        .L(L),
+        .YW(YW),
+        .OUT_DEPTH(OUT_DEPTH)
     ) u_out (
         .clk(clk),
         .rst(rst),
-        .in_valid(out_push),
-        .in_ready(),
-        .in_data(yrow_next[N*YW-1:0]),
+        .we(n_issue),
+        .slot(ng),
+        .lanes(ylanes),
+        .push(out_push),
+        .pop(out_pop),
         .out_valid(out_valid),
         .out_ready(out_ready),
         .out_data(out_data)
     );
-    assign out_pop = out_valid && out_ready;
 endmodule

@@ -1,0 +1,63 @@
+// hlsgen RTL library: the PE x SIMD multiply-accumulate shared by hlsgen_linear, hlsgen_scores and
+// hlsgen_context. Lane (p, s) multiplies x[s] (the same SIMD operands for every PE) by w[p*SIMD + s];
+// unsigned operands are widened by one zero bit, so every product is exact and signed.
+//
+// Two register stages, driven by the caller's pipeline valids: the products are registered when
+// `mul_en` is high (stage 2); the PE sums of SIMD products are added into `acc` when `acc_en` is high
+// (stage 3), starting again from zero when `first` is high (the first group of a dot product).
+module hlsgen_mac #(
+    parameter int PE = 1,
+    parameter int SIMD = 1,
+    parameter int XW = 8,
+    parameter bit XS = 1'b1,
+    parameter int WW = 8,
+    parameter bit WS = 1'b1,
+    parameter int AW = 16  // accumulator width per PE
+) (
+    input  logic                  clk,
+    input  logic                  mul_en,
+    input  logic                  acc_en,
+    input  logic                  first,
+    input  logic [SIMD*XW-1:0]    x,
+    input  logic [PE*SIMD*WW-1:0] w,
+    output logic [PE*AW-1:0]      acc
+);
+    localparam int XE = XW + (XS ? 0 : 1);  // operands as signed numbers
+    localparam int WE = WW + (WS ? 0 : 1);
+    localparam int PW = XE + WE;
+    localparam int SW = PW + $clog2(SIMD + 1);  // sum of SIMD products
+
+    logic [PE*SIMD*PW-1:0] prod;
+
+    generate
+        for (genvar p = 0; p < PE; p++) begin : g_pe
+            for (genvar s = 0; s < SIMD; s++) begin : g_simd
+                logic signed [XE-1:0] xo;
+                logic signed [WE-1:0] wo;
+                if (XS) begin : g_xs
+                    assign xo = x[s*XW+:XW];
+                end else begin : g_xu
+                    assign xo = {1'b0, x[s*XW+:XW]};
+                end
+                if (WS) begin : g_ws
+                    assign wo = w[(p*SIMD+s)*WW+:WW];
+                end else begin : g_wu
+                    assign wo = {1'b0, w[(p*SIMD+s)*WW+:WW]};
+                end
+                always_ff @(posedge clk) begin
+                    if (mul_en) prod[(p*SIMD+s)*PW+:PW] <= xo * wo;
+                end
+            end
+            logic signed [SW-1:0] sum;
+            always_comb begin
+                sum = '0;
+                for (int s = 0; s < SIMD; s++) begin
+                    sum = sum + SW'($signed(prod[(p*SIMD+s)*PW+:PW]));
+                end
+            end
+            always_ff @(posedge clk) begin
+                if (acc_en) acc[p*AW+:AW] <= (first ? '0 : acc[p*AW+:AW]) + AW'(sum);
+            end
+        end
+    endgenerate
+endmodule
