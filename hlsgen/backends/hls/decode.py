@@ -35,7 +35,6 @@ _IN_PLACE: dict[str, dict[frozenset[int], str]] = {
         frozenset({1, 3}): "hlsgen::cached_latent_scores",
         frozenset({3}): "hlsgen::cached_rope_latent_scores",
     },
-    "hlsgen::latent_scores_norope": {frozenset({1}): "hlsgen::cached_latent_scores_norope"},
 }
 
 

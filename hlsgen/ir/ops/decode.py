@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ...fixed import FixedType, convert, linalg, mul_type, sub_type, to_raw
-from .attention import Context, ScaledScores, _maxabs_raw, attention_scale, query_key_heads
+from .attention import Context, ScaledScores, _maxabs_raw, _n_mult, attention_scale, query_key_heads
 from .base import Cost, HlsCall, Op, Param
 from .basic import Linear, _typedef, exact_accumulator
 
@@ -565,7 +565,24 @@ class LatentScores(ScaledScores, Op):
 
     def hls(self, graph: Graph) -> HlsCall:
         tq, tk = self._shapes(graph)
-        cfg: list[tuple[str, str, object]] = [
+        args = [*self.inputs, *self.outputs]
+        if not self.rope_dim:
+            # without RoPE these are plain grouped scores over the latent: hlsgen::scores, with the
+            # latent as the key dimension and the latent heads as the key/value heads
+            n = self.num_heads * tq * tk
+            n_mult = _n_mult(n * self.a_dim + (0 if self.scale_is_shift else n), self.reuse_factor)
+            cfg: list[tuple[str, str, object]] = [
+                ("const", "n_q", tq),
+                ("const", "n_k", tk),
+                ("const", "n_heads", self.num_heads),
+                ("const", "n_kv_heads", self.a_kv_heads),
+                ("const", "key_dim", self.a_dim),
+                ("const", "reuse_factor", self.reuse_factor),
+                ("const", "n_mult", n_mult),
+                *self._scale_config(),
+            ]
+            return HlsCall("hlsgen_attention.h", "hlsgen::scores", cfg, args)
+        cfg = [
             ("const", "n_q", tq),
             ("const", "n_k", tk),
             ("const", "n_heads", self.num_heads),
@@ -575,11 +592,7 @@ class LatentScores(ScaledScores, Op):
             ("const", "reuse_factor", self.reuse_factor),
             *self._scale_config(),
         ]
-        if self.rope_dim:
-            fn, args = "hlsgen::latent_scores", [*self.inputs, *self.outputs]
-        else:
-            fn, args = "hlsgen::latent_scores_norope", [*self.inputs, *self.outputs]
-        return HlsCall(_HEADER, fn, cfg, args)
+        return HlsCall(_HEADER, "hlsgen::latent_scores", cfg, args)
 
     def cost(self, graph: Graph) -> Cost:
         tq, tk = self._shapes(graph)

@@ -268,34 +268,6 @@ Heads:
     }
 }
 
-// latent_scores without the RoPE part (rope_dim == 0).
-template <class qa_T, class ka_T, class res_T, typename CONFIG_T>
-void latent_scores_norope(const qa_T qa[CONFIG_T::n_q * CONFIG_T::n_heads * CONFIG_T::a_dim],
-                          const ka_T ka[CONFIG_T::n_k * CONFIG_T::a_kv_heads * CONFIG_T::a_dim],
-                          res_T s[CONFIG_T::n_heads * CONFIG_T::n_q * CONFIG_T::n_k]) {
-    #pragma HLS INLINE off
-    #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
-    static const unsigned group = CONFIG_T::n_heads / CONFIG_T::a_kv_heads;
-    static const unsigned qa_row = CONFIG_T::n_heads * CONFIG_T::a_dim;
-    static const unsigned ka_row = CONFIG_T::a_kv_heads * CONFIG_T::a_dim;
-Heads:
-    for (unsigned h = 0; h < CONFIG_T::n_heads; h++) {
-        const unsigned g = h / group;
-    Queries:
-        for (unsigned i = 0; i < CONFIG_T::n_q; i++) {
-        Keys:
-            for (unsigned j = 0; j < CONFIG_T::n_k; j++) {
-                typename CONFIG_T::accum_t acc = 0;
-            Latent:
-                for (unsigned d = 0; d < CONFIG_T::a_dim; d++) {
-                    acc += qa[i * qa_row + h * CONFIG_T::a_dim + d] * ka[j * ka_row + g * CONFIG_T::a_dim + d];
-                }
-                scale_cast<CONFIG_T>(acc, s[(h * CONFIG_T::n_q + i) * CONFIG_T::n_k + j]);
-            }
-        }
-    }
-}
-
 // hlsgen::latent_scores with keys read in place, one row per iteration of Keys (II = 1). KA_CACHED: the
 // latent part ka is a cache ka[n_k][a_kv_heads*a_dim] (absorbed form) rather than a register array
 // [n_k * a_kv_heads*a_dim] (recompute form: the up-projected keys); the RoPE key kr is always a cache.
@@ -366,23 +338,6 @@ Keys:
     for (unsigned j = 0; j < CONFIG_T::n_k; j++) {
         #pragma HLS PIPELINE II = 1
         detail::latent_row<qa_T, ka_T, qr_T, kr_T, res_T, CONFIG_T>(j, qa, ka + j * ka_row, qr, kr[j], s);
-    }
-}
-
-// Absorbed form without RoPE (rope_dim == 0): the latent read in place.
-template <class qa_T, class ka_T, class res_T, typename CONFIG_T>
-void cached_latent_scores_norope(const qa_T qa[CONFIG_T::n_q * CONFIG_T::n_heads * CONFIG_T::a_dim],
-                                 const ka_T ka[CONFIG_T::n_k][CONFIG_T::a_kv_heads * CONFIG_T::a_dim],
-                                 res_T s[CONFIG_T::n_heads * CONFIG_T::n_q * CONFIG_T::n_k]) {
-    #pragma HLS INLINE off
-    #pragma HLS ARRAY_PARTITION variable = qa complete
-    #pragma HLS ARRAY_PARTITION variable = s complete
-    const qa_T no_qr[1] = {0};
-    const ka_T no_kr[1] = {0};
-Keys:
-    for (unsigned j = 0; j < CONFIG_T::n_k; j++) {
-        #pragma HLS PIPELINE II = 1
-        detail::latent_row<qa_T, ka_T, qa_T, ka_T, res_T, CONFIG_T>(j, qa, ka[j], no_qr, no_kr, s);
     }
 }
 
