@@ -20,6 +20,12 @@ little-endian bytes instead.
 The runner (hlsgen.backends.rtl.cosim) points ``HLSGEN_COSIM_SPEC`` at a JSON file: the ports, the raw
 inputs (.npz), the pickled typed graph of the reference, where to write the measurements. Every
 combination of idle cycles and back-pressure is a test; each must see every sample bit-exact.
+
+A decode top (``decode`` in the spec) takes one token a sample: the spec lists the TUSER bit of every
+input beat (1 = reset: a new sequence starts with this token) and the TUSER bit every output beat must
+carry (1 = overflow); the expected outputs come from a decode session of the reference run by the
+runner (``expected``, .npz), since the reference of a step depends on the steps before it. Latency and
+II are measured over the leading ``measure`` samples (tokens that fill the caches without a reset).
 """
 
 from __future__ import annotations
@@ -112,15 +118,17 @@ class Driver:
         if idle_seed is not None:
             self.source.set_pause_generator(pause_pattern(idle_seed, 0.3))
 
-    def send(self, raw: np.ndarray) -> None:
-        for sample in raw:
+    def send(self, raw: np.ndarray, user: list[int] | None = None) -> None:
+        """Every sample as a frame; ``user``: the TUSER value of each sample's beats (decode tops)."""
+        for s, sample in enumerate(raw):
             words = sample_to_tokens(sample, self.port.type)
+            tuser = None if user is None else [int(user[s])] * len(words)
             if self.bytes:
                 nb = self.port.tdata_width // 8
                 data = b"".join(w.to_bytes(nb, "little") for w in words)
-                self.source.send_nowait(AxiStreamFrame(data))
+                self.source.send_nowait(AxiStreamFrame(data, tuser=tuser))
             else:
-                self.source.send_nowait(AxiStreamFrame(words))
+                self.source.send_nowait(AxiStreamFrame(words, tuser=tuser))
 
 
 class Monitor:
@@ -135,13 +143,23 @@ class Monitor:
         if pause_seed is not None:
             self.sink.set_pause_generator(pause_pattern(pause_seed, 0.3))
 
-    async def receive(self) -> list[int]:
+    async def receive(self) -> tuple[list[int], list[int]]:
+        """The TDATA words of one frame, and the TUSER value of each beat (zeros without TUSER)."""
         frame = await self.sink.recv()
         if self.bytes:
             nb = self.port.tdata_width // 8
             data = bytes(frame.tdata)
-            return [int.from_bytes(data[k : k + nb], "little") for k in range(0, len(data), nb)]
-        return [int(v) for v in frame.tdata]
+            words = [int.from_bytes(data[k : k + nb], "little") for k in range(0, len(data), nb)]
+        else:
+            words = [int(v) for v in frame.tdata]
+        user = frame.tuser
+        if user is None:
+            users = [0] * len(words)
+        elif isinstance(user, list):
+            users = [int(u) for u in user][: len(words)]
+        else:  # cocotbext-axi compacts a TUSER that is the same on every beat to one value
+            users = [int(user)] * len(words)
+        return words, users
 
 
 class Handshakes:
@@ -174,6 +192,21 @@ class Checker:
     mismatches: int = 0
     first: dict[str, Any] | None = None
     samples: int = 0
+
+    def check_user(self, port: PortSpec, sample: int, users: list[int], want: int) -> None:
+        """Every beat of the sample carries TUSER ``want`` (decode tops: the overflow flag)."""
+        bad = [t for t, u in enumerate(users) if u != want]
+        self.mismatches += len(bad)
+        if bad and self.first is None:
+            self.first = {
+                "output": port.name,
+                "sample": sample,
+                "token": bad[0],
+                "element": "TUSER",
+                "got": users[bad[0]],
+                "want": want,
+                "message": f"TUSER {users[bad[0]]} != {want} (1 = the sequence was full)",
+            }
 
     def check(self, port: PortSpec, sample: int, words: list[int], want: np.ndarray) -> None:
         self.samples += 1
@@ -228,7 +261,12 @@ class Bench:
         data = np.load(spec["inputs"], allow_pickle=True)
         raw_in = {p.tensor: data[p.tensor] for p in self.inputs}
         n = int(next(iter(raw_in.values())).shape[0])
-        expected = Model(spec["graph"]).run(raw_in)
+        decode = spec.get("decode")
+        if decode:
+            want = np.load(decode["expected"], allow_pickle=True)
+            expected = {p.tensor: want[p.tensor] for p in self.outputs}
+        else:
+            expected = Model(spec["graph"]).run(raw_in)
 
         if hasattr(dut, "ap_start"):  # a Vitis HLS top with block-level handshakes
             dut.ap_start.value = 1
@@ -244,15 +282,17 @@ class Bench:
         await RisingEdge(dut.ap_clk)
         clock = cocotb.start_soon(beats.run())
         for d in drivers:
-            d.send(raw_in[d.port.tensor])
+            d.send(raw_in[d.port.tensor], decode["reset"] if decode else None)
 
         received: dict[str, list[list[int]]] = {m.port.name: [] for m in monitors}
 
         async def collect(m: Monitor) -> None:
             for s in range(n):
-                words = await m.receive()
+                words, users = await m.receive()
                 received[m.port.name].append(words)
                 self.checker.check(m.port, s, words, expected[m.port.tensor][s])
+                if decode:
+                    self.checker.check_user(m.port, s, users, int(decode["overflow"][s]))
 
         budget = int(spec.get("timeout_cycles", 100000))
         tasks = [cocotb.start_soon(collect(m)) for m in monitors]
@@ -274,7 +314,7 @@ class Bench:
             "samples": n,
             "mismatches": self.checker.mismatches,
             "first_mismatch": self.checker.first,
-            **measure(beats.cycles, self.inputs, self.outputs, n),
+            **measure(beats.cycles, self.inputs, self.outputs, int(decode["measure"]) if decode else n),
         }
 
 

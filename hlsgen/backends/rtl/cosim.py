@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from ... import tools
+from ...ir.decode_pass import DecodeDesign
 from ...ir.graph import Graph
 from ...resources import resource_dir
 from .writer import LINT_WAIVERS
@@ -314,12 +315,14 @@ def run(
     seed: int = 1,
     timeout_cycles: int = 200000,
     plain_only: bool = False,
+    decode: dict[str, Any] | None = None,
 ) -> CosimResult:
     """Co-simulate ``top`` on raw integer inputs (batch first) against the reference of ``graph``.
 
     ``ports`` are the ``ports`` entries of design.json (see :func:`hlsgen.backends.rtl.writer.design_spec`).
     Everything the run writes goes under ``work_dir``. ``plain_only``: only the run without idle cycles
-    and back-pressure (measurements).
+    and back-pressure (measurements). ``decode`` (decode tops): ``reset`` and ``overflow`` flags per
+    sample, ``expected`` raw outputs by output tensor, ``measure`` leading samples to measure.
     """
     bdir, build_s = build(rtl_dir, sources, top)
     work = Path(work_dir)
@@ -341,6 +344,14 @@ def run(
         "seed": seed,
         "timeout_cycles": timeout_cycles,
     }
+    if decode is not None:
+        np.savez(work / "expected.npz", **{k: np.asarray(v) for k, v in decode["expected"].items()})
+        spec["decode"] = {
+            "reset": [int(v) for v in decode["reset"]],
+            "overflow": [int(v) for v in decode["overflow"]],
+            "measure": int(decode["measure"]),
+            "expected": str((work / "expected.npz").resolve()),
+        }
     spec_path = work / "cosim.json"
     spec_path.write_text(json.dumps(spec, indent=1))
     results = (work / "results.xml").resolve()
@@ -394,7 +405,18 @@ def _collect(results: Path, measurements: Path, log: Path) -> list[CosimRun]:
     return runs
 
 
-__all__ = ["BENCH_MODULE", "CosimResult", "CosimRun", "build", "cosim_graph", "failures", "run", "run_bench"]
+__all__ = [
+    "BENCH_MODULE",
+    "CosimResult",
+    "CosimRun",
+    "build",
+    "cosim_decode",
+    "cosim_graph",
+    "decode_session",
+    "failures",
+    "run",
+    "run_bench",
+]
 
 
 def cosim_graph(
@@ -432,3 +454,85 @@ def cosim_graph(
     est = design.estimate
     budget = 10000 + 10 * (est.latency + int(n * est.ii)) if est else 10**6
     return run(graph, raw_inputs, rdir, sources, spec["ports"], work, design.top, seed, budget, plain_only)
+
+
+def decode_session(
+    design: DecodeDesign, tokens_raw: np.ndarray, resets: list[int] | np.ndarray
+) -> dict[str, Any]:
+    """The reference of a decode session on the hardware's terms: token ``s`` (raw ``[S, 1, D]``) starts a
+    new sequence when ``resets[s]`` is 1; a token past ``max_length`` is refused (overflow 1, outputs zero,
+    nothing changes). Returns ``{"reset", "overflow", "expected"}`` (expected raw outputs ``[S, 1, n]``
+    by output tensor), as :func:`run` takes them."""
+    from ...decode import EmulationDecoder
+    from ...fixed import from_raw
+
+    g = design.graph
+    tok_t = g.tensors[design.token].type
+    dec = EmulationDecoder(design, g.name, batch=1)
+    outs: dict[str, list[np.ndarray]] = {k: [] for k in g.outputs}
+    overflow = []
+    for s, tok in enumerate(np.asarray(tokens_raw)):
+        if s == 0 or resets[s]:
+            dec.reset()
+        if dec.position >= design.max_length:
+            overflow.append(1)
+            for k in g.outputs:
+                outs[k].append(np.zeros((1, int(np.prod(g.tensors[k].shape))), dtype=np.int64))
+            continue
+        overflow.append(0)
+        for k, r in zip(
+            g.outputs, dec.step_raw(from_raw(np.asarray(tok).reshape(1, -1), tok_t)), strict=True
+        ):
+            outs[k].append(np.asarray(r).reshape(1, -1))
+    return {
+        "reset": [int(bool(r)) for r in resets],
+        "overflow": overflow,
+        "expected": {k: np.stack(v).reshape(len(overflow), *g.tensors[k].shape) for k, v in outs.items()},
+    }
+
+
+def cosim_decode(
+    design: DecodeDesign,
+    top: str,
+    tokens_raw: np.ndarray,
+    resets: list[int] | np.ndarray,
+    work_dir: str | Path,
+    options: Any = None,
+    rtl_dir: str | Path | None = None,
+    seed: int = 1,
+    plain_only: bool = False,
+) -> CosimResult:
+    """Co-simulate the decode top of ``design`` on a session of tokens (raw ``[S, 1, D]``; ``resets[s]`` = 1
+    starts a new sequence at token ``s``) against :func:`decode_session`. Latency and II are measured
+    over the tokens before the first reset or refused token (sequences that fill the caches)."""
+    from .design import build_decode_design
+    from .writer import design_spec, source_order, write_rtl
+
+    work = Path(work_dir)
+    rtl = build_decode_design(design, top, options)
+    if rtl_dir is None:
+        rdir = write_rtl(rtl, work / "rtl")
+        sources = source_order(rtl)
+    else:
+        rdir = Path(rtl_dir)
+        sources = sorted(p.name for p in rdir.iterdir() if p.suffix in (".v", ".sv"))
+    session = decode_session(design, tokens_raw, resets)
+    n = len(session["overflow"])
+    measure = next((s for s in range(1, n) if session["reset"][s] or session["overflow"][s]), n)
+    session["measure"] = measure
+    est = rtl.estimate
+    budget = 10000 + 10 * (est.latency + int(n * est.ii)) if est else 10**6
+    raw = {design.token: np.asarray(tokens_raw)}
+    return run(
+        design.graph,
+        raw,
+        rdir,
+        sources,
+        design_spec(rtl)["ports"],
+        work,
+        rtl.top,
+        seed,
+        budget,
+        plain_only,
+        session,
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...fixed import FixedType
+from ...ir.decode_pass import DecodeDesign
 from ...ir.graph import Graph, c_identifier
 from . import timing
 from .ops import Block, Const, RtlOptions, render_op
@@ -51,6 +52,7 @@ class Port:
     tensor: str
     stream: Stream
     direction: str  #: "in" (slave) or "out" (master)
+    user_width: int = 0  #: TUSER bits (decode tops: 1; see :class:`DecodeTop`)
 
     @property
     def tdata_width(self) -> int:
@@ -67,6 +69,26 @@ class Fork:
 
 
 @dataclass
+class DecodeTop:
+    """What makes a design a decode top (one token per step, caches inside): the token input goes
+    through ``hlsgen_decode_front``, which keeps the position and drives the position stream, and every
+    output through ``hlsgen_decode_back``. On the ports, TUSER[0] of an input beat = 1 starts a new
+    sequence with that token; TUSER[0] of an output beat = 1 says the token was refused because the
+    sequence was full (the row is zeros; caches and position unchanged); TLAST is set on every beat.
+
+    Attributes:
+        token: the token stream; ``position`` the position stream (an unsigned integer a step).
+        max_length: cache rows L.
+        flag_depth: flags of tokens in flight each output holds.
+    """
+
+    token: Stream
+    position: Stream
+    max_length: int
+    flag_depth: int = 32
+
+
+@dataclass
 class Design:
     """Everything the top template renders."""
 
@@ -79,6 +101,7 @@ class Design:
     connections: dict[tuple[str, str], str] = field(default_factory=dict)  #: (block, port) -> signal
     estimate: timing.Estimate | None = None
     sinks: list[Stream] = field(default_factory=list)  #: streams nobody reads (always ready)
+    decode: DecodeTop | None = None  #: set for the top of a decode graph
 
     @property
     def inputs(self) -> list[Port]:
@@ -100,6 +123,8 @@ class Design:
         mods.update(dep for m in list(mods) for dep in _LIB_DEPENDS.get(m, ()))
         if self.forks:
             mods.add("hlsgen_fork")
+        if self.decode is not None:
+            mods.update({"hlsgen_decode_front", "hlsgen_decode_back"})
         return sorted(mods)
 
     @property
@@ -124,8 +149,21 @@ def _stream(graph: Graph, tensor: str, signal: str) -> Stream:
     return Stream(signal, tensor, n, t.size // max(n, 1), t.type)
 
 
-def build_design(graph: Graph, top: str, options: RtlOptions | None = None) -> Design:
-    """The RTL design of a typed graph.
+def build_decode_design(design: DecodeDesign, top: str, options: RtlOptions | None = None) -> Design:
+    """The RTL design of a decode graph (:func:`hlsgen.ir.decode_pass.to_decode`): one token a step on
+    AXI4-Stream, the position kept inside, caches in RAM (see :class:`DecodeTop`)."""
+    return build_design(design.graph, top, options, position=design.position, max_length=design.max_length)
+
+
+def build_design(
+    graph: Graph,
+    top: str,
+    options: RtlOptions | None = None,
+    position: str | None = None,
+    max_length: int = 0,
+) -> Design:
+    """The RTL design of a typed graph (``position``: the position tensor of a decode graph, which makes
+    the design a decode top; :func:`build_decode_design` sets it).
 
     Raises:
         NotImplementedError: an op (named in the message) has no RTL implementation for its settings.
@@ -149,6 +187,10 @@ def build_design(graph: Graph, top: str, options: RtlOptions | None = None) -> D
     streams: dict[str, Stream] = {}
     for name in graph.inputs:
         streams[name] = _stream(graph, name, f"s_{name}")
+    if position is not None:
+        if len(graph.inputs) != 1 or streams[graph.inputs[0]].rows != 1:
+            raise NotImplementedError(f"design {top}: a decode top takes one input of one token a step")
+        streams[position] = _stream(graph, position, f"s_{position}")
     for b in blocks:
         streams[b.output] = _stream(graph, b.output, f"s_{b.output}")
     # readers of every stream: (block, port) or ("", output port name)
@@ -159,7 +201,8 @@ def build_design(graph: Graph, top: str, options: RtlOptions | None = None) -> D
     for name in graph.outputs:
         readers[root(name)].append(("", name))
 
-    ports = [Port(name, name, streams[name], "in") for name in graph.inputs]
+    user = int(position is not None)
+    ports = [Port(name, name, streams[name], "in", user) for name in graph.inputs]
     out_streams: dict[str, Stream] = {}
     connections: dict[tuple[str, str], str] = {}
     forks: list[Fork] = []
@@ -169,7 +212,7 @@ def build_design(graph: Graph, top: str, options: RtlOptions | None = None) -> D
         if not rs:
             sinks.append(src)
             continue
-        if len(rs) == 1:
+        if len(rs) == 1 and (position is None or t not in (position, *graph.inputs)):
             targets = [(rs[0], src)]
         else:
             branches = []
@@ -186,12 +229,14 @@ def build_design(graph: Graph, top: str, options: RtlOptions | None = None) -> D
                 out_streams[p] = s
     for name in graph.outputs:
         s = out_streams[name]
-        ports.append(Port(name, name, _stream(graph, name, s.signal), "out"))
+        ports.append(Port(name, name, _stream(graph, name, s.signal), "out", user))
     if len({p.name for p in ports}) != len(ports):
         raise NotImplementedError(
             f"design {top}: a tensor is both a model input and output; the RTL needs an op between"
         )
     design = Design(top, f"{top}_rtl_pkg", blocks, streams, ports, forks, connections, sinks=sinks)
+    if position is not None:
+        design.decode = DecodeTop(streams[graph.inputs[0]], streams[position], max_length)
     # size fork FIFOs: a whole tensor (no deadlock) plus what a branch holds without back-pressure
     occupancy = estimate(design, max_passes=1).fifo_occupancy
     for f in design.forks:
@@ -224,6 +269,8 @@ def estimate(design: Design, sequences: int = ESTIMATE_SEQUENCES, max_passes: in
             for p in design.inputs:
                 rows = p.stream.rows
                 _emit(design, p.stream.signal, [seq * rows + k for k in range(rows)], taken, avail, pushes)
+            if design.decode is not None:  # the position leaves the decode front with its token
+                _emit(design, design.decode.position.signal, [seq], taken, avail, pushes)
             for b in design.blocks:
                 port_av = {}
                 for port in b.inputs:
@@ -324,4 +371,4 @@ def _max_occupancy(push: list[int], pop: list[int]) -> int:
     return best
 
 
-__all__ = ["Design", "Fork", "Port", "Stream", "build_design", "estimate"]
+__all__ = ["DecodeTop", "Design", "Fork", "Port", "Stream", "build_decode_design", "build_design", "estimate"]

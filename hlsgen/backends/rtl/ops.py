@@ -632,6 +632,35 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     )
 
 
+def render_kv_cache(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    """A decode cache (key, value, latent or RoPE key rows): hlsgen_kv_cache, fed by the decode top's
+    position stream."""
+    tx, tp = op.types["x"], op.types["pos"]
+    depth = 2
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_kv_cache",
+        {"L": op.max_length, "RW": op.width * tx.width, "PW": tp.width, "OUT_DEPTH": depth},
+        {"x": op.inputs[0], "pos": op.inputs[1]},
+        op.outputs[0],
+        timing.CacheModel(op.max_length, depth),
+        info={"rows": op.max_length, "bits": op.bits()},
+    )
+
+
+def render_position_mask(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_position_mask",
+        {"L": op.max_length, "PW": op.types["pos"].width},
+        {"pos": op.inputs[0]},
+        op.outputs[0],
+        timing.RowPipe(["pos"], 1),
+    )
+
+
 #: op kind -> renderer (None: the op needs no hardware)
 RENDERERS: dict[str, Callable[[Op, Graph, RtlOptions], Block | None]] = {
     "linear": render_linear,
@@ -644,6 +673,9 @@ RENDERERS: dict[str, Callable[[Op, Graph, RtlOptions], Block | None]] = {
     "layernorm": render_layernorm,
     "scores": render_scores,
     "context": render_context,
+    "kv_cache": render_kv_cache,
+    "latent_cache": render_kv_cache,
+    "position_mask": render_position_mask,
 }
 
 

@@ -349,6 +349,36 @@ class PoolModel(BlockModel):
         return self.in_rows["in"]
 
 
+class CacheModel(BlockModel):
+    """hlsgen_kv_cache: a step takes its row and position together once the previous step's reads have
+    all issued; the L reads then issue one a cycle, each when the output FIFO (depth ``depth``) has room
+    for it, and row k leaves 2 cycles after its read."""
+
+    def __init__(self, rows: int, depth: int) -> None:
+        self.in_rows = {"x": 1, "pos": 1}
+        self.out_rows = rows
+        self.depth = depth
+        self.reset()
+
+    def reset(self) -> None:
+        self.free = NEG  # first cycle a new step may be taken
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        a = max(avail["x"][0], avail["pos"][0], self.free)
+        issue = a
+        out = []
+        for _ in range(self.out_rows):
+            issue = max(issue + 1, _taken(taken, self.count - self.depth) + 1)
+            out.append(issue + 2)
+            self.count += 1
+        self.free = issue + 1
+        return Timing({"x": [a], "pos": [a]}, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.out_rows + 1
+
+
 @dataclass
 class Estimate:
     """The design-level cycle estimate.
@@ -372,6 +402,7 @@ class Estimate:
 
 __all__ = [
     "BlockModel",
+    "CacheModel",
     "ContextModel",
     "Estimate",
     "MatVec",

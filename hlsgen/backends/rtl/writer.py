@@ -28,6 +28,8 @@ MODULE_PORTS = {
     "hlsgen_layernorm": ["in"],
     "hlsgen_scores": ["q", "k"],
     "hlsgen_context": ["p", "v"],
+    "hlsgen_kv_cache": ["x", "pos"],
+    "hlsgen_position_mask": ["pos"],
 }
 
 #: the Verilator lint waivers (listed and explained in the file itself)
@@ -146,9 +148,13 @@ def design_spec(design: Design) -> dict[str, Any]:
                 "n": p.stream.n,
                 "rows": p.stream.rows,
                 "tdata_width": p.tdata_width,
+                "user_width": p.user_width,
             }
             for p in design.ports
         ],
+        "decode": None
+        if design.decode is None
+        else {"max_length": design.decode.max_length, "position": design.decode.position.tensor},
         "estimate": None
         if est is None
         else {"latency": est.latency, "ii": est.ii, "per_block": est.per_block},
