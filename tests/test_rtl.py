@@ -132,8 +132,8 @@ def test_unsupported_settings_name_the_op() -> None:
     with pytest.raises(NotImplementedError, match=r"op act \(activation\).*AP_WRAP_SM"):
         build_design(g, "bad")
     g = cast_graph("ap_fixed<16,6>", "ap_fixed<8,3>", (2, 3))
-    g.ops[0].kind = "kv_cache"  # an op kind without RTL
-    with pytest.raises(NotImplementedError, match=r"op act \(kv_cache\).*no implementation"):
+    g.ops[0].kind = "future_op"  # an op kind without RTL
+    with pytest.raises(NotImplementedError, match=r"op act \(future_op\).*no implementation"):
         build_design(g, "bad")
 
 
@@ -244,3 +244,66 @@ def test_yosys_counts_track_parallelism(tmp_path: Path) -> None:
     )
     res = yosys_resources(proj)
     assert set(res) == {"lut", "ff", "dsp", "bram18", "uram"} and res["dsp"] == 4 and res["lut"] > 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# rotary position embedding
+def rope_graph(
+    rows: int,
+    n_heads: int,
+    head_dim: int,
+    rope_dim: int,
+    precision: str,
+    out: str = "",
+    decode_length: int = 0,
+) -> Graph:
+    """A typed graph of one RoPE over ``[rows, n_heads*head_dim]`` (output type ``out``, default the
+    precision). ``decode_length`` L > 0: the decode form, as hlsgen.ir.decode_pass builds it (a table of
+    L positions, a second input ``pos [1]`` of position_type(L)), with ``pos`` a graph input."""
+    from hlsgen.ir.ops.decode import RoPE, position_type
+
+    g = Graph("rope")
+    x = g.add_tensor("x", (rows, n_heads * head_dim))
+    y = g.add_tensor("y", (rows, n_heads * head_dim))
+    ins = [x]
+    layers: dict[str, dict[str, str]] = {"rope": {"result": out}} if out else {}
+    if decode_length:
+        ins.append(g.add_tensor("pos", (1,)))
+        layers["pos"] = {"result": str(position_type(decode_length))}
+    g.inputs, g.outputs = ins, [y]
+    g.add_op(RoPE("rope", ins, [y], head_dim=head_dim, rope_dim=rope_dim, n_positions=decode_length))
+    return quantize_graph(g, Config.from_dict({"default_precision": precision, "layers": layers}))
+
+
+def test_rope_block() -> None:
+    """hlsgen_rope's lanes mirror the reuse factor (pairs of a sequence / R, at most one row's pairs); its
+    ROM holds the reference's cos/sin rows (prefill: positions 0 .. T-1); its row model; a decode
+    position of another type than position_type(n_positions) is refused, naming the op."""
+    from hlsgen.ir.ops.decode import position_type
+
+    g = rope_graph(5, 2, 6, 4, "ap_fixed<10,3>")  # 4 pairs a row, 20 a sequence
+    for reuse, lanes in ((1, 4), (5, 4), (10, 2), (20, 1), (64, 1)):
+        g.ops[0].reuse_factor = reuse
+        (b,) = build_design(g, "rope").blocks
+        assert (b.params["LANES"], b.multipliers, b.info["row_cycles"]) == (lanes, 4 * lanes, -(-4 // lanes))
+    (b,) = build_design(g, "rope", RtlOptions(par={"rope": 3})).blocks
+    assert (b.params["LANES"], b.info["row_cycles"], b.params["N_POS"], b.params["DECODE"]) == (3, 2, 5, 0)
+    op = g.ops[0]
+    tw = op.types["table"].width
+    (rom,) = b.consts
+    assert rom.words == [pack(np.concatenate([op.cos_raw[p], op.sin_raw[p]]), tw) for p in range(5)]
+
+    d = rope_graph(1, 2, 6, 4, "ap_fixed<10,3>", decode_length=12)
+    (b,) = build_design(d, "rope_dec").blocks
+    assert b.inputs == {"x": "x", "pos": "pos"} and (b.params["N_POS"], b.params["POSW"]) == (12, 4)
+    assert len(b.consts[0].words) == 12
+    d.tensors["pos"].type = position_type(40)
+    with pytest.raises(NotImplementedError, match=r"op rope \(rope\).*ap_uint<4>"):
+        build_design(d, "rope_dec")
+
+    m = timing.RopeModel(rows=3, g=2, depth=2)
+    t = m.run({"x": [0, 0, 0]}, None)
+    assert t.accept["x"] == [0, 2, 4] and t.avail == [4, 6, 8]  # 2 groups a row, out 2 after the last
+    m = timing.RopeModel(rows=1, g=1, depth=2, decode=True)
+    t = m.run({"x": [3], "pos": [7]}, None)
+    assert t.accept == {"x": [7], "pos": [7]} and t.avail == [10]
