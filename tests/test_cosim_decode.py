@@ -7,6 +7,8 @@ cycles and output back-pressure; measured latency and II are within 10% of the e
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -65,25 +67,57 @@ def _mha_decoder():
     return tf.keras.Model(x, y, name="mha_decoder")
 
 
+CFG = {
+    "project_name": "mha_dec",
+    "default_precision": "ap_fixed<12,5,AP_RND_CONV,AP_SAT>",
+    "decode": {"max_length": L},
+}
+OPTS = RtlOptions(max_par=8)
+
+
 @pytest.mark.xdist_group("rtl_decode_mha")
 def test_mha_gqa_decode_session(tmp_path: Path) -> None:
     pytest.importorskip("tensorflow")
     import hlsgen
     from hlsgen.decode import decode_design
 
-    cfg = {"project_name": "mha_dec", "default_precision": "ap_fixed<12,5,AP_RND_CONV,AP_SAT>"}
-    proj = hlsgen.convert(_mha_decoder(), cfg)
-    d = decode_design(proj, max_length=L)
+    proj = hlsgen.convert(_mha_decoder(), CFG)
+    d = decode_design(proj)
     kinds = {op.kind for op in d.graph.ops}
     assert {"kv_cache", "position_mask", "scores", "context"} <= kinds
-    opts = RtlOptions(max_par=8)
-    rtl = build_decode_design(d, "mha_dec_decode", opts)
+    rtl = build_decode_design(d, "mha_dec_decode", OPTS)
     tokens, resets = _session(d, L, 3)
     ref = decode_session(d, tokens, resets)
     assert ref["overflow"] == [0] * L + [1, 0, 0, 0]
     out = d.graph.outputs[0]
     no_reset = decode_session(d, tokens, [0] * len(resets))  # the resets change what the reference wants
     assert not np.array_equal(no_reset["expected"][out], ref["expected"][out])
-    res = cosim_decode(d, "mha_dec_decode", tokens, resets, tmp_path, opts)
+    res = cosim_decode(d, "mha_dec_decode", tokens, resets, tmp_path, OPTS)
     _check(res, rtl, "MHA + GQA decode, L 5 (PAR 8)")
     _lint(tmp_path / "rtl", rtl)
+
+
+@pytest.mark.xdist_group("rtl_decode_mha")
+def test_decode_cosim_cli(tmp_path: Path) -> None:
+    """``hlsgen cosim PROJECT --decode`` replays the project's test vectors as a decode session (each sample
+    a new sequence; its sixth token is past max_length 5 and refused) on the same RTL as above (the build
+    is shared)."""
+    pytest.importorskip("tensorflow")
+    import hlsgen
+
+    model = _mha_decoder()
+    src = tmp_path / "mha_dec.keras"
+    model.save(src)
+    x = np.random.default_rng(4).normal(size=(2, T, D))
+    prj = tmp_path / "prj"
+    hlsgen.convert(src, CFG).write(prj, tb_data=x, model_source=src)
+    r = subprocess.run(
+        [sys.executable, "-m", "hlsgen.cli", "cosim", str(prj), "--decode", "--max-par", "8"],
+        capture_output=True,
+        text=True,
+    )
+    print(r.stdout)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "12 tokens in 2 sequences of at most 5" in r.stdout
+    assert "bit-exact against the reference in every run" in r.stdout
+    assert (prj / "reports" / "junit" / "cosim.xml").is_file()

@@ -22,6 +22,13 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
         "project, with the same top interface (ap_clk, ap_rst_n, one AXI4-Stream port per model input and "
         "output named after it; see hlsgen/backends/rtl/cosim.py)",
     )
+    s.add_argument(
+        "--decode",
+        action="store_true",
+        help="co-simulate the decode top (one token a step, caches inside; the config's decode section) on "
+        "a session: each sample's tokens in turn, a new sequence per sample (TUSER reset), tokens past "
+        "max_length refused (TUSER overflow)",
+    )
     s.add_argument("--data", metavar="X.npy", help="inputs (default: the project's tb_data/)")
     s.add_argument("--samples", type=int, default=0, metavar="N", help="only the first N samples")
     s.add_argument("--junit", metavar="OUT.xml", help="JUnit XML (default PROJECT/reports/junit/cosim.xml)")
@@ -103,15 +110,32 @@ def _run(args: argparse.Namespace) -> int:
         raw = {k: v[: args.samples] for k, v in raw.items()}
     n = next(iter(raw.values())).shape[0]
     opts = RtlOptions(max_par=args.max_par)
-    design = build_design(proj.graph, proj.name, opts)
-    work = Path(args.work) if args.work else pdir / "cosim"
+    work = Path(args.work) if args.work else pdir / ("cosim_decode" if args.decode else "cosim")
+    if args.decode:
+        from ...backends.hls.decode import decode_project_name
+        from ...decode import decode_design
+        from .cosim import cosim_decode
+        from .design import build_decode_design
+
+        dd = decode_design(proj)
+        name = decode_project_name(proj.config)
+        design = build_decode_design(dd, name, opts)
+        tokens, resets = decode_session_of(raw[proj.graph.inputs[0]], dd.max_length)
+        what = f"{len(resets)} tokens in {n} sequences of at most {dd.max_length}"
+    else:
+        name = proj.name
+        design = build_design(proj.graph, name, opts)
+        what = f"{n} samples"
     which = (
         f"RTL of {args.rtl}"
         if args.rtl
         else f"hlsgen RTL, {len(design.blocks)} blocks, {design.multipliers} multipliers"
     )
-    print(f"cosim of {proj.name} ({which}): {n} samples, 4 runs (idle cycles x back-pressure)")
-    res = cosim_graph(proj.graph, proj.name, raw, work, opts, rtl_dir=args.rtl, seed=args.seed)
+    print(f"cosim of {name} ({which}): {what}, 4 runs (idle cycles x back-pressure)")
+    if args.decode:
+        res = cosim_decode(dd, name, tokens, resets, work, opts, rtl_dir=args.rtl, seed=args.seed)
+    else:
+        res = cosim_graph(proj.graph, name, raw, work, opts, rtl_dir=args.rtl, seed=args.seed)
     for r in res.runs:
         status = "bit-exact" if r.passed else "FAILED"
         cyc = (
@@ -133,13 +157,25 @@ def _run(args: argparse.Namespace) -> int:
     junit.parent.mkdir(parents=True, exist_ok=True)
     junit.write_text(res.junit())
     print(f"  JUnit XML: {junit}")
-    if res.passed and not args.rtl and res.latency is not None:
+    if res.passed and not args.rtl and res.latency is not None and not args.decode:
         _record(pdir, res)
     if not res.passed:
-        print(f"cosim of {proj.name}: MISMATCH: {res.failure_message()}")
+        print(f"cosim of {name}: MISMATCH: {res.failure_message()}")
         return 1
-    print(f"cosim of {proj.name}: bit-exact against the reference in every run")
+    print(f"cosim of {name}: bit-exact against the reference in every run")
     return 0
+
+
+def decode_session_of(x_raw: np.ndarray, max_length: int) -> tuple[np.ndarray, list[int]]:
+    """A decode session from prefill inputs ``[N, T, D]``: the tokens of each sample in turn, ``[N*T, 1, D]``,
+    each sample a new sequence (reset on its first token); when T > max_length the tokens past it are
+    refused by the hardware, which the session checks too."""
+    x = np.asarray(x_raw)
+    if x.ndim != 3:
+        raise ValueError(f"decode cosim takes inputs [samples, tokens, features], got {x.shape}")
+    n, t = x.shape[:2]
+    resets = [int(k % t == 0) for k in range(n * t)]
+    return x.reshape(n * t, 1, x.shape[2]), resets
 
 
 def _record(project_dir: Path, res: Any) -> None:
@@ -158,4 +194,4 @@ def _record(project_dir: Path, res: Any) -> None:
     )
 
 
-__all__ = ["add_arguments", "raw_from_data", "run", "tb_inputs"]
+__all__ = ["add_arguments", "decode_session_of", "raw_from_data", "run", "tb_inputs"]
