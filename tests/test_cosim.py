@@ -1,8 +1,9 @@
 """RTL co-simulation (cocotb + Verilator): the RTL equals the NumPy reference bit for bit on the digits
 models and on MHA variants (cross attention with a padding mask, causal, no bias, a scale that is not a
 power of two, grouped-query attention) plus table activations, layer norm, pooling and the latency
-softmax, under idle input cycles and output back-pressure; measured latency and II are within 10% of the
-estimate; the first mismatch is named; the CLI and a written project's one-command check work.
+softmax, and on rotary position embedding (prefill, also inside GQA; decode with a position stream), under
+idle input cycles and output back-pressure; measured latency and II are within 10% of the estimate; the
+first mismatch is named; the CLI and a written project's one-command check work.
 
 Every design is built once per session (the builds are cached under HLSGEN_CACHE, one folder each);
 tests that share a build share an xdist group.
@@ -235,3 +236,67 @@ def test_project_cosim_cli_and_one_command_check(tmp_path: Path) -> None:
         env=env,
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# ---------------------------------------------------------------------------------------------------
+def rope_model():
+    """Rotary position embedding on its own (2 heads of 4, rope_dim 2: half of each head passes through;
+    a 10-bit table from the layer's quantizer) and inside grouped-query attention (2 query heads on 1
+    key/value head, rope_dim 2 of 4; the config's 18-bit table), over 5 tokens."""
+    import tensorflow as tf
+
+    from hlsgen.layers import GroupedQueryAttention, RotaryEmbedding
+
+    t, d = 5, 8
+    tf.keras.utils.set_random_seed(31)
+    x = tf.keras.Input((t, d), name="tokens")
+    h = RotaryEmbedding(4, rope_dim=2, table_quantizer="quantized_bits(10,1,alpha=1)", name="rope")(x)
+    h = GroupedQueryAttention(2, 1, 4, rope_dim=2, name="gqa")(h)
+    model = tf.keras.Model(x, h, name="rope_gqa")
+    return model, [np.random.default_rng(3).normal(size=(5, t, d))]
+
+
+@pytest.mark.tensorflow
+@pytest.mark.xdist_group("rtl_rope")
+def test_rope_prefill(tmp_path: Path) -> None:
+    """Prefill RoPE (hlsgen_rope, a row's position its index): bit-exact, cycles as estimated."""
+    pytest.importorskip("tensorflow")
+    import hlsgen
+
+    model, data = rope_model()
+    cfg = {"default_precision": "ap_fixed<12,4,AP_RND_CONV,AP_SAT>", "project_name": "rope_gqa"}
+    proj = hlsgen.convert(model, cfg)
+    ropes = [op for op in proj.graph.ops if op.kind == "rope"]
+    assert len(ropes) == 3 and all(op.rope_dim < op.head_dim and not op.decode for op in ropes)
+    assert {op.types["table"].width for op in ropes} == {10, 18}
+    opts = RtlOptions(max_par=8, par={"rope": 1})  # the standalone RoPE: one pair a cycle, 2 cycles a row
+    design = build_design(proj.graph, proj.name, opts)
+    assert {b.op: b.info["row_cycles"] for b in design.blocks if b.module == "hlsgen_rope"} == {
+        "rope": 2, "gqa_query_rope": 1, "gqa_key_rope": 1
+    }  # fmt: skip
+    res = cosim_graph(proj.graph, proj.name, _raw(proj.graph, data), tmp_path, opts)
+    _check(res, design, "RoPE + GQA with RoPE (PAR 8)")
+    _lint(tmp_path / "rtl", design)
+
+
+@pytest.mark.xdist_group("rtl_rope_decode")
+def test_rope_decode(tmp_path: Path) -> None:
+    """Decode RoPE (a table of L = 12 positions; each x row comes with a row of the position stream,
+    random positions 0 .. L-1): bit-exact with a rounding, saturating output type, 4 pairs a row in 2
+    groups of 3 lanes (the last one partial), cycles as estimated."""
+    from test_rtl import rope_graph
+
+    L = 12
+    g = rope_graph(1, 2, 6, 4, "ap_fixed<10,3>", out="ap_fixed<8,2,AP_RND,AP_SAT>", decode_length=L)
+    assert g.inputs == ["x", "pos"] and g.ops[0].decode and g.ops[0].n_positions == L
+    opts = RtlOptions(par={"rope": 3})
+    design = build_design(g, "rope_decode", opts)
+    assert design.blocks[0].info["row_cycles"] == 2
+    rng = np.random.default_rng(7)
+    n = 8
+    pos = rng.integers(0, L, size=(n, 1))
+    pos[:2, 0] = [0, L - 1]
+    raw = {"x": input_raw(rng.uniform(-4, 4, size=(n, 1, 12)), g.tensors["x"].type), "pos": pos}
+    res = cosim_graph(g, "rope_decode", raw, tmp_path, opts)
+    _check(res, design, "RoPE decode (3 lanes)")
+    _lint(tmp_path / "rtl", design)

@@ -379,6 +379,42 @@ class CacheModel(BlockModel):
         return self.out_rows + 1
 
 
+class RopeModel(BlockModel):
+    """hlsgen_rope: a row (with the sequence's position row in decode) is accepted once the previous row
+    issued its last group; its ``g`` groups issue on consecutive cycles once the output FIFO (depth
+    ``depth``) has room, and the row leaves 2 cycles after its last issue (products, then sum and cast)."""
+
+    def __init__(self, rows: int, g: int, depth: int, decode: bool = False) -> None:
+        self.in_rows = {"x": rows, **({"pos": 1} if decode else {})}
+        self.out_rows = rows
+        self.g = g
+        self.depth = depth
+        self.reset()
+
+    def reset(self) -> None:
+        self.done = NEG  # last issue of the previous row
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        acc, out = [], []
+        for k in range(self.out_rows):
+            a = max(avail["x"][k], self.done)
+            if k == 0 and "pos" in self.in_rows:
+                a = max(a, avail["pos"][0])
+            first = max(a + 1, _taken(taken, self.count - self.depth) + 1)
+            self.done = first + self.g - 1
+            self.count += 1
+            acc.append(a)
+            out.append(self.done + 2)
+        accept = {"x": acc}
+        if "pos" in self.in_rows:
+            accept["pos"] = acc[:1]
+        return Timing(accept, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.out_rows * self.g
+
+
 @dataclass
 class Estimate:
     """The design-level cycle estimate.
@@ -408,6 +444,7 @@ __all__ = [
     "MatVec",
     "PoolModel",
     "ReshapeModel",
+    "RopeModel",
     "RowPipe",
     "RowTwoStage",
     "ScoresModel",

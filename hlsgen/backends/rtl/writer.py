@@ -28,6 +28,7 @@ MODULE_PORTS = {
     "hlsgen_layernorm": ["in"],
     "hlsgen_scores": ["q", "k"],
     "hlsgen_context": ["p", "v"],
+    "hlsgen_rope": ["x", "pos"],
     "hlsgen_kv_cache": ["x", "pos"],
     "hlsgen_position_mask": ["pos"],
 }
