@@ -99,9 +99,9 @@ def test_mha_gqa_decode_session(tmp_path: Path) -> None:
 
 @pytest.mark.xdist_group("rtl_decode_mha")
 def test_decode_cosim_cli(tmp_path: Path) -> None:
-    """``hlsgen cosim PROJECT --decode`` replays the project's test vectors as a decode session (each sample
-    a new sequence; its sixth token is past max_length 5 and refused) on the same RTL as above (the build
-    is shared)."""
+    """``hlsgen cosim PROJECT --decode`` and the project's ``make cosim-decode`` check replay the project's
+    test vectors as a decode session (each sample a new sequence; its sixth token is past max_length 5 and
+    refused) on the same RTL as above (the build is shared)."""
     pytest.importorskip("tensorflow")
     import hlsgen
 
@@ -121,3 +121,18 @@ def test_decode_cosim_cli(tmp_path: Path) -> None:
     assert "12 tokens in 2 sequences of at most 5" in r.stdout
     assert "bit-exact against the reference in every run" in r.stdout
     assert (prj / "reports" / "junit" / "cosim.xml").is_file()
+
+    # the project's one-command check runs the decode cosim for a causal model
+    from hlsgen.backends.ci import default_stages
+
+    assert default_stages(hlsgen.Project.load(prj)) == ["csim", "cosim", "cosim_decode"]
+    assert "--stages cosim_decode" in (prj / "Makefile").read_text()
+    r = subprocess.run(
+        [sys.executable, "-m", "hlsgen.backends.ci", str(prj), "--stages", "cosim_decode", "--max-par", "8"],
+        capture_output=True,
+        text=True,
+    )
+    print(r.stdout)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "cosim of mha_dec_decode: 12 tokens x 4 runs, bit-exact" in r.stdout
+    assert (prj / "reports" / "junit" / "cosim_decode.xml").is_file()

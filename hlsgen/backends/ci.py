@@ -2,7 +2,7 @@
 Verilator) against the project's tb_data/, JUnit XML for CI systems; and the files that carry them into
 every project (a Makefile, a GitHub Actions workflow, a GitLab CI file; templates/ci/).
 
-    python -m hlsgen.backends.ci PROJECT --stages csim,cosim --junit-dir PROJECT/reports/junit
+    python -m hlsgen.backends.ci PROJECT [--stages csim,cosim,cosim_decode] --junit-dir PROJECT/reports/junit
 
 Exit status 0 when every stage is bit-exact against the reference, 1 on a mismatch (named), 2 on an error.
 """
@@ -23,8 +23,8 @@ from .._version import __version__
 from ..tools import ToolMissing
 from .hls.writer import environment, render
 
-#: stages of :func:`check`, in order
-STAGES = ("csim", "cosim")
+#: stages of :func:`check`, in order (cosim_decode: the decode top on tb_data/ as a decode session)
+STAGES = ("csim", "cosim", "cosim_decode")
 
 
 def project_check_files(project: Any) -> dict[str, str]:
@@ -88,23 +88,37 @@ def _junit(path: Path, suite: str, cases: list[tuple[str, float, str]]) -> None:
     path.write_text(ET.tostring(ts, encoding="unicode") + "\n")
 
 
+def default_stages(project: Any) -> list[str]:
+    """csim and cosim, and cosim_decode when the model decodes token by token (a causal model)."""
+    from ..decode import decode_design
+    from ..ir.decode_pass import NotDecodableError
+
+    try:
+        decode_design(project)
+    except NotDecodableError:
+        return ["csim", "cosim"]
+    return ["csim", "cosim", "cosim_decode"]
+
+
 def check(
     project_dir: str | Path,
-    stages: Sequence[str] = STAGES,
+    stages: Sequence[str] | None = None,
     junit_dir: str | Path | None = None,
     max_par: int | None = None,
 ) -> int:
-    """Run the stages on the project's tb_data/; 0 when all are bit-exact, 1 otherwise."""
+    """Run the stages (default :func:`default_stages`) on the project's tb_data/; 0 when all are
+    bit-exact, 1 otherwise."""
     from ..project import Project
     from .rtl.command import tb_inputs
     from .rtl.cosim import cosim_graph
     from .rtl.ops import RtlOptions
 
     d = Path(project_dir)
-    bad_stage = [s for s in stages if s not in STAGES]
+    bad_stage = [s for s in stages or () if s not in STAGES]
     if bad_stage:
         raise ValueError(f"unknown stage {bad_stage[0]!r}; valid: {', '.join(STAGES)}")
     proj = Project.load(d)
+    stages = default_stages(proj) if stages is None else stages
     raw_in = tb_inputs(proj, d)
     want = tb_outputs(proj, d)
     ref = reference_raw(proj.graph, raw_in)
@@ -144,6 +158,24 @@ def check(
             f"{'bit-exact against tb_data' if res.passed else 'MISMATCH: ' + res.failure_message()}{lat}"
         )
         status |= not res.passed
+    if "cosim_decode" in stages:
+        from ..decode import decode_design
+        from .hls.decode import decode_project_name
+        from .rtl.command import decode_session_of
+        from .rtl.cosim import cosim_decode
+
+        opts = RtlOptions() if max_par is None else RtlOptions(max_par=max_par)
+        dd = decode_design(proj)
+        name = decode_project_name(proj.config)
+        tokens, resets = decode_session_of(raw_in[proj.graph.inputs[0]], dd.max_length)
+        res = cosim_decode(dd, name, tokens, resets, d / "cosim_decode", opts)
+        (jdir / "cosim_decode.xml").parent.mkdir(parents=True, exist_ok=True)
+        (jdir / "cosim_decode.xml").write_text(res.junit())
+        print(
+            f"cosim of {name}: {len(resets)} tokens x 4 runs, "
+            f"{'bit-exact against the reference decoder' if res.passed else 'MISMATCH: ' + res.failure_message()}"
+        )
+        status |= not res.passed
     print(f"JUnit XML in {jdir}")
     return int(status)
 
@@ -151,12 +183,17 @@ def check(
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m hlsgen.backends.ci", description=__doc__.split("\n\n")[0])
     p.add_argument("project", help="project folder written by hlsgen convert --tb-data")
-    p.add_argument("--stages", default="csim,cosim", help="comma-separated: csim,cosim (default both)")
+    p.add_argument(
+        "--stages",
+        help="comma-separated: csim,cosim,cosim_decode (default csim and cosim, and cosim_decode for a causal "
+        "model: its decode top on tb_data/ as a decode session)",
+    )
     p.add_argument("--junit-dir", metavar="DIR", help="JUnit XML folder (default PROJECT/reports/junit)")
     p.add_argument("--max-par", type=int, metavar="P", help="most multipliers of one RTL engine")
     a = p.parse_args(argv)
     try:
-        return check(a.project, [s.strip() for s in a.stages.split(",") if s.strip()], a.junit_dir, a.max_par)
+        stages = None if a.stages is None else [s.strip() for s in a.stages.split(",") if s.strip()]
+        return check(a.project, stages, a.junit_dir, a.max_par)
     except (ValueError, FileNotFoundError, NotImplementedError, ToolMissing) as e:
         print(f"hlsgen check: error: {e}", file=sys.stderr)
         return 2
