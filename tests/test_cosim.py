@@ -1,7 +1,8 @@
 """RTL co-simulation (cocotb + Verilator): the RTL equals the NumPy reference bit for bit on the digits
 models and on MHA variants (cross attention with a padding mask, causal, no bias, a scale that is not a
 power of two, grouped-query attention) plus table activations, layer norm, pooling and the latency
-softmax, and on rotary position embedding (prefill, also inside GQA; decode with a position stream), under
+softmax, and on multi-head latent attention (prefill with and without RoPE; the ops of an absorbed decode
+step), and on rotary position embedding (prefill, also inside GQA; decode with a position stream), under
 idle input cycles and output back-pressure; measured latency and II are within 10% of the estimate; the
 first mismatch is named; the CLI and a written project's one-command check work.
 
@@ -236,6 +237,142 @@ def test_project_cosim_cli_and_one_command_check(tmp_path: Path) -> None:
         env=env,
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# ---------------------------------------------------------------------------------------------------
+def mla_model():
+    """Multi-head latent attention (prefill): a layer without RoPE (value_dim 3 != head_dim 4, a
+    power-of-two scale) and a layer with a decoupled RoPE query and key (scale 1/sqrt(4 + 2), no power of
+    two); the exact up-projections (exact_linear) and the two-part scores (latent_scores)."""
+    import tensorflow as tf
+
+    from hlsgen.layers import MultiHeadLatentAttention
+
+    t, d = 4, 8
+    tf.keras.utils.set_random_seed(5)
+    x = tf.keras.Input((t, d), name="tokens")
+    h = MultiHeadLatentAttention(2, 4, 6, value_dim=3, name="mla_plain")(x)
+    h = MultiHeadLatentAttention(2, 4, 3, rope_dim=2, name="mla_rope")(h)
+    model = tf.keras.Model(x, h, name="mla")
+    return model, [np.random.default_rng(0).normal(size=(4, t, d))]
+
+
+@pytest.mark.tensorflow
+@pytest.mark.xdist_group("rtl_mla")
+def test_mla_prefill(tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow")
+    import hlsgen
+
+    model, data = mla_model()
+    cfg = {"default_precision": "ap_fixed<10,4,AP_RND_CONV,AP_SAT>", "project_name": "mla"}
+    proj = hlsgen.convert(model, cfg)
+    kinds = [op.kind for op in proj.graph.ops]
+    assert kinds.count("exact_linear") == 4 and kinds.count("latent_scores") == 2 and "rope" in kinds
+    opts = RtlOptions(max_par=4)
+    design = build_design(proj.graph, proj.name, opts)
+    scores = {op.name: op for op in proj.graph.ops if op.kind == "latent_scores"}
+    assert [op.rope_dim for op in scores.values()] == [0, 2]
+    assert [op.scale_is_shift for op in scores.values()] == [True, False]
+    for b in design.blocks:  # both parts of a score on the same multipliers, no idle lane
+        if b.kind == "latent_scores":
+            assert b.multipliers == b.info["par"] + (0 if scores[b.op].scale_is_shift else b.info["pe"])
+            assert b.info["macs"] == b.info["par"] * b.info["row_cycles"] * 2 * 4  # H * Tq rows
+    res = cosim_graph(proj.graph, proj.name, _raw(proj.graph, data), tmp_path, opts)
+    _check(res, design, "MLA prefill (PAR 4)")
+    _lint(tmp_path / "rtl", design)
+
+
+def absorbed_mla_graph(
+    h: int = 2, hd: int = 5, dc: int = 2, vd: int = 5, rd: int = 2, length: int = 5
+) -> Graph:
+    """The attention of one decode step of absorbed MLA, built as hlsgen.ir.decode_pass builds it (the
+    caches and the position mask, the lead's RTL, are inputs here): the absorbed query q W_UK^T (exact,
+    block diagonal), latent scores over the latent and the RoPE key (one key head), the decode mask,
+    softmax, the exact latent context P C and W_UV per head (block diagonal, cast to the context type).
+    Block sizes 5 x 2 and 2 x 5 at 4 multipliers pad both the inputs (SIMD 2) and the outputs (PE 2) of
+    the blocks."""
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+    from hlsgen.quant.config import Config
+
+    rng = np.random.default_rng(3)
+    up_k = ops.ExactLinear("uk", [], [], kernel=rng.normal(size=(dc, h * hd)) / 2, num_heads=h, head_dim=hd)
+    up_v = ops.ExactLinear("uv", [], [], kernel=rng.normal(size=(dc, h * vd)) / 2, num_heads=h, head_dim=vd)
+    g = Graph("mla_absorbed")
+    shapes = {
+        "q_nope": (1, h * hd),
+        "latent": (length, dc),
+        "q_rope": (1, h * rd),
+        "k_rope": (length, rd),
+        "valid": (1, length),
+        "q_absorbed": (1, h * dc),
+        "scores": (h, 1, length),
+        "mask": (1, length),
+        "probs": (h, 1, length),
+        "context_latent": (1, h * dc),
+        "context": (1, h * vd),
+    }
+    for name, shape in shapes.items():
+        g.add_tensor(name, shape)
+    g.inputs, g.outputs = ["q_nope", "latent", "q_rope", "k_rope", "valid"], ["scores", "context"]
+    g.add_op(
+        ops.ExactLinear(
+            "uk_absorbed", ["q_nope"], ["q_absorbed"], kernel=up_k.absorbed_query_kernel(), num_heads=h,
+            head_dim=dc, blocks=h,
+        )
+    )  # fmt: skip
+    g.add_op(
+        ops.LatentScores(
+            "latent_scores", ["q_absorbed", "latent", "q_rope", "k_rope"], ["scores"], num_heads=h, a_dim=dc,
+            a_kv_heads=1, rope_dim=rd, scale_dim=hd + rd,
+        )
+    )  # fmt: skip
+    g.add_op(ops.Mask("decode_mask", ["valid"], ["mask"], causal=False))
+    g.add_op(ops.Softmax("softmax", ["scores", "mask"], ["probs"]))
+    g.add_op(
+        ops.ExactContext(
+            "context_latent", ["probs", "latent"], ["context_latent"], num_heads=h, num_kv_heads=1,
+            value_dim=dc,
+        )
+    )  # fmt: skip
+    g.add_op(
+        ops.BlockLinear(
+            "uv_absorbed", ["context_latent"], ["context"], kernel=up_v.absorbed_value_kernel(), role="context",
+            blocks=h,
+        )
+    )  # fmt: skip
+    return quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"}))
+
+
+@pytest.mark.xdist_group("rtl_mla_absorbed")
+def test_mla_absorbed_decode_ops(tmp_path: Path) -> None:
+    """block_linear, exact_linear with blocks, latent_scores with one key head and exact_context, as a
+    decode step of absorbed MLA uses them (one row per sequence): bit-exact, cycles as estimated, the
+    zero blocks neither stored nor multiplied."""
+    g = absorbed_mla_graph()
+    t = {op.name: op.types for op in g.ops}
+    assert t["uk_absorbed"]["y"] == t["uk_absorbed"]["accum"]  # exact
+    assert t["context_latent"]["y"] == t["context_latent"]["accum"]
+    assert t["latent_scores"]["qa"].frac + t["latent_scores"]["ka"].frac != (
+        t["latent_scores"]["qr"].frac + t["latent_scores"]["kr"].frac
+    )  # the two parts' products are aligned in hardware
+    opts = RtlOptions(max_par=4)
+    design = build_design(g, "mla_absorbed", opts)
+    blk = {b.op: b for b in design.blocks}
+    for op in g.ops[0], g.ops[-1]:
+        b = blk[op.name]
+        assert b.params["BLOCKS"] == 2 and (b.info["simd"], b.info["pe"]) == (2, 2)
+        assert len(b.consts[0].words) * 4 < op.n_in * op.n_out  # the zero blocks are not in the ROM
+        assert b.info["macs"] == op.n_in * op.n_out // 2 == 20
+    rng = np.random.default_rng(4)
+    n = 5
+    valid = rng.random((n, 1, 5)) > 0.3
+    valid[:, :, 0] = True  # the token itself
+    shapes = [g.tensors[k].shape for k in g.inputs[:4]]
+    data = [rng.normal(size=(n, *s)) for s in shapes] + [valid]
+    res = cosim_graph(g, "mla_absorbed", _raw(g, data), tmp_path, opts)
+    _check(res, design, "MLA absorbed decode ops (PAR 4)")
+    _lint(tmp_path / "rtl", design)
 
 
 # ---------------------------------------------------------------------------------------------------

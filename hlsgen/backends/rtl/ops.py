@@ -185,25 +185,31 @@ def _out_depth(row_cycles: int) -> int:
 
 # ---------------------------------------------------------------------------------------------------
 def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    """Linear, and its block-diagonal (block_linear) and exact (exact_linear: the output type is the
+    exact accumulator, so the cast is lossless) forms: hlsgen_linear, which stores and multiplies the
+    diagonal blocks only."""
     tx, tw, ta, ty = (op.types[k] for k in ("x", "weight", "accum", "y"))
     n_in, n_out = op.n_in, op.n_out
+    blocks = int(getattr(op, "blocks", 1))
+    bi, bo = n_in // blocks, n_out // blocks
     rows, _ = _rows(graph, op.inputs[0])
     check_cast(ta, ty, _where(op))
-    par = requested_par(op, n_in * n_out, opts, n_in * n_out)
-    simd, pe = factor(par, n_in, n_out)
-    ni, no = -(-n_in // simd), -(-n_out // pe)
-    w = np.zeros((ni * simd, no * pe), dtype=np.int64)
-    w[:n_in, :n_out] = np.asarray(op.w_raw, dtype=np.int64)
-    # ROM word o*NI + i, lane pe*SIMD + s = W[i*SIMD + s][o*PE + pe]
-    words = w.reshape(ni, simd, no, pe).transpose(2, 0, 3, 1).reshape(-1)
+    par = requested_par(op, blocks * bi * bo, opts, bi * bo)
+    simd, pe = factor(par, bi, bo)
+    ni, no = -(-bi // simd), -(-bo // pe)
+    wb = op.block_raw() if blocks > 1 else op.w_raw
+    w = np.zeros((blocks, ni * simd, no * pe), dtype=np.int64)
+    w[:, :bi, :bo] = np.asarray(wb, dtype=np.int64).reshape(blocks, bi, bo)
+    # ROM word (b*NO + o)*NI + i, lane pe*SIMD + s = W_b[i*SIMD + s][o*PE + pe] (block b of the diagonal)
+    words = w.reshape(blocks, ni, simd, no, pe).transpose(0, 3, 1, 4, 2).reshape(-1)
     consts = [rom(f"W_{op.name}", words, tw.width, pe * simd)]
     has_bias = op.b_raw is not None
     tb = op.types.get("bias", tw)
-    b = np.zeros(no * pe, dtype=np.int64)
+    b = np.zeros((blocks, no * pe), dtype=np.int64)
     if has_bias:
-        b[:n_out] = np.asarray(op.b_raw, dtype=np.int64)
+        b[:, :bo] = np.asarray(op.b_raw, dtype=np.int64).reshape(blocks, bo)
     consts.append(Const(f"B_{op.name}", b.size * tb.width, pack(b, tb.width)))
-    r = ni * no
+    r = blocks * ni * no
     params: dict[str, int | str] = {
         "N_IN": n_in,
         "N_OUT": n_out,
@@ -224,6 +230,11 @@ def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         "W_FILE": consts[0].name,
         "B_INIT": consts[1].name,
     }
+    info: dict[str, object] = {"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r}
+    if blocks > 1:
+        params["BLOCKS"] = blocks
+        info["blocks"] = blocks
+    info["macs"] = rows * blocks * bi * bo
     return Block(
         op.name,
         op.kind,
@@ -234,7 +245,7 @@ def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         timing.MatVec(rows, r, _out_depth(r)),
         consts,
         multipliers=simd * pe,
-        info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": rows * n_in * n_out},
+        info=info,
     )
 
 
@@ -543,9 +554,55 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
 
 
 def render_scores(op: Op, graph: Graph, opts: RtlOptions) -> Block:
-    tq_t, tk_t, ta, ty = op.types["q"], op.types["k"], op.types["accum"], op.types["y"]
+    return _score_block(op, graph, opts, op.types["q"], op.types["k"], op.num_kv_heads, op.key_dim)
+
+
+def render_latent_scores(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    """The two-part scores of multi-head latent attention: hlsgen_scores over the DK = a_dim latent (or
+    no-RoPE) part and, with rope_dim > 0, the R = rope_dim RoPE part, on the same multipliers. The
+    products of the part with fewer fractional bits are aligned by shifting one of its operands (the
+    one whose shift widens the multipliers' operands least); the sum is exact, as the reference's."""
+    t = op.types
+    if not op.rope_dim:
+        return _score_block(op, graph, opts, t["qa"], t["ka"], op.a_kv_heads, op.a_dim)
+    f = t["accum"].frac
+    need = {"a": f - t["qa"].frac - t["ka"].frac, "r": f - t["qr"].frac - t["kr"].frac}
+    choices = []
+    for side in ("q", "k"):  # the part short of fractional bits is shifted on one side
+        sh = {(part, sd): need[part] if sd == side else 0 for part in "ar" for sd in "qk"}
+        bits = _common_width(t["qa"], t["qr"], sh["a", "q"], sh["r", "q"]) + _common_width(
+            t["ka"], t["kr"], sh["a", "k"], sh["r", "k"]
+        )
+        choices.append((bits, side, sh))
+    sh = min(choices, key=lambda c: c[:2])[2]
+    inputs = {"q": op.inputs[0], "k": op.inputs[1], "qr": op.inputs[2], "kr": op.inputs[3]}
+    rope = (op.rope_dim, t["qr"], t["kr"], sh)
+    return _score_block(op, graph, opts, t["qa"], t["ka"], op.a_kv_heads, op.a_dim, rope, inputs)
+
+
+def _common_width(ta: FixedType, tr: FixedType, sha: int, shr: int) -> int:
+    """Bits of hlsgen_scores' common operand format of two parts (signed if either is)."""
+    s = ta.signed or tr.signed
+    return max(ta.width + int(s and not ta.signed) + sha, tr.width + int(s and not tr.signed) + shr)
+
+
+def _score_block(
+    op: Op,
+    graph: Graph,
+    opts: RtlOptions,
+    tq_t: FixedType,
+    tk_t: FixedType,
+    hk: int,
+    dk: int,
+    rope: tuple[int, FixedType, FixedType, dict[tuple[str, str], int]] | None = None,
+    inputs: dict[str, str] | None = None,
+) -> Block:
+    """hlsgen_scores for a Scores or LatentScores op: key heads ``hk`` of ``dk`` values; ``rope`` =
+    (R, type of QR, type of KR, left shifts by (part, side)) adds the RoPE part."""
+    ta, ty = op.types["accum"], op.types["y"]
     tq, tk = op._shapes(graph)
-    h, hk, dk = op.num_heads, op.num_kv_heads, op.key_dim
+    h = op.num_heads
+    r_dim = rope[0] if rope else 0
     where = _where(op)
     if op.scale_is_shift:
         src = op.types["shifted"]
@@ -554,10 +611,11 @@ def render_scores(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         src = mul_type(ta, op.types["scale"])
         acc_f = src.frac
     check_cast(src, ty, where)
-    macs = h * tq * tk * dk
-    par = requested_par(op, macs, opts, tk * dk)
-    simd, pe = factor(par, dk, tk)
-    r = -(-tk // pe) * -(-dk // simd)
+    dt = dk + r_dim
+    macs = h * tq * tk * dt
+    par = requested_par(op, macs, opts, tk * dt)
+    simd, pe = factor(par, dt, tk)
+    r = -(-tk // pe) * -(-dt // simd)
     sc_w = max(op.scale_raw.bit_length(), 1)
     params: dict[str, int | str] = {
         "TQ": tq,
@@ -578,14 +636,27 @@ def render_scores(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         **cast_params("Y", ty),
         "OUT_DEPTH": _out_depth(r),
     }
+    if rope:
+        _, tqr, tkr, sh = rope
+        params.update(
+            R=r_dim,
+            QRW=tqr.width,
+            QRS=_sign(tqr),
+            KRW=tkr.width,
+            KRS=_sign(tkr),
+            QASH=sh[("a", "q")],
+            KASH=sh[("a", "k")],
+            QRSH=sh[("r", "q")],
+            KRSH=sh[("r", "k")],
+        )
     return Block(
         op.name,
         op.kind,
         "hlsgen_scores",
         params,
-        {"q": op.inputs[0], "k": op.inputs[1]},
+        inputs or {"q": op.inputs[0], "k": op.inputs[1]},
         op.outputs[0],
-        timing.ScoresModel(tq, tk, h, r, _out_depth(r)),
+        timing.ScoresModel(tq, tk, h, r, _out_depth(r), rope=bool(rope)),
         multipliers=simd * pe + (0 if op.scale_is_shift else pe),
         info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": macs},
     )
@@ -741,10 +812,14 @@ RENDERERS: dict[str, Callable[[Op, Graph, RtlOptions], Block | None]] = {
     "layernorm": render_layernorm,
     "scores": render_scores,
     "context": render_context,
+    "exact_linear": render_linear,
+    "block_linear": render_linear,
+    "latent_scores": render_latent_scores,
+    "exact_context": render_context,
+    "rope": render_rope,
     "kv_cache": render_kv_cache,
     "latent_cache": render_kv_cache,
     "position_mask": render_position_mask,
-    "rope": render_rope,
 }
 
 

@@ -207,11 +207,12 @@ class RowTwoStage(BlockModel):
 
 
 class ScoresModel(BlockModel):
-    """hlsgen_scores: Q and K fill one of two banks; once both are complete and the previous sequence is
-    done, the H*TQ output rows issue ``r`` groups each, a row starting when the output FIFO has room."""
+    """hlsgen_scores: Q and K (and, with ``rope``, QR and KR) fill one of two banks; once all are complete
+    and the previous sequence is done, the H*TQ output rows issue ``r`` groups each, a row starting when
+    the output FIFO has room."""
 
-    def __init__(self, tq: int, tk: int, heads: int, r: int, depth: int) -> None:
-        self.in_rows = {"q": tq, "k": tk}
+    def __init__(self, tq: int, tk: int, heads: int, r: int, depth: int, rope: bool = False) -> None:
+        self.in_rows = {"q": tq, "k": tk, **({"qr": tq, "kr": tk} if rope else {})}
         self.out_rows = heads * tq
         self.r = r
         self.depth = depth
@@ -225,12 +226,12 @@ class ScoresModel(BlockModel):
     def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
         free = max(self.done[0] + 1, self.full_prev + 1)
         acc: dict[str, list[int]] = {}
-        for p in ("q", "k"):
+        for p in self.in_rows:
             lst: list[int] = []
             for j in range(self.in_rows[p]):
                 lst.append(max(avail[p][j], free if j == 0 else lst[-1] + 1))
             acc[p] = lst
-        full = max(acc["q"][-1], acc["k"][-1])
+        full = max(v[-1] for v in acc.values())
         end = max(full, self.done[1])
         out = []
         for _ in range(self.out_rows):

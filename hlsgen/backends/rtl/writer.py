@@ -26,7 +26,7 @@ MODULE_PORTS = {
     "hlsgen_mask": ["in"],
     "hlsgen_softmax": ["in", "mask"],
     "hlsgen_layernorm": ["in"],
-    "hlsgen_scores": ["q", "k"],
+    "hlsgen_scores": ["q", "k", "qr", "kr"],
     "hlsgen_context": ["p", "v"],
     "hlsgen_rope": ["x", "pos"],
     "hlsgen_kv_cache": ["x", "pos"],

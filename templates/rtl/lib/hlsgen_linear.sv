@@ -1,11 +1,15 @@
-// hlsgen RTL library: y = x W + b for a stream of rows (the matrix-vector engine of Linear).
+// hlsgen RTL library: y = x W + b for a stream of rows (the matrix-vector engine of Linear), W dense or
+// block diagonal.
 //
-// PE x SIMD multipliers: each cycle, SIMD inputs of the current row times the weights of PE outputs.
-// A row takes NI * NO cycles (NI = ceil(N_IN / SIMD), NO = ceil(N_OUT / PE)), back to back between rows;
-// the result of a row leaves 4 cycles after its last weight read (ROM read, product, accumulate, cast).
-// Weights sit in a ROM of NO * NI words of PE * SIMD weights (address o * NI + i; lane pe * SIMD + s
-// holds W[i * SIMD + s][o * PE + pe], zero beyond the matrix), loaded from W_FILE ($readmemh, one word a
-// line) and read synchronously. The sum is exact;
+// BLOCKS diagonal blocks (1 = dense): block b maps inputs [b*BI, (b+1)*BI) to outputs [b*BO, (b+1)*BO)
+// (BI = N_IN / BLOCKS, BO = N_OUT / BLOCKS); the zero blocks are neither stored nor multiplied.
+// PE x SIMD multipliers: each cycle, SIMD inputs of the current row times the weights of PE outputs of
+// one block. A row takes BLOCKS * NI * NO cycles (NI = ceil(BI / SIMD), NO = ceil(BO / PE)), back to back
+// between rows; the result of a row leaves 4 cycles after its last weight read (ROM read, product,
+// accumulate, cast). Weights sit in a ROM of BLOCKS * NO * NI words of PE * SIMD weights (address
+// o * NI + i, o = b * NO + output group; lane pe * SIMD + s holds W_b[i * SIMD + s][o' * PE + pe] of
+// block b, o' the group within the block, zero beyond the block), loaded from W_FILE ($readmemh, one word
+// a line) and read synchronously. The sum is exact;
 // the only rounding is the cast of (sum << PSH) + (b << BSH) (the accumulator's fractional bits ACC_F)
 // to the output type. Credits keep the output FIFO from overflowing, so the pipeline never stalls.
 module hlsgen_linear #(
@@ -29,10 +33,13 @@ module hlsgen_linear #(
     parameter int Y_RND = 0,
     parameter int Y_OVF = 0,
     parameter int OUT_DEPTH = 2,
-    parameter int NI = (N_IN + SIMD - 1) / SIMD,
-    parameter int NO = (N_OUT + PE - 1) / PE,
-    parameter W_FILE = "",  // $readmemh file of the weight ROM: NO*NI lines of PE*SIMD*WW bits
-    parameter logic [NO*PE*BW-1:0] B_INIT = '0
+    parameter int BLOCKS = 1,
+    parameter int BI = N_IN / BLOCKS,
+    parameter int BO = N_OUT / BLOCKS,
+    parameter int NI = (BI + SIMD - 1) / SIMD,
+    parameter int NO = (BO + PE - 1) / PE,
+    parameter W_FILE = "",  // $readmemh file of the weight ROM: BLOCKS*NO*NI lines of PE*SIMD*WW bits
+    parameter logic [BLOCKS*NO*PE*BW-1:0] B_INIT = '0  // bias of output group o at [o*PE*BW +: PE*BW]
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -49,13 +56,17 @@ module hlsgen_linear #(
     localparam int AW = PW + $clog2(NI * SIMD + 1) + 1;  // every partial sum of a row
     localparam int BE = BW + (BS ? 0 : 1);
     localparam int FW = ((AW + PSH > BE + BSH) ? AW + PSH : BE + BSH) + 1;
-    localparam int DEPTH = NO * NI;
+    localparam int NOG = BLOCKS * NO;  // output groups of a row
+    localparam int NXG = BLOCKS * NI;  // input groups of a row (each block padded to whole groups)
+    localparam int NPAD = (BLOCKS - 1) * NO * PE + BO;  // a row with each block but the last padded
+    localparam int DEPTH = NOG * NI;
     localparam int ADW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
     localparam int ICW = (NI > 1) ? $clog2(NI) : 1;
-    localparam int OCW = (NO > 1) ? $clog2(NO) : 1;
+    localparam int OCW = (NOG > 1) ? $clog2(NOG) : 1;
+    localparam int XCW = (NXG > 1) ? $clog2(NXG) : 1;
     localparam int CRW = $clog2(OUT_DEPTH + 2);
     localparam logic [ICW-1:0] I_LAST = ICW'(NI - 1);
-    localparam logic [OCW-1:0] O_LAST = OCW'(NO - 1);
+    localparam logic [OCW-1:0] O_LAST = OCW'(NOG - 1);
 
     // ---- weight ROM ------------------------------------------------------------------------------
     logic [PE*SIMD*WW-1:0] rom[DEPTH];
@@ -63,9 +74,11 @@ module hlsgen_linear #(
 
     // ---- issue: one (o, i) group per cycle ---------------------------------------------------------
     logic cur_valid;
-    logic [NI*SIMD*XW-1:0] xcur;
+    logic [NXG*SIMD*XW-1:0] xpad;
+    logic [SIMD*XW-1:0] xcur[NXG];  // the current row in groups of SIMD inputs
     logic [ICW-1:0] ic;
-    logic [OCW-1:0] oc;
+    logic [OCW-1:0] oc;  // output group of the row
+    logic [XCW-1:0] xb;  // first input group of its block
     logic [CRW-1:0] occ;  // rows started and not yet taken from the output FIFO
     logic row_start, issue, row_done, last_i, last_o, fifo_push, fifo_pop;
     logic [ADW-1:0] addr;
@@ -78,9 +91,42 @@ module hlsgen_linear #(
     assign in_ready = !cur_valid || row_done;
     assign addr = ADW'(oc) * ADW'(NI) + ADW'(ic);
 
+    // the inputs of each block padded with zeros to whole SIMD groups
+    generate
+        for (genvar b = 0; b < BLOCKS; b++) begin : g_xpad
+            assign xpad[b*NI*SIMD*XW+:BI*XW] = in_data[b*BI*XW+:BI*XW];
+            if (NI * SIMD > BI) begin : g_zero
+                assign xpad[b*NI*SIMD*XW+BI*XW+:(NI*SIMD-BI)*XW] = '0;
+            end
+        end
+    endgenerate
+
     always_ff @(posedge clk) begin
-        if (in_valid && in_ready) xcur <= (NI * SIMD * XW)'(in_data);
+        if (in_valid && in_ready) begin
+            for (int k = 0; k < NXG; k++) xcur[k] <= xpad[k*SIMD*XW+:SIMD*XW];
+        end
     end
+
+    // the block of the output group: its first input group
+    generate
+        if (BLOCKS > 1) begin : g_blocks
+            localparam int BCW = (NO > 1) ? $clog2(NO) : 1;
+            localparam logic [BCW-1:0] OB_LAST = BCW'(NO - 1);
+            logic [BCW-1:0] ob;  // output group within its block
+            always_ff @(posedge clk) begin
+                if (rst) begin
+                    ob <= '0;
+                    xb <= '0;
+                end else if (issue && last_i) begin
+                    ob <= (ob == OB_LAST) ? '0 : ob + 1'b1;
+                    if (last_o) xb <= '0;
+                    else if (ob == OB_LAST) xb <= xb + XCW'(NI);
+                end
+            end
+        end else begin : g_dense
+            assign xb = '0;
+        end
+    endgenerate
 
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -108,7 +154,7 @@ module hlsgen_linear #(
     always_ff @(posedge clk) begin
         if (issue) begin
             wg1 <= rom[addr];
-            xg1 <= xcur[ic*SIMD*XW+:SIMD*XW];
+            xg1 <= xcur[32'(ic)+32'(xb)];
             first1 <= ic == '0;
             last1 <= last_i;
             o1 <= oc;
@@ -185,8 +231,10 @@ module hlsgen_linear #(
 
     assign fifo_push = v3 && last3 && (o3 == O_LAST);
 
+    logic [NPAD*YW-1:0] opad;
+
     hlsgen_rowout #(
-        .N(N_OUT),
+        .N(NPAD),
         .L(PE),
         .YW(YW),
         .OUT_DEPTH(OUT_DEPTH)
@@ -200,6 +248,13 @@ module hlsgen_linear #(
         .pop(fifo_pop),
         .out_valid(out_valid),
         .out_ready(out_ready),
-        .out_data(out_data)
+        .out_data(opad)
     );
+
+    // drop the padding of the blocks
+    generate
+        for (genvar b = 0; b < BLOCKS; b++) begin : g_out_block
+            assign out_data[b*BO*YW+:BO*YW] = opad[b*NO*PE*YW+:BO*YW];
+        end
+    endgenerate
 endmodule

@@ -2,12 +2,20 @@
 // g = h / (H / HKV), for a stream of Q rows (TQ per sequence) and K rows (TK per sequence); the output
 // is H*TQ rows of TK scores, head-major (row h*TQ + q), as hlsgen.ir.ops.attention.Scores lays them out.
 //
-// Q and K of a sequence are written into one of two banks (ping-pong: the next sequence arrives while
-// this one is computed). PE x SIMD multipliers: PE keys times SIMD of the DK products per cycle, so a
-// row takes NKG * NJ cycles (NKG = ceil(TK / PE), NJ = ceil(DK / SIMD)); results leave 4 cycles after
-// the last operand read. The sum is exact; SCALE_MUL = 0 folds a power-of-two scale into the
-// fractional bits (ACC_F), SCALE_MUL = 1 multiplies the exact sum by SC_RAW (an unsigned SC_W-bit
-// constant) exactly; then one cast to the output type.
+// With R > 0 (the latent scores of multi-head latent attention, hlsgen.ir.ops.decode.LatentScores) the
+// dot product has a second part over the decoupled RoPE query QR (TQ rows of H*R) and the RoPE key KR
+// (TK rows of R, shared by the heads): sum_j Q[q, h*DK + j] K[k, g*DK + j] + sum_r QR[q, h*R + r] KR[k, r].
+// Both parts run on the same multipliers as one dot product of DK + R terms: each operand enters the
+// multipliers in a common format (signed if either part is, shifted left by QASH/KASH or QRSH/KRSH bits
+// so that the products of both parts have the accumulator's fractional bits), so the sum stays exact.
+// With R = 0 the ports qr and kr are tied off and not read.
+//
+// Q and K (and QR, KR) of a sequence are written into one of two banks (ping-pong: the next sequence
+// arrives while this one is computed). PE x SIMD multipliers: PE keys times SIMD of the DK + R products
+// per cycle, so a row takes NKG * NJ cycles (NKG = ceil(TK / PE), NJ = ceil((DK + R) / SIMD)); results
+// leave 4 cycles after the last operand read. The sum is exact; SCALE_MUL = 0 folds a power-of-two
+// scale into the fractional bits (ACC_F), SCALE_MUL = 1 multiplies the exact sum by SC_RAW (an unsigned
+// SC_W-bit constant) exactly; then one cast to the output type.
 module hlsgen_scores #(
     parameter int TQ = 2,
     parameter int TK = 2,
@@ -29,7 +37,17 @@ module hlsgen_scores #(
     parameter bit YS = 1'b1,
     parameter int Y_RND = 0,
     parameter int Y_OVF = 0,
-    parameter int OUT_DEPTH = 2
+    parameter int OUT_DEPTH = 2,
+    parameter int R = 0,  // RoPE part of the dot product (0: none)
+    parameter int QRW = 8,
+    parameter bit QRS = 1'b1,
+    parameter int KRW = 8,
+    parameter bit KRS = 1'b1,
+    parameter int QASH = 0,  // left shifts of the operands of each part into the common format
+    parameter int KASH = 0,
+    parameter int QRSH = 0,
+    parameter int KRSH = 0,
+    parameter int RP = (R > 0) ? R : 1  // width of the RoPE ports in values
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -39,15 +57,31 @@ module hlsgen_scores #(
     input  logic                  k_valid,
     output logic                  k_ready,
     input  logic [HKV*DK*KW-1:0]  k_data,
+    input  logic                  qr_valid,
+    output logic                  qr_ready,
+    input  logic [H*RP*QRW-1:0]   qr_data,
+    input  logic                  kr_valid,
+    output logic                  kr_ready,
+    input  logic [RP*KRW-1:0]     kr_data,
     output logic                  out_valid,
     input  logic                  out_ready,
     output logic [TK*YW-1:0]      out_data
 );
+    localparam int DT = DK + R;  // terms of a dot product
     localparam int NKG = (TK + PE - 1) / PE;
-    localparam int NJ = (DK + SIMD - 1) / SIMD;
+    localparam int NJ = (DT + SIMD - 1) / SIMD;
     localparam int HG = H / HKV;
-    localparam int QE = QW + (QS ? 0 : 1);
-    localparam int KE = KW + (KS ? 0 : 1);
+    // the common operand formats: signed if either part is, wide enough for both parts once shifted
+    localparam bit QCS = QS || (R > 0 && QRS);
+    localparam bit KCS = KS || (R > 0 && KRS);
+    localparam int QAE = QW + ((QCS && !QS) ? 1 : 0) + QASH;
+    localparam int QRE = QRW + ((QCS && !QRS) ? 1 : 0) + QRSH;
+    localparam int KAE = KW + ((KCS && !KS) ? 1 : 0) + KASH;
+    localparam int KRE = KRW + ((KCS && !KRS) ? 1 : 0) + KRSH;
+    localparam int QCW = (R > 0 && QRE > QAE) ? QRE : QAE;
+    localparam int KCW = (R > 0 && KRE > KAE) ? KRE : KAE;
+    localparam int QE = QCW + (QCS ? 0 : 1);
+    localparam int KE = KCW + (KCS ? 0 : 1);
     localparam int PW = QE + KE;
     localparam int AW = PW + $clog2(NJ * SIMD + 1) + 1;
     localparam int FW = AW + (SCALE_MUL ? SC_W + 1 : 0);
@@ -67,7 +101,7 @@ module hlsgen_scores #(
     logic wb, rb;
     logic [TQW-1:0] qcnt, qn;
     logic [TKW-1:0] kcnt, kn;
-    logic q_hs, k_hs, seq_done;
+    logic q_hs, k_hs, seq_done, rope_in, bank_in;
 
     assign q_ready = !full[wb] && qcnt != TQW'(TQ);
     assign k_ready = !full[wb] && kcnt != TKW'(TK);
@@ -75,6 +109,7 @@ module hlsgen_scores #(
     assign k_hs = k_valid && k_ready;
     assign qn = qcnt + TQW'(q_hs);
     assign kn = kcnt + TKW'(k_hs);
+    assign bank_in = qn == TQW'(TQ) && kn == TKW'(TK) && rope_in;  // the sequence is in its bank
 
     always_ff @(posedge clk) begin
         if (q_hs) qbuf[{31'd0, wb} * TQ + 32'(qcnt)] <= q_data;
@@ -88,7 +123,7 @@ module hlsgen_scores #(
             qcnt <= '0;
             kcnt <= '0;
         end else begin
-            if (qn == TQW'(TQ) && kn == TKW'(TK)) begin
+            if (bank_in) begin
                 full[wb] <= 1'b1;
                 wb <= ~wb;
                 qcnt <= '0;
@@ -156,33 +191,115 @@ module hlsgen_scores #(
         end
     end
 
-    // operands of the group: SIMD query values, PE x SIMD key values (zero beyond DK and TK)
+    // operands of the group: SIMD query values, PE x SIMD key values, in the common formats (the DK
+    // values of the head, then the R RoPE values; zero beyond DK + R and TK)
     logic [H*DK*QW-1:0] qrow;
-    logic [NJ*SIMD*QW-1:0] qhead;
-    logic [SIMD*QW-1:0] qg;
-    logic [PE*SIMD*KW-1:0] kgv;
+    logic [DK*QW-1:0] qa;
+    logic [NJ*SIMD*QCW-1:0] qhead;
+    logic [SIMD*QCW-1:0] qg;
+    logic [PE*NJ*SIMD*KCW-1:0] kheads;
+    logic [PE*SIMD*KCW-1:0] kgv;
+    logic [PE-1:0] in_range;
 
     assign qrow = qbuf[{31'd0, rb} * TQ + 32'(qc)];
-    assign qhead = (NJ * SIMD * QW)'(qrow[hc*DK*QW+:DK*QW]);
-    assign qg = qhead[jg*SIMD*QW+:SIMD*QW];
+    assign qa = qrow[hc*DK*QW+:DK*QW];
+    assign qg = qhead[jg*SIMD*QCW+:SIMD*QCW];
 
     generate
+        for (genvar j = 0; j < DK; j++) begin : g_qa
+            if (QS) begin : g_s
+                assign qhead[j*QCW+:QCW] = QCW'($signed(qa[j*QW+:QW])) <<< QASH;
+            end else begin : g_u
+                assign qhead[j*QCW+:QCW] = QCW'(qa[j*QW+:QW]) << QASH;
+            end
+        end
+        if (NJ * SIMD > DT) begin : g_qpad
+            assign qhead[DT*QCW+:(NJ*SIMD-DT)*QCW] = '0;
+        end
         for (genvar p = 0; p < PE; p++) begin : g_krow
             logic [HKV*DK*KW-1:0] krow;
-            logic [NJ*SIMD*KW-1:0] khead;
-            logic in_range;
-            assign in_range = 32'(kg) * PE + p < TK;
-            assign krow = in_range ? kbuf[{31'd0, rb} * TK + 32'(kg) * PE + p] : '0;
-            assign khead = (NJ * SIMD * KW)'(krow[gc*DK*KW+:DK*KW]);
-            assign kgv[p*SIMD*KW+:SIMD*KW] = khead[jg*SIMD*KW+:SIMD*KW];
+            logic [DK*KW-1:0] ka;
+            assign in_range[p] = 32'(kg) * PE + p < TK;
+            assign krow = in_range[p] ? kbuf[{31'd0, rb} * TK + 32'(kg) * PE + p] : '0;
+            assign ka = krow[gc*DK*KW+:DK*KW];
+            for (genvar j = 0; j < DK; j++) begin : g_ka
+                if (KS) begin : g_s
+                    assign kheads[(p*NJ*SIMD+j)*KCW+:KCW] = KCW'($signed(ka[j*KW+:KW])) <<< KASH;
+                end else begin : g_u
+                    assign kheads[(p*NJ*SIMD+j)*KCW+:KCW] = KCW'(ka[j*KW+:KW]) << KASH;
+                end
+            end
+            if (NJ * SIMD > DT) begin : g_kpad
+                assign kheads[(p*NJ*SIMD+DT)*KCW+:(NJ*SIMD-DT)*KCW] = '0;
+            end
+            assign kgv[p*SIMD*KCW+:SIMD*KCW] = kheads[(p*NJ*SIMD*KCW)+jg*SIMD*KCW+:SIMD*KCW];
+        end
+
+        // ---- the RoPE part: its own two banks, filled with Q and K ----------------------------------
+        if (R > 0) begin : g_rope
+            logic [H*R*QRW-1:0] qrbuf[2*TQ];
+            logic [R*KRW-1:0] krbuf[2*TK];
+            logic [TQW-1:0] qrcnt, qrn;
+            logic [TKW-1:0] krcnt, krn;
+            logic qr_hs, kr_hs;
+            logic [H*R*QRW-1:0] qrrow;
+            logic [R*QRW-1:0] qrh;
+
+            assign qr_ready = !full[wb] && qrcnt != TQW'(TQ);
+            assign kr_ready = !full[wb] && krcnt != TKW'(TK);
+            assign qr_hs = qr_valid && qr_ready;
+            assign kr_hs = kr_valid && kr_ready;
+            assign qrn = qrcnt + TQW'(qr_hs);
+            assign krn = krcnt + TKW'(kr_hs);
+            assign rope_in = qrn == TQW'(TQ) && krn == TKW'(TK);
+
+            always_ff @(posedge clk) begin
+                if (qr_hs) qrbuf[{31'd0, wb} * TQ + 32'(qrcnt)] <= qr_data;
+                if (kr_hs) krbuf[{31'd0, wb} * TK + 32'(krcnt)] <= kr_data;
+            end
+
+            always_ff @(posedge clk) begin
+                if (rst || bank_in) begin
+                    qrcnt <= '0;
+                    krcnt <= '0;
+                end else begin
+                    qrcnt <= qrn;
+                    krcnt <= krn;
+                end
+            end
+
+            assign qrrow = qrbuf[{31'd0, rb} * TQ + 32'(qc)];
+            assign qrh = qrrow[hc*R*QRW+:R*QRW];
+            for (genvar j = 0; j < R; j++) begin : g_qr
+                if (QRS) begin : g_s
+                    assign qhead[(DK+j)*QCW+:QCW] = QCW'($signed(qrh[j*QRW+:QRW])) <<< QRSH;
+                end else begin : g_u
+                    assign qhead[(DK+j)*QCW+:QCW] = QCW'(qrh[j*QRW+:QRW]) << QRSH;
+                end
+            end
+            for (genvar p = 0; p < PE; p++) begin : g_krrow
+                logic [R*KRW-1:0] krrow;
+                assign krrow = in_range[p] ? krbuf[{31'd0, rb} * TK + 32'(kg) * PE + p] : '0;
+                for (genvar j = 0; j < R; j++) begin : g_kr
+                    if (KRS) begin : g_s
+                        assign kheads[(p*NJ*SIMD+DK+j)*KCW+:KCW] = KCW'($signed(krrow[j*KRW+:KRW])) <<< KRSH;
+                    end else begin : g_u
+                        assign kheads[(p*NJ*SIMD+DK+j)*KCW+:KCW] = KCW'(krrow[j*KRW+:KRW]) << KRSH;
+                    end
+                end
+            end
+        end else begin : g_norope
+            assign qr_ready = 1'b0;
+            assign kr_ready = 1'b0;
+            assign rope_in = 1'b1;
         end
     endgenerate
 
     // ---- stage 1: operand registers --------------------------------------------------------------------
     logic v1, first1, last1, v2, first2, last2, v3, last3;
     logic [KGW-1:0] o1, o2, o3;
-    logic [SIMD*QW-1:0] qg1;
-    logic [PE*SIMD*KW-1:0] kg1;
+    logic [SIMD*QCW-1:0] qg1;
+    logic [PE*SIMD*KCW-1:0] kg1;
 
     always_ff @(posedge clk) begin
         if (issue) begin
@@ -219,7 +336,7 @@ module hlsgen_scores #(
     logic [PE*AW-1:0] acc;
 
     hlsgen_mac #(
-        .PE(PE), .SIMD(SIMD), .XW(QW), .XS(QS), .WW(KW), .WS(KS), .AW(AW)
+        .PE(PE), .SIMD(SIMD), .XW(QCW), .XS(QCS), .WW(KCW), .WS(KCS), .AW(AW)
     ) u_mac (
         .clk(clk),
         .mul_en(v1),
