@@ -2,7 +2,9 @@
 design, the position kept by the design. A session of tokens fills the caches, runs past max_length
 (the token is refused: TUSER overflow, zeros, nothing changes), starts a new sequence with TUSER reset
 over stale cache rows, and every output equals the reference decode session bit for bit, under idle input
-cycles and output back-pressure; measured latency and II are within 10% of the estimate.
+cycles and output back-pressure; measured latency and II are within 10% of the estimate. The decoder
+holds every decode block: MHA, grouped-query attention with RoPE, latent attention with a RoPE key in its
+absorbed form (latent and RoPE-key caches, block-diagonal W_UK^T and W_UV, exact latent context).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def _session(design, n_fill: int, seed: int) -> tuple[np.ndarray, list[int]]:
 def _mha_decoder():
     import tensorflow as tf
 
-    from hlsgen.layers import GroupedQueryAttention
+    from hlsgen.layers import GroupedQueryAttention, MultiHeadLatentAttention
 
     tf.keras.utils.set_random_seed(31)
     x = tf.keras.Input((T, D), name="tokens")
@@ -62,21 +64,22 @@ def _mha_decoder():
     a = tf.keras.layers.MultiHeadAttention(2, 4, name="mha")(h, h, use_causal_mask=True)
     h = tf.keras.layers.Add(name="res")([h, a])
     h = tf.keras.layers.LayerNormalization(name="norm")(h)
-    h = GroupedQueryAttention(4, 2, 2, name="gqa")(h)
+    h = GroupedQueryAttention(4, 2, 2, rope_dim=2, name="gqa")(h)
+    h = MultiHeadLatentAttention(2, 4, 6, rope_dim=2, name="mla")(h)
     y = tf.keras.layers.Dense(4, name="head")(h)
-    return tf.keras.Model(x, y, name="mha_decoder")
+    return tf.keras.Model(x, y, name="decoder")
 
 
 CFG = {
     "project_name": "mha_dec",
     "default_precision": "ap_fixed<12,5,AP_RND_CONV,AP_SAT>",
-    "decode": {"max_length": L},
+    "decode": {"max_length": L, "mla_form": "absorbed"},
 }
 OPTS = RtlOptions(max_par=8)
 
 
 @pytest.mark.xdist_group("rtl_decode_mha")
-def test_mha_gqa_decode_session(tmp_path: Path) -> None:
+def test_decode_session(tmp_path: Path) -> None:
     pytest.importorskip("tensorflow")
     import hlsgen
     from hlsgen.decode import decode_design
@@ -84,7 +87,8 @@ def test_mha_gqa_decode_session(tmp_path: Path) -> None:
     proj = hlsgen.convert(_mha_decoder(), CFG)
     d = decode_design(proj)
     kinds = {op.kind for op in d.graph.ops}
-    assert {"kv_cache", "position_mask", "scores", "context"} <= kinds
+    assert {"kv_cache", "latent_cache", "position_mask", "rope", "scores", "latent_scores"} <= kinds
+    assert {"block_linear", "exact_linear", "exact_context"} <= kinds  # the absorbed MLA form
     rtl = build_decode_design(d, "mha_dec_decode", OPTS)
     tokens, resets = _session(d, L, 3)
     ref = decode_session(d, tokens, resets)
@@ -93,7 +97,7 @@ def test_mha_gqa_decode_session(tmp_path: Path) -> None:
     no_reset = decode_session(d, tokens, [0] * len(resets))  # the resets change what the reference wants
     assert not np.array_equal(no_reset["expected"][out], ref["expected"][out])
     res = cosim_decode(d, "mha_dec_decode", tokens, resets, tmp_path, OPTS)
-    _check(res, rtl, "MHA + GQA decode, L 5 (PAR 8)")
+    _check(res, rtl, "MHA + GQA (RoPE) + MLA (RoPE, absorbed) decode, L 5 (PAR 8)")
     _lint(tmp_path / "rtl", rtl)
 
 
