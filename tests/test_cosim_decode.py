@@ -15,29 +15,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cosim import CYCLE_TOLERANCE, _lint
+from test_cosim import _check, _lint
 from test_rtl import needs_verilator
 
 from hlsgen.backends.rtl import RtlOptions
-from hlsgen.backends.rtl.cosim import CosimResult, cosim_decode, decode_session
+from hlsgen.backends.rtl.cosim import cosim_decode, decode_session
 from hlsgen.backends.rtl.design import build_decode_design
 from hlsgen.ir.graph import input_raw
 
 pytestmark = [pytest.mark.verilator, pytest.mark.tensorflow, needs_verilator]
 
 T, D, L = 6, 8, 5
-
-
-def _check(res: CosimResult, design, label: str) -> None:
-    assert len(res.runs) == 4, res.failure_message()
-    assert res.passed, res.failure_message()
-    est = design.estimate
-    print(
-        f"{label}: latency {res.latency} cycles (estimate {est.latency}), II {res.ii:.1f} cycles "
-        f"(estimate {est.ii:.1f}, bound {est.bound}); build {res.build_seconds:.1f} s, sim {res.sim_seconds:.1f} s"
-    )
-    assert abs(est.latency - res.latency) <= CYCLE_TOLERANCE * res.latency
-    assert abs(est.ii - res.ii) <= CYCLE_TOLERANCE * res.ii
 
 
 def _session(design, n_fill: int, seed: int) -> tuple[np.ndarray, list[int]]:
@@ -101,11 +89,12 @@ def test_decode_session(tmp_path: Path) -> None:
     _lint(tmp_path / "rtl", rtl)
 
 
-@pytest.mark.xdist_group("rtl_decode_mha")
+@pytest.mark.xdist_group("rtl_decode_recompute")
 def test_decode_cosim_cli(tmp_path: Path) -> None:
     """``hlsgen cosim PROJECT --decode`` and the project's ``make cosim-decode`` check replay the project's
     test vectors as a decode session (each sample a new sequence; its sixth token is past max_length 5 and
-    refused) on the same RTL as above (the build is shared)."""
+    refused), here with latent attention in its recompute form (the cached latents up-projected at every
+    step); both commands share one build."""
     pytest.importorskip("tensorflow")
     import hlsgen
 
@@ -114,7 +103,8 @@ def test_decode_cosim_cli(tmp_path: Path) -> None:
     model.save(src)
     x = np.random.default_rng(4).normal(size=(2, T, D))
     prj = tmp_path / "prj"
-    hlsgen.convert(src, CFG).write(prj, tb_data=x, model_source=src)
+    cfg = {**CFG, "decode": {"max_length": L, "mla_form": "recompute"}}
+    hlsgen.convert(src, cfg).write(prj, tb_data=x, model_source=src)
     r = subprocess.run(
         [sys.executable, "-m", "hlsgen.cli", "cosim", str(prj), "--decode", "--max-par", "8"],
         capture_output=True,

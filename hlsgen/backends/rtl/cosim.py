@@ -419,6 +419,22 @@ __all__ = [
 ]
 
 
+def _rtl_sources(design: Any, work: Path, rtl_dir: str | Path | None) -> tuple[Path, list[str]]:
+    """The RTL folder and its sources in compile order: hlsgen's RTL of ``design`` written to
+    ``work/rtl``, or every .v/.sv file of ``rtl_dir``."""
+    from .writer import source_order, write_rtl
+
+    if rtl_dir is None:
+        return write_rtl(design, work / "rtl"), source_order(design)
+    rdir = Path(rtl_dir)
+    if not rdir.is_dir():
+        raise FileNotFoundError(f"RTL folder {rdir} does not exist")
+    sources = sorted(p.name for p in rdir.iterdir() if p.suffix in (".v", ".sv"))
+    if not sources:
+        raise FileNotFoundError(f"RTL folder {rdir} holds no .v or .sv file")
+    return rdir, sources
+
+
 def cosim_graph(
     graph: Graph,
     top: str,
@@ -432,21 +448,12 @@ def cosim_graph(
     """Co-simulate the RTL of ``graph`` (hlsgen's, written to ``work_dir/rtl``, or the top in ``rtl_dir``:
     every .v/.sv file there) on raw inputs, against the reference."""
     from .design import build_design
-    from .writer import design_spec, source_order, write_rtl
+    from .writer import design_spec
 
     work = Path(work_dir)
     design = build_design(graph, top, options)
     spec = design_spec(design)
-    if rtl_dir is None:
-        rdir = write_rtl(design, work / "rtl")
-        sources = source_order(design)
-    else:
-        rdir = Path(rtl_dir)
-        if not rdir.is_dir():
-            raise FileNotFoundError(f"RTL folder {rdir} does not exist")
-        sources = sorted(p.name for p in rdir.iterdir() if p.suffix in (".v", ".sv"))
-        if not sources:
-            raise FileNotFoundError(f"RTL folder {rdir} holds no .v or .sv file")
+    rdir, sources = _rtl_sources(design, work, rtl_dir)
     missing = [k for k in graph.inputs if k not in raw_inputs]
     if missing:
         raise ValueError(f"cosim of {top}: no data for input(s) {missing}")
@@ -506,16 +513,11 @@ def cosim_decode(
     starts a new sequence at token ``s``) against :func:`decode_session`. Latency and II are measured
     over the tokens before the first reset or refused token (sequences that fill the caches)."""
     from .design import build_decode_design
-    from .writer import design_spec, source_order, write_rtl
+    from .writer import design_spec
 
     work = Path(work_dir)
     rtl = build_decode_design(design, top, options)
-    if rtl_dir is None:
-        rdir = write_rtl(rtl, work / "rtl")
-        sources = source_order(rtl)
-    else:
-        rdir = Path(rtl_dir)
-        sources = sorted(p.name for p in rdir.iterdir() if p.suffix in (".v", ".sv"))
+    rdir, sources = _rtl_sources(rtl, work, rtl_dir)
     session = decode_session(design, tokens_raw, resets)
     n = len(session["overflow"])
     measure = next((s for s in range(1, n) if session["reset"][s] or session["overflow"][s]), n)
