@@ -12,6 +12,8 @@ tests/test_fixed_differential.py holds all of it against g++ and the headers the
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .types import FixedType, Overflow, Rounding
@@ -243,7 +245,9 @@ def _shift_round(a: np.ndarray, sh: int, mode: Rounding, src_signed: bool) -> np
     if mode is Rounding.TRN or (mode is Rounding.TRN_ZERO and not src_signed):
         return a >> sh
     if mode is Rounding.RND:
-        return (a + half) >> sh
+        y = a + half
+        y >>= sh
+        return y
     if mode is Rounding.RND_MIN_INF:
         return (a + (half - 1)) >> sh
     if mode is Rounding.RND_ZERO:  # ties up for negative values, down for positive ones
@@ -269,28 +273,124 @@ def _overflow_int64(y: np.ndarray, t: FixedType) -> np.ndarray:
         lo = -hi
     if o is Overflow.SAT_ZERO:
         return np.where((y > hi) | (y < lo), 0, y)
-    return np.clip(y, lo, hi)
+    return np.clip(y, lo, hi, out=y)  # y is always a temporary of the caller
+
+
+#: Magnitude bits below which float64 casts are exact: a raw integer n with |n| < 2^52 scaled by 2^-k
+#: (0 <= k <= 52), and that value plus or minus one half, are all exact doubles.
+FLOAT_EXACT_BITS = 52
+
+
+def float_castable(src: FixedType, dst: FixedType) -> bool:
+    """Whether :func:`cast_float` implements ``dst`` (from ``src``) exactly: the overflow modes SAT,
+    SAT_ZERO, SAT_SYM and AP_WRAP without saturation bits, at most 53 bits (the limits are exact
+    doubles), and not the ap_int-from-a-fraction quirk of :func:`convert`."""
+    src, dst = FixedType.parse(src), FixedType.parse(dst)
+    return _fast_overflow(dst) and dst.width <= 53 and not (dst.is_int and src.signed and src.integer == 0)
+
+
+def cast_float(s: np.ndarray, dst: FixedType, *, integral: bool = False, as_float: bool = False) -> np.ndarray:
+    """Raw int64 of ``dst`` for exact doubles ``s`` given in units of ``dst``'s LSB (value * 2^F), rounded
+    and brought into range as ``convert`` does; ``s`` is overwritten.
+
+    Precondition (the caller's bound, not checked): every ``s = n * 2^-k`` with integers
+    ``|n| < 2^52`` and ``0 <= k <= 52``, and :func:`float_castable` holds. Then ``s +- 0.5`` and
+    ``|s| +- 0.5`` are exact, so floor / ceil / rint / trunc give each mode's rounding exactly; the
+    saturating modes clip in float64 and AP_WRAP wraps the exact int64. ``integral``: every ``s`` is an
+    integer already (no rounding step). ``as_float``: return the raw integers as float64 (exact), for a
+    caller that goes on in float64, instead of int64.
+    """
+    dst = FixedType.parse(dst)
+    if not integral:
+        _round_exact_inplace(s, _rounding(dst))
+    lo, hi = dst.raw_min, dst.raw_max
+    o = dst.overflow
+    if o is Overflow.WRAP:
+        y = _overflow_int64(s.astype(np.int64), dst)
+        return y.astype(np.float64) if as_float else y
+    if o is Overflow.SAT_SYM and dst.signed and dst.width > 1:
+        lo = -hi
+    if o is Overflow.SAT_ZERO:
+        s[(s > hi) | (s < lo)] = 0.0
+    else:
+        np.maximum(s, float(lo), out=s)
+        np.minimum(s, float(hi), out=s)
+    if as_float:
+        return s
+    if -(1 << 31) <= lo and hi < 1 << 31:  # through int32: NumPy converts doubles to int64 one by one
+        return s.astype(np.int32).astype(np.int64)
+    return s.astype(np.int64)
+
+
+def convert_float(
+    v: np.ndarray, src: FixedType, dst: FixedType, bits: int, *, scale: int = 1, overwrite: bool = False
+) -> np.ndarray:
+    """:func:`convert` for raw integers of ``src`` held in float64 (the output of an exact BLAS product).
+
+    The raw integers are ``v * scale`` (``scale`` a positive integer multiplier folded into the cast's
+    own scaling), with ``|v * scale| < 2**bits``, ``bits <= 53`` (not checked: the caller knows the
+    bound, e.g. from :func:`hlsgen.fixed.linalg.matmul_float`), so they are exact doubles. Where
+    ``bits <= 52`` and the shift ``sh = F_src - F_dst`` lies in 0..52 (or ``bits - sh <= 52`` for
+    ``sh < 0``) and :func:`float_castable` holds, :func:`cast_float` rounds ``v * scale * 2**-sh`` in
+    float64; elsewhere :func:`convert` runs on the exact int64. ``overwrite`` lets the float path scale
+    and round ``v`` in place. Returns int64 raw integers of ``dst``, as :func:`convert` does.
+    """
+    src, dst = FixedType.parse(src), FixedType.parse(dst)
+    sh = src.frac - dst.frac
+    s = np.asarray(v, dtype=np.float64)
+    fits = bits <= FLOAT_EXACT_BITS and 0 <= sh <= 52 or sh < 0 and bits - sh <= FLOAT_EXACT_BITS
+    if not (fits and float_castable(src, dst)):
+        return convert((s * scale if scale != 1 else s).astype(np.int64), src, dst)
+    factor = math.ldexp(float(scale), -sh)  # exact: scale < 2^53
+    if factor != 1.0 or not overwrite:
+        s = np.multiply(s, factor, out=s if overwrite else None)
+    return cast_float(s, dst, integral=sh <= 0)
+
+
+def _round_exact_inplace(s: np.ndarray, mode: Rounding) -> None:
+    """Round exact doubles ``s`` to integers as ``mode`` does, in place (``s +- 0.5`` must be exact)."""
+    if mode is Rounding.TRN:
+        np.floor(s, out=s)
+    elif mode is Rounding.TRN_ZERO:
+        np.trunc(s, out=s)
+    elif mode is Rounding.RND_CONV:
+        np.rint(s, out=s)
+    elif mode is Rounding.RND:  # ties up
+        s += 0.5
+        np.floor(s, out=s)
+    elif mode is Rounding.RND_MIN_INF:  # ties down
+        s -= 0.5
+        np.ceil(s, out=s)
+    elif mode is Rounding.RND_INF:  # ties away from zero
+        m = np.abs(s)
+        m += 0.5
+        np.floor(m, out=m)
+        np.copysign(m, s, out=s)
+    elif mode is Rounding.RND_ZERO:  # ties toward zero
+        m = np.abs(s)
+        m -= 0.5
+        np.ceil(m, out=m)
+        np.copysign(m, s, out=s)
+    else:
+        raise AssertionError(mode)
 
 
 def _round_float(s: np.ndarray, mode: Rounding) -> np.ndarray:
-    """Exact doubles ``s`` (|s| < 2**61) rounded to int64 as ``mode`` does.
+    """Exact doubles ``s`` (|s| < 2**61) rounded to int64 as ``mode`` does; ``s`` may be overwritten.
 
     Ties are read from :func:`_frac`; ``floor(s + 0.5)`` is not exact (0.49999999999999994 + 0.5 rounds
     to 1.0).
     """
-    if mode is Rounding.TRN:
-        return np.floor(s).astype(np.int64)
-    if mode is Rounding.TRN_ZERO:
-        return np.trunc(s).astype(np.int64)
-    if mode is Rounding.RND_CONV:
-        return np.rint(s).astype(np.int64)
+    if mode in (Rounding.TRN, Rounding.TRN_ZERO, Rounding.RND_CONV):
+        f = {Rounding.TRN: np.floor, Rounding.TRN_ZERO: np.trunc, Rounding.RND_CONV: np.rint}[mode]
+        return f(s, out=s).astype(np.int64)
     fl = np.floor(s)
-    frac = _frac(s, fl)
     y = fl.astype(np.int64)
-    if mode is Rounding.RND:
-        return y + (frac >= 0.5)
-    if mode is Rounding.RND_MIN_INF:
-        return y + (frac > 0.5)
+    if mode in (Rounding.RND, Rounding.RND_MIN_INF):  # s itself becomes the fraction
+        frac = _frac(s, fl, out=s)
+        y += frac >= 0.5 if mode is Rounding.RND else frac > 0.5
+        return y
+    frac = _frac(s, fl)
     if mode is Rounding.RND_INF:
         return y + ((frac > 0.5) | ((frac == 0.5) & (s > 0)))
     if mode is Rounding.RND_ZERO:
@@ -298,15 +398,16 @@ def _round_float(s: np.ndarray, mode: Rounding) -> np.ndarray:
     raise AssertionError(mode)
 
 
-def _frac(s: np.ndarray, fl: np.ndarray) -> np.ndarray:
-    """``s - floor(s)`` for exact doubles, with its one inexact case mended.
+def _frac(s: np.ndarray, fl: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``s - floor(s)`` for exact doubles, with its one inexact case mended (into ``out``, may be ``s``).
 
     The difference is exact except for s in (-0.5, 0), where ``1 + s`` can round to exactly 0.5 (s =
     -0.49999999999999994) and so look like a tie; there the true fraction lies in (0.5, 1), which 0.75
     stands for.
     """
-    frac = s - fl
-    frac[(s > -0.5) & (s < 0)] = 0.75
+    mend = (s > -0.5) & (s < 0)
+    frac = np.subtract(s, fl, out=out)
+    frac[mend] = 0.75
     return frac
 
 

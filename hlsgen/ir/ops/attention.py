@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ...fixed import FixedType, convert, linalg, mul, to_raw
+from ...fixed import FixedType, convert, linalg, mul, mul_type, to_raw
+from ...fixed.arith import convert_float
 from .base import Cost, HlsCall, Op
 from .basic import _typedef, exact_accumulator
 
@@ -142,6 +143,18 @@ class ScaledScores:
         p, tp = mul(acc, self.types["accum"], np.int64(self.scale_raw), self.types["scale"])
         return convert(p, tp, ty)
 
+    def _scale_cast_float(self, acc: np.ndarray, bits: int) -> np.ndarray:
+        """:meth:`_scale_cast` of exact sums held in float64 (``|acc| < 2**bits <= 2**52``, overwritten):
+        the scale multiplies in float64 while the product stays exact."""
+        ty = self.types["y"]
+        if self.scale_is_shift:
+            return convert_float(acc, self.types["shifted"], ty, bits, overwrite=True)
+        bits += self.scale_raw.bit_length()
+        if bits > 53:  # the product could round
+            return self._scale_cast(acc.astype(np.int64))
+        tp = mul_type(self.types["accum"], self.types["scale"])
+        return convert_float(acc, tp, ty, bits, scale=self.scale_raw, overwrite=True)
+
     def _scale_config(self) -> list[tuple[str, str, object]]:
         """The HLS config entries of the scale step (read by ``hlsgen_common.h``'s ``scale_cast``)."""
         ta = self.types["accum"]
@@ -220,7 +233,22 @@ class Scores(ScaledScores, Op):
         return linalg.matmul(q4.transpose(0, 2, 1, 3), k4.transpose(0, 2, 3, 1))
 
     def execute(self, q: np.ndarray, k: np.ndarray) -> tuple[np.ndarray]:
-        return (self._scale_cast(self.accumulate(q, k)),)
+        y = self._execute_float(np.asarray(q), np.asarray(k))
+        return (self._scale_cast(self.accumulate(q, k)) if y is None else y,)
+
+    def _execute_float(self, q: np.ndarray, k: np.ndarray) -> np.ndarray | None:
+        """``execute`` with the dot products in float64 BLAS where exact (linalg.matmul_float), else None."""
+        if q.dtype == object or k.dtype == object:
+            return None
+        b, tq, tk = q.shape[0], q.shape[1], k.shape[1]
+        hk, g, dk = self.num_kv_heads, self.num_heads // self.num_kv_heads, self.key_dim
+        # query head h = kv * g + j reads key head kv: [B, Hkv, G, Tq, dk] @ [B, Hkv, 1, dk, Tk], no copies
+        q5 = q.astype(np.float64).reshape(b, tq, hk, g, dk).transpose(0, 2, 3, 1, 4)
+        k5 = k.astype(np.float64).reshape(b, tk, hk, 1, dk).transpose(0, 2, 3, 4, 1)
+        r = linalg.matmul_float(q5, k5)
+        if r is None:
+            return None
+        return self._scale_cast_float(r[0].reshape(b, self.num_heads, tq, tk), r[1])
 
     def n_mult(self, graph: Graph) -> int:
         """Multipliers after the reuse factor (dot products, plus the scale when not a shift)."""
@@ -423,7 +451,24 @@ class Context(Op):
         return c.reshape(c.shape[0], c.shape[1], -1)
 
     def execute(self, p: np.ndarray, v: np.ndarray) -> tuple[np.ndarray]:
-        return (convert(self.accumulate(p, v), self.types["accum"], self.types["y"]),)
+        y = self._execute_float(np.asarray(p), np.asarray(v))
+        return (convert(self.accumulate(p, v), self.types["accum"], self.types["y"]) if y is None else y,)
+
+    def _execute_float(self, p: np.ndarray, v: np.ndarray) -> np.ndarray | None:
+        """``execute`` with the dot products in float64 BLAS where exact (linalg.matmul_float), else None."""
+        if p.dtype == object or v.dtype == object:
+            return None
+        b, h, tq, tk = p.shape
+        hk, g, dv = self.num_kv_heads, self.num_heads // self.num_kv_heads, self.value_dim
+        # query head h = kv * g + j reads value head kv: [B, Hkv, G, Tq, Tk] @ [B, Hkv, 1, Tk, dv], written
+        # through a view into the output layout [B, Tq, H, dv]
+        c = np.empty((b, tq, hk, g, dv))
+        p5 = p.astype(np.float64).reshape(b, hk, g, tq, tk)
+        v5 = v.astype(np.float64).reshape(b, tk, hk, 1, dv).transpose(0, 2, 3, 1, 4)
+        r = linalg.matmul_float(p5, v5, out=c.transpose(0, 2, 3, 1, 4))
+        if r is None:
+            return None
+        return convert_float(c.reshape(b, tq, h * dv), self.types["accum"], self.types["y"], r[1], overwrite=True)
 
     def n_mult(self, graph: Graph) -> int:
         tq, tk = self._shapes(graph)

@@ -5,6 +5,12 @@ values (``types``: weights, biases, tables), its parameters (float from the fron
 quantize pass), and executes itself twice over: in float64 (``forward_float``, for calibration and
 comparison) and bit-exactly on raw integers (``execute``, the reference). Backends render it through
 ``hls()``: the hand-written header it calls, the fields of its config struct and its parameters.
+
+Speed: Linear, Scores, Context, Softmax and LayerNorm have a float64 fast path (``_execute_float``)
+that ``execute`` takes where every value is an exact integer below 2^52 (BLAS products, then
+:func:`~hlsgen.fixed.arith.convert_float`); elsewhere it returns None and the exact integer path runs.
+The two agree bit for bit (tests/test_emulation_fast.py) on what the graph guarantees: inputs that are
+raw integers of the input types.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ...fixed import FixedType, add, convert, linalg, mul, to_raw
+from ...fixed.arith import convert_float
 from .base import Cost, HlsCall, Op, Param
 
 if TYPE_CHECKING:
@@ -100,7 +101,44 @@ class Linear(Op):
         return acc
 
     def execute(self, x: np.ndarray) -> tuple[np.ndarray]:
-        return (convert(self.accumulate(x), self.types["accum"], self.types["y"]),)
+        y = self._execute_float(x)
+        if y is None:
+            y = convert(self.accumulate(x), self.types["accum"], self.types["y"])
+        return (y,)
+
+    def _execute_float(self, x: np.ndarray) -> np.ndarray | None:
+        """``execute`` in float64 where it is exact (None elsewhere): one BLAS product with the weights
+        shifted to the accumulator's LSB, the bias added, the cast rounded in float64."""
+        params = self._float_params()
+        r = None if params is None else linalg.matmul_float(x, params[0])
+        if r is None:
+            return None
+        acc, bits = r
+        _, b, b_bits = params
+        if b is not None:
+            bits = max(bits, b_bits) + 1
+            if bits > 53:  # the sum could round
+                return None
+            acc += b
+        return convert_float(acc, self.types["accum"], self.types["y"], bits, overwrite=True)
+
+    def _float_params(self) -> tuple[np.ndarray, np.ndarray | None, int] | None:
+        """Raw weights shifted to the accumulator's LSB (int64), the bias likewise in float64 (None
+        without one) and its magnitude bits; None where they need more than 53 bits. Cached."""
+        key = (self.w_raw, self.b_raw, *(self.types.get(k) for k in ("x", "weight", "accum", "bias")))
+        cached = getattr(self, "_shifted", None)
+        if cached is not None and all(a is b for a, b in zip(cached[0], key, strict=True)):
+            return cached[1]
+        tx, tw, ta = self.types["x"], self.types["weight"], self.types["accum"]
+        w = linalg.shift_left(np.asarray(self.w_raw), ta.frac - tw.frac - tx.frac)
+        b, b_bits = None, 0
+        if self.b_raw is not None:
+            bi = linalg.shift_left(np.asarray(self.b_raw), ta.frac - self.types["bias"].frac)
+            b_bits = linalg.bound_bits(bi, np.ones(1, dtype=np.int64), 1)
+            b = bi.astype(np.float64) if b_bits <= 53 else None
+        params = None if w.dtype == object or b_bits > 53 else (w, b, b_bits)
+        self._shifted = (key, params)
+        return params
 
     def hls(self, graph: Graph) -> HlsCall:
         rows = graph.tensors[self.inputs[0]].size // self.n_in

@@ -549,11 +549,11 @@ class LatentScores(ScaledScores, Op):
         """Exact two-part sums (raw, in ``types['accum']``), ``[B, H, Tq, Tk]``."""
         t = self.types
         q4, k4 = self._pair(xs[0], xs[1], self.a_dim, self.a_kv_heads)
-        acc = linalg.einsum("bqhd,bkhd->bhqk", q4, k4, self.a_dim)
+        acc = linalg.matmul(q4.transpose(0, 2, 1, 3), k4.transpose(0, 2, 3, 1))  # bqhd,bkhd->bhqk
         acc = linalg.shift_left(acc, t["accum"].frac - t["qa"].frac - t["ka"].frac)
         if self.rope_dim:
             q4, k4 = self._pair(xs[2], xs[3], self.rope_dim, 1)
-            r = linalg.einsum("bqhd,bkhd->bhqk", q4, k4, self.rope_dim)
+            r = linalg.matmul(q4.transpose(0, 2, 1, 3), k4.transpose(0, 2, 3, 1))
             r = linalg.shift_left(r, t["accum"].frac - t["qr"].frac - t["kr"].frac)
             if acc.dtype != r.dtype:
                 acc, r = acc.astype(object), r.astype(object)

@@ -15,7 +15,21 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ...fixed import FixedType, Overflow, Rounding, add, convert, linalg, mul, mul_type, sub, sub_type, to_raw
+from ...fixed import (
+    FixedType,
+    Overflow,
+    Rounding,
+    add,
+    add_type,
+    convert,
+    linalg,
+    mul,
+    mul_type,
+    sub,
+    sub_type,
+    to_raw,
+)
+from ...fixed.arith import FLOAT_EXACT_BITS, cast_float, convert_float, float_castable
 from ...quant.config import LayerNormConfig
 from .base import Cost, HlsCall, Op, Param
 from .basic import exact_accumulator, scale_constant
@@ -185,6 +199,53 @@ class LayerNorm(Op):
         return ((x - mean) / np.sqrt(var + self.epsilon) * self.gamma + self.beta,)
 
     def execute(self, x: np.ndarray) -> tuple[np.ndarray]:
+        y = self._execute_float(np.asarray(x))
+        return (self._execute_exact(x) if y is None else y,)
+
+    def _execute_float(self, x: np.ndarray) -> np.ndarray | None:
+        """``execute`` with the row-wide steps in float64 where every value is an exact integer below
+        2^52 (the types say so); None elsewhere. The per-row steps (mean, variance, table) are the
+        exact ones of :meth:`_execute_exact`, on int64."""
+        t = self.types
+        assert self.geometry is not None
+        tz_mul = mul_type(t["norm"], t["weight"])
+        tz = add_type(tz_mul, t["bias"])
+        tprod = mul_type(t["diff"], t["table"])
+        kk_min, kk_max = (tprod.frac - t["norm"].frac + k for k in self.geometry.k_range)
+        widths = (t["sum"].width, t["diff"].width, t["sq"].width, tprod.width - min(kk_min, 0), tz.width)
+        if (
+            x.dtype == object
+            or x.size == 0
+            or max(widths) > FLOAT_EXACT_BITS
+            or kk_max > 52
+            or not float_castable(t["wide"], t["norm"])
+        ):
+            return None
+        d = x.shape[-1]
+        ones = np.ones(d)
+        c = np.int64(self.c_raw)
+        xc = x.astype(np.float64)
+        s = (xc.reshape(-1, d) @ ones).reshape(x.shape[:-1])  # exact sums
+        p, tp = mul(s.astype(np.int64), t["sum"], c, t["scale"])
+        mean = np.asarray(convert(p, tp, t["mean"])).astype(np.int64)
+        fd = t["diff"].frac  # x - mean in raw units of diff (sub_type), exact
+        xc *= 2.0 ** (fd - t["x"].frac)
+        xc -= (mean.astype(np.float64) * 2.0 ** (fd - t["mean"].frac))[..., None]
+        ss = (np.square(xc).reshape(-1, d) @ ones).reshape(x.shape[:-1])  # exact: below 2^(sq width)
+        p, tp = mul(ss.astype(np.int64), t["sq"], c, t["scale"])
+        var = np.asarray(convert(p, tp, t["var"])).astype(np.int64)
+        inv, k = self.lookup(var)
+        # the cast to norm_type of (x - mean) * entry * 2^-(F_prod + k), in norm LSBs: one factor per row;
+        # (x - mean) * entry < 2^52 and the shift within 0..52, or the value an integer below 2^52
+        kk = np.asarray(tprod.frac - t["norm"].frac + k).astype(np.int32)
+        xc *= np.ldexp(inv.astype(np.float64), -kk)[..., None]
+        z = cast_float(xc, t["norm"], as_float=True)  # the raw norm, in float64
+        # gamma * norm + beta, exact in tz: the raw parameters aligned to tz's LSB
+        z *= self.gamma_raw.astype(np.float64) * 2.0 ** (tz.frac - tz_mul.frac)
+        z += self.beta_raw.astype(np.float64) * 2.0 ** (tz.frac - t["bias"].frac)
+        return convert_float(z, tz, t["y"], tz.width, overwrite=True)
+
+    def _execute_exact(self, x: np.ndarray) -> np.ndarray:
         t = self.types
         d = x.shape[-1]
         c = np.int64(self.c_raw)
@@ -207,7 +268,7 @@ class LayerNorm(Op):
         norm = convert(out, t["wide"], t["norm"])
         z, tz = mul(norm, t["norm"], self.gamma_raw, t["weight"])
         z, tz = add(z, tz, self.beta_raw, t["bias"])
-        return (convert(z, tz, t["y"]),)
+        return convert(z, tz, t["y"])
 
     def lookup(self, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Table entries and shifts k for raw variances: 1/sqrt(var + eps) ~= entry * 2^-k."""

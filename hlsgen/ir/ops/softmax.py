@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ...fixed import FixedType, convert, mul_type, to_raw
+from ...fixed.arith import FLOAT_EXACT_BITS, cast_float, float_castable
 from ...quant.config import SoftmaxConfig, SoftmaxVariant, calibrated_type
 from .base import Cost, HlsCall, Op, Param
 
@@ -132,11 +133,31 @@ def softmax_tables(input_type: FixedType, cfg: SoftmaxConfig) -> SoftmaxTables:
 
 def leading_one(v: np.ndarray, width: int) -> np.ndarray:
     """Position of the leading one of non-negative int64 ``v`` of ``width`` bits (0 for v <= 1), as the
-    headers' priority encoders compute it."""
+    headers' priority encoders compute it (at most ``width - 1``)."""
+    v = np.asarray(v)
+    if width <= 53 and v.dtype != object:
+        # frexp reads the exponent of the double, exact for every integer below 2^53; larger ones (out
+        # of a 53-bit type) may round up a power of two, which the cap at width - 1 hides
+        e = np.frexp(v.astype(np.float64))[1].astype(np.int64)
+        e -= 1
+        return np.minimum(np.where(v > 1, e, 0), max(width - 1, 0))
     p = np.zeros(v.shape, dtype=np.int64)
     for b in range(1, width):
         p += (v >> b) > 0
     return p
+
+
+def _row_max(x: np.ndarray) -> np.ndarray:
+    """Maximum over the last axis, keepdims; short rows by columns (NumPy's reduction over a short
+    contiguous axis costs about 30 ns a row)."""
+    n = x.shape[-1]
+    if n > 64 or n < 2 or x.ndim < 2:
+        return x.max(axis=-1, keepdims=True)
+    x2 = x.reshape(-1, n)  # 2-D: each column pass is one strided loop
+    m = x2[:, 0].copy()
+    for j in range(1, n):
+        np.maximum(m, x2[:, j], out=m)
+    return m.reshape(*x.shape[:-1], 1)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -281,16 +302,8 @@ class Softmax(Op):
     def normalise(self, e: np.ndarray) -> np.ndarray:
         """Raw outputs from raw exponentials: exact sum, cast, reciprocal table, product, cast."""
         assert self.plan is not None
-        te, ts, ti, tw, ty = (self.types[k] for k in ("exp", "sum", "inv", "wide", "y"))
-        acc = e.sum(axis=-1)
-        s = np.asarray(convert(acc, self.types["accum"], ts)).astype(np.int64)
-        b = self.plan.inv_bits
-        p = leading_one(s, ts.width)
-        idx = np.where(s > 0, ((s << b) >> p) - (1 << b), 0)
-        r = self.plan.tables["inv"][1][idx]
-        t = p - ts.frac
-        t_min, t_max = self.t_range
-        t = np.clip(t, t_min, t_max)  # S == 0 (outputs 0) or a wrapped sum_type; the header clamps alike
+        te, ti, tw, ty = (self.types[k] for k in ("exp", "inv", "wide", "y"))
+        s, r, t = self.reciprocal(e.sum(axis=-1))
         prod = e * r[..., None]
         shift = tw.frac - (te.frac + ti.frac) - t  # wide raw = prod * 2^shift, shift >= 0
         if tw.width <= 61:
@@ -303,9 +316,107 @@ class Softmax(Op):
         y = convert(wide, tw, ty)
         return np.where((s > 0)[..., None], y, 0)
 
+    def reciprocal(self, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row, from the exact sums ``acc`` of the exponentials: the sum cast to ``sum_type`` (S), the
+        reciprocal table entry and its shift t (1/S ~= entry * 2^-t), as int64."""
+        assert self.plan is not None
+        ts = self.types["sum"]
+        s = np.asarray(convert(acc, self.types["accum"], ts)).astype(np.int64)
+        b = self.plan.inv_bits
+        p = leading_one(s, ts.width)
+        idx = np.where(s > 0, ((s << b) >> p) - (1 << b), 0)
+        r = self.plan.tables["inv"][1][idx]
+        t = p - ts.frac
+        t_min, t_max = self.t_range
+        t = np.clip(t, t_min, t_max)  # S == 0 (outputs 0) or a wrapped sum_type; the header clamps alike
+        return s, r, t
+
     def execute(self, x: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray]:
         keep = None if mask is None else self._keep(np.shape(x), mask)
-        return (self.normalise(self.exponentials(x, keep)),)
+        y = self._execute_float(np.asarray(x), keep)
+        if y is None:
+            y = self.normalise(self.exponentials(x, keep))
+        return (y,)
+
+    # -- the float64 fast path ----------------------------------------------------------------------
+    def _execute_float(self, x: np.ndarray, keep: np.ndarray | None) -> np.ndarray | None:
+        """``execute`` with the exponentials gathered as float64, summed by BLAS and multiplied by the
+        reciprocals in float64, every step exact (the types are checked by :meth:`_float_tables`);
+        None where those bounds do not hold. Equal to ``normalise(exponentials(x, keep))``."""
+        ft, direct = self._float_tables()
+        if ft is None or x.dtype == object or x.size == 0:
+            return None
+        assert self.plan is not None
+        tx, te, ti, ty = (self.types[k] for k in ("x", "exp", "inv", "y"))
+        shape, n = x.shape, x.shape[-1]
+        x = x.astype(np.int64, copy=False).reshape(-1, n)
+        # (row-wise broadcasts go through np.repeat: NumPy loops over short rows one by one)
+        if self.plan.variant is SoftmaxVariant.LATENCY:
+            e = ft.take((x - tx.raw_min) >> (tx.width - self.plan.exp_table_bits), mode="clip")
+        else:
+            if keep is not None:  # masked entries read the type's minimum: d >= 0 everywhere
+                x = np.where(keep.reshape(-1, n), x, tx.raw_min)
+            d = np.repeat(_row_max(x), n).reshape(x.shape)
+            d -= x  # exact, 0 <= d < 2^W for raw inputs of the input type
+            if direct:  # indexed by d itself: the rounding and the range are in the table
+                e = ft.take(d, mode="clip")
+            else:
+                s = self.plan.drop_bits
+                if s:
+                    d += (1 << s) >> 1
+                    d >>= s
+                e = ft.take(d, mode="clip")  # d' past the table's range reads its last entry, 0
+        if keep is not None:
+            np.multiply(e, keep.reshape(-1, n), out=e)
+        s, r, t = self.reciprocal((e @ np.ones(n)).astype(np.int64))  # the sums: exact below 2^52
+        # the output cast of e * r * 2^-(F_e + F_i + t), in output LSBs: one factor per row (0 where
+        # S == 0); e * r < 2^52 and the shift within 0..52, or the value an integer below 2^52
+        k = (te.frac + ti.frac - ty.frac) + t
+        f = np.ldexp(r.astype(np.float64), -k.astype(np.int32))
+        f[s <= 0] = 0.0
+        e *= np.repeat(f, n).reshape(e.shape)
+        return cast_float(e, ty).reshape(shape)
+
+    def _float_tables(self) -> tuple[np.ndarray | None, bool]:
+        """The exponential table as float64 for the fast path and whether the difference indexes it
+        directly, cached; None where the fast path's bounds fail (the exponential sum or the product with
+        the reciprocal reaching 2^52, the output cast's shift outside 0..52, or an output type that
+        :func:`~hlsgen.fixed.arith.cast_float` does not take).
+
+        Stable variant, inputs of up to 16 bits: indexed by the difference d itself (2^W entries, at most
+        512 KiB, the rounding to the table resolution and the zeros beyond its range included; faster than
+        rounding d first), else the joint table of :meth:`_joint_exp_table`. Latency variant: the exp
+        table.
+        """
+        key = (self.plan, self.t_range, *(self.types[k] for k in ("x", "exp", "inv", "accum", "wide", "y")))
+        cached = getattr(self, "_float_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        pl = self.plan
+        assert pl is not None
+        tx, te, ti, ta, ty = (self.types[k] for k in ("x", "exp", "inv", "accum", "y"))
+        tp = mul_type(te, ti)
+        k_min, k_max = (te.frac + ti.frac - ty.frac + t for t in self.t_range)
+        table, direct = None, False
+        if (
+            max(ta.width, tp.width - min(k_min, 0)) <= FLOAT_EXACT_BITS
+            and k_max <= 52
+            and float_castable(self.types["wide"], ty)
+        ):
+            if pl.variant is SoftmaxVariant.LATENCY:
+                table = pl.tables["exp"][1].astype(np.float64)
+            else:
+                joint = self._joint_exp_table()
+                direct = tx.width <= 16
+                if direct:
+                    d = np.arange(1 << tx.width, dtype=np.int64)
+                    s = pl.drop_bits
+                    dd = (d + ((1 << s) >> 1)) >> s if s else d
+                    table = joint[np.minimum(dd, joint.size - 1)].astype(np.float64)
+                else:
+                    table = joint.astype(np.float64)
+        self._float_cache = (key, (table, direct))
+        return table, direct
 
     # -- backends -----------------------------------------------------------------------------------
     def hls(self, graph: Graph) -> HlsCall:
