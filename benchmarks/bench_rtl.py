@@ -7,7 +7,8 @@ Parallelism P: each projection (Q, K, V, output) gets P multipliers and the scor
 P/2 each, so that every matrix engine spends 16384 / P cycles on a sequence; the softmax gets the lanes
 that keep it below that. "cycles" is the measured initiation interval (back to back sequences); the
 latency of one sequence is printed beside it. Baseline: the estimate (hlsgen.backends.rtl.timing).
-Softmax tables are 17 bits wide (see SOFTMAX): each product then takes one DSP.
+The softmax keeps its default tables (18-bit exp and reciprocal entries); each of its products takes
+one DSP48E2 (hlsgen.backends.rtl.ops._softmax_exp_lo_operand and _softmax_inv_operand).
 
     python benchmarks/bench_rtl.py [--par 4 8 16 32] [--no-yosys] [--sequences 5]
 """
@@ -27,9 +28,6 @@ import numpy as np  # noqa: E402
 
 SEQ, D_MODEL, HEADS = 16, 32, 4
 PRECISION = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
-#: 17-bit softmax tables: an unsigned 17-bit operand fits the 18-bit signed port of a DSP48E2, an unsigned
-#: 18-bit one (the default tables) takes two DSPs per product
-SOFTMAX = {"exp_type": "ap_ufixed<17,1,AP_RND,AP_SAT>", "inv_type": "ap_ufixed<17,1,AP_RND,AP_SAT>"}
 
 
 def mha_project():
@@ -43,7 +41,7 @@ def mha_project():
     model = tf.keras.Model(x, y, name="mha_block")
     rng = np.random.default_rng(0)
     calib = rng.normal(size=(64, SEQ, D_MODEL))
-    cfg = {"project_name": "mha_block", "default_precision": PRECISION, "softmax": SOFTMAX}
+    cfg = {"project_name": "mha_block", "default_precision": PRECISION}
     return hlsgen.convert(model, cfg, calibration_data=calib), rng.normal(size=(8, SEQ, D_MODEL))
 
 
@@ -80,7 +78,8 @@ def main() -> int:
     macs = sum(b for op in g.ops for b in [op.cost(g).macs] if op.kind in ("linear", "scores", "context"))
     raw = {"tokens": input_raw(x[: args.sequences], g.tensors["tokens"].type)}
     print(f"MHA block: seq {SEQ}, d_model {D_MODEL}, {HEADS} heads, {PRECISION}; {macs} MACs per sequence")
-    print(f"softmax tables: {SOFTMAX}")
+    sm = next(op for op in g.ops if op.kind == "softmax")
+    print(f"softmax tables (defaults): exp {sm.types['exp']}, inv {sm.types['inv']}")
     print(
         f"{'P':>4} {'mults':>6} {'DSP':>5} {'LUT':>7} {'FF':>7} {'BRAM18':>6} | {'II est':>7} {'II meas':>8} "
         f"{'lat est':>8} {'lat meas':>9} | {'MACs/DSP':>8} {'ratio':>6} | bit-exact  build  sim  yosys"

@@ -307,3 +307,58 @@ def test_rope_block() -> None:
     m = timing.RopeModel(rows=1, g=1, depth=2, decode=True)
     t = m.run({"x": [3], "pos": [7]}, None)
     assert t.accept == {"x": [7], "pos": [7]} and t.avail == [10]
+
+
+# ---------------------------------------------------------------------------------------------------
+# softmax: every product on one DSP48E2 at the default tables
+def softmax_graph(precision: str, rows: int = 3, n: int = 8, softmax: dict | None = None) -> Graph:
+    """A typed graph of one softmax over ``[rows, n]`` (``softmax``: SoftmaxConfig fields)."""
+    g = Graph("softmax")
+    x = g.add_tensor("x", (rows, n))
+    y = g.add_tensor("y", (rows, n))
+    g.inputs, g.outputs = [x], [y]
+    g.add_op(ops.Softmax("sm", [x], [y]))
+    return quantize_graph(g, Config.from_dict({"default_precision": precision, "softmax": softmax or {}}))
+
+
+def _unpack(value: int, width: int, count: int, signed: bool) -> np.ndarray:
+    v = np.array([(value >> (k * width)) & ((1 << width) - 1) for k in range(count)], dtype=np.int64)
+    return np.where(signed & (v >> (width - 1) == 1), v - (1 << width), v)
+
+
+def test_softmax_tables_fit_one_dsp_per_product() -> None:
+    """At the default 18-bit tables the fine exp table is stored as exp_lo - 2^F (signed, <= 18 bits)
+    and the reciprocal table without its always-zero integer bit (17 bits): both products fit the
+    27 x 18 signed multiplier of a DSP48E2 (A: 18 unsigned bits, B: at most 17 unsigned or 18 signed),
+    and the stored entries are the reference's tables. A signed exp_type keeps the plain entries."""
+    for precision, lw in (("ap_fixed<16,6>", 15), ("ap_fixed<8,3,AP_RND_CONV,AP_SAT>", 18)):
+        g = softmax_graph(precision)
+        op = g.ops[0]
+        (b,) = build_design(g, "softmax").blocks
+        p = b.params
+        te, (_, lo), (_, inv) = op.types["exp"], op.plan.tables["exp_lo"], op.plan.tables["inv"]
+        assert (p["EW"], p["ES"], p["LO_CPL"], p["LW"], p["IW"], p["IS"]) == (18, 0, 1, lw, 17, 0)
+        elo = next(c for c in b.consts if c.name.startswith("ELO_"))
+        np.testing.assert_array_equal(_unpack(elo.value, lw, lo.size, True) + (1 << te.frac), lo)
+        inv_rom = next(c for c in b.consts if c.name.startswith("INV_"))
+        np.testing.assert_array_equal(inv_rom.words, inv)
+        assert b.multipliers == 2 * b.info["lanes"]
+    g = softmax_graph("ap_fixed<10,4>", softmax={"exp_type": "ap_fixed<18,2,AP_RND,AP_SAT>"})
+    (b,) = build_design(g, "softmax").blocks
+    assert (b.params["ES"], b.params["LO_CPL"], b.params["LW"]) == (1, 0, 18)
+    elo = next(c for c in b.consts if c.name.startswith("ELO_"))
+    np.testing.assert_array_equal(_unpack(elo.value, 18, 128, True), g.ops[0].plan.tables["exp_lo"][1])
+
+
+@pytest.mark.yosys
+@pytest.mark.slow
+@needs_yosys
+def test_yosys_softmax_one_dsp_per_product(tmp_path: Path) -> None:
+    """Default tables, 8-bit logits (the widest stored exp_lo operand), 3 lanes over rows of 8 (a padded
+    last group): 2 DSP48E2 a lane (the exp and the reciprocal products), nothing else on a DSP."""
+    from hlsgen.backends.rtl.yosys import synthesize
+
+    d = build_design(softmax_graph("ap_fixed<8,3,AP_RND_CONV,AP_SAT>"), "softmax", RtlOptions(par={"sm": 3}))
+    c = synthesize(write_rtl(d, tmp_path / d.top), source_order(d), d.top)
+    print(f"softmax, 3 lanes, default tables: {c.resources()} ({c.seconds:.0f} s)")
+    assert c.dsp == d.multipliers == 6

@@ -393,7 +393,8 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     check_cast(tw, ty, where)
     lanes = requested_par(op, rows * n, opts, n)
     g = -(-n // lanes)
-    consts = [rom(f"INV_{op.name}", pl.tables["inv"][1], ti.width, 1)]
+    inv, inv_w, inv_s = _softmax_inv_operand(pl.tables["inv"][1], ti)
+    consts = [rom(f"INV_{op.name}", inv, inv_w, 1)]
     params: dict[str, int | str] = {
         "N": n,
         "L": lanes,
@@ -411,8 +412,8 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         "S_RND": cast_params("S", ts)["S_RND"],
         "S_OVF": cast_params("S", ts)["S_OVF"],
         "IB": pl.inv_bits,
-        "IW": ti.width,
-        "IS": _sign(ti),
+        "IW": inv_w,
+        "IS": inv_s,
         "INV_FILE": consts[0].name,
         "TMIN": op.t_range[0],
         "TMAX": op.t_range[1],
@@ -424,9 +425,10 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     if pl.variant is SoftmaxVariant.STABLE:
         check_cast(mul_type(te, te), te, where)
         hi, lo = pl.tables["exp_hi"][1], pl.tables["exp_lo"][1]
+        lo_cpl, lo_w, lo_entries = _softmax_exp_lo_operand(hi, lo, te)
         consts += [
             Const(f"EHI_{op.name}", hi.size * te.width, pack(hi, te.width)),
-            Const(f"ELO_{op.name}", lo.size * te.width, pack(lo, te.width)),
+            Const(f"ELO_{op.name}", lo.size * lo_w, pack(lo_entries, lo_w)),
         ]
         params.update(
             VARIANT=0,
@@ -436,6 +438,8 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
             LOB=pl.lo_bits,
             E_RND=cast_params("E", te)["E_RND"],
             E_OVF=cast_params("E", te)["E_OVF"],
+            LO_CPL=int(lo_cpl),
+            LW=lo_w,
             EHI_INIT=consts[1].name,
             ELO_INIT=consts[2].name,
         )
@@ -464,6 +468,48 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         multipliers=mults,
         info={"lanes": lanes, "row_cycles": g},
     )
+
+
+def _signed_width(v: np.ndarray) -> int:
+    """Fewest two's complement bits that hold every entry of int64 ``v``."""
+    lo, hi = int(np.min(v)), int(np.max(v))
+    return max((~lo).bit_length() if lo < 0 else 0, hi.bit_length() if hi > 0 else 0) + 1
+
+
+def _softmax_exp_lo_operand(hi: np.ndarray, lo: np.ndarray, te: FixedType) -> tuple[bool, int, np.ndarray]:
+    """The fine exp table as hlsgen_softmax stores it: (LO_CPL, LW, entries).
+
+    exp_lo holds exp of the low bits of the difference, in (0, 1] = (0, 2^F] raw (F the fractional bits
+    of ``te``), so c = exp_lo - 2^F lies in [-2^F, 0] and exp_hi * exp_lo = (exp_hi << F) + exp_hi * c
+    exactly. With the default ap_ufixed<18,1> c takes at most 18 signed bits (15 for inputs with 10
+    fractional bits, whose exp_lo stays above 0.88), so the multiplier is 18 unsigned x 18 signed bits: one
+    DSP48E2, whose 18-bit signed port takes at most 17 unsigned bits, where 18 x 18 unsigned takes two.
+    Unsigned ``te`` only, and only when c is no wider than ``te`` (the plain entries enter the multiplier
+    as te.width + 1 signed bits); else the plain entries (LO_CPL false).
+    """
+    lo = np.asarray(lo, dtype=np.int64)
+    plain = (False, te.width, lo)
+    if te.signed or te.frac < 0 or te.frac > 60:
+        return plain
+    c = lo - (1 << te.frac)
+    width = _signed_width(c)
+    if width > te.width:  # the plain entries: te.width unsigned bits, te.width + 1 as a signed factor
+        return plain
+    h = np.asarray(hi, dtype=object)[:, None]
+    exact = h * np.asarray(lo, dtype=object)[None, :]
+    assert ((h << te.frac) + h * np.asarray(c, dtype=object)[None, :] == exact).all()
+    assert int(exact.max()) < 1 << (2 * te.width)  # the RTL's sum modulo 2^(2W) is the product itself
+    return True, width, c
+
+
+def _softmax_inv_operand(inv: np.ndarray, ti: FixedType) -> tuple[np.ndarray, int, int]:
+    """The reciprocal table as hlsgen_softmax stores it: (entries, IW, IS). Entries lie in (1/2, 1), so
+    the integer bit of the default ap_ufixed<18,1> is always 0: the ROM keeps the bits the entries use
+    (17), unsigned, and e * inv is an 18 x 17-bit product (one DSP48E2), the same integer."""
+    inv = np.asarray(inv, dtype=np.int64)
+    if inv.size and int(inv.min()) >= 0:
+        return inv, max(1, int(inv.max()).bit_length()), 0
+    return inv, ti.width, _sign(ti)
 
 
 def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:

@@ -4,6 +4,8 @@
 //   P (input register):  m = max of the kept x (the row's keep bits from the mask buffer)
 //   E (L lanes a cycle): stable:  d = m - x, d' = (d + 2^(DROP-1)) >> DROP,
 //                                 e = cast(EHI[d' >> LO] * ELO[d' & (2^LO - 1)]), 0 when d' >= 2^ADDR
+//                                 (LO_CPL: ELO_INIT holds c = ELO - 2^EF <= 0, signed, and the product
+//                                 is (EHI << EF) + EHI * c, the same integer with a narrower factor)
 //                        latency: e = EXP[top TB bits of x, offset binary]
 //                        e = 0 where masked; acc = exact sum of the row's e
 //   N (L lanes a cycle): S = cast(acc) to the sum type; p = leading one of S (0 when S <= 1);
@@ -13,7 +15,9 @@
 //
 // A row spends G = ceil(N / L) cycles in E and G in N, so rows follow each other every G cycles; a row
 // leaves 2G + 3 cycles after it entered P when nothing waits. The exp tables are parameters (entry k at
-// bits [k*EW +: EW]); INV is a ROM loaded from INV_FILE ($readmemh) and read when a row enters N.
+// bits [k*EW +: EW], ELO_INIT's at [k*LW +: LW]); INV is a ROM loaded from INV_FILE ($readmemh) and read
+// when a row enters N. Lanes are picked from a row by a multiplexer over the G groups (constant part
+// selects: a variable index times a width is a multiplier, which synthesis may put on a DSP).
 module hlsgen_softmax #(
     parameter int N = 4,
     parameter int L = 1,
@@ -36,8 +40,10 @@ module hlsgen_softmax #(
     parameter bit ES = 1'b0,
     parameter int E_RND = 0,
     parameter int E_OVF = 0,
+    parameter bit LO_CPL = 1'b0,  // ELO_INIT holds ELO - 2^EF (signed, LW bits); unsigned ES only
+    parameter int LW = EW,  // bits of an ELO_INIT entry
     parameter logic [(2**HIB)*EW-1:0] EHI_INIT = '0,
-    parameter logic [(2**LOB)*EW-1:0] ELO_INIT = '0,
+    parameter logic [(2**LOB)*LW-1:0] ELO_INIT = '0,
     parameter logic [(2**TB)*EW-1:0] EXP_INIT = '0,
     // sum
     parameter int ACW = 20,
@@ -190,6 +196,19 @@ module hlsgen_softmax #(
     logic [NP*EW-1:0] erow, erow_next;
     logic [ACW-1:0] eacc, eacc_next;
     logic [L*EW-1:0] elanes;
+    logic [L*XW-1:0] egx;
+    logic [L-1:0] egk;
+
+    always_comb begin : c_egroup
+        egx = e_x[0+:L*XW];
+        egk = e_keep[0+:L];
+        for (int gi = 1; gi < G; gi++) begin
+            if (eg == GW'(gi)) begin
+                egx = e_x[gi*L*XW+:L*XW];
+                egk = e_keep[gi*L+:L];
+            end
+        end
+    end
 
     assign e_issue = e_valid && (eg != '0 || occ1 < CRW'(2));
     assign e_last = e_issue && eg == G_LAST;
@@ -201,13 +220,14 @@ module hlsgen_softmax #(
             logic [XW-1:0] x;
             logic k;
             logic [EW-1:0] e;
-            assign x = e_x[(eg*L+l)*XW+:XW];
-            assign k = e_keep[eg*L+l];
+            assign x = egx[l*XW+:XW];
+            assign k = egk[l];
             if (VARIANT == 0) begin : g_stable
                 logic signed [XE:0] d;
                 logic [XE:0] dd;
                 logic [2*EW-1:0] prod;
-                logic [EW-1:0] ecast, hi_e, lo_e;
+                logic [EW-1:0] ecast, hi_e;
+                logic [LW-1:0] lo_e;
                 logic ok;
                 if (XS) begin : g_ds
                     assign d = (XE + 1)'($signed(e_m)) - (XE + 1)'($signed(x));
@@ -217,8 +237,14 @@ module hlsgen_softmax #(
                 assign dd = ($unsigned(d) + (XE + 1)'((1 << DROP) >> 1)) >> DROP;
                 assign ok = k && ((dd >> ADDR) == '0);
                 assign hi_e = EHI_INIT[dd[ADDR-1:LOB]*EW+:EW];
-                assign lo_e = ELO_INIT[dd[LOB-1:0]*EW+:EW];
-                if (ES) begin : g_ps
+                assign lo_e = ELO_INIT[dd[LOB-1:0]*LW+:LW];
+                if (LO_CPL) begin : g_pc
+                    // hi * (2^EF + c) modulo 2^(2EW): exact, as the product itself fits in 2EW bits
+                    localparam int HCW = (EW + LW + 1 < 2 * EW) ? EW + LW + 1 : 2 * EW;
+                    logic signed [HCW-1:0] hc;
+                    assign hc = $signed({1'b0, hi_e}) * $signed(lo_e);
+                    assign prod = ((2 * EW)'(hi_e) << EF) + (2 * EW)'(hc);
+                end else if (ES) begin : g_ps
                     assign prod = $signed(hi_e) * $signed(lo_e);
                 end else begin : g_pu
                     assign prod = hi_e * lo_e;
@@ -251,7 +277,9 @@ module hlsgen_softmax #(
             eacc_next = eacc_next + (ES ? ACW'($signed(elanes[l*EW+:EW])) : ACW'(elanes[l*EW+:EW]));
         end
         erow_next = erow;
-        erow_next[eg*L*EW+:L*EW] = elanes;
+        for (int gi = 0; gi < G; gi++) begin
+            if (eg == GW'(gi)) erow_next[gi*L*EW+:L*EW] = elanes;
+        end
     end
 
     always_ff @(posedge clk) begin
@@ -334,6 +362,14 @@ module hlsgen_softmax #(
     logic [CRW-1:0] occ2;
     logic n_issue, n_last, out_push, out_pop;
     logic [L*YW-1:0] ylanes;
+    logic [L*EW-1:0] ngrp;
+
+    always_comb begin : c_ngroup
+        ngrp = n_e[0+:L*EW];
+        for (int gi = 1; gi < G; gi++) begin
+            if (ng == GW'(gi)) ngrp = n_e[gi*L*EW+:L*EW];
+        end
+    end
 
     assign n_issue = n_valid && (ng != '0 || occ2 < CRW'(OUT_DEPTH));
     assign n_last = n_issue && ng == G_LAST;
@@ -356,9 +392,9 @@ module hlsgen_softmax #(
             logic signed [WX-1:0] w;
             logic [YW-1:0] yc;
             if (ES) begin : g_es
-                assign eo = n_e[(ng*L+l)*EW+:EW];
+                assign eo = ngrp[l*EW+:EW];
             end else begin : g_eu
-                assign eo = {1'b0, n_e[(ng*L+l)*EW+:EW]};
+                assign eo = {1'b0, ngrp[l*EW+:EW]};
             end
             if (IS) begin : g_is
                 assign io = n_inv;
