@@ -4,7 +4,8 @@ design, the position kept by the design. A session of tokens fills the caches, r
 over stale cache rows, and every output equals the reference decode session bit for bit, under idle input
 cycles and output back-pressure; measured latency and II are within 10% of the estimate. The decoder
 holds every decode block: MHA, grouped-query attention with RoPE, latent attention with a RoPE key in its
-absorbed form (latent and RoPE-key caches, block-diagonal W_UK^T and W_UV, exact latent context).
+absorbed form (latent and RoPE-key caches, block-diagonal W_UK^T and W_UV, exact latent context), and a
+second output taken from the token directly.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def _mha_decoder():
     h = GroupedQueryAttention(4, 2, 2, rope_dim=2, name="gqa")(h)
     h = MultiHeadLatentAttention(2, 4, 6, rope_dim=2, name="mla")(h)
     y = tf.keras.layers.Dense(4, name="head")(h)
-    return tf.keras.Model(x, y, name="decoder")
+    aux = tf.keras.layers.Dense(3, name="aux")(x)  # a second output, ready long before the first
+    return tf.keras.Model(x, [y, aux], name="decoder")
 
 
 CFG = {
@@ -81,6 +83,7 @@ def test_decode_session(tmp_path: Path) -> None:
     tokens, resets = _session(d, L, 3)
     ref = decode_session(d, tokens, resets)
     assert ref["overflow"] == [0] * L + [1, 0, 0, 0]
+    assert len(d.graph.outputs) == 2 and len(rtl.outputs) == 2  # one overflow flag FIFO per output
     out = d.graph.outputs[0]
     no_reset = decode_session(d, tokens, [0] * len(resets))  # the resets change what the reference wants
     assert not np.array_equal(no_reset["expected"][out], ref["expected"][out])
