@@ -24,13 +24,13 @@ import yaml
 tf = pytest.importorskip("tensorflow")
 
 import hlsgen  # noqa: E402
+from hlsgen.backends.ci import project_check_files  # noqa: E402
 from hlsgen.boards import Board, Shell, board_names, load_board  # noqa: E402
 from hlsgen.cli import main  # noqa: E402
 from hlsgen.ir.graph import input_raw  # noqa: E402
 from hlsgen.project import Project  # noqa: E402
 from hlsgen.quant.config import IOType  # noqa: E402
 from hlsgen.resources import REPO_ROOT  # noqa: E402
-from hlsgen.backends.ci import project_check_files  # noqa: E402
 from hlsgen.shells import apply_board, expected_files, shell_files  # noqa: E402
 
 DIGITS = REPO_ROOT / "examples" / "digits" / "digits_float.keras"

@@ -30,15 +30,15 @@ T, D, L = 6, 8, 5
 
 
 def _session(design, n_fill: int, seed: int) -> tuple[np.ndarray, list[int]]:
-    """Tokens 0 .. L-1 fill the caches, token L is refused, then a new sequence of two tokens (the second
-    one over stale rows), then a third sequence of one token."""
+    """Tokens 0 .. L-1 fill the caches, tokens L and L+1 are refused (the position must stay at L), then
+    a new sequence of two tokens (the second one over stale rows), then a third sequence of one token."""
     rng = np.random.default_rng(seed)
     t = design.graph.tensors[design.token]
-    n = n_fill + 4
-    x = rng.normal(size=(n, 1, D))
+    n = n_fill + 5
+    x = rng.normal(size=(n, 1, t.shape[-1]))
     resets = [0] * n
-    resets[n_fill + 1] = 1
-    resets[n_fill + 3] = 1
+    resets[n_fill + 2] = 1
+    resets[n_fill + 4] = 1
     return input_raw(x, t.type), resets
 
 
@@ -82,7 +82,7 @@ def test_decode_session(tmp_path: Path) -> None:
     rtl = build_decode_design(d, "mha_dec_decode", OPTS)
     tokens, resets = _session(d, L, 3)
     ref = decode_session(d, tokens, resets)
-    assert ref["overflow"] == [0] * L + [1, 0, 0, 0]
+    assert ref["overflow"] == [0] * L + [1, 1, 0, 0, 0]
     assert len(d.graph.outputs) == 2 and len(rtl.outputs) == 2  # one overflow flag FIFO per output
     out = d.graph.outputs[0]
     no_reset = decode_session(d, tokens, [0] * len(resets))  # the resets change what the reference wants
@@ -133,3 +133,29 @@ def test_decode_cosim_cli(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     assert "cosim of mha_dec_decode: 12 tokens x 4 runs, bit-exact" in r.stdout
     assert (prj / "reports" / "junit" / "cosim_decode.xml").is_file()
+
+
+def _one_layer(max_length: int):
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(7)
+    x = tf.keras.Input((4, 4), name="tokens")
+    a = tf.keras.layers.MultiHeadAttention(1, 4, name="mha")(x, x, use_causal_mask=True)
+    return tf.keras.Model(x, a, name=f"one_layer_l{max_length}")
+
+
+@pytest.mark.parametrize("max_length", [1, 4])
+def test_cache_edges(tmp_path: Path, max_length: int) -> None:
+    """A cache of one row (one-bit counters) and of a power of two (the read counter wraps)."""
+    pytest.importorskip("tensorflow")
+    import hlsgen
+    from hlsgen.decode import decode_design
+
+    cfg = {"project_name": f"l{max_length}", "default_precision": "ap_fixed<10,4>"}
+    d = decode_design(hlsgen.convert(_one_layer(max_length), cfg), max_length=max_length)
+    tokens, resets = _session(d, max_length, 5)
+    rtl = build_decode_design(d, f"l{max_length}_decode", OPTS)
+    res = cosim_decode(d, f"l{max_length}_decode", tokens, resets, tmp_path, OPTS)
+    assert res.passed, res.failure_message()
+    if max_length >= 3:  # the II needs three tokens of one sequence
+        _check(res, rtl, f"one MHA layer, L {max_length}")

@@ -335,7 +335,16 @@ def test_chunked_runs_equal_one_pass(batch: int, monkeypatch: pytest.MonkeyPatch
     x = rng.normal(0, 2, (batch, 6, 8))
     whole = g.run_raw([x], keep=True)  # keep: one pass
     monkeypatch.setattr(graph_module, "RUN_CHUNK_ELEMENTS", 48 * 3)  # 3 samples a chunk
+    calls: list[int] = []
+    one_pass = graph_module.Graph._run_raw
+
+    def counted(self, xs, keep):  # type: ignore[no-untyped-def]
+        calls.append(next(iter(xs.values())).shape[0])
+        return one_pass(self, xs, keep)
+
+    monkeypatch.setattr(graph_module.Graph, "_run_raw", counted)
     raw = g.run_raw([x])
+    assert calls == ([batch] if batch <= 3 else [min(3, batch - i) for i in range(0, batch, 3)])
     for k in g.outputs:
         assert raw[k].shape == whole[k].shape and raw[k].dtype == whole[k].dtype
         np.testing.assert_array_equal(raw[k], whole[k])

@@ -89,13 +89,18 @@ def _junit(path: Path, suite: str, cases: list[tuple[str, float, str]]) -> None:
 
 
 def default_stages(project: Any) -> list[str]:
-    """csim and cosim, and cosim_decode when the model decodes token by token (a causal model)."""
+    """csim and cosim, and cosim_decode when the model decodes token by token (a causal model) and the
+    RTL backend renders its decode top (else the reason is printed)."""
     from ..decode import decode_design
     from ..ir.decode_pass import NotDecodableError
+    from .rtl.design import build_decode_design
 
     try:
-        decode_design(project)
+        build_decode_design(decode_design(project), f"{project.name}_decode")
     except NotDecodableError:
+        return ["csim", "cosim"]
+    except NotImplementedError as e:
+        print(f"hlsgen check: no cosim_decode stage: {e}")
         return ["csim", "cosim"]
     return ["csim", "cosim", "cosim_decode"]
 
@@ -167,7 +172,7 @@ def check(
         opts = RtlOptions() if max_par is None else RtlOptions(max_par=max_par)
         dd = decode_design(proj)
         name = decode_project_name(proj.config)
-        tokens, resets = decode_session_of(raw_in[proj.graph.inputs[0]], dd.max_length)
+        tokens, resets = decode_session_of(raw_in[proj.graph.inputs[0]], proj.graph.inputs[0])
         res = cosim_decode(dd, name, tokens, resets, d / "cosim_decode", opts)
         (jdir / "cosim_decode.xml").parent.mkdir(parents=True, exist_ok=True)
         (jdir / "cosim_decode.xml").write_text(res.junit())

@@ -328,13 +328,15 @@ def convert_float(
     """:func:`convert` for raw integers of ``src`` held in float64 (the output of an exact BLAS product).
 
     The raw integers are ``v * scale`` (``scale`` a positive integer multiplier folded into the cast's
-    own scaling), with ``|v * scale| < 2**bits``, ``bits <= 53`` (not checked: the caller knows the
-    bound, e.g. from :func:`hlsgen.fixed.linalg.matmul_float`), so they are exact doubles. Where
+    own scaling), with ``|v * scale| < 2**bits``, ``bits <= 53`` (the caller knows the bound, e.g. from
+    :func:`hlsgen.fixed.linalg.matmul_float`; a larger ``bits`` is refused), so they are exact doubles. Where
     ``bits <= 52`` and the shift ``sh = F_src - F_dst`` lies in 0..52 (or ``bits - sh <= 52`` for
     ``sh < 0``) and :func:`float_castable` holds, :func:`cast_float` rounds ``v * scale * 2**-sh`` in
     float64; elsewhere :func:`convert` runs on the exact int64. ``overwrite`` lets the float path scale
     and round ``v`` in place. Returns int64 raw integers of ``dst``, as :func:`convert` does.
     """
+    if bits > 53:
+        raise ValueError(f"convert_float: values of up to {bits} bits are not exact in float64 (at most 53)")
     src, dst = FixedType.parse(src), FixedType.parse(dst)
     sh = src.frac - dst.frac
     s = np.asarray(v, dtype=np.float64)

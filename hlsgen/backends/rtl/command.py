@@ -120,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         dd = decode_design(proj)
         name = decode_project_name(proj.config)
         design = build_decode_design(dd, name, opts)
-        tokens, resets = decode_session_of(raw[proj.graph.inputs[0]], dd.max_length)
+        tokens, resets = decode_session_of(raw[proj.graph.inputs[0]], proj.graph.inputs[0])
         what = f"{len(resets)} tokens in {n} sequences of at most {dd.max_length}"
     else:
         name = proj.name
@@ -166,13 +166,13 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def decode_session_of(x_raw: np.ndarray, max_length: int) -> tuple[np.ndarray, list[int]]:
+def decode_session_of(x_raw: np.ndarray, name: str = "input") -> tuple[np.ndarray, list[int]]:
     """A decode session from prefill inputs ``[N, T, D]``: the tokens of each sample in turn, ``[N*T, 1, D]``,
     each sample a new sequence (reset on its first token); when T > max_length the tokens past it are
-    refused by the hardware, which the session checks too."""
+    refused by the hardware, which the session checks too. ``name``: the input, for messages."""
     x = np.asarray(x_raw)
     if x.ndim != 3:
-        raise ValueError(f"decode cosim takes inputs [samples, tokens, features], got {x.shape}")
+        raise ValueError(f"decode cosim: input {name} must be [samples, tokens, features], got {x.shape}")
     n, t = x.shape[:2]
     resets = [int(k % t == 0) for k in range(n * t)]
     return x.reshape(n * t, 1, x.shape[2]), resets

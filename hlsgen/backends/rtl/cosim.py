@@ -405,20 +405,6 @@ def _collect(results: Path, measurements: Path, log: Path) -> list[CosimRun]:
     return runs
 
 
-__all__ = [
-    "BENCH_MODULE",
-    "CosimResult",
-    "CosimRun",
-    "build",
-    "cosim_decode",
-    "cosim_graph",
-    "decode_session",
-    "failures",
-    "run",
-    "run_bench",
-]
-
-
 def _rtl_sources(design: Any, work: Path, rtl_dir: str | Path | None) -> tuple[Path, list[str]]:
     """The RTL folder and its sources in compile order: hlsgen's RTL of ``design`` written to
     ``work/rtl``, or every .v/.sv file of ``rtl_dir``."""
@@ -538,3 +524,17 @@ def cosim_decode(
         plain_only,
         session,
     )
+
+
+__all__ = [
+    "BENCH_MODULE",
+    "CosimResult",
+    "CosimRun",
+    "build",
+    "cosim_decode",
+    "cosim_graph",
+    "decode_session",
+    "failures",
+    "run",
+    "run_bench",
+]

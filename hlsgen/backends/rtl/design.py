@@ -10,6 +10,7 @@ no reader waits on another and no sequence deadlocks.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ...fixed import FixedType
@@ -79,13 +80,14 @@ class DecodeTop:
     Attributes:
         token: the token stream; ``position`` the position stream (an unsigned integer a step).
         max_length: cache rows L.
-        flag_depth: flags of tokens in flight each output holds.
+        flag_depth: flags of tokens in flight each output holds (set from the estimate: latency / II
+            tokens are in flight when they come back to back).
     """
 
     token: Stream
     position: Stream
     max_length: int
-    flag_depth: int = 32
+    flag_depth: int = 4
 
 
 @dataclass
@@ -188,8 +190,13 @@ def build_design(
     for name in graph.inputs:
         streams[name] = _stream(graph, name, f"s_{name}")
     if position is not None:
+        if max_length < 1:
+            raise ValueError(f"design {top}: a decode top needs max_length >= 1, got {max_length}")
         if len(graph.inputs) != 1 or streams[graph.inputs[0]].rows != 1:
-            raise NotImplementedError(f"design {top}: a decode top takes one input of one token a step")
+            raise NotImplementedError(
+                f"design {top}: a decode top takes one input of one token a step; the graph has inputs "
+                f"{graph.inputs} ({', '.join(str(streams[k].rows) for k in graph.inputs)} rows a step)"
+            )
         streams[position] = _stream(graph, position, f"s_{position}")
     for b in blocks:
         streams[b.output] = _stream(graph, b.output, f"s_{b.output}")
@@ -243,6 +250,9 @@ def build_design(
         f.branches = [(s, max(f.source.rows + 1, occupancy.get(s.signal, 0) + 2)) for s, _ in f.branches]
     design.estimate = estimate(design)
     design.estimate.fifo_occupancy = occupancy
+    if design.decode is not None:  # every token in flight holds a flag: latency / II of them, and slack
+        est = design.estimate
+        design.decode.flag_depth = max(4, math.ceil(est.latency / max(est.ii, 1.0)) + 2)
     return design
 
 

@@ -89,6 +89,13 @@ class Op:
     types: dict[str, FixedType] = field(default_factory=dict)
     reuse_factor: int = 1
 
+    #: attributes that only cache what the fields determine (the fast paths' tables and scaled weights,
+    #: keyed on the arrays they come from): left out of pickles and copies, rebuilt on first use
+    CACHES: ClassVar[tuple[str, ...]] = ("_shifted", "_float_cache", "_joint")
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k not in self.CACHES}
+
     # -- typing -------------------------------------------------------------------------------------
     def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
         """Set the types of the outputs and internal values; quantize parameters."""

@@ -6,12 +6,13 @@
 //
 // The memory has one write and one registered read port (block or distributed RAM, as the tools infer
 // it; nothing else reads it). Rows leave through an output FIFO of OUT_DEPTH rows; a read issues only
-// when the FIFO has room for it (credits), so row k of a step leaves 2 cycles after its read issued.
+// when the FIFO has room for it (credits), so row k of a step leaves 2 cycles after its read issued; a
+// read's credit returns 3 cycles after it issued, so OUT_DEPTH >= 3 keeps one read a cycle.
 module hlsgen_kv_cache #(
     parameter int L = 2,
     parameter int RW = 8,
     parameter int PW = 1,
-    parameter int OUT_DEPTH = 2
+    parameter int OUT_DEPTH = 3
 ) (
     input  logic          clk,
     input  logic          rst,
@@ -30,6 +31,10 @@ module hlsgen_kv_cache #(
     localparam logic [AW-1:0] LAST = AW'(L - 1);
 
     logic [RW-1:0] mem[L];
+    // rows never written read as 0 (the RAM's init value), not X: a masked row adds 0 * row to a context
+    initial begin
+        for (int i = 0; i < L; i++) mem[i] = '0;
+    end
     logic [RW-1:0] rdata;
     logic [AW-1:0] rd;
     logic [CRW-1:0] occ;
