@@ -53,7 +53,8 @@ def quantize_graph(
     resolve = TypeResolver(config, ranges)
     for name in g.inputs:
         t = g.tensors[name]
-        t.type = resolve.result(_InputOp(name, t.origin), t)
+        fixed = {"result": g.input_types[name]} if name in g.input_types else {}
+        t.type = resolve.result(_InputOp(name, t.origin, qtypes=fixed), t)
     for op in g.ops:
         op.assign_types(g, resolve)
     g.check_typed()
@@ -92,7 +93,9 @@ class Project:
 
     # -- emulation ----------------------------------------------------------------------------------
     def _shape_outputs(self, flat: list[np.ndarray], n: int) -> Any:
-        outs = [f.reshape(n, *self.graph.tensors[k].shape) for f, k in zip(flat, self.graph.outputs, strict=True)]
+        outs = [
+            f.reshape(n, *self.graph.tensors[k].shape) for f, k in zip(flat, self.graph.outputs, strict=True)
+        ]
         return outs[0] if len(outs) == 1 else outs
 
     def predict(self, x: Any) -> Any:
@@ -137,21 +140,31 @@ class Project:
         for v, k in zip(xs, self.graph.inputs, strict=True):
             want = self.graph.tensors[k].shape
             if tuple(v.shape[1:]) != want:
-                raise ValueError(f"input {k}: expected shape (batch, {', '.join(map(str, want))}), got {v.shape}")
+                raise ValueError(
+                    f"input {k}: expected shape (batch, {', '.join(map(str, want))}), got {v.shape}"
+                )
         sizes = [self.graph.tensors[k].size for k in self.graph.outputs]
         n = xs[0].shape[0]
         outs = run_library(self.build_csim(), self.name, raws, sizes)
-        return [o.reshape(n, *self.graph.tensors[k].shape) for o, k in zip(outs, self.graph.outputs, strict=True)]
+        return [
+            o.reshape(n, *self.graph.tensors[k].shape) for o, k in zip(outs, self.graph.outputs, strict=True)
+        ]
 
     def csim(self, x: Any) -> Any:
         """Outputs of the compiled C++ (g++ against the ap_types headers), as float64 values."""
         raws = self.csim_raw(x)
-        outs = [from_raw(r, self.graph.tensors[k].type) for r, k in zip(raws, self.graph.outputs, strict=True)]
+        outs = [
+            from_raw(r, self.graph.tensors[k].type) for r, k in zip(raws, self.graph.outputs, strict=True)
+        ]
         return outs[0] if len(outs) == 1 else outs
 
     # -- token-by-token decode (hlsgen.decode) ------------------------------------------------------
     def decoder(
-        self, mode: str = "emulation", max_length: int | None = None, form: str | None = None, batch: int | None = None
+        self,
+        mode: str = "emulation",
+        max_length: int | None = None,
+        form: str | None = None,
+        batch: int | None = None,
     ) -> Any:
         """A decode session of this causal model: ``.step(token) -> outputs``, ``.reset()``, ``.position``.
 
@@ -248,7 +261,9 @@ class Project:
             files[f"model/{Path(model_source).name}"] = Path(model_source).read_bytes()
         if tb_data is not None:
             xs = as_inputs(tb_data, len(self.graph.inputs))
-            raws_in = [input_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
+            raws_in = [
+                input_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)
+            ]
             raws_out = self.predict_raw(xs)
             files["tb_data/tb_input_features.dat"] = "\n".join(tb_lines(raws_in)) + "\n"
             files["tb_data/tb_output_predictions.dat"] = "\n".join(tb_lines(raws_out)) + "\n"

@@ -53,6 +53,9 @@ class Graph:
     ops: list[Op] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    #: types a front end fixes for inputs (token ids of an Embedding: ap_uint of the vocabulary width);
+    #: the config's entry for the input still takes precedence
+    input_types: dict[str, FixedType] = field(default_factory=dict)
 
     # -- building -----------------------------------------------------------------------------------
     def unique_name(self, base: str) -> str:

@@ -3,6 +3,7 @@
 from .attention import Context, Mask, Scores, attention_scale
 from .base import Cost, HlsCall, Op, Param
 from .basic import Activation, Add, GlobalAvgPool, Linear, Reshape
+from .conv import Conv1D, Padding
 from .decode import (
     BlockLinear,
     ExactContext,
@@ -15,16 +16,36 @@ from .decode import (
 )
 from .layernorm import LayerNorm
 from .softmax import Softmax
+from .tensor import (
+    BatchNorm,
+    Binary,
+    BinaryKind,
+    Concat,
+    Constant,
+    Embedding,
+    GlobalMaxPool,
+    Slice,
+    Transpose,
+    token_type,
+)
 
 __all__ = [
     "Activation",
     "Add",
+    "BatchNorm",
+    "Binary",
+    "BinaryKind",
     "BlockLinear",
+    "Concat",
+    "Constant",
     "Context",
+    "Conv1D",
     "Cost",
     "ExactContext",
+    "Embedding",
     "ExactLinear",
     "GlobalAvgPool",
+    "GlobalMaxPool",
     "HlsCall",
     "KVCache",
     "LatentCache",
@@ -33,11 +54,15 @@ __all__ = [
     "Linear",
     "Mask",
     "Op",
+    "Padding",
     "Param",
     "PositionMask",
     "RoPE",
     "Reshape",
     "Scores",
+    "Slice",
     "Softmax",
+    "Transpose",
     "attention_scale",
+    "token_type",
 ]
