@@ -8,7 +8,7 @@ P/2 each, so that every matrix engine spends 16384 / P cycles on a sequence; the
 that keep it below that. "cycles" is the measured initiation interval (back to back sequences); the
 latency of one sequence is printed beside it. Baseline: the estimate (hlsgen.backends.rtl.timing).
 The softmax keeps its default tables (18-bit exp and reciprocal entries); each of its products takes
-one DSP48E2 (hlsgen.backends.rtl.ops._softmax_exp_lo_operand and _softmax_inv_operand).
+one DSP48E2 (hlsgen.backends.rtl.render_norm._softmax_exp_lo_operand and _softmax_inv_operand).
 
     python benchmarks/bench_rtl.py [--par 4 8 16 32] [--no-yosys] [--sequences 5]
 """

@@ -1,0 +1,190 @@
+"""The values the RTL renderers produce (:class:`Block`, :class:`Const`), the backend's settings
+(:class:`RtlOptions`) and the helpers every renderer shares: packing constants, parallelism, row shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ...fixed import FixedType
+from . import timing
+
+if TYPE_CHECKING:
+    from ...ir.graph import Graph
+    from ...ir.ops.base import Op
+
+
+@dataclass
+class RtlOptions:
+    """Settings of the RTL backend.
+
+    Attributes:
+        max_par: most multipliers (or lanes) one engine gets, whatever the reuse factor asks for
+            (None = no limit). The reuse factor R of an op asks for MACs / R multipliers, as the HLS
+            backend uses (a Linear: n_in * n_out / R, so that a row takes R cycles).
+        par: per-op override of the multipliers (matrix engines) or lanes (softmax, layer norm), by IR
+            op name; it wins over the reuse factor and ``max_par``.
+    """
+
+    max_par: int | None = 64
+    par: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Const:
+    """A constant array of a block: a packed vector in the parameter package (small tables read by
+    several lanes at once), or a ``$readmemh`` file (ROMs read one word a cycle).
+
+    Attributes:
+        name: SystemVerilog name (file ``<name>.mem`` for a ROM).
+        bits: width of the packed vector, or of one ROM word.
+        value: the packed vector (entry k at bits [k*W +: W]).
+        words: the ROM words, one a line of the file (None for a packed vector).
+    """
+
+    name: str
+    bits: int
+    value: int = 0
+    words: list[int] | None = None
+
+    @property
+    def is_file(self) -> bool:
+        return self.words is not None
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.mem"
+
+    @property
+    def literal(self) -> str:
+        return f"{self.bits}'h{self.value:x}"
+
+    def mem_text(self) -> str:
+        """The ``$readmemh`` file: the banner as a comment, then one word a line, in hex."""
+        from ..hls.writer import banner
+
+        assert self.words is not None
+        digits = max(1, -(-self.bits // 4))
+        return banner("//") + "\n" + "".join(f"{w:0{digits}x}\n" for w in self.words)
+
+
+def rom(name: str, raw: np.ndarray, width: int, lanes: int) -> Const:
+    """A ROM of ``raw.size / lanes`` words, word a = entries [a*lanes, (a+1)*lanes) packed (entry 0 in
+    the LSBs)."""
+    flat = np.asarray(raw).reshape(-1, lanes)
+    return Const(name, lanes * width, words=[pack(row, width) for row in flat])
+
+
+@dataclass
+class Block:
+    """One instance of a hand-written module, rendered for one op.
+
+    Attributes:
+        op: the IR op's name; ``kind`` its kind.
+        module: the SystemVerilog module.
+        params: parameter name -> integer, or the name of a :class:`Const` in the package.
+        inputs: module port prefix -> tensor name (ports ``<prefix>_valid/_ready/_data``).
+        output: tensor on the ``out`` port.
+        model: the block's row-timing model.
+        consts: constants in the package.
+        multipliers: hardware multipliers of the block (what its DSP count should track).
+        info: figures for reports (parallelism, cycles per row, ...).
+    """
+
+    op: str
+    kind: str
+    module: str
+    params: dict[str, int | str]
+    inputs: dict[str, str]
+    output: str
+    model: timing.BlockModel
+    consts: list[Const] = field(default_factory=list)
+    multipliers: int = 0
+    info: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def instance(self) -> str:
+        return f"u_{self.op}"
+
+
+def pack(raw: np.ndarray, width: int) -> int:
+    """Raw integers as one unsigned integer: entry k at bits [k*width, (k+1)*width) (two's complement)."""
+    v = np.asarray(raw).reshape(-1)
+    if v.size == 0:
+        return 0
+    if v.dtype == object or width > 62:
+        out = 0
+        mask = (1 << width) - 1
+        for k, x in enumerate(v.tolist()):
+            out |= (int(x) & mask) << (k * width)
+        return out
+    u = v.astype(np.int64) & ((1 << width) - 1)
+    bits = ((u[:, None] >> np.arange(width, dtype=np.int64)) & 1).astype(np.uint8).reshape(-1)
+    return int.from_bytes(np.packbits(bits, bitorder="little").tobytes(), "little")
+
+
+def sign_bit(t: FixedType) -> int:
+    return int(t.signed)
+
+
+def op_label(op: Op) -> str:
+    return f"op {op.name} ({op.kind}{', layer ' + op.origin if op.origin else ''})"
+
+
+def requested_par(op: Op, macs: int, opts: RtlOptions, limit: int) -> int:
+    """Multipliers (or lanes) for an engine: the per-op override, else MACs / reuse factor capped at
+    ``opts.max_par``; never more than ``limit`` (what one row can use)."""
+    if op.name in opts.par:
+        p = int(opts.par[op.name])
+        if p < 1:
+            raise ValueError(f"{op_label(op)}: RTL parallelism must be >= 1, got {p}")
+    else:
+        p = max(1, -(-macs // max(op.reuse_factor, 1)))
+        if opts.max_par is not None:
+            p = min(p, opts.max_par)
+    return max(1, min(p, limit))
+
+
+def factor(par: int, n_simd: int, n_pe: int) -> tuple[int, int]:
+    """(SIMD, PE) with SIMD * PE <= par that minimise ceil(n_simd/SIMD) * ceil(n_pe/PE) cycles, then
+    multipliers, preferring the wider SIMD."""
+    best: tuple[int, int, int, int] | None = None
+    for s in range(1, min(par, n_simd) + 1):
+        p = min(n_pe, par // s)
+        if p < 1:
+            break
+        cyc = -(-n_simd // s) * -(-n_pe // p)
+        key = (cyc, s * p, -s, p)
+        if best is None or key < best:
+            best = key
+    assert best is not None
+    return -best[2], best[3]
+
+
+def row_shape(graph: Graph, tensor: str) -> tuple[int, int]:
+    """(rows per sequence, values per row) of a tensor streamed along its last axis."""
+    t = graph.tensors[tensor]
+    n = t.shape[-1] if t.shape else 1
+    return t.size // max(n, 1), n
+
+
+def out_depth(row_cycles: int) -> int:
+    # enough output slots that 4 pipeline stages of short rows never wait for a credit
+    return max(2, -(-5 // max(row_cycles, 1)) + 1)
+
+
+__all__ = [
+    "Block",
+    "Const",
+    "RtlOptions",
+    "factor",
+    "out_depth",
+    "pack",
+    "requested_par",
+    "rom",
+    "row_shape",
+    "sign_bit",
+    "op_label",
+]

@@ -1,0 +1,244 @@
+"""RTL renderings of the matrix engines (hlsgen_linear, hlsgen_scores, hlsgen_context): parallelism
+factored into SIMD x PE, weights as ROMs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ...fixed import FixedType, mul_type
+from . import timing
+from .block import (
+    Block,
+    Const,
+    RtlOptions,
+    factor,
+    op_label,
+    out_depth,
+    pack,
+    requested_par,
+    rom,
+    row_shape,
+    sign_bit,
+)
+from .casts import cast_params, check_cast
+
+if TYPE_CHECKING:
+    from ...ir.graph import Graph
+    from ...ir.ops.base import Op
+
+
+def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    """Linear, and its block-diagonal (block_linear) and exact (exact_linear: the output type is the
+    exact accumulator, so the cast is lossless) forms: hlsgen_linear, which stores and multiplies the
+    diagonal blocks only."""
+    tx, tw, ta, ty = (op.types[k] for k in ("x", "weight", "accum", "y"))
+    n_in, n_out = op.n_in, op.n_out
+    blocks = int(getattr(op, "blocks", 1))
+    bi, bo = n_in // blocks, n_out // blocks
+    rows, _ = row_shape(graph, op.inputs[0])
+    check_cast(ta, ty, op_label(op))
+    par = requested_par(op, blocks * bi * bo, opts, bi * bo)
+    simd, pe = factor(par, bi, bo)
+    ni, no = -(-bi // simd), -(-bo // pe)
+    wb = op.block_raw() if blocks > 1 else op.w_raw
+    w = np.zeros((blocks, ni * simd, no * pe), dtype=np.int64)
+    w[:, :bi, :bo] = np.asarray(wb, dtype=np.int64).reshape(blocks, bi, bo)
+    # ROM word (b*NO + o)*NI + i, lane pe*SIMD + s = W_b[i*SIMD + s][o*PE + pe] (block b of the diagonal)
+    words = w.reshape(blocks, ni, simd, no, pe).transpose(0, 3, 1, 4, 2).reshape(-1)
+    consts = [rom(f"W_{op.name}", words, tw.width, pe * simd)]
+    has_bias = op.b_raw is not None
+    tb = op.types.get("bias", tw)
+    b = np.zeros((blocks, no * pe), dtype=np.int64)
+    if has_bias:
+        b[:, :bo] = np.asarray(op.b_raw, dtype=np.int64).reshape(blocks, bo)
+    consts.append(Const(f"B_{op.name}", b.size * tb.width, pack(b, tb.width)))
+    r = blocks * ni * no
+    params: dict[str, int | str] = {
+        "N_IN": n_in,
+        "N_OUT": n_out,
+        "SIMD": simd,
+        "PE": pe,
+        "XW": tx.width,
+        "XS": sign_bit(tx),
+        "WW": tw.width,
+        "WS": sign_bit(tw),
+        "HAS_BIAS": int(has_bias),
+        "BW": tb.width,
+        "BS": sign_bit(tb),
+        "PSH": ta.frac - tw.frac - tx.frac,
+        "BSH": ta.frac - tb.frac if has_bias else 0,
+        "ACC_F": ta.frac,
+        **cast_params("Y", ty),
+        "OUT_DEPTH": out_depth(r),
+        "W_FILE": consts[0].name,
+        "B_INIT": consts[1].name,
+    }
+    info: dict[str, object] = {"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r}
+    if blocks > 1:
+        params["BLOCKS"] = blocks
+        info["blocks"] = blocks
+    info["macs"] = rows * blocks * bi * bo
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_linear",
+        params,
+        {"in": op.inputs[0]},
+        op.outputs[0],
+        timing.MatVec(rows, r, out_depth(r)),
+        consts,
+        multipliers=simd * pe,
+        info=info,
+    )
+
+
+def render_scores(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    return _score_block(op, graph, opts, op.types["q"], op.types["k"], op.num_kv_heads, op.key_dim)
+
+
+def render_latent_scores(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    """The two-part scores of multi-head latent attention: hlsgen_scores over the DK = a_dim latent (or
+    no-RoPE) part and, with rope_dim > 0, the R = rope_dim RoPE part, on the same multipliers. The
+    products of the part with fewer fractional bits are aligned by shifting one of its operands (the
+    one whose shift widens the multipliers' operands least); the sum is exact, as the reference's."""
+    t = op.types
+    if not op.rope_dim:
+        return _score_block(op, graph, opts, t["qa"], t["ka"], op.a_kv_heads, op.a_dim)
+    f = t["accum"].frac
+    need = {"a": f - t["qa"].frac - t["ka"].frac, "r": f - t["qr"].frac - t["kr"].frac}
+    choices = []
+    for side in ("q", "k"):  # the part short of fractional bits is shifted on one side
+        sh = {(part, sd): need[part] if sd == side else 0 for part in "ar" for sd in "qk"}
+        bits = _common_width(t["qa"], t["qr"], sh["a", "q"], sh["r", "q"]) + _common_width(
+            t["ka"], t["kr"], sh["a", "k"], sh["r", "k"]
+        )
+        choices.append((bits, side, sh))
+    sh = min(choices, key=lambda c: c[:2])[2]
+    inputs = {"q": op.inputs[0], "k": op.inputs[1], "qr": op.inputs[2], "kr": op.inputs[3]}
+    rope = (op.rope_dim, t["qr"], t["kr"], sh)
+    return _score_block(op, graph, opts, t["qa"], t["ka"], op.a_kv_heads, op.a_dim, rope, inputs)
+
+
+def _common_width(ta: FixedType, tr: FixedType, sha: int, shr: int) -> int:
+    """Bits of hlsgen_scores' common operand format of two parts (signed if either is)."""
+    s = ta.signed or tr.signed
+    return max(ta.width + int(s and not ta.signed) + sha, tr.width + int(s and not tr.signed) + shr)
+
+
+def _score_block(
+    op: Op,
+    graph: Graph,
+    opts: RtlOptions,
+    tq_t: FixedType,
+    tk_t: FixedType,
+    hk: int,
+    dk: int,
+    rope: tuple[int, FixedType, FixedType, dict[tuple[str, str], int]] | None = None,
+    inputs: dict[str, str] | None = None,
+) -> Block:
+    """hlsgen_scores for a Scores or LatentScores op: key heads ``hk`` of ``dk`` values; ``rope`` =
+    (R, type of QR, type of KR, left shifts by (part, side)) adds the RoPE part."""
+    ta, ty = op.types["accum"], op.types["y"]
+    tq, tk = op._shapes(graph)
+    h = op.num_heads
+    r_dim = rope[0] if rope else 0
+    where = op_label(op)
+    if op.scale_is_shift:
+        src = op.types["shifted"]
+        acc_f = src.frac
+    else:
+        src = mul_type(ta, op.types["scale"])
+        acc_f = src.frac
+    check_cast(src, ty, where)
+    dt = dk + r_dim
+    macs = h * tq * tk * dt
+    par = requested_par(op, macs, opts, tk * dt)
+    simd, pe = factor(par, dt, tk)
+    r = -(-tk // pe) * -(-dt // simd)
+    sc_w = max(op.scale_raw.bit_length(), 1)
+    params: dict[str, int | str] = {
+        "TQ": tq,
+        "TK": tk,
+        "H": h,
+        "HKV": hk,
+        "DK": dk,
+        "PE": pe,
+        "SIMD": simd,
+        "QW": tq_t.width,
+        "QS": sign_bit(tq_t),
+        "KW": tk_t.width,
+        "KS": sign_bit(tk_t),
+        "SCALE_MUL": int(not op.scale_is_shift),
+        "SC_W": sc_w,
+        "SC_RAW": f"{sc_w}'d{op.scale_raw}",
+        "ACC_F": acc_f,
+        **cast_params("Y", ty),
+        "OUT_DEPTH": out_depth(r),
+    }
+    if rope:
+        _, tqr, tkr, sh = rope
+        params.update(
+            R=r_dim,
+            QRW=tqr.width,
+            QRS=sign_bit(tqr),
+            KRW=tkr.width,
+            KRS=sign_bit(tkr),
+            QASH=sh[("a", "q")],
+            KASH=sh[("a", "k")],
+            QRSH=sh[("r", "q")],
+            KRSH=sh[("r", "k")],
+        )
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_scores",
+        params,
+        inputs or {"q": op.inputs[0], "k": op.inputs[1]},
+        op.outputs[0],
+        timing.ScoresModel(tq, tk, h, r, out_depth(r), rope=bool(rope)),
+        multipliers=simd * pe + (0 if op.scale_is_shift else pe),
+        info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": macs},
+    )
+
+
+def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    tp, tv, ta, ty = op.types["p"], op.types["v"], op.types["accum"], op.types["y"]
+    tq, tk = op._shapes(graph)
+    h, hk, dv = op.num_heads, op.num_kv_heads, op.value_dim
+    check_cast(ta, ty, op_label(op))
+    macs = h * tq * tk * dv
+    par = requested_par(op, macs, opts, tk * dv)
+    simd, pe = factor(par, tk, dv)
+    r = -(-dv // pe) * -(-tk // simd)
+    # the rows of a sequence leave in a burst with its last head: room for all of them, so that the
+    # engine goes on with the next sequence while a slower reader drains them
+    depth = max(out_depth(r), tq)
+    params: dict[str, int | str] = {
+        "TQ": tq,
+        "TK": tk,
+        "H": h,
+        "HKV": hk,
+        "DV": dv,
+        "PE": pe,
+        "SIMD": simd,
+        "PW_": tp.width,
+        "PS": sign_bit(tp),
+        "VW": tv.width,
+        "VS": sign_bit(tv),
+        "ACC_F": ta.frac,
+        **cast_params("Y", ty),
+        "OUT_DEPTH": depth,
+    }
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_context",
+        params,
+        {"p": op.inputs[0], "v": op.inputs[1]},
+        op.outputs[0],
+        timing.ContextModel(tq, tk, h, r, depth),
+        multipliers=simd * pe,
+        info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": macs},
+    )

@@ -1,0 +1,247 @@
+"""RTL renderings of the row normalisers (hlsgen_softmax, hlsgen_layernorm) and the operand forms of
+their tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ...fixed import FixedType, add_type, mul_type
+from ...quant.config import SoftmaxVariant
+from . import timing
+from .block import (
+    Block,
+    Const,
+    RtlOptions,
+    op_label,
+    out_depth,
+    pack,
+    requested_par,
+    rom,
+    row_shape,
+    sign_bit,
+)
+from .casts import cast_params, check_cast
+
+if TYPE_CHECKING:
+    from ...ir.graph import Graph
+    from ...ir.ops.base import Op
+
+
+def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    pl = op.plan
+    assert pl is not None
+    tx, ty, te, ts, ti, tw, tacc = (op.types[k] for k in ("x", "y", "exp", "sum", "inv", "wide", "accum"))
+    rows, n = row_shape(graph, op.inputs[0])
+    where = op_label(op)
+    check_cast(tacc, ts, where)
+    check_cast(tw, ty, where)
+    lanes = requested_par(op, rows * n, opts, n)
+    g = -(-n // lanes)
+    inv, inv_w, inv_s = _softmax_inv_operand(pl.tables["inv"][1], ti)
+    consts = [rom(f"INV_{op.name}", inv, inv_w, 1)]
+    params: dict[str, int | str] = {
+        "N": n,
+        "L": lanes,
+        "ROWS": rows,
+        "NQ": graph.tensors[op.inputs[0]].shape[-2] if op.has_mask else 1,
+        "HAS_MASK": int(op.has_mask),
+        "XW": tx.width,
+        "XS": sign_bit(tx),
+        "EW": te.width,
+        "EF": te.frac,
+        "ES": sign_bit(te),
+        "ACW": tacc.width,
+        "SW": ts.width,
+        "SF": ts.frac,
+        "S_RND": cast_params("S", ts)["S_RND"],
+        "S_OVF": cast_params("S", ts)["S_OVF"],
+        "IB": pl.inv_bits,
+        "IW": inv_w,
+        "IS": inv_s,
+        "INV_FILE": consts[0].name,
+        "TMIN": op.t_range[0],
+        "TMAX": op.t_range[1],
+        "WSH0": tw.frac - te.frac - ti.frac,
+        "WF": tw.frac,
+        **cast_params("Y", ty),
+        "OUT_DEPTH": out_depth(g),
+    }
+    if pl.variant is SoftmaxVariant.STABLE:
+        check_cast(mul_type(te, te), te, where)
+        hi, lo = pl.tables["exp_hi"][1], pl.tables["exp_lo"][1]
+        lo_cpl, lo_w, lo_entries = _softmax_exp_lo_operand(hi, lo, te)
+        consts += [
+            Const(f"EHI_{op.name}", hi.size * te.width, pack(hi, te.width)),
+            Const(f"ELO_{op.name}", lo.size * lo_w, pack(lo_entries, lo_w)),
+        ]
+        params.update(
+            VARIANT=0,
+            DROP=pl.drop_bits,
+            ADDR=pl.addr_bits,
+            HIB=pl.hi_bits,
+            LOB=pl.lo_bits,
+            E_RND=cast_params("E", te)["E_RND"],
+            E_OVF=cast_params("E", te)["E_OVF"],
+            LO_CPL=int(lo_cpl),
+            LW=lo_w,
+            EHI_INIT=consts[1].name,
+            ELO_INIT=consts[2].name,
+        )
+        mults = 2 * lanes
+    else:
+        tab = pl.tables["exp"][1]
+        consts.append(Const(f"EXP_{op.name}", tab.size * te.width, pack(tab, te.width)))
+        params.update(VARIANT=1, TB=pl.exp_table_bits, EXP_INIT=consts[1].name)
+        mults = lanes
+    inputs = {"in": op.inputs[0]}
+    if op.has_mask:
+        inputs["mask"] = op.inputs[1]
+        mt = graph.tensors[op.inputs[1]].type
+        if mt is None or mt.width != 1:
+            raise NotImplementedError(f"{where}: the RTL takes masks of single bits (ap_uint<1>), not {mt}")
+    mask_rows = graph.tensors[op.inputs[0]].shape[-2] if op.has_mask else 0
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_softmax",
+        params,
+        inputs,
+        op.outputs[0],
+        timing.RowTwoStage(rows, g, out_depth(g), mask_rows),
+        consts,
+        multipliers=mults,
+        info={"lanes": lanes, "row_cycles": g},
+    )
+
+
+def _signed_width(v: np.ndarray) -> int:
+    """Fewest two's complement bits that hold every entry of int64 ``v``."""
+    lo, hi = int(np.min(v)), int(np.max(v))
+    return max((~lo).bit_length() if lo < 0 else 0, hi.bit_length() if hi > 0 else 0) + 1
+
+
+def _softmax_exp_lo_operand(hi: np.ndarray, lo: np.ndarray, te: FixedType) -> tuple[bool, int, np.ndarray]:
+    """The fine exp table as hlsgen_softmax stores it: (LO_CPL, LW, entries).
+
+    exp_lo holds exp of the low bits of the difference, in (0, 1] = (0, 2^F] raw (F the fractional bits
+    of ``te``), so c = exp_lo - 2^F lies in [-2^F, 0] and exp_hi * exp_lo = (exp_hi << F) + exp_hi * c
+    exactly. With the default ap_ufixed<18,1> c takes at most 18 signed bits (15 for inputs with 10
+    fractional bits, whose exp_lo stays above 0.88), so the multiplier is 18 unsigned x 18 signed bits: one
+    DSP48E2, whose 18-bit signed port takes at most 17 unsigned bits, where 18 x 18 unsigned takes two.
+    Unsigned ``te`` only, and only when c is no wider than ``te`` (the plain entries enter the multiplier
+    as te.width + 1 signed bits); else the plain entries (LO_CPL false).
+    """
+    lo = np.asarray(lo, dtype=np.int64)
+    plain = (False, te.width, lo)
+    if te.signed or te.frac < 0 or te.frac > 60:
+        return plain
+    c = lo - (1 << te.frac)
+    width = _signed_width(c)
+    if width > te.width:  # the plain entries: te.width unsigned bits, te.width + 1 as a signed factor
+        return plain
+    h = np.asarray(hi, dtype=object)[:, None]
+    exact = h * np.asarray(lo, dtype=object)[None, :]
+    if not ((h << te.frac) + h * np.asarray(c, dtype=object)[None, :] == exact).all():
+        return plain
+    if int(exact.max()) >= 1 << (2 * te.width):  # the RTL's sum modulo 2^(2W) must be the product itself
+        return plain
+    return True, width, c
+
+
+def _softmax_inv_operand(inv: np.ndarray, ti: FixedType) -> tuple[np.ndarray, int, int]:
+    """The reciprocal table as hlsgen_softmax stores it: (entries, IW, IS). Entries lie in (1/2, 1), so
+    the integer bit of the default ap_ufixed<18,1> is always 0: the ROM keeps the bits the entries use
+    (17), unsigned, and e * inv is an 18 x 17-bit product (one DSP48E2), the same integer."""
+    inv = np.asarray(inv, dtype=np.int64)
+    if inv.size and int(inv.min()) >= 0:
+        return inv, max(1, int(inv.max()).bit_length()), 0
+    return inv, ti.width, sign_bit(ti)
+
+
+def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
+    t = op.types
+    geo = op.geometry
+    assert geo is not None and op.table_raw is not None
+    rows, d = row_shape(graph, op.inputs[0])
+    where = op_label(op)
+    tx, tm, tdiff, tsq, tv, tt, tw, tn, tg, tb, ty = (
+        t[k] for k in ("x", "mean", "diff", "sq", "var", "table", "wide", "norm", "weight", "bias", "y")
+    )
+    if tt.signed:
+        raise NotImplementedError(f"{where}: the RTL needs an unsigned 1/sqrt table type, not {tt}")
+    tsum, tsc = t["sum"], t["scale"]
+    check_cast(mul_type(tsum, tsc), tm, where)
+    check_cast(mul_type(tsq, tsc), tv, where)
+    check_cast(tw, tn, where)
+    tz = add_type(mul_type(tn, tg), tb)
+    check_cast(tz, ty, where)
+    lanes = requested_par(op, rows * d, opts, d)
+    g = -(-d // lanes)
+    k_min, _ = geo.k_range
+    tprod = mul_type(tdiff, tt)
+    consts = [
+        rom(f"ISQ_{op.name}", op.table_raw, tt.width, 1),
+        Const(f"G_{op.name}", d * tg.width, pack(op.gamma_raw, tg.width)),
+        Const(f"BT_{op.name}", d * tb.width, pack(op.beta_raw, tb.width)),
+    ]
+    params: dict[str, int | str] = {
+        "D": d,
+        "L": lanes,
+        "XW": tx.width,
+        "XF": tx.frac,
+        "XS": sign_bit(tx),
+        "SUMW": tsum.width + 1,
+        "SCW": tsc.width,
+        "SC_F": op.c_frac,
+        "SC_RAW": f"{tsc.width}'d{op.c_raw}",
+        "MW": tm.width,
+        "MF": tm.frac,
+        "MS": sign_bit(tm),
+        "M_RND": cast_params("M", tm)["M_RND"],
+        "M_OVF": cast_params("M", tm)["M_OVF"],
+        "DW": tdiff.width,
+        "DF": tdiff.frac,
+        "SQW": tsq.width,
+        "VW": tv.width,
+        "VF": tv.frac,
+        "V_RND": cast_params("V", tv)["V_RND"],
+        "V_OVF": cast_params("V", tv)["V_OVF"],
+        "M": geo.mant_bits,
+        "K_SUB": geo.k_sub,
+        "TW": tt.width,
+        "T_FILE": consts[0].name,
+        "KSH0": tw.frac - tprod.frac,
+        "KMIN": k_min,
+        "WF": tw.frac,
+        "NW": tn.width,
+        "NF": tn.frac,
+        "NS": sign_bit(tn),
+        "N_RND": cast_params("N", tn)["N_RND"],
+        "N_OVF": cast_params("N", tn)["N_OVF"],
+        "GW": tg.width,
+        "GF": tg.frac,
+        "GS": sign_bit(tg),
+        "G_INIT": consts[1].name,
+        "BW": tb.width,
+        "BF": tb.frac,
+        "BS": sign_bit(tb),
+        "B_INIT": consts[2].name,
+        "ZW": tz.width + 1,
+        "ZF": tz.frac,
+        **cast_params("Y", ty),
+        "OUT_DEPTH": out_depth(g),
+    }
+    return Block(
+        op.name,
+        op.kind,
+        "hlsgen_layernorm",
+        params,
+        {"in": op.inputs[0]},
+        op.outputs[0],
+        timing.RowTwoStage(rows, g, out_depth(g)),
+        consts,
+        multipliers=3 * lanes + 2,
+        info={"lanes": lanes, "row_cycles": g},
+    )
