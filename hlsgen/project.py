@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .backends.hls import build_library, project_files, run_library, write_atomically
-from .backends.hls.writer import banner, tb_lines
+from .backends.hls import build_library, project_files, run_library
+from .backends.hls.writer import tb_lines
+from .backends.templating import banner
 from .fixed import from_raw
+from .io import atomic_write
 from .ir.graph import Graph, input_raw
 from .quant.config import Config, LayerConfig, TypeResolver
 
@@ -270,4 +272,4 @@ class Project:
         from .backends.ci import project_check_files  # make check / csim / cosim and CI workflows
 
         files.update(project_check_files(self))
-        return write_atomically(files, out, force=force)
+        return atomic_write(files, out, force=force)

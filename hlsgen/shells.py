@@ -143,7 +143,7 @@ def _pascal(name: str) -> str:
 
 def _fixed_package() -> dict[str, str]:
     """hlsgen.fixed's pure-NumPy modules, verbatim after a banner, as the package ``hlsgen_fixed``."""
-    from .backends.hls.writer import banner
+    from .backends.templating import banner
     from .fixed import arith
 
     src = Path(arith.__file__).resolve().parent
@@ -165,7 +165,7 @@ def shell_files(graph: Graph, config: Any, board: Board) -> dict[str, str]:
     Returns:
         Relative path -> text, to be written with the rest of the project.
     """
-    from .backends.hls.writer import banner, environment, render
+    from .backends.templating import banner, environment, render
 
     io_type = getattr(config.io_type, "value", config.io_type)
     if board.shell is not Shell.BARE and io_type != "io_parallel":

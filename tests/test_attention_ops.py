@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from hlsgen.backends.hls.ops import hls_call
 from hlsgen.backends.hls.writer import project_files
 from hlsgen.fixed import FixedType, from_raw, quantize, to_raw
 from hlsgen.ir.graph import Graph
@@ -364,7 +365,7 @@ def test_scale_folded_or_multiplied(dk: int, shift: bool) -> None:
     op = qg.ops[0]
     ta = op.types["accum"]
     assert op.scale_is_shift == shift
-    cfg_fields = {name: value for _, name, value in op.hls(qg).config}
+    cfg_fields = {name: value for _, name, value in hls_call(op, qg).config}
     assert cfg_fields["scale_is_shift"] == int(shift)
     assert cfg_fields["accum_width"] == ta.width
     macs = h * tq * tk * dk

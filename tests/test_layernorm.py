@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hlsgen.backends.hls.ops import hls_call
 from hlsgen.fixed import FixedType, from_raw, quantize, to_raw
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import LayerNorm
@@ -77,7 +78,7 @@ def test_table_is_built_once_and_is_the_hls_param() -> None:
     q = quantize_graph(_graph((2, 16), rng), cfg)
     op = q.ops[0]
     assert isinstance(op, LayerNorm) and op.geometry is not None
-    call = op.hls(q)
+    call = hls_call(op, q)
     table = next(p for p in call.params if p.name == "inv_sqrt_ln")
     assert table.raw is op.table_raw and table.type == op.types["table"]
     fresh = inv_sqrt_table(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hlsgen.backends.hls.ops import hls_call
 from hlsgen.fixed import FixedType, from_raw, to_raw
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Softmax
@@ -93,7 +94,7 @@ def test_tables_are_built_once_and_are_the_hls_params() -> None:
         q = _typed(_graph((3, 8)), "ap_fixed<16,6>", variant=variant.value)
         op = q.ops[0]
         assert isinstance(op, Softmax) and op.plan is not None
-        call = op.hls(q)
+        call = hls_call(op, q)
         fresh = softmax_tables(op.types["x"], op.settings)
         assert [p.name for p in call.params] == [f"{k}_softmax" for k in fresh.tables]
         for p in call.params:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hlsgen import tools
-from hlsgen.backends.hls.stream import pack_tokens, token_layout, unpack_tokens, word_width
+from hlsgen.backends.axis import pack_tokens, token_layout, unpack_tokens, word_width
 from hlsgen.fixed import FixedType
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Add, Linear

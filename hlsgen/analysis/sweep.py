@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.hls.ops import hls_call
 from ..fixed import FixedType
 from ..ir.graph import Graph
 from ..quant.config import Config, integer_bits_for
@@ -320,7 +321,7 @@ def estimate_resources(graph: Graph) -> dict[str, int | None]:
     bits = 0
     for op in graph.ops:
         try:
-            params = op.hls(graph).params
+            params = hls_call(op, graph).params
         except NotImplementedError:
             params = []
         bits += sum(int(np.size(p.raw)) * p.type.width for p in params)
@@ -536,9 +537,9 @@ class SweepResult:
     def write(self, out_dir: str | Path, force: bool = False) -> Path:
         """Write sweep.csv, sweep.json and sweep.png into ``out_dir`` at once (refused if it exists
         unless ``force``; nothing half-written)."""
-        from ..backends.hls import write_atomically
+        from ..io import atomic_write
 
-        return write_atomically(self.files(), Path(out_dir), force=force)
+        return atomic_write(self.files(), Path(out_dir), force=force)
 
 
 def sweep_png(result: SweepResult, dpi: int = 100) -> bytes:

@@ -306,8 +306,8 @@ def write_report(
         yosys: also run the RTL backend's Yosys counts when it is available.
         project: the already loaded project (skips reconverting the model).
     """
-    from ..backends.hls import write_atomically
-    from ..backends.hls.writer import environment, render
+    from ..backends.templating import environment, render
+    from ..io import atomic_write
     from ..project import Project
 
     d = Path(project_dir)
@@ -323,7 +323,7 @@ def write_report(
     env.filters["duration"] = _duration
     files["report.md"] = render(env, "report/report.md.j2", **ctx)
     files["report.html"] = render(env, "report/report.html.j2", **ctx)
-    return write_atomically(files, Path(out_dir) if out_dir else d / "report", force=True)
+    return atomic_write(files, Path(out_dir) if out_dir else d / "report", force=True)
 
 
 def _duration(ns: float) -> str:

@@ -13,17 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from ...io import atomic_write
 from ...ir.decode_pass import DecodeDesign
 from ...ir.ops.decode import KVCache
-from .writer import (
-    environment,
-    library_files,
-    op_calls,
-    render,
-    tb_lines,
-    tensor_views,
-    write_atomically,
-)
+from ..templating import environment, render
+from .writer import library_files, op_calls, tb_lines, tensor_views
 
 #: prefill primitive -> its variant that reads the cache inputs in place, keyed by which arguments are
 #: caches (indices into the call's args); a cache read by any other call is an error
@@ -136,7 +130,7 @@ def write_decode_project(
         files["tb_data/tb_output_predictions.dat"] = (
             "\n".join(tb_lines([np.asarray(o) for o in outputs_raw])) + "\n"
         )
-    return write_atomically(files, Path(path), force=force)
+    return atomic_write(files, Path(path), force=force)
 
 
 __all__ = ["decode_files", "decode_project_name", "read_caches_in_place", "write_decode_project"]

@@ -63,7 +63,7 @@ class Const:
 
     def mem_text(self) -> str:
         """The ``$readmemh`` file: the banner as a comment, then one word a line, in hex."""
-        from ..hls.writer import banner
+        from ..templating import banner
 
         assert self.words is not None
         digits = max(1, -(-self.bits // 4))

@@ -67,7 +67,7 @@ def cast_params(prefix: str, dst: FixedType, src: FixedType | None = None, where
 def cast_check_top(pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_cast_check") -> str:
     """A SystemVerilog top holding one hlsgen_cast per (src, dst) pair: input k at ``vin`` bits of its
     source width, output k at ``vout`` bits of its destination width, in order (for the cast bench)."""
-    from ..hls.writer import banner
+    from ..templating import banner
 
     wi = sum(s.width for s, _ in pairs)
     wo = sum(d.width for _, d in pairs)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...fixed import FixedType
-from ..hls.stream import pack_tokens, unpack_tokens, word_width
+from ..axis import pack_tokens, unpack_tokens, word_width
 
 
 def tdata_width(n: int, width: int) -> int:

@@ -65,7 +65,7 @@ def render_rope(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     tx, tt, ts, ty = (op.types[k] for k in ("x", "table", "sum", "y"))
     assert op.cos_raw is not None and op.sin_raw is not None
     where = op_label(op)
-    rows, width = op._width(graph)
+    rows, width = op.rows_width(graph)
     check_cast(ts, ty, where)
     if op.rope_dim < op.head_dim:
         check_cast(tx, ty, where)

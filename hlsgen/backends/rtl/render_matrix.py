@@ -141,7 +141,7 @@ def _score_block(
     """hlsgen_scores for a Scores or LatentScores op: key heads ``hk`` of ``dk`` values; ``rope`` =
     (R, type of QR, type of KR, left shifts by (part, side)) adds the RoPE part."""
     ta, ty = op.types["accum"], op.types["y"]
-    tq, tk = op._shapes(graph)
+    tq, tk = op.shapes(graph)
     h = op.num_heads
     r_dim = rope[0] if rope else 0
     where = op_label(op)
@@ -205,7 +205,7 @@ def _score_block(
 
 def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     tp, tv, ta, ty = op.types["p"], op.types["v"], op.types["accum"], op.types["y"]
-    tq, tk = op._shapes(graph)
+    tq, tk = op.shapes(graph)
     h, hk, dv = op.num_heads, op.num_kv_heads, op.value_dim
     check_cast(ta, ty, op_label(op))
     macs = h * tq * tk * dv

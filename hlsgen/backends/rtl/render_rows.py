@@ -136,7 +136,7 @@ def render_avgpool(op: Op, graph: Graph, opts: RtlOptions) -> Block:
 
 
 def render_mask(op: Op, graph: Graph, opts: RtlOptions) -> Block:
-    tq, tk = op._shape(graph)
+    tq, tk = op.shapes(graph)
     params: dict[str, int | str] = {
         "TQ": tq,
         "TK": tk,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ...resources import resource_dir
-from ..hls.writer import environment, render
+from ..templating import environment, render
 from .design import Design, Port
 from .ops import Const
 

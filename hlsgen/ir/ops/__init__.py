@@ -1,7 +1,8 @@
-"""IR ops. Each op: shapes, types, a float and a bit-exact execution, an HLS rendering, a cost."""
+"""IR ops. Each op: shapes, types, a float and a bit-exact execution, a cost (no backend code:
+hlsgen.backends.hls.ops and hlsgen.backends.rtl.ops render them)."""
 
 from .attention import Context, Mask, Scores, attention_scale
-from .base import Cost, HlsCall, Op, Param
+from .base import Cost, Op, Param, multipliers_for
 from .basic import Activation, Add, GlobalAvgPool, Linear, Reshape
 from .conv import Conv1D, Padding
 from .decode import (
@@ -46,7 +47,6 @@ __all__ = [
     "ExactLinear",
     "GlobalAvgPool",
     "GlobalMaxPool",
-    "HlsCall",
     "KVCache",
     "LatentCache",
     "LatentScores",
@@ -64,5 +64,6 @@ __all__ = [
     "Softmax",
     "Transpose",
     "attention_scale",
+    "multipliers_for",
     "token_type",
 ]

@@ -24,8 +24,8 @@ import numpy as np
 
 from ...fixed import FixedType, convert, linalg, mul, mul_type, to_raw
 from ...fixed.arith import convert_float
-from .base import Cost, HlsCall, Op
-from .basic import _typedef, exact_accumulator
+from .base import Cost, Op, multipliers_for
+from .basic import exact_accumulator
 
 if TYPE_CHECKING:
     from ...quant.config import TypeResolver
@@ -91,10 +91,6 @@ def _clog2(n: int) -> int:
     return max(int(n) - 1, 0).bit_length()
 
 
-def _n_mult(ops: int, reuse: int) -> int:
-    return max(1, -(-ops // max(reuse, 1)))
-
-
 def query_key_heads(
     q: np.ndarray, k: np.ndarray, num_heads: int, num_kv_heads: int, dim: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -155,18 +151,6 @@ class ScaledScores:
         tp = mul_type(self.types["accum"], self.types["scale"])
         return convert_float(acc, tp, ty, bits, scale=self.scale_raw, overwrite=True)
 
-    def _scale_config(self) -> list[tuple[str, str, object]]:
-        """The HLS config entries of the scale step (read by ``hlsgen_common.h``'s ``scale_cast``)."""
-        ta = self.types["accum"]
-        return [
-            ("const", "scale_is_shift", int(self.scale_is_shift)),
-            ("const", "accum_width", ta.width),
-            _typedef("accum_t", ta),
-            _typedef("shifted_t", self.types["shifted"]),
-            _typedef("scale_t", self.types["scale"]),
-            ("double", "scale", self.scale),
-        ]
-
 
 # ---------------------------------------------------------------------------------------------------
 @dataclass
@@ -196,7 +180,7 @@ class Scores(ScaledScores, Op):
         _, self.scale_raw, self.scale_frac = attention_scale(self.key_dim, self.scale_bits)
         self.shift = self.scale_frac if self.scale_raw == 1 else 0
 
-    def _shapes(self, graph: Graph) -> tuple[int, int]:
+    def shapes(self, graph: Graph) -> tuple[int, int]:
         q, k = (graph.tensors[t].shape for t in self.inputs)
         s = graph.tensors[self.outputs[0]].shape
         h, hk, dk = self.num_heads, self.num_kv_heads, self.key_dim
@@ -210,7 +194,7 @@ class Scores(ScaledScores, Op):
         return int(q[0]), int(k[0])
 
     def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
-        self._shapes(graph)
+        self.shapes(graph)
         tq, tk = self.in_type(graph, 0), self.in_type(graph, 1)
         fa = tq.frac + tk.frac
         ta = exact_accumulator(self.key_dim * _maxabs_raw(tq) * _maxabs_raw(tk), fa)
@@ -252,30 +236,12 @@ class Scores(ScaledScores, Op):
 
     def n_mult(self, graph: Graph) -> int:
         """Multipliers after the reuse factor (dot products, plus the scale when not a shift)."""
-        tq, tk = self._shapes(graph)
+        tq, tk = self.shapes(graph)
         n = self.num_heads * tq * tk
-        return _n_mult(n * self.key_dim + (0 if self.scale_is_shift else n), self.reuse_factor)
-
-    def hls(self, graph: Graph) -> HlsCall:
-        tq, tk = self._shapes(graph)
-        return HlsCall(
-            header=_HEADER,
-            function="hlsgen::scores",
-            config=[
-                ("const", "n_q", tq),
-                ("const", "n_k", tk),
-                ("const", "n_heads", self.num_heads),
-                ("const", "n_kv_heads", self.num_kv_heads),
-                ("const", "key_dim", self.key_dim),
-                ("const", "reuse_factor", self.reuse_factor),
-                ("const", "n_mult", self.n_mult(graph)),
-                *self._scale_config(),
-            ],
-            args=[*self.inputs, *self.outputs],
-        )
+        return multipliers_for(n * self.key_dim + (0 if self.scale_is_shift else n), self.reuse_factor)
 
     def cost(self, graph: Graph) -> Cost:
-        tq, tk = self._shapes(graph)
+        tq, tk = self.shapes(graph)
         macs = self.num_heads * tq * tk * self.key_dim
         # function pipelined at II = reuse factor: shared multipliers, an adder tree of depth
         # clog2(dk), a register each for product and cast, one more stage for the scale multiply
@@ -318,7 +284,7 @@ class Mask(Op):
         if not self.causal and not self.inputs:
             raise ValueError(f"layer {self.origin or self.name}: a mask that is neither causal nor explicit")
 
-    def _shape(self, graph: Graph) -> tuple[int, int]:
+    def shapes(self, graph: Graph) -> tuple[int, int]:
         s = graph.tensors[self.outputs[0]].shape
         where = f"layer {self.origin or self.name}"
         if len(s) != 2:
@@ -339,7 +305,7 @@ class Mask(Op):
         return np.arange(tk)[None, :] <= np.arange(tq)[:, None] + off
 
     def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
-        self.shape = self._shape(graph)
+        self.shape = self.shapes(graph)
         if self.inputs:
             src = graph.tensors[self.inputs[0]]
             if src.name in graph.inputs:
@@ -371,19 +337,8 @@ class Mask(Op):
     def execute(self, *xs: np.ndarray) -> tuple[np.ndarray]:
         return (self._combine(xs, self._sample_shape(xs)).astype(np.int64),)
 
-    def hls(self, graph: Graph) -> HlsCall:
-        tq, tk = self._shape(graph)
-        cfg: list[tuple[str, str, object]] = [
-            ("const", "n_q", tq),
-            ("const", "n_k", tk),
-            ("const", "causal", int(self.causal)),
-            ("const", "offset", self.causal_offset(tq, tk)),
-        ]
-        fn = "hlsgen::mask_input" if self.inputs else "hlsgen::mask_causal"
-        return HlsCall(_HEADER, fn, cfg, [*self.inputs, *self.outputs])
-
     def cost(self, graph: Graph) -> Cost:
-        tq, tk = self._shape(graph)
+        tq, tk = self.shapes(graph)
         if not self.inputs:
             return Cost()  # constants
         return Cost(latency_cycles=1, lut=tq * tk)
@@ -413,7 +368,7 @@ class Context(Op):
                 f"layer {self.origin or self.name}: value_dim must be >= 1, got {self.value_dim}"
             )
 
-    def _shapes(self, graph: Graph) -> tuple[int, int]:
+    def shapes(self, graph: Graph) -> tuple[int, int]:
         p, v = (graph.tensors[t].shape for t in self.inputs)
         c = graph.tensors[self.outputs[0]].shape
         h, hk, dv = self.num_heads, self.num_kv_heads, self.value_dim
@@ -429,7 +384,7 @@ class Context(Op):
         return int(p[1]), int(p[2])
 
     def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
-        _, tk = self._shapes(graph)
+        _, tk = self.shapes(graph)
         tp, tv = self.in_type(graph, 0), self.in_type(graph, 1)
         ta = exact_accumulator(tk * _maxabs_raw(tp) * _maxabs_raw(tv), tp.frac + tv.frac)
         self.types.update(p=tp, v=tv, accum=ta)
@@ -468,32 +423,16 @@ class Context(Op):
         r = linalg.matmul_float(p5, v5, out=c.transpose(0, 2, 3, 1, 4))
         if r is None:
             return None
-        return convert_float(c.reshape(b, tq, h * dv), self.types["accum"], self.types["y"], r[1], overwrite=True)
-
-    def n_mult(self, graph: Graph) -> int:
-        tq, tk = self._shapes(graph)
-        return _n_mult(self.num_heads * tq * self.value_dim * tk, self.reuse_factor)
-
-    def hls(self, graph: Graph) -> HlsCall:
-        tq, tk = self._shapes(graph)
-        return HlsCall(
-            header=_HEADER,
-            function="hlsgen::context",
-            config=[
-                ("const", "n_q", tq),
-                ("const", "n_k", tk),
-                ("const", "n_heads", self.num_heads),
-                ("const", "n_kv_heads", self.num_kv_heads),
-                ("const", "value_dim", self.value_dim),
-                ("const", "reuse_factor", self.reuse_factor),
-                ("const", "n_mult", self.n_mult(graph)),
-                _typedef("accum_t", self.types["accum"]),
-            ],
-            args=[*self.inputs, *self.outputs],
+        return convert_float(
+            c.reshape(b, tq, h * dv), self.types["accum"], self.types["y"], r[1], overwrite=True
         )
 
+    def n_mult(self, graph: Graph) -> int:
+        tq, tk = self.shapes(graph)
+        return multipliers_for(self.num_heads * tq * self.value_dim * tk, self.reuse_factor)
+
     def cost(self, graph: Graph) -> Cost:
-        tq, tk = self._shapes(graph)
+        tq, tk = self.shapes(graph)
         macs = self.num_heads * tq * tk * self.value_dim
         lat = self.reuse_factor + _clog2(tk) + 2  # shared multipliers, adder tree over Tk, cast
         n_mult = self.n_mult(graph)

@@ -3,8 +3,10 @@
 An op knows its inputs and outputs (tensor names in the graph), the fixed-point types of its internal
 values (``types``: weights, biases, tables), its parameters (float from the front end, raw after the
 quantize pass), and executes itself twice over: in float64 (``forward_float``, for calibration and
-comparison) and bit-exactly on raw integers (``execute``, the reference). Backends render it through
-``hls()``: the hand-written header it calls, the fields of its config struct and its parameters.
+comparison) and bit-exactly on raw integers (``execute``, the reference). It knows no backend: each
+backend renders every op kind from one table (``hlsgen.backends.hls.ops.RENDERERS``,
+``hlsgen.backends.rtl.ops.RENDERERS``) that reads the op's public geometry (shapes, rows, multipliers
+for a reuse factor), types and parameters.
 
 Speed: Linear, Scores, Context, Softmax and LayerNorm have a float64 fast path (``_execute_float``)
 that ``execute`` takes where every value is an exact integer below 2^52 (BLAS products, then
@@ -36,25 +38,9 @@ class Param:
     raw: np.ndarray
 
 
-@dataclass
-class HlsCall:
-    """What the HLS backend needs to render one op.
-
-    Attributes:
-        header: hand-written header (under templates/hls/firmware/hlsgen/) that holds the function.
-        function: the templated function, e.g. ``hlsgen::linear``.
-        config: ordered fields of the op's config struct: ``("typedef", name, ctype)`` or
-            ``("const", name, int)``.
-        args: the call's arguments after the config: tensor names and parameter names.
-        params: parameters written to weights/.
-    """
-
-    header: str
-    function: str
-    config: list[tuple[str, str, object]]
-    args: list[str]
-    params: list[Param] = field(default_factory=list)
-    template_args: list[str] = field(default_factory=list)
+def multipliers_for(ops: int, reuse: int) -> int:
+    """Multipliers that do ``ops`` products at a reuse factor (each multiplier used ``reuse`` times)."""
+    return max(1, -(-ops // max(reuse, 1)))
 
 
 @dataclass
@@ -109,10 +95,7 @@ class Op:
     def execute(self, *xs: np.ndarray) -> tuple[np.ndarray, ...]:
         raise NotImplementedError(type(self).__name__)
 
-    # -- backends -----------------------------------------------------------------------------------
-    def hls(self, graph: Graph) -> HlsCall:
-        raise NotImplementedError(f"{type(self).__name__} has no HLS implementation")
-
+    # -- cost ---------------------------------------------------------------------------------------
     def cost(self, graph: Graph) -> Cost:
         return Cost()
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ...fixed import FixedType, add, convert, linalg, mul, to_raw
 from ...fixed.arith import convert_float
-from .base import Cost, HlsCall, Op, Param
+from .base import Cost, Op
 
 if TYPE_CHECKING:
     from ...quant.config import TypeResolver
@@ -31,10 +31,6 @@ def scale_constant(value: float, bits: int = 18) -> tuple[int, int]:
         return 1, 1 - e
     frac = bits
     return int(round(value * (1 << frac))), frac
-
-
-def _typedef(name: str, t: FixedType) -> tuple[str, str, object]:
-    return ("typedef", name, str(t))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -73,7 +69,9 @@ class Linear(Op):
             tb = resolve.slot(self, "bias")
             self.b_raw = to_raw(self.bias, tb)
             fb = max(fb, tb.frac)
-            bound = (bound << (fb - tw.frac - tx.frac)) + (int(np.abs(self.b_raw).max(initial=0)) << (fb - tb.frac))
+            bound = (bound << (fb - tw.frac - tx.frac)) + (
+                int(np.abs(self.b_raw).max(initial=0)) << (fb - tb.frac)
+            )
             self.types["bias"] = tb
         else:
             bound <<= fb - tw.frac - tx.frac
@@ -139,29 +137,6 @@ class Linear(Op):
         params = None if w.dtype == object or b_bits > 53 else (w, b, b_bits)
         self._shifted = (key, params)
         return params
-
-    def hls(self, graph: Graph) -> HlsCall:
-        rows = graph.tensors[self.inputs[0]].size // self.n_in
-        params = [Param(f"w_{self.name}", self.types["weight"], self.w_raw)]
-        if self.b_raw is not None:
-            params.append(Param(f"b_{self.name}", self.types["bias"], self.b_raw))
-        return HlsCall(
-            header="hlsgen_linear.h",
-            function="hlsgen::linear" if self.b_raw is not None else "hlsgen::linear_nobias",
-            config=[
-                ("const", "n_rows", rows),
-                ("const", "n_in", self.n_in),
-                ("const", "n_out", self.n_out),
-                ("const", "has_bias", int(self.b_raw is not None)),
-                ("const", "reuse_factor", self.reuse_factor),
-                ("const", "n_mult", self.multipliers(rows)),
-                _typedef("weight_t", self.types["weight"]),
-                _typedef("bias_t", self.types.get("bias", self.types["weight"])),
-                _typedef("accum_t", self.types["accum"]),
-            ],
-            args=[self.inputs[0], self.outputs[0], *(p.name for p in params)],
-            params=params,
-        )
 
     def multipliers(self, rows: int) -> int:
         macs = self.n_in * self.n_out
@@ -266,23 +241,6 @@ class Activation(Op):
         idx = (x - tx.raw_min) >> (tx.width - self.table_bits)
         return (convert(self.table_raw[idx], self.types["table"], ty),)
 
-    def hls(self, graph: Graph) -> HlsCall:
-        n = graph.tensors[self.inputs[0]].size
-        k = self.act_kind
-        cfg: list[tuple[str, str, object]] = [("const", "n_elem", n), ("const", "reuse_factor", self.reuse_factor)]
-        if k is ActivationKind.TABLE:
-            tx = self.types["x"]
-            cfg += [
-                ("const", "table_bits", self.table_bits),
-                ("const", "in_width", tx.width),
-                ("const", "in_signed", int(tx.signed)),
-                _typedef("table_t", self.types["table"]),
-            ]
-            p = Param(f"table_{self.name}", self.types["table"], self.table_raw)
-            return HlsCall("hlsgen_activation.h", "hlsgen::table_activation", cfg, [*self.inputs, *self.outputs, p.name], [p])
-        fn = "hlsgen::relu" if k is ActivationKind.RELU else "hlsgen::cast"
-        return HlsCall("hlsgen_activation.h", fn, cfg, [*self.inputs, *self.outputs])
-
     def cost(self, graph: Graph) -> Cost:
         n = graph.tensors[self.inputs[0]].size
         bram = 0 if self.table_raw is None else -(-(self.table_raw.size * self.types["table"].width) // 18432)
@@ -306,10 +264,6 @@ class Add(Op):
     def execute(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray]:
         s, ts = add(a, self.types["a"], b, self.types["b"])
         return (convert(s, ts, self.types["y"]),)
-
-    def hls(self, graph: Graph) -> HlsCall:
-        n = graph.tensors[self.inputs[0]].size
-        return HlsCall("hlsgen_activation.h", "hlsgen::add", [("const", "n_elem", n)], [*self.inputs, *self.outputs])
 
     def cost(self, graph: Graph) -> Cost:
         return Cost(latency_cycles=1, lut=graph.tensors[self.inputs[0]].size * 16)
@@ -337,7 +291,9 @@ class GlobalAvgPool(Op):
         self.types.update(x=tx, y=self.out_type(graph))
         sum_i = tx.integer + max(int(t - 1).bit_length(), 0) + (0 if tx.signed else 1)
         self.types["sum"] = FixedType(sum_i + tx.frac, sum_i, True)
-        self.types["scale"] = FixedType(max(c_raw.bit_length(), 1), max(c_raw.bit_length(), 1) - c_frac, False)
+        self.types["scale"] = FixedType(
+            max(c_raw.bit_length(), 1), max(c_raw.bit_length(), 1) - c_frac, False
+        )
         self.c_raw = c_raw
         self.c_frac = c_frac
 
@@ -345,21 +301,6 @@ class GlobalAvgPool(Op):
         s = x.sum(axis=-2)
         p, tp = mul(s, self.types["sum"], np.int64(self.c_raw), self.types["scale"])
         return (convert(p, tp, self.types["y"]),)
-
-    def hls(self, graph: Graph) -> HlsCall:
-        t, d = graph.tensors[self.inputs[0]].shape[-2:]
-        return HlsCall(
-            "hlsgen_activation.h",
-            "hlsgen::global_avg_pool",
-            [
-                ("const", "n_tokens", t),
-                ("const", "n_feat", d),
-                _typedef("sum_t", self.types["sum"]),
-                _typedef("scale_t", self.types["scale"]),
-                ("double", "scale", self.c_raw / 2.0**self.c_frac),
-            ],
-            [*self.inputs, *self.outputs],
-        )
 
     def cost(self, graph: Graph) -> Cost:
         t, d = graph.tensors[self.inputs[0]].shape[-2:]
@@ -392,10 +333,6 @@ class Reshape(Op):
     def execute(self, x: np.ndarray) -> tuple[np.ndarray]:
         return (x.reshape(x.shape[0], *self.out_shape),)
 
-    def hls(self, graph: Graph) -> HlsCall:
-        n = graph.tensors[self.inputs[0]].size
-        return HlsCall("hlsgen_activation.h", "hlsgen::cast", [("const", "n_elem", n)], [*self.inputs, *self.outputs])
-
 
 __all__ = [
     "Activation",
@@ -407,4 +344,3 @@ __all__ = [
     "exact_accumulator",
     "scale_constant",
 ]
-

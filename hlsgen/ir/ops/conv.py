@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from .base import Cost, HlsCall, Param
-from .basic import Linear, _typedef
+from .base import Cost
+from .basic import Linear
 
 if TYPE_CHECKING:
     from ..graph import Graph
@@ -69,38 +69,13 @@ class Conv1D(Linear):
     def execute(self, x: np.ndarray) -> tuple[np.ndarray]:
         return super().execute(self.windows(x))
 
-    def _tokens(self, graph: Graph) -> tuple[int, int]:
+    def tokens(self, graph: Graph) -> tuple[int, int]:
         t_in = graph.tensors[self.inputs[0]].shape[0]
         return t_in, self.out_tokens(t_in)
 
-    def hls(self, graph: Graph) -> HlsCall:
-        t_in, t_out = self._tokens(graph)
-        params = [Param(f"w_{self.name}", self.types["weight"], self.w_raw)]
-        if self.b_raw is not None:
-            params.append(Param(f"b_{self.name}", self.types["bias"], self.b_raw))
-        return HlsCall(
-            header="hlsgen_conv.h",
-            function="hlsgen::conv1d" if self.b_raw is not None else "hlsgen::conv1d_nobias",
-            config=[
-                ("const", "n_tokens_in", t_in),
-                ("const", "n_tokens_out", t_out),
-                ("const", "kernel_size", self.kernel_size),
-                ("const", "pad_left", self.pads()[0]),
-                ("const", "n_chan", self.channels_in),
-                ("const", "n_filt", self.n_out),
-                ("const", "reuse_factor", self.reuse_factor),
-                ("const", "n_mult", self.multipliers(t_out)),
-                _typedef("weight_t", self.types["weight"]),
-                _typedef("bias_t", self.types.get("bias", self.types["weight"])),
-                _typedef("accum_t", self.types["accum"]),
-            ],
-            args=[self.inputs[0], self.outputs[0], *(p.name for p in params)],
-            params=params,
-        )
-
     def cost(self, graph: Graph) -> Cost:
         c = super().cost(graph)
-        t_in, t_out = self._tokens(graph)
+        t_in, t_out = self.tokens(graph)
         c.macs = t_out * self.n_in * self.n_out
         c.latency_cycles = t_out * self.reuse_factor + 2
         return c

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ...fixed import FixedType, convert, linalg, mul_type, sub_type, to_raw
-from .attention import Context, ScaledScores, _maxabs_raw, _n_mult, attention_scale, query_key_heads
-from .base import Cost, HlsCall, Op, Param
-from .basic import Linear, _typedef, exact_accumulator
+from .attention import Context, ScaledScores, _maxabs_raw, attention_scale, query_key_heads
+from .base import Cost, Op, multipliers_for
+from .basic import Linear, exact_accumulator
 
 if TYPE_CHECKING:
     from ...quant.config import TypeResolver
@@ -113,7 +113,7 @@ class RoPE(Op):
     def decode(self) -> bool:
         return len(self.inputs) > 1
 
-    def _width(self, graph: Graph) -> tuple[int, int]:
+    def rows_width(self, graph: Graph) -> tuple[int, int]:
         s = graph.tensors[self.inputs[0]].shape
         if len(s) != 2 or s[1] % self.head_dim:
             raise ValueError(f"{_where(self)}: RoPE input shape {s} is not [T, n_heads*{self.head_dim}]")
@@ -122,7 +122,7 @@ class RoPE(Op):
         return int(s[0]), int(s[1])
 
     def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
-        rows, _ = self._width(graph)
+        rows, _ = self.rows_width(graph)
         if self.n_positions < 1:
             self.n_positions = rows
         if not self.decode and self.n_positions < rows:
@@ -185,27 +185,8 @@ class RoPE(Op):
             out[..., 2 * r :] = convert(h[..., 2 * r :], t["x"], t["y"])
         return (out.reshape(np.shape(x)),)
 
-    def hls(self, graph: Graph) -> HlsCall:
-        rows, width = self._width(graph)
-        params = [
-            Param(f"cos_{self.name}", self.types["table"], self.cos_raw),
-            Param(f"sin_{self.name}", self.types["table"], self.sin_raw),
-        ]
-        cfg: list[tuple[str, str, object]] = [
-            ("const", "n_rows", rows),
-            ("const", "n_heads", width // self.head_dim),
-            ("const", "head_dim", self.head_dim),
-            ("const", "rope_dim", self.rope_dim),
-            ("const", "n_positions", self.n_positions),
-            ("const", "reuse_factor", self.reuse_factor),
-            _typedef("table_t", self.types["table"]),
-            _typedef("sum_t", self.types["sum"]),
-        ]
-        fn = "hlsgen::rope_at" if self.decode else "hlsgen::rope"
-        return HlsCall(_HEADER, fn, cfg, [*self.inputs, *self.outputs, *(p.name for p in params)], params)
-
     def cost(self, graph: Graph) -> Cost:
-        rows, width = self._width(graph)
+        rows, width = self.rows_width(graph)
         pairs = rows * (width // self.head_dim) * (self.rope_dim // 2)
         bits = 2 * self.cos_raw.size * self.types["table"].width if self.cos_raw is not None else 0
         return Cost(
@@ -292,15 +273,6 @@ class KVCache(Op):
         """Name of the static array of the decode top function."""
         return f"hlsgen_{self.name}"
 
-    def hls(self, graph: Graph) -> HlsCall:
-        return HlsCall(
-            _HEADER,
-            "hlsgen::kv_cache",
-            [("const", "max_length", self.max_length), ("const", "width", self.width)],
-            [self.inputs[0], self.inputs[1], self.cache_var],
-            template_args=[f"{self.inputs[0]}_t", f"{self.inputs[1]}_t", f"config_{self.name}"],
-        )
-
     def cost(self, graph: Graph) -> Cost:
         return Cost(latency_cycles=1)  # one row, one memory word; the readers loop over the rows
 
@@ -342,14 +314,6 @@ class PositionMask(Op):
     def execute(self, pos: np.ndarray) -> tuple[np.ndarray]:
         return (self._mask(pos).astype(np.int64),)
 
-    def hls(self, graph: Graph) -> HlsCall:
-        return HlsCall(
-            _HEADER,
-            "hlsgen::position_mask",
-            [("const", "max_length", self.max_length)],
-            [*self.inputs, *self.outputs],
-        )
-
 
 # ---------------------------------------------------------------------------------------------------
 # multi-head latent attention
@@ -386,28 +350,6 @@ class BlockLinear(Linear):
 
     def multipliers(self, rows: int) -> int:
         return max(1, -(-(self.n_in * self.n_out // self.blocks) // self.reuse_factor))
-
-    def hls(self, graph: Graph) -> HlsCall:
-        if self.blocks == 1:
-            return super().hls(graph)
-        rows = graph.tensors[self.inputs[0]].size // self.n_in
-        p = Param(f"w_{self.name}", self.types["weight"], self.block_raw())
-        return HlsCall(
-            header=_HEADER,
-            function="hlsgen::block_linear",
-            config=[
-                ("const", "n_rows", rows),
-                ("const", "n_in", self.n_in),
-                ("const", "n_out", self.n_out),
-                ("const", "n_blocks", self.blocks),
-                ("const", "reuse_factor", self.reuse_factor),
-                ("const", "n_mult", self.multipliers(rows)),
-                _typedef("weight_t", self.types["weight"]),
-                _typedef("accum_t", self.types["accum"]),
-            ],
-            args=[self.inputs[0], self.outputs[0], p.name],
-            params=[p],
-        )
 
     def cost(self, graph: Graph) -> Cost:
         rows = graph.tensors[self.inputs[0]].size // self.n_in
@@ -502,7 +444,7 @@ class LatentScores(ScaledScores, Op):
             raise ValueError(f"{_where(self)}: latent scores take {4 if self.rope_dim else 2} inputs")
         _, self.scale_raw, self.scale_frac = attention_scale(self.scale_dim, self.scale_bits)
 
-    def _shapes(self, graph: Graph) -> tuple[int, int]:
+    def shapes(self, graph: Graph) -> tuple[int, int]:
         sh = [graph.tensors[t].shape for t in self.inputs]
         h, a, g, r = self.num_heads, self.a_dim, self.a_kv_heads, self.rope_dim
         want = [(None, h * a), (None, g * a)] + ([(None, h * r), (None, r)] if r else [])
@@ -517,7 +459,7 @@ class LatentScores(ScaledScores, Op):
         return tq, tk
 
     def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
-        self._shapes(graph)
+        self.shapes(graph)
         ts = [self.in_type(graph, k) for k in range(len(self.inputs))]
         fa = ts[0].frac + ts[1].frac
         fr = ts[2].frac + ts[3].frac if self.rope_dim else fa
@@ -563,39 +505,15 @@ class LatentScores(ScaledScores, Op):
     def execute(self, *xs: np.ndarray) -> tuple[np.ndarray]:
         return (self._scale_cast(self.accumulate(*xs)),)
 
-    def hls(self, graph: Graph) -> HlsCall:
-        tq, tk = self._shapes(graph)
-        args = [*self.inputs, *self.outputs]
-        if not self.rope_dim:
-            # without RoPE these are plain grouped scores over the latent: hlsgen::scores, with the
-            # latent as the key dimension and the latent heads as the key/value heads
-            n = self.num_heads * tq * tk
-            n_mult = _n_mult(n * self.a_dim + (0 if self.scale_is_shift else n), self.reuse_factor)
-            cfg: list[tuple[str, str, object]] = [
-                ("const", "n_q", tq),
-                ("const", "n_k", tk),
-                ("const", "n_heads", self.num_heads),
-                ("const", "n_kv_heads", self.a_kv_heads),
-                ("const", "key_dim", self.a_dim),
-                ("const", "reuse_factor", self.reuse_factor),
-                ("const", "n_mult", n_mult),
-                *self._scale_config(),
-            ]
-            return HlsCall("hlsgen_attention.h", "hlsgen::scores", cfg, args)
-        cfg = [
-            ("const", "n_q", tq),
-            ("const", "n_k", tk),
-            ("const", "n_heads", self.num_heads),
-            ("const", "a_dim", self.a_dim),
-            ("const", "a_kv_heads", self.a_kv_heads),
-            ("const", "rope_dim", self.rope_dim),
-            ("const", "reuse_factor", self.reuse_factor),
-            *self._scale_config(),
-        ]
-        return HlsCall(_HEADER, "hlsgen::latent_scores", cfg, args)
+    def n_mult(self, graph: Graph) -> int:
+        """Multipliers after the reuse factor when the scores are plain grouped scores over the latent
+        (no RoPE part): dot products, plus the scale when not a shift."""
+        tq, tk = self.shapes(graph)
+        n = self.num_heads * tq * tk
+        return multipliers_for(n * self.a_dim + (0 if self.scale_is_shift else n), self.reuse_factor)
 
     def cost(self, graph: Graph) -> Cost:
-        tq, tk = self._shapes(graph)
+        tq, tk = self.shapes(graph)
         macs = self.num_heads * tq * tk * (self.a_dim + self.rope_dim)
         return Cost(
             macs=macs, multipliers=max(1, -(-macs // self.reuse_factor)), latency_cycles=self.reuse_factor + 4

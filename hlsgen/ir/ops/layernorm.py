@@ -31,7 +31,7 @@ from ...fixed import (
 )
 from ...fixed.arith import FLOAT_EXACT_BITS, cast_float, convert_float, float_castable
 from ...quant.config import LayerNormConfig
-from .base import Cost, HlsCall, Op, Param
+from .base import Cost, Op
 from .basic import exact_accumulator, scale_constant
 from .softmax import leading_one
 
@@ -283,40 +283,6 @@ class LayerNorm(Op):
         return self.table_raw[(seg << m) + mant], k
 
     # -- backends -----------------------------------------------------------------------------------
-    def hls(self, graph: Graph) -> HlsCall:
-        t = self.types
-        d = self.n_feat
-        rows = graph.tensors[self.inputs[0]].size // d
-        params = [
-            Param(f"inv_sqrt_{self.name}", t["table"], self.table_raw),
-            Param(f"gamma_{self.name}", t["weight"], self.gamma_raw),
-            Param(f"beta_{self.name}", t["bias"], self.beta_raw),
-        ]
-        geo = self.geometry
-        assert self.table_raw is not None and geo is not None
-        cfg: list[tuple[str, str, object]] = [
-            ("const", "n_rows", rows),
-            ("const", "n_feat", d),
-            ("const", "reuse_factor", self.reuse_factor),
-            ("const", "var_width", geo.var_width),
-            ("const", "var_frac", geo.var_frac),
-            ("const", "mant_bits", geo.mant_bits),
-            ("const", "k_sub", geo.k_sub),
-            ("const", "table_size", geo.size),
-            ("double", "scale", self.c_raw / 2.0**self.c_frac),
-        ]
-        cfg += [
-            ("typedef", f"{k}_t", str(t[k]))
-            for k in ("sum", "scale", "mean", "diff", "sq", "var", "table", "wide", "norm", "weight", "bias")
-        ]
-        return HlsCall(
-            "hlsgen_layernorm.h",
-            "hlsgen::layernorm",
-            cfg,
-            [*self.inputs, *self.outputs, *(p.name for p in params)],
-            params,
-        )
-
     def cost(self, graph: Graph) -> Cost:
         d = self.n_feat
         rows = graph.tensors[self.inputs[0]].size // d

@@ -23,7 +23,7 @@ import numpy as np
 from ...fixed import FixedType, convert, mul_type, to_raw
 from ...fixed.arith import FLOAT_EXACT_BITS, cast_float, float_castable
 from ...quant.config import SoftmaxConfig, SoftmaxVariant, calibrated_type
-from .base import Cost, HlsCall, Op, Param
+from .base import Cost, Op
 
 if TYPE_CHECKING:
     from ...quant.config import TypeResolver
@@ -294,7 +294,9 @@ class Softmax(Op):
         th, rh = pl.tables["exp_hi"]
         _, rl = pl.tables["exp_lo"]
         i = np.arange(1 << pl.addr_bits, dtype=np.int64)
-        e = convert(rh[i >> pl.lo_bits] * rl[i & ((1 << pl.lo_bits) - 1)], mul_type(th, th), self.types["exp"])
+        e = convert(
+            rh[i >> pl.lo_bits] * rl[i & ((1 << pl.lo_bits) - 1)], mul_type(th, th), self.types["exp"]
+        )
         joint = np.append(np.asarray(e, dtype=np.int64), 0)
         self._joint = (pl, joint)
         return joint
@@ -419,55 +421,6 @@ class Softmax(Op):
         return table, direct
 
     # -- backends -----------------------------------------------------------------------------------
-    def hls(self, graph: Graph) -> HlsCall:
-        assert self.plan is not None
-        pl = self.plan
-        shape = graph.tensors[self.inputs[0]].shape
-        n = shape[-1]
-        rows = graph.tensors[self.inputs[0]].size // n
-        tx, ts = self.types["x"], self.types["sum"]
-        cfg: list[tuple[str, str, object]] = [
-            ("const", "n_rows", rows),
-            ("const", "n_cols", n),
-            ("const", "n_q", shape[-2] if self.has_mask else 1),
-            ("const", "reuse_factor", self.reuse_factor),
-            ("const", "in_width", tx.width),
-            ("const", "in_signed", int(tx.signed)),
-            ("const", "sum_width", ts.width),
-            ("const", "sum_frac", ts.frac),
-            ("const", "inv_bits", pl.inv_bits),
-            ("const", "shift_min", self.t_range[0]),
-            ("const", "shift_max", self.t_range[1]),
-        ]
-        names = {k: f"{k}_{self.name}" for k in pl.tables}
-        if pl.variant is SoftmaxVariant.STABLE:
-            cfg += [
-                ("const", "drop_bits", pl.drop_bits),
-                ("const", "addr_bits", pl.addr_bits),
-                ("const", "hi_bits", pl.hi_bits),
-                ("const", "lo_bits", pl.lo_bits),
-                ("typedef", "diff_t", str(self.types["diff"])),
-            ]
-            tables = ["exp_hi", "exp_lo", "inv"]
-            fn = "hlsgen::softmax_stable"
-        else:
-            cfg += [("const", "table_bits", pl.exp_table_bits)]
-            tables = ["exp", "inv"]
-            fn = "hlsgen::softmax_latency"
-        cfg += [
-            ("typedef", "exp_t", str(self.types["exp"])),
-            ("typedef", "accum_t", str(self.types["accum"])),
-            ("typedef", "sum_t", str(ts)),
-            ("typedef", "inv_t", str(self.types["inv"])),
-            ("typedef", "wide_t", str(self.types["wide"])),
-        ]
-        params = [Param(names[k], *pl.tables[k]) for k in tables]
-        if self.has_mask:
-            fn += "_masked"
-        return HlsCall(
-            "hlsgen_softmax.h", fn, cfg, [*self.inputs, *self.outputs, *(p.name for p in params)], params
-        )
-
     def cost(self, graph: Graph) -> Cost:
         shape = graph.tensors[self.inputs[0]].shape
         n = shape[-1]

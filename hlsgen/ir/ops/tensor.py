@@ -17,17 +17,11 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ...fixed import FixedType, add, convert, mul, sub, to_raw
-from .base import Cost, HlsCall, Op, Param
+from .base import Cost, Op
 
 if TYPE_CHECKING:
-    from ...quant.config import TypeResolver
     from ..graph import Graph
-
-_HEADER = "hlsgen_tensor.h"
-
-
-def _typedef(name: str, t: FixedType) -> tuple[str, str, object]:
-    return ("typedef", name, str(t))
+    from .base import TypeResolver
 
 
 def _where(op: Op) -> str:
@@ -64,11 +58,6 @@ class Constant(Op):
 
     def execute(self) -> tuple[np.ndarray]:
         return (np.asarray(self.raw)[None],)
-
-    def hls(self, graph: Graph) -> HlsCall:
-        p = Param(f"c_{self.name}", self.types["y"], np.asarray(self.raw))
-        n = graph.tensors[self.outputs[0]].size
-        return HlsCall(_HEADER, "hlsgen::constant", [("const", "n_elem", n)], [self.outputs[0], p.name], [p])
 
     def cost(self, graph: Graph) -> Cost:
         return Cost(param_bits=int(np.size(self.value)) * self.types["y"].width)
@@ -125,7 +114,7 @@ class Binary(Op):
     def __post_init__(self) -> None:
         self.operation = BinaryKind(self.operation)
 
-    def _dims(self, graph: Graph) -> tuple[int, int, tuple[int, int], tuple[int, int]]:
+    def dims(self, graph: Graph) -> tuple[int, int, tuple[int, int], tuple[int, int]]:
         out = graph.tensors[self.outputs[0]].shape
         rows = math.prod(out[:-1]) if out else 1
         cols = out[-1] if out else 1
@@ -143,7 +132,7 @@ class Binary(Op):
         return mul(a, ta, b, tb)
 
     def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
-        self._dims(graph)  # checks the shapes
+        self.dims(graph)  # checks the shapes
         super().assign_types(graph, resolve)
         self.types.update(a=self.in_type(graph, 0), b=self.in_type(graph, 1), y=self.out_type(graph))
 
@@ -166,19 +155,6 @@ class Binary(Op):
         y = convert(s, ts, self.types["y"])
         return (y.reshape(y.shape[0], *out),)
 
-    def hls(self, graph: Graph) -> HlsCall:
-        rows, cols, (ra, ca), (rb, cb) = self._dims(graph)
-        cfg: list[tuple[str, str, object]] = [
-            ("const", "n_rows", rows),
-            ("const", "n_cols", cols),
-            ("const", "a_rows", ra),
-            ("const", "a_cols", ca),
-            ("const", "b_rows", rb),
-            ("const", "b_cols", cb),
-            ("const", "op", list(BinaryKind).index(self.operation)),
-        ]
-        return HlsCall(_HEADER, "hlsgen::binary", cfg, [*self.inputs, *self.outputs])
-
     def cost(self, graph: Graph) -> Cost:
         n = graph.tensors[self.outputs[0]].size
         ta, tb = self.types["a"], self.types["b"]
@@ -193,7 +169,7 @@ class Binary(Op):
 
 
 # ---------------------------------------------------------------------------------------------------
-def _outer_inner(shape: tuple[int, ...], axis: int) -> tuple[int, int]:
+def outer_inner(shape: tuple[int, ...], axis: int) -> tuple[int, int]:
     """(outer, inner) sizes of ``shape`` around ``axis``: rows before it, elements from it on."""
     return math.prod(shape[:axis]), math.prod(shape[axis:])
 
@@ -206,7 +182,7 @@ class Concat(Op):
     kind: ClassVar[str] = "concat"
     axis: int = 0
 
-    def _norm_axis(self, graph: Graph) -> int:
+    def norm_axis(self, graph: Graph) -> int:
         rank = len(graph.tensors[self.outputs[0]].shape)
         if not -rank <= self.axis < rank:
             raise ValueError(f"{_where(self)}: concatenation axis {self.axis} of a rank-{rank} tensor")
@@ -214,7 +190,7 @@ class Concat(Op):
 
     def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
         super().assign_types(graph, resolve)
-        ax = self._norm_axis(graph)
+        ax = self.norm_axis(graph)
         self.types.update(a=self.in_type(graph, 0), b=self.in_type(graph, 1), y=self.out_type(graph))
         sa, sb = (graph.tensors[t].shape for t in self.inputs)
         so = graph.tensors[self.outputs[0]].shape
@@ -246,17 +222,6 @@ class Concat(Op):
         if ya.dtype != yb.dtype:
             ya, yb = ya.astype(object), yb.astype(object)
         return (np.concatenate([ya, yb], self._ax_of(a) + 1),)
-
-    def hls(self, graph: Graph) -> HlsCall:
-        ax = self._norm_axis(graph)
-        outer, na = _outer_inner(graph.tensors[self.inputs[0]].shape, ax)
-        _, nb = _outer_inner(graph.tensors[self.inputs[1]].shape, ax)
-        cfg: list[tuple[str, str, object]] = [
-            ("const", "n_outer", outer),
-            ("const", "n_a", na),
-            ("const", "n_b", nb),
-        ]
-        return HlsCall(_HEADER, "hlsgen::concat", cfg, [*self.inputs, *self.outputs])
 
     def cost(self, graph: Graph) -> Cost:
         return Cost(latency_cycles=0)
@@ -294,18 +259,6 @@ class Slice(Op):
     def execute(self, x: np.ndarray) -> tuple[np.ndarray]:
         return (self._take(x),)
 
-    def hls(self, graph: Graph) -> HlsCall:
-        shape = graph.tensors[self.inputs[0]].shape
-        ax = self.axis % len(shape)
-        cfg: list[tuple[str, str, object]] = [
-            ("const", "n_outer", math.prod(shape[:ax])),
-            ("const", "n_axis", shape[ax]),
-            ("const", "n_inner", math.prod(shape[ax + 1 :])),
-            ("const", "start", self.start),
-            ("const", "n_take", self.stop - self.start),
-        ]
-        return HlsCall(_HEADER, "hlsgen::slice", cfg, [*self.inputs, *self.outputs])
-
 
 # ---------------------------------------------------------------------------------------------------
 #: most per-sample axes a Transpose handles
@@ -333,17 +286,6 @@ class Transpose(Op):
     def execute(self, x: np.ndarray) -> tuple[np.ndarray]:
         return (np.ascontiguousarray(np.transpose(x, (0, *(p + 1 for p in self.perm)))),)
 
-    def hls(self, graph: Graph) -> HlsCall:
-        shape = graph.tensors[self.inputs[0]].shape
-        strides = [math.prod(shape[k + 1 :]) for k in range(len(shape))]
-        pad = MAX_TRANSPOSE_RANK - len(shape)
-        dims = [1] * pad + [shape[p] for p in self.perm]
-        src = [0] * pad + [strides[p] for p in self.perm]
-        cfg: list[tuple[str, str, object]] = [("const", "n_elem", math.prod(shape))]
-        cfg += [("const", f"d{k}", d) for k, d in enumerate(dims)]
-        cfg += [("const", f"s{k}", s) for k, s in enumerate(src)]
-        return HlsCall(_HEADER, "hlsgen::transpose", cfg, [*self.inputs, *self.outputs])
-
 
 # ---------------------------------------------------------------------------------------------------
 @dataclass
@@ -362,11 +304,6 @@ class GlobalMaxPool(Op):
 
     def execute(self, x: np.ndarray) -> tuple[np.ndarray]:
         return (x.max(axis=-2),)
-
-    def hls(self, graph: Graph) -> HlsCall:
-        t, d = graph.tensors[self.inputs[0]].shape[-2:]
-        cfg: list[tuple[str, str, object]] = [("const", "n_tokens", t), ("const", "n_feat", d)]
-        return HlsCall(_HEADER, "hlsgen::global_max_pool", cfg, [*self.inputs, *self.outputs])
 
     def cost(self, graph: Graph) -> Cost:
         t, d = graph.tensors[self.inputs[0]].shape[-2:]
@@ -418,27 +355,6 @@ class BatchNorm(Op):
         p, tp = mul(x, self.types["x"], self.scale_raw, self.types["weight"])
         s, ts = add(p, tp, self.shift_raw, self.types["bias"])
         return (convert(s, ts, self.types["y"]),)
-
-    def hls(self, graph: Graph) -> HlsCall:
-        d = len(self.scale)
-        n = graph.tensors[self.inputs[0]].size
-        params = [
-            Param(f"s_{self.name}", self.types["weight"], self.scale_raw),
-            Param(f"b_{self.name}", self.types["bias"], self.shift_raw),
-        ]
-        cfg: list[tuple[str, str, object]] = [
-            ("const", "n_rows", n // d),
-            ("const", "n_feat", d),
-            _typedef("weight_t", self.types["weight"]),
-            _typedef("bias_t", self.types["bias"]),
-        ]
-        return HlsCall(
-            _HEADER,
-            "hlsgen::batchnorm",
-            cfg,
-            [*self.inputs, *self.outputs, *(p.name for p in params)],
-            params,
-        )
 
     def cost(self, graph: Graph) -> Cost:
         n = graph.tensors[self.inputs[0]].size
@@ -499,17 +415,6 @@ class Embedding(Op):
         ok = ids < self.vocab
         y = convert(np.asarray(self.table_raw)[np.where(ok, ids, 0)], self.types["weight"], self.types["y"])
         return (np.where(ok[..., None], y, 0),)
-
-    def hls(self, graph: Graph) -> HlsCall:
-        n = graph.tensors[self.inputs[0]].size
-        p = Param(f"e_{self.name}", self.types["weight"], self.table_raw)
-        cfg: list[tuple[str, str, object]] = [
-            ("const", "n_tokens", n),
-            ("const", "n_vocab", self.vocab),
-            ("const", "n_dim", self.dim),
-            _typedef("table_t", self.types["weight"]),
-        ]
-        return HlsCall(_HEADER, "hlsgen::embedding", cfg, [*self.inputs, *self.outputs, p.name], [p])
 
     def cost(self, graph: Graph) -> Cost:
         bits = self.table.size * self.types["weight"].width
