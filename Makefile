@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(VENV)/bin/hlsgen demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q --durations=25
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check hlsgen tests sim examples benchmarks

@@ -15,11 +15,11 @@ import time
 
 import numpy as np
 
+from hlsgen.config import Config
 from hlsgen.fixed import FixedType, from_raw, to_raw
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Softmax
-from hlsgen.project import quantize_graph
-from hlsgen.quant.config import Config
+from hlsgen.quant.passes import quantize_graph
 
 N_CLASSES = 16
 INPUT_TYPE = "ap_fixed<16,6>"

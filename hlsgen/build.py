@@ -146,7 +146,7 @@ def plan_steps(project_dir: Path, stages: Sequence[Stage], board: Board | None) 
 
 
 def _name(project_dir: Path) -> str:
-    from .quant.config import Config
+    from .config import Config
 
     return Config.from_yaml(project_dir / "hlsgen_config.yml").project_name
 
@@ -235,7 +235,7 @@ def _summary(m: Measurement) -> str:
 def collect_reports(project_dir: str | os.PathLike[str], board: Board | None = None) -> list[Measurement]:
     """Read every tool report found in the project into measurements (and store them with
     :func:`~hlsgen.report.add_measurement`). Reports that are absent are skipped."""
-    from .quant.config import Config
+    from .config import Config
     from .report.parsers import (
         parse_cosim_report,
         parse_csynth_modules,

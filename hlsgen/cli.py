@@ -51,7 +51,7 @@ def _load_array(path: str, what: str):
 
 
 def _config_from_args(args: argparse.Namespace):
-    from .quant.config import Config
+    from .config import Config
 
     cfg = Config.from_yaml(args.config) if getattr(args, "config", None) else Config()
     if getattr(args, "precision", None):
@@ -264,9 +264,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_cosim(args: argparse.Namespace) -> int:
-    from .backends.rtl.command import run
+    from .commands.cosim import run
+    from .tools import ToolMissing
 
-    return run(args)
+    try:
+        return run(args)
+    except (NotImplementedError, ToolMissing) as e:  # the backends' errors, printed as usage errors
+        raise CliError(str(e)) from None
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -279,7 +283,7 @@ def _add_model_args(s: argparse.ArgumentParser, data: bool = False) -> None:
     """The model to read and how to type it; ``data``: also the required ``--data X.npy``."""
     s.add_argument("model", help="trained model: .keras / .h5 file or SavedModel folder (or a project folder "
                    "written by hlsgen convert)")
-    s.add_argument("--config", metavar="CFG.yml", help="typed config (see hlsgen.quant.config.Config)")
+    s.add_argument("--config", metavar="CFG.yml", help="typed config (see hlsgen.config.Config)")
     s.add_argument("--precision", metavar="TYPE", help="default precision, e.g. 'ap_fixed<16,6>'")
     s.add_argument("--calibration", metavar="X.npy", help="inputs whose ranges set the integer bits of float layers")
     s.add_argument("--name", help="project / top function name (default myproject)")
@@ -398,7 +402,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_model_args(s, data=True)
     s.set_defaults(func=_cmd_csim)
 
-    from .backends.rtl.command import add_arguments as _cosim_arguments
+    from .commands.cosim import add_arguments as _cosim_arguments
 
     s = sub.add_parser(
         "cosim",

@@ -7,8 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .project import Project, as_inputs, quantize_graph, ranges_of
-from .quant.config import Config
+from .config import Config
+from .io import as_inputs
+from .project import Project, build_project
+from .quant.passes import quantize_graph, ranges_of
 
 
 def _config(config: Any) -> Config:
@@ -34,7 +36,7 @@ def convert(
 
     Args:
         model: a ``tf.keras.Model``, or the path of a ``.keras`` / ``.h5`` file or SavedModel folder.
-        config: a dict, a :class:`~hlsgen.quant.config.Config`, or a YAML file path. The key
+        config: a dict, a :class:`~hlsgen.config.Config`, or a YAML file path. The key
             ``default_precision`` (a C++ type such as ``"ap_fixed<16,6>"``) types every value that
             neither a QKeras quantizer nor a per-layer entry types.
         output_dir: where :meth:`Project.write` writes by default.
@@ -48,13 +50,7 @@ def convert(
     Returns:
         A :class:`~hlsgen.project.Project`: ``predict`` (bit-exact emulation), ``csim``, ``write``.
     """
-    from .frontend.keras import read_keras
-    from .shells import apply_board
-
-    cfg = apply_board(_config(config), board)
-    graph = read_keras(model)
-    typed = quantize_graph(graph, cfg, calibration=calibration_data)
-    return Project(typed, cfg, output_dir=output_dir)
+    return build_project(model, _config(config), output_dir, calibration_data, board)
 
 
 def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[str, dict[str, Any]]]:
@@ -65,10 +61,10 @@ def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[s
         :meth:`Project.resolved_config`), and per tensor the observed maximum magnitude, the chosen type,
         and how many values saturate or wrap on ``data`` with that type.
     """
-    from .frontend.keras import read_keras
+    from .frontend import read_model
 
     cfg = _config(config)
-    graph = read_keras(model)
+    graph = read_model(model)
     env = graph.run_float(as_inputs(data, len(graph.inputs)), keep=True)
     ranges = ranges_of(env)
     typed = quantize_graph(graph, cfg, ranges=ranges)
@@ -78,5 +74,10 @@ def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[s
             tt = typed.tensors[t].type
             x = env[t]
             over = int(np.sum((x > tt.max) | (x < tt.min)))
-            report[t] = {"max_abs": ranges.get(t, 0.0), "type": str(tt), "saturated": over, "values": int(x.size)}
+            report[t] = {
+                "max_abs": ranges.get(t, 0.0),
+                "type": str(tt),
+                "saturated": over,
+                "values": int(x.size),
+            }
     return Project(typed, cfg).resolved_config(), report

@@ -1,4 +1,5 @@
-"""Small pieces every layer uses: the one atomic writer of a folder of files."""
+"""Small pieces every layer uses: the one check of model inputs and the one atomic writer of a folder of
+files."""
 
 from __future__ import annotations
 
@@ -6,6 +7,20 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def as_inputs(x: Any, n: int) -> list[np.ndarray]:
+    """Model inputs as a list of float64 arrays (one array is the only input); checks the count."""
+    if isinstance(x, (list, tuple)):
+        xs = [np.asarray(v, dtype=np.float64) for v in x]
+    else:
+        xs = [np.asarray(x, dtype=np.float64)]
+    if len(xs) != n:
+        raise ValueError(f"the model takes {n} inputs, got {len(xs)}")
+    return xs
 
 
 def atomic_write(files: dict[str, str | bytes], out_dir: Path, force: bool = False) -> Path:
@@ -44,4 +59,4 @@ def atomic_write(files: dict[str, str | bytes], out_dir: Path, force: bool = Fal
     return out_dir
 
 
-__all__ = ["atomic_write"]
+__all__ = ["as_inputs", "atomic_write"]

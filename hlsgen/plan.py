@@ -525,8 +525,8 @@ def _graph_with(graph: Graph, reuse: Mapping[str, int]) -> Graph:
 def apply_reuse(project: Project, reuse: Mapping[str, int]) -> Project:
     """A project whose ops use ``reuse`` (op name -> reuse factor), recorded in its config's ``layers``
     so that the written ``hlsgen_config.yml`` gives the same design."""
+    from .config import Config, LayerConfig
     from .project import Project
-    from .quant.config import Config, LayerConfig
 
     cfg = Config.from_dict(project.config.to_dict())
     graph = project.graph.copy()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,66 +10,17 @@ import numpy as np
 from .backends.hls import build_library, project_files, run_library
 from .backends.hls.writer import tb_lines
 from .backends.templating import banner
+from .config import Config, LayerConfig
 from .fixed import from_raw
-from .io import atomic_write
+from .io import as_inputs, atomic_write
 from .ir.graph import Graph, input_raw
-from .quant.config import Config, LayerConfig, TypeResolver
+from .quant.passes import calibration_ranges, quantize_graph, ranges_of
 
 if TYPE_CHECKING:
     from .boards import Board
 
-
-def as_inputs(x: Any, n: int) -> list[np.ndarray]:
-    """Model inputs as a list of float64 arrays (one array is the only input); checks the count."""
-    if isinstance(x, (list, tuple)):
-        xs = [np.asarray(v, dtype=np.float64) for v in x]
-    else:
-        xs = [np.asarray(x, dtype=np.float64)]
-    if len(xs) != n:
-        raise ValueError(f"the model takes {n} inputs, got {len(xs)}")
-    return xs
-
-
-def ranges_of(env: dict[str, np.ndarray]) -> dict[str, float]:
-    """Largest magnitude of every tensor of a float run (``Graph.run_float(..., keep=True)``)."""
-    return {k: float(np.max(np.abs(v))) if np.size(v) else 0.0 for k, v in env.items()}
-
-
-def calibration_ranges(graph: Graph, data: Any) -> dict[str, float]:
-    """Largest magnitude of every tensor over ``data`` in the float IR."""
-    return ranges_of(graph.run_float(as_inputs(data, len(graph.inputs)), keep=True))
-
-
-def quantize_graph(
-    graph: Graph, config: Config, calibration: Any = None, ranges: dict[str, float] | None = None
-) -> Graph:
-    """Pass: a typed copy of ``graph`` (every tensor and op typed, parameters quantized).
-
-    ``ranges`` (tensor name -> largest magnitude, as :func:`calibration_ranges` returns) stands in for
-    ``calibration`` when the ranges are already known (a sweep computes them once for every point).
-    """
-    g = graph.copy()
-    if ranges is None:
-        ranges = calibration_ranges(g, calibration) if calibration is not None else {}
-    resolve = TypeResolver(config, ranges)
-    for name in g.inputs:
-        t = g.tensors[name]
-        fixed = {"result": g.input_types[name]} if name in g.input_types else {}
-        t.type = resolve.result(_InputOp(name, t.origin, qtypes=fixed), t)
-    for op in g.ops:
-        op.assign_types(g, resolve)
-    g.check_typed()
-    return g
-
-
-@dataclass
-class _InputOp:
-    """Stands for a model input in the type resolver (its config entry is the input's name)."""
-
-    name: str
-    origin: str
-    role: str = "result"
-    qtypes: dict = field(default_factory=dict)
+#: the quantize pass and the calibration ranges moved to hlsgen.quant.passes; still importable from here
+__all__ = ["Project", "as_inputs", "build_project", "calibration_ranges", "quantize_graph", "ranges_of"]
 
 
 class Project:
@@ -228,8 +178,6 @@ class Project:
     @classmethod
     def load(cls, path: str | Path) -> Project:
         """Rebuild the project a ``write`` wrote (its model copy and its resolved config)."""
-        from .convert import convert
-
         d = Path(path)
         cfg_path = d / "hlsgen_config.yml"
         if not cfg_path.is_file():
@@ -237,7 +185,7 @@ class Project:
         models = sorted((d / "model").glob("*")) if (d / "model").is_dir() else []
         if not models:
             raise FileNotFoundError(f"{d}/model/ holds no model file: convert again from the model")
-        return convert(str(models[0]), Config.from_yaml(cfg_path), output_dir=d)
+        return build_project(str(models[0]), Config.from_yaml(cfg_path), output_dir=d)
 
     def write(
         self,
@@ -269,7 +217,24 @@ class Project:
             raws_out = self.predict_raw(xs)
             files["tb_data/tb_input_features.dat"] = "\n".join(tb_lines(raws_in)) + "\n"
             files["tb_data/tb_output_predictions.dat"] = "\n".join(tb_lines(raws_out)) + "\n"
-        from .backends.ci import project_check_files  # make check / csim / cosim and CI workflows
+        from .backends.templating import project_check_files  # make check / csim / cosim and CI workflows
 
         files.update(project_check_files(self))
         return atomic_write(files, out, force=force)
+
+
+def build_project(
+    model: Any,
+    config: Config,
+    output_dir: str | Path | None = None,
+    calibration: Any = None,
+    board: Any = None,
+) -> Project:
+    """Read ``model`` with its front end, apply the board, run the quantize pass: the project that
+    :func:`hlsgen.convert.convert` returns and :meth:`Project.load` rebuilds."""
+    from .frontend import read_model
+    from .shells import apply_board
+
+    cfg = apply_board(config, board)
+    typed = quantize_graph(read_model(model), cfg, calibration=calibration)
+    return Project(typed, cfg, output_dir=output_dir)

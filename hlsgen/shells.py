@@ -159,7 +159,7 @@ def shell_files(graph: Graph, config: Any, board: Board) -> dict[str, str]:
 
     Args:
         graph: the typed IR graph.
-        config: the project's :class:`~hlsgen.quant.config.Config` (project name, clock, part).
+        config: the project's :class:`~hlsgen.config.Config` (project name, clock, part).
         board: the board.
 
     Returns:

@@ -15,11 +15,12 @@ import pytest
 
 from hlsgen.backends.hls.ops import hls_call
 from hlsgen.backends.hls.writer import project_files
+from hlsgen.config import Config
 from hlsgen.fixed import FixedType, from_raw, quantize, to_raw
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Activation, Context, Linear, Mask, Scores, attention_scale
-from hlsgen.project import Project, quantize_graph
-from hlsgen.quant.config import Config
+from hlsgen.project import Project
+from hlsgen.quant.passes import quantize_graph
 from hlsgen.resources import resource_dir
 
 #: the full MHA graph needs Softmax and its header; until both exist a plain cast stands in for it

@@ -24,12 +24,12 @@ import yaml
 tf = pytest.importorskip("tensorflow")
 
 import hlsgen  # noqa: E402
-from hlsgen.backends.ci import project_check_files  # noqa: E402
+from hlsgen.backends.templating import project_check_files  # noqa: E402
 from hlsgen.boards import Board, Shell, board_names, load_board  # noqa: E402
 from hlsgen.cli import main  # noqa: E402
+from hlsgen.config import IOType  # noqa: E402
 from hlsgen.ir.graph import input_raw  # noqa: E402
 from hlsgen.project import Project  # noqa: E402
-from hlsgen.quant.config import IOType  # noqa: E402
 from hlsgen.resources import REPO_ROOT  # noqa: E402
 from hlsgen.shells import apply_board, expected_files, shell_files  # noqa: E402
 
@@ -110,7 +110,12 @@ def test_project_for_every_board(name: str, written: dict[str, Path], digits: Pr
     files = {str(p.relative_to(d)) for p in d.rglob("*") if p.is_file()}
     base = set(digits.files())
     checks = set(project_check_files(digits))  # make check and the CI workflows every project carries
-    want = base | checks | set(expected_files(board, "digits")) | {"hlsgen_config.yml", "model/digits_float.keras"}
+    want = (
+        base
+        | checks
+        | set(expected_files(board, "digits"))
+        | {"hlsgen_config.yml", "model/digits_float.keras"}
+    )
     assert files == want
     # the HLS project targets the board's part and clock; the config remembers the board
     tcl = (d / "build_prj.tcl").read_text()

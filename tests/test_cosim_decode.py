@@ -120,12 +120,21 @@ def test_decode_cosim_cli(tmp_path: Path) -> None:
     assert (prj / "reports" / "junit" / "cosim.xml").is_file()
 
     # the project's one-command check runs the decode cosim for a causal model
-    from hlsgen.backends.ci import default_stages
+    from hlsgen.commands.check import default_stages
 
     assert default_stages(hlsgen.Project.load(prj)) == ["csim", "cosim", "cosim_decode"]
     assert "--stages cosim_decode" in (prj / "Makefile").read_text()
     r = subprocess.run(
-        [sys.executable, "-m", "hlsgen.backends.ci", str(prj), "--stages", "cosim_decode", "--max-par", "8"],
+        [
+            sys.executable,
+            "-m",
+            "hlsgen.commands.check",
+            str(prj),
+            "--stages",
+            "cosim_decode",
+            "--max-par",
+            "8",
+        ],
         capture_output=True,
         text=True,
     )

@@ -19,8 +19,8 @@ pytest.importorskip("qkeras")
 
 import hlsgen  # noqa: E402
 from hlsgen.decode import DecodeOverflowError, cache_report, decode_design  # noqa: E402
-from hlsgen.ir.decode_pass import NotDecodableError  # noqa: E402
 from hlsgen.layers import GroupedQueryAttention, MultiHeadLatentAttention, RotaryEmbedding  # noqa: E402
+from hlsgen.quant.decode_pass import NotDecodableError  # noqa: E402
 
 T, D = 6, 16
 W8 = "quantized_bits(8,0,alpha=1)"

@@ -14,13 +14,13 @@ import itertools
 import numpy as np
 import pytest
 
+from hlsgen.config import Config
 from hlsgen.fixed import FixedType, Overflow, Rounding, convert, from_raw, linalg
 from hlsgen.fixed.arith import FLOAT_EXACT_BITS, convert_float
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Context, LayerNorm, Linear, Mask, Reshape, Scores, Softmax
 from hlsgen.ir.ops.softmax import leading_one
-from hlsgen.project import quantize_graph
-from hlsgen.quant.config import Config
+from hlsgen.quant.passes import quantize_graph
 
 
 def _raw(rng: np.random.Generator, t: FixedType, shape: tuple[int, ...]) -> np.ndarray:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hlsgen.config import Config
 from hlsgen.fixed import FixedType, quantize
 from hlsgen.ir.graph import Graph, c_identifier
 from hlsgen.ir.ops import Activation, Add, GlobalAvgPool, Linear, Reshape
-from hlsgen.project import Project, quantize_graph
-from hlsgen.quant.config import Config
+from hlsgen.project import Project
+from hlsgen.quant.passes import quantize_graph
 
 
 def _graph(rng: np.random.Generator, tokens: int = 5, feat: int = 8, act: str = "tanh") -> Graph:

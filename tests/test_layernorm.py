@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from hlsgen.backends.hls.ops import hls_call
+from hlsgen.config import Config
 from hlsgen.fixed import FixedType, from_raw, quantize, to_raw
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import LayerNorm
 from hlsgen.ir.ops.layernorm import inv_sqrt_geometry, inv_sqrt_table
-from hlsgen.project import Project, quantize_graph
-from hlsgen.quant.config import Config
+from hlsgen.project import Project
+from hlsgen.quant.passes import quantize_graph
 
 TYPES = ["ap_fixed<8,3>", "ap_fixed<16,6>", "ap_fixed<24,8>"]
 

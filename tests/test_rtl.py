@@ -15,13 +15,14 @@ import pytest
 
 from hlsgen import tools
 from hlsgen.backends.rtl import RtlOptions, build_design, packing, rtl_files, source_order, timing, write_rtl
-from hlsgen.backends.rtl.casts import OVF_CODE, check_casts_in_rtl
+from hlsgen.backends.rtl.casts import OVF_CODE
+from hlsgen.backends.rtl.cosim import check_casts_in_rtl
 from hlsgen.backends.rtl.ops import factor, pack
+from hlsgen.config import Config
 from hlsgen.fixed import FixedType, Overflow, Rounding, to_raw
 from hlsgen.ir import ops
 from hlsgen.ir.graph import Graph
-from hlsgen.project import quantize_graph
-from hlsgen.quant.config import Config
+from hlsgen.quant.passes import quantize_graph
 
 
 def _have_verilator() -> bool:
@@ -258,7 +259,7 @@ def rope_graph(
     decode_length: int = 0,
 ) -> Graph:
     """A typed graph of one RoPE over ``[rows, n_heads*head_dim]`` (output type ``out``, default the
-    precision). ``decode_length`` L > 0: the decode form, as hlsgen.ir.decode_pass builds it (a table of
+    precision). ``decode_length`` L > 0: the decode form, as hlsgen.quant.decode_pass builds it (a table of
     L positions, a second input ``pos [1]`` of position_type(L)), with ``pos`` a graph input."""
     from hlsgen.ir.ops.decode import RoPE, position_type
 

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from hlsgen.backends.hls.ops import hls_call
+from hlsgen.config import Config, SoftmaxConfig, SoftmaxVariant
 from hlsgen.fixed import FixedType, from_raw, to_raw
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Softmax
 from hlsgen.ir.ops.softmax import softmax_tables
-from hlsgen.project import Project, quantize_graph
-from hlsgen.quant.config import Config, SoftmaxConfig, SoftmaxVariant
+from hlsgen.project import Project
+from hlsgen.quant.passes import quantize_graph
 
 TYPES = ["ap_fixed<8,3>", "ap_fixed<16,6>", "ap_fixed<24,8>"]
 

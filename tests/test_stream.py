@@ -13,11 +13,12 @@ import pytest
 
 from hlsgen import tools
 from hlsgen.backends.axis import pack_tokens, token_layout, unpack_tokens, word_width
+from hlsgen.config import Config
 from hlsgen.fixed import FixedType
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Add, Linear
-from hlsgen.project import Project, quantize_graph
-from hlsgen.quant.config import Config
+from hlsgen.project import Project
+from hlsgen.quant.passes import quantize_graph
 from hlsgen.resources import REPO_ROOT, resource_dir
 
 DIGITS = REPO_ROOT / "examples" / "digits"

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from hlsgen.config import Config
 from hlsgen.fixed import FixedType, from_raw, quantize
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import (
@@ -24,8 +25,8 @@ from hlsgen.ir.ops import (
     Transpose,
     token_type,
 )
-from hlsgen.project import Project, quantize_graph
-from hlsgen.quant.config import Config
+from hlsgen.project import Project
+from hlsgen.quant.passes import quantize_graph
 
 T, D, V = 6, 4, 13
 NARROW = "ap_fixed<12,4,AP_RND,AP_SAT>"

@@ -35,9 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from ..fixed import MAX_WIDTH, FixedType, Overflow, Rounding, from_raw, to_raw
+from ..config import Config
+from ..fixed import MAX_WIDTH, FixedType, Overflow, Rounding, from_raw, integer_bits_for, to_raw
 from ..ir.graph import Graph
-from ..quant.config import Config, integer_bits_for
 
 #: Default of ``target_error``: the suggested fractional bits keep every quantization error within 1 %
 #: of the tensor's largest float magnitude.
@@ -509,7 +509,7 @@ def compare(
         data: inputs, an array (or a list of arrays for several inputs) shaped ``(batch, ...)``.
         labels: class indices ``(batch,)`` or one-hot ``(batch, classes)`` of the first output; gives the
             task accuracy of both.
-        config: a dict, :class:`~hlsgen.quant.config.Config` or YAML path (as for ``convert``).
+        config: a dict, :class:`~hlsgen.config.Config` or YAML path (as for ``convert``).
         calibration: inputs whose float ranges set the integer bits of float layers (as for ``convert``).
         target_error: the suggested types' fractional bits keep quantization errors within
             ``target_error * max|x|`` of each tensor.
@@ -522,7 +522,7 @@ def compare(
             length, a non-positive ``target_error``.
     """
     from ..frontend.keras import load_model, read_keras
-    from ..project import quantize_graph
+    from ..quant.passes import quantize_graph
 
     if not target_error > 0:
         raise ValueError(f"target_error must be positive, got {target_error!r}")

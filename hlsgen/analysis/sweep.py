@@ -2,7 +2,7 @@
 
 A *point* is an ordered set of settings. A setting is a dotted config key (``softmax.inv_bits``,
 ``layers.classifier.result``, ``default_precision``, ...: any field of
-:class:`~hlsgen.quant.config.Config`) or one of these shorthands:
+:class:`~hlsgen.config.Config`) or one of these shorthands:
 
 - ``width``: total width W of every value that nothing else types (``default_precision`` becomes
   ``ap_fixed<W, I>`` with the base precision's sign and modes; the integer bits come from calibration),
@@ -48,9 +48,9 @@ from typing import Any
 import numpy as np
 
 from ..backends.hls.ops import hls_call
-from ..fixed import FixedType
+from ..config import Config
+from ..fixed import FixedType, integer_bits_for
 from ..ir.graph import Graph
-from ..quant.config import Config, integer_bits_for
 from .compare import (
     as_inputs,
     class_labels,
@@ -332,7 +332,7 @@ def estimate_resources(graph: Graph) -> dict[str, int | None]:
 def run_point(point: SweepPoint, payload: Payload) -> dict[str, Any]:
     """The figures of one point (a pure function of its arguments)."""
     from ..fixed import from_raw
-    from ..project import quantize_graph
+    from ..quant.passes import quantize_graph
 
     row: dict[str, Any] = {"index": point.index, "label": point.label, "settings": dict(point.settings)}
     row.update(dict.fromkeys(METRICS + RESOURCES))
@@ -676,7 +676,7 @@ def prepare_sweep(
     lab = class_labels(labels, y_float) if labels is not None else None
     env = graph.run_float(xs, keep=True)
     if calibration is not None:
-        from ..project import calibration_ranges
+        from ..quant.passes import calibration_ranges
 
         ranges = calibration_ranges(graph, as_inputs(graph, calibration, "calibration data"))
     else:

@@ -1,5 +1,5 @@
 """The Jinja2 environment, the banner and the render call of every generated file: shared by the HLS
-and RTL backends (and the CI, shell and report files rendered above them)."""
+and RTL backends (and the CI, shell and report files rendered above them); the CI files of a project."""
 
 from __future__ import annotations
 
@@ -49,4 +49,16 @@ def render(env: jinja2.Environment, name: str, **ctx: Any) -> str:
         raise RuntimeError(f"template {name}: {e}") from e
 
 
-__all__ = ["banner", "environment", "render"]
+def project_check_files(project: Any) -> dict[str, str]:
+    """The check files of a project (nothing written): Makefile, .github/workflows/hlsgen.yml,
+    .gitlab-ci.yml."""
+    env = environment()
+    ctx = {"project": project.name, "version": __version__}
+    return {
+        "Makefile": render(env, "ci/Makefile.j2", **ctx),
+        ".github/workflows/hlsgen.yml": render(env, "ci/github_workflow.yml.j2", **ctx),
+        ".gitlab-ci.yml": render(env, "ci/gitlab-ci.yml.j2", **ctx),
+    }
+
+
+__all__ = ["banner", "environment", "project_check_files", "render"]

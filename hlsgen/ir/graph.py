@@ -1,7 +1,7 @@
 """The IR graph: named tensors with shapes and fixed-point types, and the ops between them.
 
 Shapes are per sample (no batch axis). Every op is executed on a batch: arrays carry a leading batch
-axis. A pass is any callable ``Graph -> Graph`` that returns a new graph (see :mod:`hlsgen.ir.passes`).
+axis. A pass is any callable ``Graph -> Graph`` that returns a new graph (the passes live in :mod:`hlsgen.quant.passes`).
 """
 
 from __future__ import annotations

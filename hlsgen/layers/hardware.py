@@ -30,9 +30,10 @@ def softmax_reference(
     ``[B, 1, Tq, Tk]`` (nonzero = attend). ``config``: the conversion config (dict or Config) whose
     softmax settings the firmware will use.
     """
+    from ..config import Config
     from ..ir.graph import Graph
     from ..ir.ops.softmax import Softmax
-    from ..quant.config import Config, TypeResolver
+    from ..quant.resolver import TypeResolver
 
     ts, tp = FixedType.parse(score_type), FixedType.parse(prob_type)
     cfg = Config.from_dict(config)

@@ -7,8 +7,6 @@ with a :class:`NotImplementedError` that names the op.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ...fixed import FixedType, Overflow, Rounding
 
 #: ``RND`` codes of hlsgen_cast.
@@ -92,41 +90,11 @@ def cast_check_top(pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_
     return "\n".join(lines) + "\n"
 
 
-def check_casts_in_rtl(
-    pairs: list[tuple[FixedType, FixedType]], work_dir: str | Path, samples: int = 200, seed: int = 0
-) -> list[str]:
-    """Simulate hlsgen_cast (Verilator, through the cocotb bench sim/hlsgen_cast_bench.py) on random raw
-    values of every pair, extremes included, against :func:`hlsgen.fixed.convert`; returns the failures
-    (empty when every output is bit-exact)."""
-    import json
-
-    from ...resources import resource_dir
-    from .cosim import build, failures, run_bench
-
-    work = Path(work_dir)
-    rtl = work / "rtl"
-    rtl.mkdir(parents=True, exist_ok=True)
-    (rtl / "hlsgen_cast_check.sv").write_text(cast_check_top(pairs))
-    (rtl / "hlsgen_cast.sv").write_text(
-        (resource_dir("templates") / "rtl" / "lib" / "hlsgen_cast.sv").read_text()
-    )
-    bdir, _ = build(rtl, ["hlsgen_cast.sv", "hlsgen_cast_check.sv"], "hlsgen_cast_check")
-    spec = work / "casts.json"
-    spec.write_text(
-        json.dumps({"pairs": [[str(s), str(d)] for s, d in pairs], "samples": samples, "seed": seed})
-    )
-    results = work / "results.xml"
-    results.unlink(missing_ok=True)
-    run_bench(bdir, "hlsgen_cast_bench", "hlsgen_cast_check", spec, results, work / "sim.log")
-    return failures(results)
-
-
 __all__ = [
     "OVF_CODE",
     "RND_CODE",
     "cast_check_top",
     "cast_params",
     "check_cast",
-    "check_casts_in_rtl",
     "rounding",
 ]

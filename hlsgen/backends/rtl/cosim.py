@@ -42,8 +42,10 @@ from typing import Any
 import numpy as np
 
 from ... import tools
-from ...ir.decode_pass import DecodeDesign
+from ...fixed import FixedType
 from ...ir.graph import Graph
+from ...quant.decode_pass import DecodeDesign
+from ...quant.decode_session import decode_session
 from ...resources import resource_dir
 from .writer import LINT_WAIVERS
 
@@ -449,41 +451,6 @@ def cosim_graph(
     return run(graph, raw_inputs, rdir, sources, spec["ports"], work, design.top, seed, budget, plain_only)
 
 
-def decode_session(
-    design: DecodeDesign, tokens_raw: np.ndarray, resets: list[int] | np.ndarray
-) -> dict[str, Any]:
-    """The reference of a decode session on the hardware's terms: token ``s`` (raw ``[S, 1, D]``) starts a
-    new sequence when ``resets[s]`` is 1; a token past ``max_length`` is refused (overflow 1, outputs zero,
-    nothing changes). Returns ``{"reset", "overflow", "expected"}`` (expected raw outputs ``[S, 1, n]``
-    by output tensor), as :func:`run` takes them."""
-    from ...decode import EmulationDecoder
-    from ...fixed import from_raw
-
-    g = design.graph
-    tok_t = g.tensors[design.token].type
-    dec = EmulationDecoder(design, g.name, batch=1)
-    outs: dict[str, list[np.ndarray]] = {k: [] for k in g.outputs}
-    overflow = []
-    for s, tok in enumerate(np.asarray(tokens_raw)):
-        if s == 0 or resets[s]:
-            dec.reset()
-        if dec.position >= design.max_length:
-            overflow.append(1)
-            for k in g.outputs:
-                outs[k].append(np.zeros((1, int(np.prod(g.tensors[k].shape))), dtype=np.int64))
-            continue
-        overflow.append(0)
-        for k, r in zip(
-            g.outputs, dec.step_raw(from_raw(np.asarray(tok).reshape(1, -1), tok_t)), strict=True
-        ):
-            outs[k].append(np.asarray(r).reshape(1, -1))
-    return {
-        "reset": [int(bool(r)) for r in resets],
-        "overflow": overflow,
-        "expected": {k: np.stack(v).reshape(len(overflow), *g.tensors[k].shape) for k, v in outs.items()},
-    }
-
-
 def cosim_decode(
     design: DecodeDesign,
     top: str,
@@ -526,11 +493,40 @@ def cosim_decode(
     )
 
 
+def check_casts_in_rtl(
+    pairs: list[tuple[FixedType, FixedType]], work_dir: str | Path, samples: int = 200, seed: int = 0
+) -> list[str]:
+    """Simulate hlsgen_cast (Verilator, through the cocotb bench sim/hlsgen_cast_bench.py) on random raw
+    values of every pair, extremes included, against :func:`hlsgen.fixed.convert`; returns the failures
+    (empty when every output is bit-exact)."""
+    import json
+
+    from .casts import cast_check_top
+
+    work = Path(work_dir)
+    rtl = work / "rtl"
+    rtl.mkdir(parents=True, exist_ok=True)
+    (rtl / "hlsgen_cast_check.sv").write_text(cast_check_top(pairs))
+    (rtl / "hlsgen_cast.sv").write_text(
+        (resource_dir("templates") / "rtl" / "lib" / "hlsgen_cast.sv").read_text()
+    )
+    bdir, _ = build(rtl, ["hlsgen_cast.sv", "hlsgen_cast_check.sv"], "hlsgen_cast_check")
+    spec = work / "casts.json"
+    spec.write_text(
+        json.dumps({"pairs": [[str(s), str(d)] for s, d in pairs], "samples": samples, "seed": seed})
+    )
+    results = work / "results.xml"
+    results.unlink(missing_ok=True)
+    run_bench(bdir, "hlsgen_cast_bench", "hlsgen_cast_check", spec, results, work / "sim.log")
+    return failures(results)
+
+
 __all__ = [
     "BENCH_MODULE",
     "CosimResult",
     "CosimRun",
     "build",
+    "check_casts_in_rtl",
     "cosim_decode",
     "cosim_graph",
     "decode_session",

@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass, field
 
 from ...fixed import FixedType
-from ...ir.decode_pass import DecodeDesign
 from ...ir.graph import Graph, c_identifier
+from ...quant.decode_pass import DecodeDesign
 from . import timing
 from .ops import Block, Const, RtlOptions, render_op
 from .packing import tdata_width
@@ -152,7 +152,7 @@ def _stream(graph: Graph, tensor: str, signal: str) -> Stream:
 
 
 def build_decode_design(design: DecodeDesign, top: str, options: RtlOptions | None = None) -> Design:
-    """The RTL design of a decode graph (:func:`hlsgen.ir.decode_pass.to_decode`): one token a step on
+    """The RTL design of a decode graph (:func:`hlsgen.quant.decode_pass.to_decode`): one token a step on
     AXI4-Stream, the position kept inside, caches in RAM (see :class:`DecodeTop`)."""
     return build_design(design.graph, top, options, position=design.position, max_length=design.max_length)
 

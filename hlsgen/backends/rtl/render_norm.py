@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ...config import SoftmaxVariant
 from ...fixed import FixedType, add_type, mul_type
-from ...quant.config import SoftmaxVariant
 from . import timing
 from .block import (
     Block,

@@ -28,8 +28,8 @@ from .base import Cost, Op, multipliers_for
 from .basic import exact_accumulator
 
 if TYPE_CHECKING:
-    from ...quant.config import TypeResolver
     from ..graph import Graph
+    from .base import TypeResolver
 
 #: Type of every mask tensor: 1 = attend.
 MASK_TYPE = FixedType(1, 1, False, is_int=True)

@@ -18,15 +18,33 @@ raw integers of the input types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 
 from ...fixed import FixedType
 
 if TYPE_CHECKING:
-    from ...quant.config import TypeResolver
-    from ..graph import Graph
+    from ...config import Config, LayerNormConfig, SoftmaxConfig
+    from ..graph import Graph, Tensor
+
+
+class TypeResolver(Protocol):
+    """What an op asks while it is typed (``assign_types``): the quant layer's resolver
+    (:class:`hlsgen.quant.resolver.TypeResolver`) answers, from the config, quantizers and calibration."""
+
+    config: Config  #: the conversion config
+    default: FixedType  #: the type of every value that nothing else types
+
+    def slot(self, op: Op, slot: str, fallback: FixedType | None = None) -> FixedType: ...
+
+    def result(self, op: Op, tensor: Tensor, role: str | None = None) -> FixedType: ...
+
+    def reuse(self, op: Op) -> int: ...
+
+    def softmax(self, op: Op) -> SoftmaxConfig: ...
+
+    def layernorm(self, op: Op) -> LayerNormConfig: ...
 
 
 @dataclass

@@ -14,8 +14,8 @@ from ...fixed.arith import convert_float
 from .base import Cost, Op
 
 if TYPE_CHECKING:
-    from ...quant.config import TypeResolver
     from ..graph import Graph
+    from .base import TypeResolver
 
 
 def exact_accumulator(bound_raw: int, frac: int) -> FixedType:

@@ -2,7 +2,7 @@
 pieces of multi-head latent attention (exact up-projections, two-part scores).
 
 Layouts follow :mod:`hlsgen.ir.ops.attention`: token-major ``[T, width]`` with head-major columns. A
-decode graph (:func:`hlsgen.ir.decode_pass.to_decode`) processes one token: row tensors are ``[1, w]``,
+decode graph (:func:`hlsgen.quant.decode_pass.to_decode`) processes one token: row tensors are ``[1, w]``,
 a cache output is ``[L, w]`` (``L`` = ``max_length``), scores are ``[H, 1, L]``, and the token's position
 is the graph input ``position`` (``[1]`` of :func:`position_type`).
 
@@ -30,8 +30,8 @@ from .base import Cost, Op, multipliers_for
 from .basic import Linear, exact_accumulator
 
 if TYPE_CHECKING:
-    from ...quant.config import TypeResolver
     from ..graph import Graph
+    from .base import TypeResolver
 
 _HEADER = "hlsgen_decode.h"
 
@@ -129,7 +129,7 @@ class RoPE(Op):
             raise ValueError(
                 f"{_where(self)}: {rows} tokens but a RoPE table of {self.n_positions} positions"
             )
-        from ...quant.config import DecodeConfig
+        from ...config import DecodeConfig
 
         tt = self.qtypes.get("table") or FixedType.parse(
             getattr(resolve.config, "decode", DecodeConfig()).rope_table_type

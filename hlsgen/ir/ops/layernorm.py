@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ...config import LayerNormConfig
 from ...fixed import (
     FixedType,
     Overflow,
@@ -30,14 +31,13 @@ from ...fixed import (
     to_raw,
 )
 from ...fixed.arith import FLOAT_EXACT_BITS, cast_float, convert_float, float_castable
-from ...quant.config import LayerNormConfig
 from .base import Cost, Op
 from .basic import exact_accumulator, scale_constant
 from .softmax import leading_one
 
 if TYPE_CHECKING:
-    from ...quant.config import TypeResolver
     from ..graph import Graph
+    from .base import TypeResolver
 
 
 def _ceil_half(e: np.ndarray | int) -> np.ndarray | int:

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ...fixed import FixedType, convert, mul_type, to_raw
+from ...config import SoftmaxConfig, SoftmaxVariant
+from ...fixed import FixedType, calibrated_type, convert, mul_type, to_raw
 from ...fixed.arith import FLOAT_EXACT_BITS, cast_float, float_castable
-from ...quant.config import SoftmaxConfig, SoftmaxVariant, calibrated_type
 from .base import Cost, Op
 
 if TYPE_CHECKING:
-    from ...quant.config import TypeResolver
     from ..graph import Graph
+    from .base import TypeResolver
 
 #: Widest input type the reference handles with int64 arithmetic (differences, shifts and rounding).
 _MAX_IN_WIDTH = 56

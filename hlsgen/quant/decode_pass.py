@@ -21,11 +21,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from ..quant.config import Config, MlaForm, TypeResolver
-from .graph import Graph, Tensor
-from .ops.attention import Context, Mask, Scores
-from .ops.base import Op
-from .ops.decode import (
+from ..config import Config, MlaForm
+from ..ir.graph import Graph, Tensor
+from ..ir.ops.attention import Context, Mask, Scores
+from ..ir.ops.base import Op
+from ..ir.ops.decode import (
     BlockLinear,
     CacheContent,
     ExactContext,
@@ -37,7 +37,8 @@ from .ops.decode import (
     RoPE,
     position_type,
 )
-from .ops.softmax import Softmax
+from ..ir.ops.softmax import Softmax
+from .resolver import TypeResolver
 
 #: op kinds that act on each token's row alone
 _TOKENWISE = frozenset({"linear", "exact_linear", "block_linear", "activation", "add", "layernorm", "rope"})

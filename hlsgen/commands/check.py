@@ -1,8 +1,9 @@
 """One-command checks of a written project, for the user's own CI: csim (g++) and cosim (cocotb +
 Verilator) against the project's tb_data/, JUnit XML for CI systems; and the files that carry them into
-every project (a Makefile, a GitHub Actions workflow, a GitLab CI file; templates/ci/).
+every project (a Makefile, a GitHub Actions workflow, a GitLab CI file: rendered by
+:func:`hlsgen.backends.templating.project_check_files` from templates/ci/).
 
-    python -m hlsgen.backends.ci PROJECT [--stages csim,cosim,cosim_decode] --junit-dir PROJECT/reports/junit
+    python -m hlsgen.commands.check PROJECT [--stages csim,cosim,cosim_decode] --junit-dir PROJECT/reports/junit
 
 Exit status 0 when every stage is bit-exact against the reference, 1 on a mismatch (named), 2 on an error.
 """
@@ -19,24 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from .._version import __version__
 from ..tools import ToolMissing
-from .hls.writer import environment, render
 
 #: stages of :func:`check`, in order (cosim_decode: the decode top on tb_data/ as a decode session)
 STAGES = ("csim", "cosim", "cosim_decode")
-
-
-def project_check_files(project: Any) -> dict[str, str]:
-    """The check files of a project (nothing written): Makefile, .github/workflows/hlsgen.yml,
-    .gitlab-ci.yml."""
-    env = environment()
-    ctx = {"project": project.name, "version": __version__}
-    return {
-        "Makefile": render(env, "ci/Makefile.j2", **ctx),
-        ".github/workflows/hlsgen.yml": render(env, "ci/github_workflow.yml.j2", **ctx),
-        ".gitlab-ci.yml": render(env, "ci/gitlab-ci.yml.j2", **ctx),
-    }
 
 
 def reference_raw(graph: Any, raw_inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -91,9 +78,9 @@ def _junit(path: Path, suite: str, cases: list[tuple[str, float, str]]) -> None:
 def default_stages(project: Any) -> list[str]:
     """csim and cosim, and cosim_decode when the model decodes token by token (a causal model) and the
     RTL backend renders its decode top (else the reason is printed)."""
+    from ..backends.rtl.design import build_decode_design
     from ..decode import decode_design
-    from ..ir.decode_pass import NotDecodableError
-    from .rtl.design import build_decode_design
+    from ..quant.decode_pass import NotDecodableError
 
     try:
         build_decode_design(decode_design(project), f"{project.name}_decode")
@@ -113,10 +100,10 @@ def check(
 ) -> int:
     """Run the stages (default :func:`default_stages`) on the project's tb_data/; 0 when all are
     bit-exact, 1 otherwise."""
+    from ..backends.rtl.cosim import cosim_graph
+    from ..backends.rtl.ops import RtlOptions
     from ..project import Project
-    from .rtl.command import tb_inputs
-    from .rtl.cosim import cosim_graph
-    from .rtl.ops import RtlOptions
+    from .cosim import tb_inputs
 
     d = Path(project_dir)
     bad_stage = [s for s in stages or () if s not in STAGES]
@@ -164,10 +151,10 @@ def check(
         )
         status |= not res.passed
     if "cosim_decode" in stages:
+        from ..backends.hls.decode import decode_project_name
+        from ..backends.rtl.cosim import cosim_decode
         from ..decode import decode_design
-        from .hls.decode import decode_project_name
-        from .rtl.command import decode_session_of
-        from .rtl.cosim import cosim_decode
+        from .cosim import decode_session_of
 
         opts = RtlOptions() if max_par is None else RtlOptions(max_par=max_par)
         dd = decode_design(proj)
@@ -186,7 +173,7 @@ def check(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m hlsgen.backends.ci", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m hlsgen.commands.check", description=__doc__.split("\n\n")[0])
     p.add_argument("project", help="project folder written by hlsgen convert --tb-data")
     p.add_argument(
         "--stages",

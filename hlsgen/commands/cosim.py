@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import RtlOptions
+from ..backends.rtl.ops import RtlOptions
 
 
 def add_arguments(s: argparse.ArgumentParser) -> None:
@@ -68,7 +68,7 @@ def tb_inputs(project: Any, project_dir: Path) -> dict[str, np.ndarray]:
 
 def raw_from_data(project: Any, x: Any) -> dict[str, np.ndarray]:
     """Raw inputs from float data (an array, or a list of arrays for several inputs)."""
-    from ...ir.graph import input_raw
+    from ..ir.graph import input_raw
 
     g = project.graph
     xs = x if isinstance(x, (list, tuple)) else [x]
@@ -81,19 +81,11 @@ def raw_from_data(project: Any, x: Any) -> dict[str, np.ndarray]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...cli import CliError
-    from ...tools import ToolMissing
-
-    try:
-        return _run(args)
-    except (NotImplementedError, ToolMissing) as e:
-        raise CliError(str(e)) from None
-
-
-def _run(args: argparse.Namespace) -> int:
-    from ...project import Project
-    from .cosim import cosim_graph
-    from .design import build_design
+    """The ``hlsgen cosim`` command. A design the RTL backend cannot render raises NotImplementedError and a
+    missing simulator :class:`~hlsgen.tools.ToolMissing`: ``hlsgen.cli`` prints both as usage errors."""
+    from ..backends.rtl.cosim import cosim_graph
+    from ..backends.rtl.design import build_design
+    from ..project import Project
 
     pdir = Path(args.project)
     proj = Project.load(pdir)
@@ -112,10 +104,10 @@ def _run(args: argparse.Namespace) -> int:
     opts = RtlOptions(max_par=args.max_par)
     work = Path(args.work) if args.work else pdir / ("cosim_decode" if args.decode else "cosim")
     if args.decode:
-        from ...backends.hls.decode import decode_project_name
-        from ...decode import decode_design
-        from .cosim import cosim_decode
-        from .design import build_decode_design
+        from ..backends.hls.decode import decode_project_name
+        from ..backends.rtl.cosim import cosim_decode
+        from ..backends.rtl.design import build_decode_design
+        from ..decode import decode_design
 
         dd = decode_design(proj)
         name = decode_project_name(proj.config)
@@ -181,7 +173,7 @@ def decode_session_of(x_raw: np.ndarray, name: str = "input") -> tuple[np.ndarra
 def _record(project_dir: Path, res: Any) -> None:
     """Store the measured cycles with the project's measurements (hlsgen report shows them)."""
     try:
-        from ...report.measurements import add_measurement
+        from ..report.measurements import add_measurement
     except ImportError:
         return
     add_measurement(

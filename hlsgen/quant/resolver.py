@@ -1,0 +1,80 @@
+"""The type resolver: each value's type from the config, QKeras quantizers and calibration ranges.
+
+Precedence: the layer's entry in ``config.layers`` (by IR op name, then by the Keras layer name the op
+comes from) > the type a QKeras quantizer fixes > calibration (integer bits from observed ranges) >
+``default_precision``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..config import Config, LayerNormConfig, SoftmaxConfig
+from ..fixed import FixedType, calibrated_type
+
+if TYPE_CHECKING:
+    from ..ir.graph import Tensor
+    from ..ir.ops.base import Op
+
+
+class TypeResolver:
+    """Decides each value's type from the config, QKeras quantizers and calibration ranges."""
+
+    def __init__(self, config: Config, ranges: dict[str, float] | None = None) -> None:
+        self.config = config
+        self.ranges = ranges or {}
+        self.default = FixedType.parse(config.default_precision)
+        self.default_weight = FixedType.parse(config.default_weight_precision or config.default_precision)
+
+    def _override(self, op: Op, slot: str) -> FixedType | None:
+        for lc in self.config.layer(op.name, op.origin):
+            v = getattr(lc, slot, "")
+            if v:
+                return FixedType.parse(v)
+        return None
+
+    def slot(self, op: Op, slot: str, fallback: FixedType | None = None) -> FixedType:
+        """Type of an internal value (``weight``, ``bias``, ...) of ``op``."""
+        t = self._override(op, slot)
+        if t is not None:
+            return t
+        q = getattr(op, "qtypes", {}).get(slot)
+        if q is not None:
+            return q
+        return fallback or (self.default_weight if slot in ("weight", "bias") else self.default)
+
+    def result(self, op: Op, tensor: Tensor, role: str | None = None) -> FixedType:
+        """Type of an output tensor of ``op``; ``role`` names its config field (default ``op.role``)."""
+        role = role or getattr(op, "role", "result")
+        t = self._override(op, role)
+        if t is not None:
+            return t
+        q = getattr(op, "qtypes", {}).get(role)
+        if q is not None:
+            return q
+        if tensor.name in self.ranges:
+            return calibrated_type(
+                self.ranges[tensor.name], self.default, self.config.calibration_margin_bits
+            )
+        return self.default
+
+    def reuse(self, op: Op) -> int:
+        for lc in self.config.layer(op.name, op.origin):
+            if lc.reuse_factor:
+                return lc.reuse_factor
+        return self.config.reuse_factor
+
+    def softmax(self, op: Op) -> SoftmaxConfig:
+        for lc in self.config.layer(op.name, op.origin):
+            if lc.softmax is not None:
+                return lc.softmax
+        return self.config.softmax
+
+    def layernorm(self, op: Op) -> LayerNormConfig:
+        for lc in self.config.layer(op.name, op.origin):
+            if lc.layernorm is not None:
+                return lc.layernorm
+        return self.config.layernorm
+
+
+__all__ = ["TypeResolver"]
