@@ -213,7 +213,8 @@ def _analysis_config(args: argparse.Namespace):
 def _cmd_compare(args: argparse.Namespace) -> int:
     import os
 
-    from .analysis.compare import compare, write_file_atomically
+    from .analysis.compare import compare
+    from .io import atomic_write_file
 
     x = _load_array(args.data, "data")
     y = _load_array(args.labels, "labels") if args.labels else None
@@ -229,7 +230,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         rel = os.path.relpath(Path(args.plot).resolve(), Path(args.markdown).resolve().parent) if args.plot else None
         files[Path(args.markdown)] = res.to_markdown(plot=rel)
     for path, content in files.items():
-        write_file_atomically(path, content)
+        atomic_write_file(path, content)
         print(f"wrote {path}")
     return 0
 

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from .config import Config
-from .io import as_inputs
 from .project import Project, build_project
 from .quant.passes import quantize_graph, ranges_of
 
@@ -65,7 +64,7 @@ def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[s
 
     cfg = _config(config)
     graph = read_model(model)
-    env = graph.run_float(as_inputs(data, len(graph.inputs)), keep=True)
+    env = graph.run_float(graph.check_inputs(data, "calibration data"), keep=True)
     ranges = ranges_of(env)
     typed = quantize_graph(graph, cfg, ranges=ranges)
     report: dict[str, dict[str, Any]] = {}

@@ -1,26 +1,100 @@
-"""Small pieces every layer uses: the one check of model inputs and the one atomic writer of a folder of
-files."""
+"""Small pieces every layer uses: the one check of model inputs (and of decode tokens) and the atomic
+writers (one file, or a folder of files at once)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 
+def check_inputs(
+    data: Any,
+    names: Sequence[str],
+    shapes: Sequence[Sequence[int]] | None = None,
+    what: str = "data",
+    dtype: Any = np.float64,
+    need_samples: bool = False,
+) -> list[np.ndarray]:
+    """Model inputs as one array per input, checked: the one check every entry point uses (``predict``,
+    ``csim``, ``compare``, ``sweep``, the graph's runs).
+
+    Args:
+        data: an array (the only input) or a list/tuple of arrays, one per input, batch axis first.
+        names: the model's input names, in order.
+        shapes: the per-sample shape of each input (None: only the count is checked).
+        what: what ``data`` is, for the messages ("data", "calibration data", ...).
+        dtype: the arrays' dtype (None keeps it: raw integers stay integers).
+        need_samples: refuse an empty batch and inputs with different numbers of samples.
+
+    Raises:
+        ValueError: naming ``what``, the input, the shape expected and the shape given.
+    """
+    xs = list(data) if isinstance(data, (list, tuple)) else [data]
+    if len(xs) != len(names):
+        raise ValueError(f"{what}: the model takes {len(names)} inputs ({', '.join(names)}), got {len(xs)}")
+    out = [np.asarray(x, dtype=dtype) if dtype is not None else np.asarray(x) for x in xs]
+    if shapes is not None:
+        for name, x, want in zip(names, out, shapes, strict=True):
+            want = tuple(int(w) for w in want)
+            if x.ndim != len(want) + 1 or tuple(x.shape[1:]) != want:
+                raise ValueError(
+                    f"{what}: shape {tuple(x.shape)} does not match the model input {name!r} of shape "
+                    f"(batch, {', '.join(map(str, want))})"
+                )
+    if need_samples:
+        n = {x.shape[0] if x.ndim else 0 for x in out}
+        if len(n) > 1:
+            raise ValueError(f"{what}: the inputs hold different numbers of samples {sorted(n)}")
+        if not out[0].ndim or not out[0].shape[0]:
+            raise ValueError(f"{what}: no samples")
+    return out
+
+
 def as_inputs(x: Any, n: int) -> list[np.ndarray]:
-    """Model inputs as a list of float64 arrays (one array is the only input); checks the count."""
-    if isinstance(x, (list, tuple)):
-        xs = [np.asarray(v, dtype=np.float64) for v in x]
-    else:
-        xs = [np.asarray(x, dtype=np.float64)]
-    if len(xs) != n:
-        raise ValueError(f"the model takes {n} inputs, got {len(xs)}")
-    return xs
+    """Model inputs as float64 arrays, the count checked (:func:`check_inputs` without names)."""
+    return check_inputs(x, [f"input {k}" for k in range(n)])
+
+
+def check_token(x: Any, n_features: int, what: str) -> tuple[np.ndarray, bool]:
+    """One decode token ``[D]`` or a batch of them ``[B, D]`` (``[B, 1, D]`` too) as float64 ``[B, D]``,
+    and whether it was a single token.
+
+    Raises:
+        ValueError: another shape, naming ``what`` (the decoder) and the shapes.
+    """
+    a = np.asarray(x, dtype=np.float64)
+    single = a.ndim == 1
+    if single:
+        a = a[None]
+    if a.ndim == 3 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 2 or a.shape[1] != n_features:
+        raise ValueError(f"{what}: a token is [{n_features}] (or [batch, {n_features}]), got {np.shape(x)}")
+    return a, single
+
+
+def atomic_write_file(path: str | Path, content: str | bytes) -> Path:
+    """Write one file through a temporary file beside it and a rename (never half-written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content.encode() if isinstance(content, str) else content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; this is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def atomic_write(files: dict[str, str | bytes], out_dir: Path, force: bool = False) -> Path:
@@ -59,4 +133,4 @@ def atomic_write(files: dict[str, str | bytes], out_dir: Path, force: bool = Fal
     return out_dir
 
 
-__all__ = ["as_inputs", "atomic_write"]
+__all__ = ["as_inputs", "atomic_write", "atomic_write_file", "check_inputs", "check_token"]

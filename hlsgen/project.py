@@ -52,13 +52,12 @@ class Project:
 
     def predict(self, x: Any) -> Any:
         """Bit-exact NumPy emulation; outputs shaped like the Keras model's (a list for several)."""
-        xs = as_inputs(x, len(self.graph.inputs))
-        outs = self.graph.predict(xs)
+        outs = self.graph.predict(self.graph.check_inputs(x))
         return outs[0] if len(outs) == 1 else outs
 
     def predict_raw(self, x: Any) -> list[np.ndarray]:
         """Raw integers of every output."""
-        raw = self.graph.run_raw(as_inputs(x, len(self.graph.inputs)))
+        raw = self.graph.run_raw(self.graph.check_inputs(x))
         return [raw[k] for k in self.graph.outputs]
 
     # -- C simulation -------------------------------------------------------------------------------
@@ -87,14 +86,8 @@ class Project:
 
     def csim_raw(self, x: Any) -> list[np.ndarray]:
         """Raw integer outputs of the compiled C++."""
-        xs = as_inputs(x, len(self.graph.inputs))
+        xs = self.graph.check_inputs(x)
         raws = [input_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
-        for v, k in zip(xs, self.graph.inputs, strict=True):
-            want = self.graph.tensors[k].shape
-            if tuple(v.shape[1:]) != want:
-                raise ValueError(
-                    f"input {k}: expected shape (batch, {', '.join(map(str, want))}), got {v.shape}"
-                )
         sizes = [self.graph.tensors[k].size for k in self.graph.outputs]
         n = xs[0].shape[0]
         outs = run_library(self.build_csim(), self.name, raws, sizes)
@@ -210,7 +203,7 @@ class Project:
         if model_source is not None and Path(model_source).is_file():
             files[f"model/{Path(model_source).name}"] = Path(model_source).read_bytes()
         if tb_data is not None:
-            xs = as_inputs(tb_data, len(self.graph.inputs))
+            xs = self.graph.check_inputs(tb_data, "tb_data")
             raws_in = [
                 input_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)
             ]

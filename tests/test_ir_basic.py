@@ -116,7 +116,9 @@ def test_input_shape_mismatch_names_both_shapes() -> None:
     g = _graph(np.random.default_rng(0))
     cfg = Config()
     proj = Project(quantize_graph(g, cfg), cfg)
-    with pytest.raises(ValueError, match=r"expected shape \(batch, 5, 8\), got \(2, 4, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"shape \(2, 4, 8\) does not match the model input 'x' of shape \(batch, 5, 8\)"
+    ):
         proj.predict(np.zeros((2, 4, 8)))
 
 

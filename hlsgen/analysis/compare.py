@@ -37,6 +37,7 @@ import numpy as np
 
 from ..config import Config
 from ..fixed import MAX_WIDTH, FixedType, Overflow, Rounding, from_raw, integer_bits_for, to_raw
+from ..io import atomic_write_file
 from ..ir.graph import Graph
 
 #: Default of ``target_error``: the suggested fractional bits keep every quantization error within 1 %
@@ -235,7 +236,7 @@ class CompareResult:
 
         png = profile_png(self)
         if path is not None:
-            write_file_atomically(Path(path), png)
+            atomic_write_file(Path(path), png)
         return png
 
 
@@ -283,32 +284,9 @@ def suggest_type(x: np.ndarray, t: FixedType, target_error: float = DEFAULT_TARG
 # data checks
 # ---------------------------------------------------------------------------------------------------
 def as_inputs(graph: Graph, data: Any, what: str = "data") -> list[np.ndarray]:
-    """``data`` as one float64 array per model input, checked against the model's input shapes.
-
-    Raises:
-        ValueError: naming the input, the shape the model expects and the shape given.
-    """
-    xs = list(data) if isinstance(data, (list, tuple)) else [data]
-    if len(xs) != len(graph.inputs):
-        raise ValueError(
-            f"{what}: the model takes {len(graph.inputs)} inputs ({', '.join(graph.inputs)}), got {len(xs)}"
-        )
-    out = []
-    for name, x in zip(graph.inputs, xs, strict=True):
-        x = np.asarray(x, dtype=np.float64)
-        want = graph.tensors[name].shape
-        if x.ndim != len(want) + 1 or tuple(x.shape[1:]) != tuple(want):
-            raise ValueError(
-                f"{what}: shape {tuple(x.shape)} does not match the model input {name!r} of shape "
-                f"(batch, {', '.join(map(str, want))})"
-            )
-        out.append(x)
-    n = {x.shape[0] for x in out}
-    if len(n) > 1:
-        raise ValueError(f"{what}: the inputs hold different numbers of samples {sorted(n)}")
-    if not out[0].shape[0]:
-        raise ValueError(f"{what}: no samples")
-    return out
+    """``data`` as one float64 array per model input, checked (:meth:`Graph.check_inputs`: count, shapes,
+    samples)."""
+    return graph.check_inputs(data, what, need_samples=True)
 
 
 def class_labels(labels: Any, y: np.ndarray, what: str = "labels") -> np.ndarray:
@@ -551,19 +529,3 @@ def compare(
         tensors=tensors,
         samples={t.name: _subsample(_values(typed, env_f, t), PLOT_VALUES) for t in tensors},
     )
-
-
-def write_file_atomically(path: str | Path, content: str | bytes) -> Path:
-    """Write one file through a temporary file beside it and a rename (never half-written)."""
-    import os
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(content.encode() if isinstance(content, str) else content)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path

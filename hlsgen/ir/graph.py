@@ -10,10 +10,12 @@ import copy
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ..fixed import FixedType, from_raw, to_raw
+from ..io import check_inputs
 from .ops.base import Op
 
 #: Elements of the largest per-sample tensor times samples that one pass of :meth:`Graph.run_raw` aims
@@ -160,19 +162,17 @@ class Graph:
         raw = self._run_raw(xs, False)
         return {k: finish(k, raw[k]) for k in self.outputs}
 
+    def check_inputs(
+        self, data: Any, what: str = "data", dtype: Any = np.float64, need_samples: bool = False
+    ) -> list[np.ndarray]:
+        """``data`` as one array per model input, checked against the input shapes
+        (:func:`hlsgen.io.check_inputs`)."""
+        shapes = [self.tensors[k].shape for k in self.inputs]
+        return check_inputs(data, self.inputs, shapes, what, dtype, need_samples)
+
     def _bind(self, inputs: list[np.ndarray], conv) -> dict[str, np.ndarray]:
-        if len(inputs) != len(self.inputs):
-            raise ValueError(f"model {self.name} takes {len(self.inputs)} inputs, got {len(inputs)}")
-        env: dict[str, np.ndarray] = {}
-        for name, x in zip(self.inputs, inputs, strict=True):
-            t = self.tensors[name]
-            x = np.asarray(x)
-            if tuple(x.shape[1:]) != t.shape:
-                raise ValueError(
-                    f"input {name}: expected shape (batch, {', '.join(map(str, t.shape))}), got {x.shape}"
-                )
-            env[name] = conv(x, t)
-        return env
+        xs = self.check_inputs(inputs, f"inputs of model {self.name}", dtype=None)
+        return {name: conv(x, self.tensors[name]) for name, x in zip(self.inputs, xs, strict=True)}
 
 
 def input_raw(x: np.ndarray, t: FixedType) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..fixed import from_raw
+from ..io import check_token
 from ..ir.graph import input_raw
 from ..ir.ops.decode import DecodeOverflowError, KVCache
 from .decode_pass import DecodeDesign
@@ -54,17 +55,7 @@ class Decoder:
         )
 
     def _token(self, x: Any) -> tuple[np.ndarray, bool]:
-        a = np.asarray(x, dtype=np.float64)
-        single = a.ndim == 1
-        if single:
-            a = a[None]
-        if a.ndim == 3 and a.shape[1] == 1:
-            a = a[:, 0]
-        if a.ndim != 2 or a.shape[1] != self.n_features:
-            raise ValueError(
-                f"decoder of {self.name}: a token is [{self.n_features}] (or [batch, {self.n_features}]), got {np.shape(x)}"
-            )
-        return a, single
+        return check_token(x, self.n_features, f"decoder of {self.name}")
 
     def _outputs(self, raws: list[np.ndarray], single: bool) -> Any:
         g = self.design.graph

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from ..config import Config
-from ..io import as_inputs
 from ..ir.graph import Graph
 from .resolver import TypeResolver
 
@@ -26,7 +25,7 @@ def ranges_of(env: dict[str, np.ndarray]) -> dict[str, float]:
 
 def calibration_ranges(graph: Graph, data: Any) -> dict[str, float]:
     """Largest magnitude of every tensor over ``data`` in the float IR."""
-    return ranges_of(graph.run_float(as_inputs(data, len(graph.inputs)), keep=True))
+    return ranges_of(graph.run_float(graph.check_inputs(data, "calibration data"), keep=True))
 
 
 def quantize_graph(

@@ -11,13 +11,13 @@ from __future__ import annotations
 import enum
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .._version import __version__
+from ..io import atomic_write_file
 
 #: Where measurements live inside a project folder.
 MEASUREMENTS_FILE = Path("reports") / "hlsgen_measurements.json"
@@ -118,16 +118,7 @@ def save_measurements(project_dir: str | os.PathLike[str], measurements: list[Me
     p = Path(project_dir) / MEASUREMENTS_FILE
     p.parent.mkdir(parents=True, exist_ok=True)
     body = {"hlsgen_version": __version__, "measurements": [m.to_dict() for m in measurements]}
-    fd, tmp = tempfile.mkstemp(prefix=".measurements.", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(body, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return atomic_write_file(p, json.dumps(body, indent=2) + "\n")
 
 
 def add_measurement(
