@@ -29,7 +29,6 @@ casts (scores, context), and both forms equal prefill bit for bit. The price is 
 from __future__ import annotations
 
 import ctypes
-import math
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from .config import CacheMemory, MlaForm
 from .ir.graph import input_raw
 from .ir.ops.attention import Context, Scores
 from .ir.ops.decode import CacheContent, DecodeOverflowError, KVCache, LatentScores
+from .memory import bram18_blocks, uram_blocks
 from .quant.decode_pass import DecodeDesign, to_decode
 from .quant.decode_session import Decoder, EmulationDecoder, decode_session
 
@@ -168,24 +168,6 @@ def open_decoder(
 # ---------------------------------------------------------------------------------------------------
 # cache report
 # ---------------------------------------------------------------------------------------------------
-#: BRAM18 aspect ratios (width, depth) a simple dual-port array can use.
-_BRAM18_SHAPES = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512))
-
-
-def bram18_blocks(bits: int, depth: int) -> int:
-    """BRAM18 blocks of one array of ``depth`` words of ``bits`` (the cheapest aspect ratio; estimate)."""
-    if depth == 0 or bits == 0:
-        return 0
-    return min(math.ceil(bits / w) * math.ceil(depth / d) for w, d in _BRAM18_SHAPES)
-
-
-def uram_blocks(bits: int, depth: int) -> int:
-    """URAM blocks (72 bits x 4096) of one array of ``depth`` words of ``bits`` (estimate)."""
-    if depth == 0 or bits == 0:
-        return 0
-    return math.ceil(bits / 72) * math.ceil(depth / 4096)
-
-
 @dataclass(frozen=True)
 class CacheRow:
     """One attention layer's cache, as built and as the equivalent multi-head attention would hold it.

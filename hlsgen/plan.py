@@ -10,7 +10,7 @@ that onto a device's primitives:
   10 takes ``ceil(a / A) * ceil(b / 18)`` DSP slices (``A`` = 25 on 7-series DSP48E1, 27 on
   UltraScale DSP48E2); a smaller one is built from LUTs (``a * b / 2`` of them), as Vitis HLS does.
 - BRAM18: the op's tables, plus its parameters when they are reshaped into a ROM of depth >= 64
-  (``ceil(width / 36) * ceil(depth / 512)`` blocks of 512 x 36); a shallower ROM is LUT ROM (``width``
+  (:func:`hlsgen.memory.bram18_wide`: ``ceil(width / 36) * ceil(depth / 512)`` blocks of 512 x 36); a shallower ROM is LUT ROM (``width``
   LUTs up to 64 deep), and depth 1 means constants folded into the multipliers (no memory). A decode
   cache (``kv_cache``, ``latent_cache``) that states no BRAM itself is ``max_length`` rows of one word.
 - LUT and FF: the op's adders, tables and registers; rough (within a factor of two of Vitis HLS).
@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .boards import Board, Family, Shell, YosysFamily
+from .memory import bram18_wide
 
 if TYPE_CHECKING:
     from .ir.graph import Graph
@@ -134,13 +135,13 @@ def estimate_op(op: Op, graph: Graph, family: Family | None = None) -> LayerEsti
     if c.param_bits and c.rom_depth > 1:
         width = math.ceil(c.param_bits / c.rom_depth)
         if c.rom_depth >= _LUT_ROM_MAX_DEPTH:
-            bram += math.ceil(width / 36) * math.ceil(c.rom_depth / 512)
+            bram += bram18_wide(width, c.rom_depth)
         else:
             lut += width
     cache_bits = getattr(op, "bits", None)
     if op.kind.endswith("cache") and callable(cache_bits) and not c.bram18:  # decode caches: one row a word
         depth = int(getattr(op, "max_length", 1))
-        bram += math.ceil(math.ceil(cache_bits() / depth) / 36) * math.ceil(depth / 512)
+        bram += bram18_wide(math.ceil(cache_bits() / depth), depth)
     ff = c.ff if c.ff else lut
     return LayerEstimate(
         name=op.name,

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1] / "hlsgen"
 #: lowest first; a module belongs to the layer of its longest matching prefix. Modules in one entry may
 #: import each other (without circles); entries joined by " | " are independent peers.
 LAYERS: tuple[str, ...] = (
-    "hlsgen._version hlsgen.tools hlsgen.resources hlsgen.io",
+    "hlsgen._version hlsgen.tools hlsgen.resources hlsgen.io hlsgen.memory",
     "hlsgen.fixed",
     "hlsgen.config hlsgen.boards",
     "hlsgen.ir",

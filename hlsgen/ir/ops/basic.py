@@ -11,6 +11,7 @@ import numpy as np
 
 from ...fixed import FixedType, add, convert, linalg, mul, to_raw
 from ...fixed.arith import convert_float
+from ...memory import bram18_for_bits
 from .base import Cost, Op
 
 if TYPE_CHECKING:
@@ -243,7 +244,7 @@ class Activation(Op):
 
     def cost(self, graph: Graph) -> Cost:
         n = graph.tensors[self.inputs[0]].size
-        bram = 0 if self.table_raw is None else -(-(self.table_raw.size * self.types["table"].width) // 18432)
+        bram = 0 if self.table_raw is None else bram18_for_bits(self.table_raw.size * self.types["table"].width)
         return Cost(latency_cycles=1, bram18=bram, lut=n)
 
 

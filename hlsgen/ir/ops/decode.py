@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ...fixed import FixedType, convert, linalg, mul_type, sub_type, to_raw
+from ...memory import bram18_for_bits
 from .attention import Context, ScaledScores, _maxabs_raw, attention_scale, query_key_heads
 from .base import Cost, Op, multipliers_for
 from .basic import Linear, exact_accumulator
@@ -193,7 +194,7 @@ class RoPE(Op):
             macs=4 * pairs,
             multipliers=max(1, -(-4 * pairs // self.reuse_factor)),
             latency_cycles=self.reuse_factor + 3,
-            bram18=-(-bits // 18432),
+            bram18=bram18_for_bits(bits),
         )
 
 

@@ -31,6 +31,7 @@ from ...fixed import (
     to_raw,
 )
 from ...fixed.arith import FLOAT_EXACT_BITS, cast_float, convert_float, float_castable
+from ...memory import bram18_for_bits
 from .base import Cost, Op
 from .basic import exact_accumulator, scale_constant
 from .softmax import leading_one
@@ -293,7 +294,7 @@ class LayerNorm(Op):
             macs=macs,
             multipliers=max(1, -(-macs // self.reuse_factor)),
             latency_cycles=depth + self.reuse_factor - 1,
-            bram18=-(-bits // 18432),
+            bram18=bram18_for_bits(bits),
             lut=rows * d * 24,
             mult_widths=(self.types["diff"].width, self.types["table"].width),  # (x - mean) * 1/sqrt
             param_bits=d * (self.types["weight"].width + self.types["bias"].width),

@@ -23,6 +23,7 @@ import numpy as np
 from ...config import SoftmaxConfig, SoftmaxVariant
 from ...fixed import FixedType, calibrated_type, convert, mul_type, to_raw
 from ...fixed.arith import FLOAT_EXACT_BITS, cast_float, float_castable
+from ...memory import bram18_for_bits
 from .base import Cost, Op
 
 if TYPE_CHECKING:
@@ -435,7 +436,7 @@ class Softmax(Op):
             macs=mults,
             multipliers=max(1, -(-mults // self.reuse_factor)),
             latency_cycles=depth + self.reuse_factor - 1,
-            bram18=-(-bits // 18432),
+            bram18=bram18_for_bits(bits),
             lut=rows * n * 32,
             mult_widths=(self.types["exp"].width, max(self.types["exp"].width, self.types["inv"].width)),
             ff=rows * n * (self.types["exp"].width + self.types["y"].width),
