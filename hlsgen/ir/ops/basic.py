@@ -244,7 +244,9 @@ class Activation(Op):
 
     def cost(self, graph: Graph) -> Cost:
         n = graph.tensors[self.inputs[0]].size
-        bram = 0 if self.table_raw is None else bram18_for_bits(self.table_raw.size * self.types["table"].width)
+        bram = (
+            0 if self.table_raw is None else bram18_for_bits(self.table_raw.size * self.types["table"].width)
+        )
         return Cost(latency_cycles=1, bram18=bram, lut=n)
 
 
