@@ -40,7 +40,8 @@ import numpy as np
 from .config import CacheMemory, MlaForm
 from .ir.graph import input_raw
 from .ir.ops.attention import Context, Scores
-from .ir.ops.decode import CacheContent, DecodeOverflowError, KVCache, LatentScores
+from .ir.ops.cache import CacheContent, DecodeOverflowError, KVCache
+from .ir.ops.latent import LatentScores
 from .memory import bram18_blocks, uram_blocks
 from .quant.decode_pass import DecodeDesign, to_decode
 from .quant.decode_session import Decoder, EmulationDecoder, decode_session

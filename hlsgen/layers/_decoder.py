@@ -19,7 +19,7 @@ from tensorflow.python.autograph.impl.api import autograph_artifact
 
 from hlsgen.fixed import quantize
 from hlsgen.ir.ops.attention import attention_scale as _ir_attention_scale
-from hlsgen.ir.ops.decode import rope_tables
+from hlsgen.ir.ops.rope import rope_tables
 
 from ._quantize import deserialize_quantizer, quantize_with, serialize_quantizer, static_spec
 

@@ -25,18 +25,9 @@ from ..config import Config, MlaForm
 from ..ir.graph import Graph, Tensor
 from ..ir.ops.attention import Context, Mask, Scores
 from ..ir.ops.base import Op
-from ..ir.ops.decode import (
-    BlockLinear,
-    CacheContent,
-    ExactContext,
-    ExactLinear,
-    KVCache,
-    LatentCache,
-    LatentScores,
-    PositionMask,
-    RoPE,
-    position_type,
-)
+from ..ir.ops.cache import CacheContent, KVCache, LatentCache, PositionMask, position_type
+from ..ir.ops.latent import BlockLinear, ExactContext, ExactLinear, LatentScores
+from ..ir.ops.rope import RoPE
 from ..ir.ops.softmax import Softmax
 from .resolver import TypeResolver
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..fixed import from_raw
 from ..io import check_token
 from ..ir.graph import input_raw
-from ..ir.ops.decode import DecodeOverflowError, KVCache
+from ..ir.ops.cache import DecodeOverflowError, KVCache
 from .decode_pass import DecodeDesign
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ...io import atomic_write
-from ...ir.ops.decode import KVCache
+from ...ir.ops.cache import KVCache
 from ...quant.decode_pass import DecodeDesign
 from ..templating import environment, render
 from .writer import library_files, op_calls, tb_lines, tensor_views

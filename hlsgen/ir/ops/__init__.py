@@ -4,18 +4,11 @@ hlsgen.backends.hls.ops and hlsgen.backends.rtl.ops render them)."""
 from .attention import Context, Mask, Scores, attention_scale
 from .base import Cost, Op, Param, multipliers_for
 from .basic import Activation, Add, GlobalAvgPool, Linear, Reshape
+from .cache import KVCache, LatentCache, PositionMask
 from .conv import Conv1D, Padding
-from .decode import (
-    BlockLinear,
-    ExactContext,
-    ExactLinear,
-    KVCache,
-    LatentCache,
-    LatentScores,
-    PositionMask,
-    RoPE,
-)
+from .latent import BlockLinear, ExactContext, ExactLinear, LatentScores
 from .layernorm import LayerNorm
+from .rope import RoPE
 from .softmax import Softmax
 from .tensor import (
     BatchNorm,
