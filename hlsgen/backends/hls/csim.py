@@ -10,7 +10,9 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -95,3 +97,49 @@ def run_library(lib: Path, project: str, inputs: list[np.ndarray], out_sizes: li
         res.append(out[:, k : k + s])
         k += s
     return res
+
+
+class DecodeLibrary:
+    """The compiled decode top (``hlsgen_decode_step_<project>`` / ``hlsgen_decode_reset_<project>``) loaded
+    with ctypes. Each instance loads its own copy of the shared library: its caches are that copy's static
+    arrays, so two instances never share a cache.
+
+    Attributes:
+        build_seconds: the g++ time of the build (0 when it came from the cache).
+    """
+
+    def __init__(self, files: dict[str, str], project: str) -> None:
+        self.project = project
+        lib, self.build_seconds = build_library(files, project)
+        self._dir = Path(tempfile.mkdtemp(prefix="hlsgen-decode-"))
+        self._lib_path = self._dir / lib.name
+        shutil.copyfile(lib, self._lib_path)
+        self._dll = ctypes.CDLL(str(self._lib_path))
+        p = ctypes.POINTER(ctypes.c_longlong)
+        self._step = getattr(self._dll, f"hlsgen_decode_step_{project}")
+        self._step.argtypes = [p, p, p]
+        self._step.restype = ctypes.c_int
+        self._reset = getattr(self._dll, f"hlsgen_decode_reset_{project}")
+        self._reset.argtypes = [p]
+        self._reset.restype = ctypes.c_int
+
+    def __del__(self) -> None:
+        shutil.rmtree(getattr(self, "_dir", ""), ignore_errors=True)
+
+    def reset(self) -> tuple[int, int]:
+        """Reset the design; its status (position, overflow)."""
+        st = np.zeros(2, dtype=np.int64)
+        self._reset(st.ctypes.data_as(ctypes.POINTER(ctypes.c_longlong)))
+        return int(st[0]), int(st[1])
+
+    def step(self, raw_in: np.ndarray, out_size: int) -> tuple[np.ndarray, tuple[int, int]]:
+        """One token (raw integers) through the design: its raw outputs (all outputs concatenated) and the
+        status (position, overflow) the design reports."""
+        x = np.ascontiguousarray(np.asarray(raw_in).reshape(-1), dtype=np.int64)
+        out = np.zeros(out_size, dtype=np.int64)
+        st = np.zeros(2, dtype=np.int64)
+        ptr = ctypes.POINTER(ctypes.c_longlong)
+        rc = self._step(x.ctypes.data_as(ptr), out.ctypes.data_as(ptr), st.ctypes.data_as(ptr))
+        if rc != 0:
+            raise RuntimeError(f"csim decode step of {self.project} returned {rc}")
+        return out, (int(st[0]), int(st[1]))
