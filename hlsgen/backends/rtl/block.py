@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...fixed import FixedType
+from ...ir.ops.base import multipliers_for
 from . import timing
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def requested_par(op: Op, macs: int, opts: RtlOptions, limit: int) -> int:
         if p < 1:
             raise ValueError(f"{op_label(op)}: RTL parallelism must be >= 1, got {p}")
     else:
-        p = max(1, -(-macs // max(op.reuse_factor, 1)))
+        p = multipliers_for(macs, op.reuse_factor)
         if opts.max_par is not None:
             p = min(p, opts.max_par)
     return max(1, min(p, limit))
