@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import Level, check_level, context_graph, levels, scores_graph
 
 from hlsgen.backends.hls.ops import hls_call
 from hlsgen.backends.hls.writer import project_files
@@ -33,24 +34,8 @@ HAVE_SOFTMAX = (
 # ---------------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------------
-def _scores_graph(tq: int, tk: int, h: int, hkv: int, dk: int) -> Graph:
-    g = Graph("scores")
-    q = g.add_tensor("q", (tq, h * dk))
-    k = g.add_tensor("k", (tk, hkv * dk))
-    s = g.add_tensor("s", (h, tq, tk))
-    g.inputs, g.outputs = [q, k], [s]
-    g.add_op(Scores("sc", [q, k], [s], num_heads=h, num_kv_heads=hkv, key_dim=dk))
-    return g
-
-
-def _context_graph(tq: int, tk: int, h: int, hkv: int, dv: int) -> Graph:
-    g = Graph("context")
-    p = g.add_tensor("p", (h, tq, tk))
-    v = g.add_tensor("v", (tk, hkv * dv))
-    c = g.add_tensor("c", (tq, h * dv))
-    g.inputs, g.outputs = [p, v], [c]
-    g.add_op(Context("ctx", [p, v], [c], num_heads=h, num_kv_heads=hkv, value_dim=dv))
-    return g
+_scores_graph = scores_graph
+_context_graph = context_graph
 
 
 def _types(a: str, b: str, out: str, op: str, role: str, names: tuple[str, str]) -> Config:
@@ -497,15 +482,7 @@ def _attention_model(rng: np.random.Generator, blocks: tuple[str, ...]) -> tuple
     return g, xs
 
 
-def _check_csim(proj: Project, xs: list[np.ndarray]) -> None:
-    ref = proj.predict_raw(xs)
-    sim = proj.csim_raw(xs)
-    for k, r, s in zip(proj.graph.outputs, ref, sim, strict=True):
-        r = np.broadcast_to(np.asarray(r, dtype=np.int64), s.shape)  # a constant mask has a batch of 1
-        np.testing.assert_array_equal(s, r, err_msg=k)
-
-
-@pytest.mark.gxx
+@pytest.mark.parametrize("level", levels(Level.CSIM))
 @pytest.mark.parametrize(
     ("config", "blocks"),
     [
@@ -528,7 +505,7 @@ def _check_csim(proj: Project, xs: list[np.ndarray]) -> None:
         ),
     ],
 )
-def test_csim_equals_reference(config: dict[str, Any], blocks: tuple[str, ...]) -> None:
+def test_levels_equal_reference(level: Level, config: dict[str, Any], blocks: tuple[str, ...]) -> None:
     # two builds cover every case: GQA / MQA / MHA, folded and multiplied scales, causal / explicit /
     # both masks with Tq == Tk and Tq != Tk, narrow wrapping and saturating types, and ap_fixed<32,12>
     rng = np.random.default_rng(21)
@@ -554,4 +531,4 @@ def test_csim_equals_reference(config: dict[str, Any], blocks: tuple[str, ...]) 
             got = from_raw(np.asarray(env[k], dtype=object)[: n - 8], proj.graph.tensors[k].type)
             ref = want[k][: n - 8]
             assert np.all(np.abs(got - ref) <= 1e-3 * np.maximum(1.0, np.abs(ref))), k
-    _check_csim(proj, xs)
+    check_level(level, proj, xs)

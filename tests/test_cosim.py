@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import Level, check_level
 from test_rtl import cast_graph, needs_verilator
 
 from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
@@ -114,7 +115,7 @@ def test_digits_float(tmp_path: Path) -> None:
     proj = hlsgen.convert(DIGITS / "digits_float.keras", cfg, calibration_data=x_tr)
     opts = RtlOptions(max_par=16)
     design = build_design(proj.graph, proj.name, opts)
-    res = cosim_graph(proj.graph, proj.name, _raw(proj.graph, [x_te[:6]]), tmp_path, opts)
+    res = check_level(Level.COSIM, proj, [x_te[:6]], tmp_path, options=opts)
     _check(res, design, "digits_float (PAR 16)")
     _lint(tmp_path / "rtl", design)
 
@@ -181,7 +182,7 @@ def test_attention_variants(tmp_path: Path) -> None:
     assert any(op.kind == "scores" and op.num_kv_heads < op.num_heads for op in proj.graph.ops)
     opts = RtlOptions(max_par=4)
     design = build_design(proj.graph, proj.name, opts)
-    res = cosim_graph(proj.graph, proj.name, _raw(proj.graph, data), tmp_path, opts)
+    res = check_level(Level.COSIM, proj, data, tmp_path, options=opts)
     _check(res, design, "attention variants (PAR 4)")
     _lint(tmp_path / "rtl", design)
 
@@ -277,7 +278,7 @@ def test_mla_prefill(tmp_path: Path) -> None:
         if b.kind == "latent_scores":
             assert b.multipliers == b.info["par"] + (0 if scores[b.op].scale_is_shift else b.info["pe"])
             assert b.info["macs"] == b.info["par"] * b.info["row_cycles"] * 2 * 4  # H * Tq rows
-    res = cosim_graph(proj.graph, proj.name, _raw(proj.graph, data), tmp_path, opts)
+    res = check_level(Level.COSIM, proj, data, tmp_path, options=opts)
     _check(res, design, "MLA prefill (PAR 4)")
     _lint(tmp_path / "rtl", design)
 
@@ -411,7 +412,7 @@ def test_rope_prefill(tmp_path: Path) -> None:
     assert {b.op: b.info["row_cycles"] for b in design.blocks if b.module == "hlsgen_rope"} == {
         "rope": 2, "gqa_query_rope": 1, "gqa_key_rope": 1
     }  # fmt: skip
-    res = cosim_graph(proj.graph, proj.name, _raw(proj.graph, data), tmp_path, opts)
+    res = check_level(Level.COSIM, proj, data, tmp_path, options=opts)
     _check(res, design, "RoPE + GQA with RoPE (PAR 8)")
     _lint(tmp_path / "rtl", design)
 

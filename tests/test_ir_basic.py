@@ -4,37 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import Level, check_level, dense_block, levels, project_of
 
 from hlsgen.config import Config
 from hlsgen.fixed import FixedType, quantize
 from hlsgen.ir.graph import Graph, c_identifier
-from hlsgen.ir.ops import Activation, Add, GlobalAvgPool, Linear, Reshape
+from hlsgen.ir.ops import Linear
 from hlsgen.project import Project
 from hlsgen.quant.passes import quantize_graph
 
 
 def _graph(rng: np.random.Generator, tokens: int = 5, feat: int = 8, act: str = "tanh") -> Graph:
-    g = Graph("basic")
-    x = g.add_tensor("x", (tokens, feat))
-    g.inputs = [x]
-    h = g.add_tensor("h", (tokens, 12))
-    g.add_op(Linear("d1", [x], [h], kernel=rng.normal(size=(feat, 12)), bias=rng.normal(size=12)))
-    r = g.add_tensor("r", (tokens, 12))
-    g.add_op(Activation("a1", [h], [r], function="relu"))
-    t = g.add_tensor("t", (tokens, 12))
-    g.add_op(Activation("a2", [r], [t], function=act))
-    s = g.add_tensor("s", (tokens, 12))
-    g.add_op(Add("res", [t, h], [s]))
-    p = g.add_tensor("p", (12,))
-    g.add_op(GlobalAvgPool("pool", [s], [p]))
-    f = g.add_tensor("f", (tokens * 12,))
-    g.add_op(Reshape("flat", [s], [f], out_shape=(tokens * 12,)))
-    o = g.add_tensor("o", (3,))
-    g.add_op(Linear("d2", [p], [o], kernel=rng.normal(size=(12, 3))))
-    o2 = g.add_tensor("o2", (2,))
-    g.add_op(Linear("d3", [f], [o2], kernel=rng.normal(size=(tokens * 12, 2)) * 0.1, bias=np.zeros(2)))
-    g.outputs = [o, o2]
-    return g
+    return dense_block(rng, tokens, feat, act)
 
 
 def test_linear_accumulator_is_exact_and_only_the_output_rounds() -> None:
@@ -72,28 +53,24 @@ def test_reference_follows_float(act: str) -> None:
         assert np.max(np.abs(y - ref)) <= 0.02 * np.max(np.abs(ref))
 
 
-@pytest.mark.gxx
-def test_csim_equals_reference() -> None:
-    rng = np.random.default_rng(3)
-    g = _graph(rng)
-    X = rng.normal(size=(200, 5, 8)) * 2
-    for prec in ("ap_fixed<16,6,AP_RND,AP_SAT>",):
-        cfg = Config.from_dict({"default_precision": prec, "project_name": "basic"})
-        proj = Project(quantize_graph(g, cfg, calibration=X[:20]), cfg)
-        for a, b in zip(proj.predict_raw(X), proj.csim_raw(X), strict=True):
-            np.testing.assert_array_equal(np.asarray(a).reshape(b.shape), b)
-
-
-@pytest.mark.gxx
-def test_csim_wrap_and_narrow_types() -> None:
-    """Overflow in the default AP_WRAP mode must wrap identically in C++ and in the reference."""
-    rng = np.random.default_rng(4)
-    g = _graph(rng, act="sigmoid")
-    X = rng.normal(size=(100, 5, 8)) * 8
-    cfg = Config.from_dict({"default_precision": "ap_fixed<8,3>", "project_name": "narrow"})
-    proj = Project(quantize_graph(g, cfg), cfg)
-    for a, b in zip(proj.predict_raw(X), proj.csim_raw(X), strict=True):
-        np.testing.assert_array_equal(np.asarray(a).reshape(b.shape), b)
+@pytest.mark.parametrize("level", levels(Level.CSIM))
+@pytest.mark.parametrize(
+    ("prec", "scale", "calibrate", "seed", "act"),
+    [
+        pytest.param("ap_fixed<16,6,AP_RND,AP_SAT>", 2, True, 3, "tanh", id="rounding-saturating"),
+        # overflow in the default AP_WRAP mode must wrap identically in C++ and in the reference
+        pytest.param("ap_fixed<8,3>", 8, False, 4, "sigmoid", id="wrapping-narrow"),
+    ],
+)
+def test_levels_equal_reference(
+    level: Level, prec: str, scale: float, calibrate: bool, seed: int, act: str
+) -> None:
+    rng = np.random.default_rng(seed)
+    g = _graph(rng, act=act)
+    X = rng.normal(size=(200 if calibrate else 100, 5, 8)) * scale
+    name = "basic" if calibrate else "narrow"
+    proj = project_of(g, {"default_precision": prec, "project_name": name}, X[:20] if calibrate else None)
+    check_level(level, proj, X)
 
 
 def test_identifiers_are_safe_and_deterministic() -> None:
