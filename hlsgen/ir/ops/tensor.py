@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ...fixed import FixedType, add, convert, mul, sub, to_raw
+from ...memory import bram18_for_bits
 from .base import Cost, Op
 
 if TYPE_CHECKING:
@@ -418,7 +419,7 @@ class Embedding(Op):
 
     def cost(self, graph: Graph) -> Cost:
         bits = self.table.size * self.types["weight"].width
-        return Cost(latency_cycles=2, bram18=-(-bits // 18432), param_bits=bits, rom_depth=self.vocab)
+        return Cost(latency_cycles=2, bram18=bram18_for_bits(bits), param_bits=bits, rom_depth=self.vocab)
 
 
 __all__ = [
