@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .project import Project, as_inputs, quantize_graph, ranges_of
+from .fixed import Overflow
+from .ir.graph import Graph
+from .project import Project, as_inputs, calibration_ranges, quantize_graph, ranges_of
 from .quant.config import Config
+
+
+class WrapWarning(UserWarning):
+    """Calibration values lie outside a tensor's wrapping type: in hardware they flip sign."""
+
+
+def wrapping_tensors(typed: Graph, ranges: dict[str, float]) -> list[str]:
+    """Tensors of a typed graph whose type wraps (AP_WRAP) and does not hold the observed range: one
+    line each, naming the tensor, its layer, the range and the type."""
+    out = []
+    for name, t in typed.tensors.items():
+        tt = t.type
+        if tt is None or name not in ranges or tt.overflow not in (Overflow.WRAP, Overflow.WRAP_SM):
+            continue
+        if ranges[name] > max(tt.max, -tt.min):
+            origin = f" (layer {t.origin})" if t.origin else ""
+            out.append(f"{name}{origin}: calibration values up to {ranges[name]:.4g} wrap in {tt}")
+    return out
 
 
 def _config(config: Any) -> Config:
@@ -39,7 +60,10 @@ def convert(
             neither a QKeras quantizer nor a per-layer entry types.
         output_dir: where :meth:`Project.write` writes by default.
         calibration_data: inputs (array, or list of arrays for several inputs); when given, float
-            values take the integer bits their observed ranges need (the width stays the default's).
+            values take the integer bits their observed ranges need (the width stays the default's)
+            and saturate past them (``calibration_overflow``); tables of activations cover the observed
+            range of their inputs; tensors whose (configured) type wraps on this data are named in a
+            :class:`WrapWarning`.
         board: a board (registry name such as ``"pynq-z2"``, board YAML path, or
             :class:`~hlsgen.boards.Board`): sets ``part``, ``clock_period`` and ``board`` of the config,
             and the written project gets the board's integration (see :mod:`hlsgen.shells`). Without
@@ -53,7 +77,16 @@ def convert(
 
     cfg = apply_board(_config(config), board)
     graph = read_keras(model)
-    typed = quantize_graph(graph, cfg, calibration=calibration_data)
+    ranges = calibration_ranges(graph, calibration_data) if calibration_data is not None else None
+    typed = quantize_graph(graph, cfg, ranges=ranges)
+    wraps = wrapping_tensors(typed, ranges or {})
+    if wraps:
+        warnings.warn(
+            f"{len(wraps)} tensor(s) wrap on the calibration data (give them a wider or saturating type):\n  "
+            + "\n  ".join(wraps),
+            WrapWarning,
+            stacklevel=2,
+        )
     return Project(typed, cfg, output_dir=output_dir)
 
 
@@ -78,5 +111,10 @@ def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[s
             tt = typed.tensors[t].type
             x = env[t]
             over = int(np.sum((x > tt.max) | (x < tt.min)))
-            report[t] = {"max_abs": ranges.get(t, 0.0), "type": str(tt), "saturated": over, "values": int(x.size)}
+            report[t] = {
+                "max_abs": ranges.get(t, 0.0),
+                "type": str(tt),
+                "saturated": over,
+                "values": int(x.size),
+            }
     return Project(typed, cfg).resolved_config(), report

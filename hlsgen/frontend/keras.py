@@ -45,7 +45,9 @@ from ..ir.ops import (
     Linear,
     Reshape,
     Slice,
+    TableInput,
     Transpose,
+    is_table_function,
     token_type,
 )
 from ..ir.ops.tensor import broadcast_shape
@@ -440,6 +442,7 @@ class KerasReader:
             fn = "relu" if "relu" in str(act) else "linear"
         if fn == "linear" and qt is None:
             return x
+        x = self.table_input(x, fn, origin)
         y = self.new(base or f"{origin}_{fn}", self.shape(x), origin)
         op = Activation(
             self.graph.unique_name(base or f"{origin}_{fn}"), [x], [y], origin=origin, function=fn
@@ -447,6 +450,14 @@ class KerasReader:
         if qt is not None:
             op.qtypes["result"] = qt
         self.graph.add_op(op)
+        return y
+
+    def table_input(self, x: str, fn: str, origin: str) -> str:
+        """For a table function, the cast of ``x`` to the table's address type (a TableInput op)."""
+        if not is_table_function(fn):
+            return x
+        y = self.new(f"{origin}_{fn}_in", self.shape(x), origin)
+        self.graph.add_op(TableInput(self.graph.unique_name(f"{origin}_{fn}_in"), [x], [y], origin=origin))
         return y
 
     def softmax(self, x: str, mask: str | None, origin: str, base: str, role: str = "probability") -> str:
@@ -914,6 +925,7 @@ def _tf_op(r: KerasReader, n: Call) -> Value:
 
 
 def _act_op(r: KerasReader, x: str, fn: str, name: str) -> str:
+    x = r.table_input(x, fn, name)
     y = r.new(name, r.shape(x), name)
     r.graph.add_op(Activation(r.graph.unique_name(name), [x], [y], origin=name, function=fn))
     return y

@@ -2,7 +2,7 @@
 
 from .attention import Context, Mask, Scores, attention_scale
 from .base import Cost, HlsCall, Op, Param
-from .basic import Activation, Add, GlobalAvgPool, Linear, Reshape
+from .basic import Activation, Add, GlobalAvgPool, Linear, Reshape, TableInput, is_table_function
 from .conv import Conv1D, Padding
 from .decode import (
     BlockLinear,
@@ -62,7 +62,9 @@ __all__ = [
     "Scores",
     "Slice",
     "Softmax",
+    "TableInput",
     "Transpose",
     "attention_scale",
+    "is_table_function",
     "token_type",
 ]

@@ -73,7 +73,9 @@ class Linear(Op):
             tb = resolve.slot(self, "bias")
             self.b_raw = to_raw(self.bias, tb)
             fb = max(fb, tb.frac)
-            bound = (bound << (fb - tw.frac - tx.frac)) + (int(np.abs(self.b_raw).max(initial=0)) << (fb - tb.frac))
+            bound = (bound << (fb - tw.frac - tx.frac)) + (
+                int(np.abs(self.b_raw).max(initial=0)) << (fb - tb.frac)
+            )
             self.types["bias"] = tb
         else:
             bound <<= fb - tw.frac - tx.frac
@@ -206,6 +208,11 @@ _TABLE_FUNCS = {
 }
 
 
+def is_table_function(function: str) -> bool:
+    """Whether an Activation of ``function`` reads a table (everything but linear and relu)."""
+    return function in _TABLE_FUNCS
+
+
 def _erf(x: np.ndarray) -> np.ndarray:
     from scipy.special import erf
 
@@ -244,6 +251,11 @@ class Activation(Op):
         tx, ty = self.in_type(graph), self.out_type(graph)
         self.types.update(x=tx, y=ty)
         if self.act_kind is ActivationKind.TABLE:
+            producer = graph.producer(self.inputs[0])
+            if isinstance(producer, TableInput):  # the address type is the table's: its settings
+                cfg = resolve.activation(self)
+                self.table_bits = cfg.table_bits
+                self.table_type = self.table_type or cfg.table_type
             bits = min(self.table_bits, tx.width)
             self.table_bits = bits
             # entry k covers the input codes whose top `bits` bits (offset binary) equal k; use the
@@ -269,7 +281,10 @@ class Activation(Op):
     def hls(self, graph: Graph) -> HlsCall:
         n = graph.tensors[self.inputs[0]].size
         k = self.act_kind
-        cfg: list[tuple[str, str, object]] = [("const", "n_elem", n), ("const", "reuse_factor", self.reuse_factor)]
+        cfg: list[tuple[str, str, object]] = [
+            ("const", "n_elem", n),
+            ("const", "reuse_factor", self.reuse_factor),
+        ]
         if k is ActivationKind.TABLE:
             tx = self.types["x"]
             cfg += [
@@ -279,7 +294,13 @@ class Activation(Op):
                 _typedef("table_t", self.types["table"]),
             ]
             p = Param(f"table_{self.name}", self.types["table"], self.table_raw)
-            return HlsCall("hlsgen_activation.h", "hlsgen::table_activation", cfg, [*self.inputs, *self.outputs, p.name], [p])
+            return HlsCall(
+                "hlsgen_activation.h",
+                "hlsgen::table_activation",
+                cfg,
+                [*self.inputs, *self.outputs, p.name],
+                [p],
+            )
         fn = "hlsgen::relu" if k is ActivationKind.RELU else "hlsgen::cast"
         return HlsCall("hlsgen_activation.h", fn, cfg, [*self.inputs, *self.outputs])
 
@@ -287,6 +308,35 @@ class Activation(Op):
         n = graph.tensors[self.inputs[0]].size
         bram = 0 if self.table_raw is None else -(-(self.table_raw.size * self.types["table"].width) // 18432)
         return Cost(latency_cycles=1, bram18=bram, lut=n)
+
+
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class TableInput(Activation):
+    """The saturating cast in front of a table activation, to the table's address type
+    (:class:`~hlsgen.quant.config.ActivationConfig`): ``table_bits`` bits over the range that calibration
+    (or ``range_bits``) says matters, so the table does not spread over the input type's whole range.
+    Rendered as a plain cast by every backend."""
+
+    function: str = "linear"
+
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        from ...quant.config import integer_bits_for
+
+        cfg = resolve.activation(self)
+        tx = self.in_type(graph)
+        if cfg.range_bits:
+            i = cfg.range_bits
+        elif self.inputs[0] in resolve.ranges:
+            i = (
+                integer_bits_for(resolve.ranges[self.inputs[0]], tx.signed)
+                + resolve.config.calibration_margin_bits
+            )
+        else:
+            i = tx.integer
+        ta = FixedType(max(cfg.table_bits, 1), i, tx.signed, "AP_TRN", "AP_SAT")
+        graph.tensors[self.outputs[0]].type = ta
+        self.types.update(x=tx, y=ta)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -309,7 +359,9 @@ class Add(Op):
 
     def hls(self, graph: Graph) -> HlsCall:
         n = graph.tensors[self.inputs[0]].size
-        return HlsCall("hlsgen_activation.h", "hlsgen::add", [("const", "n_elem", n)], [*self.inputs, *self.outputs])
+        return HlsCall(
+            "hlsgen_activation.h", "hlsgen::add", [("const", "n_elem", n)], [*self.inputs, *self.outputs]
+        )
 
     def cost(self, graph: Graph) -> Cost:
         return Cost(latency_cycles=1, lut=graph.tensors[self.inputs[0]].size * 16)
@@ -337,7 +389,9 @@ class GlobalAvgPool(Op):
         self.types.update(x=tx, y=self.out_type(graph))
         sum_i = tx.integer + max(int(t - 1).bit_length(), 0) + (0 if tx.signed else 1)
         self.types["sum"] = FixedType(sum_i + tx.frac, sum_i, True)
-        self.types["scale"] = FixedType(max(c_raw.bit_length(), 1), max(c_raw.bit_length(), 1) - c_frac, False)
+        self.types["scale"] = FixedType(
+            max(c_raw.bit_length(), 1), max(c_raw.bit_length(), 1) - c_frac, False
+        )
         self.c_raw = c_raw
         self.c_frac = c_frac
 
@@ -394,7 +448,9 @@ class Reshape(Op):
 
     def hls(self, graph: Graph) -> HlsCall:
         n = graph.tensors[self.inputs[0]].size
-        return HlsCall("hlsgen_activation.h", "hlsgen::cast", [("const", "n_elem", n)], [*self.inputs, *self.outputs])
+        return HlsCall(
+            "hlsgen_activation.h", "hlsgen::cast", [("const", "n_elem", n)], [*self.inputs, *self.outputs]
+        )
 
 
 __all__ = [
@@ -404,7 +460,7 @@ __all__ = [
     "GlobalAvgPool",
     "Linear",
     "Reshape",
+    "TableInput",
     "exact_accumulator",
     "scale_constant",
 ]
-
