@@ -847,7 +847,7 @@ def _tf_op(r: KerasReader, n: Call) -> Value:
     layer = n.layer
     fn = layer.get_config().get("function")
     name = layer.name
-    args = list(n.inputs)
+    args = list(n.args)
     kw = n.kwargs
     if fn in _TF_BINARY:
         op = _TF_BINARY[fn]
@@ -870,9 +870,8 @@ def _tf_op(r: KerasReader, n: Call) -> Value:
             return r.softmax(x, None, name, name, role="result")
         return _act_op(r, x, _TF_ACTIVATIONS[fn], name)
     if fn == "concat":
-        values = _flatten(args[0]) if args and isinstance(args[0], (list, tuple)) else args
-        values = [v for v in _flatten(n.inputs)]
-        axis = kw.get("axis", -1)
+        values = _flatten(args[0]) if args and isinstance(args[0], (list, tuple)) else args[:1]
+        axis = kw.get("axis", args[1] if len(args) > 1 else -1)
         return _concat(r, values, int(axis), name, n.out_shapes)
     if fn in ("reshape",):
         shape = kw.get("shape", args[1] if len(args) > 1 else None)
