@@ -222,3 +222,20 @@ def test_tensor_plus_tensor_is_never_a_constant() -> None:
     assert kinds.count("constant") == 1 and "add" in kinds and "binary" in kinds
     xs = np.random.default_rng(0).normal(size=(8, 4, 3)).astype(np.float32)
     np.testing.assert_allclose(g.run_float([xs])[g.outputs[0]], model.predict(xs, verbose=0), atol=1e-5)
+
+
+def test_bundled_text_classifier_keeps_its_accuracy() -> None:
+    from hlsgen.demo import TEXT_PRECISION, _load_module
+    from hlsgen.resources import REPO_ROOT
+
+    ex = REPO_ROOT / "examples" / "textcls"
+    _load_module("textcls_model", ex / "model.py")
+    x_tr, _, x_te, y_te = _load_module("textcls_data", ex / "data.py").load_reviews()
+    model = hlsgen.frontend.load_model(ex / "textcls.keras")
+    proj = hlsgen.convert(model, {"default_precision": TEXT_PRECISION}, calibration_data=x_tr)
+    assert str(proj.graph.tensors[proj.graph.inputs[0]].type) == "ap_uint<5>"  # 24 words
+    ref, got = model.predict(x_te, verbose=0), proj.predict(x_te)
+    assert float(np.abs(got - ref).max() / np.abs(ref).max()) < 0.02
+    acc_f = np.mean(ref.argmax(-1) == y_te)
+    acc_q = np.mean(got.argmax(-1) == y_te)
+    assert acc_f > 0.9 and abs(acc_q - acc_f) <= 0.004
