@@ -158,3 +158,19 @@ def test_errors_name_the_layer_and_what_to_do() -> None:
     emb = L.Embedding(10, 4)(tf.cast(tokens * 2, tf.int32))
     with pytest.raises(UnsupportedModelError, match="Embedding must read a model input of token ids"):
         read_keras(tf.keras.Model(tokens, emb))
+
+
+def test_image_patches() -> None:
+    rng = _rng()
+    inputs = L.Input((8, 8, 2))
+    p = tf.image.extract_patches(
+        inputs, sizes=[1, 4, 2, 1], strides=[1, 4, 2, 1], rates=[1, 1, 1, 1], padding="VALID"
+    )
+    x = L.Dense(6)(L.Reshape((8, 16))(p))
+    model = tf.keras.Model(inputs, L.GlobalAveragePooling1D()(x))
+    _same_as_keras(model, rng.normal(size=(8, 8, 8, 2)).astype(np.float32), {"transpose"})
+    bad = tf.image.extract_patches(
+        inputs, sizes=[1, 4, 4, 1], strides=[1, 2, 2, 1], rates=[1, 1, 1, 1], padding="VALID"
+    )
+    with pytest.raises(UnsupportedModelError, match="non-overlapping"):
+        read_keras(tf.keras.Model(inputs, bad))

@@ -904,6 +904,8 @@ def _tf_op(r: KerasReader, n: Call) -> Value:
         while c.ndim > len(out) and c.shape[0] == 1:
             c = c[0]
         return np.broadcast_to(c, out).copy()
+    if fn == "image.extract_patches":
+        return _extract_patches(r, n)
     if fn in ("math.reduce_mean", "math.reduce_max"):
         x = r.tensor(args[0])
         axis = kw.get("axis", args[1] if len(args) > 1 else None)
@@ -919,8 +921,40 @@ def _tf_op(r: KerasReader, n: Call) -> Value:
         return y
     raise UnsupportedModelError(
         f"TensorFlow op tf.{fn} is not supported; supported: + - * / by a constant, tf.concat, tf.reshape, "
-        "tf.transpose, slicing, activations (tf.nn.gelu, ...), tf.reduce_mean/max over one axis"
+        "tf.transpose, slicing, activations (tf.nn.gelu, ...), tf.reduce_mean/max over one axis, "
+        "tf.image.extract_patches (non-overlapping)"
     )
+
+
+def _extract_patches(r: KerasReader, n: Call) -> str:
+    """Non-overlapping patches of an [H, W, C] image (sizes == strides, rates 1, VALID): a Reshape to
+    [H/ph, ph, W/pw, pw*C], a swap of the middle axes, a Reshape to [H/ph, W/pw, ph*pw*C]."""
+    kw, args = n.kwargs, list(n.args)
+    names = ("sizes", "strides", "rates", "padding")
+    given = dict(zip(names, args[1:], strict=False)) | {k: kw[k] for k in names if k in kw}
+    x = r.tensor(args[0])
+    if len(r.shape(x)) != 3:
+        raise UnsupportedModelError(f"extract_patches of a tensor of shape {r.shape(x)} (expected [H, W, C])")
+    h, w, c = r.shape(x)
+    sizes = [int(v) for v in given.get("sizes", [])]
+    strides = [int(v) for v in given.get("strides", [])]
+    rates = [int(v) for v in given.get("rates", [1, 1, 1, 1])]
+    padding = str(given.get("padding", "VALID")).upper()
+    if len(sizes) != 4 or sizes != strides or rates != [1, 1, 1, 1] or sizes[0] != 1 or sizes[3] != 1:
+        raise UnsupportedModelError(
+            f"extract_patches with sizes={sizes}, strides={strides}, rates={rates}: only non-overlapping "
+            "patches (sizes == strides, rates 1) are supported"
+        )
+    ph, pw = sizes[1], sizes[2]
+    if padding != "VALID" and (h % ph or w % pw):
+        raise UnsupportedModelError("extract_patches with SAME padding of an image the patches do not tile")
+    hh, ww = h // ph, w // pw
+    name = n.layer.name
+    if (hh * ph, ww * pw) != (h, w):
+        raise UnsupportedModelError(f"patches {ph}x{pw} do not tile the image {h}x{w} (crop it first)")
+    y = _reshape_to(r, x, [hh, ph, ww, pw * c], f"{name}_rows")
+    y = _transpose(r, y, (0, 2, 1, 3), name)
+    return _reshape_to(r, y, [hh, ww, ph * pw * c], name)
 
 
 def _act_op(r: KerasReader, x: str, fn: str, name: str) -> str:
