@@ -174,3 +174,28 @@ def test_image_patches() -> None:
     )
     with pytest.raises(UnsupportedModelError, match="non-overlapping"):
         read_keras(tf.keras.Model(inputs, bad))
+
+
+def test_deep_graphs_and_refused_masks() -> None:
+    import sys
+
+    inputs = L.Input((4, 3))
+    x = inputs
+    for _ in range(60):
+        x = x * 0.5 + x
+    model = tf.keras.Model(inputs, x)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(400)  # 120 ops followed recursively need more frames than this
+    try:
+        g = read_keras(model)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(g.ops) == 180 and all(op.kind in ("binary", "constant", "add") for op in g.ops)
+    tokens = L.Input((5,))
+    h = L.Embedding(10, 4, mask_zero=True)(tokens)
+    with pytest.raises(UnsupportedModelError, match="mask_zero=True"):
+        read_keras(tf.keras.Model(tokens, L.MultiHeadAttention(1, 4)(h, h)))
+    h = L.Input((5, 4))
+    causal = np.tril(np.ones((5, 5), bool))[None]
+    with pytest.raises(UnsupportedModelError, match="constant attention_mask"):
+        read_keras(tf.keras.Model(h, L.MultiHeadAttention(1, 4)(h, h, attention_mask=causal)))

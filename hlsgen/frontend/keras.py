@@ -159,6 +159,16 @@ class KerasReader:
 
     # -- entry --------------------------------------------------------------------------------------
     def read(self) -> Graph:
+        import sys
+
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 20000))  # the graph is followed recursively from the outputs
+        try:
+            return self._read()
+        finally:
+            sys.setrecursionlimit(limit)
+
+    def _read(self) -> Graph:
         import tensorflow as tf
 
         m = self.model
@@ -489,8 +499,8 @@ class KerasReader:
 
 def _is_custom(layer: Any) -> bool:
     """A layer class defined outside Keras and TensorFlow (a user's subclassed layer)."""
-    mod = type(layer).__module__ or ""
-    return not (mod.startswith("keras") or mod.startswith("tensorflow") or mod.startswith("tf_keras"))
+    root = (type(layer).__module__ or "").split(".")[0]
+    return root not in ("keras", "tensorflow", "tf_keras")
 
 
 def fold_batchnorm(g: Graph) -> Graph:
@@ -1028,7 +1038,18 @@ def _mha_check(layer: Any, n: Call) -> list[str]:
         )
     if n.kwargs.get("return_attention_scores"):
         msgs.append("return_attention_scores=True is not supported")
+    mask = n.kwargs.get("attention_mask")
+    if mask is not None and not isinstance(mask, str):
+        msgs.append(
+            "a constant attention_mask is not supported: use use_causal_mask=True, or pass the mask as a model input"
+        )
     return msgs
+
+
+def _check_embedding(layer: Any, n: Call) -> list[str]:
+    if layer.get_config().get("mask_zero"):
+        return ["mask_zero=True is not supported (the mask it propagates would change later layers)"]
+    return []
 
 
 def _mha(r: KerasReader, n: Call) -> str:
@@ -1178,6 +1199,7 @@ _HANDLERS: dict[str, Callable[[KerasReader, Call], Any]] = {
 }
 
 _CHECKS: dict[str, Callable[[Any, Call], list[str]]] = {
+    "Embedding": _check_embedding,
     "Dense": _check_dense,
     "QDense": _check_dense,
     "Conv1D": _check_conv1d,
