@@ -30,9 +30,7 @@ def test_yaml_round_trip(tmp_path: Path) -> None:
 
 
 def test_unknown_key_suggests_the_nearest() -> None:
-    with pytest.raises(
-        ValueError, match=r"unknown key 'default_precison' \(did you mean 'default_precision'\?\)"
-    ):
+    with pytest.raises(ValueError, match=r"unknown key 'default_precison' \(did you mean 'default_precision'\?\)"):
         Config.from_dict({"default_precison": "ap_fixed<16,6>"})
     with pytest.raises(ValueError, match=r"config.layers.mha: unknown key 'scroe'.*'score'"):
         Config.from_dict({"layers": {"mha": {"scroe": "ap_fixed<8,3>"}}})
