@@ -110,12 +110,7 @@ def test_project_for_every_board(name: str, written: dict[str, Path], digits: Pr
     files = {str(p.relative_to(d)) for p in d.rglob("*") if p.is_file()}
     base = set(digits.files())
     checks = set(project_check_files(digits))  # make check and the CI workflows every project carries
-    want = (
-        base
-        | checks
-        | set(expected_files(board, "digits"))
-        | {"hlsgen_config.yml", "model/digits_float.keras"}
-    )
+    want = base | checks | set(expected_files(board, "digits")) | {"hlsgen_config.yml", "model/digits_float.keras"}
     assert files == want
     # the HLS project targets the board's part and clock; the config remembers the board
     tcl = (d / "build_prj.tcl").read_text()
