@@ -87,6 +87,16 @@ class ClassAttention(L.Layer):
         return self.norm(cls + self.att(cls, x))
 
 
+class LearnedPositions(L.Layer):
+    """A trainable position table added in a layer."""
+
+    def build(self, input_shape: Any) -> None:
+        self.pos = self.add_weight(name="pos", shape=(1, *input_shape[1:]), initializer="random_normal")
+
+    def call(self, x: Any) -> Any:
+        return x + self.pos
+
+
 class SinePositions(L.Layer):
     """A constant sinusoidal table added with ``+``."""
 
@@ -100,7 +110,7 @@ class SinePositions(L.Layer):
 def test_subclassed_layers_class_token_and_constants() -> None:
     rng = _rng()
     inputs = L.Input((6, 8))
-    x = SinePositions()(inputs)
+    x = LearnedPositions()(SinePositions()(inputs))
     cls = L.Embedding(1, 8)(tf.zeros((1, 1), tf.int32))  # a learned token, folded to a constant
     x = L.Concatenate(axis=1)([tf.broadcast_to(cls, [tf.shape(x)[0], 1, 8]), x])
     x = ClassAttention()(x)
