@@ -249,3 +249,17 @@ def test_csim_equals_reference() -> None:
     assert len(wrapped) >= 2, wrapped  # the check covers wrap-around, not only exact values
     assert proj.graph.tensors["k3"].type.overflow.value == "AP_SAT"
     _check_csim(proj, xs)
+
+
+@pytest.mark.gxx
+def test_stream_csim_equals_reference() -> None:
+    # io_stream: the ops run between hls::stream adapters (a constant has no input stream)
+    g, xs = _model()
+    cfg = Config.from_dict(
+        {
+            "default_precision": "ap_fixed<24,10,AP_RND,AP_SAT>",
+            "io_type": "io_stream",
+            "project_name": "tstream",
+        }
+    )
+    _check_csim(Project(quantize_graph(g, cfg, calibration=xs), cfg), xs)
