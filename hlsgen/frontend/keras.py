@@ -284,7 +284,9 @@ class KerasReader:
         tensors = [v for v in _flatten([args, kwargs]) if isinstance(v, str)]
         cls = type(layer).__name__
         if any(t in self._poison for t in tensors):  # downstream of a problem: only the static checks
-            known = cls in _HANDLERS or isinstance(layer, tf.keras.Model) or _is_custom(layer)
+            known = (
+                cls in _HANDLERS or isinstance(layer, tf.keras.Model) or _is_custom(layer) or cls == "Lambda"
+            )
             msgs = _CHECKS[cls](layer, call) if cls in _CHECKS else []
             if not known and cls not in ("TFOpLambda", "SlicingOpLambda"):
                 msgs.append(f"layer type {cls} is not supported")
@@ -306,9 +308,12 @@ class KerasReader:
                 return self._inline(layer, args)
             if cls in ("TFOpLambda", "SlicingOpLambda"):
                 return [_tf_op(self, call)]
-            if _is_custom(layer):
+            if _is_custom(layer) or cls == "Lambda":
                 return self._trace(layer, args, kwargs)
-            raise UnsupportedModelError(f"layer type {cls} is not supported")
+            raise UnsupportedModelError(
+                f"layer type {cls} is not supported: the README lists the layers that convert (a custom "
+                "layer built from them is traced)"
+            )
         except (UnsupportedModelError, ValueError, NotImplementedError) as e:
             where = call.where
             if cls in ("TFOpLambda", "SlicingOpLambda"):
