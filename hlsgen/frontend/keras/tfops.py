@@ -68,6 +68,10 @@ def tf_op(r: KerasReader, n: Call) -> Value:
                 raise UnsupportedModelError("dividing by a tensor is not supported (only by a constant)")
             return r.binary(a, 1.0 / np.asarray(b, np.float64), "mul", name)
         return r.binary(a, b, op, name)
+    if fn == "math.negative":
+        return r.binary(args[0], np.float64(-1.0), "mul", name)
+    if fn == "math.square":
+        return r.binary(args[0], args[0], "mul", name)
     if fn in TF_ACTIVATIONS:
         x = r.tensor(args[0])
         if fn == "nn.gelu" and (kw.get("approximate") or (len(args) > 1 and args[1] is True)):
@@ -126,7 +130,8 @@ def tf_op(r: KerasReader, n: Call) -> Value:
         r.graph.add_op(cls(r.graph.unique_name(name), [x], [y], origin=name))
         return y
     raise UnsupportedModelError(
-        f"TensorFlow op tf.{fn} is not supported; supported: + - * / by a constant, tf.concat, tf.reshape, "
+        f"TensorFlow op tf.{fn} is not supported; supported: + - * / by a constant, negation, tf.square, "
+        "tf.concat, tf.reshape, "
         "tf.transpose, slicing, activations (tf.nn.gelu, ...), tf.reduce_mean/max over one axis, "
         "tf.image.extract_patches (non-overlapping)"
     )
