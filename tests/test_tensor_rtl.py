@@ -11,12 +11,12 @@ import pytest
 from test_rtl import needs_verilator
 
 from hlsgen.backends.rtl import build_design, source_order
-from hlsgen.backends.rtl.lint import lint
 from hlsgen.backends.rtl.cosim import cosim_graph
-from hlsgen.config import Config
+from hlsgen.backends.rtl.lint import lint
 from hlsgen.ir.graph import Graph, input_raw
 from hlsgen.ir.ops import Add, Constant, Embedding, GlobalAvgPool, Slice, Transpose, token_type
-from hlsgen.quant.passes import quantize_graph
+from hlsgen.project import quantize_graph
+from hlsgen.quant.config import Config
 
 T, D, V = 5, 3, 11
 
