@@ -17,7 +17,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 
 import hlsgen  # noqa: E402
-from hlsgen.frontend.keras import UnsupportedModelError, read_keras  # noqa: E402
+from hlsgen.frontend.keras import UnsupportedModelError, load_model, read_keras  # noqa: E402
 
 pytestmark = pytest.mark.tensorflow
 L = tf.keras.layers
@@ -235,7 +235,7 @@ def test_bundled_text_classifier_keeps_its_accuracy() -> None:
     ex = REPO_ROOT / "examples" / "textcls"
     _load_module("textcls_model", ex / "model.py")
     x_tr, _, x_te, y_te = _load_module("textcls_data", ex / "data.py").load_reviews()
-    model = hlsgen.frontend.load_model(ex / "textcls.keras")
+    model = load_model(ex / "textcls.keras")
     proj = hlsgen.convert(model, {"default_precision": TEXT_PRECISION}, calibration_data=x_tr)
     assert str(proj.graph.tensors[proj.graph.inputs[0]].type) == "ap_uint<5>"  # 24 words
     ref, got = model.predict(x_te, verbose=0), proj.predict(x_te)
