@@ -68,3 +68,28 @@ def test_ops_without_modules_are_named() -> None:
     qg = quantize_graph(g, Config())
     with pytest.raises(NotImplementedError, match="no implementation of 'slice'"):
         build_design(qg, "tops_rtl")
+
+
+@pytest.mark.verilator
+@pytest.mark.tensorflow
+@pytest.mark.slow
+@needs_verilator
+def test_bundled_text_classifier_cosim(tmp_path: Path) -> None:
+    # the keras.io text classifier as written (token and position embeddings, a subclassed transformer
+    # block): its RTL equals the reference bit for bit (about 30 s of Verilator build)
+    pytest.importorskip("tensorflow")
+    import hlsgen
+    from hlsgen.backends.rtl import RtlOptions
+    from hlsgen.demo import TEXT_PRECISION, _load_module
+    from hlsgen.frontend.keras import load_model
+    from hlsgen.resources import REPO_ROOT
+
+    ex = REPO_ROOT / "examples" / "textcls"
+    _load_module("textcls_model", ex / "model.py")
+    x_tr, _, x_te, _ = _load_module("textcls_data", ex / "data.py").load_reviews()
+    cfg = {"project_name": "textcls", "default_precision": TEXT_PRECISION}
+    proj = hlsgen.convert(load_model(ex / "textcls.keras"), cfg, calibration_data=x_tr)
+    g = proj.graph
+    raw = {k: input_raw(v, g.tensors[k].type) for k, v in zip(g.inputs, [x_te[:3]], strict=True)}
+    res = cosim_graph(g, "textcls", raw, tmp_path, RtlOptions(max_par=16))
+    assert res.passed, res.failure_message()
