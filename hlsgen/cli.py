@@ -460,7 +460,7 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=_cmd_sweep)
 
-    s = sub.add_parser("demo", help="convert the bundled digits models, run emulation and csim, print accuracy")
+    s = sub.add_parser("demo", help="convert the bundled example models, run emulation and csim, print accuracy")
     s.add_argument("-o", "--output", default="demo_out", help="folder for the written projects")
     s.set_defaults(func=_cmd_demo)
     return p

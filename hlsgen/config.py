@@ -80,6 +80,23 @@ class LayerNormConfig:
     norm_type: str = "ap_fixed<20,6,AP_RND,AP_SAT>"  #: (x - mean) / sqrt(var + eps), before gamma and beta
 
 
+@dataclass
+class ActivationConfig:
+    """Tables of element-wise activations (gelu, tanh, sigmoid, swish, ...).
+
+    The input is first cast (AP_TRN, AP_SAT) to an address type of ``table_bits`` bits covering
+    [-2^(I-1), 2^(I-1)) (I = ``range_bits``; [0, 2^I) for unsigned inputs), whose every code is one table
+    entry, the function's value at the centre of the input codes it holds. I comes from ``range_bits``
+    when set, else from calibration (the observed maximum of the input), else from the input type: so
+    a wider ``default_precision`` no longer spreads the same entries over a larger range. Outside the
+    range the input saturates to the range's edge.
+    """
+
+    table_bits: int = 10  #: address bits: the table holds 2^table_bits entries
+    range_bits: int = 0  #: integer bits of the range the table covers (0 = calibration, else input type)
+    table_type: str = ""  #: type of the entries ("" = the activation's output type)
+
+
 class CacheMemory(enum.StrEnum):
     """Where a decode design keeps its key/value or latent cache (``BIND_STORAGE ... impl=``)."""
 
@@ -137,6 +154,7 @@ class LayerConfig:
     reuse_factor: int = 0  #: multipliers are shared this many times (0 = the global value)
     softmax: SoftmaxConfig | None = None  #: softmax tables of this layer
     layernorm: LayerNormConfig | None = None  #: layer norm tables of this layer
+    activation: ActivationConfig | None = None  #: activation table of this layer
 
 
 @dataclass
@@ -152,13 +170,27 @@ class Config:
     clock_period: float = 5.0  #: ns
     board: str = ""  #: board name or path (sets part and clock)
     calibration_margin_bits: int = 0  #: extra integer bits added by calibration
+    #: overflow mode of calibrated types: values past the calibration range saturate by default
+    #: ("" keeps the default precision's mode, e.g. AP_WRAP)
+    calibration_overflow: str = "AP_SAT"
     softmax: SoftmaxConfig = field(default_factory=SoftmaxConfig)  #: default softmax settings
     layernorm: LayerNormConfig = field(default_factory=LayerNormConfig)  #: default layer norm settings
+    activation: ActivationConfig = field(default_factory=ActivationConfig)  #: default activation tables
     decode: DecodeConfig = field(default_factory=DecodeConfig)  #: token-by-token decode designs
     layers: dict[str, LayerConfig] = field(default_factory=dict)  #: per-layer overrides
 
     def __post_init__(self) -> None:
         self.io_type = IOType(self.io_type)
+        if self.calibration_overflow:
+            from .fixed import Overflow
+
+            try:
+                Overflow(self.calibration_overflow)
+            except ValueError:
+                valid = ", ".join(o.value for o in Overflow)
+                raise ValueError(
+                    f"calibration_overflow: {self.calibration_overflow!r} is not one of {valid} (or '')"
+                ) from None
         for t in (self.default_precision, self.default_weight_precision):
             if t:
                 FixedType.parse(t)
@@ -217,7 +249,12 @@ def _to_plain(obj: Any) -> Any:
     return obj
 
 
-_NESTED = {"softmax": SoftmaxConfig, "layernorm": LayerNormConfig, "decode": DecodeConfig}
+_NESTED = {
+    "softmax": SoftmaxConfig,
+    "layernorm": LayerNormConfig,
+    "decode": DecodeConfig,
+    "activation": ActivationConfig,
+}
 
 
 def _build(cls: type, d: dict[str, Any], where: str) -> Any:
@@ -269,6 +306,7 @@ _TYPE_FIELDS = {
     "query_rope",
     "key_rope",
     "rope_table_type",
+    "table_type",
 }
 
 

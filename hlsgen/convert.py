@@ -9,7 +9,7 @@ import numpy as np
 
 from .config import Config
 from .project import Project, build_project
-from .quant.passes import quantize_graph, ranges_of
+from .quant.passes import WrapWarning, quantize_graph, ranges_of, wrapping_tensors
 
 
 def _config(config: Any) -> Config:
@@ -40,7 +40,10 @@ def convert(
             neither a QKeras quantizer nor a per-layer entry types.
         output_dir: where :meth:`Project.write` writes by default.
         calibration_data: inputs (array, or list of arrays for several inputs); when given, float
-            values take the integer bits their observed ranges need (the width stays the default's).
+            values take the integer bits their observed ranges need (the width stays the default's)
+            and saturate past them (``calibration_overflow``); tables of activations cover the observed
+            range of their inputs; tensors whose (configured) type wraps on this data are named in a
+            :class:`WrapWarning`.
         board: a board (registry name such as ``"pynq-z2"``, board YAML path, or
             :class:`~hlsgen.boards.Board`): sets ``part``, ``clock_period`` and ``board`` of the config,
             and the written project gets the board's integration (see :mod:`hlsgen.shells`). Without
@@ -80,3 +83,6 @@ def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[s
                 "values": int(x.size),
             }
     return Project(typed, cfg).resolved_config(), report
+
+
+__all__ = ["WrapWarning", "calibrate", "convert", "wrapping_tensors"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from .config import Config, LayerConfig
 from .fixed import from_raw
 from .io import as_inputs, atomic_write
 from .ir.graph import Graph, input_raw
-from .quant.passes import calibration_ranges, quantize_graph, ranges_of
+from .quant.passes import WrapWarning, calibration_ranges, quantize_graph, ranges_of, wrapping_tensors
 
 if TYPE_CHECKING:
     from .boards import Board
@@ -229,5 +230,15 @@ def build_project(
     from .shells import apply_board
 
     cfg = apply_board(config, board)
-    typed = quantize_graph(read_model(model), cfg, calibration=calibration)
+    graph = read_model(model)
+    ranges = calibration_ranges(graph, calibration) if calibration is not None else {}
+    typed = quantize_graph(graph, cfg, ranges=ranges)
+    wraps = wrapping_tensors(typed, ranges)
+    if wraps:
+        warnings.warn(
+            f"{len(wraps)} tensor(s) wrap on the calibration data (give them a wider or saturating type):\n  "
+            + "\n  ".join(wraps),
+            WrapWarning,
+            stacklevel=3,
+        )
     return Project(typed, cfg, output_dir=output_dir)

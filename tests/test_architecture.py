@@ -34,11 +34,7 @@ LAYERS: tuple[str, ...] = (
 )
 
 #: circles that are known and owned elsewhere (each with its reason); empty once they are gone
-ALLOWED_CIRCLES: tuple[frozenset[str], ...] = (
-    # issue #12 (the Keras engineer) removes it: keras.py imports decoder.HANDLERS at its bottom while
-    # decoder.py takes keras.py's private _qtype, _qweights, _Node
-    frozenset({"hlsgen.frontend.keras", "hlsgen.frontend.decoder"}),
-)
+ALLOWED_CIRCLES: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(frozen=True)

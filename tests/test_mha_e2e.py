@@ -139,7 +139,7 @@ def test_failed_write_leaves_nothing(variants, tmp_path: Path, monkeypatch) -> N
 
 def test_unsupported_layers_are_all_listed() -> None:
     x = tf.keras.Input((T, D))
-    h = tf.keras.layers.Conv1D(4, 3, name="conv")(x)
+    h = tf.keras.layers.Conv1D(4, 3, strides=2, name="conv")(x)
     h = tf.keras.layers.LSTM(4, return_sequences=True, name="lstm")(h)
     h = tf.keras.layers.MultiHeadAttention(2, 4, attention_axes=(1,), name="ok_attn")(h, h)
     model = tf.keras.Model(x, h)
@@ -147,7 +147,7 @@ def test_unsupported_layers_are_all_listed() -> None:
         hlsgen.convert(model)
     msg = str(e.value)
     assert "2 unsupported layer(s)" in msg
-    assert "conv (Conv1D)" in msg and "lstm (LSTM)" in msg
+    assert "conv (Conv1D): strides=(2,)" in msg and "lstm (LSTM)" in msg
 
 
 def test_other_attention_axes_fail_clearly() -> None:
@@ -180,4 +180,3 @@ def test_unknown_config_key_names_the_nearest(variants) -> None:
         hlsgen.convert(model, {"default_presicion": "ap_fixed<8,3>"})
     with pytest.raises(ValueError, match=r"ap_fixed<8"):
         hlsgen.convert(model, {"default_precision": "ap_fixed<8"})
-

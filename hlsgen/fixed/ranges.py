@@ -16,10 +16,11 @@ def integer_bits_for(maxabs: float, signed: bool = True) -> int:
     return i + (1 if signed else 0)
 
 
-def calibrated_type(maxabs: float, default: FixedType, margin: int = 0) -> FixedType:
-    """The default width with the integer bits that the observed range needs."""
+def calibrated_type(maxabs: float, default: FixedType, margin: int = 0, overflow: str = "") -> FixedType:
+    """The default width with the integer bits that the observed range needs, and the ``overflow`` mode
+    ("" = the default's)."""
     i = integer_bits_for(maxabs, default.signed) + margin
-    return FixedType(default.width, i, default.signed, default.rounding, default.overflow)
+    return FixedType(default.width, i, default.signed, default.rounding, overflow or default.overflow)
 
 
 __all__ = ["calibrated_type", "integer_bits_for"]

@@ -19,10 +19,12 @@ from ..fixed import FixedType
 from ..ir.ops import Context, Linear
 from ..ir.ops.attention import Mask, Scores
 from ..ir.ops.decode import ExactLinear, LatentScores, RoPE
-from .keras import _qtype, _qweights
+from .keras_base import Call
+from .keras_base import activation_type as _qtype
+from .keras_base import quantized_weights as _qweights
 
 if TYPE_CHECKING:
-    from .keras import KerasReader, _Node
+    from .keras import KerasReader
 
 
 def _w(layer: Any, name: str) -> np.ndarray | None:
@@ -134,7 +136,7 @@ def _attend(
 
 
 # ---------------------------------------------------------------------------------------------------
-def gqa(r: KerasReader, n: _Node) -> str:
+def gqa(r: KerasReader, n: Call) -> str:
     """GroupedQueryAttention: projections, RoPE, GQA scores, causal mask, softmax, context, output."""
     layer = n.layer
     name, g = layer.name, r.graph
@@ -156,7 +158,7 @@ def gqa(r: KerasReader, n: _Node) -> str:
     return _attend(r, layer, sop, t, v, H, G, vd)
 
 
-def mla(r: KerasReader, n: _Node) -> str:
+def mla(r: KerasReader, n: Call) -> str:
     """MultiHeadLatentAttention: latent and RoPE projections, exact up-projections, two-part scores, ..."""
     layer = n.layer
     name, g, qs = layer.name, r.graph, layer.quantizers
@@ -209,14 +211,14 @@ def mla(r: KerasReader, n: _Node) -> str:
     return _attend(r, layer, sop, t, ups["value"], H, H, vd)
 
 
-def rotary(r: KerasReader, n: _Node) -> str:
+def rotary(r: KerasReader, n: Call) -> str:
     """RotaryEmbedding on its own: one RoPE op."""
     layer = n.layer
     x = r._in(n.inputs[0])
     return _rope(r, layer, x, layer.head_dim, layer.rope_dim, layer.base, "result", "output", layer.name)
 
 
-HANDLERS: dict[str, Callable[[KerasReader, _Node], str]] = {
+HANDLERS: dict[str, Callable[[KerasReader, Call], str]] = {
     "GroupedQueryAttention": gqa,
     "MultiHeadLatentAttention": mla,
     "RotaryEmbedding": rotary,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ..config import (
+    ActivationConfig,
     CacheMemory,
     Config,
     DecodeConfig,
@@ -18,6 +19,7 @@ from ..fixed.ranges import calibrated_type, integer_bits_for
 from .resolver import TypeResolver
 
 __all__ = [
+    "ActivationConfig",
     "CacheMemory",
     "Config",
     "DecodeConfig",

@@ -14,8 +14,27 @@ from typing import Any
 import numpy as np
 
 from ..config import Config
+from ..fixed import Overflow
 from ..ir.graph import Graph
 from .resolver import TypeResolver
+
+
+class WrapWarning(UserWarning):
+    """Calibration values lie outside a tensor's wrapping type: in hardware they flip sign."""
+
+
+def wrapping_tensors(typed: Graph, ranges: dict[str, float]) -> list[str]:
+    """Tensors of a typed graph whose type wraps (AP_WRAP) and does not hold the observed range: one
+    line each, naming the tensor, its layer, the range and the type."""
+    out = []
+    for name, t in typed.tensors.items():
+        tt = t.type
+        if tt is None or name not in ranges or tt.overflow not in (Overflow.WRAP, Overflow.WRAP_SM):
+            continue
+        if ranges[name] > max(tt.max, -tt.min):
+            origin = f" (layer {t.origin})" if t.origin else ""
+            out.append(f"{name}{origin}: calibration values up to {ranges[name]:.4g} wrap in {tt}")
+    return out
 
 
 def ranges_of(env: dict[str, np.ndarray]) -> dict[str, float]:
@@ -60,4 +79,4 @@ class _InputOp:
     qtypes: dict = field(default_factory=dict)
 
 
-__all__ = ["calibration_ranges", "quantize_graph", "ranges_of"]
+__all__ = ["WrapWarning", "calibration_ranges", "quantize_graph", "ranges_of", "wrapping_tensors"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..config import Config, LayerNormConfig, SoftmaxConfig
+from ..config import ActivationConfig, Config, LayerNormConfig, SoftmaxConfig
 from ..fixed import FixedType, calibrated_type
 
 if TYPE_CHECKING:
@@ -54,7 +54,10 @@ class TypeResolver:
             return q
         if tensor.name in self.ranges:
             return calibrated_type(
-                self.ranges[tensor.name], self.default, self.config.calibration_margin_bits
+                self.ranges[tensor.name],
+                self.default,
+                self.config.calibration_margin_bits,
+                self.config.calibration_overflow,
             )
         return self.default
 
@@ -69,6 +72,12 @@ class TypeResolver:
             if lc.softmax is not None:
                 return lc.softmax
         return self.config.softmax
+
+    def activation(self, op: Op) -> ActivationConfig:
+        for lc in self.config.layer(op.name, op.origin):
+            if lc.activation is not None:
+                return lc.activation
+        return self.config.activation
 
     def layernorm(self, op: Op) -> LayerNormConfig:
         for lc in self.config.layer(op.name, op.origin):

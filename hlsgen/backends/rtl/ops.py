@@ -18,6 +18,7 @@ from .render_decode import render_kv_cache, render_position_mask, render_rope
 from .render_matrix import render_context, render_latent_scores, render_linear, render_scores
 from .render_norm import render_layernorm, render_softmax
 from .render_rows import render_activation, render_add, render_avgpool, render_mask, render_reshape
+from .render_tensor import render_constant, render_embedding, render_transpose
 
 if TYPE_CHECKING:
     from ...ir.graph import Graph
@@ -44,6 +45,9 @@ RENDERERS: dict[str, Callable[[Op, Graph, RtlOptions], Block | None]] = {
     "kv_cache": render_kv_cache,
     "latent_cache": render_kv_cache,
     "position_mask": render_position_mask,
+    "constant": render_constant,
+    "embedding": render_embedding,
+    "transpose": render_transpose,
 }
 
 

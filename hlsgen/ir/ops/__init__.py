@@ -3,7 +3,7 @@ hlsgen.backends.hls.ops and hlsgen.backends.rtl.ops render them)."""
 
 from .attention import Context, Mask, Scores, attention_scale
 from .base import Cost, Op, Param, multipliers_for
-from .basic import Activation, Add, GlobalAvgPool, Linear, Reshape
+from .basic import Activation, Add, GlobalAvgPool, Linear, Reshape, TableInput, is_table_function
 from .cache import KVCache, LatentCache, PositionMask
 from .conv import Conv1D, Padding
 from .latent import BlockLinear, ExactContext, ExactLinear, LatentScores
@@ -55,8 +55,10 @@ __all__ = [
     "Scores",
     "Slice",
     "Softmax",
+    "TableInput",
     "Transpose",
     "attention_scale",
+    "is_table_function",
     "multipliers_for",
     "token_type",
 ]

@@ -182,6 +182,11 @@ _TABLE_FUNCS = {
 }
 
 
+def is_table_function(function: str) -> bool:
+    """Whether an Activation of ``function`` reads a table (everything but linear and relu)."""
+    return function in _TABLE_FUNCS
+
+
 def _erf(x: np.ndarray) -> np.ndarray:
     from scipy.special import erf
 
@@ -220,6 +225,11 @@ class Activation(Op):
         tx, ty = self.in_type(graph), self.out_type(graph)
         self.types.update(x=tx, y=ty)
         if self.act_kind is ActivationKind.TABLE:
+            producer = graph.producer(self.inputs[0])
+            if isinstance(producer, TableInput):  # the address type is the table's: its settings
+                cfg = resolve.activation(self)
+                self.table_bits = cfg.table_bits
+                self.table_type = self.table_type or cfg.table_type
             bits = min(self.table_bits, tx.width)
             self.table_bits = bits
             # entry k covers the input codes whose top `bits` bits (offset binary) equal k; use the
@@ -248,6 +258,35 @@ class Activation(Op):
             0 if self.table_raw is None else bram18_for_bits(self.table_raw.size * self.types["table"].width)
         )
         return Cost(latency_cycles=1, bram18=bram, lut=n)
+
+
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class TableInput(Activation):
+    """The saturating cast in front of a table activation, to the table's address type
+    (:class:`~hlsgen.config.ActivationConfig`): ``table_bits`` bits over the range that calibration
+    (or ``range_bits``) says matters, so the table does not spread over the input type's whole range.
+    Rendered as a plain cast by every backend."""
+
+    function: str = "linear"
+
+    def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
+        from ...fixed.ranges import integer_bits_for
+
+        cfg = resolve.activation(self)
+        tx = self.in_type(graph)
+        if cfg.range_bits:
+            i = cfg.range_bits
+        elif self.inputs[0] in resolve.ranges:
+            i = (
+                integer_bits_for(resolve.ranges[self.inputs[0]], tx.signed)
+                + resolve.config.calibration_margin_bits
+            )
+        else:
+            i = tx.integer
+        ta = FixedType(max(cfg.table_bits, 1), i, tx.signed, "AP_TRN", "AP_SAT")
+        graph.tensors[self.outputs[0]].type = ta
+        self.types.update(x=tx, y=ta)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -344,6 +383,7 @@ __all__ = [
     "GlobalAvgPool",
     "Linear",
     "Reshape",
+    "TableInput",
     "exact_accumulator",
     "scale_constant",
 ]
