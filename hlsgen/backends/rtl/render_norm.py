@@ -21,6 +21,7 @@ from .block import (
     rom,
     row_shape,
     sign_bit,
+    tree_latency,
 )
 from .casts import cast_params, check_cast
 
@@ -179,6 +180,12 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     check_cast(tz, ty, where)
     lanes = requested_par(op, rows * d, opts, d)
     g = -(-d // lanes)
+    lv = max(0, int(opts.tree_levels))
+    # the pipeline of hlsgen_layernorm: the mean reaches F0M rp cycles after the row was accepted; a group
+    # issued in E reaches F1B re cycles later (lane register, lane tree, variance product, cast, lookup); N's
+    # lanes take 3 stages to the row buffer
+    rp, re = tree_latency(d, lv) + 2, 4 + tree_latency(lanes, lv)
+    depth = out_depth(g, 4 + 3)
     k_min, _ = geo.k_range
     tprod = mul_type(tdiff, tt)
     consts = [
@@ -231,7 +238,8 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         "ZW": tz.width + 1,
         "ZF": tz.frac,
         **cast_params("Y", ty),
-        "OUT_DEPTH": out_depth(g),
+        "OUT_DEPTH": depth,
+        "LV": lv,
     }
     return Block(
         op.name,
@@ -240,8 +248,8 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         params,
         {"in": op.inputs[0]},
         op.outputs[0],
-        timing.RowTwoStage(rows, g, out_depth(g)),
+        timing.RowTwoStage(rows, g, depth, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=3),
         consts,
         multipliers=3 * lanes + 2,
-        info={"lanes": lanes, "row_cycles": g},
+        info={"lanes": lanes, "row_cycles": g, "tree_levels": lv},
     )
