@@ -140,7 +140,7 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
     "hlsgen_scores": ("hlsgen_mac", "hlsgen_rowout"),
     "hlsgen_context": ("hlsgen_mac",),
     "hlsgen_layernorm": ("hlsgen_rowout", "hlsgen_tree", "hlsgen_delay"),
-    "hlsgen_softmax": ("hlsgen_rowout",),
+    "hlsgen_softmax": ("hlsgen_rowout", "hlsgen_tree", "hlsgen_delay"),
 }
 
 
