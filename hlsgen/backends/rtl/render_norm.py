@@ -191,9 +191,9 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     g = -(-d // lanes)
     lv = max(0, int(opts.tree_levels))
     # the pipeline of hlsgen_layernorm: the mean reaches F0M rp cycles after the row was accepted; a group
-    # issued in E reaches F1B re cycles later (lane register, lane tree, variance product, cast, lookup); N's
+    # issued in E reaches F1B re cycles later (lane register, lane tree, variance product, cast, leading one, address); N's
     # lanes take 3 stages to the row buffer
-    rp, re = tree_latency(d, lv) + 2, 4 + tree_latency(lanes, lv)
+    rp, re = tree_latency(d, lv) + 2, 5 + tree_latency(lanes, lv)
     depth = out_depth(g, 4 + 3)
     k_min, _ = geo.k_range
     tprod = mul_type(tdiff, tt)

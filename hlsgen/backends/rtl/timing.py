@@ -114,14 +114,15 @@ class Source(BlockModel):
 
 class MatVec(BlockModel):
     """hlsgen_linear: a row issues ``r`` operand groups on consecutive cycles once its output FIFO (depth
-    ``depth``) has room; it leaves 4 cycles after its last issue; the next row is accepted in that last
-    issue cycle."""
+    ``depth``) has room; it leaves ``stages`` cycles after its last issue (ROM read, product, the SIMD
+    sum tree, accumulate, cast, row buffer); the next row is accepted in that last issue cycle."""
 
-    def __init__(self, rows: int, r: int, depth: int) -> None:
+    def __init__(self, rows: int, r: int, depth: int, stages: int = 4) -> None:
         self.in_rows = {"in": rows}
         self.out_rows = rows
         self.r = r
         self.depth = depth
+        self.stages = stages
         self.reset()
 
     def reset(self) -> None:
@@ -136,7 +137,7 @@ class MatVec(BlockModel):
             self.done = first + self.r - 1
             self.count += 1
             acc.append(a)
-            out.append(self.done + 4)
+            out.append(self.done + self.stages)
         return Timing({"in": acc}, out)
 
     def cycles_per_sequence(self) -> int:

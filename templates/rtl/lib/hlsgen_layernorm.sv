@@ -10,8 +10,8 @@
 //                        the row of xc enters FIFO F1 with its last group; var = cast(ss * C) to the
 //                        variance type (product registered); p = leading one of var; below 2^M: address
 //                        var, k = K_SUB; else address (p - M + 1) * 2^M + the M bits below p,
-//                        k = ceil((p - VF) / 2); address and shift enter FIFO F1B three cycles after F1
-//                        (product, variance and address each registered)
+//                        k = ceil((p - VF) / 2); address and shift enter FIFO F1B four cycles after F1
+//                        (product, variance, leading one and address each registered)
 //   N (on entry):        inv = T[address] (ROM, read synchronously)
 //     (L lanes a cycle, 3 stages): pr = xc * inv | norm = cast(pr << (KSH0 - k)) from the wide type (WF
 //                        fractional bits) | z = norm * gamma + beta | y = cast(z) into the row buffer
@@ -105,7 +105,7 @@ module hlsgen_layernorm #(
     localparam int TE = (LV > 0) ? (TLE + LV - 1) / ((LV > 0) ? LV : 1) : 0;
     localparam int RP = TP + 2;  // accept to the mean in F0M
     localparam int F0D = RP + 2;
-    localparam int RE = 1 + TE + 3;  // issue to the 1/sqrt address in F1B
+    localparam int RE = 1 + TE + 4;  // issue to the 1/sqrt address in F1B
     localparam int F1D = RE + 2;
     localparam int C0W = $clog2(F0D + 2);
     localparam int C1W = $clog2(F1D + 2);
@@ -312,9 +312,9 @@ module hlsgen_layernorm #(
     end
 
     // the row of centred values into F1 with its last group; the variance and its 1/sqrt address follow
-    // into F1B three cycles later (the product, the cast, the leading one and address, each registered)
+    // into F1B four cycles later (the product, the cast, the leading one, the address: each registered)
     logic [NP*DW-1:0] f1_row;
-    logic f1b_valid, v1, v2, v3;
+    logic f1b_valid, v1, v2, v3, v4;
     logic [SQW-1:0] v_ss;
     logic signed [VPW-1:0] v_prod;
     logic [VW-1:0] var_c, var_q;
@@ -343,23 +343,28 @@ module hlsgen_layernorm #(
         .y(var_c)
     );
 
+    // the leading one of the variance: each bit set with nothing set above it (no priority chain)
+    logic [PCW-1:0] p_c, p_q;
+    logic [VW-1:0] var_q2;
+    always_comb begin : c_lead
+        p_c = '0;
+        for (int b = 1; b < VW; b++) begin
+            if (var_q[b] && (var_q >> (b + 1)) == '0) p_c = p_c | PCW'(b);
+        end
+    end
+
     always_comb begin : c_lookup
-        logic [PCW-1:0] p;
         logic [VW-1:0] vs;
         int e, k, seg;
-        p = '0;
         e = 0;
-        for (int b = 1; b < VW; b++) begin
-            if (var_q[b]) p = PCW'(b);
-        end
-        if (int'(p) >= M) begin
-            seg = int'(p) - M + 1;
-            vs = var_q >> (int'(p) - M);
-            e = int'(p) - VF;
+        if (int'(p_q) >= M) begin
+            seg = int'(p_q) - M + 1;
+            vs = var_q2 >> (int'(p_q) - M);
+            e = int'(p_q) - VF;
             k = (e >= 0) ? (e + 1) / 2 : -((-e) / 2);  // ceil(e / 2)
         end else begin
             seg = 0;
-            vs = var_q;
+            vs = var_q2;
             k = K_SUB;
         end
         taddr = TAW'(seg * (2 ** M)) + TAW'(vs[M-1:0]);
@@ -370,6 +375,8 @@ module hlsgen_layernorm #(
         if (d_v && d_last) v_ss <= ess_next;
         v_prod <= VPW'(v_ss) * VPW'({1'b0, SC_RAW});
         var_q <= var_c;
+        var_q2 <= var_q;
+        p_q <= p_c;
     end
 
     always_ff @(posedge clk) begin
@@ -377,10 +384,12 @@ module hlsgen_layernorm #(
             v1 <= 1'b0;
             v2 <= 1'b0;
             v3 <= 1'b0;
+            v4 <= 1'b0;
         end else begin
             v1 <= d_v && d_last;
             v2 <= v1;
             v3 <= v2;
+            v4 <= v3;
         end
     end
 
@@ -390,7 +399,7 @@ module hlsgen_layernorm #(
     ) u_f1b (
         .clk(clk),
         .rst(rst),
-        .in_valid(v3),
+        .in_valid(v4),
         .in_ready(),
         .in_data({taddr, sh_c}),
         .out_valid(f1b_valid),

@@ -427,10 +427,11 @@ module hlsgen_softmax #(
         .y(s_c)
     );
 
+    // the leading one: each bit set with nothing set above it (no priority chain)
     always_comb begin : c_lead
         p_c = '0;
         for (int b = 1; b < SW; b++) begin
-            if (s_q[b]) p_c = PCW'(b);
+            if (s_q[b] && (s_q >> (b + 1)) == '0) p_c = p_c | PCW'(b);
         end
     end
 
