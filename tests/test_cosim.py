@@ -438,3 +438,41 @@ def test_rope_decode(tmp_path: Path) -> None:
     res = cosim_graph(g, "rope_decode", raw, tmp_path, opts)
     _check(res, design, "RoPE decode (3 lanes)")
     _lint(tmp_path / "rtl", design)
+
+
+# ---------------------------------------------------------------------------------------------------
+def chain_graph(rows: int = 3, n: int = 6) -> Graph:
+    """Linear -> layer norm -> softmax over rows of ``n`` values (the pipelined row engines)."""
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+    from hlsgen.quant.config import Config
+
+    rng = np.random.default_rng(7)
+    g = Graph("chain")
+    x, h, z, y = (g.add_tensor(k, (rows, n)) for k in ("x", "h", "z", "y"))
+    g.inputs, g.outputs = [x], [y]
+    g.add_op(ops.Linear("fc", [x], [h], kernel=rng.normal(size=(n, n)) / 2, bias=rng.normal(size=n)))
+    g.add_op(ops.LayerNorm("ln", [h], [z], gamma=rng.normal(size=n), beta=rng.normal(size=n)))
+    g.add_op(ops.Softmax("sm", [z], [y]))
+    return quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"}))
+
+
+@pytest.mark.xdist_group("rtl_pipeline")
+@pytest.mark.parametrize("levels", [0, 1])
+def test_pipeline_depth_is_exact(tmp_path: Path, levels: int) -> None:
+    """The tree_levels knob (registers in the row sums and maxima and in the MAC's SIMD sum): bit-exact at
+    both settings, latency and II exactly as estimated, and the deeper pipeline costs cycles of latency
+    only where a tree has more levels than one stage."""
+    g = chain_graph()
+    opts = RtlOptions(par={"fc": 4, "ln": 4, "sm": 2}, tree_levels=levels)
+    design = build_design(g, "chain", opts)
+    x = np.random.default_rng(2).normal(size=(5, 3, 6)) * 2
+    res = cosim_graph(g, "chain", _raw(g, [x]), tmp_path, opts)
+    _check(res, design, f"chain (tree_levels {levels})")
+    assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)
+    ln = next(b for b in design.blocks if b.op == "ln")
+    assert ln.params["LV"] == levels
+    if levels:
+        flat = build_design(g, "chain", RtlOptions(par=opts.par, tree_levels=0)).estimate.latency
+        assert design.estimate.latency > flat
+    _lint(tmp_path / "rtl", design)

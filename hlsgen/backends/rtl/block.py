@@ -27,10 +27,14 @@ class RtlOptions:
             backend uses (a Linear: n_in * n_out / R, so that a row takes R cycles).
         par: per-op override of the multipliers (matrix engines) or lanes (softmax, layer norm), by IR
             op name; it wins over the reuse factor and ``max_par``.
+        tree_levels: levels of the row reduction trees (sums, maxima over a row or over the lanes)
+            between two registers: the pipeline depth knob of the long lanes (1: a register after
+            every level; 0: unregistered trees, the shortest latency and the longest paths).
     """
 
     max_par: int | None = 64
     par: dict[str, int] = field(default_factory=dict)
+    tree_levels: int = 1
 
 
 @dataclass
@@ -171,9 +175,16 @@ def row_shape(graph: Graph, tensor: str) -> tuple[int, int]:
     return t.size // max(n, 1), n
 
 
-def out_depth(row_cycles: int) -> int:
-    # enough output slots that 4 pipeline stages of short rows never wait for a credit
-    return max(2, -(-5 // max(row_cycles, 1)) + 1)
+def out_depth(row_cycles: int, stages: int = 4) -> int:
+    """Output slots enough that ``stages`` pipeline stages of short rows never wait for a credit."""
+    return max(2, -(-(stages + 1) // max(row_cycles, 1)) + 1)
+
+
+def tree_latency(n: int, levels: int) -> int:
+    """Register stages of hlsgen_tree over ``n`` values, a register every ``levels`` levels."""
+    if levels <= 0 or n <= 1:
+        return 0
+    return -(-((n - 1).bit_length()) // levels)
 
 
 __all__ = [
@@ -187,5 +198,6 @@ __all__ = [
     "rom",
     "row_shape",
     "sign_bit",
+    "tree_latency",
     "op_label",
 ]

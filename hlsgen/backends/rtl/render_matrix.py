@@ -21,6 +21,7 @@ from .block import (
     rom,
     row_shape,
     sign_bit,
+    tree_latency,
 )
 from .casts import cast_params, check_cast
 
@@ -55,6 +56,9 @@ def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         b[:, :bo] = np.asarray(op.b_raw, dtype=np.int64).reshape(blocks, bo)
     consts.append(Const(f"B_{op.name}", b.size * tb.width, pack(b, tb.width)))
     r = blocks * ni * no
+    lv = max(0, int(opts.tree_levels))
+    ts = tree_latency(simd, lv)  # stages of the SIMD sum tree in hlsgen_mac
+    depth = out_depth(r, 5 + ts)
     params: dict[str, int | str] = {
         "N_IN": n_in,
         "N_OUT": n_out,
@@ -71,7 +75,8 @@ def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         "BSH": ta.frac - tb.frac if has_bias else 0,
         "ACC_F": ta.frac,
         **cast_params("Y", ty),
-        "OUT_DEPTH": out_depth(r),
+        "OUT_DEPTH": depth,
+        "LV": lv,
         "W_FILE": consts[0].name,
         "B_INIT": consts[1].name,
     }
@@ -87,7 +92,7 @@ def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         params,
         {"in": op.inputs[0]},
         op.outputs[0],
-        timing.MatVec(rows, r, out_depth(r)),
+        timing.MatVec(rows, r, depth, stages=5 + ts),
         consts,
         multipliers=simd * pe,
         info=info,

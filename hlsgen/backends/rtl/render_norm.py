@@ -21,6 +21,7 @@ from .block import (
     rom,
     row_shape,
     sign_bit,
+    tree_latency,
 )
 from .casts import cast_params, check_cast
 
@@ -39,6 +40,12 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     check_cast(tw, ty, where)
     lanes = requested_par(op, rows * n, opts, n)
     g = -(-n // lanes)
+    lv = max(0, int(opts.tree_levels))
+    # the pipeline of hlsgen_softmax: the row maximum reaches F0M rp cycles after the row was accepted; a
+    # group issued in E reaches F1B re cycles later (3 lane stages, the lane tree, the sum's cast, leading
+    # one and reciprocal address); N's lanes take 2 stages to the row buffer
+    rp, re = tree_latency(n, lv) + 1, 6 + tree_latency(lanes, lv)
+    depth = out_depth(g, 4 + 2)
     inv, inv_w, inv_s = _softmax_inv_operand(pl.tables["inv"][1], ti)
     consts = [rom(f"INV_{op.name}", inv, inv_w, 1)]
     params: dict[str, int | str] = {
@@ -66,7 +73,8 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         "WSH0": tw.frac - te.frac - ti.frac,
         "WF": tw.frac,
         **cast_params("Y", ty),
-        "OUT_DEPTH": out_depth(g),
+        "OUT_DEPTH": depth,
+        "LV": lv,
     }
     if pl.variant is SoftmaxVariant.STABLE:
         check_cast(mul_type(te, te), te, where)
@@ -109,10 +117,12 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         params,
         inputs,
         op.outputs[0],
-        timing.RowTwoStage(rows, g, out_depth(g), mask_rows),
+        timing.RowTwoStage(
+            rows, g, depth, mask_rows, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=2
+        ),
         consts,
         multipliers=mults,
-        info={"lanes": lanes, "row_cycles": g},
+        info={"lanes": lanes, "row_cycles": g, "tree_levels": lv},
     )
 
 
@@ -179,6 +189,12 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     check_cast(tz, ty, where)
     lanes = requested_par(op, rows * d, opts, d)
     g = -(-d // lanes)
+    lv = max(0, int(opts.tree_levels))
+    # the pipeline of hlsgen_layernorm: the mean reaches F0M rp cycles after the row was accepted; a group
+    # issued in E reaches F1B re cycles later (lane register, lane tree, variance product, cast, leading one, address); N's
+    # lanes take 3 stages to the row buffer
+    rp, re = tree_latency(d, lv) + 2, 5 + tree_latency(lanes, lv)
+    depth = out_depth(g, 4 + 3)
     k_min, _ = geo.k_range
     tprod = mul_type(tdiff, tt)
     consts = [
@@ -231,7 +247,8 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         "ZW": tz.width + 1,
         "ZF": tz.frac,
         **cast_params("Y", ty),
-        "OUT_DEPTH": out_depth(g),
+        "OUT_DEPTH": depth,
+        "LV": lv,
     }
     return Block(
         op.name,
@@ -240,8 +257,8 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         params,
         {"in": op.inputs[0]},
         op.outputs[0],
-        timing.RowTwoStage(rows, g, out_depth(g)),
+        timing.RowTwoStage(rows, g, depth, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=3),
         consts,
         multipliers=3 * lanes + 2,
-        info={"lanes": lanes, "row_cycles": g},
+        info={"lanes": lanes, "row_cycles": g, "tree_levels": lv},
     )

@@ -114,14 +114,15 @@ class Source(BlockModel):
 
 class MatVec(BlockModel):
     """hlsgen_linear: a row issues ``r`` operand groups on consecutive cycles once its output FIFO (depth
-    ``depth``) has room; it leaves 4 cycles after its last issue; the next row is accepted in that last
-    issue cycle."""
+    ``depth``) has room; it leaves ``stages`` cycles after its last issue (ROM read, product, the SIMD
+    sum tree, accumulate, cast, row buffer); the next row is accepted in that last issue cycle."""
 
-    def __init__(self, rows: int, r: int, depth: int) -> None:
+    def __init__(self, rows: int, r: int, depth: int, stages: int = 4) -> None:
         self.in_rows = {"in": rows}
         self.out_rows = rows
         self.r = r
         self.depth = depth
+        self.stages = stages
         self.reset()
 
     def reset(self) -> None:
@@ -136,7 +137,7 @@ class MatVec(BlockModel):
             self.done = first + self.r - 1
             self.count += 1
             acc.append(a)
-            out.append(self.done + 4)
+            out.append(self.done + self.stages)
         return Timing({"in": acc}, out)
 
     def cycles_per_sequence(self) -> int:
@@ -145,19 +146,41 @@ class MatVec(BlockModel):
 
 class RowTwoStage(BlockModel):
     """hlsgen_softmax and hlsgen_layernorm: input register P, then stages E and N of ``g`` cycles each,
-    with a 2-row FIFO between them and an output FIFO of ``depth`` rows (both credit-controlled).
+    with a FIFO of ``f1_depth`` rows between them and an output FIFO of ``depth`` rows (both reserved
+    when a row's first group issues).
+
+    The pipeline: P holds a row ``rp`` cycles before E may load it (its row reduction); with
+    ``f0_depth`` > 0, P is no register but a FIFO of that many rows, reserved as a row is accepted and
+    freed as E loads it (the row reduction runs as a free pipeline beside it); a group issued
+    in E reaches the FIFO ``re`` cycles later; N waits ``wn`` cycles after it loads a row before it
+    issues; a group issued in N reaches the output FIFO ``rn`` cycles later.
 
     With a mask (softmax), the NQ mask rows of a sequence fill one of two banks first; a bank is free again
     once the last row of the sequence two before was accepted.
     """
 
-    def __init__(self, rows: int, g: int, depth: int, mask_rows: int = 0) -> None:
+    def __init__(
+        self,
+        rows: int,
+        g: int,
+        depth: int,
+        mask_rows: int = 0,
+        *,
+        f0_depth: int = 0,
+        rp: int = 0,
+        re: int = 0,
+        f1_depth: int = 2,
+        wn: int = 0,
+        rn: int = 0,
+    ) -> None:
         self.in_rows = {"in": rows}
         if mask_rows:
             self.in_rows["mask"] = mask_rows
         self.out_rows = rows
         self.g = g
         self.depth = depth
+        self.rp, self.re, self.f1_depth, self.wn, self.rn = rp, re, f1_depth, wn, rn
+        self.f0_depth = f0_depth
         self.reset()
 
     def reset(self) -> None:
@@ -165,6 +188,7 @@ class RowTwoStage(BlockModel):
         self.elast = NEG
         self.nlast = NEG
         self.nload: list[int] = []
+        self.eloads: list[int] = []
         self.last_acc: list[int] = [NEG, NEG]
         self.mask_last = NEG
         self.count = 0
@@ -183,21 +207,27 @@ class RowTwoStage(BlockModel):
             ready = macc[-1] + 1
         acc, out = [], []
         for k in range(self.out_rows):
-            a = max(avail["in"][k], self.eload, ready if k == 0 else NEG)
+            if self.f0_depth:
+                c = self.count - self.f0_depth
+                a = max(avail["in"][k], self.eloads[c] + 1 if c >= 0 else NEG, ready if k == 0 else NEG)
+            else:
+                a = max(avail["in"][k], self.eload, ready if k == 0 else NEG)
             if acc:
                 a = max(a, acc[-1] + 1)
-            eload = max(a + 1, self.elast)
-            n2 = self.nload[self.count - 2] if self.count >= 2 else NEG
+            eload = max(a + 1 + self.rp, self.elast)
+            fd = self.f1_depth
+            n2 = self.nload[self.count - fd] if self.count >= fd else NEG
             efirst = max(eload + 1, n2 + 1)
             elast = efirst + g - 1
-            nload = max(elast + 1, self.nlast)
-            nfirst = max(nload + 1, _taken(taken, self.count - self.depth) + 1)
+            nload = max(elast + 1 + self.re, self.nlast)
+            nfirst = max(nload + 1 + self.wn, _taken(taken, self.count - self.depth) + 1)
             nlast = nfirst + g - 1
             self.eload, self.elast, self.nlast = eload, elast, nlast
             self.nload.append(nload)
+            self.eloads.append(eload)
             self.count += 1
             acc.append(a)
-            out.append(nlast + 1)
+            out.append(nlast + 1 + self.rn)
         self.last_acc = [self.last_acc[1], acc[-1]]
         acc_t["in"] = acc
         return Timing(acc_t, out)

@@ -1,15 +1,25 @@
-// hlsgen RTL library: layer normalisation over rows of D values, as hlsgen.ir.ops.layernorm.LayerNorm:
+// hlsgen RTL library: layer normalisation over rows of D values, as hlsgen.ir.ops.layernorm.LayerNorm,
+// pipelined so that the long lanes (the row sum, the sum of squares, the normalisation) pass a register
+// every few LUT levels:
 //
-//   P (input register):  mean = cast(sum(x) * C) to the mean type (C = 1/D: SC_RAW * 2^-SC_F)
-//   E (L lanes a cycle): xc = x - mean, exact in the diff type (DF fractional bits); ss = exact sum of xc^2
-//   N (on entry):        var = cast(ss * C) to the variance type; p = leading one of var;
-//                        below 2^M: address var, k = K_SUB; else address (p - M + 1) * 2^M + the M bits
-//                        below p, k = ceil((p - VF) / 2); inv = T[address] (ROM, read synchronously)
-//     (L lanes a cycle): norm = cast((xc * inv) << (KSH0 - k)) from the wide type (WF fractional bits);
-//                        y = cast(norm * gamma + beta)
+//   P (as a row arrives): the row enters FIFO F0; sum(x) in a balanced tree registered every LV levels
+//                        (hlsgen_tree); mean = cast(sum * C) to the mean type (C = 1/D: SC_RAW * 2^-SC_F),
+//                        the product registered; the mean enters FIFO F0M RP = TP + 2 cycles after the row
+//   E (L lanes a cycle): xc = x - mean, exact in the diff type (DF fractional bits), and xc^2, registered;
+//                        the L squares summed in a tree (TE stages); ss = exact sum over the row's groups;
+//                        the row of xc enters FIFO F1 with its last group; var = cast(ss * C) to the
+//                        variance type (product registered); p = leading one of var; below 2^M: address
+//                        var, k = K_SUB; else address (p - M + 1) * 2^M + the M bits below p,
+//                        k = ceil((p - VF) / 2); address and shift enter FIFO F1B four cycles after F1
+//                        (product, variance, leading one and address each registered)
+//   N (on entry):        inv = T[address] (ROM, read synchronously)
+//     (L lanes a cycle, 3 stages): pr = xc * inv | norm = cast(pr << (KSH0 - k)) from the wide type (WF
+//                        fractional bits) | z = norm * gamma + beta | y = cast(z) into the row buffer
 //
-// A row spends G = ceil(D / L) cycles in E and G in N; rows follow each other every G cycles and leave
-// 2G + 3 cycles after they entered P when nothing waits.
+// A row spends G = ceil(D / L) cycles issuing in E and G in N, so rows follow each other every G
+// cycles; the FIFOs hold F0D = RP + 2 and F1D = RE + 2 rows, reserved as a row is accepted (F0) and as
+// its first group issues in E (F1) and in N (the output FIFO, OUT_DEPTH rows), so the pipeline never
+// stalls in_row. A row leaves RP + 1 + G + RE + 1 + G + 3 cycles after it was accepted when nothing waits.
 module hlsgen_layernorm #(
     parameter int D = 4,
     parameter int L = 1,
@@ -59,7 +69,8 @@ module hlsgen_layernorm #(
     parameter bit YS = 1'b1,
     parameter int Y_RND = 0,
     parameter int Y_OVF = 0,
-    parameter int OUT_DEPTH = 2
+    parameter int OUT_DEPTH = 2,
+    parameter int LV = 1  // levels of the adder trees between registers (0: unregistered trees)
 ) (
     input  logic            clk,
     input  logic            rst,
@@ -87,58 +98,117 @@ module hlsgen_layernorm #(
     localparam int GE = GW + (GS ? 0 : 1);
     localparam int BE = BW + (BS ? 0 : 1);
     localparam int CRW = $clog2(OUT_DEPTH + 2);
+    // pipeline: tree latencies (as hlsgen_tree), P's wait, E's lane-to-F1 delay, F1's rows, N's wait
+    localparam int TLP = (D > 1) ? $clog2(D) : 0;
+    localparam int TLE = (L > 1) ? $clog2(L) : 0;
+    localparam int TP = (LV > 0) ? (TLP + LV - 1) / ((LV > 0) ? LV : 1) : 0;
+    localparam int TE = (LV > 0) ? (TLE + LV - 1) / ((LV > 0) ? LV : 1) : 0;
+    localparam int RP = TP + 2;  // accept to the mean in F0M
+    localparam int F0D = RP + 2;
+    localparam int RE = 1 + TE + 4;  // issue to the 1/sqrt address in F1B
+    localparam int F1D = RE + 2;
+    localparam int C0W = $clog2(F0D + 2);
+    localparam int C1W = $clog2(F1D + 2);
 
-    // ---- P: input register and the mean -------------------------------------------------------------
-    logic p_valid, e_load;
-    logic [NP*XW-1:0] p_x;
-    logic [MW-1:0] p_mean, mean_in;
-    logic signed [SUMW-1:0] sum_in;
-    logic signed [MPW-1:0] msum;
+    // ---- P: the row into F0 as it arrives; its sum in a tree, the mean into F0M RP - 1 cycles later ----------
+    logic p_acc, f0m_valid, e_load, p_vd;
+    logic [D*XW-1:0] p_x;
+    logic [NP*XW-1:0] f0_x;
+    logic [SUMW-1:0] p_sum;
+    logic signed [MPW-1:0] p_msum;
+    logic [MW-1:0] mean_c, f0_mean;
+    logic [C0W-1:0] occ0;
 
-    always_comb begin
-        sum_in = '0;
-        for (int j = 0; j < D; j++) begin
-            sum_in = sum_in + (XS ? SUMW'($signed(in_data[j*XW+:XW])) : SUMW'(in_data[j*XW+:XW]));
-        end
+    assign in_ready = occ0 < C0W'(F0D);
+    assign p_acc = in_valid && in_ready;
+
+    always_ff @(posedge clk) begin
+        if (rst) occ0 <= '0;
+        else occ0 <= occ0 + C0W'(p_acc) - C0W'(e_load);
     end
-    assign msum = MPW'(sum_in) * MPW'({1'b0, SC_RAW});
+
+    hlsgen_fifo #(
+        .W(NP * XW),
+        .DEPTH(F0D)
+    ) u_f0 (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(p_acc),
+        .in_ready(),
+        .in_data((NP * XW)'(in_data)),
+        .out_valid(),
+        .out_ready(e_load),
+        .out_data(f0_x)
+    );
+
+    always_ff @(posedge clk) begin
+        p_x <= in_data;
+        p_msum <= MPW'($signed(p_sum)) * MPW'({1'b0, SC_RAW});
+    end
+
+    hlsgen_tree #(
+        .N(D), .W(XW), .S(XS), .OW(SUMW), .OP(0), .LV(LV)
+    ) u_sum (
+        .clk(clk),
+        .x(p_x),
+        .keep('1),
+        .y(p_sum),
+        .y_keep()
+    );
 
     hlsgen_cast #(
         .IW(MPW), .IF(XF + SC_F), .IS(1'b1), .OW(MW), .OF(MF), .OS(MS), .RND(M_RND), .OVF(M_OVF)
     ) u_mean (
-        .x(msum),
-        .y(mean_in)
+        .x(p_msum),
+        .y(mean_c)
     );
 
-    assign in_ready = !p_valid || e_load;
-
+    // the accept bit beside the sum: p_x (1), the tree (TP), the product (1)
+    logic [RP-1:0] pv;
     always_ff @(posedge clk) begin
-        if (in_valid && in_ready) begin
-            p_x <= (NP * XW)'(in_data);
-            p_mean <= mean_in;
-        end
+        if (rst) pv <= '0;
+        else pv <= RP'({pv, p_acc});
     end
+    assign p_vd = pv[RP-1];
 
-    always_ff @(posedge clk) begin
-        if (rst) p_valid <= 1'b0;
-        else if (in_valid && in_ready) p_valid <= 1'b1;
-        else if (e_load) p_valid <= 1'b0;
-    end
+    hlsgen_fifo #(
+        .W(MW),
+        .DEPTH(F0D)
+    ) u_f0m (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(p_vd),
+        .in_ready(),
+        .in_data(mean_c),
+        .out_valid(f0m_valid),
+        .out_ready(e_load),
+        .out_data(f0_mean)
+    );
 
-    // ---- E: centred values and the sum of squares --------------------------------------------------------
+    // ---- E: centred values and their squares, L lanes a cycle; the sum of squares ---------------------
     logic e_valid, e_issue, e_last, f1_valid, f1_pop, n_load;
     logic [NP*XW-1:0] e_x;
     logic [MW-1:0] e_mean;
     logic [GCW-1:0] eg;
-    logic [CRW-1:0] occ1;
+    logic [C1W-1:0] occ1;
+    logic [L*XW-1:0] egx;
+    logic [L*DW-1:0] xlanes, e1_xc, d_xc;
+    logic [L*SQW-1:0] sqlanes, e1_sq;
+    logic e1_v, e1_first, e1_last, d_v, d_first, d_last;
+    logic [GCW-1:0] e1_g, d_g;
+    logic [SQW-1:0] tsq, ess, ess_next;
     logic [NP*DW-1:0] erow, erow_next;
-    logic [SQW-1:0] ess, ess_next;
-    logic [L*DW-1:0] xlanes;
-    logic [L*SQW-1:0] sqlanes;
 
-    assign e_issue = e_valid && (eg != '0 || occ1 < CRW'(2));
+    assign e_issue = e_valid && (eg != '0 || occ1 < C1W'(F1D));
     assign e_last = e_issue && eg == G_LAST;
-    assign e_load = p_valid && (!e_valid || e_last);
+    assign e_load = f0m_valid && (!e_valid || e_last);
+
+    always_comb begin : c_egroup
+        egx = e_x[0+:L*XW];
+        for (int gi = 1; gi < G; gi++) begin
+            if (eg == GCW'(gi)) egx = e_x[gi*L*XW+:L*XW];
+        end
+    end
 
     generate
         for (genvar l = 0; l < L; l++) begin : g_centre
@@ -146,10 +216,11 @@ module hlsgen_layernorm #(
             logic signed [MW:0] mo;
             logic signed [DW-1:0] xc;
             logic signed [2*DW-1:0] sq;
+            logic in_row;
             if (XS) begin : g_xs
-                assign xo = e_x[(eg*L+l)*XW+:XW];
+                assign xo = egx[l*XW+:XW];
             end else begin : g_xu
-                assign xo = {1'b0, e_x[(eg*L+l)*XW+:XW]};
+                assign xo = {1'b0, egx[l*XW+:XW]};
             end
             if (MS) begin : g_ms
                 assign mo = (MW + 1)'($signed(e_mean));
@@ -158,30 +229,23 @@ module hlsgen_layernorm #(
             end
             assign xc = (DW'(xo) <<< (DF - XF)) - (DW'(mo) <<< (DF - MF));
             assign sq = xc * xc;
+            // lanes beyond D hold the padding zeros of e_x minus the mean: leave them out of the sum
+            assign in_row = (32'(eg) * L + l) < D;
             assign xlanes[l*DW+:DW] = xc;
-            assign sqlanes[l*SQW+:SQW] = SQW'(sq);
+            assign sqlanes[l*SQW+:SQW] = in_row ? SQW'(sq) : '0;
         end
     endgenerate
 
-    always_comb begin
-        ess_next = (eg == '0) ? '0 : ess;
-        for (int l = 0; l < L; l++) begin
-            // lanes beyond D hold the padding zeros of e_x minus the mean: leave them out of the sum
-            if (32'(eg) * L + l < D) ess_next = ess_next + sqlanes[l*SQW+:SQW];
-        end
-        erow_next = erow;
-        erow_next[eg*L*DW+:L*DW] = xlanes;
-    end
-
     always_ff @(posedge clk) begin
         if (e_load) begin
-            e_x <= p_x;
-            e_mean <= p_mean;
+            e_x <= f0_x;
+            e_mean <= f0_mean;
         end
-        if (e_issue) begin
-            erow <= erow_next;
-            ess <= ess_next;
-        end
+        e1_xc <= xlanes;
+        e1_sq <= sqlanes;
+        e1_g <= eg;
+        e1_first <= eg == '0;
+        e1_last <= eg == G_LAST;
     end
 
     always_ff @(posedge clk) begin
@@ -189,140 +253,182 @@ module hlsgen_layernorm #(
             e_valid <= 1'b0;
             eg <= '0;
             occ1 <= '0;
+            e1_v <= 1'b0;
         end else begin
             if (e_load) e_valid <= 1'b1;
             else if (e_last) e_valid <= 1'b0;
             if (e_issue) eg <= (eg == G_LAST) ? '0 : eg + 1'b1;
-            occ1 <= occ1 + CRW'(e_issue && eg == '0) - CRW'(f1_pop);
+            occ1 <= occ1 + C1W'(e_issue && eg == '0) - C1W'(f1_pop);
+            e1_v <= e_issue;
         end
     end
 
-    logic [NP*DW+SQW-1:0] f1_data;
+    hlsgen_tree #(
+        .N(L), .W(SQW), .S(1'b0), .OW(SQW), .OP(0), .LV(LV)
+    ) u_sq (
+        .clk(clk),
+        .x(e1_sq),
+        .keep('1),
+        .y(tsq),
+        .y_keep()
+    );
+
+    logic d_vr;
+    hlsgen_delay #(
+        .W(L * DW + GCW + 2), .D(TE)
+    ) u_edelay (
+        .clk(clk),
+        .x({e1_xc, e1_g, e1_first, e1_last}),
+        .y({d_xc, d_g, d_first, d_last})
+    );
+    // the valid bit is reset: a delay line of its own
+    generate
+        if (TE == 0) begin : g_v0
+            assign d_vr = e1_v;
+        end else begin : g_vn
+            logic [TE-1:0] vq;
+            always_ff @(posedge clk) begin
+                if (rst) vq <= '0;
+                else vq <= TE'({vq, e1_v});
+            end
+            assign d_vr = vq[TE-1];
+        end
+    endgenerate
+    assign d_v = d_vr;
+
+    always_comb begin
+        ess_next = (d_first ? '0 : ess) + tsq;
+        erow_next = erow;
+        for (int gi = 0; gi < G; gi++) begin
+            if (d_g == GCW'(gi)) erow_next[gi*L*DW+:L*DW] = d_xc;
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (d_v) begin
+            erow <= erow_next;
+            ess <= ess_next;
+        end
+    end
+
+    // the row of centred values into F1 with its last group; the variance and its 1/sqrt address follow
+    // into F1B four cycles later (the product, the cast, the leading one, the address: each registered)
+    logic [NP*DW-1:0] f1_row;
+    logic f1b_valid, v1, v2, v3, v4;
+    logic [SQW-1:0] v_ss;
+    logic signed [VPW-1:0] v_prod;
+    logic [VW-1:0] var_c, var_q;
+    logic [TAW-1:0] taddr, f1_taddr;
+    logic [SHW-1:0] sh_c, f1_sh;
+
     hlsgen_fifo #(
-        .W(NP * DW + SQW),
-        .DEPTH(2)
+        .W(NP * DW),
+        .DEPTH(F1D)
     ) u_f1 (
         .clk(clk),
         .rst(rst),
-        .in_valid(e_last),
+        .in_valid(d_v && d_last),
         .in_ready(),
-        .in_data({ess_next, erow_next}),
+        .in_data(erow_next),
         .out_valid(f1_valid),
         .out_ready(n_load),
-        .out_data(f1_data)
+        .out_data(f1_row)
     );
     assign f1_pop = f1_valid && n_load;
 
-    // ---- N: variance, 1/sqrt table, normalise, gamma and beta -------------------------------------------------
-    logic signed [VPW-1:0] vprod;
-    logic [VW-1:0] var_in;
-    logic [TAW-1:0] taddr;
-    logic [SHW-1:0] sh_in;
-
-    assign vprod = VPW'(f1_data[NP*DW+:SQW]) * VPW'({1'b0, SC_RAW});
     hlsgen_cast #(
         .IW(VPW), .IF(2 * DF + SC_F), .IS(1'b1), .OW(VW), .OF(VF), .OS(1'b0), .RND(V_RND), .OVF(V_OVF)
     ) u_var (
-        .x(vprod),
-        .y(var_in)
+        .x(v_prod),
+        .y(var_c)
     );
 
+    // the leading one of the variance: each bit set with nothing set above it (no priority chain)
+    logic [PCW-1:0] p_c, p_q;
+    logic [VW-1:0] var_q2;
+    always_comb begin : c_lead
+        p_c = '0;
+        for (int b = 1; b < VW; b++) begin
+            if (var_q[b] && (var_q >> (b + 1)) == '0) p_c = p_c | PCW'(b);
+        end
+    end
+
     always_comb begin : c_lookup
-        logic [PCW-1:0] p;
         logic [VW-1:0] vs;
         int e, k, seg;
-        p = '0;
         e = 0;
-        for (int b = 1; b < VW; b++) begin
-            if (var_in[b]) p = PCW'(b);
-        end
-        if (int'(p) >= M) begin
-            seg = int'(p) - M + 1;
-            vs = var_in >> (int'(p) - M);
-            e = int'(p) - VF;
+        if (int'(p_q) >= M) begin
+            seg = int'(p_q) - M + 1;
+            vs = var_q2 >> (int'(p_q) - M);
+            e = int'(p_q) - VF;
             k = (e >= 0) ? (e + 1) / 2 : -((-e) / 2);  // ceil(e / 2)
         end else begin
             seg = 0;
-            vs = var_in;
+            vs = var_q2;
             k = K_SUB;
         end
         taddr = TAW'(seg * (2 ** M)) + TAW'(vs[M-1:0]);
-        sh_in = SHW'(KSH0 - k);
+        sh_c = SHW'(KSH0 - k);
     end
 
-    logic [TW-1:0] trom[TSIZE];
-    initial $readmemh(T_FILE, trom);
+    always_ff @(posedge clk) begin
+        if (d_v && d_last) v_ss <= ess_next;
+        v_prod <= VPW'(v_ss) * VPW'({1'b0, SC_RAW});
+        var_q <= var_c;
+        var_q2 <= var_q;
+        p_q <= p_c;
+    end
 
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            v1 <= 1'b0;
+            v2 <= 1'b0;
+            v3 <= 1'b0;
+            v4 <= 1'b0;
+        end else begin
+            v1 <= d_v && d_last;
+            v2 <= v1;
+            v3 <= v2;
+            v4 <= v3;
+        end
+    end
+
+    hlsgen_fifo #(
+        .W(TAW + SHW),
+        .DEPTH(F1D)
+    ) u_f1b (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(v4),
+        .in_ready(),
+        .in_data({taddr, sh_c}),
+        .out_valid(f1b_valid),
+        .out_ready(n_load),
+        .out_data({f1_taddr, f1_sh})
+    );
+
+    // ---- N: the 1/sqrt table read as the row loads, then L lanes a cycle --------------------------------
     logic n_valid, n_issue, n_last, out_pop;
     logic [NP*DW-1:0] n_xc;
     logic [TW-1:0] n_inv;
     logic [SHW-1:0] n_sh;
     logic [GCW-1:0] ng;
     logic [CRW-1:0] occ2;
-    logic [L*YW-1:0] ylanes;
 
     assign n_issue = n_valid && (ng != '0 || occ2 < CRW'(OUT_DEPTH));
     assign n_last = n_issue && ng == G_LAST;
-    assign n_load = f1_valid && (!n_valid || n_last);
+    assign n_load = f1b_valid && (!n_valid || n_last);
+
+    logic [TW-1:0] trom[TSIZE];
+    initial $readmemh(T_FILE, trom);
 
     always_ff @(posedge clk) begin
         if (n_load) begin
-            n_xc <= f1_data[NP*DW-1:0];
-            n_inv <= trom[taddr];
-            n_sh <= sh_in;
+            n_xc <= f1_row;
+            n_inv <= trom[f1_taddr];
+            n_sh <= f1_sh;
         end
     end
-
-    logic [NP*GW-1:0] gpad;
-    logic [NP*BW-1:0] bpad;
-    assign gpad = (NP * GW)'(G_INIT);
-    assign bpad = (NP * BW)'(B_INIT);
-
-    generate
-        for (genvar l = 0; l < L; l++) begin : g_norm
-            logic signed [DW-1:0] xc;
-            logic signed [TW:0] io;
-            logic signed [PRW-1:0] pr;
-            logic signed [WX-1:0] w;
-            logic [NW-1:0] nrm;
-            logic signed [NW:0] no;
-            logic signed [GE-1:0] go;
-            logic signed [BE-1:0] bo;
-            logic signed [ZW-1:0] z;
-            assign xc = n_xc[(ng*L+l)*DW+:DW];
-            assign io = {1'b0, n_inv};
-            assign pr = PRW'(xc) * PRW'(io);
-            assign w = WX'(pr) <<< n_sh;
-            hlsgen_cast #(
-                .IW(WX), .IF(WF), .IS(1'b1), .OW(NW), .OF(NF), .OS(NS), .RND(N_RND), .OVF(N_OVF)
-            ) u_norm (
-                .x(w),
-                .y(nrm)
-            );
-            if (NS) begin : g_ns
-                assign no = (NW + 1)'($signed(nrm));
-            end else begin : g_nu
-                assign no = {1'b0, nrm};
-            end
-            if (GS) begin : g_gs
-                assign go = gpad[(ng*L+l)*GW+:GW];
-            end else begin : g_gu
-                assign go = {1'b0, gpad[(ng*L+l)*GW+:GW]};
-            end
-            if (BS) begin : g_bs
-                assign bo = bpad[(ng*L+l)*BW+:BW];
-            end else begin : g_bu
-                assign bo = {1'b0, bpad[(ng*L+l)*BW+:BW]};
-            end
-            assign z = ((ZW'(no) * ZW'(go)) <<< (ZF - NF - GF)) + (ZW'(bo) <<< (ZF - BF));
-            hlsgen_cast #(
-                .IW(ZW), .IF(ZF), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
-            ) u_y (
-                .x(z),
-                .y(ylanes[l*YW+:YW])
-            );
-        end
-    endgenerate
 
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -337,6 +443,111 @@ module hlsgen_layernorm #(
         end
     end
 
+    // ---- N lanes: product | shift and cast | gamma and beta | cast into the row buffer -----------------
+    logic [L*DW-1:0] ngx;
+    logic [L*GW-1:0] ngg;
+    logic [L*BW-1:0] ngb;
+    logic [NP*GW-1:0] gpad;
+    logic [NP*BW-1:0] bpad;
+    logic s1_v, s2_v, s3_v, s1_last, s2_last, s3_last;
+    logic [GCW-1:0] s1_g, s2_g, s3_g;
+    logic [SHW-1:0] s1_sh;
+    logic [L*GW-1:0] s1_gm, s2_gm;
+    logic [L*BW-1:0] s1_bt, s2_bt;
+    logic [L*YW-1:0] ylanes;
+    assign gpad = (NP * GW)'(G_INIT);
+    assign bpad = (NP * BW)'(B_INIT);
+
+    always_comb begin : c_ngroup
+        ngx = n_xc[0+:L*DW];
+        ngg = gpad[0+:L*GW];
+        ngb = bpad[0+:L*BW];
+        for (int gi = 1; gi < G; gi++) begin
+            if (ng == GCW'(gi)) begin
+                ngx = n_xc[gi*L*DW+:L*DW];
+                ngg = gpad[gi*L*GW+:L*GW];
+                ngb = bpad[gi*L*BW+:L*BW];
+            end
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        s1_g <= ng;
+        s1_last <= n_last;
+        s1_sh <= n_sh;
+        s1_gm <= ngg;
+        s1_bt <= ngb;
+        s2_g <= s1_g;
+        s2_last <= s1_last;
+        s2_gm <= s1_gm;
+        s2_bt <= s1_bt;
+        s3_g <= s2_g;
+        s3_last <= s2_last;
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            s1_v <= 1'b0;
+            s2_v <= 1'b0;
+            s3_v <= 1'b0;
+        end else begin
+            s1_v <= n_issue;
+            s2_v <= s1_v;
+            s3_v <= s2_v;
+        end
+    end
+
+    generate
+        for (genvar l = 0; l < L; l++) begin : g_norm
+            logic signed [DW-1:0] xc;
+            logic signed [TW:0] io;
+            logic signed [PRW-1:0] pr, s1_pr;
+            logic signed [WX-1:0] w;
+            logic [NW-1:0] nrm, s2_nrm;
+            logic signed [NW:0] no;
+            logic signed [GE-1:0] go;
+            logic signed [BE-1:0] bo;
+            logic signed [ZW-1:0] z, s3_z;
+            assign xc = ngx[l*DW+:DW];
+            assign io = {1'b0, n_inv};
+            assign pr = PRW'(xc) * PRW'(io);
+            assign w = WX'(s1_pr) <<< s1_sh;
+            hlsgen_cast #(
+                .IW(WX), .IF(WF), .IS(1'b1), .OW(NW), .OF(NF), .OS(NS), .RND(N_RND), .OVF(N_OVF)
+            ) u_norm (
+                .x(w),
+                .y(nrm)
+            );
+            if (NS) begin : g_ns
+                assign no = (NW + 1)'($signed(s2_nrm));
+            end else begin : g_nu
+                assign no = {1'b0, s2_nrm};
+            end
+            if (GS) begin : g_gs
+                assign go = s2_gm[l*GW+:GW];
+            end else begin : g_gu
+                assign go = {1'b0, s2_gm[l*GW+:GW]};
+            end
+            if (BS) begin : g_bs
+                assign bo = s2_bt[l*BW+:BW];
+            end else begin : g_bu
+                assign bo = {1'b0, s2_bt[l*BW+:BW]};
+            end
+            assign z = ((ZW'(no) * ZW'(go)) <<< (ZF - NF - GF)) + (ZW'(bo) <<< (ZF - BF));
+            always_ff @(posedge clk) begin
+                s1_pr <= pr;
+                s2_nrm <= nrm;
+                s3_z <= z;
+            end
+            hlsgen_cast #(
+                .IW(ZW), .IF(ZF), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
+            ) u_y (
+                .x(s3_z),
+                .y(ylanes[l*YW+:YW])
+            );
+        end
+    endgenerate
+
     hlsgen_rowout #(
         .N(D),
         .L(L),
@@ -345,10 +556,10 @@ module hlsgen_layernorm #(
     ) u_out (
         .clk(clk),
         .rst(rst),
-        .we(n_issue),
-        .slot(ng),
+        .we(s3_v),
+        .slot(s3_g),
         .lanes(ylanes),
-        .push(n_last),
+        .push(s3_v && s3_last),
         .pop(out_pop),
         .out_valid(out_valid),
         .out_ready(out_ready),

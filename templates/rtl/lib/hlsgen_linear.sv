@@ -5,8 +5,8 @@
 // (BI = N_IN / BLOCKS, BO = N_OUT / BLOCKS); the zero blocks are neither stored nor multiplied.
 // PE x SIMD multipliers: each cycle, SIMD inputs of the current row times the weights of PE outputs of
 // one block. A row takes BLOCKS * NI * NO cycles (NI = ceil(BI / SIMD), NO = ceil(BO / PE)), back to back
-// between rows; the result of a row leaves 4 cycles after its last weight read (ROM read, product,
-// accumulate, cast). Weights sit in a ROM of BLOCKS * NO * NI words of PE * SIMD weights (address
+// between rows; the result of a row leaves 5 + TS cycles after its last weight read (ROM read, product,
+// TS stages of the SIMD sum tree (hlsgen_mac, LV), accumulate, cast, row buffer). Weights sit in a ROM of BLOCKS * NO * NI words of PE * SIMD weights (address
 // o * NI + i, o = b * NO + output group; lane pe * SIMD + s holds W_b[i * SIMD + s][o' * PE + pe] of
 // block b, o' the group within the block, zero beyond the block), loaded from W_FILE ($readmemh, one word
 // a line) and read synchronously. The sum is exact;
@@ -39,7 +39,8 @@ module hlsgen_linear #(
     parameter int NI = (BI + SIMD - 1) / SIMD,
     parameter int NO = (BO + PE - 1) / PE,
     parameter W_FILE = "",  // $readmemh file of the weight ROM: BLOCKS*NO*NI lines of PE*SIMD*WW bits
-    parameter logic [BLOCKS*NO*PE*BW-1:0] B_INIT = '0  // bias of output group o at [o*PE*BW +: PE*BW]
+    parameter logic [BLOCKS*NO*PE*BW-1:0] B_INIT = '0,  // bias of output group o at [o*PE*BW +: PE*BW]
+    parameter int LV = 0  // levels of the SIMD sum tree between registers (0: no tree registers)
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -67,6 +68,8 @@ module hlsgen_linear #(
     localparam int CRW = $clog2(OUT_DEPTH + 2);
     localparam logic [ICW-1:0] I_LAST = ICW'(NI - 1);
     localparam logic [OCW-1:0] O_LAST = OCW'(NOG - 1);
+    localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
+    localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;
 
     // ---- weight ROM ------------------------------------------------------------------------------
     logic [PE*SIMD*WW-1:0] rom[DEPTH];
@@ -167,7 +170,7 @@ module hlsgen_linear #(
     logic [PE*AW-1:0] acc;
 
     hlsgen_mac #(
-        .PE(PE), .SIMD(SIMD), .XW(XW), .XS(XS), .WW(WW), .WS(WS), .AW(AW)
+        .PE(PE), .SIMD(SIMD), .XW(XW), .XS(XS), .WW(WW), .WS(WS), .AW(AW), .LV(LV)
     ) u_mac (
         .clk(clk),
         .mul_en(v1),
@@ -178,15 +181,38 @@ module hlsgen_linear #(
         .acc(acc)
     );
 
+    // the group's tags beside the SIMD sum tree (TS stages)
+    logic v2d, last2d;
+    logic [OCW-1:0] o2d;
+    hlsgen_delay #(
+        .W(1 + OCW), .D(TS)
+    ) u_tags (
+        .clk(clk),
+        .x({last2, o2}),
+        .y({last2d, o2d})
+    );
+    generate
+        if (TS == 0) begin : g_v0
+            assign v2d = v2;
+        end else begin : g_vn
+            logic [TS-1:0] vq;
+            always_ff @(posedge clk) begin
+                if (rst) vq <= '0;
+                else vq <= TS'({vq, v2});
+            end
+            assign v2d = vq[TS-1];
+        end
+    endgenerate
+
     always_ff @(posedge clk) begin
         if (v1) begin
             first2 <= first1;
             last2 <= last1;
             o2 <= o1;
         end
-        if (v2) begin
-            last3 <= last2;
-            o3 <= o2;
+        if (v2d) begin
+            last3 <= last2d;
+            o3 <= o2d;
         end
     end
 
@@ -217,19 +243,31 @@ module hlsgen_linear #(
         end
     endgenerate
 
+    // ---- stage 5: the cast lanes registered, into the row buffer ---------------------------------------
+    logic v4, last4;
+    logic [OCW-1:0] o4;
+    logic [PE*YW-1:0] y4;
+    always_ff @(posedge clk) begin
+        y4 <= yslots;
+        last4 <= last3;
+        o4 <= o3;
+    end
+
     always_ff @(posedge clk) begin
         if (rst) begin
             v1 <= 1'b0;
             v2 <= 1'b0;
             v3 <= 1'b0;
+            v4 <= 1'b0;
         end else begin
             v1 <= issue;
             v2 <= v1;
-            v3 <= v2;
+            v3 <= v2d;
+            v4 <= v3;
         end
     end
 
-    assign fifo_push = v3 && last3 && (o3 == O_LAST);
+    assign fifo_push = v4 && last4 && (o4 == O_LAST);
 
     logic [NPAD*YW-1:0] opad;
 
@@ -241,9 +279,9 @@ module hlsgen_linear #(
     ) u_out (
         .clk(clk),
         .rst(rst),
-        .we(v3 && last3),
-        .slot(o3),
-        .lanes(yslots),
+        .we(v4 && last4),
+        .slot(o4),
+        .lanes(y4),
         .push(fifo_push),
         .pop(fifo_pop),
         .out_valid(out_valid),

@@ -5,6 +5,9 @@
 // Two register stages, driven by the caller's pipeline valids: the products are registered when
 // `mul_en` is high (stage 2); the PE sums of SIMD products are added into `acc` when `acc_en` is high
 // (stage 3), starting again from zero when `first` is high (the first group of a dot product).
+// With LV > 0 the SIMD products are summed in a tree registered every LV levels (hlsgen_tree): `acc_en`
+// and `first` are delayed inside by its TS = ceil(ceil(log2 SIMD) / LV) stages, so `acc` is TS cycles
+// later than with LV = 0 (a plain sum in the accumulate stage).
 module hlsgen_mac #(
     parameter int PE = 1,
     parameter int SIMD = 1,
@@ -12,7 +15,8 @@ module hlsgen_mac #(
     parameter bit XS = 1'b1,
     parameter int WW = 8,
     parameter bit WS = 1'b1,
-    parameter int AW = 16  // accumulator width per PE
+    parameter int AW = 16,  // accumulator width per PE
+    parameter int LV = 0  // levels of the SIMD sum between registers (0: summed in the accumulate stage)
 ) (
     input  logic                  clk,
     input  logic                  mul_en,
@@ -26,8 +30,19 @@ module hlsgen_mac #(
     localparam int WE = WW + (WS ? 0 : 1);
     localparam int PW = XE + WE;
     localparam int SW = PW + $clog2(SIMD + 1);  // sum of SIMD products
+    localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
+    localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;
 
     logic [PE*SIMD*PW-1:0] prod;
+    logic acc_en_d, first_d;
+
+    hlsgen_delay #(
+        .W(2), .D(TS)
+    ) u_en (
+        .clk(clk),
+        .x({acc_en, first}),
+        .y({acc_en_d, first_d})
+    );
 
     generate
         for (genvar p = 0; p < PE; p++) begin : g_pe
@@ -49,14 +64,26 @@ module hlsgen_mac #(
                 end
             end
             logic signed [SW-1:0] sum;
-            always_comb begin
-                sum = '0;
-                for (int s = 0; s < SIMD; s++) begin
-                    sum = sum + SW'($signed(prod[(p*SIMD+s)*PW+:PW]));
+            if (LV > 0) begin : g_tree
+                hlsgen_tree #(
+                    .N(SIMD), .W(PW), .S(1'b1), .OW(SW), .OP(0), .LV(LV)
+                ) u_sum (
+                    .clk(clk),
+                    .x(prod[p*SIMD*PW+:SIMD*PW]),
+                    .keep('1),
+                    .y(sum),
+                    .y_keep()
+                );
+            end else begin : g_chain
+                always_comb begin
+                    sum = '0;
+                    for (int s = 0; s < SIMD; s++) begin
+                        sum = sum + SW'($signed(prod[(p*SIMD+s)*PW+:PW]));
+                    end
                 end
             end
             always_ff @(posedge clk) begin
-                if (acc_en) acc[p*AW+:AW] <= (first ? '0 : acc[p*AW+:AW]) + AW'(sum);
+                if (acc_en_d) acc[p*AW+:AW] <= (first_d ? '0 : acc[p*AW+:AW]) + AW'(sum);
             end
         end
     endgenerate

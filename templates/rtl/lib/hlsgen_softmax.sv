@@ -66,7 +66,8 @@ module hlsgen_softmax #(
     parameter bit YS = 1'b1,
     parameter int Y_RND = 0,
     parameter int Y_OVF = 0,
-    parameter int OUT_DEPTH = 2
+    parameter int OUT_DEPTH = 2,
+    parameter int LV = 1  // levels of the maximum and sum trees between registers (0: unregistered trees)
 ) (
     input  logic            clk,
     input  logic            rst,
@@ -95,6 +96,17 @@ module hlsgen_softmax #(
     localparam int PCW = (SW > 1) ? $clog2(SW) : 1;
     localparam int RCW = $clog2(ROWS + 1);
     localparam int QCW = $clog2(NQ + 1);
+    // pipeline: tree latencies (as hlsgen_tree), P's delay to the maximum, E's issue-to-F1B delay
+    localparam int TLP = (N > 1) ? $clog2(N) : 0;
+    localparam int TLE = (L > 1) ? $clog2(L) : 0;
+    localparam int TP = (LV > 0) ? (TLP + LV - 1) / ((LV > 0) ? LV : 1) : 0;
+    localparam int TE = (LV > 0) ? (TLE + LV - 1) / ((LV > 0) ? LV : 1) : 0;
+    localparam int RP = TP + 1;  // accept to the maximum in F0M
+    localparam int F0D = RP + 2;
+    localparam int RE = 3 + TE + 3;  // issue to the reciprocal address in F1B
+    localparam int F1D = RE + 2;
+    localparam int C0W = $clog2(F0D + 2);
+    localparam int C1W = $clog2(F1D + 2);
 
     // ---- mask buffer (two banks of NQ rows) ---------------------------------------------------------
     logic [N-1:0] keep_in;
@@ -152,50 +164,85 @@ module hlsgen_softmax #(
         end
     endgenerate
 
-    // ---- P: input register and the row maximum over the kept values --------------------------------
-    logic p_valid;
-    logic [NP*XW-1:0] p_x;
-    logic [NP-1:0] p_keep;
-    logic [XW-1:0] p_m, m_in;
-    logic e_load;
+    // ---- P: the row (and its keep bits) into F0 as it arrives; its maximum in a tree into F0M ----------
+    logic p_acc, f0m_valid, e_load, p_vd, pm_keep;
+    logic [N*XW-1:0] p_x;
+    logic [N-1:0] p_keep;
+    logic [NP*XW+NP-1:0] f0_row;
+    logic [XW-1:0] pm, m_c, f0_m;
+    logic [C0W-1:0] occ0;
 
-    always_comb begin : c_max
-        logic signed [XE-1:0] best, v;
-        best = XS ? {1'b1, {(XE - 1) {1'b0}}} : '0;  // the input type's minimum
-        for (int j = 0; j < N; j++) begin
-            v = XS ? XE'($signed(in_data[j*XW+:XW])) : XE'(in_data[j*XW+:XW]);
-            if (keep_in[j] && v > best) best = v;
-        end
-        m_in = best[XW-1:0];
-    end
-
-    assign in_ready = (!p_valid || e_load) && mask_ok;
+    assign in_ready = occ0 < C0W'(F0D) && mask_ok;
+    assign p_acc = in_valid && in_ready;
 
     always_ff @(posedge clk) begin
-        if (in_valid && in_ready) begin
-            p_x <= (NP * XW)'(in_data);
-            p_keep <= NP'(keep_in);
-            p_m <= m_in;
-        end
+        if (rst) occ0 <= '0;
+        else occ0 <= occ0 + C0W'(p_acc) - C0W'(e_load);
     end
+
+    hlsgen_fifo #(
+        .W(NP * XW + NP),
+        .DEPTH(F0D)
+    ) u_f0 (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(p_acc),
+        .in_ready(),
+        .in_data({NP'(keep_in), (NP * XW)'(in_data)}),
+        .out_valid(),
+        .out_ready(e_load),
+        .out_data(f0_row)
+    );
 
     always_ff @(posedge clk) begin
-        if (rst) p_valid <= 1'b0;
-        else if (in_valid && in_ready) p_valid <= 1'b1;
-        else if (e_load) p_valid <= 1'b0;
+        p_x <= in_data;
+        p_keep <= keep_in;
     end
 
-    // ---- E: exponentials, L lanes a cycle ------------------------------------------------------------
+    hlsgen_tree #(
+        .N(N), .W(XW), .S(XS), .OW(XW), .OP(1), .LV(LV)
+    ) u_max (
+        .clk(clk),
+        .x(p_x),
+        .keep(p_keep),
+        .y(pm),
+        .y_keep(pm_keep)
+    );
+    // the input type's minimum when nothing is kept
+    assign m_c = pm_keep ? pm : (XS ? {1'b1, {(XW - 1) {1'b0}}} : '0);
+
+    logic [RP-1:0] pv;
+    always_ff @(posedge clk) begin
+        if (rst) pv <= '0;
+        else pv <= RP'({pv, p_acc});
+    end
+    assign p_vd = pv[RP-1];
+
+    hlsgen_fifo #(
+        .W(XW),
+        .DEPTH(F0D)
+    ) u_f0m (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(p_vd),
+        .in_ready(),
+        .in_data(m_c),
+        .out_valid(f0m_valid),
+        .out_ready(e_load),
+        .out_data(f0_m)
+    );
+
+    // ---- E: exponentials, L lanes a cycle, in 3 stages (tables | product | cast); their sum in a tree -----
     logic e_valid;
     logic [NP*XW-1:0] e_x;
     logic [NP-1:0] e_keep;
     logic [XW-1:0] e_m;
-    logic [GW-1:0] eg;
-    logic [CRW-1:0] occ1;
-    logic e_issue, e_last, f1_push, f1_pop, f1_valid, n_load;
+    logic [GW-1:0] eg, d_g;
+    logic [C1W-1:0] occ1;
+    logic e_issue, e_last, f1_pop, f1_valid, f1b_valid, n_load, d_v, d_first, d_last;
     logic [NP*EW-1:0] erow, erow_next;
-    logic [ACW-1:0] eacc, eacc_next;
-    logic [L*EW-1:0] elanes;
+    logic [ACW-1:0] eacc, eacc_next, tsum;
+    logic [L*EW-1:0] elanes, d_e;
     logic [L*XW-1:0] egx;
     logic [L-1:0] egk;
 
@@ -210,10 +257,9 @@ module hlsgen_softmax #(
         end
     end
 
-    assign e_issue = e_valid && (eg != '0 || occ1 < CRW'(2));
+    assign e_issue = e_valid && (eg != '0 || occ1 < C1W'(F1D));
     assign e_last = e_issue && eg == G_LAST;
-    assign e_load = p_valid && (!e_valid || e_last);
-    assign f1_push = e_last;
+    assign e_load = f0m_valid && (!e_valid || e_last);
 
     generate
         for (genvar l = 0; l < L; l++) begin : g_exp
@@ -225,10 +271,10 @@ module hlsgen_softmax #(
             if (VARIANT == 0) begin : g_stable
                 logic signed [XE:0] d;
                 logic [XE:0] dd;
-                logic [2*EW-1:0] prod;
-                logic [EW-1:0] ecast, hi_e;
-                logic [LW-1:0] lo_e;
-                logic ok;
+                logic [2*EW-1:0] prod, b_prod;
+                logic [EW-1:0] ecast, hi_e, a_hi;
+                logic [LW-1:0] lo_e, a_lo;
+                logic ok, a_ok, b_ok;
                 if (XS) begin : g_ds
                     assign d = (XE + 1)'($signed(e_m)) - (XE + 1)'($signed(x));
                 end else begin : g_du
@@ -238,26 +284,34 @@ module hlsgen_softmax #(
                 assign ok = k && ((dd >> ADDR) == '0);
                 assign hi_e = EHI_INIT[dd[ADDR-1:LOB]*EW+:EW];
                 assign lo_e = ELO_INIT[dd[LOB-1:0]*LW+:LW];
+                always_ff @(posedge clk) begin
+                    a_hi <= hi_e;
+                    a_lo <= lo_e;
+                    a_ok <= ok;
+                    b_prod <= prod;
+                    b_ok <= a_ok;
+                    e <= b_ok ? ecast : '0;
+                end
                 if (LO_CPL) begin : g_pc
                     // hi * (2^EF + c) modulo 2^(2EW): exact, as the product itself fits in 2EW bits
                     localparam int HCW = (EW + LW + 1 < 2 * EW) ? EW + LW + 1 : 2 * EW;
                     logic signed [HCW-1:0] hc;
-                    assign hc = $signed({1'b0, hi_e}) * $signed(lo_e);
-                    assign prod = ((2 * EW)'(hi_e) << EF) + (2 * EW)'(hc);
+                    assign hc = $signed({1'b0, a_hi}) * $signed(a_lo);
+                    assign prod = ((2 * EW)'(a_hi) << EF) + (2 * EW)'(hc);
                 end else if (ES) begin : g_ps
-                    assign prod = $signed(hi_e) * $signed(lo_e);
+                    assign prod = $signed(a_hi) * $signed(a_lo);
                 end else begin : g_pu
-                    assign prod = hi_e * lo_e;
+                    assign prod = a_hi * a_lo;
                 end
                 hlsgen_cast #(
                     .IW(2 * EW), .IF(2 * EF), .IS(ES), .OW(EW), .OF(EF), .OS(ES), .RND(E_RND), .OVF(E_OVF)
                 ) u_cast (
-                    .x(prod),
+                    .x(b_prod),
                     .y(ecast)
                 );
-                assign e = ok ? ecast : '0;
             end else begin : g_latency
                 logic [TB-1:0] idx;
+                logic [EW-1:0] a_e, b_e;
                 if (XS && TB == 1) begin : g_s1
                     assign idx = ~x[XW-1];
                 end else if (XS) begin : g_s
@@ -265,32 +319,21 @@ module hlsgen_softmax #(
                 end else begin : g_u
                     assign idx = x[XW-1-:TB];
                 end
-                assign e = k ? EXP_INIT[idx*EW+:EW] : '0;
+                always_ff @(posedge clk) begin
+                    a_e <= k ? EXP_INIT[idx*EW+:EW] : '0;
+                    b_e <= a_e;
+                    e <= b_e;
+                end
             end
             assign elanes[l*EW+:EW] = e;
         end
     endgenerate
 
-    always_comb begin
-        eacc_next = (eg == '0) ? '0 : eacc;
-        for (int l = 0; l < L; l++) begin
-            eacc_next = eacc_next + (ES ? ACW'($signed(elanes[l*EW+:EW])) : ACW'(elanes[l*EW+:EW]));
-        end
-        erow_next = erow;
-        for (int gi = 0; gi < G; gi++) begin
-            if (eg == GW'(gi)) erow_next[gi*L*EW+:L*EW] = elanes;
-        end
-    end
-
     always_ff @(posedge clk) begin
         if (e_load) begin
-            e_x <= p_x;
-            e_keep <= p_keep;
-            e_m <= p_m;
-        end
-        if (e_issue) begin
-            erow <= erow_next;
-            eacc <= eacc_next;
+            e_x <= f0_row[NP*XW-1:0];
+            e_keep <= f0_row[NP*XW+:NP];
+            e_m <= f0_m;
         end
     end
 
@@ -303,64 +346,150 @@ module hlsgen_softmax #(
             if (e_load) e_valid <= 1'b1;
             else if (e_last) e_valid <= 1'b0;
             if (e_issue) eg <= (eg == G_LAST) ? '0 : eg + 1'b1;
-            occ1 <= occ1 + CRW'(e_issue && eg == '0) - CRW'(f1_pop);
+            occ1 <= occ1 + C1W'(e_issue && eg == '0) - C1W'(f1_pop);
         end
     end
 
-    logic [NP*EW+ACW-1:0] f1_data;
+    hlsgen_tree #(
+        .N(L), .W(EW), .S(ES), .OW(ACW), .OP(0), .LV(LV)
+    ) u_esum (
+        .clk(clk),
+        .x(elanes),
+        .keep('1),
+        .y(tsum),
+        .y_keep()
+    );
+
+    hlsgen_delay #(
+        .W(L * EW), .D(TE)
+    ) u_edelay (
+        .clk(clk),
+        .x(elanes),
+        .y(d_e)
+    );
+    hlsgen_delay #(
+        .W(GW + 2), .D(3 + TE)
+    ) u_gdelay (
+        .clk(clk),
+        .x({eg, eg == '0, eg == G_LAST}),
+        .y({d_g, d_first, d_last})
+    );
+    logic [3+TE-1:0] ev;
+    always_ff @(posedge clk) begin
+        if (rst) ev <= '0;
+        else ev <= (3 + TE)'({ev, e_issue});
+    end
+    assign d_v = ev[3+TE-1];
+
+    always_comb begin
+        eacc_next = (d_first ? '0 : eacc) + tsum;
+        erow_next = erow;
+        for (int gi = 0; gi < G; gi++) begin
+            if (d_g == GW'(gi)) erow_next[gi*L*EW+:L*EW] = d_e;
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (d_v) begin
+            erow <= erow_next;
+            eacc <= eacc_next;
+        end
+    end
+
+    logic [NP*EW-1:0] f1_row;
     hlsgen_fifo #(
-        .W(NP * EW + ACW),
-        .DEPTH(2)
+        .W(NP * EW),
+        .DEPTH(F1D)
     ) u_f1 (
         .clk(clk),
         .rst(rst),
-        .in_valid(f1_push),
+        .in_valid(d_v && d_last),
         .in_ready(),
-        .in_data({eacc_next, erow_next}),
+        .in_data(erow_next),
         .out_valid(f1_valid),
         .out_ready(n_load),
-        .out_data(f1_data)
+        .out_data(f1_row)
     );
     assign f1_pop = f1_valid && n_load;
 
-    // ---- N: sum, reciprocal, products, L lanes a cycle -----------------------------------------------
-    logic [SW-1:0] s_in;
-    logic [IB-1:0] idx_in;
-    logic [SHW-1:0] sh_in;
-    logic [PCW-1:0] p_in;
+    // the sum, its leading one and the reciprocal's address into F1B three cycles after the row entered F1
+    logic [ACW-1:0] v_acc;
+    logic [SW-1:0] s_c, s_q, s_q2;
+    logic [PCW-1:0] p_c, p_q;
+    logic [IB-1:0] idx_c, f1_idx;
+    logic [SHW-1:0] sh_c, f1_sh;
+    logic v1, v2, v3, f1_zero;
 
     hlsgen_cast #(
         .IW(ACW), .IF(EF), .IS(ES), .OW(SW), .OF(SF), .OS(1'b0), .RND(S_RND), .OVF(S_OVF)
     ) u_sum (
-        .x(f1_data[NP*EW+:ACW]),
-        .y(s_in)
+        .x(v_acc),
+        .y(s_c)
     );
+
+    // the leading one: each bit set with nothing set above it (no priority chain)
+    always_comb begin : c_lead
+        p_c = '0;
+        for (int b = 1; b < SW; b++) begin
+            if (s_q[b] && (s_q >> (b + 1)) == '0) p_c = p_c | PCW'(b);
+        end
+    end
 
     always_comb begin : c_recip
         logic [SW+IB-1:0] mm;
         int t;
-        p_in = '0;
-        for (int b = 1; b < SW; b++) begin
-            if (s_in[b]) p_in = PCW'(b);
-        end
-        mm = {s_in, {IB{1'b0}}} >> p_in;
-        idx_in = mm[IB-1:0];
-        t = int'(p_in) - SF;
+        mm = {s_q2, {IB{1'b0}}} >> p_q;
+        idx_c = mm[IB-1:0];
+        t = int'(p_q) - SF;
         if (t < TMIN) t = TMIN;
         if (t > TMAX) t = TMAX;
-        sh_in = SHW'(WSH0 - t);
+        sh_c = SHW'(WSH0 - t);
     end
 
+    always_ff @(posedge clk) begin
+        if (d_v && d_last) v_acc <= eacc_next;
+        s_q <= s_c;
+        s_q2 <= s_q;
+        p_q <= p_c;
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            v1 <= 1'b0;
+            v2 <= 1'b0;
+            v3 <= 1'b0;
+        end else begin
+            v1 <= d_v && d_last;
+            v2 <= v1;
+            v3 <= v2;
+        end
+    end
+
+    hlsgen_fifo #(
+        .W(IB + SHW + 1),
+        .DEPTH(F1D)
+    ) u_f1b (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(v3),
+        .in_ready(),
+        .in_data({idx_c, sh_c, s_q2 == '0}),
+        .out_valid(f1b_valid),
+        .out_ready(n_load),
+        .out_data({f1_idx, f1_sh, f1_zero})
+    );
+
+    // ---- N: the reciprocal read as the row loads; products, L lanes a cycle, in 2 stages -----------------
     logic [IW-1:0] inv_rom[2**IB];
     initial $readmemh(INV_FILE, inv_rom);
 
     logic n_valid, n_zero;
     logic [NP*EW-1:0] n_e;
     logic [IW-1:0] n_inv;
-    logic [SHW-1:0] n_sh;
-    logic [GW-1:0] ng;
+    logic [SHW-1:0] n_sh, s1_sh;
+    logic [GW-1:0] ng, s1_g, s2_g;
     logic [CRW-1:0] occ2;
-    logic n_issue, n_last, out_push, out_pop;
+    logic n_issue, n_last, out_pop, s1_v, s2_v, s1_last, s2_last, s1_zero;
     logic [L*YW-1:0] ylanes;
     logic [L*EW-1:0] ngrp;
 
@@ -373,14 +502,37 @@ module hlsgen_softmax #(
 
     assign n_issue = n_valid && (ng != '0 || occ2 < CRW'(OUT_DEPTH));
     assign n_last = n_issue && ng == G_LAST;
-    assign n_load = f1_valid && (!n_valid || n_last);
+    assign n_load = f1b_valid && (!n_valid || n_last);
 
     always_ff @(posedge clk) begin
         if (n_load) begin
-            n_e <= f1_data[NP*EW-1:0];
-            n_inv <= inv_rom[idx_in];
-            n_sh <= sh_in;
-            n_zero <= s_in == '0;
+            n_e <= f1_row;
+            n_inv <= inv_rom[f1_idx];
+            n_sh <= f1_sh;
+            n_zero <= f1_zero;
+        end
+        s1_sh <= n_sh;
+        s1_zero <= n_zero;
+        s1_g <= ng;
+        s1_last <= n_last;
+        s2_g <= s1_g;
+        s2_last <= s1_last;
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            n_valid <= 1'b0;
+            ng <= '0;
+            occ2 <= '0;
+            s1_v <= 1'b0;
+            s2_v <= 1'b0;
+        end else begin
+            if (n_load) n_valid <= 1'b1;
+            else if (n_last) n_valid <= 1'b0;
+            if (n_issue) ng <= (ng == G_LAST) ? '0 : ng + 1'b1;
+            occ2 <= occ2 + CRW'(n_issue && ng == '0) - CRW'(out_pop);
+            s1_v <= n_issue;
+            s2_v <= s1_v;
         end
     end
 
@@ -388,9 +540,9 @@ module hlsgen_softmax #(
         for (genvar l = 0; l < L; l++) begin : g_norm
             logic signed [EE-1:0] eo;
             logic signed [IE-1:0] io;
-            logic signed [PW-1:0] pr;
+            logic signed [PW-1:0] pr, s1_pr;
             logic signed [WX-1:0] w;
-            logic [YW-1:0] yc;
+            logic [YW-1:0] yc, s2_y;
             if (ES) begin : g_es
                 assign eo = ngrp[l*EW+:EW];
             end else begin : g_eu
@@ -402,31 +554,21 @@ module hlsgen_softmax #(
                 assign io = {1'b0, n_inv};
             end
             assign pr = eo * io;
-            assign w = WX'(pr) <<< n_sh;
+            assign w = WX'(s1_pr) <<< s1_sh;
             hlsgen_cast #(
                 .IW(WX), .IF(WF), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
             ) u_cast (
                 .x(w),
                 .y(yc)
             );
-            assign ylanes[l*YW+:YW] = n_zero ? '0 : yc;
+            always_ff @(posedge clk) begin
+                s1_pr <= pr;
+                s2_y <= s1_zero ? '0 : yc;
+            end
+            assign ylanes[l*YW+:YW] = s2_y;
         end
     endgenerate
 
-    always_ff @(posedge clk) begin
-        if (rst) begin
-            n_valid <= 1'b0;
-            ng <= '0;
-            occ2 <= '0;
-        end else begin
-            if (n_load) n_valid <= 1'b1;
-            else if (n_last) n_valid <= 1'b0;
-            if (n_issue) ng <= (ng == G_LAST) ? '0 : ng + 1'b1;
-            occ2 <= occ2 + CRW'(n_issue && ng == '0) - CRW'(out_pop);
-        end
-    end
-
-    assign out_push = n_last;
     hlsgen_rowout #(
         .N(N),
         .L(L),
@@ -435,10 +577,10 @@ module hlsgen_softmax #(
     ) u_out (
         .clk(clk),
         .rst(rst),
-        .we(n_issue),
-        .slot(ng),
+        .we(s2_v),
+        .slot(s2_g),
         .lanes(ylanes),
-        .push(out_push),
+        .push(s2_v && s2_last),
         .pop(out_pop),
         .out_valid(out_valid),
         .out_ready(out_ready),
