@@ -23,17 +23,35 @@ def _config(config: Any) -> Config:
     raise ValueError(f"config must be a dict, a Config or a YAML path, not {type(config).__name__}")
 
 
+def _read(model: Any, example_input: Any = None, batch_dim: int = 0) -> Any:
+    """The float IR graph of a model of any front end (Keras, or PyTorch when torch is installed)."""
+    from .frontend.torch import is_torch_model
+
+    if is_torch_model(model):
+        from .frontend.torch import read_torch
+
+        return read_torch(model, example_input=example_input, batch_dim=batch_dim)
+    from .frontend.keras import read_keras
+
+    return read_keras(model)
+
+
 def convert(
     model: Any,
     config: Any = None,
     output_dir: str | Path | None = None,
     calibration_data: Any = None,
     board: Any = None,
+    example_input: Any = None,
+    batch_dim: int = 0,
 ) -> Project:
-    """Convert a trained Keras 2 / QKeras model into a quantized hlsgen project.
+    """Convert a trained Keras 2 / QKeras or PyTorch model into a quantized hlsgen project.
 
     Args:
-        model: a ``tf.keras.Model``, or the path of a ``.keras`` / ``.h5`` file or SavedModel folder.
+        model: a ``tf.keras.Model``, or the path of a ``.keras`` / ``.h5`` file or SavedModel folder; or a
+            ``torch.nn.Module`` (with ``example_input``), a ``torch.export`` program, a ``.pt2`` file
+            (``torch.export.save``) or a ``.pt`` file of a whole pickled module (see
+            :mod:`hlsgen.frontend.torch`).
         config: a dict, a :class:`~hlsgen.quant.config.Config`, or a YAML file path. The key
             ``default_precision`` (a C++ type such as ``"ap_fixed<16,6>"``) types every value that
             neither a QKeras quantizer nor a per-layer entry types.
@@ -44,20 +62,24 @@ def convert(
             :class:`~hlsgen.boards.Board`): sets ``part``, ``clock_period`` and ``board`` of the config,
             and the written project gets the board's integration (see :mod:`hlsgen.shells`). Without
             it, a ``board`` in the config does the same.
+        example_input: a PyTorch module's trace input (a batch, or a list for several inputs).
+        batch_dim: the batch axis of a PyTorch model's inputs and outputs (1 for sequence-first models);
+            the project's inputs and outputs put the batch first.
 
     Returns:
         A :class:`~hlsgen.project.Project`: ``predict`` (bit-exact emulation), ``csim``, ``write``.
     """
-    from .frontend.keras import read_keras
     from .shells import apply_board
 
     cfg = apply_board(_config(config), board)
-    graph = read_keras(model)
+    graph = _read(model, example_input, batch_dim)
     typed = quantize_graph(graph, cfg, calibration=calibration_data)
     return Project(typed, cfg, output_dir=output_dir)
 
 
-def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[str, dict[str, Any]]]:
+def calibrate(
+    model: Any, data: Any, config: Any = None, example_input: Any = None, batch_dim: int = 0
+) -> tuple[Config, dict[str, dict[str, Any]]]:
     """Types from calibration data: a config whose per-op result types keep ``data`` from saturating.
 
     Returns:
@@ -65,10 +87,8 @@ def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[s
         :meth:`Project.resolved_config`), and per tensor the observed maximum magnitude, the chosen type,
         and how many values saturate or wrap on ``data`` with that type.
     """
-    from .frontend.keras import read_keras
-
     cfg = _config(config)
-    graph = read_keras(model)
+    graph = _read(model, example_input, batch_dim)
     env = graph.run_float(as_inputs(data, len(graph.inputs)), keep=True)
     ranges = ranges_of(env)
     typed = quantize_graph(graph, cfg, ranges=ranges)
@@ -78,5 +98,10 @@ def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[s
             tt = typed.tensors[t].type
             x = env[t]
             over = int(np.sum((x > tt.max) | (x < tt.min)))
-            report[t] = {"max_abs": ranges.get(t, 0.0), "type": str(tt), "saturated": over, "values": int(x.size)}
+            report[t] = {
+                "max_abs": ranges.get(t, 0.0),
+                "type": str(tt),
+                "saturated": over,
+                "values": int(x.size),
+            }
     return Project(typed, cfg).resolved_config(), report
