@@ -1,0 +1,306 @@
+"""PyTorch front end: modules built here with seeded random weights, traced with torch.export, converted.
+
+Every model: ``proj.predict`` within 2% of the module's float output (max error / max |output|) at a wide
+type (ap_fixed<24,8>, integer bits from calibration on the test inputs; the 2% are the activation and
+softmax tables' resolution, the rest of the datapath rounds at 2^-16 or finer); one model holding every
+attention form: csim == predict bit for bit; one small model saved as a .pt2 program: ``hlsgen convert``
+and ``hlsgen cosim`` bit-exact.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+import hlsgen  # noqa: E402
+from hlsgen.frontend.keras import UnsupportedModelError  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+D, H, T = 16, 2, 6
+WIDE = {"default_precision": "ap_fixed<24,8>"}
+
+
+class MHAModel(nn.Module):
+    """nn.MultiheadAttention in its variants: sequence-first, no bias, kdim/vdim, key != value, masks."""
+
+    def __init__(
+        self,
+        batch_first: bool = True,
+        bias: bool = True,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        cross: bool = False,
+        mask: str = "",
+        need_weights: bool = False,
+    ) -> None:
+        super().__init__()
+        self.bf, self.cross, self.mask, self.nw = batch_first, cross, mask, need_weights
+        self.mha = nn.MultiheadAttention(D, H, bias=bias, batch_first=batch_first, kdim=kdim, vdim=vdim)
+        self.kp, self.vp = nn.Linear(D, kdim or D), nn.Linear(D, vdim or D)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k = self.kp(x) if self.cross else x
+        v = self.vp(x) if self.cross else x
+        n = x.shape[1] if self.bf else x.shape[0]
+        kw = {}
+        if self.mask == "causal":  # a float -inf mask
+            kw["attn_mask"] = nn.Transformer.generate_square_subsequent_mask(n)
+        elif self.mask == "bool":  # True = not attended
+            kw["attn_mask"] = torch.triu(torch.ones(n, n, dtype=torch.bool), 1)
+        return self.mha(x, k, v, need_weights=self.nw, **kw)[0]
+
+
+class EncoderModel(nn.Module):
+    """nn.TransformerEncoder of nn.TransformerEncoderLayer, then mean pooling and a head (or no pooling)."""
+
+    def __init__(self, norm_first: bool = True, act: str = "gelu", batch_first: bool = True, layers: int = 1,
+                 pool: str = "mean") -> None:  # fmt: skip
+        super().__init__()
+        self.pool = pool
+        layer = nn.TransformerEncoderLayer(
+            D, H, 32, dropout=0.1, batch_first=batch_first, norm_first=norm_first, activation=act
+        )
+        self.enc = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.head = nn.Linear(D, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.enc(x)
+        if self.pool == "mean":
+            return self.head(y.mean(dim=1))
+        if self.pool == "token0":
+            return self.head(y[:, 0])
+        return y
+
+
+class SDPAModel(nn.Module):
+    """F.scaled_dot_product_attention (is_causal), GQA by repeat_interleave / expand, SiLU, dropout, residual."""
+
+    def __init__(self, causal: bool = True, kv_heads: int = H, act: type[nn.Module] = nn.SiLU) -> None:
+        super().__init__()
+        self.q, self.o = nn.Linear(D, D), nn.Linear(D, D)
+        self.kv = nn.Linear(D, 2 * (D // H) * kv_heads)
+        self.kvh, self.causal = kv_heads, causal
+        self.act, self.ln, self.drop = act(), nn.LayerNorm(D), nn.Dropout(0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, c = x.shape
+        d = c // H
+        q = self.q(self.ln(x)).view(b, t, H, d).transpose(1, 2)
+        k, v = self.kv(x).view(b, t, 2 * self.kvh, d).transpose(1, 2).chunk(2, dim=1)
+        if self.kvh != H:
+            k = k.repeat_interleave(H // self.kvh, dim=1)
+            v = v[:, :, None].expand(b, self.kvh, H // self.kvh, t, d).reshape(b, H, t, d)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
+        y = y.transpose(1, 2).reshape(b, t, c)
+        return self.drop(self.act(self.o(y))) + x
+
+
+class HandModel(nn.Module):
+    """nanoGPT-style attention written out: packed qkv split, q @ k^T / sqrt(d), a tril buffer mask."""
+
+    def __init__(self, act: type[nn.Module] = nn.Tanh) -> None:
+        super().__init__()
+        self.qkv, self.proj, self.act = nn.Linear(D, 3 * D), nn.Linear(D, D), act()
+        self.register_buffer("bias", torch.tril(torch.ones(T, T)).view(1, 1, T, T))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, c = x.shape
+        q, k, v = self.qkv(x).split(c, dim=2)
+        q, k, v = (z.view(b, t, H, c // H).transpose(1, 2) for z in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
+        att = att.masked_fill(self.bias[:, :, :t, :t] == 0, float("-inf"))
+        att = F.softmax(att, dim=-1)
+        y = (att @ v).transpose(1, 2).contiguous().view(b, t, c)
+        return self.act(self.proj(y))
+
+
+class MLPModel(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(D, 32), nn.ReLU(), nn.Dropout(0.1), nn.Linear(32, 8), nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class AllAttention(nn.Module):
+    """Every attention form in one model (one csim build)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mha = MHAModel(mask="causal", need_weights=True)
+        self.enc = EncoderModel(norm_first=False, act="relu", pool="none")
+        self.gqa = SDPAModel(kv_heads=1)
+        self.hand = HandModel(act=nn.GELU)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.hand(self.gqa(self.enc(self.mha(x)))).mean(dim=1)
+
+
+CASES = {
+    "mlp": lambda: MLPModel(),
+    "mha": lambda: MHAModel(),
+    "mha_seq_first": lambda: MHAModel(batch_first=False),
+    "mha_no_bias": lambda: MHAModel(bias=False),
+    "mha_kdim_vdim": lambda: MHAModel(kdim=8, vdim=12, cross=True),
+    "mha_key_not_value": lambda: MHAModel(cross=True),
+    "mha_causal_float_mask": lambda: MHAModel(mask="causal"),
+    "mha_causal_bool_mask": lambda: MHAModel(mask="bool"),
+    "mha_need_weights": lambda: MHAModel(need_weights=True, mask="causal"),
+    "encoder_post_norm_relu_2_layers": lambda: EncoderModel(norm_first=False, act="relu", layers=2),
+    "encoder_pre_norm_gelu": lambda: EncoderModel(),
+    "encoder_seq_first": lambda: EncoderModel(batch_first=False, pool="none"),
+    "sdpa_causal": lambda: SDPAModel(),
+    "sdpa_gqa": lambda: SDPAModel(kv_heads=1, act=nn.Sigmoid),
+    "hand_written": lambda: HandModel(),
+}
+
+
+def _convert(model: nn.Module, x: torch.Tensor, batch_dim: int = 0) -> hlsgen.Project:
+    xb = np.moveaxis(x.numpy(), batch_dim, 0)
+    return hlsgen.convert(model, WIDE, example_input=x, batch_dim=batch_dim, calibration_data=xb)
+
+
+def _rel_err(y: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.abs(y - ref).max() / np.abs(ref).max())
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_predict_matches_module(case: str) -> None:
+    torch.manual_seed(0)
+    model = CASES[case]().eval()
+    bd = 1 if "seq_first" in case else 0
+    x = torch.randn((4, T, D) if bd == 0 else (T, 4, D))
+    proj = _convert(model, x, bd)
+    with torch.no_grad():
+        ref = np.moveaxis(model(x).double().numpy(), bd, 0)
+    y = proj.predict(np.moveaxis(x.numpy(), bd, 0))
+    assert y.shape == ref.shape
+    assert _rel_err(y, ref) < 0.02
+
+
+def test_attention_becomes_the_primitives() -> None:
+    """nn.MultiheadAttention is split as the Keras MHA is: q/k/v projections, scores, mask, softmax,
+    context, output projection; GQA keeps its key/value heads; the weights are the module's."""
+    torch.manual_seed(0)
+    m = MHAModel(mask="causal").eval()
+    g = _convert(m, torch.randn(2, T, D)).graph
+    kinds = [op.kind for op in g.ops]
+    assert kinds == ["linear", "linear", "linear", "scores", "mask", "softmax", "context", "linear"]
+    q = g.op("mha_in_proj_query")
+    np.testing.assert_array_equal(q.kernel, m.mha.in_proj_weight.detach().double().numpy()[:D].T)
+    s = next(op for op in g.ops if op.kind == "scores")
+    assert (s.num_heads, s.num_kv_heads, s.key_dim) == (H, H, D // H)
+    mask = next(op for op in g.ops if op.kind == "mask")
+    assert mask.causal and mask.offset == 0 and not mask.inputs
+    g = _convert(SDPAModel(kv_heads=1).eval(), torch.randn(2, T, D)).graph
+    s = next(op for op in g.ops if op.kind == "scores")
+    assert (s.num_heads, s.num_kv_heads) == (H, 1)
+
+
+@pytest.mark.gxx
+@pytest.mark.slow
+def test_csim_equals_predict() -> None:
+    torch.manual_seed(1)
+    model = AllAttention().eval()
+    x = torch.randn(6, T, D)
+    proj = _convert(model, x)
+    with torch.no_grad():
+        ref = model(x).double().numpy()
+    y = proj.predict(x.numpy())
+    assert _rel_err(y, ref) < 0.02
+    np.testing.assert_array_equal(proj.csim(x.numpy()), y)
+
+
+class Tiny(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.mha = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.norm = nn.LayerNorm(8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.norm(x + self.mha(x, x, x, need_weights=False)[0]).mean(dim=1))
+
+
+@pytest.mark.verilator
+@pytest.mark.slow
+def test_pt2_convert_and_cosim_cli(tmp_path: Path) -> None:
+    """A saved torch.export program through the command line: convert, then cosim bit-exact."""
+    torch.manual_seed(2)
+    model = Tiny().eval()
+    x = torch.randn(3, 4, 8)
+    torch.export.save(torch.export.export(model, (x,)), tmp_path / "tiny.pt2")
+    np.save(tmp_path / "x.npy", x.numpy())
+    hl = [sys.executable, "-m", "hlsgen.cli"]
+    prj = tmp_path / "prj"
+    r = subprocess.run(
+        [*hl, "convert", str(tmp_path / "tiny.pt2"), "-o", str(prj), "--precision", "ap_fixed<18,6>",
+         "--tb-data", str(tmp_path / "x.npy")],
+        capture_output=True, text=True, env=dict(os.environ),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert (prj / "model" / "tiny.pt2").is_file()
+    r = subprocess.run([*hl, "cosim", str(prj)], capture_output=True, text=True, env=dict(os.environ))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "bit-exact against the reference in every run" in r.stdout
+    proj = hlsgen.Project.load(prj)
+    with torch.no_grad():
+        ref = model(x).double().numpy()
+    assert _rel_err(proj.predict(x.numpy()), ref) < 0.05  # ap_fixed<18,6>, no calibration
+
+
+def test_pickled_module_file(tmp_path: Path) -> None:
+    torch.manual_seed(3)
+    model = MLPModel().eval()
+    torch.save(model, tmp_path / "mlp.pt")
+    x = torch.randn(4, T, D)
+    proj = hlsgen.convert(tmp_path / "mlp.pt", WIDE, example_input=x.numpy(), calibration_data=x.numpy())
+    with torch.no_grad():
+        ref = model(x).double().numpy()
+    assert _rel_err(proj.predict(x.numpy()), ref) < 0.02
+    with pytest.raises(ValueError, match="example_input"):
+        hlsgen.convert(tmp_path / "mlp.pt", WIDE)
+
+
+class Unsupported(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(D, D)
+        self.b = nn.Sequential(nn.Linear(D, D), nn.Softplus())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cumsum(self.a(x), dim=1) + self.b(x)
+
+
+def test_unsupported_ops_listed_in_one_error() -> None:
+    with pytest.raises(UnsupportedModelError) as e:
+        hlsgen.convert(Unsupported().eval(), WIDE, example_input=torch.randn(2, T, D))
+    msg = str(e.value)
+    assert "2 unsupported op(s)" in msg
+    assert "aten.cumsum" in msg and "(Unsupported)" in msg
+    assert "b.1 (Softplus): op aten.softplus" in msg
+
+
+def test_token_selection_is_a_clear_error() -> None:
+    with pytest.raises(UnsupportedModelError, match=r"token selection \(x\[:, 0\]\)"):
+        _convert(EncoderModel(pool="token0").eval(), torch.randn(2, T, D))
+
+
+def test_importing_hlsgen_does_not_import_torch() -> None:
+    code = (
+        "import sys, hlsgen, hlsgen.cli, hlsgen.frontend; assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
