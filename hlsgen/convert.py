@@ -25,8 +25,12 @@ def _config(config: Any) -> Config:
 
 def _read(model: Any, example_input: Any = None, batch_dim: int = 0) -> Any:
     """The float IR graph of a model of any front end (Keras, or PyTorch when torch is installed)."""
-    from .frontend.torch import is_torch_model
+    from .frontend.torch import is_onnx_model, is_torch_model
 
+    if is_onnx_model(model):
+        from .frontend.onnx import read_onnx
+
+        return read_onnx(model, batch_dim=batch_dim)
     if is_torch_model(model):
         from .frontend.torch import read_torch
 
@@ -51,7 +55,7 @@ def convert(
         model: a ``tf.keras.Model``, or the path of a ``.keras`` / ``.h5`` file or SavedModel folder; or a
             ``torch.nn.Module`` (with ``example_input``), a ``torch.export`` program, a ``.pt2`` file
             (``torch.export.save``) or a ``.pt`` file of a whole pickled module (see
-            :mod:`hlsgen.frontend.torch`).
+            :mod:`hlsgen.frontend.torch`); or an ONNX model (``.onnx`` path or ``ModelProto``, opset 17+).
         config: a dict, a :class:`~hlsgen.quant.config.Config`, or a YAML file path. The key
             ``default_precision`` (a C++ type such as ``"ap_fixed<16,6>"``) types every value that
             neither a QKeras quantizer nor a per-layer entry types.

@@ -227,11 +227,10 @@ class Tiny(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.mha = nn.MultiheadAttention(8, 2, batch_first=True)
-        self.norm = nn.LayerNorm(8)
         self.head = nn.Linear(8, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.norm(x + self.mha(x, x, x, need_weights=False)[0]).mean(dim=1))
+        return self.head((x + self.mha(x, x, x, need_weights=False)[0]).mean(dim=1))
 
 
 @pytest.mark.verilator
@@ -304,3 +303,49 @@ def test_importing_hlsgen_does_not_import_torch() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+# ---------------------------------------------------------------------------------------------------
+# ONNX: torch.onnx.export (opset 17) of the same modules
+# ---------------------------------------------------------------------------------------------------
+ONNX_CASES = [
+    "mlp",
+    "mha_seq_first",
+    "mha_causal_float_mask",
+    "mha_kdim_vdim",
+    "encoder_pre_norm_gelu",
+    "encoder_post_norm_relu_2_layers",
+    "sdpa_gqa",
+    "hand_written",
+]
+
+
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+@pytest.mark.parametrize("case", ONNX_CASES)
+def test_onnx_predict_matches_module(case: str, tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    torch.manual_seed(0)
+    model = CASES[case]().eval()
+    bd = 1 if "seq_first" in case else 0
+    x = torch.randn((4, T, D) if bd == 0 else (T, 4, D))
+    path = tmp_path / f"{case}.onnx"
+    torch.onnx.export(model, (x,), str(path), opset_version=17, dynamo=False)
+    xb = np.moveaxis(x.numpy(), bd, 0)
+    proj = hlsgen.convert(path, WIDE, batch_dim=bd, calibration_data=xb)
+    with torch.no_grad():
+        ref = np.moveaxis(model(x).double().numpy(), bd, 0)
+    assert _rel_err(proj.predict(xb), ref) < 0.02
+    # the same primitives as the PyTorch front end builds
+    kinds = sorted(op.kind for op in proj.graph.ops)
+    assert kinds == sorted(op.kind for op in _convert(model, x, bd).graph.ops)
+
+
+def test_onnx_unsupported_ops_listed(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    path = tmp_path / "u.onnx"
+    torch.onnx.export(
+        Unsupported().eval(), (torch.randn(2, T, D),), str(path), opset_version=17, dynamo=False
+    )
+    with pytest.raises(UnsupportedModelError, match=r"2 unsupported op\(s\)") as e:
+        hlsgen.convert(path, WIDE)
+    assert "CumSum" in str(e.value) and "Softplus" in str(e.value)

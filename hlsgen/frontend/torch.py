@@ -965,3 +965,13 @@ def is_torch_model(model: Any) -> bool:
     if torch is None:
         return False
     return isinstance(model, (torch.nn.Module, torch.export.ExportedProgram))
+
+
+def is_onnx_model(model: Any) -> bool:
+    """True for a ``.onnx`` path or an ``onnx.ModelProto`` (onnx not imported unless the caller did)."""
+    import sys
+
+    if isinstance(model, (str, Path)):
+        return Path(model).suffix == ".onnx"
+    onnx = sys.modules.get("onnx")
+    return onnx is not None and isinstance(model, onnx.ModelProto)
