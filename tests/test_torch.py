@@ -349,3 +349,65 @@ def test_onnx_unsupported_ops_listed(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedModelError, match=r"2 unsupported op\(s\)") as e:
         hlsgen.convert(path, WIDE)
     assert "CumSum" in str(e.value) and "Softplus" in str(e.value)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Brevitas QAT: power-of-two quantizers read exactly
+# ---------------------------------------------------------------------------------------------------
+def _brevitas_model(weight_quant: str = "Int8WeightPerTensorFixedPoint") -> nn.Module:
+    qnn = pytest.importorskip("brevitas.nn")
+    import brevitas.quant as bq
+
+    class QAT(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            act = bq.Int8ActPerTensorFixedPoint
+            wq = getattr(bq, weight_quant)
+            self.inp = qnn.QuantIdentity(act_quant=act, return_quant_tensor=False)
+            self.fc = qnn.QuantLinear(D, 8, bias=True, weight_quant=wq, return_quant_tensor=False)
+            self.relu = qnn.QuantReLU(act_quant=bq.Uint8ActPerTensorFixedPoint, return_quant_tensor=False)
+            self.fc2 = qnn.QuantLinear(8, 4, bias=False, weight_quant=wq, return_quant_tensor=False)
+            self.out = qnn.QuantIdentity(act_quant=act, return_quant_tensor=False)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.out(self.fc2(self.relu(self.fc(self.inp(x)))))
+
+    torch.manual_seed(4)
+    m = QAT()
+    with torch.no_grad():  # a float bias on the 2^-10 grid: exact in float32 sums and in ap_fixed<24,8>
+        m.fc.bias.copy_(torch.round(m.fc.bias * 1024) / 1024)
+    return m.eval()
+
+
+@pytest.mark.parametrize("weight_quant", ["Int8WeightPerTensorFixedPoint", "Int8WeightPerTensorFloat"])
+def test_brevitas_emulation_equals_forward(weight_quant: str) -> None:
+    """QuantIdentity / QuantLinear / QuantReLU with power-of-two activation scales: the emulation equals
+    Brevitas's forward pass bit for bit (inputs on the input type's grid: no double rounding). Weights of
+    a float-scale quantizer are int8 times a float32 scale, exact in a wider fixed-point type."""
+    m = _brevitas_model(weight_quant)
+    x = torch.round(torch.randn(8, 4, D) * 256) / 256
+    proj = hlsgen.convert(m, WIDE, example_input=x)
+    with torch.no_grad():
+        ref = m(x).double().numpy()
+    np.testing.assert_array_equal(proj.predict(x.numpy()), ref)
+    types = {op.name: op.types for op in proj.graph.ops}
+    assert str(types["inp_quant"]["y"]) == "ap_fixed<8,1,AP_RND_CONV,AP_SAT>"
+    assert str(types["relu_quant"]["y"]) == "ap_ufixed<8,0,AP_RND_CONV,AP_SAT>"
+    if weight_quant.endswith("FixedPoint"):
+        assert types["fc"]["weight"].width == 8
+
+
+def test_brevitas_float_scale_activation_refused() -> None:
+    qnn = pytest.importorskip("brevitas.nn")
+    from brevitas.quant import Int8ActPerTensorFloat
+
+    q = qnn.QuantIdentity(act_quant=Int8ActPerTensorFloat, return_quant_tensor=False)
+    q.train()
+    torch.manual_seed(5)
+    for _ in range(20):  # runtime statistics set a scale that is no power of two
+        q(torch.randn(64, D) * 3)
+    model = nn.Sequential(q, nn.Linear(D, 4)).eval()
+    with pytest.raises(
+        UnsupportedModelError, match=r"0 \(QuantIdentity\): quantizer: scale .* not a power of two"
+    ):
+        hlsgen.convert(model, WIDE, example_input=torch.randn(2, T, D))

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from ..fixed import FixedType
+from ..fixed.types import Overflow, Rounding
 from ..ir.graph import Graph, c_identifier
 from ..ir.ops import Activation, Add, Context, GlobalAvgPool, Linear, Mask, Reshape, Scores
 from ..ir.ops.layernorm import LayerNorm
@@ -135,6 +137,25 @@ class PendingScores:
     lead: tuple[int, ...]
 
 
+@dataclass
+class Rounded:
+    """``round(x / scale)`` of a Brevitas integer quantizer, clamped to ``[lo, hi]`` so far."""
+
+    x: Sym
+    inv_scale: float
+    lo: float | None = None
+    hi: float | None = None
+
+
+@dataclass
+class Compared:
+    """``r > value`` or ``r < value`` of a quantizer's clamp, before its ``where``."""
+
+    r: Rounded
+    op: str
+    value: float
+
+
 @dataclass(frozen=True)
 class _Where:
     path: str
@@ -145,12 +166,14 @@ class _Where:
 
 
 def _where(node: Any, model: str) -> _Where:
-    stack = node.meta.get("nn_module_stack") or {}
+    """The module a node comes from: the innermost one, or the outermost Brevitas ``Quant*`` module (its
+    quantizers' internals are one layer)."""
+    stack = [(str(p), c if isinstance(c, str) else getattr(c, "__name__", str(c))) for p, c in
+             (node.meta.get("nn_module_stack") or {}).values()]  # fmt: skip
     if not stack:
         return _Where("", model)
-    path, cls = list(stack.values())[-1]
-    cls = cls if isinstance(cls, str) else getattr(cls, "__name__", str(cls))
-    return _Where(str(path), cls.rsplit(".", 1)[-1])
+    path, cls = next(((p, c) for p, c in stack if c.rsplit(".", 1)[-1].startswith("Quant")), stack[-1])
+    return _Where(path, cls.rsplit(".", 1)[-1])
 
 
 def _aten(name: str) -> Any:
@@ -326,9 +349,13 @@ class TorchReader:
         n_out = kernel.shape[1]
         name = name or self.base()
         y, tix = self._tensor(name, (*self.shape(src)[:-1], n_out), self.origin())
+        qt = {}
+        if self.where.cls.startswith("Quant"):  # Brevitas: weights as its quantizer made them, read exactly
+            qt["weight"] = exact_type(kernel, f"{self.where}: weight quantizer")
         self.graph.add_op(
-            Linear(self.graph.unique_name(name), [src], [y], origin=self.origin(), kernel=kernel, bias=bias)
-        )
+            Linear(self.graph.unique_name(name), [src], [y], origin=self.origin(), kernel=kernel, bias=bias,
+                   qtypes=qt)
+        )  # fmt: skip
         j = np.arange(n_out)
         return Sym(self.enc(tix, b[..., None], row[..., None] * n_out + j))
 
@@ -611,7 +638,7 @@ def _shape_op(r: TorchReader, target: Any, args: tuple, kwargs: dict) -> Any:
             raise r.fail("dropout in training mode (call model.eval() before converting)")
         out = a[0]
     elif "_to_copy" in name or name.startswith("aten.to."):
-        dt = kwargs.get("dtype")
+        dt = kwargs.get("dtype", next((v for v in args[1:] if isinstance(v, torch.dtype)), None))
         if dt is not None and not dt.is_floating_point:
             raise r.fail(f"a cast to {dt}")
         out = a[0]
@@ -756,8 +783,10 @@ def _add(r: TorchReader, a: Any, b: Any, alpha: Any = 1) -> Any:
 
 
 def _mul(r: TorchReader, a: Any, b: Any) -> Any:
-    if not isinstance(a, (Sym, PendingScores)):
+    if not isinstance(a, (Sym, PendingScores, Rounded)):
         a, b = b, a
+    if isinstance(a, Rounded) and _is_scalar(b):
+        return _dequantize(r, a, _scalar(b))
     if isinstance(b, (Sym, PendingScores)) or not _is_scalar(b):
         raise r.fail("multiplying by a tensor (only by a scalar constant, the attention scale)")
     return replace(a, scale=a.scale * _scalar(b))
@@ -899,6 +928,90 @@ def _mean(r: TorchReader, x: Any, dims: Any, keepdim: bool = False, *_: Any, **_
     return Sym(torch.as_tensor(out))
 
 
+def exact_type(values: np.ndarray, what: str, max_frac: int = 32) -> FixedType:
+    """The narrowest signed type holding every value exactly (weights a quantizer made); refused when a
+    value needs more than ``max_frac`` fractional bits (a scale that is no power of two)."""
+    v = np.asarray(values, dtype=np.float64)
+    for frac in range(-8, max_frac + 1):
+        raw = np.ldexp(v, frac)
+        if np.all(raw == np.round(raw)):
+            top = int(np.abs(raw).max(initial=0))
+            width = max(top.bit_length() + 1, 2)
+            return FixedType(width, width - frac, True)
+    raise UnsupportedModelError(
+        f"{what}: the values have no exact fixed-point form (a scale that is not a power of two); use a "
+        "power-of-two quantizer such as Int8WeightPerTensorFixedPoint"
+    )
+
+
+def _round(r: TorchReader, x: Any) -> Rounded:
+    if not isinstance(x, Sym):
+        raise r.fail("round of a value that is not a quantizer's input")
+    return Rounded(Sym(x.ids), x.scale)
+
+
+def _compare(op: str) -> Callable[..., Any]:
+    def handler(r: TorchReader, a: Any, b: Any) -> Compared:
+        if not isinstance(a, Rounded) or not _is_scalar(b):
+            raise r.fail(f"comparison ({op}) other than a quantizer's clamp")
+        return Compared(a, op, _scalar(b))
+
+    return handler
+
+
+def _where_op(r: TorchReader, cond: Any, a: Any, b: Any) -> Rounded:
+    if not (isinstance(cond, Compared) and cond.r is b and _is_scalar(a) and _scalar(a) == cond.value):
+        raise r.fail("where other than a quantizer's clamp")
+    return replace(b, hi=cond.value) if cond.op == "gt" else replace(b, lo=cond.value)
+
+
+def _type_as(r: TorchReader, a: Any, b: Any) -> Any:
+    return a
+
+
+def _sub(r: TorchReader, a: Any, b: Any, alpha: Any = 1) -> Any:
+    if isinstance(a, (Sym, Rounded)) and _is_scalar(b) and _scalar(b) == 0:
+        return a  # a quantizer's zero point of 0
+    raise r.fail("subtraction (only of a zero point 0)")
+
+
+def _dequantize(r: TorchReader, q: Rounded, scale: float) -> Sym:
+    """``clamp(round(x / s)) * s``: a cast to the fixed-point type it is, or refused naming the quantizer."""
+    where = f"{r.where}: quantizer"
+    if not math.isclose(q.inv_scale * scale, 1.0, rel_tol=1e-9):
+        raise r.fail("a quantizer that rescales by another scale than it divided by")
+    m, e = math.frexp(scale)
+    if m != 0.5:
+        raise UnsupportedModelError(
+            f"{where}: scale {scale!r} is not a power of two, so its values have no exact fixed-point form; use "
+            "a power-of-two quantizer such as Int8ActPerTensorFixedPoint"
+        )
+    frac = 1 - e
+    lo, hi = q.lo, q.hi
+    if lo is None or hi is None:
+        raise UnsupportedModelError(f"{where}: an integer quantizer without both clamp bounds")
+    if lo < 0:
+        w = int(round(math.log2(hi + 1))) + 1
+        ok = hi == 2 ** (w - 1) - 1 and lo in (-(2 ** (w - 1)), -(2 ** (w - 1)) + 1)
+        ovf = Overflow.SAT if lo == -(2 ** (w - 1)) else Overflow.SAT_SYM
+        signed = True
+    else:
+        w = int(round(math.log2(hi + 1)))
+        ok, ovf, signed = lo == 0 and hi == 2**w - 1, Overflow.SAT, False
+    if not ok:
+        raise UnsupportedModelError(
+            f"{where}: clamp bounds [{lo:g}, {hi:g}] are not those of an integer type"
+        )
+    t = FixedType(w, w - frac, signed, Rounding.RND_CONV, ovf)  # torch.round: half to even
+
+    def make(name: str, src: str, y: str) -> Any:
+        op = Activation(name, [src], [y], origin=r.origin(), function="linear")
+        op.qtypes["result"] = t
+        return op
+
+    return r.unary(q.x, make, "quant")
+
+
 def _handlers() -> dict[Any, Callable[..., Any]]:
     table = {
         "linear.default": _linear,
@@ -922,6 +1035,14 @@ def _handlers() -> dict[Any, Callable[..., Any]]:
         "_softmax.default": _softmax,
         "scaled_dot_product_attention.default": _sdpa,
         "mean.dim": _mean,
+        "round.default": _round,
+        "gt.Tensor": _compare("gt"),
+        "gt.Scalar": _compare("gt"),
+        "lt.Tensor": _compare("lt"),
+        "lt.Scalar": _compare("lt"),
+        "where.self": _where_op,
+        "type_as.default": _type_as,
+        "sub.Tensor": _sub,
     }
     out = {}
     for nm, fn in table.items():
