@@ -411,3 +411,24 @@ def test_brevitas_float_scale_activation_refused() -> None:
         UnsupportedModelError, match=r"0 \(QuantIdentity\): quantizer: scale .* not a power of two"
     ):
         hlsgen.convert(model, WIDE, example_input=torch.randn(2, T, D))
+
+
+def test_pt_file_through_the_command_line(tmp_path: Path) -> None:
+    """hlsgen convert model.pt traces the module on the first --calibration sample; the project keeps
+    the traced program (model/mlp.pt2), so that hlsgen predict PROJECT converts it again alone."""
+    from hlsgen.cli import main
+
+    torch.manual_seed(6)
+    model = MLPModel().eval()
+    torch.save(model, tmp_path / "mlp.pt")
+    x = torch.randn(5, T, D)
+    np.save(tmp_path / "x.npy", x.numpy())
+    prj = tmp_path / "prj"
+    assert main(["convert", str(tmp_path / "mlp.pt"), "-o", str(prj), "--calibration", str(tmp_path / "x.npy"),
+                 "--precision", "ap_fixed<24,8>"]) == 0  # fmt: skip
+    assert [p.name for p in (prj / "model").iterdir()] == ["mlp.pt2"]
+    proj = hlsgen.Project.load(prj)
+    with torch.no_grad():
+        ref = model(x).double().numpy()
+    assert _rel_err(proj.predict(x.numpy()), ref) < 0.02
+    assert main(["convert", str(tmp_path / "mlp.pt"), "-o", str(tmp_path / "p2")]) == 2

@@ -95,6 +95,14 @@ def load_program(source: Any, example_input: Any = None) -> Any:
         source.train(was_training)
 
 
+def save_program(source: Any, example_input: Any, path: Path) -> Path:
+    """Trace ``source`` (a module or ``.pt`` file) on ``example_input`` and save the program as ``path``."""
+    import torch
+
+    torch.export.save(load_program(source, example_input), str(path))
+    return path
+
+
 def _as_tensor(x: Any) -> Any:
     import torch
 
