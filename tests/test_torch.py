@@ -134,8 +134,41 @@ class MLPModel(nn.Module):
         return self.net(x)
 
 
+class ViTModel(nn.Module):
+    """Patch features projected, a class token concatenated in front, learned positions added in forward,
+    a pre-norm encoder layer, token-0 pooling."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(D, D)
+        self.cls = nn.Parameter(torch.randn(1, 1, D) * 0.5)
+        self.pos = nn.Parameter(torch.randn(1, T + 1, D) * 0.1)
+        self.enc = nn.TransformerEncoderLayer(D, H, 32, dropout=0.0, batch_first=True, norm_first=True)
+        self.head = nn.Linear(D, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.cat([self.cls.expand(x.shape[0], -1, -1), self.proj(x)], dim=1) + self.pos
+        return self.head(self.enc(h)[:, 0])
+
+
+class TextModel(nn.Module):
+    """nn.Embedding of token ids, a learned position table, attention, mean pooling."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(50, D)
+        self.pos = nn.Parameter(torch.randn(T, D) * 0.1)
+        self.mha = nn.MultiheadAttention(D, H, batch_first=True)
+        self.head = nn.Linear(D, 2)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        h = self.emb(ids) + self.pos
+        h = h + self.mha(h, h, h, need_weights=False)[0]
+        return self.head(h.mean(dim=1))
+
+
 class AllAttention(nn.Module):
-    """Every attention form in one model (one csim build)."""
+    """Every attention form in one model (one csim build), then a class token, positions, token 0."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -143,9 +176,14 @@ class AllAttention(nn.Module):
         self.enc = EncoderModel(norm_first=False, act="relu", pool="none")
         self.gqa = SDPAModel(kv_heads=1)
         self.hand = HandModel(act=nn.GELU)
+        self.cls = nn.Parameter(torch.randn(1, 1, D) * 0.5)
+        self.pos = nn.Parameter(torch.randn(1, T + 1, D) * 0.1)
+        self.head = nn.Linear(D, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.hand(self.gqa(self.enc(self.mha(x)))).mean(dim=1)
+        h = self.hand(self.gqa(self.enc(self.mha(x))))
+        h = torch.cat([self.cls.expand(x.shape[0], -1, -1), h], dim=1) + self.pos
+        return self.head(h[:, 0])
 
 
 CASES = {
@@ -164,6 +202,9 @@ CASES = {
     "sdpa_causal": lambda: SDPAModel(),
     "sdpa_gqa": lambda: SDPAModel(kv_heads=1, act=nn.Sigmoid),
     "hand_written": lambda: HandModel(),
+    "vit_class_token_positions_token0": lambda: ViTModel(),
+    "encoder_token0": lambda: EncoderModel(pool="token0"),
+    "embedding_positions": lambda: TextModel(),
 }
 
 
@@ -182,6 +223,8 @@ def test_predict_matches_module(case: str) -> None:
     model = CASES[case]().eval()
     bd = 1 if "seq_first" in case else 0
     x = torch.randn((4, T, D) if bd == 0 else (T, 4, D))
+    if case == "embedding_positions":
+        x = torch.randint(0, 50, (4, T))
     proj = _convert(model, x, bd)
     with torch.no_grad():
         ref = np.moveaxis(model(x).double().numpy(), bd, 0)
@@ -290,11 +333,6 @@ def test_unsupported_ops_listed_in_one_error() -> None:
     assert "2 unsupported op(s)" in msg
     assert "aten.cumsum" in msg and "(Unsupported)" in msg
     assert "b.1 (Softplus): op aten.softplus" in msg
-
-
-def test_token_selection_is_a_clear_error() -> None:
-    with pytest.raises(UnsupportedModelError, match=r"token selection \(x\[:, 0\]\)"):
-        _convert(EncoderModel(pool="token0").eval(), torch.randn(2, T, D))
 
 
 def test_importing_hlsgen_does_not_import_torch() -> None:

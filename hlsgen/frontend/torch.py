@@ -31,7 +31,23 @@ import numpy as np
 from ..fixed import FixedType
 from ..fixed.types import Overflow, Rounding
 from ..ir.graph import Graph, c_identifier
-from ..ir.ops import Activation, Add, Context, GlobalAvgPool, Linear, Mask, Reshape, Scores
+from ..ir.ops import (
+    Activation,
+    Add,
+    Binary,
+    BinaryKind,
+    Concat,
+    Constant,
+    Context,
+    Embedding,
+    GlobalAvgPool,
+    Linear,
+    Mask,
+    Reshape,
+    Scores,
+    Slice,
+    token_type,
+)
 from ..ir.ops.layernorm import LayerNorm
 from ..ir.ops.softmax import Softmax
 from .keras import UnsupportedModelError
@@ -271,7 +287,73 @@ class TorchReader:
             raise self.fail(
                 f"the {what} {tuple(ids.shape)} is not whole rows of a tensor: slicing features is not supported"
             )
-        return name, b[..., 0], f[..., 0] // n
+        b, row = b[..., 0], f[..., 0] // n
+        shp = self.shape(name)
+        if len(shp) == 2 and row.size and (row.min() > 0 or row.max() < shp[0] - 1):
+            r0, r1 = int(row.min()), int(row.max()) + 1  # token selection (x[:, 0]): slice the rows read
+            y, _ = self._tensor(
+                f"{name}_rows", (shp[1],) if r1 - r0 == 1 else (r1 - r0, shp[1]), self.origin()
+            )
+            self.graph.add_op(
+                Slice(self.graph.unique_name(self.base("slice")), [name], [y], origin=self.origin(), axis=0,
+                      start=r0, stop=r1, squeeze=r1 - r0 == 1)
+            )  # fmt: skip
+            return y, b, row - r0
+        return name, b, row
+
+    def whole(self, x: Sym, what: str = "input") -> str:
+        """The IR tensor ``x`` is, in its natural layout (batch on ``batch_dim``); reshaped when ``x``'s
+        per-sample shape differs."""
+        import torch
+
+        if x.scale != 1.0:
+            raise self.fail(f"the {what} is scaled by a constant ({x.scale:g})")
+        ids = torch.movedim(x.ids, self.batch_dim, 0)
+        t, b, f = self.dec(ids)
+        src = self._single(t)
+        n, per = ids.shape[0], tuple(ids.shape[1:])
+        size = int(np.prod(per))
+        ok = (
+            int(np.prod(self.shape(src))) == size
+            and np.all(b.reshape(n, -1) == np.arange(n)[:, None])
+            and np.array_equal(f.reshape(n, -1), np.broadcast_to(np.arange(size), (n, size)))
+        )
+        if not ok:
+            raise self.fail(
+                f"the {what} {tuple(x.ids.shape)} is a part or a reordering of {src} {self.shape(src)}"
+            )
+        if per == self.shape(src):
+            return src
+        y, _ = self._tensor(f"{src}_reshaped", per, self.origin())
+        self.graph.add_op(
+            Reshape(
+                self.graph.unique_name(self.base("reshape")), [src], [y], origin=self.origin(), out_shape=per
+            )
+        )
+        return y
+
+    def natural(self, name: str, batch: int) -> Sym:
+        """Element ids of the whole IR tensor ``name`` in its natural layout, batch on ``batch_dim``."""
+        import torch
+
+        per = self.shape(name)
+        size = int(np.prod(per))
+        ids = self.enc(self._index(name), np.arange(batch)[:, None], np.arange(size)[None, :])
+        return Sym(torch.movedim(ids.reshape(batch, *per), 0, self.batch_dim))
+
+    def constant(self, c: Any, batch: int) -> Sym:
+        """A constant with the batch on ``batch_dim`` (the same for every sample) as a Constant op."""
+        a = _f64(c)
+        if a.ndim == 0 or a.shape[self.batch_dim] not in (1, batch):
+            raise self.fail(f"a constant of shape {a.shape} joined to the model's values along the batch")
+        a = np.moveaxis(a, self.batch_dim, 0)
+        if np.any(a != a[:1]):
+            raise self.fail("a constant that differs between samples")
+        y, _ = self._tensor(self.base("const"), a.shape[1:], self.origin())
+        self.graph.add_op(
+            Constant(self.graph.unique_name(self.base("const")), [], [y], origin=self.origin(), value=a[0])
+        )
+        return self.natural(y, batch)
 
     def heads(self, x: Sym, d: int, what: str) -> Heads:
         """``x [..., T, d]`` as per-head rows of a 2-D projection ``[T, H*d]`` (a column block of a packed
@@ -526,11 +608,8 @@ class TorchReader:
             if n.op == "placeholder" and n.name in user_inputs:
                 dyn.add(n.name)
                 val = n.meta.get("val")
-                if val is not None and not val.dtype.is_floating_point:
-                    problems.append(
-                        f"input {n.name}: {val.dtype} inputs (token ids, masks) are not supported yet, "
-                        "only float inputs"
-                    )
+                if val is not None and val.dtype.is_complex or str(getattr(val, "dtype", "")) == "torch.bool":
+                    problems.append(f"input {n.name}: {val.dtype} inputs (masks) are not supported yet")
             elif n.op == "call_function" and any(a.name in dyn for a in n.all_input_nodes):
                 dyn.add(n.name)
                 if (
@@ -567,21 +646,26 @@ class TorchReader:
             raise self.fail(f"output {name} does not depend on the model input")
         if v.scale != 1.0:
             raise self.fail(f"output {name} is scaled by a constant ({v.scale:g})")
-        ids = torch.movedim(v.ids, self.batch_dim, 0).numpy()
+        ids = torch.movedim(v.ids, self.batch_dim, 0)
         t, b, f = self.dec(ids)
         src = self._single(t)
+        if ids.dim() >= 2 and len(self.shape(src)) == 2 and ids.shape[-1] == self.shape(src)[-1]:
+            try:  # rows of a [T, D] tensor: a token selection becomes its Slice
+                src, b, row = self.rows(Sym(ids))
+                n = ids.shape[-1]
+                b, f = np.broadcast_to(b[..., None], ids.shape), row[..., None] * n + np.arange(n)
+            except UnsupportedModelError:
+                pass
         per = tuple(ids.shape[1:])
         size = int(np.prod(per))
+        n = ids.shape[0]
         ok = (
             int(np.prod(self.shape(src))) == size
-            and np.all(b.reshape(len(ids), -1) == np.arange(len(ids))[:, None])
-            and np.array_equal(f.reshape(len(ids), -1), np.broadcast_to(np.arange(size), (len(ids), size)))
+            and np.all(b.reshape(n, -1) == np.arange(n)[:, None])
+            and np.array_equal(f.reshape(n, -1), np.broadcast_to(np.arange(size), (n, size)))
         )
         if not ok:
-            raise self.fail(
-                f"output {name} {tuple(v.ids.shape)} is a selection or reordering of {src} "
-                f"{self.shape(src)}: token selection (x[:, 0]) needs the Slice op, not on main yet"
-            )
+            raise self.fail(f"output {name} {tuple(v.ids.shape)} is a reordering of {src} {self.shape(src)}")
         if per == self.shape(src):
             return src
         y, _ = self._tensor(f"{name}_out", per, name)
@@ -635,6 +719,8 @@ def _shape_op(r: TorchReader, target: Any, args: tuple, kwargs: dict) -> Any:
         return a
 
     name = str(target)
+    if name == "aten.cat.default" and not _same_source(r, args[0]):
+        return _cat(r, list(args[0]), args[1] if len(args) > 1 else kwargs.get("dim", 0))
     a = [ids(x) for x in args]
     if name in _VIEWS:
         out = a[0].reshape(a[1])
@@ -655,6 +741,54 @@ def _shape_op(r: TorchReader, target: Any, args: tuple, kwargs: dict) -> Any:
     if isinstance(out, (list, tuple)):
         return [Sym(o, scale) for o in out]
     return Sym(out, scale)
+
+
+def _same_source(r: TorchReader, parts: list[Any]) -> bool:
+    """All parts are model values read from one IR tensor (a plain cat of ids)."""
+    if not all(isinstance(p, Sym) for p in parts):
+        return False
+    return len({int(t) for p in parts for t in np.unique(r.dec(p.ids)[0])}) == 1
+
+
+def _cat(r: TorchReader, parts: list[Any], dim: int) -> Sym:
+    """Tensors joined along a per-sample axis (a class token in front of the tokens): Concat ops over
+    whole tensors, constants as Constant ops."""
+    batch = next(p.ids.shape[r.batch_dim] for p in parts if isinstance(p, Sym))
+    rank = next(p.ids.dim() for p in parts if isinstance(p, Sym))
+    d = dim % rank
+    if d == r.batch_dim:
+        raise r.fail("concatenation along the batch axis")
+    axis = d if d < r.batch_dim else d - 1
+    names = [
+        r.whole(p, "concatenated value") if isinstance(p, Sym) else r.whole(r.constant(p, batch))
+        for p in parts
+    ]
+    acc = names[0]
+    for k, nxt in enumerate(names[1:]):
+        shp = list(r.shape(acc))
+        shp[axis] += r.shape(nxt)[axis]
+        y, _ = r._tensor(r.base("concat"), tuple(shp), r.origin())
+        r.graph.add_op(Concat(r.graph.unique_name(r.base(f"concat{k}" if k else "concat")), [acc, nxt], [y],
+                              origin=r.origin(), axis=axis))  # fmt: skip
+        acc = y
+    return r.natural(acc, batch)
+
+
+def _embedding(r: TorchReader, weight: Any, idx: Any, *_: Any, **__: Any) -> Sym:
+    if not isinstance(idx, Sym) or isinstance(weight, Sym):
+        raise r.fail("an embedding whose table depends on the model input")
+    t, b, f = r.dec(idx.ids)
+    src = r._single(t)
+    if src not in r.graph.inputs:
+        raise r.fail("an embedding of computed token ids (only of a model input)")
+    table = _f64(weight)
+    r.graph.input_types[src] = token_type(table.shape[0])
+    dim = table.shape[1]
+    y, tix = r._tensor(r.named(weight), (*r.shape(src), dim), r.origin())
+    r.graph.add_op(
+        Embedding(r.graph.unique_name(r.named(weight)), [src], [y], origin=r.origin(), table=table)
+    )
+    return Sym(r.enc(tix, b[..., None], f[..., None] * dim + np.arange(dim)))
 
 
 _VIEWS = {"aten.view.default", "aten.reshape.default", "aten._unsafe_view.default"}
@@ -772,10 +906,7 @@ def _add(r: TorchReader, a: Any, b: Any, alpha: Any = 1) -> Any:
     if not isinstance(b, Sym):
         if not np.any(np.float64(b) if isinstance(b, (int, float)) else _f64(b)):
             return a
-        raise r.fail(
-            "adding a constant tensor (a learned position embedding, a bias) needs the tensor-constant add "
-            "of the Keras front door's ops, not on main yet"
-        )
+        return _const_binary(r, a, b, BinaryKind.ADD)
     if a.scale != 1.0 or b.scale != 1.0 or alpha != 1:
         raise r.fail("adding scaled values")
     ta, ba, fa = r.dec(a.ids)
@@ -790,11 +921,45 @@ def _add(r: TorchReader, a: Any, b: Any, alpha: Any = 1) -> Any:
     return Sym(r.enc(tix, ba, fa))
 
 
+def _const_binary(r: TorchReader, x: Sym, c: Any, kind: BinaryKind) -> Sym:
+    """``x op c`` for a constant ``c`` (a learned position table, a scale vector): a Constant and a
+    Binary over the whole tensor ``x`` reads; ``c`` must be the same for every sample."""
+    if x.scale != 1.0:
+        raise r.fail("a constant combined with scaled values")
+    ids = x.ids.numpy()
+    t, b, f = r.dec(ids)
+    src = r._single(t)
+    shp = r.shape(src)
+    try:
+        cb = np.broadcast_to(np.float64(c) if isinstance(c, (int, float)) else _f64(c), ids.shape)
+    except ValueError:
+        raise r.fail(f"a constant of shape {tuple(np.shape(c))} does not broadcast to {ids.shape}") from None
+    n = int(b.max()) + 1
+    vals = np.full((n, int(np.prod(shp))), np.nan)
+    vals[b.ravel(), f.ravel()] = cb.ravel()
+    if np.isnan(vals).any():
+        raise r.fail(f"a constant combined with part of {src} {shp} only")
+    if np.any(vals != vals[:1]):
+        raise r.fail("a constant that differs between samples")
+    const = vals[0].reshape(shp)
+    if len(shp) == 2 and np.all(const == const[:1]):
+        const = const[0]  # the same for every token: one row, broadcast
+    k, _ = r._tensor(r.base("const"), const.shape, r.origin())
+    r.graph.add_op(Constant(r.graph.unique_name(r.base("const")), [], [k], origin=r.origin(), value=const))
+    y, tix = r._tensor(r.base(kind.value), shp, r.origin())
+    r.graph.add_op(
+        Binary(r.graph.unique_name(r.base(kind.value)), [src, k], [y], origin=r.origin(), operation=kind)
+    )
+    return Sym(r.enc(tix, b, f))
+
+
 def _mul(r: TorchReader, a: Any, b: Any) -> Any:
     if not isinstance(a, (Sym, PendingScores, Rounded)):
         a, b = b, a
     if isinstance(a, Rounded) and _is_scalar(b):
         return _dequantize(r, a, _scalar(b))
+    if isinstance(a, Sym) and not isinstance(b, (Sym, PendingScores)) and not _is_scalar(b):
+        return _const_binary(r, a, b, BinaryKind.MUL)
     if isinstance(b, (Sym, PendingScores)) or not _is_scalar(b):
         raise r.fail("multiplying by a tensor (only by a scalar constant, the attention scale)")
     return replace(a, scale=a.scale * _scalar(b))
@@ -980,7 +1145,9 @@ def _type_as(r: TorchReader, a: Any, b: Any) -> Any:
 def _sub(r: TorchReader, a: Any, b: Any, alpha: Any = 1) -> Any:
     if isinstance(a, (Sym, Rounded)) and _is_scalar(b) and _scalar(b) == 0:
         return a  # a quantizer's zero point of 0
-    raise r.fail("subtraction (only of a zero point 0)")
+    if isinstance(a, Sym) and not isinstance(b, (Sym, Rounded, PendingScores)):
+        return _const_binary(r, a, b, BinaryKind.SUB)
+    raise r.fail("subtraction of two of the model's values")
 
 
 def _dequantize(r: TorchReader, q: Rounded, scale: float) -> Sym:
@@ -1051,6 +1218,7 @@ def _handlers() -> dict[Any, Callable[..., Any]]:
         "where.self": _where_op,
         "type_as.default": _type_as,
         "sub.Tensor": _sub,
+        "embedding.default": _embedding,
     }
     out = {}
     for nm, fn in table.items():
