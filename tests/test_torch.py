@@ -470,3 +470,16 @@ def test_pt_file_through_the_command_line(tmp_path: Path) -> None:
         ref = model(x).double().numpy()
     assert _rel_err(proj.predict(x.numpy()), ref) < 0.02
     assert main(["convert", str(tmp_path / "mlp.pt"), "-o", str(tmp_path / "p2")]) == 2
+
+
+@pytest.mark.parametrize("case", ["sdpa_gqa", "hand_written"])
+def test_causal_model_decodes_as_it_prefills(case: str) -> None:
+    """A causal PyTorch block (GQA by repeat_interleave / expand; nanoGPT attention) gets the decode
+    design of the Keras layers: token by token with the KV cache on chip equals predict bit for bit."""
+    torch.manual_seed(7)
+    model = CASES[case]().eval()
+    x = torch.randn(3, T, D)
+    proj = hlsgen.convert(model, {"default_precision": "ap_fixed<18,6>"}, example_input=x)
+    dec = proj.decoder()
+    steps = np.stack([dec.step(x.numpy()[:, t]) for t in range(T)], axis=1)
+    np.testing.assert_array_equal(steps, proj.predict(x.numpy()))
