@@ -176,12 +176,14 @@ class AllAttention(nn.Module):
         self.enc = EncoderModel(norm_first=False, act="relu", pool="none")
         self.gqa = SDPAModel(kv_heads=1)
         self.hand = HandModel(act=nn.GELU)
+        self.padded = nn.MultiheadAttention(D, H, batch_first=True)
         self.cls = nn.Parameter(torch.randn(1, 1, D) * 0.5)
         self.pos = nn.Parameter(torch.randn(1, T + 1, D) * 0.1)
         self.head = nn.Linear(D, 3)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
         h = self.hand(self.gqa(self.enc(self.mha(x))))
+        h = h + self.padded(h, h, h, key_padding_mask=pad, need_weights=False)[0]
         h = torch.cat([self.cls.expand(x.shape[0], -1, -1), h], dim=1) + self.pos
         return self.head(h[:, 0])
 
@@ -233,6 +235,38 @@ def test_predict_matches_module(case: str) -> None:
     assert _rel_err(y, ref) < 0.02
 
 
+class MaskInputs(nn.Module):
+    """Masks given as model inputs: nn.MultiheadAttention's key_padding_mask (True hides a key) and a bool
+    attn_mask of scaled_dot_product_attention (True attends) per sample."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mha = nn.MultiheadAttention(D, H, batch_first=True)
+        self.q = nn.Linear(D, D)
+
+    def forward(self, x: torch.Tensor, pad: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
+        h = self.mha(x, x, x, key_padding_mask=pad, need_weights=False)[0]
+        q = self.q(h).view(x.shape[0], T, H, D // H).transpose(1, 2)
+        y = F.scaled_dot_product_attention(q, q, q, attn_mask=attend[:, None])
+        return y.transpose(1, 2).reshape(x.shape)
+
+
+def test_mask_inputs() -> None:
+    torch.manual_seed(8)
+    model = MaskInputs().eval()
+    x = torch.randn(5, T, D)
+    pad = torch.rand(5, T) < 0.3
+    pad[:, 0] = False
+    attend = torch.rand(5, T, T) > 0.3
+    attend[:, :, 0] = True
+    xs = [x.numpy(), pad.numpy().astype(np.float64), attend.numpy().astype(np.float64)]
+    proj = hlsgen.convert(model, WIDE, example_input=[x, pad, attend], calibration_data=xs)
+    assert [str(proj.graph.tensors[k].type) for k in proj.graph.inputs[1:]] == ["ap_uint<1>", "ap_uint<1>"]
+    with torch.no_grad():
+        ref = model(x, pad, attend).double().numpy()
+    assert _rel_err(proj.predict(xs), ref) < 0.02
+
+
 def test_attention_becomes_the_primitives() -> None:
     """nn.MultiheadAttention is split as the Keras MHA is: q/k/v projections, scores, mask, softmax,
     context, output projection; GQA keeps its key/value heads; the weights are the module's."""
@@ -258,12 +292,15 @@ def test_csim_equals_predict() -> None:
     torch.manual_seed(1)
     model = AllAttention().eval()
     x = torch.randn(6, T, D)
-    proj = _convert(model, x)
+    pad = torch.rand(6, T) < 0.3  # True hides a key
+    pad[:, 0] = False
+    xs = [x.numpy(), pad.numpy().astype(np.float64)]
+    proj = hlsgen.convert(model, WIDE, example_input=[x, pad], calibration_data=xs)
     with torch.no_grad():
-        ref = model(x).double().numpy()
-    y = proj.predict(x.numpy())
+        ref = model(x, pad).double().numpy()
+    y = proj.predict(xs)
     assert _rel_err(y, ref) < 0.02
-    np.testing.assert_array_equal(proj.csim(x.numpy()), y)
+    np.testing.assert_array_equal(proj.csim(xs), y)
 
 
 class Tiny(nn.Module):

@@ -137,6 +137,14 @@ class Sym:
     scale: float = 1.0
 
 
+@dataclass
+class MaskSym(Sym):
+    """An attention mask read from a model input (``key_padding_mask``, a bool ``attn_mask``): element ids
+    of the input; ``blocked`` when a nonzero element hides a key (torch's padding masks), else attends."""
+
+    blocked: bool = True
+
+
 @dataclass(frozen=True)
 class Heads:
     """Rows of ``d`` columns of a 2-D IR tensor ``[T, H*d]`` read per leading position of a torch value:
@@ -481,7 +489,74 @@ class TorchReader:
                 return y
         raise self.fail("a constant attention mask other than the causal one is not supported")
 
-    def probabilities(self, q: Heads, k: Heads, scale: float, attend: np.ndarray | None) -> str:
+    def input_mask(self, m: MaskSym, attend: np.ndarray | None, q_b: np.ndarray, tq: int, tk: int) -> str:
+        """The IR mask of a mask read from a model input: per sample ``[Tk]`` (a key padding mask, the same
+        for every query) or ``[Tq, Tk]``; ANDed with a constant causal pattern."""
+        lead = tuple(q_b.shape)
+        try:
+            ids = m.ids.broadcast_to((*lead, tq, tk)).numpy()
+        except RuntimeError:
+            raise self.fail(
+                f"attention mask {tuple(m.ids.shape)} does not broadcast to {(*lead, tq, tk)}"
+            ) from None
+        t, b, f = self.dec(ids)
+        src = self._single(t)
+        if src not in self.graph.inputs:
+            raise self.fail("an attention mask computed from the model's values (only a model input)")
+        pat = f.reshape(-1, tq, tk)
+        if not (np.all(b == q_b[..., None, None]) and np.all(pat == pat[:1])):
+            raise self.fail("an attention mask that pairs samples or heads differently from the scores")
+        shp = self.shape(src)
+        padding = shp == (tk,) and np.array_equal(pat[0], np.broadcast_to(np.arange(tk), (tq, tk)))
+        full = shp == (tq, tk) and np.array_equal(pat[0], np.arange(tq * tk).reshape(tq, tk))
+        if not (padding or full):
+            raise self.fail(
+                f"an attention mask input {src} {shp} read in an order other than [Tk] or [Tq, Tk]"
+            )
+        self.graph.input_types[src] = FixedType(1, 1, False, is_int=True)
+        m2 = src
+        if padding or m.blocked:  # 1 - mask (torch: True hides a key) or 0 + mask, broadcast to [Tq, Tk]
+            c, _ = self._tensor(self.base("mask_const"), (tq, tk), self.origin())
+            value = np.ones((tq, tk)) if m.blocked else np.zeros((tq, tk))
+            self.graph.add_op(
+                Constant(
+                    self.graph.unique_name(self.base("mask_const")),
+                    [],
+                    [c],
+                    origin=self.origin(),
+                    value=value,
+                )
+            )
+            m2, _ = self._tensor(self.base("attend"), (tq, tk), self.origin())
+            kind = BinaryKind.SUB if m.blocked else BinaryKind.ADD
+            self.graph.add_op(
+                Binary(
+                    self.graph.unique_name(self.base("attend")),
+                    [c, src],
+                    [m2],
+                    origin=self.origin(),
+                    operation=kind,
+                )
+            )
+        causal, off = False, 0
+        if attend is not None:
+            a = np.broadcast_to(attend, (*lead, tq, tk)).reshape(-1, tq, tk)
+            if np.any(a != a[:1]):
+                raise self.fail("an attention mask that differs between samples or heads is not supported")
+            if not a[0].all():
+                causal = np.array_equal(a[0], np.arange(tk)[None, :] <= np.arange(tq)[:, None])
+                if not causal:
+                    raise self.fail("a constant attention mask other than the causal one is not supported")
+        y, _ = self._tensor(self.base("mask"), (tq, tk), self.origin())
+        self.graph.add_op(
+            Mask(self.graph.unique_name(self.base("mask")), [m2], [y], origin=self.origin(), causal=causal,
+                 offset=off, shape=(tq, tk))
+        )  # fmt: skip
+        return y
+
+    def probabilities(
+        self, q: Heads, k: Heads, scale: float, attend: np.ndarray | None, mask_in: MaskSym | None = None
+    ) -> str:
         """Scores, mask and softmax of ``q`` and ``k``: the IR probability tensor ``[H, Tq, Tk]``."""
         if q.d != k.d:
             raise self.fail(f"query and key heads differ in width ({q.d} and {k.d})")
@@ -505,7 +580,11 @@ class TorchReader:
                 key_dim=q.d,
             )
         )
-        mask = self.attend_mask(attend, tuple(q.b.shape), tq, tk)
+        lead = tuple(q.b.shape)
+        if mask_in is None:
+            mask = self.attend_mask(attend, lead, tq, tk)
+        else:
+            mask = self.input_mask(mask_in, attend, q.b, tq, tk)
         p, _ = self._tensor(self.base("probs"), (q.n_heads, tq, tk), self.origin())
         self.graph.add_op(
             Softmax(
@@ -608,8 +687,8 @@ class TorchReader:
             if n.op == "placeholder" and n.name in user_inputs:
                 dyn.add(n.name)
                 val = n.meta.get("val")
-                if val is not None and val.dtype.is_complex or str(getattr(val, "dtype", "")) == "torch.bool":
-                    problems.append(f"input {n.name}: {val.dtype} inputs (masks) are not supported yet")
+                if val is not None and val.dtype.is_complex:
+                    problems.append(f"input {n.name}: complex inputs are not supported")
             elif n.op == "call_function" and any(a.name in dyn for a in n.all_input_nodes):
                 dyn.add(n.name)
                 if (
@@ -738,9 +817,10 @@ def _shape_op(r: TorchReader, target: Any, args: tuple, kwargs: dict) -> Any:
         out = a[0]
     else:
         out = target(*a, **kwargs)
+    proto = syms[0] if syms else Sym(None)
     if isinstance(out, (list, tuple)):
-        return [Sym(o, scale) for o in out]
-    return Sym(out, scale)
+        return [replace(proto, ids=o, scale=scale) for o in out]
+    return replace(proto, ids=out, scale=scale)
 
 
 def _same_source(r: TorchReader, parts: list[Any]) -> bool:
@@ -1004,6 +1084,19 @@ def _matmul(r: TorchReader, a: Any, b: Any) -> Any:
     return PendingScores(q, k, a.scale * b.scale, None, tuple(q.b.shape))
 
 
+def _zeros_like(r: TorchReader, x: Any, *_: Any, **kwargs: Any) -> Any:
+    import torch
+
+    return torch.zeros(tuple(x.ids.shape), dtype=kwargs.get("dtype") or torch.float32)
+
+
+def _logical_not(r: TorchReader, x: Any) -> MaskSym:
+    if not isinstance(x, Sym):
+        raise r.fail("logical_not of a constant")
+    blocked = x.blocked if isinstance(x, MaskSym) else False
+    return MaskSym(x.ids, blocked=not blocked)
+
+
 def _baddbmm(r: TorchReader, c: Any, a: Any, b: Any, beta: Any = 1, alpha: Any = 1) -> Any:
     s = _matmul(r, a, b)
     if not isinstance(s, PendingScores) or beta != 1:
@@ -1012,6 +1105,10 @@ def _baddbmm(r: TorchReader, c: Any, a: Any, b: Any, beta: Any = 1, alpha: Any =
 
 
 def _masked_fill(r: TorchReader, s: Any, m: Any, value: Any) -> Any:
+    if isinstance(m, Sym) and not isinstance(s, (Sym, PendingScores)) and not np.any(_f64(s)):
+        if not (math.isinf(_scalar(value)) and _scalar(value) < 0):
+            raise r.fail(f"a mask input filled with {_scalar(value)} (only -inf blocks a key exactly)")
+        return MaskSym(m.ids, blocked=not (isinstance(m, MaskSym) and not m.blocked))  # torch's float masks
     if not isinstance(s, PendingScores) or isinstance(m, Sym):
         raise r.fail("masked_fill other than a constant mask on attention scores")
     if not (math.isinf(_scalar(value)) and _scalar(value) < 0) and _scalar(value) > _BLOCKED:
@@ -1059,12 +1156,14 @@ def _sdpa(
     sc = (1.0 / math.sqrt(d) if scale is None else float(scale)) * q.scale * k.scale
     if v.scale != 1.0:
         raise r.fail("values scaled by a constant")
-    attend = None
+    attend, mask_in = None, None
     if is_causal:  # torch: the top-left causal mask, j <= i
         attend = np.tril(np.ones((qh.rows, kh.rows), dtype=bool))
-    if attn_mask is not None:
+    if isinstance(attn_mask, Sym):  # from a model input; a bool input itself attends where True
+        mask_in = attn_mask if isinstance(attn_mask, MaskSym) else MaskSym(attn_mask.ids, blocked=False)
+    elif attn_mask is not None:
         attend = _and(attend, _bool_or_additive(r, attn_mask))
-    p = r.probabilities(qh, kh, sc, attend)
+    p = r.probabilities(qh, kh, sc, attend, mask_in)
     return r.context(p, qh.b, qh.h, vh)
 
 
@@ -1206,6 +1305,10 @@ def _handlers() -> dict[Any, Callable[..., Any]]:
         "bmm.default": _matmul,
         "baddbmm.default": _baddbmm,
         "masked_fill.Scalar": _masked_fill,
+        "masked_fill_.Scalar": _masked_fill,
+        "zeros_like.default": _zeros_like,
+        "logical_not.default": _logical_not,
+        "bitwise_not.default": _logical_not,
         "softmax.int": _softmax,
         "_softmax.default": _softmax,
         "scaled_dot_product_attention.default": _sdpa,
