@@ -125,6 +125,41 @@ class HandModel(nn.Module):
         return self.act(self.proj(y))
 
 
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+class LlamaBlock(nn.Module):
+    """A causal decoder block: RoPE written the usual way (cos/sin from inv_freq, rotate_half), GQA by
+    repeat_interleave, scaled_dot_product_attention(is_causal=True), bias-free projections."""
+
+    def __init__(self, kv_heads: int = 1) -> None:
+        super().__init__()
+        d = D // H
+        self.kvh = kv_heads
+        self.q, self.o = nn.Linear(D, D, bias=False), nn.Linear(D, D, bias=False)
+        self.k, self.v = nn.Linear(D, kv_heads * d, bias=False), nn.Linear(D, kv_heads * d, bias=False)
+        self.norm = nn.LayerNorm(D)
+        self.register_buffer("inv_freq", 1.0 / (10000.0 ** (torch.arange(0, d, 2).float() / d)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, c = x.shape
+        d = c // H
+        h = self.norm(x)
+        q = self.q(h).view(b, t, H, d).transpose(1, 2)
+        k = self.k(h).view(b, t, self.kvh, d).transpose(1, 2)
+        v = self.v(h).view(b, t, self.kvh, d).transpose(1, 2)
+        freqs = torch.outer(torch.arange(t, dtype=torch.float32), self.inv_freq)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos(), emb.sin()
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k, v = k.repeat_interleave(H // self.kvh, dim=1), v.repeat_interleave(H // self.kvh, dim=1)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return x + self.o(y.transpose(1, 2).reshape(b, t, c))
+
+
 class MLPModel(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -207,6 +242,7 @@ CASES = {
     "vit_class_token_positions_token0": lambda: ViTModel(),
     "encoder_token0": lambda: EncoderModel(pool="token0"),
     "embedding_positions": lambda: TextModel(),
+    "llama_rope_gqa": lambda: LlamaBlock(),
 }
 
 
@@ -284,6 +320,9 @@ def test_attention_becomes_the_primitives() -> None:
     g = _convert(SDPAModel(kv_heads=1).eval(), torch.randn(2, T, D)).graph
     s = next(op for op in g.ops if op.kind == "scores")
     assert (s.num_heads, s.num_kv_heads) == (H, 1)
+    g = _convert(LlamaBlock().eval(), torch.randn(2, T, D)).graph
+    ropes = [op for op in g.ops if op.kind == "rope"]
+    assert [(op.head_dim, op.rope_dim, op.base) for op in ropes] == [(D // H, D // H, 10000.0)] * 2
 
 
 @pytest.mark.gxx
@@ -509,9 +548,9 @@ def test_pt_file_through_the_command_line(tmp_path: Path) -> None:
     assert main(["convert", str(tmp_path / "mlp.pt"), "-o", str(tmp_path / "p2")]) == 2
 
 
-@pytest.mark.parametrize("case", ["sdpa_gqa", "hand_written"])
+@pytest.mark.parametrize("case", ["sdpa_gqa", "hand_written", "llama_rope_gqa"])
 def test_causal_model_decodes_as_it_prefills(case: str) -> None:
-    """A causal PyTorch block (GQA by repeat_interleave / expand; nanoGPT attention) gets the decode
+    """A causal PyTorch block (GQA by repeat_interleave / expand; nanoGPT attention; RoPE) gets the decode
     design of the Keras layers: token by token with the KV cache on chip equals predict bit for bit."""
     torch.manual_seed(7)
     model = CASES[case]().eval()

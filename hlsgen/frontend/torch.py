@@ -48,6 +48,7 @@ from ..ir.ops import (
     Slice,
     token_type,
 )
+from ..ir.ops.decode import RoPE, rope_tables
 from ..ir.ops.layernorm import LayerNorm
 from ..ir.ops.softmax import Softmax
 from .keras import UnsupportedModelError
@@ -135,6 +136,15 @@ class Sym:
 
     ids: Any
     scale: float = 1.0
+
+
+@dataclass
+class ConstMul:
+    """``x * c`` for a constant tensor ``c``, kept until it is known whether it is half of a rotary
+    embedding (``x * cos + rotate_half(x) * sin``) or a Binary multiplication."""
+
+    x: Sym
+    c: Any
 
 
 @dataclass
@@ -250,6 +260,10 @@ class TorchReader:
     @staticmethod
     def dec(ids: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         a = ids.numpy() if hasattr(ids, "numpy") else np.asarray(ids)
+        if np.any(a < 0):  # a negated element (~id): only rotate_half of a rotary embedding reads it
+            raise UnsupportedModelError(
+                "a negated value (-x) outside a rotary position embedding is not supported"
+            )
         return a >> _T_SHIFT, (a >> _B_SHIFT) & _MASK_B, a & _MASK_F
 
     def fail(self, msg: str) -> UnsupportedModelError:
@@ -753,9 +767,15 @@ class TorchReader:
         )
         return y
 
+    def settle(self, v: Any) -> Any:
+        """A pending ``x * c`` used as a value: the Binary multiplication."""
+        return _const_binary(self, v.x, v.c, BinaryKind.MUL) if isinstance(v, ConstMul) else v
+
     def _call(self, target: Any, args: tuple, kwargs: dict) -> Any:
         if target is operator.getitem:
             return args[0][args[1]]
+        if target is not _aten("add.Tensor"):
+            args = tuple(self.settle(a) for a in args)
         if target in _SHAPE_OPS:
             return _shape_op(self, target, args, kwargs)
         return _HANDLERS[target](self, *args, **kwargs)
@@ -827,7 +847,11 @@ def _same_source(r: TorchReader, parts: list[Any]) -> bool:
     """All parts are model values read from one IR tensor (a plain cat of ids)."""
     if not all(isinstance(p, Sym) for p in parts):
         return False
-    return len({int(t) for p in parts for t in np.unique(r.dec(p.ids)[0])}) == 1
+    tensors = set()
+    for p in parts:
+        a = p.ids.numpy()
+        tensors.update(int(t) for t in np.unique(np.where(a < 0, ~a, a) >> _T_SHIFT))  # ~id: negated
+    return len(tensors) == 1
 
 
 def _cat(r: TorchReader, parts: list[Any], dim: int) -> Sym:
@@ -977,6 +1001,11 @@ def _and(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
 
 
 def _add(r: TorchReader, a: Any, b: Any, alpha: Any = 1) -> Any:
+    if isinstance(a, ConstMul) and isinstance(b, ConstMul):
+        y = _rope(r, a, b) or _rope(r, b, a)
+        if y is not None:
+            return y
+    a, b = r.settle(a), r.settle(b)
     if isinstance(b, PendingScores) and not isinstance(a, PendingScores):
         a, b = b, a
     if isinstance(a, PendingScores):
@@ -1039,7 +1068,7 @@ def _mul(r: TorchReader, a: Any, b: Any) -> Any:
     if isinstance(a, Rounded) and _is_scalar(b):
         return _dequantize(r, a, _scalar(b))
     if isinstance(a, Sym) and not isinstance(b, (Sym, PendingScores)) and not _is_scalar(b):
-        return _const_binary(r, a, b, BinaryKind.MUL)
+        return ConstMul(a, b)
     if isinstance(b, (Sym, PendingScores)) or not _is_scalar(b):
         raise r.fail("multiplying by a tensor (only by a scalar constant, the attention scale)")
     return replace(a, scale=a.scale * _scalar(b))
@@ -1286,6 +1315,52 @@ def _dequantize(r: TorchReader, q: Rounded, scale: float) -> Sym:
     return r.unary(q.x, make, "quant")
 
 
+def _rope(r: TorchReader, a: ConstMul, b: ConstMul) -> Sym | None:
+    """``x * cos + rotate_half(x) * sin`` (half-split pairs, GPT-NeoX / Llama) as a RoPE op, or None
+    when ``a``, ``b`` are not that. Positions are the token rows (prefill)."""
+    ids = a.x.ids.numpy()
+    rot = b.x.ids.numpy()
+    d = ids.shape[-1]
+    if a.x.scale != 1.0 or b.x.scale != 1.0 or rot.shape != ids.shape or d % 2 or ids.ndim < 2:
+        return None
+    h = d // 2
+    want = np.concatenate([~ids[..., h:], ids[..., :h]], axis=-1)
+    if not np.array_equal(rot, want):
+        return None
+    try:
+        cos = np.broadcast_to(_f64(a.c), ids.shape)
+        sin = np.broadcast_to(_f64(b.c), ids.shape)
+    except ValueError:
+        return None
+    q = r.heads(Sym(a.x.ids), d, "rotary input")
+    t = ids.shape[-2]
+    c2 = cos.reshape(-1, t, d)
+    s2 = sin.reshape(-1, t, d)
+    if np.any(c2 != c2[:1]) or np.any(s2 != s2[:1]) or not np.allclose(c2[0, :, :h], c2[0, :, h:]):
+        return None
+    ang = np.arctan2(s2[0, 1, :h], c2[0, 1, :h]) if t > 1 else None
+    if ang is None or ang[0] <= 0:
+        return None
+    base = float(np.exp(-np.log(ang[1]) * d / 2.0)) if h > 1 else 10000.0
+    ref_c, ref_s = rope_tables(t, d, base)
+    if not (np.allclose(c2[0, :, :h], ref_c, atol=1e-5) and np.allclose(s2[0, :, :h], ref_s, atol=1e-5)):
+        raise r.fail("a rotary embedding whose angles are not position * base**(-2i/d)")
+    base = float(round(base)) if abs(base - round(base)) < 1e-3 * base else base
+    y, tix = r._tensor(r.base("rope"), r.shape(q.tensor), r.origin())
+    r.graph.add_op(
+        RoPE(r.graph.unique_name(r.base("rope")), [q.tensor], [y], origin=r.origin(), head_dim=d, rope_dim=d,
+             base=base)
+    )  # fmt: skip
+    flat = np.arange(t)[:, None] * (q.n_heads * d) + q.h[..., None, None] * d + np.arange(d)
+    return Sym(r.enc(tix, q.b[..., None, None], flat))
+
+
+def _neg(r: TorchReader, x: Any) -> Sym:
+    if not isinstance(x, Sym) or x.scale != 1.0:
+        raise r.fail("negation of scaled values")
+    return Sym(~x.ids)
+
+
 def _handlers() -> dict[Any, Callable[..., Any]]:
     table = {
         "linear.default": _linear,
@@ -1322,6 +1397,7 @@ def _handlers() -> dict[Any, Callable[..., Any]]:
         "type_as.default": _type_as,
         "sub.Tensor": _sub,
         "embedding.default": _embedding,
+        "neg.default": _neg,
     }
     out = {}
     for nm, fn in table.items():
