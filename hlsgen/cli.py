@@ -70,7 +70,17 @@ def _project_from_args(args: argparse.Namespace):
         from .project import Project
 
         return Project.load(src)
-    return convert(str(src), _config_from_args(args), calibration_data=calib)
+    example = _torch_example(args, src) if src.suffix in (".pt", ".pth") else None
+    return convert(str(src), _config_from_args(args), calibration_data=calib, example_input=example)
+
+
+def _torch_example(args: argparse.Namespace, src: Path):
+    """The trace input of a pickled PyTorch module: the first sample of --calibration (or --tb-data)."""
+    name = getattr(args, "calibration", None) or getattr(args, "tb_data", None)
+    if not name:
+        raise CliError(f"{src}: a pickled PyTorch module is traced on data: give --calibration X.npy")
+    data = _load_array(name, "calibration")
+    return [d[:1] for d in data] if isinstance(data, list) else data[:1]
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -80,7 +90,19 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     src = Path(args.model)
     if src.is_dir() and (src / "hlsgen_config.yml").is_file():  # re-targeting a project: carry its model
         src = next(iter(sorted((src / "model").glob("*"))), src)
-    out = proj.write(args.output, force=args.force, tb_data=tb, model_source=src)
+    tmp = None
+    if src.suffix in (".pt", ".pth"):  # the project keeps the traced program (.pt2), which converts alone
+        import tempfile
+
+        from .frontend.torch import save_program
+
+        tmp = tempfile.TemporaryDirectory()
+        src = save_program(src, _torch_example(args, src), Path(tmp.name) / f"{src.stem}.pt2")
+    try:
+        out = proj.write(args.output, force=args.force, tb_data=tb, model_source=src)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
     print(f"wrote {out} ({len(proj.graph.ops)} ops, top function {proj.name})")
     return 0
 
@@ -297,8 +319,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _add_model_args(s: argparse.ArgumentParser, data: bool = False) -> None:
     """The model to read and how to type it; ``data``: also the required ``--data X.npy``."""
-    s.add_argument("model", help="trained model: .keras / .h5 file or SavedModel folder (or a project folder "
-                   "written by hlsgen convert)")
+    s.add_argument("model", help="trained model: .keras / .h5 file or SavedModel folder; PyTorch .pt2 "
+                   "(torch.export.save) or .pt (whole module, traced on --calibration); .onnx (opset 17+); or a "
+                   "project folder written by hlsgen convert")
     s.add_argument("--config", metavar="CFG.yml", help="typed config (see hlsgen.config.Config)")
     s.add_argument("--precision", metavar="TYPE", help="default precision, e.g. 'ap_fixed<16,6>'")
     s.add_argument(
@@ -363,7 +386,7 @@ def _build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "convert",
         help="convert a trained model into a Vitis HLS project",
-        description="Read a Keras 2 / QKeras model, quantize it and write a Vitis HLS project (firmware/, "
+        description="Read a Keras 2 / QKeras, PyTorch (.pt2, .pt) or ONNX model, quantize it and write a Vitis HLS project (firmware/, "
         "testbench, tb_data/, build_prj.tcl, hlsgen_config.yml). Example: "
         "hlsgen convert model.keras -o prj --precision 'ap_fixed<16,6>' --calibration x.npy --tb-data x.npy",
     )

@@ -30,11 +30,16 @@ def convert(
     output_dir: str | Path | None = None,
     calibration_data: Any = None,
     board: Any = None,
+    example_input: Any = None,
+    batch_dim: int = 0,
 ) -> Project:
-    """Convert a trained Keras 2 / QKeras model into a quantized hlsgen project.
+    """Convert a trained Keras 2 / QKeras or PyTorch model into a quantized hlsgen project.
 
     Args:
-        model: a ``tf.keras.Model``, or the path of a ``.keras`` / ``.h5`` file or SavedModel folder.
+        model: a ``tf.keras.Model``, or the path of a ``.keras`` / ``.h5`` file or SavedModel folder; or a
+            ``torch.nn.Module`` (with ``example_input``), a ``torch.export`` program, a ``.pt2`` file
+            (``torch.export.save``) or a ``.pt`` file of a whole pickled module (see
+            :mod:`hlsgen.frontend.torch`); or an ONNX model (``.onnx`` path or ``ModelProto``, opset 17+).
         config: a dict, a :class:`~hlsgen.config.Config`, or a YAML file path. The key
             ``default_precision`` (a C++ type such as ``"ap_fixed<16,6>"``) types every value that
             neither a QKeras quantizer nor a per-layer entry types.
@@ -48,14 +53,21 @@ def convert(
             :class:`~hlsgen.boards.Board`): sets ``part``, ``clock_period`` and ``board`` of the config,
             and the written project gets the board's integration (see :mod:`hlsgen.shells`). Without
             it, a ``board`` in the config does the same.
+        example_input: a PyTorch module's trace input (a batch, or a list for several inputs).
+        batch_dim: the batch axis of a PyTorch model's inputs and outputs (1 for sequence-first models);
+            the project's inputs and outputs put the batch first.
 
     Returns:
         A :class:`~hlsgen.project.Project`: ``predict`` (bit-exact emulation), ``csim``, ``write``.
     """
-    return build_project(model, _config(config), output_dir, calibration_data, board)
+    return build_project(
+        model, _config(config), output_dir, calibration_data, board, example_input, batch_dim
+    )
 
 
-def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[str, dict[str, Any]]]:
+def calibrate(
+    model: Any, data: Any, config: Any = None, example_input: Any = None, batch_dim: int = 0
+) -> tuple[Config, dict[str, dict[str, Any]]]:
     """Types from calibration data: a config whose per-op result types keep ``data`` from saturating.
 
     Returns:
@@ -66,7 +78,7 @@ def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[s
     from .frontend import read_model
 
     cfg = _config(config)
-    graph = read_model(model)
+    graph = read_model(model, example_input, batch_dim)
     env = graph.run_float(graph.check_inputs(data, "calibration data"), keep=True)
     ranges = ranges_of(env)
     typed = quantize_graph(graph, cfg, ranges=ranges)

@@ -223,6 +223,8 @@ def build_project(
     output_dir: str | Path | None = None,
     calibration: Any = None,
     board: Any = None,
+    example_input: Any = None,
+    batch_dim: int = 0,
 ) -> Project:
     """Read ``model`` with its front end, apply the board, run the quantize pass: the project that
     :func:`hlsgen.convert.convert` returns and :meth:`Project.load` rebuilds."""
@@ -230,7 +232,7 @@ def build_project(
     from .shells import apply_board
 
     cfg = apply_board(config, board)
-    graph = read_model(model)
+    graph = read_model(model, example_input, batch_dim)
     ranges = calibration_ranges(graph, calibration) if calibration is not None else {}
     typed = quantize_graph(graph, cfg, ranges=ranges)
     wraps = wrapping_tensors(typed, ranges)

@@ -11,14 +11,11 @@ from typing import Any
 import numpy as np
 
 from ..fixed import FixedType
+from .errors import UnsupportedModelError
 
 #: what a Keras tensor lowers to: the name of an IR tensor (batch axis implied), or a constant array
 #: (no batch axis) that the front end folds into a typed parameter where an op reads it
 Value = str | np.ndarray
-
-
-class UnsupportedModelError(ValueError):
-    """The model holds layers or options hlsgen cannot convert; the message lists every one."""
 
 
 @dataclass
