@@ -153,6 +153,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise CliError("--labels needs --data")
     out = write_report(args.project, args.output, data=x, labels=y, yosys=args.yosys)
     print(f"wrote {out}: report.md, report.html, resources.png, latency.png")
+    if args.yosys:
+        from .report.measurements import load_measurements
+
+        for m in load_measurements(args.project):
+            if m.source.value == "yosys" and m.stage in ("synth", "depth"):
+                what = "design" if m.scope == "design" else m.scope
+                print(f"yosys {what}: {m.note}")
     return 0
 
 
@@ -185,11 +192,15 @@ def _cmd_csim(args: argparse.Namespace) -> int:
         if len(diff):
             bad += len(diff)
             i = tuple(diff[0])
-            print(f"output {proj.graph.outputs[k]}: {len(diff)} mismatching values; first at sample {i[0]}, "
-                  f"index {i[1:]}: csim {g[i]} != reference {r[i]} (raw integers)")
+            print(
+                f"output {proj.graph.outputs[k]}: {len(diff)} mismatching values; first at sample {i[0]}, "
+                f"index {i[1:]}: csim {g[i]} != reference {r[i]} (raw integers)"
+            )
     n = np.shape(x[0] if isinstance(x, list) else x)[0]
-    print(f"csim of {proj.name}: {n} samples, g++ build {proj.last_build_seconds or 0:.1f} s (0 = cached), "
-          f"{'bit-exact against the reference' if not bad else f'{bad} mismatches'}")
+    print(
+        f"csim of {proj.name}: {n} samples, g++ build {proj.last_build_seconds or 0:.1f} s (0 = cached), "
+        f"{'bit-exact against the reference' if not bad else f'{bad} mismatches'}"
+    )
     return 0 if not bad else 1
 
 
@@ -226,7 +237,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.plot:
         files[Path(args.plot)] = res.plot()
     if args.markdown:
-        rel = os.path.relpath(Path(args.plot).resolve(), Path(args.markdown).resolve().parent) if args.plot else None
+        rel = (
+            os.path.relpath(Path(args.plot).resolve(), Path(args.markdown).resolve().parent)
+            if args.plot
+            else None
+        )
         files[Path(args.markdown)] = res.to_markdown(plot=rel)
     for path, content in files.items():
         write_file_atomically(path, content)
@@ -277,24 +292,42 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _add_model_args(s: argparse.ArgumentParser, data: bool = False) -> None:
     """The model to read and how to type it; ``data``: also the required ``--data X.npy``."""
-    s.add_argument("model", help="trained model: .keras / .h5 file or SavedModel folder (or a project folder "
-                   "written by hlsgen convert)")
+    s.add_argument(
+        "model",
+        help="trained model: .keras / .h5 file or SavedModel folder (or a project folder "
+        "written by hlsgen convert)",
+    )
     s.add_argument("--config", metavar="CFG.yml", help="typed config (see hlsgen.quant.config.Config)")
     s.add_argument("--precision", metavar="TYPE", help="default precision, e.g. 'ap_fixed<16,6>'")
-    s.add_argument("--calibration", metavar="X.npy", help="inputs whose ranges set the integer bits of float layers")
+    s.add_argument(
+        "--calibration", metavar="X.npy", help="inputs whose ranges set the integer bits of float layers"
+    )
     s.add_argument("--name", help="project / top function name (default myproject)")
     if data:
-        s.add_argument("--data", required=True, metavar="X.npy", help="inputs, shaped (batch, ...) like the model's")
+        s.add_argument(
+            "--data", required=True, metavar="X.npy", help="inputs, shaped (batch, ...) like the model's"
+        )
 
 
 def _add_board_args(s: argparse.ArgumentParser, force: bool = True) -> None:
-    s.add_argument("--board", metavar="NAME", help="board name (hlsgen boards lists them) or board YAML file: "
-                   "part, clock and the board's integration (Zynq block design + PYNQ driver, Alveo kernel)")
-    s.add_argument("--fit", action="store_true", help="choose reuse factors so that the design fits the board "
-                   "(80%% of every resource) at the lowest latency")
+    s.add_argument(
+        "--board",
+        metavar="NAME",
+        help="board name (hlsgen boards lists them) or board YAML file: "
+        "part, clock and the board's integration (Zynq block design + PYNQ driver, Alveo kernel)",
+    )
+    s.add_argument(
+        "--fit",
+        action="store_true",
+        help="choose reuse factors so that the design fits the board "
+        "(80%% of every resource) at the lowest latency",
+    )
     if force:
-        s.add_argument("--force", action="store_true", help="replace an existing output folder, and write a "
-                       "design that does not fit the board")
+        s.add_argument(
+            "--force",
+            action="store_true",
+            help="replace an existing output folder, and write a design that does not fit the board",
+        )
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -359,8 +392,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "and nothing runs. Example: hlsgen build prj --stages csim,csynth",
     )
     s.add_argument("project", help="project folder written by hlsgen convert")
-    s.add_argument("--stages", default="csim,csynth", help="comma-separated: csim,csynth,cosim,export,bitstream "
-                   "(default csim,csynth)")
+    s.add_argument(
+        "--stages",
+        default="csim,csynth",
+        help="comma-separated: csim,csynth,cosim,export,bitstream (default csim,csynth)",
+    )
     s.set_defaults(func=_cmd_build)
 
     s = sub.add_parser(
@@ -422,7 +458,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--labels y.npy --calibration x_train.npy --markdown report.md --plot profile.png",
     )
     _add_model_args(s, data=True)
-    s.add_argument("--labels", metavar="Y.npy", help="class indices (batch,) or one-hot labels of the first output")
+    s.add_argument(
+        "--labels", metavar="Y.npy", help="class indices (batch,) or one-hot labels of the first output"
+    )
     s.add_argument("--target-error", type=float, default=0.01, metavar="E",
                    help="suggested fractional bits keep quantization errors within E x max|x| (default 0.01)")  # fmt: skip
     s.add_argument("--json", metavar="OUT.json", help="write the report as JSON")
@@ -442,7 +480,9 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_model_args(s, data=True)
     s.add_argument("--labels", required=True, metavar="Y.npy", help="class indices or one-hot labels")
     s.add_argument("--widths", metavar="W,W,...", help="total widths, e.g. 6,8,10,12,16")
-    s.add_argument("--integer", metavar="I,I,...", help="integer bits of the default precision (no calibration)")
+    s.add_argument(
+        "--integer", metavar="I,I,...", help="integer bits of the default precision (no calibration)"
+    )
     s.add_argument("--softmax-bits", metavar="B,B,...", help="address bits of each softmax exp table")
     s.add_argument("--layernorm-bits", metavar="B,B,...", help="address bits of the layer norm 1/sqrt table")
     s.add_argument("--grid", metavar="GRID.yml", help="a YAML grid of points (instead of the axis options)")
@@ -450,12 +490,16 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the points on this Dask scheduler")
     s.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="seconds to wait for the scheduler (default 10)")  # fmt: skip
-    s.add_argument("--out", default="sweep_out", metavar="DIR", help="folder for the results (default sweep_out)")
+    s.add_argument(
+        "--out", default="sweep_out", metavar="DIR", help="folder for the results (default sweep_out)"
+    )
     s.add_argument("--force", action="store_true", help="replace an existing --out folder")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=_cmd_sweep)
 
-    s = sub.add_parser("demo", help="convert the bundled digits models, run emulation and csim, print accuracy")
+    s = sub.add_parser(
+        "demo", help="convert the bundled digits models, run emulation and csim, print accuracy"
+    )
     s.add_argument("-o", "--output", default="demo_out", help="folder for the written projects")
     s.set_defaults(func=_cmd_demo)
     return p

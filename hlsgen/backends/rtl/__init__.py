@@ -14,20 +14,29 @@ from typing import Any
 from .design import Design, build_design, estimate
 from .ops import RtlOptions
 from .writer import rtl_files, source_order, write_rtl
+from .yosys import YosysCounts
 
 
-def yosys_resources(
-    project: Any, options: RtlOptions | None = None, family: str | None = None
-) -> dict[str, int]:
-    """LUT / FF / DSP / BRAM18 / URAM of a project's RTL from Yosys ``synth_xilinx`` (``hlsgen report
-    --yosys`` calls this). ``family`` defaults to the one of the project's part."""
+def yosys_synthesis(
+    project: Any, options: RtlOptions | None = None, family: str | None = None, depth: bool = True
+) -> YosysCounts:
+    """Yosys ``synth_xilinx`` of a project's RTL: the cell counts and, with ``depth``, the logic depth
+    between registers with an estimated Fmax (``hlsgen report --yosys`` calls this). ``family``
+    defaults to the one of the project's part."""
     from .yosys import family_of_part, synthesize
 
     design = build_design(project.graph, project.name, options)
     fam = family or family_of_part(getattr(project.config, "part", "") or "")
     with tempfile.TemporaryDirectory(prefix="hlsgen_rtl_") as d:
         write_rtl(design, d)
-        return synthesize(d, source_order(design), design.top, fam).resources()
+        return synthesize(d, source_order(design), design.top, fam, depth=depth)
+
+
+def yosys_resources(
+    project: Any, options: RtlOptions | None = None, family: str | None = None
+) -> dict[str, int]:
+    """LUT / FF / DSP / BRAM18 / URAM of a project's RTL from Yosys ``synth_xilinx``."""
+    return yosys_synthesis(project, options, family, depth=False).resources()
 
 
 __all__ = [
@@ -39,4 +48,5 @@ __all__ = [
     "source_order",
     "write_rtl",
     "yosys_resources",
+    "yosys_synthesis",
 ]

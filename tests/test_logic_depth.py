@@ -1,0 +1,164 @@
+"""Logic depth of Yosys netlists (hlsgen.backends.rtl.logic_depth): the delay model on hand-built
+netlists (exact sums of the stated delays), then on real Yosys runs of small circuits whose depth is
+known, and ``hlsgen report --yosys`` printing the figure for a project.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_rtl import needs_yosys
+
+from hlsgen.backends.rtl.logic_depth import DELAYS, NET, analyse
+
+
+def _cell(typ: str, ins: dict[str, list[object]], outs: dict[str, list[object]], **params: str) -> dict:
+    return {
+        "type": typ,
+        "parameters": params,
+        "port_directions": {**{p: "input" for p in ins}, **{p: "output" for p in outs}},
+        "connections": {**ins, **outs},
+    }
+
+
+def _netlist(
+    cells: dict[str, dict], nets: dict[str, list[int]], ports: dict[str, dict] | None = None
+) -> dict:
+    return {
+        "modules": {
+            "top": {
+                "ports": ports or {},
+                "cells": cells,
+                "netnames": {n: {"bits": b, "hide_name": 0} for n, b in nets.items()},
+            }
+        }
+    }
+
+
+def test_register_to_register_path_sums_the_model() -> None:
+    """FF -> LUT6 -> CARRY4 -> CARRY4 (chain) -> INV -> LUT2 -> FF in block u_a; a BRAM read through one
+    LUT into u_b; an unregistered DSP48E2 between two registers in u_c."""
+    cells = {
+        "$ff0": _cell("FDRE", {"C": [1], "D": [90]}, {"Q": [2]}),
+        "$l6": _cell("LUT6", {"I0": [2], "I1": [2], "I2": ["0"], "I3": [2], "I4": [2], "I5": [2]}, {"O": [3]}),
+        "$c0": _cell("CARRY4", {"CI": ["0"], "S": [3, 3], "DI": ["0"]}, {"CO": [4], "O": [5]}),
+        "$c1": _cell("CARRY4", {"CI": [4], "S": ["0"], "DI": ["0"]}, {"CO": [6], "O": [7]}),
+        "$inv": _cell("INV", {"I": [7]}, {"O": [8]}),
+        "$l2": _cell("LUT2", {"I0": [8], "I1": [5]}, {"O": [9]}),
+        "$ff1": _cell("FDRE", {"C": [1], "D": [9]}, {"Q": [10]}),
+        "u_b.rom": _cell("RAMB18E2", {"CLKARDCLK": [1], "ADDRARDADDR": [10]}, {"DOUTADOUT": [20]}, DOA_REG="0"),
+        "$l1": _cell("LUT1", {"I0": [20]}, {"O": [21]}),
+        "$ff2": _cell("FDRE", {"C": [1], "D": [21]}, {"Q": [22]}),
+        "$dsp": _cell("DSP48E2", {"A": [22], "B": [10], "C": ["0"]}, {"P": [30]}, AREG="0", BREG="0", MREG="0", PREG="0"),
+        "$ff3": _cell("FDRE", {"C": [1], "D": [30]}, {"Q": [31]}),
+    }  # fmt: skip
+    nets = {"clk": [1], "u_a.src": [2], "u_a.acc": [10], "u_b.q": [22], "u_c.p": [31], "x": [90]}
+    d = analyse(_netlist(cells, nets), "top")
+    tco, setup = DELAYS["ff_tco"], DELAYS["setup"]
+    lut = NET + DELAYS["lut"]
+    a = tco + lut + (NET + DELAYS["carry_in"]) + DELAYS["carry_chain"] + 0.0 + lut + setup
+    b = DELAYS["bram_tco"] + lut + setup
+    c = tco + NET + DELAYS["dsp_mult"] + DELAYS["dsp_alu"] + setup
+    wa, da = d.by_instance["u_a"]
+    assert (da.lut_levels, da.cells, da.start, da.end) == (2, 4, "u_a.src", "u_a.acc")
+    assert da.through == "LUT6 > CARRY4*2 > INV > LUT2"
+    assert wa.delay == pytest.approx(a)
+    assert d.by_instance["u_b"][0].delay == pytest.approx(b)
+    assert d.by_instance["u_b"][1].lut_levels == 1
+    wc, dc = d.by_instance["u_c"]
+    assert wc.delay == pytest.approx(c) and dc.lut_levels == 0
+    assert d.worst == max((wa, wc, d.by_instance["u_b"][0]), key=lambda p: p.delay)
+    assert d.deepest.lut_levels == 2
+    assert d.fmax_mhz == pytest.approx(1000.0 / d.worst.delay)
+    assert "estimate" in d.summary() and "2 LUT levels" in d.summary()
+
+
+def test_dsp_registers_and_lutram_cut_paths() -> None:
+    """A DSP48E2 with MREG and PREG: no path goes through it; a LUT-RAM write port ends a path and its read
+    address is one LUT level."""
+    cells = {
+        "$ff0": _cell("FDRE", {"C": [1], "D": ["0"]}, {"Q": [2]}),
+        "$l": _cell("LUT3", {"I0": [2], "I1": [2], "I2": [2]}, {"O": [3]}),
+        "$dsp": _cell("DSP48E2", {"A": [3], "B": [2]}, {"P": [4]}, AREG="0", BREG="0", MREG="1", PREG="1"),
+        "$l2": _cell("LUT2", {"I0": [4], "I1": [4]}, {"O": [5]}),
+        "u_m.ram": _cell("RAM64M", {"ADDRA": [5], "ADDRD": [2], "DIA": [3], "WE": [2], "WCLK": [1]}, {"DOA": [6]}),
+        "$ff1": _cell("FDRE", {"C": [1], "D": [6]}, {"Q": [7]}),
+    }  # fmt: skip
+    d = analyse(_netlist(cells, {"clk": [1], "u_m.q": [7], "u_m.r": [2]}), "top")
+    w, deep = d.by_instance["u_m"]
+    # DSP P register -> LUT2 -> LUT-RAM read -> FF: 2 levels; the DSP's input side ends at its M register
+    assert deep.lut_levels == 2 and deep.through == "LUT2 > RAM64M"
+    assert w.delay == pytest.approx(DELAYS["dsp_tco"] + 2 * NET + DELAYS["lut"] + DELAYS["lutram_read"] + 0.1)
+    into_dsp = DELAYS["ff_tco"] + NET + DELAYS["lut"] + NET + DELAYS["dsp_mult"] + DELAYS["setup"]
+    assert d.worst.delay == pytest.approx(max(into_dsp, w.delay))
+
+
+# ---------------------------------------------------------------------------------------------------
+PARITY = """module par #(parameter int N = 6, parameter bit MID = 0) (
+    input logic clk, input logic [N-1:0] d, output logic q);
+  logic [N-1:0] r;
+  logic [1:0] h;
+  always_ff @(posedge clk) begin
+    r <= d;
+    h <= {^r[N-1:N/2], ^r[N/2-1:0]};
+    q <= MID ? ^h : ^r;
+  end
+endmodule
+"""
+
+
+@pytest.mark.yosys
+@needs_yosys
+def test_yosys_parity_trees(tmp_path: Path) -> None:
+    """Parity of N registered bits, on real synth_xilinx: 6 bits are one LUT6 between registers; wider
+    trees are deeper; a register in the middle of the tree (MID) shortens the path."""
+    from hlsgen.backends.rtl.yosys import synthesize
+
+    levels = {}
+    for n, mid in ((6, 0), (72, 0), (72, 1)):
+        src = tmp_path / f"p{n}_{mid}"
+        src.mkdir()
+        (src / "par.sv").write_text(PARITY.replace("N = 6", f"N = {n}").replace("MID = 0", f"MID = {mid}"))
+        c = synthesize(src, ["par.sv"], "par", depth=True)
+        assert c.depth is not None
+        levels[n, mid] = c.depth.deepest.lut_levels
+        if (n, mid) == (6, 0):
+            assert c.depth.worst.delay == pytest.approx(
+                DELAYS["ff_tco"] + NET + DELAYS["lut"] + DELAYS["setup"]
+            )
+            assert c.depth.worst.end == "q"
+    assert levels[6, 0] == 1
+    assert levels[72, 0] >= 3
+    assert levels[72, 1] < levels[72, 0]
+
+
+@pytest.mark.yosys
+@pytest.mark.tensorflow
+@needs_yosys
+def test_report_yosys_prints_depth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``hlsgen report --yosys`` on a one-layer project: the design's LUT levels and estimated Fmax, and
+    one line per block; both kept as measurements and shown in report.md."""
+    tf = pytest.importorskip("tensorflow")
+    from hlsgen.cli import main
+    from hlsgen.report.measurements import load_measurements
+
+    tf.keras.utils.set_random_seed(1)
+    model = tf.keras.Sequential([tf.keras.Input((2, 3)), tf.keras.layers.Dense(2, name="fc")])
+    model.compile(loss="mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.normal(size=(32, 2, 3)), rng.normal(size=(32, 2, 2)), epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    d = tmp_path / "prj"
+    assert main(["convert", str(tmp_path / "m.keras"), "-o", str(d), "--precision", "ap_fixed<8,3>"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(d), "--yosys"]) == 0
+    out = capsys.readouterr().out
+    assert "yosys design:" in out and "LUT levels" in out and "estimated Fmax" in out, out
+    assert "yosys u_fc: hlsgen_linear:" in out, out
+    ms = [m for m in load_measurements(d) if m.source.value == "yosys"]
+    design = next(m for m in ms if m.scope == "design")
+    assert design.clock_ns and design.clock_ns > 0 and design.resources["lut"] > 0
+    assert any(m.scope == "u_fc" and m.stage == "depth" for m in ms)
+    assert "Logic depth between registers" in (d / "report" / "report.md").read_text()
