@@ -248,7 +248,11 @@ def plan_linear(
     check_cast(ta, ty, where)
     w, b = _weights(op)
     lo, hi = [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in
-    multiplier = Multiplier(multiplier)
+    try:
+        multiplier = Multiplier(multiplier)
+    except ValueError:
+        valid = ", ".join(repr(m.value) for m in Multiplier)
+        raise ValueError(f"{where}: multiplier {multiplier!r} is not one of {valid}") from None
     graph = None
     if multiplier is not Multiplier.DSP:
         graph = optimise(w, lo, hi, max_cse_depth=max_cse_depth)
