@@ -61,6 +61,26 @@ def test_plan_places_more_stages_for_a_faster_clock_and_counts_costs() -> None:
     assert plan_linear(op, multiplier="auto").multiplier is Multiplier.LUT
 
 
+def test_config_chooses_strategy_and_multiplier_per_layer() -> None:
+    from hlsgen.backends.rtl.unrolled import plan_from_config
+    from hlsgen.quant.config import Strategy, TypeResolver
+
+    op = _linear(6, 4, 1, "ap_fixed<8,3>")
+    cfg = Config.from_dict(
+        {"clock_period": 2.5, "strategy": "latency", "layers": {"d": {"multiplier": "dsp"}, "e": {}}}
+    )
+    assert Config.from_dict(cfg.to_dict()) == cfg
+    r = TypeResolver(cfg)
+    assert r.strategy(op) is Strategy.LATENCY and r.multiplier(op) is Multiplier.DSP
+    u = plan_from_config(op, cfg)
+    assert u.multiplier is Multiplier.DSP and u.clock_ns == 2.5
+    assert TypeResolver(Config()).strategy(op) is Strategy.RESOURCE  # the default stays as it was
+    with pytest.raises(ValueError, match="layers.d: multiplier: 'lutt' is not one of 'lut', 'dsp', 'auto'"):
+        Config.from_dict({"layers": {"d": {"multiplier": "lutt"}}})
+    with pytest.raises(ValueError, match="strategy: 'fast'"):
+        Config.from_dict({"strategy": "fast"})
+
+
 def test_bad_settings_are_refused() -> None:
     op = _linear(4, 3, 1, "ap_fixed<8,3>")
     with pytest.raises(ValueError, match="'d'.*clock"):

@@ -23,7 +23,6 @@ output port, and the co-simulation measures exactly that.
 
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,19 +32,13 @@ import numpy as np
 
 from ...fixed import FixedType, Overflow
 from ...fixed.cmm import AdderGraph, bits_for, optimise
+from ...quant.config import Multiplier
 from .casts import cast_params, check_cast, rounding
 from .logic_depth import DELAYS, NET
 
 if TYPE_CHECKING:
     from ...ir.ops.base import Op
-
-
-class Multiplier(enum.StrEnum):
-    """How the unrolled constant products are built."""
-
-    LUT = "lut"  #: shifts and adds (the shared adder graph), no DSP
-    DSP = "dsp"  #: one multiplier per non-zero weight
-    AUTO = "auto"  #: whichever :func:`choose_multiplier` finds cheaper
+    from ...quant.config import Config
 
 
 #: LUTs one DSP48E2 is worth when ``auto`` chooses (UltraScale+ parts hold ~100-150 LUTs per DSP: a
@@ -389,6 +382,13 @@ def plan_linear(
     return _replace(u, registers=regs)
 
 
+def plan_from_config(op: Op, config: Config, rows: int = 1) -> Unrolled:
+    """:func:`plan_linear` with the layer's ``multiplier`` and the config's ``clock_period``."""
+    from ...quant.config import TypeResolver
+
+    return plan_linear(op, rows, config.clock_period, TypeResolver(config).multiplier(op))
+
+
 def pack_rows(values: np.ndarray, width: int) -> list[int]:
     """Samples ``(n, ...)`` of raw integers as one word each: element k at bits ``[k*width +: width]``."""
     flat = np.asarray(values).reshape(len(values), -1)
@@ -462,6 +462,7 @@ __all__ = [
     "cosim",
     "multiplier_delay",
     "pack_rows",
+    "plan_from_config",
     "plan_linear",
     "write_rtl",
 ]
