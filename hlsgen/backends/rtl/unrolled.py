@@ -47,8 +47,9 @@ LUT_PER_DSP = 100
 
 
 def adder_delay(width: int) -> float:
-    """Estimated ns through a ``width``-bit ripple adder: one LUT per bit into a CARRY8 chain."""
-    chain = max(math.ceil(width / 8) - 1, 0)
+    """Estimated ns through a ``width``-bit ripple adder: one LUT per bit into a carry chain of CARRY4
+    cells (what Yosys ``synth_xilinx`` maps adders to, also for UltraScale+), 4 bits a cell."""
+    chain = max(math.ceil(width / 4) - 1, 0)
     return NET + DELAYS["lut"] + NET + DELAYS["carry_in"] + chain * DELAYS["carry_chain"]
 
 
