@@ -28,7 +28,7 @@ def one(kind: str, rows: int = 16, n: int = 32, prec: str = "ap_fixed<8,3,AP_RND
     from hlsgen.ir import ops
     from hlsgen.ir.graph import Graph
     from hlsgen.project import quantize_graph
-    from hlsgen.quant.config import Config
+    from hlsgen.config import Config
 
     rng = np.random.default_rng(0)
     g = Graph(kind)

@@ -134,6 +134,23 @@ class DecodeConfig:
             raise ValueError(f"decode.max_length must be a non-negative integer, got {self.max_length!r}")
 
 
+class Strategy(enum.StrEnum):
+    """How a backend builds a layer."""
+
+    RESOURCE = "resource"  #: engines shared over the rows at the reuse factor (today's designs)
+    #: fully unrolled and pipelined at II = 1, a whole sample a beat (trigger latency). RTL Linear only
+    #: so far: hlsgen.backends.rtl.unrolled
+    LATENCY = "latency"
+
+
+class Multiplier(enum.StrEnum):
+    """How a latency-strategy layer builds its constant products (x times a weight)."""
+
+    LUT = "lut"  #: shifts and adds, common subexpressions shared (hlsgen.fixed.cmm): no DSP
+    DSP = "dsp"  #: one multiplier per non-zero weight that is not a power of two
+    AUTO = "auto"  #: the cheaper by the cost model (hlsgen.backends.rtl.unrolled.choose_multiplier)
+
+
 @dataclass
 class LayerConfig:
     """Overrides for one layer (a Keras layer name or an IR op name). Empty means not set."""
@@ -152,9 +169,14 @@ class LayerConfig:
     query_rope: str = ""  #: latent attention: the decoupled RoPE query
     key_rope: str = ""  #: latent attention: the decoupled RoPE key shared by the heads (cached)
     reuse_factor: int = 0  #: multipliers are shared this many times (0 = the global value)
+    strategy: Strategy | None = None  #: resource or latency (None = the global value)
+    multiplier: Multiplier | None = None  #: lut, dsp or auto for the latency strategy (None = global)
     softmax: SoftmaxConfig | None = None  #: softmax tables of this layer
     layernorm: LayerNormConfig | None = None  #: layer norm tables of this layer
     activation: ActivationConfig | None = None  #: activation table of this layer
+
+    def __post_init__(self) -> None:
+        _enum_fields(self, "", optional=True)
 
 
 @dataclass
@@ -166,6 +188,8 @@ class Config:
     default_weight_precision: str = ""  #: weights and biases of float layers ("" = default_precision)
     io_type: IOType = IOType.PARALLEL  #: io_parallel or io_stream
     reuse_factor: int = 1  #: default reuse factor (multipliers = MACs / reuse factor)
+    strategy: Strategy = Strategy.RESOURCE  #: resource (shared engines) or latency (II = 1, unrolled)
+    multiplier: Multiplier = Multiplier.AUTO  #: constant products of latency layers: lut, dsp or auto
     part: str = "xcvu13p-flga2577-2-e"  #: FPGA part
     clock_period: float = 5.0  #: ns
     board: str = ""  #: board name or path (sets part and clock)
@@ -181,6 +205,7 @@ class Config:
 
     def __post_init__(self) -> None:
         self.io_type = IOType(self.io_type)
+        _enum_fields(self, "")
         if self.calibration_overflow:
             from .fixed import Overflow
 
@@ -231,6 +256,22 @@ class Config:
     def layer(self, *names: str) -> list[LayerConfig]:
         """The entries that apply to an op, most specific first."""
         return [self.layers[n] for n in names if n and n in self.layers]
+
+
+_ENUM_FIELDS = {"strategy": Strategy, "multiplier": Multiplier}
+
+
+def _enum_fields(obj: Any, where: str, optional: bool = False) -> None:
+    """Turn the str Enum fields of ``obj`` into their enums; an unknown value is named with the choices."""
+    for name, enum_type in _ENUM_FIELDS.items():
+        v = getattr(obj, name, None)
+        if v is None and optional:
+            continue
+        try:
+            setattr(obj, name, enum_type(v))
+        except ValueError:
+            valid = ", ".join(repr(e.value) for e in enum_type)
+            raise ValueError(f"{where}{name}: {v!r} is not one of {valid}") from None
 
 
 def _to_plain(obj: Any) -> Any:

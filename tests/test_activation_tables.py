@@ -13,7 +13,7 @@ from hlsgen.fixed import FixedType, Overflow
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Activation, Linear, TableInput
 from hlsgen.project import quantize_graph
-from hlsgen.quant.config import ActivationConfig, Config
+from hlsgen.config import ActivationConfig, Config
 
 
 def _gelu_graph(seed: int = 0) -> tuple[Graph, np.ndarray]:

@@ -445,7 +445,7 @@ def chain_graph(rows: int = 3, n: int = 6) -> Graph:
     """Linear -> layer norm -> softmax over rows of ``n`` values (the pipelined row engines)."""
     from hlsgen.ir import ops
     from hlsgen.project import quantize_graph
-    from hlsgen.quant.config import Config
+    from hlsgen.config import Config
 
     rng = np.random.default_rng(7)
     g = Graph("chain")

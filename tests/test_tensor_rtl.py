@@ -16,7 +16,7 @@ from hlsgen.backends.rtl.lint import lint
 from hlsgen.ir.graph import Graph, input_raw
 from hlsgen.ir.ops import Add, Constant, Embedding, GlobalAvgPool, Slice, Transpose, token_type
 from hlsgen.project import quantize_graph
-from hlsgen.quant.config import Config
+from hlsgen.config import Config
 
 T, D, V = 5, 3, 11
 

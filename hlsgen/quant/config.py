@@ -12,8 +12,10 @@ from ..config import (
     LayerConfig,
     LayerNormConfig,
     MlaForm,
+    Multiplier,
     SoftmaxConfig,
     SoftmaxVariant,
+    Strategy,
 )
 from ..fixed.ranges import calibrated_type, integer_bits_for
 from .resolver import TypeResolver
@@ -27,8 +29,10 @@ __all__ = [
     "LayerConfig",
     "LayerNormConfig",
     "MlaForm",
+    "Multiplier",
     "SoftmaxConfig",
     "SoftmaxVariant",
+    "Strategy",
     "TypeResolver",
     "calibrated_type",
     "integer_bits_for",

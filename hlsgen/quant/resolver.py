@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..config import ActivationConfig, Config, LayerNormConfig, SoftmaxConfig
+from ..config import ActivationConfig, Config, LayerNormConfig, Multiplier, SoftmaxConfig, Strategy
 from ..fixed import FixedType, calibrated_type
 
 if TYPE_CHECKING:
@@ -78,6 +78,20 @@ class TypeResolver:
             if lc.activation is not None:
                 return lc.activation
         return self.config.activation
+
+    def strategy(self, op: Op) -> Strategy:
+        """The layer's strategy (its entry, else the global one)."""
+        for lc in self.config.layer(op.name, op.origin):
+            if lc.strategy is not None:
+                return lc.strategy
+        return self.config.strategy
+
+    def multiplier(self, op: Op) -> Multiplier:
+        """The layer's constant-product choice (its entry, else the global one)."""
+        for lc in self.config.layer(op.name, op.origin):
+            if lc.multiplier is not None:
+                return lc.multiplier
+        return self.config.multiplier
 
     def layernorm(self, op: Op) -> LayerNormConfig:
         for lc in self.config.layer(op.name, op.origin):

@@ -1,0 +1,126 @@
+"""Trigger-scale Dense stacks in the latency strategy (hlsgen.backends.rtl.unrolled): adders, LUTs, LUT
+levels, latency in cycles and ns, beside published trigger figures.
+
+What the figures cover: the PER-PARTICLE Dense layers of a Deep-Sets-style jet tagger only (P particles
+x 3 features -> Dense 16 + ReLU -> Dense 16, applied to every particle in parallel; one sample = all P
+particles a beat, II = 1), with the ReLU folded away (not built here). The pooling, the classifier head
+and attention have no II = 1 form in hlsgen yet, so this is NOT a whole model: the published figures
+below cover whole models (one-head attention, 16 particles: HGQ2 + da4ml 98 ns / 279k LUT, arXiv:2510.24784
+Table 1; patch attention, 64 particles: PHAT-JeT 96.6 ns / 167k LUT, arXiv:2605.21789).
+
+Weights: a small Keras-free stand-in for QKeras 8-bit training (normal weights quantized to
+ap_fixed<8,2> with ~30 % zeros, inputs ap_fixed<8,3>); the adders depend on the weights, so trained
+weights will differ. LUT figures: the adder graph's estimate for all sizes; with ``--yosys`` also Yosys
+``synth_xilinx`` of one particle's layer (LUT / FF / DSP, LUT levels and the estimated clock from the
+delay model of hlsgen.backends.rtl.logic_depth), scaled by P (the rows are independent copies).
+
+Run: ``python benchmarks/bench_trigger.py [--yosys] [--clock 3.333]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import numpy as np
+
+from hlsgen.backends.rtl.unrolled import plan_linear, write_rtl
+from hlsgen.ir.graph import Graph
+from hlsgen.ir.ops import Linear
+from hlsgen.project import quantize_graph
+from hlsgen.config import Config
+
+PUBLISHED = [
+    ("HGQ2 + da4ml, 1-head MHA, 16 particles (whole model)", 98.0, 279_000),
+    ("PHAT-JeT patch attention, 64 particles (whole model)", 96.6, 167_000),
+]
+
+
+def _layer(name: str, n_in: int, n_out: int, rows: int, rng: np.random.Generator, tx: str) -> Linear:
+    g = Graph(name)
+    x = g.add_tensor("x", (rows, n_in))
+    y = g.add_tensor("y", (rows, n_out))
+    g.inputs, g.outputs = [x], [y]
+    k = rng.normal(scale=0.5, size=(n_in, n_out))
+    k[rng.random(k.shape) < 0.3] = 0.0
+    g.add_op(Linear(name, [x], [y], kernel=k, bias=rng.normal(scale=0.1, size=n_out)))
+    cfg = Config.from_dict(
+        {
+            "default_precision": "ap_fixed<8,3,AP_RND,AP_SAT>",
+            "layers": {name: {"weight": "ap_fixed<8,2>", "bias": "ap_fixed<8,2>"}},
+        }
+    )
+    op = quantize_graph(g, cfg).ops[0]
+    return op
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clock", type=float, default=3.333, help="clock target (ns)")
+    ap.add_argument("--yosys", action="store_true", help="synthesise one particle's layers with Yosys")
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    layers = [("dense1", 3, 16), ("dense2", 16, 16)]
+    ops = [_layer(n, i, o, 1, rng, "") for n, i, o in layers]
+    one = [plan_linear(op, 1, args.clock, "lut") for op in ops]
+    syn = {}
+    if args.yosys:
+        from hlsgen.backends.rtl.yosys import synthesize
+
+        for op, u in zip(ops, one, strict=True):
+            with tempfile.TemporaryDirectory() as d:
+                t0 = time.perf_counter()
+                c = synthesize(d, write_rtl(u, d), u.module, depth=True)
+                syn[op.name] = (c, time.perf_counter() - t0)
+    print(f"clock target {args.clock} ns ({1000 / args.clock:.0f} MHz); latency strategy, multiplier lut")
+    print("per layer, one particle:")
+    hdr = (
+        f"{'layer':8} {'in':>3} {'out':>3} {'CMM add':>7} {'no-CSE':>6} {'+bias':>5} {'LUT est':>7} "
+        f"{'stages':>6} {'cycles':>6} {'plan Fmax':>9}"
+    )
+    print(hdr + "  yosys LUT/FF/DSP  LUT levels  est. Fmax")
+    for op, u in zip(ops, one, strict=True):
+        g = u.graph
+        line = (
+            f"{op.name:8} {op.n_in:>3} {op.n_out:>3} {g.cost.adders:>7} {g.cost.adders_without_sharing:>6} "
+            f"{u.adders - g.cost.adders:>5} {u.lut_estimate:>7} {u.stages:>6} {u.latency:>6} "
+            f"{u.fmax_mhz:>5.0f} MHz"
+        )
+        if op.name in syn:
+            c, dt = syn[op.name]
+            line += (
+                f"  {c.lut}/{c.ff}/{c.dsp}  {c.depth.deepest.lut_levels:>10}  {c.depth.fmax_mhz:.0f} MHz "
+                f"(yosys {dt:.0f} s)"
+            )
+        print(line)
+    cycles = sum(u.latency for u in one)  # layers back to back, each with its input/output registers
+    fmax = min(u.fmax_mhz for u in one)  # the plan's estimate; Yosys's delay-model figure when run
+    if syn:
+        fmax = min(c.depth.fmax_mhz for c, _ in syn.values())
+    print()
+    print(
+        f"{'particles':>9} {'adders':>7} {'LUT est':>8} {'LUT yosys':>9} {'cycles':>6} {'ns @ target':>11} "
+        f"{'ns @ est. Fmax':>14}  (est. Fmax {fmax:.0f} MHz, {'Yosys netlist' if syn else 'plan'})"
+    )
+    for p in (16, 32, 64):
+        adders = p * sum(u.adders for u in one)
+        lut = p * sum(u.lut_estimate for u in one)
+        ly = p * sum(syn[op.name][0].lut for op in ops) if syn else None
+        print(
+            f"{p:>9} {adders:>7} {lut:>8} {ly if ly is not None else '-':>9} {cycles:>6} "
+            f"{cycles * args.clock:>11.1f} {cycles * 1000 / fmax:>14.1f}"
+        )
+    print()
+    print("published (whole models, Vivado after place and route):")
+    for name, ns, lut in PUBLISHED:
+        print(f"  {name}: {ns} ns, {lut // 1000}k LUT, II 1, 0 DSP")
+    print(
+        "hlsgen figures above: per-particle Dense layers only (no pooling, head, attention, softmax, norm);"
+        " LUT est = hlsgen.fixed.cmm estimate, LUT yosys = Yosys synth_xilinx x particles; the clock is an"
+        " estimate of the delay model, not Vivado timing."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,469 @@
+"""The latency strategy of a Linear op in RTL: fully unrolled and pipelined at II = 1.
+
+A whole sample (every row of the op's input, each of ``n_in`` values) enters in one wide beat and a new
+sample may enter every cycle. Each row goes through its own copy of the op's constant products:
+
+- ``multiplier = lut``: the adder graph of :func:`hlsgen.fixed.cmm.optimise` (shifts and adds, no DSP;
+  zero weights and zero digits cost nothing);
+- ``multiplier = dsp``: one ``*`` by a constant per non-zero weight (DSP48E2 where the synthesis tool
+  maps it) and an adder tree per output;
+
+then the bias (shifted to the accumulator's LSB, as :meth:`hlsgen.ir.ops.Linear.accumulate` adds it)
+and the cast to the output type by ``hlsgen_cast`` (templates/rtl/lib), exactly as the op's reference
+(:meth:`Linear.execute`) casts its exact accumulator. Every value is a signed integer at the width of
+its exact range, so the arithmetic modulo 2^width is exact.
+
+Pipeline registers are placed by a delay budget: each value gets a delay estimate from the per-cell
+delays of :mod:`hlsgen.backends.rtl.logic_depth` (a ripple adder is a LUT into a carry chain), and the
+values are scheduled as soon as possible into stages whose register-to-register delay stays within the
+clock period. The input is registered on entry (rank 1), every stage boundary is a register rank, and
+the outputs are registered on exit, so the latency is ``stages + 1`` cycles from the input port to the
+output port, and the co-simulation measures exactly that.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ...fixed import FixedType, Overflow
+from ...fixed.cmm import AdderGraph, bits_for, optimise
+from ...config import Multiplier
+from .casts import cast_params, check_cast, rounding
+from .logic_depth import DELAYS, NET
+
+if TYPE_CHECKING:
+    from ...ir.ops.base import Op
+    from ...config import Config
+
+
+#: LUTs one DSP48E2 is worth when ``auto`` chooses (UltraScale+ parts hold ~100-150 LUTs per DSP: a
+#: VU13P has 1728k LUTs and 12288 DSPs; we take 100, so LUTs win unless they cost much more)
+LUT_PER_DSP = 100
+
+
+def adder_delay(width: int) -> float:
+    """Estimated ns through a ``width``-bit ripple adder: one LUT per bit into a carry chain of CARRY4
+    cells (what Yosys ``synth_xilinx`` maps adders to, also for UltraScale+), 4 bits a cell."""
+    chain = max(math.ceil(width / 4) - 1, 0)
+    return NET + DELAYS["lut"] + NET + DELAYS["carry_in"] + chain * DELAYS["carry_chain"]
+
+
+def multiplier_delay() -> float:
+    """Estimated ns through an unregistered DSP48E2 product (a constant operand)."""
+    return NET + DELAYS["dsp_mult"] + DELAYS["dsp_alu"]
+
+
+def cast_delay(src: FixedType, dst: FixedType) -> float:
+    """Estimated ns through hlsgen_cast: the rounding increment (an adder) and the range comparison
+    with its output mux (a carry chain and a LUT) where the types need them."""
+    d = 0.0
+    if src.frac > dst.frac and rounding(dst).value not in ("AP_TRN",):
+        d += adder_delay(dst.width + 2)
+    if dst.overflow is not Overflow.WRAP:
+        d += adder_delay(src.width + 2) + NET + DELAYS["lut"]
+    return d
+
+
+@dataclass(frozen=True)
+class Value:
+    """One value of the pipeline.
+
+    Attributes:
+        name: SystemVerilog name.
+        kind: ``in`` (a slice of the input register), ``add``, ``mul``, ``acc`` (shift, sign and bias
+            into the accumulator), ``cast`` (hlsgen_cast to the output type).
+        width: bits (signed, except the cast's output, which has the output type's bits).
+        args: operand indices into :attr:`Unrolled.values`.
+        delay: estimated ns from its operands to it.
+        stage: pipeline stage it is computed in (1 = from the input register).
+        attrs: what the template needs (shifts, subtract, constants, cast parameters).
+    """
+
+    name: str
+    kind: str
+    width: int
+    args: tuple[int, ...]
+    delay: float
+    stage: int = 0
+    attrs: tuple[tuple[str, object], ...] = ()
+
+    def attr(self, key: str) -> object:
+        return dict(self.attrs)[key]
+
+
+@dataclass(frozen=True)
+class Unrolled:
+    """A scheduled, fully unrolled Linear: what the template renders and the cost/latency estimate.
+
+    Attributes:
+        module: SystemVerilog module name.
+        rows, n_in, n_out: rows of one sample and the op's widths.
+        tx, ty: input and output types.
+        multiplier: lut or dsp.
+        clock_ns: the clock target the registers were placed for.
+        values: every value, operands first.
+        outputs: per (row, output): index of its cast value.
+        stages: combinational stages (latency = stages + 1).
+        graph: the adder graph of one row (lut) or None (dsp).
+        adders, multipliers: per sample (all rows).
+        lut_estimate: adders' LUTs plus the casts' (an estimate; Yosys counts).
+        registers: pipeline flip-flops (bits), valid bits included.
+        worst_stage_ns: the largest estimated register-to-register delay.
+    """
+
+    module: str
+    rows: int
+    n_in: int
+    n_out: int
+    tx: FixedType
+    ty: FixedType
+    multiplier: Multiplier
+    clock_ns: float
+    values: tuple[Value, ...]
+    outputs: tuple[int, ...]
+    stages: int
+    graph: AdderGraph | None
+    adders: int
+    multipliers: int
+    lut_estimate: int
+    registers: int
+    worst_stage_ns: float
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def latency(self) -> int:
+        """Cycles from a sample on the input port to its result on the output port."""
+        return self.stages + 1
+
+    @property
+    def latency_ns(self) -> float:
+        return self.latency * self.clock_ns
+
+    @property
+    def fmax_mhz(self) -> float:
+        """Estimated clock rate (from the slowest stage)."""
+        return 1000.0 / max(self.worst_stage_ns, 1e-3)
+
+    @property
+    def in_width(self) -> int:
+        return self.rows * self.n_in * self.tx.width
+
+    @property
+    def out_width(self) -> int:
+        return self.rows * self.n_out * self.ty.width
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "module": self.module,
+            "multiplier": self.multiplier.value,
+            "rows": self.rows,
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "adders": self.adders,
+            "multipliers": self.multipliers,
+            "lut_estimate": self.lut_estimate,
+            "registers": self.registers,
+            "stages": self.stages,
+            "latency_cycles": self.latency,
+            "clock_ns": self.clock_ns,
+            "latency_ns": round(self.latency_ns, 2),
+            "worst_stage_ns": round(self.worst_stage_ns, 2),
+            "fmax_mhz_estimate": round(self.fmax_mhz),
+        }
+
+    def render(self) -> str:
+        """The SystemVerilog module (templates/rtl/unrolled_linear.sv.j2)."""
+        from ..templating import environment, render
+
+        return render(environment(), "rtl/unrolled_linear.sv.j2", u=self, ref=self.ref)
+
+    def ref(self, i: int, stage: int) -> str:
+        """The name of value ``i`` as stage ``stage`` reads it (itself, or its register copy)."""
+        v = self.values[i]
+        return v.name if v.stage == stage else f"{v.name}_q{stage}"
+
+    def registers_of(self) -> list[tuple[str, str, int]]:
+        """Every pipeline register: (name, source, width), rank by rank."""
+        last: dict[int, int] = {}
+        for v in self.values:
+            for a in v.args:
+                last[a] = max(last.get(a, 0), v.stage)
+        for o in self.outputs:
+            last[o] = self.stages + 1
+        regs = []
+        for i, v in enumerate(self.values):
+            for r in range(v.stage + 1, last.get(i, v.stage) + 1):
+                src = v.name if r == v.stage + 1 else f"{v.name}_q{r - 1}"
+                regs.append((f"{v.name}_q{r}", src, v.width))
+        return regs
+
+
+def _weights(op: Op) -> tuple[np.ndarray, np.ndarray | None]:
+    if int(getattr(op, "blocks", 1)) > 1:
+        raise NotImplementedError(
+            f"{op.kind} '{op.name}': the latency strategy has no block-diagonal linear yet; "
+            "use the default (resource) strategy for this layer"
+        )
+    w = np.asarray(op.w_raw, dtype=object).astype(object)
+    b = None if op.b_raw is None else np.asarray(op.b_raw, dtype=object)
+    return w, b
+
+
+def choose_multiplier(op: Op, graph: AdderGraph | None = None) -> Multiplier:
+    """``lut`` when the adder graph's LUT estimate is below :data:`LUT_PER_DSP` per DSP it saves."""
+    w, _ = _weights(op)
+    tx = op.types["x"]
+    if graph is None:
+        graph = optimise(w, [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in)
+    dsps = int(sum(1 for v in w.flat if int(v) != 0 and abs(int(v)) & (abs(int(v)) - 1)))
+    return Multiplier.LUT if graph.cost.lut <= LUT_PER_DSP * max(dsps, 1) else Multiplier.DSP
+
+
+def plan_linear(
+    op: Op,
+    rows: int = 1,
+    clock_ns: float = 3.333,
+    multiplier: Multiplier | str = Multiplier.LUT,
+    module: str | None = None,
+    max_cse_depth: int = 3,
+) -> Unrolled:
+    """Schedule the unrolled Linear ``op`` (typed) for ``rows`` rows a sample at ``clock_ns``."""
+    if op.kind != "linear":
+        raise NotImplementedError(f"{op.kind} '{op.name}': the latency strategy renders linear ops only")
+    if clock_ns <= 0:
+        raise ValueError(f"linear '{op.name}': clock period must be positive, got {clock_ns} ns")
+    where = f"linear '{op.name}'"
+    tx, tw, ta, ty = (op.types[k] for k in ("x", "weight", "accum", "y"))
+    check_cast(ta, ty, where)
+    w, b = _weights(op)
+    lo, hi = [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in
+    try:
+        multiplier = Multiplier(multiplier)
+    except ValueError:
+        valid = ", ".join(repr(m.value) for m in Multiplier)
+        raise ValueError(f"{where}: multiplier {multiplier!r} is not one of {valid}") from None
+    graph = None
+    if multiplier is not Multiplier.DSP:
+        graph = optimise(w, lo, hi, max_cse_depth=max_cse_depth)
+        if multiplier is Multiplier.AUTO:
+            multiplier = choose_multiplier(op, graph)
+            if multiplier is Multiplier.DSP:
+                graph = None
+    psh = ta.frac - tw.frac - tx.frac
+    bsh = ta.frac - op.types["bias"].frac if b is not None else 0
+    budget = clock_ns - DELAYS["setup"]
+    tco = DELAYS["ff_tco"]
+    values: list[Value] = []
+    arrival: list[float] = []
+    outputs: list[int] = []
+    adders = mults = lut = 0
+    worst = 0.0
+
+    def place(name: str, kind: str, width: int, args: tuple[int, ...], delay: float, **attrs: object) -> int:
+        nonlocal worst
+        s = max((values[a].stage for a in args), default=1)
+        t = max((arrival[a] for a in args if values[a].stage == s), default=tco)
+        t = max(t, tco)
+        if t + delay > budget and t > tco:  # does not fit behind its operands: start a new stage
+            s, t = s + 1, tco
+        t += delay
+        worst = max(worst, t + DELAYS["setup"])
+        values.append(Value(name, kind, width, args, delay, s, tuple(attrs.items())))
+        arrival.append(t)
+        return len(values) - 1
+
+    xs = bits_for(tx.raw_min, tx.raw_max)
+    acc_w = ta.width
+    for r in range(rows):
+        ins = [
+            place(f"x{r}_{i}", "in", xs, (), 0.0, lsb=(r * op.n_in + i) * tx.width, signed=int(tx.signed))
+            for i in range(op.n_in)
+        ]
+        cols: list[tuple[int, int, int] | None] = []  # (value, shift, sign) of each column's sum
+        if graph is not None:
+            ids = list(ins)
+            for k, n in enumerate(graph.nodes):
+                v = place(
+                    f"n{r}_{k}",
+                    "add",
+                    n.width,
+                    (ids[n.a], ids[n.b]),
+                    adder_delay(n.width),
+                    sha=n.sha,
+                    shb=n.shb,
+                    sub=int(n.sub),
+                )
+                ids.append(v)
+            adders += len(graph.nodes)
+            lut += sum(n.lut for n in graph.nodes)
+            for t in graph.outputs:
+                cols.append(None if t is None else (ids[t.var], t.shift, t.sign))
+        else:
+            for j in range(op.n_out):
+                terms: list[tuple[int, int, int]] = []  # (value, range lo, range hi)
+                for i in range(op.n_in):
+                    c = int(w[i, j])
+                    if c == 0:
+                        continue
+                    plo, phi = sorted((c * tx.raw_min, c * tx.raw_max))
+                    pw = bits_for(plo, phi)
+                    if c & (c - 1) == 0 and c > 0:  # a power of two: a shift, no multiplier
+                        p = place(f"p{r}_{i}_{j}", "add0", pw, (ins[i],), 0.0, sh=c.bit_length() - 1)
+                    else:
+                        p = place(f"p{r}_{i}_{j}", "mul", pw, (ins[i],), multiplier_delay(), c=c)
+                        mults += 1
+                    terms.append((p, plo, phi))
+                while len(terms) > 1:  # balanced tree, earliest first
+                    terms.sort(key=lambda q: (values[q[0]].stage, arrival[q[0]]))
+                    (a, alo, ahi), (bb, blo, bhi) = terms.pop(0), terms.pop(0)
+                    slo, shi = alo + blo, ahi + bhi
+                    sw = bits_for(slo, shi)
+                    s = place(
+                        f"s{r}_{j}_{len(values)}", "add", sw, (a, bb), adder_delay(sw), sha=0, shb=0, sub=0
+                    )
+                    adders += 1
+                    lut += sw
+                    terms.append((s, slo, shi))
+                cols.append((terms[0][0], 0, 1) if terms else None)
+        for j, col in enumerate(cols):
+            bias = 0 if b is None else int(b[j]) << bsh
+            args = () if col is None else (col[0],)
+            work = col is not None and (col[2] < 0 or bias != 0)
+            acc = place(
+                f"acc{r}_{j}",
+                "acc",
+                acc_w,
+                args,
+                adder_delay(acc_w) if work else 0.0,
+                sh=0 if col is None else col[1] + psh,
+                neg=int(col is not None and col[2] < 0),
+                bias=bias,
+            )
+            if work:
+                adders += 1
+                lut += acc_w
+            y = place(
+                f"y{r}_{j}",
+                "cast",
+                ty.width,
+                (acc,),
+                cast_delay(ta, ty),
+                **{k: v for k, v in cast_params("Y", ty).items()},
+                IW=acc_w,
+                IF=ta.frac,
+            )
+            lut += ty.width + (acc_w if ty.overflow is not Overflow.WRAP else 0)
+            outputs.append(y)
+    stages = max(values[o].stage for o in outputs) if outputs else 1
+    u = Unrolled(
+        module=module or f"hlsgen_unrolled_{op.name}",
+        rows=rows,
+        n_in=op.n_in,
+        n_out=op.n_out,
+        tx=tx,
+        ty=ty,
+        multiplier=multiplier,
+        clock_ns=clock_ns,
+        values=tuple(values),
+        outputs=tuple(outputs),
+        stages=stages,
+        graph=graph,
+        adders=adders,
+        multipliers=mults,
+        lut_estimate=lut,
+        registers=0,
+        worst_stage_ns=worst,
+    )
+    regs = sum(wd for _, _, wd in u.registers_of()) + u.in_width + u.latency
+    return _replace(u, registers=regs)
+
+
+def plan_from_config(op: Op, config: Config, rows: int = 1) -> Unrolled:
+    """:func:`plan_linear` with the layer's ``multiplier`` and the config's ``clock_period``."""
+    from ...quant.resolver import TypeResolver
+
+    return plan_linear(op, rows, config.clock_period, TypeResolver(config).multiplier(op))
+
+
+def pack_rows(values: np.ndarray, width: int) -> list[int]:
+    """Samples ``(n, ...)`` of raw integers as one word each: element k at bits ``[k*width +: width]``."""
+    flat = np.asarray(values).reshape(len(values), -1)
+    mask = (1 << width) - 1
+    return [sum((int(v) & mask) << (k * width) for k, v in enumerate(row)) for row in flat]
+
+
+def write_rtl(u: Unrolled, rtl_dir: str | Path) -> list[str]:
+    """Write the module and the library module it instantiates; returns the sources in compile order."""
+    from ...resources import resource_dir
+
+    d = Path(rtl_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    lib = resource_dir("templates") / "rtl" / "lib" / "hlsgen_cast.sv"
+    (d / "hlsgen_cast.sv").write_text(lib.read_text())
+    (d / f"{u.module}.sv").write_text(u.render())
+    return ["hlsgen_cast.sv", f"{u.module}.sv"]
+
+
+def cosim(
+    u: Unrolled, op: Op, x_raw: np.ndarray, work_dir: str | Path, valid: list[int] | None = None
+) -> dict[str, object]:
+    """Simulate ``u`` (Verilator, sim/hlsgen_unrolled_bench.py) on the raw samples ``x_raw``
+    (``n x rows x n_in``), one a cycle where ``valid`` (default: every cycle) says so, against
+    ``op.execute`` (the reference). Returns the bench's measurements plus ``failures``."""
+    import json
+
+    from .cosim import build, failures, run_bench
+
+    work = Path(work_dir)
+    x = np.asarray(x_raw).reshape(-1, u.rows, u.n_in)
+    want = np.asarray(op.execute(x)[0]).reshape(len(x), -1)
+    srcs = write_rtl(u, work / "rtl")
+    bdir, _ = build(work / "rtl", srcs, u.module)
+    meas = work / "measurements.json"
+    meas.unlink(missing_ok=True)
+    spec = work / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "inputs": [str(v) for v in pack_rows(x, u.tx.width)],
+                "outputs": [str(v) for v in pack_rows(want, u.ty.width)],
+                "valid": list(valid) if valid is not None else [1] * len(x),
+                "measurements": str(meas.resolve()),
+                "drain": u.latency + 8,
+            }
+        )
+    )
+    results = work / "results.xml"
+    results.unlink(missing_ok=True)
+    run_bench(bdir, "hlsgen_unrolled_bench", u.module, spec, results, work / "sim.log")
+    out: dict[str, object] = json.loads(meas.read_text()) if meas.is_file() else {}
+    out["failures"] = failures(results)
+    return out
+
+
+def _replace(u: Unrolled, **kw: object) -> Unrolled:
+    import dataclasses
+
+    return dataclasses.replace(u, **kw)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "LUT_PER_DSP",
+    "Multiplier",
+    "Unrolled",
+    "Value",
+    "adder_delay",
+    "cast_delay",
+    "choose_multiplier",
+    "cosim",
+    "multiplier_delay",
+    "pack_rows",
+    "plan_from_config",
+    "plan_linear",
+    "write_rtl",
+]
