@@ -8,6 +8,7 @@ traceback and turns into exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -156,18 +157,56 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_names(graph) -> list[str]:
+    """A name per model output: its Keras layer where that is unique, else the IR tensor's name."""
+    origins = [graph.tensors[k].origin or k for k in graph.outputs]
+    return origins if len(set(origins)) == len(origins) else list(graph.outputs)
+
+
+def _npy_bytes(a) -> bytes:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, a)
+    return buf.getvalue()
+
+
+def _npz_bytes(arrays: dict) -> bytes:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
+
+    from .analysis.compare import write_file_atomically
 
     proj = _project_from_args(args)
     x = _load_array(args.data, "data")
     y = proj.csim(x) if args.csim else proj.predict(x)
+    ys = y if isinstance(y, list) else [y]
+    names = _output_names(proj.graph)
     if args.output:
-        np.save(args.output, y if not isinstance(y, list) else y[0])
-        print(f"wrote {args.output}: {np.shape(y)}")
+        out = Path(args.output)
+        if len(ys) > 1 or out.suffix == ".npz":  # one array per output, named after it
+            out = out.with_suffix(".npz")
+            write_file_atomically(out, _npz_bytes(dict(zip(names, ys, strict=True))))
+        else:
+            write_file_atomically(out, _npy_bytes(ys[0]))
+        print(f"wrote {out}: " + ", ".join(f"{k} {v.shape}" for k, v in zip(names, ys, strict=True)))
     else:
         np.set_printoptions(threshold=200, linewidth=120)
-        print(y)
+        for k, v in zip(names, ys, strict=True):
+            if len(ys) > 1:
+                print(f"{k}: shape {v.shape}")
+            print(v)
     return 0
 
 
@@ -303,6 +342,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Trained Keras 2 / QKeras attention models to bit-exact Vitis HLS firmware and RTL.",
     )
     p.add_argument("--version", action="version", version=f"hlsgen {__version__}")
+    p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                   help="import MODULE (a dotted name or a .py file) first: e.g. the module that registers "
+                   "your custom Keras layers (repeatable)")  # fmt: skip
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser(
@@ -381,10 +423,12 @@ def _build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "predict",
         help="bit-exact emulation of the converted model on data",
-        description="Run inputs through hlsgen's bit-exact NumPy emulation (or the compiled C++ with --csim).",
+        description="Run inputs through hlsgen's bit-exact NumPy emulation (or the compiled C++ with --csim). "
+        "A model with several outputs is saved as an .npz, one array per output named after its layer.",
     )
     _add_model_args(s, data=True)
-    s.add_argument("-o", "--output", metavar="Y.npy", help="save outputs here instead of printing them")
+    s.add_argument("-o", "--output", metavar="Y.npy", help="save outputs here instead of printing them (several "
+                   "outputs: Y.npz)")
     s.add_argument("--csim", action="store_true", help="run the compiled C++ instead of the emulation")
     s.set_defaults(func=_cmd_predict)
 
@@ -468,10 +512,56 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        _import_modules(args.imports)
         return int(args.func(args) or 0)
     except (CliError, ValueError, FileNotFoundError, FileExistsError) as e:
         print(f"hlsgen {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"hlsgen {args.command}: interrupted; nothing was half-written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `hlsgen predict ... | head`
+        sys.stderr.close()
+        return 0
+    except Exception as e:
+        if os.environ.get("HLSGEN_DEBUG"):
+            raise
+        first = (str(e).strip().splitlines() or [""])[0]
+        print(f"hlsgen {args.command}: internal error: {type(e).__name__}: {first} (a bug in hlsgen: please "
+              "report it with the command; HLSGEN_DEBUG=1 shows the traceback)", file=sys.stderr)  # fmt: skip
+        return 3
+
+
+def _import_modules(names: list[str]) -> None:
+    """``--import``: modules (dotted names, or .py files) whose import registers custom Keras layers."""
+    import importlib
+    import importlib.util
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for name in names:
+        try:
+            if name.endswith(".py"):
+                spec = importlib.util.spec_from_file_location(Path(name).stem, name)
+                if spec is None or spec.loader is None or not Path(name).is_file():
+                    raise CliError(f"--import {name}: no such Python file")
+                mod = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = mod
+                spec.loader.exec_module(mod)
+            else:
+                if "" not in sys.path and os.getcwd() not in sys.path:
+                    sys.path.insert(0, os.getcwd())
+                mod = importlib.import_module(name)
+        except CliError:
+            raise
+        except Exception as e:
+            raise CliError(f"--import {name}: {type(e).__name__}: {e}") from None
+        if "tensorflow" in sys.modules:  # its Keras layer classes known by name to load_model
+            import tensorflow as tf
+
+            tf.keras.utils.get_custom_objects().update({
+                k: v for k, v in vars(mod).items()
+                if isinstance(v, type) and issubclass(v, tf.keras.layers.Layer) and v.__module__ == mod.__name__
+            })  # fmt: skip
 
 
 if __name__ == "__main__":
