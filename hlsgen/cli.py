@@ -48,7 +48,8 @@ def _load_array(path: str, what: str):
             return [z[k] for k in z.files] if len(z.files) > 1 else z[z.files[0]]
         return np.load(p)
     except Exception as e:
-        raise CliError(f"cannot read {what} file {p}: {e}") from None
+        why = "not a NumPy .npy / .npz file (np.save writes one)" if "pickle" in str(e) else str(e)
+        raise CliError(f"cannot read {what} file {p}: {why}") from None
 
 
 def _config_from_args(args: argparse.Namespace):
@@ -308,6 +309,31 @@ def _cmd_cosim(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_fuzz(args: argparse.Namespace) -> int:
+    from .fuzz.run import FuzzOptions, campaign, print_result, replay
+
+    if args.count < 1:
+        raise CliError(f"--count must be at least 1, got {args.count}")
+    opts = FuzzOptions(
+        csim=not args.no_csim,
+        cosim_every=args.cosim_every,
+        decode_csim_every=args.decode_csim_every,
+        shrink=not args.no_shrink,
+        shrink_seconds=args.shrink_seconds,
+        keep=args.keep,
+        estimate_tolerance=args.estimate_tolerance,
+    )
+    if args.replay:
+        res = replay(args.replay, args.out, opts)
+        print_result(res)
+        return 0 if res.outcome.passed else 1
+    seeds = range(args.seed, args.seed + args.count)
+    print(f"hlsgen fuzz: seeds {args.seed} to {args.seed + args.count - 1}, work and reproducers in {args.out}")
+    camp = campaign(seeds, args.out, opts, workers=args.workers, scheduler=args.scheduler, on_result=print_result)
+    print(camp.summary())
+    return 1 if camp.failures else 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -498,6 +524,36 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="replace an existing --out folder")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=_cmd_sweep)
+
+    s = sub.add_parser(
+        "fuzz",
+        help="check random attention models through convert, emulation, csim, cosim and decode (bit-exact)",
+        description="Differential fuzzing: for each seed, a random valid model of what hlsgen converts (MHA / "
+        "GQA / MLA, masks, residuals, norms, pooling, several inputs and outputs, odd layer names, random "
+        "precisions, rounding and overflow modes, reuse factors, io_parallel / io_stream) is converted from its "
+        "saved file; the emulation must equal csim and the written project loaded back bit for bit, cosim "
+        "(every --cosim-every seeds) too with the estimated cycles, and decode must equal prefill for causal "
+        "models. A failure is shrunk to a minimal model, saved under OUT/failures/seed-S (repro.py). Exit "
+        "status 1 on any failure. Example: hlsgen fuzz --seed 0 --count 20 --workers 2",
+    )
+    s.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    s.add_argument("--count", type=int, default=10, help="number of seeds (default 10)")
+    s.add_argument("--out", default="fuzz_out", metavar="DIR", help="work folder and reproducers (default fuzz_out)")
+    s.add_argument("--workers", type=int, metavar="N", help="local processes (default: one per CPU)")
+    s.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the seeds on this Dask scheduler")
+    s.add_argument("--no-csim", action="store_true", help="skip g++ csim (emulation, write and decode only)")
+    s.add_argument("--cosim-every", type=int, default=0, metavar="K",
+                   help="co-simulate the RTL of every K-th seed (needs Verilator; default 0: never)")  # fmt: skip
+    s.add_argument("--decode-csim-every", type=int, default=0, metavar="K",
+                   help="run the compiled decode top of every K-th causal seed (default 0: never)")  # fmt: skip
+    s.add_argument("--estimate-tolerance", type=float, default=0.0, metavar="R",
+                   help="allowed relative difference of estimated and measured cycles (default 0: equal)")  # fmt: skip
+    s.add_argument("--no-shrink", action="store_true", help="save failures as they are, unshrunk")
+    s.add_argument("--shrink-seconds", type=float, default=300.0, metavar="S",
+                   help="time budget of one shrink (default 300)")  # fmt: skip
+    s.add_argument("--keep", action="store_true", help="keep the work folders of passing seeds")
+    s.add_argument("--replay", metavar="SPEC.json", help="check a reproducer's spec.json / minimal.json again")
+    s.set_defaults(func=_cmd_fuzz)
 
     s = sub.add_parser("demo", help="convert the bundled digits models, run emulation and csim, print accuracy")
     s.add_argument("-o", "--output", default="demo_out", help="folder for the written projects")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .project import Project, as_inputs, quantize_graph, ranges_of
+from .project import Project, check_inputs, quantize_graph, ranges_of
 from .quant.config import Config
 
 
@@ -69,7 +69,7 @@ def calibrate(model: Any, data: Any, config: Any = None) -> tuple[Config, dict[s
 
     cfg = _config(config)
     graph = read_keras(model)
-    env = graph.run_float(as_inputs(data, len(graph.inputs)), keep=True)
+    env = graph.run_float(check_inputs(graph, data, "calibration data"), keep=True)
     ranges = ranges_of(env)
     typed = quantize_graph(graph, cfg, ranges=ranges)
     report: dict[str, dict[str, Any]] = {}

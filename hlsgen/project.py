@@ -18,15 +18,54 @@ if TYPE_CHECKING:
     from .boards import Board
 
 
-def as_inputs(x: Any, n: int) -> list[np.ndarray]:
-    """Model inputs as a list of float64 arrays (one array is the only input); checks the count."""
-    if isinstance(x, (list, tuple)):
-        xs = [np.asarray(v, dtype=np.float64) for v in x]
-    else:
-        xs = [np.asarray(x, dtype=np.float64)]
-    if len(xs) != n:
-        raise ValueError(f"the model takes {n} inputs, got {len(xs)}")
-    return xs
+#: inputs at or beyond this magnitude are refused: float64 no longer holds fixed-point steps there
+MAX_INPUT_MAGNITUDE = 2.0**53
+
+
+def check_inputs(graph: Graph, data: Any, what: str = "data") -> list[np.ndarray]:
+    """``data`` as one float64 array per model input, checked: count, numeric dtype, shape against the
+    model's input, the same non-zero number of samples, every value finite and below 2^53 in magnitude.
+
+    Raises:
+        ValueError: one line naming ``what``, the input, and (for values) the sample and index.
+    """
+    xs = list(data) if isinstance(data, (list, tuple)) else [data]
+    names = list(graph.inputs)
+    if len(xs) != len(names):
+        raise ValueError(f"{what}: the model takes {len(names)} input(s) ({', '.join(names)}), got {len(xs)}")
+    out = []
+    for name, x in zip(names, xs, strict=True):
+        try:
+            a = np.asarray(x)
+        except ValueError as e:  # ragged nested lists
+            raise ValueError(f"{what}: input {name} is not a rectangular array ({e})") from None
+        if a.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{what}: input {name} has dtype {a.dtype}; give real numbers (float or integer arrays)"
+            )
+        want = graph.tensors[name].shape
+        if a.ndim != len(want) + 1 or tuple(a.shape[1:]) != tuple(want):
+            raise ValueError(
+                f"{what}: input {name} has shape {tuple(a.shape)}; the model takes (batch, "
+                f"{', '.join(map(str, want))})"
+            )
+        a = a.astype(np.float64)
+        bad = ~np.isfinite(a) | (np.abs(a) >= MAX_INPUT_MAGNITUDE)
+        if bad.any():
+            i = tuple(int(v) for v in np.argwhere(bad)[0])
+            v = a[i]
+            why = "cannot be quantized" if not np.isfinite(v) else "is beyond 2^53 (no fixed-point value)"
+            raise ValueError(
+                f"{what}: input {name} holds {v:g} at sample {i[0]}, index {i[1:]} ({int(bad.sum())} "
+                f"in all); it {why}: clean, clip or rescale the data"
+            )
+        out.append(a)
+    n = {a.shape[0] for a in out}
+    if len(n) > 1:
+        raise ValueError(f"{what}: the inputs hold different numbers of samples {sorted(n)}")
+    if not out[0].shape[0]:
+        raise ValueError(f"{what}: the batch is empty (0 samples); give at least one sample")
+    return out
 
 
 def ranges_of(env: dict[str, np.ndarray]) -> dict[str, float]:
@@ -36,7 +75,7 @@ def ranges_of(env: dict[str, np.ndarray]) -> dict[str, float]:
 
 def calibration_ranges(graph: Graph, data: Any) -> dict[str, float]:
     """Largest magnitude of every tensor over ``data`` in the float IR."""
-    return ranges_of(graph.run_float(as_inputs(data, len(graph.inputs)), keep=True))
+    return ranges_of(graph.run_float(check_inputs(graph, data, "calibration data"), keep=True))
 
 
 def quantize_graph(
@@ -97,13 +136,13 @@ class Project:
 
     def predict(self, x: Any) -> Any:
         """Bit-exact NumPy emulation; outputs shaped like the Keras model's (a list for several)."""
-        xs = as_inputs(x, len(self.graph.inputs))
+        xs = check_inputs(self.graph, x)
         outs = self.graph.predict(xs)
         return outs[0] if len(outs) == 1 else outs
 
     def predict_raw(self, x: Any) -> list[np.ndarray]:
         """Raw integers of every output."""
-        raw = self.graph.run_raw(as_inputs(x, len(self.graph.inputs)))
+        raw = self.graph.run_raw(check_inputs(self.graph, x))
         return [raw[k] for k in self.graph.outputs]
 
     # -- C simulation -------------------------------------------------------------------------------
@@ -132,7 +171,7 @@ class Project:
 
     def csim_raw(self, x: Any) -> list[np.ndarray]:
         """Raw integer outputs of the compiled C++."""
-        xs = as_inputs(x, len(self.graph.inputs))
+        xs = check_inputs(self.graph, x)
         raws = [input_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
         for v, k in zip(xs, self.graph.inputs, strict=True):
             want = self.graph.tensors[k].shape
@@ -247,7 +286,7 @@ class Project:
         if model_source is not None and Path(model_source).is_file():
             files[f"model/{Path(model_source).name}"] = Path(model_source).read_bytes()
         if tb_data is not None:
-            xs = as_inputs(tb_data, len(self.graph.inputs))
+            xs = check_inputs(self.graph, tb_data, "testbench data")
             raws_in = [input_raw(v, self.graph.tensors[k].type) for v, k in zip(xs, self.graph.inputs, strict=True)]
             raws_out = self.predict_raw(xs)
             files["tb_data/tb_input_features.dat"] = "\n".join(tb_lines(raws_in)) + "\n"

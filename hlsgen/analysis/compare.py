@@ -283,32 +283,14 @@ def suggest_type(x: np.ndarray, t: FixedType, target_error: float = DEFAULT_TARG
 # data checks
 # ---------------------------------------------------------------------------------------------------
 def as_inputs(graph: Graph, data: Any, what: str = "data") -> list[np.ndarray]:
-    """``data`` as one float64 array per model input, checked against the model's input shapes.
+    """``data`` as one float64 array per model input, checked (:func:`hlsgen.project.check_inputs`).
 
     Raises:
         ValueError: naming the input, the shape the model expects and the shape given.
     """
-    xs = list(data) if isinstance(data, (list, tuple)) else [data]
-    if len(xs) != len(graph.inputs):
-        raise ValueError(
-            f"{what}: the model takes {len(graph.inputs)} inputs ({', '.join(graph.inputs)}), got {len(xs)}"
-        )
-    out = []
-    for name, x in zip(graph.inputs, xs, strict=True):
-        x = np.asarray(x, dtype=np.float64)
-        want = graph.tensors[name].shape
-        if x.ndim != len(want) + 1 or tuple(x.shape[1:]) != tuple(want):
-            raise ValueError(
-                f"{what}: shape {tuple(x.shape)} does not match the model input {name!r} of shape "
-                f"(batch, {', '.join(map(str, want))})"
-            )
-        out.append(x)
-    n = {x.shape[0] for x in out}
-    if len(n) > 1:
-        raise ValueError(f"{what}: the inputs hold different numbers of samples {sorted(n)}")
-    if not out[0].shape[0]:
-        raise ValueError(f"{what}: no samples")
-    return out
+    from ..project import check_inputs
+
+    return check_inputs(graph, data, what)
 
 
 def class_labels(labels: Any, y: np.ndarray, what: str = "labels") -> np.ndarray:
