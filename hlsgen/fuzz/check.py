@@ -19,6 +19,7 @@ class Stage(enum.StrEnum):
     """Where a check failed (in the order they run)."""
 
     GENERATE = "generate"  #: Keras refused the spec's model (a generator bug, not hlsgen's)
+    REFUSED = "refused"  #: hlsgen refused the config with one of its documented, clear errors
     CONVERT = "convert"  #: hlsgen.convert raised
     EMULATION = "emulation"  #: predict / predict_raw raised or disagree
     CSIM = "csim"  #: csim raised or differs from the emulation
@@ -54,12 +55,19 @@ class Outcome:
 
     @property
     def invalid(self) -> bool:
-        """The spec's model could not be built (counted apart: not a finding about hlsgen)."""
-        return self.stage == Stage.GENERATE
+        """The spec's model could not be built, or hlsgen refused its types with a documented error
+        (counted apart: not a finding about hlsgen)."""
+        return self.stage in (Stage.GENERATE, Stage.REFUSED)
 
     def line(self) -> str:
         status = "ok" if self.passed else f"FAIL at {self.stage}: {self.message.splitlines()[0][:300]}"
         return f"seed {self.spec.seed}: {self.ops} ops, {'+'.join(self.ran) or '-'} ({self.seconds:.1f} s) {status}"
+
+
+#: errors hlsgen is meant to give for a valid model whose types cannot work (seen at convert)
+DOCUMENTED_REFUSALS = (
+    "has too few bits for the exp tables",  # calibrated scores with no fractional bits left for softmax
+)
 
 
 class Mismatch(AssertionError):
@@ -150,6 +158,8 @@ def check_spec(spec: ModelSpec, work: str | Path, levels: Levels = Levels()) -> 
                 out.ran.append("decode_csim")
         out.passed = True
     except Exception as e:
+        if stage == Stage.CONVERT and any(r in str(e) for r in DOCUMENTED_REFUSALS):
+            stage = Stage.REFUSED
         out.stage = stage
         out.message = f"{type(e).__name__}: {e}" if isinstance(e, Mismatch) else _describe(e)
     out.seconds = time.perf_counter() - t0

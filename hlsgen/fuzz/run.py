@@ -152,7 +152,7 @@ class Campaign:
         invalid = len(self.results) - len(self.checked)
         return (
             f"hlsgen fuzz: {len(self.checked)} models checked ({per}), {len(self.failures)} failed"
-            + (f", {invalid} specs Keras refused" if invalid else "")
+            + (f", {invalid} specs refused (Keras, or hlsgen's documented type limits)" if invalid else "")
             + f"; {self.seconds:.0f} s on {self.workers} {self.where} worker(s): "
             f"{self.models_per_hour:.0f} models/hour"
         )

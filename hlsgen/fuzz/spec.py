@@ -152,6 +152,24 @@ class ModelSpec:
             cfg["decode"] = {"max_length": self.seq + 1}
         return cfg
 
+    def describe(self) -> str:
+        """One line: the blocks and settings that matter."""
+        bl = []
+        for b in self.blocks:
+            tags = [t for t, on in (
+                ("cross", b.cross), ("keyproj", b.key_proj), ("mask", b.padding_mask), ("causal", b.causal),
+                (f"kv{b.kv_heads}", b.kind == BlockKind.GQA), (f"rope{b.rope_dim}", b.rope_dim),
+                (f"qlat{b.q_latent}", b.q_latent), ("q", b.quantized), ("res", b.residual), ("norm", b.norm),
+                ("nobias", not b.use_bias), (b.activation, b.kind == BlockKind.FFN),
+            ) if on]  # fmt: skip
+            bl.append(f"{b.kind}[{b.name}:h{b.heads}d{b.key_dim}{',' if tags else ''}{','.join(tags)}]")
+        return (
+            f"T{self.seq} D{self.d_in}->{self.d_model} {' '.join(bl)} pool={self.pool}"
+            f"{' 2out' if self.second_output else ''}{' mem' + str(self.mem_seq) if self.mem_seq else ''}"
+            f"{' rope_in' if self.rope_in else ''} {self.io_type} rf{self.reuse_factor} {self.precision}"
+            f"{' calib' if self.calibrate else ''}{' causal' if self.causal else ''}"
+        )
+
     def size(self) -> int:
         """A measure the shrinker makes smaller."""
         return (
