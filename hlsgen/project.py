@@ -46,8 +46,8 @@ def check_inputs(graph: Graph, data: Any, what: str = "data") -> list[np.ndarray
         want = graph.tensors[name].shape
         if a.ndim != len(want) + 1 or tuple(a.shape[1:]) != tuple(want):
             raise ValueError(
-                f"{what}: input {name} has shape {tuple(a.shape)}; the model takes (batch, "
-                f"{', '.join(map(str, want))})"
+                f"{what}: shape {tuple(a.shape)} does not match the model input {name!r} of shape "
+                f"(batch, {', '.join(map(str, want))})"
             )
         a = a.astype(np.float64)
         bad = ~np.isfinite(a) | (np.abs(a) >= MAX_INPUT_MAGNITUDE)

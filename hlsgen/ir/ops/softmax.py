@@ -224,7 +224,7 @@ class Softmax(Op):
                 if "too few bits" in str(e)
                 else ""
             )
-            raise ValueError(f"layer {layer}: {e}{fix}") from None
+            raise ValueError(f"{e} (layer {layer}){fix}") from None
         self.reuse_factor = resolve.reuse(self)
         n = shape[-1]
         if self.plan.variant is SoftmaxVariant.STABLE:
