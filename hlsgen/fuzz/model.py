@@ -56,10 +56,22 @@ def _block(spec: ModelSpec, b: BlockSpec, h: Any, mem: Any, mask: Any, tf: Any, 
     out_dim = b.out_dim or None
     quant = {"kernel_quantizer": W8, "bias_quantizer": W8} if b.quantized else {}
     if b.kind == BlockKind.MHA:
-        layer = L.MultiHeadAttention(
-            b.heads, b.key_dim, value_dim=b.value_dim or None, use_bias=b.use_bias, output_shape=out_dim,
-            name=b.name,
-        )  # fmt: skip
+        args = (b.heads, b.key_dim)
+        kw0 = {
+            "value_dim": b.value_dim or None,
+            "use_bias": b.use_bias,
+            "output_shape": out_dim,
+            "name": b.name,
+        }
+        if b.quantized:  # hlsgen's quantization-aware MHA: QKeras quantizers on every stage
+            from ..layers import QMultiHeadAttention
+
+            layer = QMultiHeadAttention(
+                *args, **kw0, **quant, score_quantizer="quantized_bits(14,5,alpha=1)",
+                probability_quantizer="quantized_bits(10,0,alpha=1)", context_quantizer=W8,
+            )  # fmt: skip
+        else:
+            layer = L.MultiHeadAttention(*args, **kw0)
         kw: dict[str, Any] = {}
         src = mem if b.cross else h
         if b.key_proj:
@@ -89,6 +101,8 @@ def _block(spec: ModelSpec, b: BlockSpec, h: Any, mem: Any, mask: Any, tf: Any, 
         else:
             t = L.Dense(b.out_dim, activation=b.activation, use_bias=b.use_bias, name=b.name)(h)
             a = L.Dense(spec.d_model, use_bias=b.use_bias, name=f"{b.name}_out")(t)
+    if b.dropout:
+        a = L.Dropout(0.25, name=f"{b.name}_drop")(a)
     if b.residual and a.shape[-1] == h.shape[-1]:
         a = L.Add(name=f"{b.name}_res")([h, a])
     if b.norm:

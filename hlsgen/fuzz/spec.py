@@ -72,6 +72,7 @@ class BlockSpec:
     use_bias: bool = True
     activation: str = "relu"  #: FFN: hidden activation
     quantized: bool = False  #: QKeras quantizers (GQA/MLA kernels; FFN as QDense)
+    dropout: bool = False  #: a Dropout after the block's layer (dropped by the converter)
     residual: bool = True  #: add the block's input (when the sizes agree)
     norm: bool = False  #: LayerNormalization after
     name: str = "blk"  #: the layer's name (odd names included)
@@ -102,6 +103,8 @@ class ModelSpec:
     calibrate: bool = False
     layer_types: tuple[tuple[str, str, str], ...] = ()  #: (layer name, slot, type) overrides
     layer_reuse: tuple[tuple[str, int], ...] = ()  #: (layer name, reuse factor)
+    softmax_bits: tuple[int, int, int] = (7, 7, 10)  #: exp_hi_bits, exp_lo_bits, inv_bits
+    layernorm_bits: int = 8  #: layer norm 1/sqrt table_bits
     batch: int = 3
     input_scale: float = 1.0
     weight_scale: float = 1.0
@@ -146,6 +149,11 @@ class ModelSpec:
             "reuse_factor": self.reuse_factor,
             "layers": layers,
         }
+        hi, lo, inv = self.softmax_bits
+        if (hi, lo, inv) != (7, 7, 10):
+            cfg["softmax"] = {"exp_hi_bits": hi, "exp_lo_bits": lo, "inv_bits": inv}
+        if self.layernorm_bits != 8:
+            cfg["layernorm"] = {"table_bits": self.layernorm_bits}
         if self.weight_precision:
             cfg["default_weight_precision"] = self.weight_precision
         if self.causal:
@@ -160,7 +168,7 @@ class ModelSpec:
                 ("cross", b.cross), ("keyproj", b.key_proj), ("mask", b.padding_mask), ("causal", b.causal),
                 (f"kv{b.kv_heads}", b.kind == BlockKind.GQA), (f"rope{b.rope_dim}", b.rope_dim),
                 (f"qlat{b.q_latent}", b.q_latent), ("q", b.quantized), ("res", b.residual), ("norm", b.norm),
-                ("nobias", not b.use_bias), (b.activation, b.kind == BlockKind.FFN),
+                ("nobias", not b.use_bias), (b.activation, b.kind == BlockKind.FFN), ("drop", b.dropout),
             ) if on]  # fmt: skip
             bl.append(f"{b.kind}[{b.name}:h{b.heads}d{b.key_dim}{',' if tags else ''}{','.join(tags)}]")
         return (
@@ -190,6 +198,7 @@ class ModelSpec:
         d["blocks"] = tuple(BlockSpec(**{**b, "kind": BlockKind(b["kind"])}) for b in d["blocks"])
         d["pool"] = Pool(d["pool"])
         d["names"] = tuple(d["names"])
+        d["softmax_bits"] = tuple(d.get("softmax_bits", (7, 7, 10)))
         d["layer_types"] = tuple(tuple(t) for t in d["layer_types"])
         d["layer_reuse"] = tuple(tuple(t) for t in d["layer_reuse"])
         return cls(**d)
@@ -276,6 +285,23 @@ def random_spec(seed: int) -> ModelSpec:
                 **{**common, "out_dim": int(rng.choice([4, 8, 12, 16]))},
                 activation=str(rng.choice(ACTIVATIONS)),
             ))  # fmt: skip
+    # features added later draw from a second stream, so that the specs of earlier seeds stay the same
+    rng2 = np.random.default_rng([seed, 2])
+    blocks = [
+        replace(
+            b,
+            # QMultiHeadAttention (QKeras quantizers on projections, scores, probabilities) for MHA
+            quantized=bool(rng2.random() < 0.25) if b.kind == BlockKind.MHA else b.quantized,
+            dropout=bool(rng2.random() < 0.2),
+        )
+        for b in blocks
+    ]
+    softmax_bits = (
+        (int(rng2.integers(3, 9)), int(rng2.integers(3, 9)), int(rng2.integers(6, 12)))
+        if rng2.random() < 0.3
+        else (7, 7, 10)
+    )
+    layernorm_bits = int(rng2.integers(5, 10)) if rng2.random() < 0.3 else 8
     pool = Pool(rng.choice([p.value for p in Pool], p=[0.5, 0.3, 0.2]))
     layer_types: list[tuple[str, str, str]] = []
     for b in blocks:
@@ -305,6 +331,8 @@ def random_spec(seed: int) -> ModelSpec:
         calibrate=bool(rng.random() < 0.4),
         layer_types=tuple(layer_types),
         layer_reuse=tuple(layer_reuse),
+        softmax_bits=softmax_bits,
+        layernorm_bits=layernorm_bits,
         batch=int(rng.integers(1, 5)),
         input_scale=float(rng.choice([0.5, 1.0, 4.0, 30.0])),
         weight_scale=float(rng.choice([0.3, 1.0, 3.0])),
@@ -323,6 +351,7 @@ def smaller(spec: ModelSpec) -> Iterator[ModelSpec]:
         ("second_output", False), ("pool", Pool.NONE), ("rope_in", False), ("layer_types", ()),
         ("layer_reuse", ()), ("reuse_factor", 1), ("io_type", "io_parallel"), ("calibrate", False),
         ("softmax_latency", False), ("weight_precision", ""), ("batch", 1), ("head_activation", "linear"),
+        ("softmax_bits", (7, 7, 10)), ("layernorm_bits", 8),
     ):  # fmt: skip
         if getattr(spec, f) != v:
             yield _valid(replace(spec, **{f: v}))
@@ -333,7 +362,7 @@ def smaller(spec: ModelSpec) -> Iterator[ModelSpec]:
             yield _valid(replace(spec, **{f: v - 1}))
     for k, b in enumerate(bl):
         for f, v in (
-            ("norm", False), ("residual", False), ("quantized", False), ("key_proj", False),
+            ("norm", False), ("residual", False), ("quantized", False), ("key_proj", False), ("dropout", False),
             ("padding_mask", False), ("q_latent", 0), ("rope_dim", 0), ("value_dim", 0), ("use_bias", True),
         ):  # fmt: skip
             if getattr(b, f) != v:
