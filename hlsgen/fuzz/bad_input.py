@@ -206,6 +206,14 @@ def make_cases(folder: Path, v: Valid) -> list[BadCase]:
     shutil.copytree(v.project, nb)
     shutil.rmtree(nb / "tb_data")
     cases.append(BadCase("cosim_no_tb_data", ("cosim", str(nb)), ("tb-data",)))
+    cases.append(BadCase("cosim_data_nan", ("cosim", prj, "--data", str(f / "nan.npy")), ("sample 1",)))
+    cases.append(BadCase("cosim_data_shape", ("cosim", prj, "--data", str(f / "feat.npy")), ("shape",)))
+    cases.append(BadCase("cosim_samples_negative", ("cosim", prj, "--samples", "-2"), ("--samples",)))
+    cases.append(BadCase("cosim_decode_not_causal", ("cosim", prj, "--decode"), ("causal",)))
+    cases.append(BadCase("report_data_nan", ("report", prj, "--data", str(f / "nan.npy"), "-o", str(f / "rep")),
+                         ("sample 1",), str(f / "rep")))  # fmt: skip
+    cases.append(BadCase("compare_data_inf", ("compare", m, "--data", str(f / "inf.npy")), ("sample 1",)))
+    cases.append(BadCase("plan_bad_precision", ("plan", m, "--precision", "ap_fixed<8>"), ("precision",)))
     cases.append(BadCase("convert_existing_output", ("convert", m, "-o", prj), ("exists", "--force")))
     cases.append(
         BadCase("sweep_widths", ("sweep", m, "--data", x, "--labels", x, "--widths", "8,x"), ("--widths",))
