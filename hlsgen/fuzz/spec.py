@@ -302,6 +302,15 @@ def random_spec(seed: int) -> ModelSpec:
         else (7, 7, 10)
     )
     layernorm_bits = int(rng2.integers(5, 10)) if rng2.random() < 0.3 else 8
+    # a third stream: the corners of ap_fixed (narrow widths, AP_WRAP_SM, saturation bits)
+    rng3 = np.random.default_rng([seed, 3])
+    corner = ""
+    if rng3.random() < 0.2:
+        w = int(rng3.integers(4, 9))
+        i = int(rng3.integers(1, w))
+        o = str(rng3.choice(["AP_WRAP_SM", "AP_WRAP", "AP_SAT"]))
+        n = f",{int(rng3.integers(1, 3))}" if o.startswith("AP_WRAP") and rng3.random() < 0.5 else ""
+        corner = f"ap_fixed<{w},{i},{ROUNDING[rng3.integers(len(ROUNDING))]},{o}{n}>"
     pool = Pool(rng.choice([p.value for p in Pool], p=[0.5, 0.3, 0.2]))
     layer_types: list[tuple[str, str, str]] = []
     for b in blocks:
@@ -323,7 +332,7 @@ def random_spec(seed: int) -> ModelSpec:
         head_activation=str(rng.choice(["linear", "linear", "relu", "sigmoid"])),
         second_output=bool(rng.random() < 0.35),
         names=tuple(names(b) for b in ("tokens", "memory", "pad_mask", "embed", "head", "pool")),
-        precision=_precision(rng),
+        precision=corner or _precision(rng),
         weight_precision=_precision(rng, 6, 16) if rng.random() < 0.3 else "",
         io_type=io_type,
         reuse_factor=int(rng.choice([1, 1, 2, 4])),
