@@ -26,6 +26,7 @@ class Stage(enum.StrEnum):
     WRITE = "write"  #: writing or loading the project back raised, or the loaded project differs
     COSIM = "cosim"  #: RTL co-simulation raised or differs
     ESTIMATE = "estimate"  #: measured latency / II differ from the estimate
+    CLI = "cli"  #: hlsgen convert / predict / csim on the files failed or differ from the API
     DECODE = "decode"  #: token-by-token decode differs from prefill
     DECODE_CSIM = "decode_csim"  #: the compiled decode top differs from prefill
 
@@ -38,6 +39,7 @@ class Levels:
     cosim: bool = False
     decode: bool = True
     decode_csim: bool = False
+    cli: bool = False  #: also through the command: convert (config YAML), predict (.npz), csim
     estimate_tolerance: float = 0.0  #: allowed |estimate - measured| / measured of latency and II
 
 
@@ -134,6 +136,11 @@ def check_spec(spec: ModelSpec, work: str | Path, levels: Levels = Levels()) -> 
         _equal("the project loaded back", ref, loaded.predict_raw(data), g.outputs)
         out.ran.append("write")
 
+        if levels.cli:
+            stage = Stage.CLI
+            _cli(spec, path, work, fl, levels.csim)
+            out.ran.append("cli")
+
         if levels.cosim:
             stage = Stage.COSIM
             cycles = _cosim(loaded, data, work, levels.estimate_tolerance, out)
@@ -164,6 +171,39 @@ def check_spec(spec: ModelSpec, work: str | Path, levels: Levels = Levels()) -> 
         out.message = f"{type(e).__name__}: {e}" if isinstance(e, Mismatch) else _describe(e)
     out.seconds = time.perf_counter() - t0
     return out
+
+
+def _cli(spec: ModelSpec, model: Path, work: Path, want: list[np.ndarray], csim: bool) -> None:
+    """The same model through ``hlsgen convert``, ``predict`` and ``csim`` (in this process): the
+    config as YAML, data as .npz; predict's outputs equal the API's emulation."""
+    import contextlib
+    import io
+
+    from ..cli import main
+    from ..quant.config import Config
+
+    cfg = work / "config.yml"
+    cfg.write_text(Config.from_dict(spec.config()).to_yaml())
+    data = str(work / "data.npz")
+    calib = ["--calibration", data] if spec.calibrate else []
+    prj = work / "cli_prj"
+    log = io.StringIO()
+    for argv in (
+        ["convert", str(model), "-o", str(prj), "--config", str(cfg), "--tb-data", data, "--force", *calib],
+        ["predict", str(prj), "--data", data, "-o", str(work / "y.npz")],
+        *([["csim", str(prj), "--data", data]] if csim else []),
+    ):
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            rc = main(argv)
+        if rc != 0:
+            raise Mismatch(f"hlsgen {argv[0]} exited {rc}: {log.getvalue().strip()[-400:]}")
+    with np.load(work / "y.npz") as z:
+        got = [z[k] for k in z.files]
+    if len(got) != len(want):
+        raise Mismatch(f"hlsgen predict wrote {len(got)} arrays, the model has {len(want)} outputs")
+    for k, (g, w) in enumerate(zip(got, want, strict=True)):
+        if g.shape != np.shape(w) or not np.array_equal(g, w):
+            raise Mismatch(f"hlsgen predict: output {k} differs from the API's emulation")
 
 
 def _cosim(proj: Any, data: list[np.ndarray], work: Path, tolerance: float, out: Outcome) -> str:

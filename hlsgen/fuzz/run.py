@@ -25,6 +25,7 @@ class FuzzOptions:
     decode_csim_every: int = 0  #: the compiled decode top of every n-th causal seed (0: never)
     shrink: bool = True  #: shrink a failure to a minimal reproducer
     shrink_seconds: float = 300.0  #: time budget of one shrink
+    cli_every: int = 3  #: also run every n-th seed through the hlsgen command (0: never)
     keep: bool = False  #: keep the work folders of passing seeds
     estimate_tolerance: float = 0.0  #: allowed relative |estimate - measured| of latency and II
 
@@ -35,6 +36,7 @@ class FuzzOptions:
             decode=True,
             decode_csim=self.csim and bool(self.decode_csim_every) and seed % self.decode_csim_every == 0,
             estimate_tolerance=self.estimate_tolerance,
+            cli=bool(self.cli_every) and seed % self.cli_every == 0,
         )
 
 
