@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.hlsgen-installed
 JOBS ?= 2
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,8 +24,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check hlsgen tests sim examples benchmarks
 	$(VENV)/bin/ruff format --check hlsgen tests sim examples benchmarks
 
+# Differential fuzzing: FUZZ_COUNT random models from FUZZ_SEED on JOBS local processes (or FUZZ_SCHEDULER=
+# tcp://host:port for a Dask cluster): convert, emulation == csim == the written project, decode == prefill,
+# cosim + cycle estimate every 10th seed; failures shrunk to fuzz_out/failures/seed-S/repro.py; prints models/hour.
+FUZZ_SEED ?= 1000
+FUZZ_COUNT ?= 100
+fuzz: $(STAMP)
+	$(VENV)/bin/hlsgen fuzz --seed $(FUZZ_SEED) --count $(FUZZ_COUNT) --cosim-every 10 --decode-csim-every 5 \
+		--out fuzz_out $(if $(FUZZ_SCHEDULER),--scheduler $(FUZZ_SCHEDULER),--workers $(JOBS))
+
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis fuzz_out

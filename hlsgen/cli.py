@@ -8,6 +8,7 @@ traceback and turns into exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,7 +48,8 @@ def _load_array(path: str, what: str):
             return [z[k] for k in z.files] if len(z.files) > 1 else z[z.files[0]]
         return np.load(p)
     except Exception as e:
-        raise CliError(f"cannot read {what} file {p}: {e}") from None
+        why = "not a NumPy .npy / .npz file (np.save writes one)" if "pickle" in str(e) else str(e)
+        raise CliError(f"cannot read {what} file {p}: {why}") from None
 
 
 def _config_from_args(args: argparse.Namespace):
@@ -185,18 +187,56 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_names(graph) -> list[str]:
+    """A name per model output: its Keras layer where that is unique, else the IR tensor's name."""
+    origins = [graph.tensors[k].origin or k for k in graph.outputs]
+    return origins if len(set(origins)) == len(origins) else list(graph.outputs)
+
+
+def _npy_bytes(a) -> bytes:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, a)
+    return buf.getvalue()
+
+
+def _npz_bytes(arrays: dict) -> bytes:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
+
+    from .io import atomic_write_file
 
     proj = _project_from_args(args)
     x = _load_array(args.data, "data")
     y = proj.csim(x) if args.csim else proj.predict(x)
+    ys = y if isinstance(y, list) else [y]
+    names = _output_names(proj.graph)
     if args.output:
-        np.save(args.output, y if not isinstance(y, list) else y[0])
-        print(f"wrote {args.output}: {np.shape(y)}")
+        out = Path(args.output)
+        if len(ys) > 1 or out.suffix == ".npz":  # one array per output, named after it
+            out = out.with_suffix(".npz")
+            atomic_write_file(out, _npz_bytes(dict(zip(names, ys, strict=True))))
+        else:
+            atomic_write_file(out, _npy_bytes(ys[0]))
+        print(f"wrote {out}: " + ", ".join(f"{k} {v.shape}" for k, v in zip(names, ys, strict=True)))
     else:
         np.set_printoptions(threshold=200, linewidth=120)
-        print(y)
+        for k, v in zip(names, ys, strict=True):
+            if len(ys) > 1:
+                print(f"{k}: shape {v.shape}")
+            print(v)
     return 0
 
 
@@ -311,6 +351,32 @@ def _cmd_cosim(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from None
 
 
+def _cmd_fuzz(args: argparse.Namespace) -> int:
+    from .fuzz.run import FuzzOptions, campaign, print_result, replay
+
+    if args.count < 1:
+        raise CliError(f"--count must be at least 1, got {args.count}")
+    opts = FuzzOptions(
+        csim=not args.no_csim,
+        cosim_every=args.cosim_every,
+        decode_csim_every=args.decode_csim_every,
+        shrink=not args.no_shrink,
+        shrink_seconds=args.shrink_seconds,
+        keep=args.keep,
+        estimate_tolerance=args.estimate_tolerance,
+        command=main,
+    )
+    if args.replay:
+        res = replay(args.replay, args.out, opts)
+        print_result(res)
+        return 0 if res.outcome.passed else 1
+    seeds = range(args.seed, args.seed + args.count)
+    print(f"hlsgen fuzz: seeds {args.seed} to {args.seed + args.count - 1}, work and reproducers in {args.out}")
+    camp = campaign(seeds, args.out, opts, workers=args.workers, scheduler=args.scheduler, on_result=print_result)
+    print(camp.summary())
+    return 1 if camp.failures else 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -361,6 +427,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Trained Keras 2 / QKeras attention models to bit-exact Vitis HLS firmware and RTL.",
     )
     p.add_argument("--version", action="version", version=f"hlsgen {__version__}")
+    p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                   help="import MODULE (a dotted name or a .py file) first: e.g. the module that registers "
+                   "your custom Keras layers (repeatable)")  # fmt: skip
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser(
@@ -442,10 +511,12 @@ def _build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "predict",
         help="bit-exact emulation of the converted model on data",
-        description="Run inputs through hlsgen's bit-exact NumPy emulation (or the compiled C++ with --csim).",
+        description="Run inputs through hlsgen's bit-exact NumPy emulation (or the compiled C++ with --csim). "
+        "A model with several outputs is saved as an .npz, one array per output named after its layer.",
     )
     _add_model_args(s, data=True)
-    s.add_argument("-o", "--output", metavar="Y.npy", help="save outputs here instead of printing them")
+    s.add_argument("-o", "--output", metavar="Y.npy", help="save outputs here instead of printing them (several "
+                   "outputs: Y.npz)")
     s.add_argument("--csim", action="store_true", help="run the compiled C++ instead of the emulation")
     s.set_defaults(func=_cmd_predict)
 
@@ -522,6 +593,36 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=_cmd_sweep)
 
+    s = sub.add_parser(
+        "fuzz",
+        help="check random attention models through convert, emulation, csim, cosim and decode (bit-exact)",
+        description="Differential fuzzing: for each seed, a random valid model of what hlsgen converts (MHA / "
+        "GQA / MLA, masks, residuals, norms, pooling, several inputs and outputs, odd layer names, random "
+        "precisions, rounding and overflow modes, reuse factors, io_parallel / io_stream) is converted from its "
+        "saved file; the emulation must equal csim and the written project loaded back bit for bit, cosim "
+        "(every --cosim-every seeds) too with the estimated cycles, and decode must equal prefill for causal "
+        "models. A failure is shrunk to a minimal model, saved under OUT/failures/seed-S (repro.py). Exit "
+        "status 1 on any failure. Example: hlsgen fuzz --seed 0 --count 20 --workers 2",
+    )
+    s.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    s.add_argument("--count", type=int, default=10, help="number of seeds (default 10)")
+    s.add_argument("--out", default="fuzz_out", metavar="DIR", help="work folder and reproducers (default fuzz_out)")
+    s.add_argument("--workers", type=int, metavar="N", help="local processes (default: one per CPU)")
+    s.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the seeds on this Dask scheduler")
+    s.add_argument("--no-csim", action="store_true", help="skip g++ csim (emulation, write and decode only)")
+    s.add_argument("--cosim-every", type=int, default=0, metavar="K",
+                   help="co-simulate the RTL of every K-th seed (needs Verilator; default 0: never)")  # fmt: skip
+    s.add_argument("--decode-csim-every", type=int, default=0, metavar="K",
+                   help="run the compiled decode top of every K-th causal seed (default 0: never)")  # fmt: skip
+    s.add_argument("--estimate-tolerance", type=float, default=0.0, metavar="R",
+                   help="allowed relative difference of estimated and measured cycles (default 0: equal)")  # fmt: skip
+    s.add_argument("--no-shrink", action="store_true", help="save failures as they are, unshrunk")
+    s.add_argument("--shrink-seconds", type=float, default=300.0, metavar="S",
+                   help="time budget of one shrink (default 300)")  # fmt: skip
+    s.add_argument("--keep", action="store_true", help="keep the work folders of passing seeds")
+    s.add_argument("--replay", metavar="SPEC.json", help="check a reproducer's spec.json / minimal.json again")
+    s.set_defaults(func=_cmd_fuzz)
+
     s = sub.add_parser("demo", help="convert the bundled example models, run emulation and csim, print accuracy")
     s.add_argument("-o", "--output", default="demo_out", help="folder for the written projects")
     s.set_defaults(func=_cmd_demo)
@@ -535,10 +636,56 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        _import_modules(args.imports)
         return int(args.func(args) or 0)
     except (CliError, ValueError, FileNotFoundError, FileExistsError) as e:
         print(f"hlsgen {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"hlsgen {args.command}: interrupted; nothing was half-written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `hlsgen predict ... | head`
+        sys.stderr.close()
+        return 0
+    except Exception as e:
+        if os.environ.get("HLSGEN_DEBUG"):
+            raise
+        first = (str(e).strip().splitlines() or [""])[0]
+        print(f"hlsgen {args.command}: internal error: {type(e).__name__}: {first} (a bug in hlsgen: please "
+              "report it with the command; HLSGEN_DEBUG=1 shows the traceback)", file=sys.stderr)  # fmt: skip
+        return 3
+
+
+def _import_modules(names: list[str]) -> None:
+    """``--import``: modules (dotted names, or .py files) whose import registers custom Keras layers."""
+    import importlib
+    import importlib.util
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for name in names:
+        try:
+            if name.endswith(".py"):
+                spec = importlib.util.spec_from_file_location(Path(name).stem, name)
+                if spec is None or spec.loader is None or not Path(name).is_file():
+                    raise CliError(f"--import {name}: no such Python file")
+                mod = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = mod
+                spec.loader.exec_module(mod)
+            else:
+                if "" not in sys.path and os.getcwd() not in sys.path:
+                    sys.path.insert(0, os.getcwd())
+                mod = importlib.import_module(name)
+        except CliError:
+            raise
+        except Exception as e:
+            raise CliError(f"--import {name}: {type(e).__name__}: {e}") from None
+        if "tensorflow" in sys.modules:  # its Keras layer classes known by name to load_model
+            import tensorflow as tf
+
+            tf.keras.utils.get_custom_objects().update({
+                k: v for k, v in vars(mod).items()
+                if isinstance(v, type) and issubclass(v, tf.keras.layers.Layer) and v.__module__ == mod.__name__
+            })  # fmt: skip
 
 
 if __name__ == "__main__":

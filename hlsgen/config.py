@@ -238,8 +238,13 @@ class Config:
             raise FileNotFoundError(f"config file {p} does not exist")
         try:
             d = yaml.safe_load(p.read_text()) or {}
+        except UnicodeDecodeError:
+            raise ValueError(f"config file {p} is not a UTF-8 text file; expected a YAML config") from None
         except yaml.YAMLError as e:
-            raise ValueError(f"config file {p} is not valid YAML: {e}") from None
+            mark = getattr(e, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+            why = getattr(e, "problem", None) or str(e).splitlines()[0]
+            raise ValueError(f"config file {p} is not valid YAML: {why}{where}") from None
         if not isinstance(d, dict):
             raise ValueError(f"config file {p}: expected a mapping at the top level")
         try:

@@ -13,16 +13,24 @@ from typing import Any
 import numpy as np
 
 
+#: inputs at or beyond this magnitude are refused: float64 no longer holds fixed-point steps there
+MAX_INPUT_MAGNITUDE = 2.0**53
+
+
 def check_inputs(
     data: Any,
     names: Sequence[str],
     shapes: Sequence[Sequence[int]] | None = None,
     what: str = "data",
     dtype: Any = np.float64,
-    need_samples: bool = False,
+    need_samples: bool = True,
 ) -> list[np.ndarray]:
     """Model inputs as one array per input, checked: the one check every entry point uses (``predict``,
-    ``csim``, ``compare``, ``sweep``, the graph's runs).
+    ``csim``, ``compare``, ``sweep``, calibration, the testbench data, the graph's runs).
+
+    Checked: the count; rectangular arrays of real numbers (bool, integer or float); the per-sample shape;
+    every value finite and below 2^53 in magnitude (where float64 still holds a fixed-point step); with
+    ``need_samples``, the same non-zero number of samples in every input.
 
     Args:
         data: an array (the only input) or a list/tuple of arrays, one per input, batch axis first.
@@ -33,32 +41,52 @@ def check_inputs(
         need_samples: refuse an empty batch and inputs with different numbers of samples.
 
     Raises:
-        ValueError: naming ``what``, the input, the shape expected and the shape given.
+        ValueError: one line naming ``what``, the input, and the shape expected and given or (for a
+        value) the sample and index.
     """
     xs = list(data) if isinstance(data, (list, tuple)) else [data]
     if len(xs) != len(names):
-        raise ValueError(f"{what}: the model takes {len(names)} inputs ({', '.join(names)}), got {len(xs)}")
-    out = [np.asarray(x, dtype=dtype) if dtype is not None else np.asarray(x) for x in xs]
-    if shapes is not None:
-        for name, x, want in zip(names, out, shapes, strict=True):
-            want = tuple(int(w) for w in want)
-            if x.ndim != len(want) + 1 or tuple(x.shape[1:]) != want:
+        raise ValueError(f"{what}: the model takes {len(names)} input(s) ({', '.join(names)}), got {len(xs)}")
+    out = []
+    for k, (name, x) in enumerate(zip(names, xs, strict=True)):
+        try:
+            a = np.asarray(x)
+        except ValueError as e:  # ragged nested lists
+            raise ValueError(f"{what}: input {name} is not a rectangular array ({e})") from None
+        if a.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{what}: input {name} has dtype {a.dtype}; give real numbers (float or integer arrays)"
+            )
+        if shapes is not None:
+            want = tuple(int(w) for w in shapes[k])
+            if a.ndim != len(want) + 1 or tuple(a.shape[1:]) != want:
                 raise ValueError(
-                    f"{what}: shape {tuple(x.shape)} does not match the model input {name!r} of shape "
+                    f"{what}: shape {tuple(a.shape)} does not match the model input {name!r} of shape "
                     f"(batch, {', '.join(map(str, want))})"
                 )
+        if a.dtype.kind == "f":
+            bad = ~np.isfinite(a) | (np.abs(a) >= MAX_INPUT_MAGNITUDE)
+            if bad.any():
+                i = tuple(int(v) for v in np.argwhere(bad)[0])
+                v = a[i]
+                why = "cannot be quantized" if not np.isfinite(v) else "is beyond 2^53 (no fixed-point value)"
+                raise ValueError(
+                    f"{what}: input {name} holds {v:g} at sample {i[0] if i else 0}, index {i[1:]} "
+                    f"({int(bad.sum())} in all); it {why}: clean, clip or rescale the data"
+                )
+        out.append(a.astype(dtype) if dtype is not None else a)
     if need_samples:
         n = {x.shape[0] if x.ndim else 0 for x in out}
         if len(n) > 1:
             raise ValueError(f"{what}: the inputs hold different numbers of samples {sorted(n)}")
         if not out[0].ndim or not out[0].shape[0]:
-            raise ValueError(f"{what}: no samples")
+            raise ValueError(f"{what}: the batch is empty (0 samples); give at least one sample")
     return out
 
 
 def as_inputs(x: Any, n: int) -> list[np.ndarray]:
     """Model inputs as float64 arrays, the count checked (:func:`check_inputs` without names)."""
-    return check_inputs(x, [f"input {k}" for k in range(n)])
+    return check_inputs(x, [f"input {k}" for k in range(n)], need_samples=False)
 
 
 def check_token(x: Any, n_features: int, what: str) -> tuple[np.ndarray, bool]:

@@ -30,7 +30,7 @@ LAYERS: tuple[str, ...] = (
     "hlsgen.backends hlsgen.backends.templating hlsgen.backends.axis",
     "hlsgen.backends.hls | hlsgen.backends.rtl",
     "hlsgen.project hlsgen.convert hlsgen.decode hlsgen.shells hlsgen.plan",
-    "hlsgen hlsgen.commands hlsgen.cli hlsgen.analysis hlsgen.report hlsgen.build hlsgen.demo",
+    "hlsgen hlsgen.commands hlsgen.cli hlsgen.analysis hlsgen.report hlsgen.build hlsgen.demo hlsgen.fuzz",
 )
 
 #: circles that are known and owned elsewhere (each with its reason); empty once they are gone

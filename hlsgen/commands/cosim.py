@@ -66,18 +66,18 @@ def tb_inputs(project: Any, project_dir: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def raw_from_data(project: Any, x: Any) -> dict[str, np.ndarray]:
+def raw_from_data(project: Any, x: Any, decode: bool = False) -> dict[str, np.ndarray]:
     """Raw inputs from float data (an array, or a list of arrays for several inputs)."""
     from ..ir.graph import input_raw
 
     g = project.graph
-    xs = x if isinstance(x, (list, tuple)) else [x]
-    if len(xs) != len(g.inputs):
-        raise ValueError(f"the model takes {len(g.inputs)} inputs, the data holds {len(xs)}")
-    return {
-        k: input_raw(np.asarray(v, dtype=np.float64), g.tensors[k].type)
-        for k, v in zip(g.inputs, xs, strict=True)
-    }
+    if not decode:  # count, dtype, shapes, finite values, a non-empty batch
+        xs = g.check_inputs(x, "data")
+    else:  # a decode session may hold more tokens than the model's T (those past max_length are refused)
+        xs = x if isinstance(x, (list, tuple)) else [x]
+        if len(xs) != len(g.inputs):
+            raise ValueError(f"the model takes {len(g.inputs)} inputs, the data holds {len(xs)}")
+    return {k: input_raw(np.asarray(v, np.float64), g.tensors[k].type) for k, v in zip(g.inputs, xs, strict=True)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     from ..project import Project
 
     pdir = Path(args.project)
+    if args.samples < 0:
+        raise ValueError(f"--samples must be 0 (all) or more, got {args.samples}")
     proj = Project.load(pdir)
     if args.data:
         p = Path(args.data)
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"data file {p} does not exist")
         z = np.load(p)
         x = [z[k] for k in z.files] if p.suffix == ".npz" else z
-        raw = raw_from_data(proj, x)
+        raw = raw_from_data(proj, x, decode=args.decode)
     else:
         raw = tb_inputs(proj, pdir)
     if args.samples:

@@ -163,7 +163,7 @@ class Graph:
         return {k: finish(k, raw[k]) for k in self.outputs}
 
     def check_inputs(
-        self, data: Any, what: str = "data", dtype: Any = np.float64, need_samples: bool = False
+        self, data: Any, what: str = "data", dtype: Any = np.float64, need_samples: bool = True
     ) -> list[np.ndarray]:
         """``data`` as one array per model input, checked against the input shapes
         (:func:`hlsgen.io.check_inputs`)."""

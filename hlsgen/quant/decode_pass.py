@@ -81,6 +81,11 @@ class PinnedResolver(TypeResolver):
             return self.pinned[tensor.name]
         return super().result(op, tensor, role)
 
+    def table_address(self, op: Op, tensor: Tensor, tx):  # type: ignore[override]
+        if tensor.name in self.pinned:
+            return self.pinned[tensor.name]
+        return super().table_address(op, tensor, tx)
+
     def slot(self, op: Op, slot: str, fallback=None):  # type: ignore[override]
         t = self.slots.get(op.name, {}).get(slot)
         return t if t is not None else super().slot(op, slot, fallback)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..config import ActivationConfig, Config, LayerNormConfig, Multiplier, SoftmaxConfig, Strategy
 from ..fixed import FixedType, calibrated_type
+from ..fixed.ranges import integer_bits_for
 
 if TYPE_CHECKING:
     from ..ir.graph import Tensor
@@ -60,6 +61,19 @@ class TypeResolver:
                 self.config.calibration_overflow,
             )
         return self.default
+
+    def table_address(self, op: Op, tensor: Tensor, tx: FixedType) -> FixedType:
+        """The address type of a table activation's input (``TableInput``): ``table_bits`` bits, AP_TRN and
+        AP_SAT, over integer bits from ``range_bits``, else the calibrated range of the input, else the input
+        type's."""
+        cfg = self.activation(op)
+        if cfg.range_bits:
+            i = cfg.range_bits
+        elif op.inputs[0] in self.ranges:
+            i = integer_bits_for(self.ranges[op.inputs[0]], tx.signed) + self.config.calibration_margin_bits
+        else:
+            i = tx.integer
+        return FixedType(max(cfg.table_bits, 1), i, tx.signed, "AP_TRN", "AP_SAT")
 
     def reuse(self, op: Op) -> int:
         for lc in self.config.layer(op.name, op.origin):

@@ -64,9 +64,9 @@ def stream_context(graph: Graph, ops: list[dict[str, Any]]) -> dict[str, Any]:
                 f"io_stream: op {op.name} ({op.kind}) has {len(op.outputs)} outputs; "
                 "the stream adapters handle ops with one"
             )
-        if len(op.inputs) > 3:
+        if len(op.inputs) > 4:
             raise NotImplementedError(
-                f"io_stream: op {op.name} ({op.kind}) has {len(op.inputs)} inputs; the stream adapters handle 0 to 3"
+                f"io_stream: op {op.name} ({op.kind}) has {len(op.inputs)} inputs; the stream adapters handle 0 to 4"
             )
         for t in op.inputs:
             readers[t] += 1

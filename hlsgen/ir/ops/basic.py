@@ -271,20 +271,8 @@ class TableInput(Activation):
     function: str = "linear"
 
     def assign_types(self, graph: Graph, resolve: TypeResolver) -> None:
-        from ...fixed.ranges import integer_bits_for
-
-        cfg = resolve.activation(self)
         tx = self.in_type(graph)
-        if cfg.range_bits:
-            i = cfg.range_bits
-        elif self.inputs[0] in resolve.ranges:
-            i = (
-                integer_bits_for(resolve.ranges[self.inputs[0]], tx.signed)
-                + resolve.config.calibration_margin_bits
-            )
-        else:
-            i = tx.integer
-        ta = FixedType(max(cfg.table_bits, 1), i, tx.signed, "AP_TRN", "AP_SAT")
+        ta = resolve.table_address(self, graph.tensors[self.outputs[0]], tx)
         graph.tensors[self.outputs[0]].type = ta
         self.types.update(x=tx, y=ta)
 

@@ -215,7 +215,17 @@ class Softmax(Op):
             raise ValueError(f"softmax {self.name}: input type {tx} is wider than {_MAX_IN_WIDTH} bits")
         cfg = resolve.softmax(self)
         self.settings = cfg
-        self.plan = softmax_tables(tx, cfg)
+        try:
+            self.plan = softmax_tables(tx, cfg)
+        except ValueError as e:
+            layer = self.origin or self.name
+            fix = (
+                f". Give its scores a type with fractional bits in the config (layers: {{{layer}: {{score: "
+                "'ap_fixed<16,6>'}}) or a wider default_precision"
+                if "too few bits" in str(e)
+                else ""
+            )
+            raise ValueError(f"{e} (layer {layer}){fix}") from None
         self.reuse_factor = resolve.reuse(self)
         n = shape[-1]
         if self.plan.variant is SoftmaxVariant.STABLE:

@@ -172,6 +172,30 @@ void stream_op(hls::stream<token<x0_T, D0> > &x0, hls::stream<token<x1_T, D1> > 
     write_tensor<NY>(ay, y);
 }
 
+template <class OP, unsigned N0, unsigned N1, unsigned N2, unsigned N3, unsigned NY, class x0_T, unsigned D0,
+          class x1_T, unsigned D1, class x2_T, unsigned D2, class x3_T, unsigned D3, class y_T, unsigned DY>
+void stream_op(hls::stream<token<x0_T, D0> > &x0, hls::stream<token<x1_T, D1> > &x1,
+               hls::stream<token<x2_T, D2> > &x2, hls::stream<token<x3_T, D3> > &x3,
+               hls::stream<token<y_T, DY> > &y) {
+    #pragma HLS INLINE off
+    x0_T a0[N0];
+    x1_T a1[N1];
+    x2_T a2[N2];
+    x3_T a3[N3];
+    y_T ay[NY];
+    #pragma HLS ARRAY_PARTITION variable = a0 complete
+    #pragma HLS ARRAY_PARTITION variable = a1 complete
+    #pragma HLS ARRAY_PARTITION variable = a2 complete
+    #pragma HLS ARRAY_PARTITION variable = a3 complete
+    #pragma HLS ARRAY_PARTITION variable = ay complete
+    read_tensor<N0>(x0, a0);
+    read_tensor<N1>(x1, a1);
+    read_tensor<N2>(x2, a2);
+    read_tensor<N3>(x3, a3);
+    OP::run(a0, a1, a2, a3, ay);
+    write_tensor<NY>(ay, y);
+}
+
 // A tensor read by K ops (residual connections, Q/K/V of one input): every token to each copy.
 template <unsigned N, unsigned K, class T, unsigned D>
 void stream_dup(hls::stream<token<T, D> > &x, hls::stream<token<T, D> > y[K]) {
