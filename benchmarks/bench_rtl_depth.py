@@ -25,10 +25,10 @@ BASELINE = {
 
 
 def one(kind: str, rows: int = 16, n: int = 32, prec: str = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"):
+    from hlsgen.config import Config
     from hlsgen.ir import ops
     from hlsgen.ir.graph import Graph
     from hlsgen.project import quantize_graph
-    from hlsgen.config import Config
 
     rng = np.random.default_rng(0)
     g = Graph(kind)

@@ -26,10 +26,10 @@ import time
 import numpy as np
 
 from hlsgen.backends.rtl.unrolled import plan_linear, write_rtl
+from hlsgen.config import Config
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Linear
 from hlsgen.project import quantize_graph
-from hlsgen.config import Config
 
 PUBLISHED = [
     ("HGQ2 + da4ml, 1-head MHA, 16 particles (whole model)", 98.0, 279_000),

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-
 #: inputs at or beyond this magnitude are refused: float64 no longer holds fixed-point steps there
 MAX_INPUT_MAGNITUDE = 2.0**53
 
@@ -75,7 +74,7 @@ def check_inputs(
                     f"({int(bad.sum())} in all); it {why}: clean, clip or rescale the data"
                 )
         out.append(a.astype(dtype) if dtype is not None else a)
-    if need_samples:
+    if need_samples and out:  # a graph without inputs (a mask alone) runs once
         n = {x.shape[0] if x.ndim else 0 for x in out}
         if len(n) > 1:
             raise ValueError(f"{what}: the inputs hold different numbers of samples {sorted(n)}")

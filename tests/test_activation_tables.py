@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hlsgen.config import ActivationConfig, Config
 from hlsgen.fixed import FixedType, Overflow
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Activation, Linear, TableInput
 from hlsgen.project import quantize_graph
-from hlsgen.config import ActivationConfig, Config
 
 
 def _gelu_graph(seed: int = 0) -> tuple[Graph, np.ndarray]:

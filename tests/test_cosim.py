@@ -443,9 +443,9 @@ def test_rope_decode(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------------
 def chain_graph(rows: int = 3, n: int = 6) -> Graph:
     """Linear -> layer norm -> softmax over rows of ``n`` values (the pipelined row engines)."""
+    from hlsgen.config import Config
     from hlsgen.ir import ops
     from hlsgen.project import quantize_graph
-    from hlsgen.config import Config
 
     rng = np.random.default_rng(7)
     g = Graph("chain")

@@ -13,10 +13,10 @@ from test_rtl import needs_verilator
 from hlsgen.backends.rtl import build_design, source_order
 from hlsgen.backends.rtl.cosim import cosim_graph
 from hlsgen.backends.rtl.lint import lint
+from hlsgen.config import Config
 from hlsgen.ir.graph import Graph, input_raw
 from hlsgen.ir.ops import Add, Constant, Embedding, GlobalAvgPool, Slice, Transpose, token_type
 from hlsgen.project import quantize_graph
-from hlsgen.config import Config
 
 T, D, V = 5, 3, 11
 

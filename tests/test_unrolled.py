@@ -11,10 +11,10 @@ import pytest
 from test_rtl import needs_verilator, needs_yosys
 
 from hlsgen.backends.rtl.unrolled import Multiplier, choose_multiplier, cosim, plan_linear, write_rtl
+from hlsgen.config import Config
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Linear
 from hlsgen.project import quantize_graph
-from hlsgen.config import Config
 
 
 def _linear(

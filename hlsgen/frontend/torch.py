@@ -48,8 +48,8 @@ from ..ir.ops import (
     Slice,
     token_type,
 )
-from ..ir.ops.rope import RoPE, rope_tables
 from ..ir.ops.layernorm import LayerNorm
+from ..ir.ops.rope import RoPE, rope_tables
 from ..ir.ops.softmax import Softmax
 from .errors import UnsupportedModelError
 

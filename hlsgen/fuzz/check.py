@@ -177,7 +177,12 @@ def check_spec(spec: ModelSpec, work: str | Path, levels: Levels = Levels()) -> 
 
 
 def _cli(
-    main: Callable[[list[str]], int], spec: ModelSpec, model: Path, work: Path, want: list[np.ndarray], csim: bool
+    main: Callable[[list[str]], int],
+    spec: ModelSpec,
+    model: Path,
+    work: Path,
+    want: list[np.ndarray],
+    csim: bool,
 ) -> None:
     """The same model through ``hlsgen convert``, ``predict`` and ``csim`` (``main``, the command's entry
     point, in this process): the config as YAML, data as .npz; predict's outputs equal the API's

@@ -89,7 +89,9 @@ def _reproducer(dest: Path, res: SeedResult, levels: Levels) -> Path:
     (dest / "spec.json").write_text(res.outcome.spec.to_json())
     (dest / "minimal.json").write_text(spec.to_json())
     check_spec(spec, dest / "minimal", levels)  # leaves model.keras, data.npz and the project there
-    lv = ", ".join(f"{k}={'main' if k == 'cli' and v is not None else repr(v)}" for k, v in levels.__dict__.items())
+    lv = ", ".join(
+        f"{k}={'main' if k == 'cli' and v is not None else repr(v)}" for k, v in levels.__dict__.items()
+    )
     (dest / "repro.py").write_text(
         f'"""hlsgen fuzz reproducer: seed {res.outcome.spec.seed} failed at {res.outcome.stage}.\n\n'
         f"{res.outcome.message}\n\nMinimal spec ({res.minimal_message}): minimal.json; its model and data: "

@@ -116,7 +116,9 @@ def test_import_registers_the_custom_layer(tmp_path: Path, capsys) -> None:
     _custom_model(tmp_path / "m.keras")
     try:
         out = tmp_path / "prj"
-        rc = main(["--import", str(tmp_path / "doubling.py"), "convert", str(tmp_path / "m.keras"), "-o", str(out)])
+        rc = main(
+            ["--import", str(tmp_path / "doubling.py"), "convert", str(tmp_path / "m.keras"), "-o", str(out)]
+        )
     finally:
         tf.keras.utils.get_custom_objects().pop("Doubling", None)
     err = capsys.readouterr().err

@@ -14,8 +14,8 @@ import pytest
 pytest.importorskip("tensorflow")
 pytest.importorskip("qkeras")
 
-from hlsgen.fuzz import BlockKind, BlockSpec, Levels, ModelSpec, Stage, check_spec, random_spec, smaller  # noqa: E402
 from hlsgen.cli import main  # noqa: E402
+from hlsgen.fuzz import BlockKind, BlockSpec, Levels, ModelSpec, Stage, check_spec, random_spec, smaller  # noqa: E402
 from hlsgen.fuzz import run as fuzz_run  # noqa: E402
 
 pytestmark = pytest.mark.tensorflow

@@ -30,15 +30,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ...config import Multiplier
 from ...fixed import FixedType, Overflow
 from ...fixed.cmm import AdderGraph, bits_for, optimise
-from ...config import Multiplier
 from .casts import cast_params, check_cast, rounding
 from .logic_depth import DELAYS, NET
 
 if TYPE_CHECKING:
-    from ...ir.ops.base import Op
     from ...config import Config
+    from ...ir.ops.base import Op
 
 
 #: LUTs one DSP48E2 is worth when ``auto`` chooses (UltraScale+ parts hold ~100-150 LUTs per DSP: a
