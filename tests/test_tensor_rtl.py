@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_rtl import needs_verilator
+from test_rtl import needs_verilator, needs_yosys
 
 from hlsgen.backends.rtl import build_design, source_order
 from hlsgen.backends.rtl.cosim import cosim_graph
@@ -253,6 +253,83 @@ def _patch_graph() -> tuple[Graph, list[np.ndarray]]:
 def test_rowperm_cosim(tmp_path: Path) -> None:
     g, xs = _patch_graph()
     _cosim_exact(g, "ap_fixed<8,3>", xs, tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------------
+# logic depth: each op's design through Yosys keeps its paths shallow
+# ---------------------------------------------------------------------------------------------------
+#: the ops of the Yosys check and of benchmarks/bench_tensor_rtl.py
+OPS = ["add", "mul", "concat", "slice", "maxpool", "batchnorm", "conv3", "rowperm"]
+
+
+def one_op_graph(kind: str, rows: int = 16, n: int = 32, prec: str = "ap_fixed<16,6>") -> Graph:
+    """A typed graph of one op of ``kind`` on a [rows, n] input."""
+    from hlsgen.ir import ops
+
+    rng = np.random.default_rng(0)
+    g = Graph(f"tensor_{kind}")
+    x = g.add_tensor("x", (rows, n))
+    g.inputs = [x]
+    if kind in ("add", "mul"):
+        shape = (rows, n) if kind == "add" else (n,)
+        c, y = g.add_tensor("c", shape), g.add_tensor("y", (rows, n))
+        g.add_op(ops.Constant("table", [], [c], value=rng.uniform(-2, 2, size=shape)))
+        g.add_op(ops.Binary(kind, [x, c], [y], operation=kind))
+    elif kind == "concat":
+        c, y = g.add_tensor("c", (1, n)), g.add_tensor("y", (rows + 1, n))
+        g.add_op(ops.Constant("cls", [], [c], value=rng.uniform(-1, 1, size=(1, n))))
+        g.add_op(ops.Concat(kind, [c, x], [y], axis=0))
+    elif kind == "slice":
+        y = g.add_tensor("y", (n,))
+        g.add_op(ops.Slice(kind, [x], [y], axis=0, start=0, stop=1, squeeze=True))
+    elif kind == "maxpool":
+        y = g.add_tensor("y", (n,))
+        g.add_op(ops.GlobalMaxPool(kind, [x], [y]))
+    elif kind == "batchnorm":
+        y = g.add_tensor("y", (rows, n))
+        g.add_op(ops.BatchNorm(kind, [x], [y], scale=rng.uniform(0.5, 2, n), shift=rng.uniform(-1, 1, n)))
+    elif kind == "conv3":
+        y = g.add_tensor("y", (rows, n))
+        w = rng.normal(size=(3 * n, n)) / 8
+        g.add_op(ops.Conv1D(kind, [x], [y], kernel=w, bias=rng.normal(size=n), kernel_size=3, padding="same"))
+    elif kind == "rowperm":
+        x3, y = g.add_tensor("x3", (4, rows // 4, n)), g.add_tensor("y", (rows // 4, 4, n))
+        g.add_op(ops.Reshape("split", [x], [x3], out_shape=(4, rows // 4, n)))
+        g.add_op(ops.Transpose(kind, [x3], [y], perm=(1, 0, 2)))
+    else:
+        raise ValueError(f"unknown op {kind!r} (one of {', '.join(OPS)})")
+    g.outputs = [y]
+    return quantize_graph(g, Config.from_dict({"default_precision": prec}))
+
+
+#: LUT levels of each op's design's deepest register-to-register path at 16 x 32 ap_fixed<16,6>, as
+#: measured (benchmarks/bench_tensor_rtl.py prints them): a regression bound
+MAX_LUT_LEVELS = {
+    "add": 3,
+    "mul": 1,
+    "concat": 2,
+    "slice": 2,
+    "maxpool": 4,
+    "batchnorm": 2,
+    "conv3": 5,
+    "rowperm": 2,
+}
+
+
+@pytest.mark.yosys
+@pytest.mark.slow
+@needs_yosys
+@pytest.mark.parametrize("kind", OPS)
+def test_logic_stays_shallow(tmp_path: Path, kind: str) -> None:
+    from hlsgen.backends.rtl import write_rtl
+    from hlsgen.backends.rtl.yosys import synthesize
+
+    d = build_design(one_op_graph(kind), f"tensor_{kind}")
+    c = synthesize(write_rtl(d, tmp_path), source_order(d), d.top, depth=True)
+    assert c.depth is not None
+    deep = c.depth.deepest
+    assert deep.lut_levels <= MAX_LUT_LEVELS[kind], f"{kind}: {deep.lut_levels} LUT levels: {deep.through}"
+    assert c.dsp == {"mul": 32, "batchnorm": 32, "conv3": 64}.get(kind, 0)
 
 
 @pytest.mark.verilator
