@@ -152,7 +152,8 @@ def test_binary_cosim(tmp_path: Path, precision: str) -> None:
 
 def _token_graph() -> tuple[Graph, list[np.ndarray]]:
     """A class token concatenated in front, token 0 taken (x[:, 0]), features concatenated, a slice of
-    the features, a slice along the middle axis of [A, B, D] and one along its first axis."""
+    the features, a slice along the middle axis of [A, B, D], one along its first axis and a
+    concatenation along the middle axis."""
     rng = np.random.default_rng(12)
     t, d = 4, 3
     g = Graph("token_rtl")
@@ -170,7 +171,9 @@ def _token_graph() -> tuple[Graph, list[np.ndarray]]:
     g.add_op(Slice("feat", [xx], [fs], axis=-1, start=2, stop=4))
     g.add_op(Slice("middle", [u], [um], axis=1, start=1, stop=3))
     g.add_op(Slice("first", [u], [uf], axis=0, start=1, stop=2, squeeze=True))
-    g.outputs = [c0, xc, fs, um, uf]
+    uc = g.add_tensor("uc", (2, 5, d))
+    g.add_op(Concat("middle_cat", [u, um], [uc], axis=1))  # groups of 3 rows of u, then 2 of um
+    g.outputs = [c0, xc, fs, um, uf, uc]
     n = 4
     return g, [rng.uniform(-3, 3, size=(n, t, d)), rng.uniform(-3, 3, size=(n, 2, 3, d))]
 
@@ -206,14 +209,15 @@ def test_batchnorm_maxpool_cosim(tmp_path: Path, precision: str) -> None:
 
 
 def _conv_graph() -> tuple[Graph, list[np.ndarray]]:
-    """Conv1D with kernel 3 and 5, 'same' and 'valid', side by side on one input, and kernel 1."""
+    """Conv1D with kernel 3 and 5, 'same' and 'valid', kernel 4 'same' (one zero before, two after) and
+    kernel 1, side by side on one input."""
     rng = np.random.default_rng(14)
     t, c, f = 7, 2, 3
     g = Graph("conv_rtl")
     x = g.add_tensor("x", (t, c))
     g.inputs = [x]
     outs = []
-    for k, pad in ((3, "same"), (3, "valid"), (5, "same"), (5, "valid"), (1, "valid")):
+    for k, pad in ((3, "same"), (3, "valid"), (5, "same"), (5, "valid"), (4, "same"), (1, "valid")):
         t_out = t if pad == "same" else t - k + 1
         y = g.add_tensor(f"y{k}{pad}", (t_out, f))
         kernel = rng.normal(size=(k * c, f)) * 0.5
