@@ -92,12 +92,20 @@ def test_settings_without_modules_are_named() -> None:
 # ---------------------------------------------------------------------------------------------------
 # one small graph per family of ops through cosim: received words == the reference, estimate == measured
 # ---------------------------------------------------------------------------------------------------
-def _cosim_exact(g: Graph, precision: str, xs: list[np.ndarray], tmp_path: Path) -> None:
+def _cosim_exact(
+    g: Graph,
+    precision: str,
+    xs: list[np.ndarray],
+    tmp_path: Path,
+    layers: dict[str, dict[str, str]] | None = None,
+) -> None:
     """Quantize ``g`` at ``precision``, co-simulate it on ``xs`` and check: the bench passed every run, the
     received words of every output equal the reference (np.testing.assert_array_equal), the estimate's
     latency and II equal the measured ones, and the design lints clean."""
-    cfg = Config.from_dict({"default_precision": precision, "project_name": g.name})
+    cfg = Config.from_dict({"default_precision": precision, "project_name": g.name, "layers": layers or {}})
     qg = quantize_graph(g, cfg)
+    for name, lc in (layers or {}).items():  # the per-layer types took effect
+        assert str(qg.tensors[next(o for o in qg.ops if o.name == name).outputs[0]].type) == lc["result"]
     raw = {k: input_raw(v, qg.tensors[k].type) for k, v in zip(qg.inputs, xs, strict=True)}
     res = cosim_graph(qg, g.name, raw, tmp_path)
     assert res.passed, res.failure_message()
@@ -144,10 +152,26 @@ def _binary_graph() -> tuple[Graph, list[np.ndarray]]:
 
 @pytest.mark.verilator
 @needs_verilator
-@pytest.mark.parametrize("precision", ["ap_fixed<8,3,AP_RND_CONV,AP_SAT>", "ap_fixed<12,5,AP_TRN,AP_WRAP>"])
-def test_binary_cosim(tmp_path: Path, precision: str) -> None:
+@pytest.mark.parametrize(
+    ("precision", "layers"),
+    [
+        ("ap_fixed<8,3,AP_RND_CONV,AP_SAT>", {}),
+        ("ap_fixed<12,5,AP_TRN,AP_WRAP>", {}),
+        # unsigned operands (negative sums saturate to 0), an unsigned constant, a symmetric saturation
+        (
+            "ap_fixed<10,4,AP_RND_ZERO,AP_SAT_SYM>",
+            {
+                "plus_pos": {"result": "ap_ufixed<9,3,AP_RND,AP_SAT>"},
+                "sc_op": {"result": "ap_ufixed<6,3>"},
+                "mean": {"result": "ap_ufixed<7,2,AP_RND_INF,AP_SAT>"},
+            },
+        ),
+    ],
+    ids=["rnd_conv_sat", "trn_wrap", "unsigned"],
+)
+def test_binary_cosim(tmp_path: Path, precision: str, layers: dict[str, dict[str, str]]) -> None:
     g, xs = _binary_graph()
-    _cosim_exact(g, precision, xs, tmp_path)
+    _cosim_exact(g, precision, xs, tmp_path, layers)
 
 
 def _token_graph() -> tuple[Graph, list[np.ndarray]]:
