@@ -101,9 +101,10 @@ def _model(nodes: list, inits: list, n_in: int, n_out: int, name: str) -> onnx.M
     return m
 
 
-def quant_model(scale, bits, signed=1, narrow=0, mode="ROUND", zero_point=0.0, n=8, name="/act/Quant"):  # noqa: ANN001, ANN201
+def quant_model(scale, bits, signed=1, narrow=0, mode="ROUND", zero_point=0.0, n=8, name="/act/Quant",  # noqa: ANN001, ANN201
+                op_type="Quant", domain=QDOMAIN):  # fmt: skip
     node = helper.make_node(
-        "Quant", ["x", "s", "z", "b"], ["y"], name=name, domain=QDOMAIN, signed=signed, narrow=narrow,
+        op_type, ["x", "s", "z", "b"], ["y"], name=name, domain=domain, signed=signed, narrow=narrow,
         rounding_mode=mode,
     )  # fmt: skip
     inits = [_const("s", scale), _const("z", zero_point), _const("b", bits)]
@@ -140,6 +141,22 @@ def test_quant_rounding_and_saturation_equal_qonnx(mode: str, signed: int, narro
     y = proj.predict(x)
     np.testing.assert_array_equal(y, qonnx_quant(x, scale, bits, signed, narrow, mode))
     assert y.min() == lo * scale and y.max() == hi * scale  # the clamp is reached both ways
+
+
+def test_intquant_name_and_finn_domain() -> None:
+    """QONNX's newer name IntQuant and FINN's domain read the same; lower-case modes too."""
+    scale, bits = 2.0**-3, 6
+    x = _ties(scale, -32, 31)
+    model = quant_model(scale, bits, mode="half_up", op_type="IntQuant", domain="finn.custom_op.general")
+    np.testing.assert_array_equal(
+        hlsgen.convert(model, WIDE).predict(x), qonnx_quant(x, scale, bits, 1, 0, "HALF_UP")
+    )
+
+
+def test_other_custom_ops_refused_by_name() -> None:
+    node = helper.make_node("MultiThreshold", ["x", "t"], ["y"], name="/act/MultiThreshold", domain=QDOMAIN)
+    with pytest.raises(UnsupportedModelError, match="MultiThreshold is not supported"):
+        hlsgen.convert(_model([node], [_const("t", np.zeros((8, 3)))], 8, 8, "mt"), WIDE)
 
 
 @pytest.mark.parametrize("mode", ["ROUND", "FLOOR", "ROUND_TO_ZERO"])
@@ -231,7 +248,7 @@ def test_quantized_weights_evaluated_exactly_per_channel() -> None:
 # ---------------------------------------------------------------------------------------------------
 # Brevitas models through export_qonnx
 # ---------------------------------------------------------------------------------------------------
-def _export(model: nn.Module, x: torch.Tensor, path: Path) -> Path:
+def _export(model: nn.Module, x: torch.Tensor | tuple, path: Path) -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         export_qonnx(model, x, export_path=str(path), dynamo=False, opset_version=17)
@@ -441,3 +458,21 @@ def test_quant_mha_through_torch_export_points_to_qonnx() -> None:
     m = _block()
     with pytest.raises(UnsupportedModelError, match=r"mha \(QuantMultiheadAttention\).*export_qonnx"):
         hlsgen.convert(m, WIDE, example_input=torch.randn(2, T, D))
+
+
+def test_quant_mha_key_padding_mask_input_refused(tmp_path: Path) -> None:
+    """A key_padding_mask model input exports as a bool ONNX input, which the ONNX reader refuses by name."""
+
+    class Padded(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.b = _block()
+
+        def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+            h = self.b.inp(x)
+            return self.b.mha(h, h, h, key_padding_mask=pad, need_weights=False)[0]
+
+    x = torch.round(torch.randn(2, T, D) * 64) / 64
+    pad = torch.zeros(2, T, dtype=torch.bool)
+    with pytest.raises(UnsupportedModelError, match="input key_padding_mask: only float inputs"):
+        hlsgen.convert(_export(Padded().eval(), (x, pad), tmp_path / "pad.onnx"), WIDE)

@@ -7,7 +7,10 @@ shape ops (Transpose, Reshape, Slice, Gather, Split, Squeeze, Unsqueeze, Concat,
 the ids through the same evaluator. Compute nodes go through the PyTorch front end's handlers: MatMul,
 Gemm, Add (a bias after a MatMul folds into its linear), Mul/Div by constants (the attention scale),
 Softmax, LayerNormalization, ReduceMean, Relu/Tanh/Sigmoid, GELU written as ``x * (1 + erf(x / sqrt 2))
-/ 2`` and SiLU as ``x * sigmoid(x)``, Where with a constant mask on attention scores.
+/ 2`` and SiLU as ``x * sigmoid(x)``, Where with a constant mask on attention scores. QONNX quantizer
+nodes (``Quant``, ``Trunc``, ``BipolarQuant``; :mod:`hlsgen.frontend.qonnx`) are casts on the model's
+values and are evaluated on constants; a quantized weight keeps its exact type through the ``Transpose`` an
+export writes before the MatMul.
 """
 
 from __future__ import annotations
@@ -270,6 +273,11 @@ class OnnxReader(TorchReader):
         return list(ev.run(None, feeds))
 
     def _evaluate(self, n: Any, ins: list[Any]) -> list[Any]:
+        if n.domain not in ("", "ai.onnx"):
+            raise UnsupportedModelError(
+                f"{n.domain}.{n.op_type} node {n.name!r}: not supported (of the custom ops, hlsgen maps QONNX "
+                "Quant / IntQuant, Trunc and BipolarQuant)"
+            )
         if n.op_type == "Shape":
             return [np.asarray(np.shape(ins[0]), dtype=np.int64)]
         return self._run(n, [v.ids.numpy() if isinstance(v, Sym) else v for v in ins])
