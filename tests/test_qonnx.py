@@ -208,6 +208,19 @@ def test_inexact_quant_refused_naming_the_node(case: str) -> None:
         hlsgen.convert(quant_model(**args), WIDE)
 
 
+def test_every_refused_quantizer_listed_at_once() -> None:
+    nodes = [
+        helper.make_node("Quant", ["x", "s", "z", "b"], ["h"], name="/a/Quant", domain=QDOMAIN, signed=1,
+                         narrow=0, rounding_mode="CEIL"),
+        helper.make_node("Quant", ["h", "s2", "z", "b"], ["y"], name="/b/Quant", domain=QDOMAIN, signed=1,
+                         narrow=0, rounding_mode="ROUND"),
+    ]  # fmt: skip
+    inits = [_const("s", 0.25), _const("s2", 0.3), _const("z", 0.0), _const("b", 8)]
+    with pytest.raises(UnsupportedModelError, match=r"2 unsupported op\(s\)") as e:
+        hlsgen.convert(_model(nodes, inits, 8, 8, "two"), WIDE)
+    assert "'/a/Quant': rounding_mode CEIL" in str(e.value) and "'/b/Quant': scale 0.3" in str(e.value)
+
+
 def test_bipolar_quant_on_activations_refused() -> None:
     node = helper.make_node("BipolarQuant", ["x", "s"], ["y"], name="/sign/BipolarQuant", domain=QDOMAIN)
     with pytest.raises(
@@ -432,8 +445,8 @@ def test_softmax_input_quant_on_masked_scores_refused(tmp_path: Path) -> None:
 
 
 def test_quant_mha_float_scales_refused_by_node(tmp_path: Path) -> None:
-    """Brevitas's default QuantMultiheadAttention quantizers have float scales: refused, naming the first
-    activation quantizer met (float-scale weights are evaluated exactly; activations cannot be)."""
+    """Brevitas's default QuantMultiheadAttention quantizers have float scales: the activation quantizers
+    whose scale is no power of two are refused by name (float-scale weights are evaluated exactly)."""
     torch.manual_seed(0)
     m = nn.Sequential(qnn.QuantIdentity(act_quant=A8, return_quant_tensor=False))
     mha = qnn.QuantMultiheadAttention(D, H, batch_first=True)
@@ -450,8 +463,37 @@ def test_quant_mha_float_scales_refused_by_node(tmp_path: Path) -> None:
     x = torch.randn(2, T, D)
     with pytest.raises(
         UnsupportedModelError, match=r"Quant node '/mha/\S+/Quant': scale \S+ is not a power of two"
-    ):
+    ) as e:
         hlsgen.convert(_export(Wrap().eval(), x, tmp_path / "float.onnx"), WIDE)
+    # untrained, Int8ActPerTensorFloat starts at 2^-7 (convertible); Uint8 probabilities at 1/255 are not
+    assert "attn_output_weights_quant" in str(e.value)
+
+
+def test_query_quantizer_needs_a_power_of_4_head_dim(tmp_path: Path) -> None:
+    """head_dim 8: the scaled query q / sqrt(8) on a power-of-two grid is q on a grid of 2^-k * sqrt(8),
+    which no ap_fixed type has: refused naming q_scaled_quant."""
+    torch.manual_seed(0)
+
+    class Wide(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inp = qnn.QuantIdentity(act_quant=A8, return_quant_tensor=False)
+            self.mha = qnn.QuantMultiheadAttention(
+                D, 2, batch_first=True, in_proj_input_quant=A8, in_proj_weight_quant=W8,
+                in_proj_bias_quant=bq.Int32Bias, attn_output_weights_quant=U8, q_scaled_quant=A8,
+                k_transposed_quant=A8, v_quant=A8, out_proj_input_quant=A8, out_proj_weight_quant=W8,
+                out_proj_bias_quant=bq.Int32Bias,
+            )  # fmt: skip
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = self.inp(x)
+            return self.mha(h, h, h, need_weights=False)[0]
+
+    x = torch.randn(2, T, D)
+    with pytest.raises(
+        UnsupportedModelError, match=r"q_scaled_quant/.*over the input's 1/2.82843 .*power of 4"
+    ):
+        hlsgen.convert(_export(Wide().eval(), x, tmp_path / "hd8.onnx"), WIDE)
 
 
 def test_quant_mha_through_torch_export_points_to_qonnx() -> None:

@@ -107,7 +107,9 @@ class OnnxReader(TorchReader):
             if any(i in dyn for i in n.input if i) and n.op_type != "Shape":  # shapes are static
                 dyn.update(o for o in n.output if o)
                 if qonnx.is_quantizer(n.domain, n.op_type):
-                    pass
+                    why = self._precheck(n)
+                    if why:
+                        problems.append(why)
                 elif n.domain not in ("", "ai.onnx"):
                     problems.append(f"{self._where(n)}: op {n.domain}.{n.op_type} is not supported")
                 elif n.op_type not in _SHAPE_OPS and n.op_type not in _COMPUTE:
@@ -141,9 +143,8 @@ class OnnxReader(TorchReader):
         return self.graph
 
     # -- QONNX quantizers ----------------------------------------------------------------------------
-    def _quantizer(self, n: Any, ins: list[Any]) -> Any:
-        """A QONNX ``Quant`` / ``BipolarQuant`` / ``Trunc`` node: evaluated on a constant, a cast on the
-        model's values (:mod:`hlsgen.frontend.qonnx`); refused naming the node where it is not exact."""
+    def _quant_params(self, n: Any, params: list[Any]) -> tuple[str, qonnx.QuantAttrs, list[Any]]:
+        """The node's name for errors, its attributes and its parameter inputs (constants, checked)."""
         where = f"{n.op_type} node {n.name or n.output[0]!r}"
         attrs = {a.name: _attr(a) for a in n.attribute}
         mode = attrs.get("rounding_mode", "FLOOR" if n.op_type == "Trunc" else "ROUND")
@@ -152,7 +153,6 @@ class OnnxReader(TorchReader):
             bool(attrs.get("narrow", 0)),
             mode.decode() if isinstance(mode, bytes) else str(mode),
         )
-        x, params = ins[0], ins[1:]
         if any(not isinstance(p, np.ndarray) for p in params):
             raise UnsupportedModelError(
                 f"{where}: its scale, zero point or bit width is computed from the model's input (only "
@@ -165,9 +165,42 @@ class OnnxReader(TorchReader):
                 params = params[:4] + params[5:]
             if len(params) != 5:
                 raise UnsupportedModelError(
-                    f"{where}: a Trunc with {len(ins)} inputs (QONNX opset 1); hlsgen reads opset 2 "
+                    f"{where}: a Trunc with {len(params) + 1} inputs (QONNX opset 1); hlsgen reads opset 2 "
                     "(x, scale, zeropt, in_bitwidth, out_scale, [out_zeropt,] out_bitwidth)"
                 )
+        return where, qa, params
+
+    def _cast_types(
+        self, n: Any, where: str, qa: qonnx.QuantAttrs, params: list[Any], value_scale: float
+    ) -> Any:
+        """The type(s) a quantizer node on the model's values casts to (two for a Trunc)."""
+        if n.op_type == "BipolarQuant":
+            raise UnsupportedModelError(
+                f"{where}: a bipolar quantizer on activations is a sign function, which hlsgen has no op for "
+                "(on weights it is evaluated exactly); use an integer quantizer of 2 or more bits"
+            )
+        if n.op_type == "Trunc":
+            return qonnx.trunc_types(*params, qa, where)
+        return qonnx.quant_type(*params[:3], qa, where, value_scale=value_scale)
+
+    def _precheck(self, n: Any) -> str | None:
+        """Why a quantizer node on the model's values cannot convert (None: it can, or its parameters are
+        not initializers and are checked when it is read), so that every refused node is listed at once."""
+        params = [self.env.get(i) for i in n.input[1:]]
+        if any(p is None for p in params):
+            return None
+        try:
+            where, qa, params = self._quant_params(n, params)
+            self._cast_types(n, where, qa, params, 1.0)
+        except UnsupportedModelError as e:
+            return str(e)
+        return None
+
+    def _quantizer(self, n: Any, ins: list[Any]) -> Any:
+        """A QONNX ``Quant`` / ``BipolarQuant`` / ``Trunc`` node: evaluated on a constant, a cast on the
+        model's values (:mod:`hlsgen.frontend.qonnx`); refused naming the node where it is not exact."""
+        x = ins[0]
+        where, qa, params = self._quant_params(n, ins[1:])
         if isinstance(x, np.ndarray):  # a weight or bias: the quantizer's values, computed now
             if n.op_type == "BipolarQuant":
                 v = qonnx.evaluate_bipolar(x, params[0])
@@ -179,19 +212,13 @@ class OnnxReader(TorchReader):
             self._qconst.update({o: where for o in n.output if o})
             return v
         x = self._settle(x)
-        if n.op_type == "BipolarQuant":
-            raise UnsupportedModelError(
-                f"{where}: a bipolar quantizer on activations is a sign function, which hlsgen has no op for "
-                "(on weights it is evaluated exactly); use an integer quantizer of 2 or more bits"
-            )
         name = self._quant_name(n)
+        value_scale = x.scale if isinstance(x, Sym) else 1.0
+        t = self._cast_types(n, where, qa, params, value_scale)
         if n.op_type == "Trunc":
             if not isinstance(x, Sym):
                 raise UnsupportedModelError(f"{where}: a Trunc of attention scores")
-            t_in, t_out = qonnx.trunc_types(*params, qa, where)
-            return self._cast(self._cast(x, t_in, where, f"{name}_grid"), t_out, where, name)
-        value_scale = x.scale if isinstance(x, Sym) else 1.0
-        t = qonnx.quant_type(*params[:3], qa, where, value_scale=value_scale)
+            return self._cast(self._cast(x, t[0], where, f"{name}_grid"), t[1], where, name)
         return self._cast(x, t, where, name)
 
     @staticmethod
