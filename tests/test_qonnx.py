@@ -296,9 +296,19 @@ def _mlp(wq: type) -> QMLP:
     return m.eval()
 
 
-@pytest.mark.parametrize("wq", ["per_tensor", "per_channel"])
+WEIGHT_QUANTS = {
+    "per_tensor": W8,
+    "per_channel": W8_CHANNEL,
+    "per_tensor_float": bq.Int8WeightPerTensorFloat,
+    "per_channel_float": bq.Int8WeightPerChannelFloat,
+}
+
+
+@pytest.mark.parametrize("wq", list(WEIGHT_QUANTS))
 def test_brevitas_mlp_equals_forward(wq: str, tmp_path: Path) -> None:
-    m = _mlp(W8 if wq == "per_tensor" else W8_CHANNEL)
+    """Power-of-two and float weight scales, per tensor and per channel: weights are evaluated at read time
+    (int8 times a float32 scale is exact in a wider type), activations are power-of-two casts."""
+    m = _mlp(WEIGHT_QUANTS[wq])
     x = torch.round(torch.randn(16, 4, 16) * 128) / 128
     proj = hlsgen.convert(_export(m, x, tmp_path / "mlp.onnx"), WIDE)
     with torch.no_grad():
@@ -308,8 +318,9 @@ def test_brevitas_mlp_equals_forward(wq: str, tmp_path: Path) -> None:
     assert str(types_["inp_quant"]["y"]) == "ap_fixed<8,1,AP_RND_CONV,AP_SAT>"
     assert str(types_["relu_quant"]["y"]) == "ap_ufixed<8,0,AP_RND_CONV,AP_SAT>"
     w = types_["fc"]["weight"]
-    assert w.width == 8 if wq == "per_tensor" else w.width > 8  # per channel: one type over every scale
-    assert types_["fc2"]["bias"].width <= 16  # Int16Bias, read exactly
+    assert w.width == 8 if wq == "per_tensor" else w.width > 8  # one type holding every scale's values
+    if not wq.endswith("float"):  # Int16Bias at a power-of-two scale: 16 bits, read exactly
+        assert types_["fc2"]["bias"].width <= 16
 
 
 @pytest.mark.gxx
