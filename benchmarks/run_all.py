@@ -26,6 +26,7 @@ SMALL: dict[str, list[str]] = {
     "bench_rtl_depth": ["--kinds", "fc", "sm"],
     "bench_keras_forms": [],
     "bench_trigger": [],
+    "bench_qonnx_mha": ["--seeds", "4"],  # needs the torch extra
 }
 
 
