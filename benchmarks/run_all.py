@@ -23,6 +23,10 @@ SMALL: dict[str, list[str]] = {
     "bench_emulation": ["--batch", "200", "--csim-batch", "50", "--no-profile"],
     "bench_decode": ["--length", "16", "--batch", "8"],
     "bench_rtl": ["--par", "8", "--sequences", "2", "--no-yosys"],
+    "bench_rtl_depth": ["--kinds", "fc", "sm"],
+    "bench_keras_forms": [],
+    "bench_trigger": [],
+    "bench_qonnx_mha": ["--seeds", "4"],  # needs the torch extra
 }
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from .backends.hls import build_library, project_files, run_library
 from .backends.hls.writer import tb_lines
 from .backends.templating import banner
-from .config import Config, LayerConfig
+from .config import Config, LayerConfig, Strategy
 from .fixed import from_raw
 from .io import as_inputs, atomic_write
 from .ir.graph import Graph, input_raw
@@ -217,6 +217,19 @@ class Project:
         return atomic_write(files, out, force=force)
 
 
+def _refuse_latency_strategy(cfg: Config) -> None:
+    """The ``latency`` strategy has an II = 1 form for the RTL Linear only, outside the generated
+    projects (issue #17): asking for it in a project is refused rather than silently built as ``resource``."""
+    where = ["strategy"] if cfg.strategy is Strategy.LATENCY else []
+    where += [f"layers.{n}.strategy" for n, lc in cfg.layers.items() if lc.strategy is Strategy.LATENCY]
+    if where:
+        raise NotImplementedError(
+            f"{', '.join(where)}: 'latency' is not built into projects yet (every op would need an II = 1 "
+            "form; only the RTL Linear has one, hlsgen.backends.rtl.unrolled.plan_from_config); "
+            "use strategy 'resource' for convert"
+        )
+
+
 def build_project(
     model: Any,
     config: Config,
@@ -232,6 +245,7 @@ def build_project(
     from .shells import apply_board
 
     cfg = apply_board(config, board)
+    _refuse_latency_strategy(cfg)
     graph = read_model(model, example_input, batch_dim)
     ranges = calibration_ranges(graph, calibration) if calibration is not None else {}
     typed = quantize_graph(graph, cfg, ranges=ranges)

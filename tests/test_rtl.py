@@ -129,8 +129,8 @@ def test_matvec_model_cycles() -> None:
 
 
 def test_unsupported_settings_name_the_op() -> None:
-    g = cast_graph("ap_fixed<16,6>", "ap_fixed<8,3,AP_TRN,AP_WRAP_SM>", (2, 3))
-    with pytest.raises(NotImplementedError, match=r"op act \(activation\).*AP_WRAP_SM"):
+    g = cast_graph("ap_fixed<8,0>", "ap_int<6>", (2, 3))  # the headers' carry into an ap_int
+    with pytest.raises(NotImplementedError, match=r"op act \(activation\).*no cast from ap_fixed<8,0>"):
         build_design(g, "bad")
     g = cast_graph("ap_fixed<16,6>", "ap_fixed<8,3>", (2, 3))
     g.ops[0].kind = "future_op"  # an op kind without RTL
@@ -180,6 +180,8 @@ def test_lint_clean(tmp_path: Path) -> None:
         build_design(dense_graph(6, 5, 2, "ap_fixed<12,4>"), "dense", RtlOptions(par={"fc": 4})),
         build_design(dense_graph(4, 4, 1, "ap_ufixed<8,3>"), "dense_u"),
         build_design(cast_graph("ap_fixed<6,2>", "ap_fixed<8,3>", (2, 3)), "golden"),
+        build_design(cast_graph("ap_fixed<12,6>", "ap_fixed<8,3,AP_RND,AP_WRAP_SM>", (2, 3)), "wrap_sm"),
+        build_design(cast_graph("ap_ufixed<12,6>", "ap_ufixed<8,3,AP_TRN,AP_WRAP,2>", (2, 3)), "wrap_n"),
     ]
     for d in designs:
         out = write_rtl(d, tmp_path / d.top)
@@ -194,8 +196,9 @@ def test_lint_clean(tmp_path: Path) -> None:
 @pytest.mark.verilator
 @needs_verilator
 def test_every_cast_mode_equals_convert(tmp_path: Path) -> None:
-    """hlsgen_cast against hlsgen.fixed.convert: every rounding mode x AP_WRAP / SAT / SAT_ZERO / SAT_SYM,
-    narrowing and widening, signed and unsigned, on random raw values and the extremes."""
+    """hlsgen_cast against hlsgen.fixed.convert: every rounding mode x every overflow mode (AP_WRAP and
+    AP_WRAP_SM with saturation bits too), narrowing and widening, signed and unsigned, on random raw values
+    and the extremes."""
     rng = np.random.default_rng(0)
     srcs = [
         FixedType(16, 6),
@@ -211,11 +214,22 @@ def test_every_cast_mode_equals_convert(tmp_path: Path) -> None:
             pairs.append(
                 (
                     srcs[int(rng.integers(len(srcs)))],
-                    FixedType(w, int(rng.integers(-3, w + 4)), bool(rng.integers(2)), r, o),
+                    FixedType(
+                        w, int(rng.integers(-3, w + 4)), bool(rng.integers(2)) or o is Overflow.WRAP_SM, r, o
+                    ),
                 )
             )
     pairs.append((FixedType(16, 6), FixedType(8, 8, True, is_int=True)))  # ap_int: toward zero
-    assert Overflow.WRAP_SM not in OVF_CODE
+    # saturation bits of AP_WRAP (signed and unsigned) and AP_WRAP_SM (signed), N = 0 .. W, narrowing
+    # (the floor's bit W read: AP_WRAP_SM with N = 0) and widening the integer part (it is not)
+    for src in (FixedType(16, 6), FixedType(10, 3, False), FixedType(6, 5), FixedType(9, 4, True)):
+        for w, i in ((5, 2), (8, 3), (1, 1), (3, 4)):
+            for n in sorted({0, 1, min(2, w), w}):
+                for o, signed in ((Overflow.WRAP, True), (Overflow.WRAP, False), (Overflow.WRAP_SM, True)):
+                    if n or o is Overflow.WRAP_SM:
+                        r = Rounding.RND_CONV if n % 2 else Rounding.TRN
+                        pairs.append((src, FixedType(w, i, signed, r, o, n)))
+    assert set(OVF_CODE) == set(Overflow)
     assert check_casts_in_rtl(pairs, tmp_path, samples=120) == []
 
 

@@ -7,23 +7,28 @@ shape ops (Transpose, Reshape, Slice, Gather, Split, Squeeze, Unsqueeze, Concat,
 the ids through the same evaluator. Compute nodes go through the PyTorch front end's handlers: MatMul,
 Gemm, Add (a bias after a MatMul folds into its linear), Mul/Div by constants (the attention scale),
 Softmax, LayerNormalization, ReduceMean, Relu/Tanh/Sigmoid, GELU written as ``x * (1 + erf(x / sqrt 2))
-/ 2`` and SiLU as ``x * sigmoid(x)``, Where with a constant mask on attention scores.
+/ 2`` and SiLU as ``x * sigmoid(x)``, Where with a constant mask on attention scores. QONNX quantizer
+nodes (``Quant``, ``Trunc``, ``BipolarQuant``; :mod:`hlsgen.frontend.qonnx`) are casts on the model's
+values and are evaluated on constants; a quantized weight keeps its exact type through the ``Transpose`` an
+export writes before the MatMul.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..fixed import quantize
 from ..ir.graph import Graph, c_identifier
-from ..ir.ops import Linear
+from ..ir.ops import Activation, Linear
+from . import qonnx
 from . import torch as tf_
 from .errors import UnsupportedModelError
-from .torch import PendingScores, Sym, TorchReader, _Where
+from .torch import PendingScores, Sym, TorchReader, _Where, exact_type
 
 #: ops evaluated on element ids exactly as on values
 _SHAPE_OPS = {
@@ -34,6 +39,8 @@ _COMPUTE = {
     "MatMul", "Gemm", "Add", "Mul", "Div", "Softmax", "LayerNormalization", "ReduceMean", "Relu", "Tanh",
     "Sigmoid", "Erf", "Where", "Shape", "Gelu",
 }  # fmt: skip
+#: constant ops through which a quantized weight stays exactly the quantizer's values
+_KEEPS_VALUES = {"Transpose", "Reshape", "Identity", "Unsqueeze", "Squeeze", "Flatten"}
 
 
 @dataclass
@@ -72,6 +79,7 @@ class OnnxReader(TorchReader):
         super().__init__(None, name, batch_dim)
         self.model = model
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+        self._qconst: dict[str, str] = {}  # value name -> the QONNX quantizer node that made it (constants)
 
     def read(self) -> Graph:
         import onnx
@@ -98,7 +106,11 @@ class OnnxReader(TorchReader):
         for n in g.node:
             if any(i in dyn for i in n.input if i) and n.op_type != "Shape":  # shapes are static
                 dyn.update(o for o in n.output if o)
-                if n.domain not in ("", "ai.onnx"):
+                if qonnx.is_quantizer(n.domain, n.op_type):
+                    why = self._precheck(n)
+                    if why:
+                        problems.append(why)
+                elif n.domain not in ("", "ai.onnx"):
                     problems.append(f"{self._where(n)}: op {n.domain}.{n.op_type} is not supported")
                 elif n.op_type not in _SHAPE_OPS and n.op_type not in _COMPUTE:
                     problems.append(f"{self._where(n)}: op {n.op_type} is not supported")
@@ -113,8 +125,12 @@ class OnnxReader(TorchReader):
         for n in g.node:
             self.where = self._where(n)
             ins = [self.env[i] if i else None for i in n.input]
-            if not any(isinstance(v, (Sym, PendingScores, _Erf, _Sigmoid, _Gelu2)) for v in ins):
+            if qonnx.is_quantizer(n.domain, n.op_type):
+                outs = [self._quantizer(n, ins)]
+            elif not any(isinstance(v, (Sym, PendingScores, _Erf, _Sigmoid, _Gelu2)) for v in ins):
                 outs = self._evaluate(n, ins)
+                if n.op_type in _KEEPS_VALUES and n.input and n.input[0] in self._qconst:
+                    self._qconst.update({o: self._qconst[n.input[0]] for o in n.output if o})
             elif n.op_type in _SHAPE_OPS and n.op_type != "Cast":
                 outs = self._on_ids(n, ins)
             else:
@@ -125,6 +141,135 @@ class OnnxReader(TorchReader):
         self.graph.outputs = [self._output(self._settle(self.env[o.name]), o.name) for o in g.output]
         tf_._prune(self.graph)
         return self.graph
+
+    # -- QONNX quantizers ----------------------------------------------------------------------------
+    def _quant_params(self, n: Any, params: list[Any]) -> tuple[str, qonnx.QuantAttrs, list[Any]]:
+        """The node's name for errors, its attributes and its parameter inputs (constants, checked)."""
+        where = f"{n.op_type} node {n.name or n.output[0]!r}"
+        attrs = {a.name: _attr(a) for a in n.attribute}
+        mode = attrs.get("rounding_mode", "FLOOR" if n.op_type == "Trunc" else "ROUND")
+        qa = qonnx.QuantAttrs(
+            bool(attrs.get("signed", 1)),
+            bool(attrs.get("narrow", 0)),
+            mode.decode() if isinstance(mode, bytes) else str(mode),
+        )
+        if any(not isinstance(p, np.ndarray) for p in params):
+            raise UnsupportedModelError(
+                f"{where}: its scale, zero point or bit width is computed from the model's input (only "
+                "constants: a quantizer with fixed parameters)"
+            )
+        if n.op_type == "Trunc":
+            if len(params) == 6:  # qonnx's newest form: an output zero point before the output bit width
+                if np.any(params[4] != 0):
+                    raise UnsupportedModelError(f"{where}: output zero point {params[4]} is not 0")
+                params = params[:4] + params[5:]
+            if len(params) != 5:
+                raise UnsupportedModelError(
+                    f"{where}: a Trunc with {len(params) + 1} inputs (QONNX opset 1); hlsgen reads opset 2 "
+                    "(x, scale, zeropt, in_bitwidth, out_scale, [out_zeropt,] out_bitwidth)"
+                )
+        return where, qa, params
+
+    def _cast_types(
+        self, n: Any, where: str, qa: qonnx.QuantAttrs, params: list[Any], value_scale: float
+    ) -> Any:
+        """The type(s) a quantizer node on the model's values casts to (two for a Trunc)."""
+        if n.op_type == "BipolarQuant":
+            raise UnsupportedModelError(
+                f"{where}: a bipolar quantizer on activations is a sign function, which hlsgen has no op for "
+                "(on weights it is evaluated exactly); use an integer quantizer of 2 or more bits"
+            )
+        if n.op_type == "Trunc":
+            return qonnx.trunc_types(*params, qa, where)
+        return qonnx.quant_type(*params[:3], qa, where, value_scale=value_scale)
+
+    def _precheck(self, n: Any) -> str | None:
+        """Why a quantizer node on the model's values cannot convert (None: it can, or its parameters are
+        not initializers and are checked when it is read), so that every refused node is listed at once."""
+        params = [self.env.get(i) for i in n.input[1:]]
+        if any(p is None for p in params):
+            return None
+        try:
+            where, qa, params = self._quant_params(n, params)
+            self._cast_types(n, where, qa, params, 1.0)
+        except UnsupportedModelError as e:
+            return str(e)
+        return None
+
+    def _quantizer(self, n: Any, ins: list[Any]) -> Any:
+        """A QONNX ``Quant`` / ``BipolarQuant`` / ``Trunc`` node: evaluated on a constant, a cast on the
+        model's values (:mod:`hlsgen.frontend.qonnx`); refused naming the node where it is not exact."""
+        x = ins[0]
+        where, qa, params = self._quant_params(n, ins[1:])
+        if isinstance(x, np.ndarray):  # a weight or bias: the quantizer's values, computed now
+            if n.op_type == "BipolarQuant":
+                v = qonnx.evaluate_bipolar(x, params[0])
+            elif n.op_type == "Trunc":
+                t_in, t_out = qonnx.trunc_types(*params, qa, where)
+                v = quantize(quantize(np.asarray(x, np.float64), t_in), t_out).astype(x.dtype)
+            else:
+                v = qonnx.evaluate_quant(x, *params[:3], qa, where)
+            self._qconst.update({o: where for o in n.output if o})
+            return v
+        x = self._settle(x)
+        name = self._quant_name(n)
+        value_scale = x.scale if isinstance(x, Sym) else 1.0
+        t = self._cast_types(n, where, qa, params, value_scale)
+        if n.op_type == "Trunc":
+            if not isinstance(x, Sym):
+                raise UnsupportedModelError(f"{where}: a Trunc of attention scores")
+            return self._cast(self._cast(x, t[0], where, f"{name}_grid"), t[1], where, name)
+        return self._cast(x, t, where, name)
+
+    @staticmethod
+    def _quant_name(n: Any) -> str:
+        skip = {"export_handler", "act_quant", n.op_type}
+        parts = [p for p in (n.name or "").split("/") if p and p not in skip]
+        base = "_".join(parts) or "quant"
+        return c_identifier(base if base.endswith("quant") else f"{base}_quant")
+
+    def _cast(self, x: Any, t: Any, where: str, name: str) -> Any:
+        """``x`` cast to ``t``: the type of a score op (a quantizer in front of the softmax), else an
+        Activation ``linear`` (a cast) over the tensor ``x`` reads, ``x``'s scale kept."""
+        if isinstance(x, PendingScores):
+            if x.qtype is not None:
+                raise UnsupportedModelError(f"{where}: a second quantizer on the same attention scores")
+            if x.attend is not None and not np.all(x.attend):
+                raise UnsupportedModelError(
+                    f"{where}: a quantizer on masked attention scores (Brevitas softmax_input_quant with a "
+                    "mask) clamps the mask's -inf to the type's minimum, so masked keys keep a nonzero "
+                    "weight that hlsgen's mask does not give; drop softmax_input_quant or the mask"
+                )
+            return replace(x, qtype=t)
+        if not isinstance(x, Sym):
+            raise UnsupportedModelError(f"{where}: a quantizer on a value hlsgen cannot cast here")
+        x2 = self._own_columns(x)
+        src = self._single(self.dec(x2.ids)[0])
+
+        def make(nm: str, s: str, y: str) -> Any:
+            op = Activation(nm, [s], [y], origin=self.origin(), function="linear")
+            op.qtypes["result"] = t
+            return op
+
+        out = self.unary(Sym(x2.ids), make, "quant", name)
+        if src in self._probs:  # quantized probabilities are still the probabilities
+            self._probs.add(self._single(self.dec(out.ids)[0]))
+        return Sym(out.ids, x.scale)
+
+    def _own_columns(self, x: Sym) -> Sym:
+        """``x`` read from a column block of a linear layer's output (q, k or v of a packed projection):
+        the same values from that block split off as its own Linear, so that a cast covers the block only."""
+        t, b, f = self.dec(x.ids)
+        src = self._single(t)
+        shp = self.shape(src)
+        if len(shp) != 2 or not isinstance(self.graph.producer(src), Linear):
+            return x
+        col, row = f % shp[1], f // shp[1]
+        c0, c1 = int(col.min()), int(col.max()) + 1
+        if (c0, c1) == (0, shp[1]) or np.unique(col).size != c1 - c0:
+            return x
+        name = self.columns(src, c0, c1 - c0)
+        return Sym(self.enc(self._index(name), b, row * (c1 - c0) + col - c0), x.scale)
 
     def _where(self, n: Any) -> _Where:
         parts = [p for p in (n.name or "").split("/") if p]
@@ -155,6 +300,11 @@ class OnnxReader(TorchReader):
         return list(ev.run(None, feeds))
 
     def _evaluate(self, n: Any, ins: list[Any]) -> list[Any]:
+        if n.domain not in ("", "ai.onnx"):
+            raise UnsupportedModelError(
+                f"{n.domain}.{n.op_type} node {n.name!r}: not supported (of the custom ops, hlsgen maps QONNX "
+                "Quant / IntQuant, Trunc and BipolarQuant)"
+            )
         if n.op_type == "Shape":
             return [np.asarray(np.shape(ins[0]), dtype=np.int64)]
         return self._run(n, [v.ids.numpy() if isinstance(v, Sym) else v for v in ins])
@@ -206,9 +356,9 @@ class OnnxReader(TorchReader):
                 if isinstance(x, _Erf) and not x.one and _is_const(y, 1.0):
                     return _Erf(x.x, one=True)
             a, b = self._settle(a), self._settle(b)
-            for x, y in ((a, b), (b, a)):
+            for x, y, yname in ((a, b, n.input[1]), (b, a, n.input[0])):
                 if isinstance(x, Sym) and isinstance(y, np.ndarray) and np.any(y):
-                    folded = self._fold_bias(x, y)
+                    folded = self._fold_bias(x, y, self._qconst.get(yname, ""))
                     if folded is not None:
                         return folded
             return tf_._add(self, _torch_arg(a), _torch_arg(b))
@@ -229,6 +379,8 @@ class OnnxReader(TorchReader):
         if op == "Div":
             return tf_._div(self, _torch_arg(self._settle(a)), _torch_arg(self._settle(b)))
         a = self._settle(a)
+        self.weight_quantizer = self._qconst.get(n.input[1], "") if len(n.input) > 1 else ""
+        self.bias_quantizer = self._qconst.get(n.input[2], "") if len(n.input) > 2 else ""
         if op == "MatMul":
             return tf_._matmul(self, _torch_arg(a), _torch_arg(self._settle(b)))
         if op == "Gemm":
@@ -261,8 +413,9 @@ class OnnxReader(TorchReader):
             raise self.fail("Where other than a constant mask on attention scores")
         raise self.fail(f"op {op} is not supported here")
 
-    def _fold_bias(self, x: Sym, bias: np.ndarray) -> Sym | None:
-        """``x + bias`` where ``x`` is a bias-free linear's output: the same linear with the bias."""
+    def _fold_bias(self, x: Sym, bias: np.ndarray, quantizer: str = "") -> Sym | None:
+        """``x + bias`` where ``x`` is a bias-free linear's output: the same linear with the bias (typed
+        exactly when a QONNX quantizer made it)."""
         t, b, f = self.dec(x.ids)
         if x.scale != 1.0 or np.unique(t).size != 1:
             return None
@@ -274,9 +427,12 @@ class OnnxReader(TorchReader):
         _, _, row = self.rows(x)
         y, tix = self._tensor(f"{op.name}_b", self.shape(src), op.origin)
         name, op.name = op.name, self.graph.unique_name(f"{op.name}_nobias")  # the bias-free one is pruned
+        qt = dict(op.qtypes)
+        if quantizer:
+            qt["bias"] = exact_type(bias, f"{quantizer}: bias")
         self.graph.add_op(
             Linear(name, list(op.inputs), [y], origin=op.origin, kernel=op.kernel,
-                   bias=bias.astype(np.float64), role=op.role)
+                   bias=bias.astype(np.float64), role=op.role, qtypes=qt)
         )  # fmt: skip
         return Sym(self.enc(tix, b, f))
 

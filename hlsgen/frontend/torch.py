@@ -107,6 +107,16 @@ def load_program(source: Any, example_input: Any = None) -> Any:
     try:
         return torch.export.export(source, args)
     except Exception as e:
+        qmha = [
+            p or "<model>" for p, m in source.named_modules() if type(m).__name__ == "QuantMultiheadAttention"
+        ]
+        if qmha:
+            raise UnsupportedModelError(
+                f"{qmha[0]} (QuantMultiheadAttention): torch.export cannot trace Brevitas's quantized attention "
+                f"({type(e).__name__}: {str(e).splitlines()[0]}); export the model to QONNX and convert the "
+                "file: brevitas.export.export_qonnx(model, x, export_path='model.onnx', dynamo=False, "
+                "opset_version=17), then hlsgen.convert('model.onnx')"
+            ) from None
         raise UnsupportedModelError(f"torch.export cannot trace {name}: {type(e).__name__}: {e}") from None
     finally:
         source.train(was_training)
@@ -177,6 +187,7 @@ class PendingScores:
     scale: float
     attend: np.ndarray | None  #: bool, broadcast to [..., Tq, Tk]; None = attend everywhere
     lead: tuple[int, ...]
+    qtype: FixedType | None = None  #: the scores' type when a quantizer casts them (QONNX Quant)
 
 
 @dataclass
@@ -240,6 +251,9 @@ class TorchReader:
         self._probs: set[str] = set()
         self.where = _Where("", name)
         self.params: dict[int, str] = {}  # id of a parameter tensor -> its name in the module
+        #: the quantizer (a QONNX node) that made the next linear layer's weight / bias: typed exactly
+        self.weight_quantizer = ""
+        self.bias_quantizer = ""
 
     # -- ids ----------------------------------------------------------------------------------------
     def _tensor(self, base: str, shape: tuple[int, ...], origin: str) -> tuple[str, int]:
@@ -430,6 +444,7 @@ class TorchReader:
             kernel=op.kernel[:, c0 : c0 + n],
             bias=bias,
             role=role,
+            qtypes=dict(op.qtypes),
         )
         at = self.graph.ops.index(op) + 1
         while at < len(self.graph.ops) and self.graph.ops[at].name.startswith(f"{op.name}_"):
@@ -464,6 +479,10 @@ class TorchReader:
         qt = {}
         if self.where.cls.startswith("Quant"):  # Brevitas: weights as its quantizer made them, read exactly
             qt["weight"] = exact_type(kernel, f"{self.where}: weight quantizer")
+        if self.weight_quantizer:
+            qt["weight"] = exact_type(kernel, self.weight_quantizer)
+        if self.bias_quantizer and bias is not None:
+            qt["bias"] = exact_type(bias, self.bias_quantizer)
         self.graph.add_op(
             Linear(self.graph.unique_name(name), [src], [y], origin=self.origin(), kernel=kernel, bias=bias,
                    qtypes=qt)
@@ -569,7 +588,13 @@ class TorchReader:
         return y
 
     def probabilities(
-        self, q: Heads, k: Heads, scale: float, attend: np.ndarray | None, mask_in: MaskSym | None = None
+        self,
+        q: Heads,
+        k: Heads,
+        scale: float,
+        attend: np.ndarray | None,
+        mask_in: MaskSym | None = None,
+        score_type: FixedType | None = None,
     ) -> str:
         """Scores, mask and softmax of ``q`` and ``k``: the IR probability tensor ``[H, Tq, Tk]``."""
         if q.d != k.d:
@@ -592,6 +617,7 @@ class TorchReader:
                 num_heads=q.n_heads,
                 num_kv_heads=k.n_heads,
                 key_dim=q.d,
+                qtypes={} if score_type is None else {"score": score_type},
             )
         )
         lead = tuple(q.b.shape)
@@ -1150,7 +1176,7 @@ def _softmax(r: TorchReader, x: Any, dim: int, *_: Any) -> Sym:
     if dim % nd != nd - 1:
         raise r.fail(f"softmax over axis {dim} (only the last)")
     if isinstance(x, PendingScores):
-        p = r.probabilities(x.q, x.k, x.scale, x.attend)
+        p = r.probabilities(x.q, x.k, x.scale, x.attend, score_type=x.qtype)
         _, tq, tk = r.shape(p)
         flat = x.q.h[..., None, None] * (tq * tk) + np.arange(tq)[:, None] * tk + np.arange(tk)[None, :]
         return Sym(r.enc(r._index(p), x.q.b[..., None, None], flat))

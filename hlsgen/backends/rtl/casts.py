@@ -1,8 +1,8 @@
 """Parameters of ``hlsgen_cast`` (templates/rtl/lib/hlsgen_cast.sv): one fixed-point cast in SystemVerilog.
 
-The SystemVerilog module implements :func:`hlsgen.fixed.convert` for every rounding mode and for AP_WRAP
-(without saturation bits), AP_SAT, AP_SAT_ZERO and AP_SAT_SYM; :func:`cast_params` refuses the rest
-with a :class:`NotImplementedError` that names the op.
+The SystemVerilog module implements :func:`hlsgen.fixed.convert` for every rounding and overflow mode,
+saturation bits of AP_WRAP / AP_WRAP_SM included; :func:`check_cast` refuses the one cast it lacks (into an
+ap_int from a signed source with no integer bits) with a :class:`NotImplementedError` that names the op.
 """
 
 from __future__ import annotations
@@ -20,17 +20,17 @@ RND_CODE = {
     Rounding.RND_CONV: 6,
 }
 
-#: ``OVF`` codes of hlsgen_cast.
-OVF_CODE = {Overflow.WRAP: 0, Overflow.SAT: 1, Overflow.SAT_ZERO: 2, Overflow.SAT_SYM: 3}
+#: ``OVF`` mode codes of hlsgen_cast (its parameter OVF is the code + 16 * the saturation bits).
+OVF_CODE = {Overflow.WRAP: 0, Overflow.SAT: 1, Overflow.SAT_ZERO: 2, Overflow.SAT_SYM: 3, Overflow.WRAP_SM: 4}
+
+
+def ovf_code(dst: FixedType) -> int:
+    """hlsgen_cast's ``OVF`` parameter for ``dst``: the mode's code, saturation bits N in the bits above 4."""
+    return OVF_CODE[dst.overflow] + 16 * dst.sat_bits
 
 
 def check_cast(src: FixedType, dst: FixedType, where: str) -> None:
     """Raise :class:`NotImplementedError` (naming ``where``) when hlsgen_cast cannot do ``src -> dst``."""
-    if dst.overflow is Overflow.WRAP_SM or dst.sat_bits:
-        raise NotImplementedError(
-            f"{where}: the RTL backend has no cast to {dst} (AP_WRAP_SM and AP_WRAP with saturation bits "
-            "are not implemented in hlsgen_cast); use AP_WRAP, AP_SAT, AP_SAT_ZERO or AP_SAT_SYM"
-        )
     if dst.is_int and src.signed and src.integer == 0:
         raise NotImplementedError(
             f"{where}: the RTL backend has no cast from {src} to {dst} (the headers' carry of negative "
@@ -51,14 +51,12 @@ def cast_params(prefix: str, dst: FixedType, src: FixedType | None = None, where
     """
     if src is not None:
         check_cast(src, dst, where)
-    elif dst.overflow is Overflow.WRAP_SM or dst.sat_bits:
-        check_cast(dst, dst, where)
     return {
         f"{prefix}W": dst.width,
         f"{prefix}F": dst.frac,
         f"{prefix}S": int(dst.signed),
         f"{prefix}_RND": RND_CODE[rounding(dst)],
-        f"{prefix}_OVF": OVF_CODE[dst.overflow],
+        f"{prefix}_OVF": ovf_code(dst),
     }
 
 
@@ -81,7 +79,7 @@ def cast_check_top(pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_
         check_cast(s, d, f"cast {k} ({s} -> {d})")
         lines.append(
             f"    hlsgen_cast #(.IW({s.width}), .IF({s.frac}), .IS({int(s.signed)}), .OW({d.width}), .OF({d.frac}), "
-            f".OS({int(d.signed)}), .RND({RND_CODE[rounding(d)]}), .OVF({OVF_CODE[d.overflow]})) "
+            f".OS({int(d.signed)}), .RND({RND_CODE[rounding(d)]}), .OVF({ovf_code(d)})) "
             f"u_{k} (.x(vin[{oi + s.width - 1}:{oi}]), .y(vout[{oo + d.width - 1}:{oo}]));"
         )
         oi += s.width
@@ -92,6 +90,7 @@ def cast_check_top(pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_
 
 __all__ = [
     "OVF_CODE",
+    "ovf_code",
     "RND_CODE",
     "cast_check_top",
     "cast_params",

@@ -64,7 +64,7 @@ def cast_delay(src: FixedType, dst: FixedType) -> float:
     d = 0.0
     if src.frac > dst.frac and rounding(dst).value not in ("AP_TRN",):
         d += adder_delay(dst.width + 2)
-    if dst.overflow is not Overflow.WRAP:
+    if dst.overflow is not Overflow.WRAP or dst.sat_bits:
         d += adder_delay(src.width + 2) + NET + DELAYS["lut"]
     return d
 
@@ -357,7 +357,7 @@ def plan_linear(
                 IW=acc_w,
                 IF=ta.frac,
             )
-            lut += ty.width + (acc_w if ty.overflow is not Overflow.WRAP else 0)
+            lut += ty.width + (acc_w if ty.overflow is not Overflow.WRAP or ty.sat_bits else 0)
             outputs.append(y)
     stages = max(values[o].stage for o in outputs) if outputs else 1
     u = Unrolled(

@@ -7,8 +7,10 @@
 //
 // RND (ap_fixed quantization mode): 0 AP_TRN, 1 AP_TRN_ZERO, 2 AP_RND, 3 AP_RND_ZERO, 4 AP_RND_MIN_INF,
 //                                   5 AP_RND_INF, 6 AP_RND_CONV
-// OVF (ap_fixed overflow mode):     0 AP_WRAP (no saturation bits), 1 AP_SAT, 2 AP_SAT_ZERO, 3 AP_SAT_SYM
-// (AP_WRAP with N > 0 and AP_WRAP_SM are refused by the Python generator.) Purely combinational.
+// OVF (ap_fixed overflow mode):     MODE + 16 * N, N the saturation bits of AP_WRAP / AP_WRAP_SM;
+//                                   MODE 0 AP_WRAP, 1 AP_SAT, 2 AP_SAT_ZERO, 3 AP_SAT_SYM, 4 AP_WRAP_SM
+// AP_WRAP with N > 0 and AP_WRAP_SM adjust the wrapped pattern on overflow as the headers'
+// overflow_adjust does (hlsgen.fixed.arith._wrap_adjust). Purely combinational.
 module hlsgen_cast #(
     parameter int IW = 16,
     parameter int IF = 8,
@@ -22,6 +24,8 @@ module hlsgen_cast #(
     input  logic [IW-1:0] x,
     output logic [OW-1:0] y
 );
+    localparam int MODE = OVF % 16;
+    localparam int NSAT = OVF / 16;
     localparam int SH = IF - OF;
     localparam int LS = (SH < 0) ? -SH : 0;  // zero LSBs appended
     localparam int RS = (SH > 0) ? SH : 0;  // LSBs dropped
@@ -31,7 +35,11 @@ module hlsgen_cast #(
     localparam logic signed [CW-1:0] ONE = 1;
     localparam logic signed [CW-1:0] HI = OS ? (ONE <<< (OW - 1)) - ONE : (ONE <<< OW) - ONE;
     localparam logic signed [CW-1:0] LO_PLAIN = OS ? -(ONE <<< (OW - 1)) : '0;
-    localparam logic signed [CW-1:0] LO = (OVF == 3 && OS && OW > 1) ? -HI : LO_PLAIN;
+    localparam logic signed [CW-1:0] LO = (MODE == 3 && OS && OW > 1) ? -HI : LO_PLAIN;
+    // AP_WRAP_SM without saturation bits reads bit OW of the floor when the source has it (LDV)
+    localparam bit LDV = SH + OW < IW;
+    localparam int LDI = (OW < YW) ? OW : YW - 1;
+    localparam int NSI = (NSAT > 0 && NSAT <= OW) ? OW - NSAT : 0;  // the lowest saturation bit
 
     logic signed [EW-1:0] xe;
     logic signed [EW-1:0] fl;
@@ -71,11 +79,40 @@ module hlsgen_cast #(
     assign yr = ({{(YW - EW) {fl[EW-1]}}, fl} <<< LS) + {{(YW - 1) {1'b0}}, inc};
     assign yc = {{(CW - YW) {yr[YW-1]}}, yr};
 
+    // the wrapped pattern and its adjustment on overflow (AP_WRAP with N > 0, AP_WRAP_SM)
+    logic [OW-1:0] v, adj;
+    logic signed [YW-1:0] yfl;
+    logic under, hit;
+
+    assign v = yc[OW-1:0];
+    assign yfl = {{(YW - EW) {fl[EW-1]}}, fl} <<< LS;
+    assign under = yc < LO_PLAIN;
+    assign hit = yc > HI || under;
+
     always_comb begin
-        case (OVF)
+        adj = v;
+        if (MODE == 0 && OS) begin  // AP_WRAP, N > 0, signed: the sign, then N - 1 bits of its inverse
+            adj[OW-1] = under;
+            for (int k = OW - NSAT; k <= OW - 2; k++) adj[k] = ~under;
+        end else if (MODE == 0) begin  // unsigned: the top N bits set
+            for (int k = OW - NSAT; k <= OW - 1; k++) adj[k] = 1'b1;
+        end else if (MODE == 4 && NSAT == 0) begin  // AP_WRAP_SM
+            if ((LDV && yfl[LDI]) != v[OW-1]) begin
+                adj = ~v;
+                adj[OW-1] = LDV && yfl[LDI];
+            end
+        end else if (MODE == 4) begin
+            if (NSAT == 1 ? under != v[OW-1] : v[NSI] == under) adj = ~v;
+            for (int k = OW - NSAT; k <= OW - 2; k++) adj[k] = ~under;
+            adj[OW-1] = under;
+        end
+    end
+
+    always_comb begin
+        case (MODE)
             1, 3: y = (yc > HI) ? HI[OW-1:0] : (yc < LO) ? LO[OW-1:0] : yc[OW-1:0];  // AP_SAT, AP_SAT_SYM
             2: y = (yc > HI || yc < LO) ? '0 : yc[OW-1:0];  // AP_SAT_ZERO
-            default: y = yc[OW-1:0];  // AP_WRAP: the low OW bits
+            default: y = (NSAT > 0 || MODE == 4) && hit ? adj : v;  // AP_WRAP (N = 0: the low OW bits)
         endcase
     end
 endmodule

@@ -42,7 +42,6 @@ module hlsgen_context #(
 );
     localparam int NOG = (DV + PE - 1) / PE;
     localparam int NKG = (TK + SIMD - 1) / SIMD;
-    localparam int HG = H / HKV;
     localparam int PE_ = PW_ + (PS ? 0 : 1);
     localparam int VE = VW + (VS ? 0 : 1);
     localparam int MW = PE_ + VE;
@@ -93,7 +92,7 @@ module hlsgen_context #(
     // ---- the current probability row and the issue counters -------------------------------------------
     logic cur_valid;
     logic [NKG*SIMD*PW_-1:0] pcur;
-    logic [HW-1:0] hc, hs, gc;
+    logic [HW-1:0] hc, gc;
     logic [TQW-1:0] qc;
     logic [OGW-1:0] og;
     logic [KGW-1:0] kg;
@@ -103,11 +102,27 @@ module hlsgen_context #(
     assign last_k = kg == KG_LAST;
     assign last_o = og == OG_LAST;
     assign row_start = kg == '0 && og == '0;
-    assign last_row = hc == HW'(H - 1) && qc == TQW'(TQ - 1);
     assign issue = cur_valid && (!row_start || hc != HW'(H - 1) || occ < CRW'(OUT_DEPTH));
     assign row_end = issue && last_k && last_o;
     assign seq_done = row_end && last_row;
     assign p_ready = full[rb] && (!cur_valid || (row_end && !last_row));
+
+    hlsgen_headseq #(
+        .TQ(TQ),
+        .H(H),
+        .HKV(HKV),
+        .QCW(TQW),
+        .HW(HW)
+    ) u_seq (
+        .clk(clk),
+        .rst(rst),
+        .step(row_end),
+        .qc(qc),
+        .hc(hc),
+        .gc(gc),
+        .last(last_row),
+        .rb(rb)
+    );
 
     always_ff @(posedge clk) begin
         if (p_valid && p_ready) pcur <= (NKG * SIMD * PW_)'(p_data);
@@ -116,11 +131,6 @@ module hlsgen_context #(
     always_ff @(posedge clk) begin
         if (rst) begin
             cur_valid <= 1'b0;
-            rb <= 1'b0;
-            hc <= '0;
-            hs <= '0;
-            gc <= '0;
-            qc <= '0;
             og <= '0;
             kg <= '0;
             occ <= '0;
@@ -130,27 +140,6 @@ module hlsgen_context #(
             if (issue) begin
                 kg <= last_k ? '0 : kg + 1'b1;
                 if (last_k) og <= last_o ? '0 : og + 1'b1;
-            end
-            if (row_end) begin
-                if (qc == TQW'(TQ - 1)) begin
-                    qc <= '0;
-                    if (hc == HW'(H - 1)) begin
-                        hc <= '0;
-                        hs <= '0;
-                        gc <= '0;
-                        rb <= ~rb;
-                    end else begin
-                        hc <= hc + 1'b1;
-                        if (hs == HW'(HG - 1)) begin
-                            hs <= '0;
-                            gc <= gc + 1'b1;
-                        end else begin
-                            hs <= hs + 1'b1;
-                        end
-                    end
-                end else begin
-                    qc <= qc + 1'b1;
-                end
             end
             occ <= occ + CRW'(issue && row_start && hc == HW'(H - 1)) - CRW'(fifo_pop);
         end

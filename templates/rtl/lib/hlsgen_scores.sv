@@ -70,7 +70,6 @@ module hlsgen_scores #(
     localparam int DT = DK + R;  // terms of a dot product
     localparam int NKG = (TK + PE - 1) / PE;
     localparam int NJ = (DT + SIMD - 1) / SIMD;
-    localparam int HG = H / HKV;
     // the common operand formats: signed if either part is, wide enough for both parts once shifted
     localparam bit QCS = QS || (R > 0 && QRS);
     localparam bit KCS = KS || (R > 0 && KRS);
@@ -137,27 +136,39 @@ module hlsgen_scores #(
     end
 
     // ---- issue: rows (h, q) head-major, then key groups, then groups of the dot product -------------
-    logic [HW-1:0] hc, hs, gc;  // head, head within its key/value group, key/value head
+    logic [HW-1:0] hc, gc;  // head, key/value head
     logic [TQW-1:0] qc;
     logic [KGW-1:0] kg;
     logic [JW-1:0] jg;
     logic [CRW-1:0] occ;
-    logic row_start, issue, last_j, last_kg, row_end, fifo_pop;
+    logic row_start, issue, last_j, last_kg, row_end, last_row, fifo_pop;
 
     assign last_j = jg == J_LAST;
     assign last_kg = kg == KG_LAST;
     assign row_start = jg == '0 && kg == '0;
     assign issue = full[rb] && (!row_start || occ < CRW'(OUT_DEPTH));
     assign row_end = issue && last_j && last_kg;
-    assign seq_done = row_end && hc == HW'(H - 1) && qc == TQW'(TQ - 1);
+    assign seq_done = row_end && last_row;
+
+    hlsgen_headseq #(
+        .TQ(TQ),
+        .H(H),
+        .HKV(HKV),
+        .QCW(TQW),
+        .HW(HW)
+    ) u_seq (
+        .clk(clk),
+        .rst(rst),
+        .step(row_end),
+        .qc(qc),
+        .hc(hc),
+        .gc(gc),
+        .last(last_row),
+        .rb(rb)
+    );
 
     always_ff @(posedge clk) begin
         if (rst) begin
-            rb <= 1'b0;
-            hc <= '0;
-            hs <= '0;
-            gc <= '0;
-            qc <= '0;
             kg <= '0;
             jg <= '0;
             occ <= '0;
@@ -165,27 +176,6 @@ module hlsgen_scores #(
             if (issue) begin
                 jg <= last_j ? '0 : jg + 1'b1;
                 if (last_j) kg <= last_kg ? '0 : kg + 1'b1;
-            end
-            if (row_end) begin
-                if (qc == TQW'(TQ - 1)) begin
-                    qc <= '0;
-                    if (hc == HW'(H - 1)) begin
-                        hc <= '0;
-                        hs <= '0;
-                        gc <= '0;
-                        rb <= ~rb;
-                    end else begin
-                        hc <= hc + 1'b1;
-                        if (hs == HW'(HG - 1)) begin
-                            hs <= '0;
-                            gc <= gc + 1'b1;
-                        end else begin
-                            hs <= hs + 1'b1;
-                        end
-                    end
-                end else begin
-                    qc <= qc + 1'b1;
-                end
             end
             occ <= occ + CRW'(issue && row_start) - CRW'(fifo_pop);
         end
