@@ -28,7 +28,7 @@ from ..ir.ops import Activation, Linear
 from . import qonnx
 from . import torch as tf_
 from .errors import UnsupportedModelError
-from .torch import PendingScores, Sym, TorchReader, _Where, exact_type
+from .torch import PendingScores, Sym, TorchReader, Where, exact_type
 
 #: ops evaluated on element ids exactly as on values
 _SHAPE_OPS = {
@@ -271,10 +271,10 @@ class OnnxReader(TorchReader):
         name = self.columns(src, c0, c1 - c0)
         return Sym(self.enc(self._index(name), b, row * (c1 - c0) + col - c0), x.scale)
 
-    def _where(self, n: Any) -> _Where:
+    def _where(self, n: Any) -> Where:
         parts = [p for p in (n.name or "").split("/") if p]
         path = ".".join(parts[:-1])
-        return _Where(path, n.op_type)
+        return Where(path, n.op_type)
 
     def _onnx_input(self, vi: Any) -> Sym:
         import torch

@@ -22,16 +22,16 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..fixed import FixedType
-from ..fixed.types import Overflow, Rounding
-from ..ir.graph import Graph, c_identifier
-from ..ir.ops import (
+from ...fixed import FixedType
+from ...fixed.types import Overflow, Rounding
+from ...ir.graph import Graph, c_identifier
+from ...ir.ops import (
     Activation,
     Add,
     Binary,
@@ -48,16 +48,25 @@ from ..ir.ops import (
     Slice,
     token_type,
 )
-from ..ir.ops.layernorm import LayerNorm
-from ..ir.ops.rope import RoPE, rope_tables
-from ..ir.ops.softmax import Softmax
-from .errors import UnsupportedModelError
-
-#: element id = tensor << _T_SHIFT | sample << _B_SHIFT | flat index within the sample
-_T_SHIFT = 44
-_B_SHIFT = 28
-_MASK_B = (1 << (_T_SHIFT - _B_SHIFT)) - 1
-_MASK_F = (1 << _B_SHIFT) - 1
+from ...ir.ops.layernorm import LayerNorm
+from ...ir.ops.rope import RoPE, rope_tables
+from ...ir.ops.softmax import Softmax
+from ..errors import UnsupportedModelError
+from .common import Where, aten, f64, is_scalar, locate, scalar
+from .load import is_onnx_model, is_torch_model, load_program, save_program
+from .values import (
+    B_SHIFT,
+    MASK_B,
+    MASK_F,
+    T_SHIFT,
+    Compared,
+    ConstMul,
+    Heads,
+    MaskSym,
+    PendingScores,
+    Rounded,
+    Sym,
+)
 
 #: a finite additive mask entry at or below this blocks a key (exp underflows to 0 in float32)
 _BLOCKED = -1e9
@@ -66,174 +75,7 @@ _BLOCKED = -1e9
 _PACKED = ("query", "key", "value")
 
 
-def load_program(source: Any, example_input: Any = None) -> Any:
-    """A ``torch.export.ExportedProgram`` from a module (traced on ``example_input``), a program, or a
-    ``.pt2`` (``torch.export.save``) / ``.pt`` (a whole pickled module) file."""
-    import torch
-
-    if isinstance(source, torch.export.ExportedProgram):
-        return source
-    name = type(source).__name__
-    if isinstance(source, (str, Path)):
-        p = Path(source)
-        if not p.is_file():
-            raise FileNotFoundError(f"model file {p} does not exist")
-        if p.suffix == ".pt2":
-            try:
-                return torch.export.load(str(p))
-            except Exception as e:
-                raise ValueError(f"cannot read torch.export program {p}: {type(e).__name__}: {e}") from None
-        try:
-            source = torch.load(str(p), weights_only=False)
-        except Exception as e:
-            raise ValueError(f"cannot read PyTorch file {p}: {type(e).__name__}: {e}") from None
-        if not isinstance(source, torch.nn.Module):
-            raise ValueError(
-                f"{p} holds a {type(source).__name__}, not a whole nn.Module: save the module "
-                "(torch.save(model, path)) or a torch.export program (torch.export.save(ep, 'model.pt2'))"
-            )
-        name = f"{p.name} ({type(source).__name__})"
-    if not isinstance(source, torch.nn.Module):
-        raise ValueError(f"expected a torch.nn.Module, an ExportedProgram or a .pt2 / .pt file, not {name}")
-    if example_input is None:
-        raise ValueError(
-            f"{name}: a PyTorch module converts from a trace: pass example_input= (a batch shaped like the "
-            "model's input), or convert a torch.export program (.pt2)"
-        )
-    xs = example_input if isinstance(example_input, (list, tuple)) else [example_input]
-    args = tuple(_as_tensor(x) for x in xs)
-    was_training = source.training
-    source.eval()
-    try:
-        return torch.export.export(source, args)
-    except Exception as e:
-        qmha = [
-            p or "<model>" for p, m in source.named_modules() if type(m).__name__ == "QuantMultiheadAttention"
-        ]
-        if qmha:
-            raise UnsupportedModelError(
-                f"{qmha[0]} (QuantMultiheadAttention): torch.export cannot trace Brevitas's quantized attention "
-                f"({type(e).__name__}: {str(e).splitlines()[0]}); export the model to QONNX and convert the "
-                "file: brevitas.export.export_qonnx(model, x, export_path='model.onnx', dynamo=False, "
-                "opset_version=17), then hlsgen.convert('model.onnx')"
-            ) from None
-        raise UnsupportedModelError(f"torch.export cannot trace {name}: {type(e).__name__}: {e}") from None
-    finally:
-        source.train(was_training)
-
-
-def save_program(source: Any, example_input: Any, path: Path) -> Path:
-    """Trace ``source`` (a module or ``.pt`` file) on ``example_input`` and save the program as ``path``."""
-    import torch
-
-    torch.export.save(load_program(source, example_input), str(path))
-    return path
-
-
-def _as_tensor(x: Any) -> Any:
-    import torch
-
-    if isinstance(x, torch.Tensor):
-        return x
-    a = np.asarray(x)
-    return torch.as_tensor(a, dtype=torch.float32 if a.dtype.kind == "f" else None)
-
-
 # ---------------------------------------------------------------------------------------------------
-@dataclass
-class Sym:
-    """A value that depends on the model inputs: element ids (int64 tensor), times a float scale."""
-
-    ids: Any
-    scale: float = 1.0
-
-
-@dataclass
-class ConstMul:
-    """``x * c`` for a constant tensor ``c``, kept until it is known whether it is half of a rotary
-    embedding (``x * cos + rotate_half(x) * sin``) or a Binary multiplication."""
-
-    x: Sym
-    c: Any
-
-
-@dataclass
-class MaskSym(Sym):
-    """An attention mask read from a model input (``key_padding_mask``, a bool ``attn_mask``): element ids
-    of the input; ``blocked`` when a nonzero element hides a key (torch's padding masks), else attends."""
-
-    blocked: bool = True
-
-
-@dataclass(frozen=True)
-class Heads:
-    """Rows of ``d`` columns of a 2-D IR tensor ``[T, H*d]`` read per leading position of a torch value:
-    the leading positions' sample ``b`` and head ``h`` (arrays of the leading shape)."""
-
-    tensor: str
-    d: int
-    n_heads: int
-    rows: int
-    b: np.ndarray
-    h: np.ndarray
-
-
-@dataclass
-class PendingScores:
-    """``q @ k^T`` of hand-written attention before its softmax: scale and mask still to come."""
-
-    q: Heads
-    k: Heads
-    scale: float
-    attend: np.ndarray | None  #: bool, broadcast to [..., Tq, Tk]; None = attend everywhere
-    lead: tuple[int, ...]
-    qtype: FixedType | None = None  #: the scores' type when a quantizer casts them (QONNX Quant)
-
-
-@dataclass
-class Rounded:
-    """``round(x / scale)`` of a Brevitas integer quantizer, clamped to ``[lo, hi]`` so far."""
-
-    x: Sym
-    inv_scale: float
-    lo: float | None = None
-    hi: float | None = None
-
-
-@dataclass
-class Compared:
-    """``r > value`` or ``r < value`` of a quantizer's clamp, before its ``where``."""
-
-    r: Rounded
-    op: str
-    value: float
-
-
-@dataclass(frozen=True)
-class _Where:
-    path: str
-    cls: str
-
-    def __str__(self) -> str:
-        return f"{self.path or '<model>'} ({self.cls})"
-
-
-def _where(node: Any, model: str) -> _Where:
-    """The module a node comes from: the innermost one, or the outermost Brevitas ``Quant*`` module (its
-    quantizers' internals are one layer)."""
-    stack = [(str(p), c if isinstance(c, str) else getattr(c, "__name__", str(c))) for p, c in
-             (node.meta.get("nn_module_stack") or {}).values()]  # fmt: skip
-    if not stack:
-        return _Where("", model)
-    path, cls = next(((p, c) for p, c in stack if c.rsplit(".", 1)[-1].startswith("Quant")), stack[-1])
-    return _Where(path, cls.rsplit(".", 1)[-1])
-
-
-def _aten(name: str) -> Any:
-    import torch
-
-    pkt, _, overload = name.partition(".")
-    return getattr(getattr(torch.ops.aten, pkt), overload or "default")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -249,7 +91,7 @@ class TorchReader:
         self.env: dict[str, Any] = {}
         self._columns: dict[tuple[str, int, int], str] = {}
         self._probs: set[str] = set()
-        self.where = _Where("", name)
+        self.where = Where("", name)
         self.params: dict[int, str] = {}  # id of a parameter tensor -> its name in the module
         #: the quantizer (a QONNX node) that made the next linear layer's weight / bias: typed exactly
         self.weight_quantizer = ""
@@ -268,7 +110,7 @@ class TorchReader:
     def enc(tix: int, b: Any, flat: Any) -> Any:
         import torch
 
-        ids = (np.int64(tix) << _T_SHIFT) | (np.asarray(b, np.int64) << _B_SHIFT) | np.asarray(flat, np.int64)
+        ids = (np.int64(tix) << T_SHIFT) | (np.asarray(b, np.int64) << B_SHIFT) | np.asarray(flat, np.int64)
         return torch.from_numpy(np.ascontiguousarray(ids))
 
     @staticmethod
@@ -278,7 +120,7 @@ class TorchReader:
             raise UnsupportedModelError(
                 "a negated value (-x) outside a rotary position embedding is not supported"
             )
-        return a >> _T_SHIFT, (a >> _B_SHIFT) & _MASK_B, a & _MASK_F
+        return a >> T_SHIFT, (a >> B_SHIFT) & MASK_B, a & MASK_F
 
     def fail(self, msg: str) -> UnsupportedModelError:
         return UnsupportedModelError(f"{self.where}: {msg}")
@@ -379,7 +221,7 @@ class TorchReader:
 
     def constant(self, c: Any, batch: int) -> Sym:
         """A constant with the batch on ``batch_dim`` (the same for every sample) as a Constant op."""
-        a = _f64(c)
+        a = f64(c)
         if a.ndim == 0 or a.shape[self.batch_dim] not in (1, batch):
             raise self.fail(f"a constant of shape {a.shape} joined to the model's values along the batch")
         a = np.moveaxis(a, self.batch_dim, 0)
@@ -693,7 +535,7 @@ class TorchReader:
         for n in g.nodes:
             if n.name not in live:
                 continue
-            self.where = _where(n, self.name)
+            self.where = locate(n, self.name)
             if n.op == "placeholder":
                 if n.name in consts:
                     self.env[n.name] = consts[n.name]
@@ -736,7 +578,7 @@ class TorchReader:
                     and n.target not in _HANDLERS
                     and n.target is not operator.getitem
                 ):
-                    problems.append(f"{_where(n, self.name)}: op {n.target} is not supported")
+                    problems.append(f"{locate(n, self.name)}: op {n.target} is not supported")
         if problems:
             raise UnsupportedModelError(
                 f"model {self.name} cannot be converted; {len(problems)} unsupported op(s):\n  "
@@ -800,7 +642,7 @@ class TorchReader:
     def _call(self, target: Any, args: tuple, kwargs: dict) -> Any:
         if target is operator.getitem:
             return args[0][args[1]]
-        if target is not _aten("add.Tensor"):
+        if target is not aten("add.Tensor"):
             args = tuple(self.settle(a) for a in args)
         if target in _SHAPE_OPS:
             return _shape_op(self, target, args, kwargs)
@@ -876,7 +718,7 @@ def _same_source(r: TorchReader, parts: list[Any]) -> bool:
     tensors = set()
     for p in parts:
         a = p.ids.numpy()
-        tensors.update(int(t) for t in np.unique(np.where(a < 0, ~a, a) >> _T_SHIFT))  # ~id: negated
+        tensors.update(int(t) for t in np.unique(np.where(a < 0, ~a, a) >> T_SHIFT))  # ~id: negated
     return len(tensors) == 1
 
 
@@ -911,7 +753,7 @@ def _embedding(r: TorchReader, weight: Any, idx: Any, *_: Any, **__: Any) -> Sym
     src = r._single(t)
     if src not in r.graph.inputs:
         raise r.fail("an embedding of computed token ids (only of a model input)")
-    table = _f64(weight)
+    table = f64(weight)
     r.graph.input_types[src] = token_type(table.shape[0])
     dim = table.shape[1]
     y, tix = r._tensor(r.named(weight), (*r.shape(src), dim), r.origin())
@@ -945,7 +787,7 @@ def _shape_ops() -> set[Any]:
     out = set()
     for nm in names:
         try:
-            out.add(_aten(nm))
+            out.add(aten(nm))
         except AttributeError:
             pass
     return out
@@ -954,14 +796,12 @@ def _shape_ops() -> set[Any]:
 # ---------------------------------------------------------------------------------------------------
 # compute ops
 # ---------------------------------------------------------------------------------------------------
-def _f64(t: Any) -> np.ndarray:
-    return t.detach().to("cpu").double().numpy()
 
 
 def _linear(r: TorchReader, x: Any, w: Any, b: Any = None) -> Sym:
     if not isinstance(x, Sym) or isinstance(w, Sym) or isinstance(b, Sym):
         raise r.fail("linear with weights computed from the input")
-    return r.linear(x, _f64(w).T, None if b is None else _f64(b), r.named(w))
+    return r.linear(x, f64(w).T, None if b is None else f64(b), r.named(w))
 
 
 def _layer_norm(
@@ -971,8 +811,8 @@ def _layer_norm(
         raise r.fail(f"layer norm over the last {len(shape)} axes (only the last axis)")
     src, _, _ = r.rows(x)
     d = int(shape[0])
-    gamma = np.ones(d) if w is None else _f64(w)
-    beta = np.zeros(d) if b is None else _f64(b)
+    gamma = np.ones(d) if w is None else f64(w)
+    beta = np.zeros(d) if b is None else f64(b)
 
     def make(name: str, s: str, y: str) -> Any:
         return LayerNorm(name, [s], [y], origin=r.origin(), gamma=gamma, beta=beta, epsilon=float(eps))
@@ -990,21 +830,9 @@ def _act(fn: str) -> Callable[..., Sym]:
     return handler
 
 
-def _is_scalar(v: Any) -> bool:
-    import torch
-
-    return isinstance(v, (int, float)) or (
-        isinstance(v, torch.Tensor) and v.numel() == 1 and not isinstance(v, Sym)
-    )
-
-
-def _scalar(v: Any) -> float:
-    return float(v) if isinstance(v, (int, float)) else float(v.item())
-
-
 def _additive(r: TorchReader, m: Any) -> np.ndarray:
     """Bool attend pattern of an additive float mask (0 = attend, -inf or <= -1e9 = blocked)."""
-    a = _f64(m)
+    a = f64(m)
     attend = a == 0
     blocked = a <= _BLOCKED
     if not np.all(attend | blocked):
@@ -1039,7 +867,7 @@ def _add(r: TorchReader, a: Any, b: Any, alpha: Any = 1) -> Any:
     if isinstance(b, Sym) and not isinstance(a, Sym):
         a, b = b, a
     if not isinstance(b, Sym):
-        if not np.any(np.float64(b) if isinstance(b, (int, float)) else _f64(b)):
+        if not np.any(np.float64(b) if isinstance(b, (int, float)) else f64(b)):
             return a
         return _const_binary(r, a, b, BinaryKind.ADD)
     if a.scale != 1.0 or b.scale != 1.0 or alpha != 1:
@@ -1066,7 +894,7 @@ def _const_binary(r: TorchReader, x: Sym, c: Any, kind: BinaryKind) -> Sym:
     src = r._single(t)
     shp = r.shape(src)
     try:
-        cb = np.broadcast_to(np.float64(c) if isinstance(c, (int, float)) else _f64(c), ids.shape)
+        cb = np.broadcast_to(np.float64(c) if isinstance(c, (int, float)) else f64(c), ids.shape)
     except ValueError:
         raise r.fail(f"a constant of shape {tuple(np.shape(c))} does not broadcast to {ids.shape}") from None
     n = int(b.max()) + 1
@@ -1091,26 +919,26 @@ def _const_binary(r: TorchReader, x: Sym, c: Any, kind: BinaryKind) -> Sym:
 def _mul(r: TorchReader, a: Any, b: Any) -> Any:
     if not isinstance(a, (Sym, PendingScores, Rounded)):
         a, b = b, a
-    if isinstance(a, Rounded) and _is_scalar(b):
-        return _dequantize(r, a, _scalar(b))
-    if isinstance(a, Sym) and not isinstance(b, (Sym, PendingScores)) and not _is_scalar(b):
+    if isinstance(a, Rounded) and is_scalar(b):
+        return _dequantize(r, a, scalar(b))
+    if isinstance(a, Sym) and not isinstance(b, (Sym, PendingScores)) and not is_scalar(b):
         return ConstMul(a, b)
-    if isinstance(b, (Sym, PendingScores)) or not _is_scalar(b):
+    if isinstance(b, (Sym, PendingScores)) or not is_scalar(b):
         raise r.fail("multiplying by a tensor (only by a scalar constant, the attention scale)")
-    return replace(a, scale=a.scale * _scalar(b))
+    return replace(a, scale=a.scale * scalar(b))
 
 
 def _div(r: TorchReader, a: Any, b: Any) -> Any:
-    if not isinstance(a, (Sym, PendingScores)) or isinstance(b, (Sym, PendingScores)) or not _is_scalar(b):
+    if not isinstance(a, (Sym, PendingScores)) or isinstance(b, (Sym, PendingScores)) or not is_scalar(b):
         raise r.fail("dividing by a tensor (only by a scalar constant, the attention scale)")
-    return replace(a, scale=a.scale / _scalar(b))
+    return replace(a, scale=a.scale / scalar(b))
 
 
 def _matmul(r: TorchReader, a: Any, b: Any) -> Any:
     if isinstance(a, Sym) and not isinstance(b, Sym):
         if b.dim() != 2:
             raise r.fail(f"multiplying by a constant of shape {tuple(b.shape)} (only a 2-D weight)")
-        return r.linear(a, _f64(b), None)
+        return r.linear(a, f64(b), None)
     if not (isinstance(a, Sym) and isinstance(b, Sym)):
         raise r.fail("a matrix product of a constant and the model's values")
     ta, _, _ = r.dec(a.ids)
@@ -1160,14 +988,14 @@ def _baddbmm(r: TorchReader, c: Any, a: Any, b: Any, beta: Any = 1, alpha: Any =
 
 
 def _masked_fill(r: TorchReader, s: Any, m: Any, value: Any) -> Any:
-    if isinstance(m, Sym) and not isinstance(s, (Sym, PendingScores)) and not np.any(_f64(s)):
-        if not (math.isinf(_scalar(value)) and _scalar(value) < 0):
-            raise r.fail(f"a mask input filled with {_scalar(value)} (only -inf blocks a key exactly)")
+    if isinstance(m, Sym) and not isinstance(s, (Sym, PendingScores)) and not np.any(f64(s)):
+        if not (math.isinf(scalar(value)) and scalar(value) < 0):
+            raise r.fail(f"a mask input filled with {scalar(value)} (only -inf blocks a key exactly)")
         return MaskSym(m.ids, blocked=not (isinstance(m, MaskSym) and not m.blocked))  # torch's float masks
     if not isinstance(s, PendingScores) or isinstance(m, Sym):
         raise r.fail("masked_fill other than a constant mask on attention scores")
-    if not (math.isinf(_scalar(value)) and _scalar(value) < 0) and _scalar(value) > _BLOCKED:
-        raise r.fail(f"masked_fill with {_scalar(value)} (only -inf blocks a key exactly)")
+    if not (math.isinf(scalar(value)) and scalar(value) < 0) and scalar(value) > _BLOCKED:
+        raise r.fail(f"masked_fill with {scalar(value)} (only -inf blocks a key exactly)")
     return replace(s, attend=_and(s.attend, ~m.detach().cpu().numpy().astype(bool)))
 
 
@@ -1279,15 +1107,15 @@ def _round(r: TorchReader, x: Any) -> Rounded:
 
 def _compare(op: str) -> Callable[..., Any]:
     def handler(r: TorchReader, a: Any, b: Any) -> Compared:
-        if not isinstance(a, Rounded) or not _is_scalar(b):
+        if not isinstance(a, Rounded) or not is_scalar(b):
             raise r.fail(f"comparison ({op}) other than a quantizer's clamp")
-        return Compared(a, op, _scalar(b))
+        return Compared(a, op, scalar(b))
 
     return handler
 
 
 def _where_op(r: TorchReader, cond: Any, a: Any, b: Any) -> Rounded:
-    if not (isinstance(cond, Compared) and cond.r is b and _is_scalar(a) and _scalar(a) == cond.value):
+    if not (isinstance(cond, Compared) and cond.r is b and is_scalar(a) and scalar(a) == cond.value):
         raise r.fail("where other than a quantizer's clamp")
     return replace(b, hi=cond.value) if cond.op == "gt" else replace(b, lo=cond.value)
 
@@ -1297,7 +1125,7 @@ def _type_as(r: TorchReader, a: Any, b: Any) -> Any:
 
 
 def _sub(r: TorchReader, a: Any, b: Any, alpha: Any = 1) -> Any:
-    if isinstance(a, (Sym, Rounded)) and _is_scalar(b) and _scalar(b) == 0:
+    if isinstance(a, (Sym, Rounded)) and is_scalar(b) and scalar(b) == 0:
         return a  # a quantizer's zero point of 0
     if isinstance(a, Sym) and not isinstance(b, (Sym, Rounded, PendingScores)):
         return _const_binary(r, a, b, BinaryKind.SUB)
@@ -1354,8 +1182,8 @@ def _rope(r: TorchReader, a: ConstMul, b: ConstMul) -> Sym | None:
     if not np.array_equal(rot, want):
         return None
     try:
-        cos = np.broadcast_to(_f64(a.c), ids.shape)
-        sin = np.broadcast_to(_f64(b.c), ids.shape)
+        cos = np.broadcast_to(f64(a.c), ids.shape)
+        sin = np.broadcast_to(f64(b.c), ids.shape)
     except ValueError:
         return None
     q = r.heads(Sym(a.x.ids), d, "rotary input")
@@ -1428,7 +1256,7 @@ def _handlers() -> dict[Any, Callable[..., Any]]:
     out = {}
     for nm, fn in table.items():
         try:
-            out[_aten(nm)] = fn
+            out[aten(nm)] = fn
         except AttributeError:
             pass
     return out
@@ -1456,24 +1284,20 @@ def read_torch(model: Any, example_input: Any = None, batch_dim: int = 0) -> Gra
     return TorchReader(ep, c_identifier(name), batch_dim).read()
 
 
-def is_torch_model(model: Any) -> bool:
-    """True for a torch module or export program, or a ``.pt2`` / ``.pt`` / ``.pth`` path (torch not imported
-    unless the caller already did)."""
-    import sys
-
-    if isinstance(model, (str, Path)):
-        return Path(model).suffix in (".pt2", ".pt", ".pth")
-    torch = sys.modules.get("torch")
-    if torch is None:
-        return False
-    return isinstance(model, (torch.nn.Module, torch.export.ExportedProgram))
-
-
-def is_onnx_model(model: Any) -> bool:
-    """True for a ``.onnx`` path or an ``onnx.ModelProto`` (onnx not imported unless the caller did)."""
-    import sys
-
-    if isinstance(model, (str, Path)):
-        return Path(model).suffix == ".onnx"
-    onnx = sys.modules.get("onnx")
-    return onnx is not None and isinstance(model, onnx.ModelProto)
+__all__ = [
+    "Compared",
+    "ConstMul",
+    "Heads",
+    "MaskSym",
+    "PendingScores",
+    "Rounded",
+    "Sym",
+    "TorchReader",
+    "Where",
+    "exact_type",
+    "is_onnx_model",
+    "is_torch_model",
+    "load_program",
+    "read_torch",
+    "save_program",
+]
