@@ -26,9 +26,10 @@ from ..fixed import quantize
 from ..ir.graph import Graph, c_identifier
 from ..ir.ops import Activation, Linear
 from . import qonnx
-from . import torch as tf_
 from .errors import UnsupportedModelError
-from .torch import PendingScores, Sym, TorchReader, _Where, exact_type
+from .torch import PendingScores, Sym, TorchReader, Where, attention, compute, exact_type, masks
+from .torch.handlers import tables
+from .torch.reader import prune
 
 #: ops evaluated on element ids exactly as on values
 _SHAPE_OPS = {
@@ -85,7 +86,7 @@ class OnnxReader(TorchReader):
         import onnx
         from onnx import numpy_helper
 
-        tf_._tables()
+        tables()
         g = self.model.graph
         if self.opset < 17:
             raise UnsupportedModelError(
@@ -139,7 +140,7 @@ class OnnxReader(TorchReader):
                 if name:
                     self.env[name] = v
         self.graph.outputs = [self._output(self._settle(self.env[o.name]), o.name) for o in g.output]
-        tf_._prune(self.graph)
+        prune(self.graph)
         return self.graph
 
     # -- QONNX quantizers ----------------------------------------------------------------------------
@@ -271,10 +272,10 @@ class OnnxReader(TorchReader):
         name = self.columns(src, c0, c1 - c0)
         return Sym(self.enc(self._index(name), b, row * (c1 - c0) + col - c0), x.scale)
 
-    def _where(self, n: Any) -> _Where:
+    def _where(self, n: Any) -> Where:
         parts = [p for p in (n.name or "").split("/") if p]
         path = ".".join(parts[:-1])
-        return _Where(path, n.op_type)
+        return Where(path, n.op_type)
 
     def _onnx_input(self, vi: Any) -> Sym:
         import torch
@@ -361,7 +362,7 @@ class OnnxReader(TorchReader):
                     folded = self._fold_bias(x, y, self._qconst.get(yname, ""))
                     if folded is not None:
                         return folded
-            return tf_._add(self, _torch_arg(a), _torch_arg(b))
+            return compute.add(self, _torch_arg(a), _torch_arg(b))
         if op == "Mul":
             for x, y in ((a, b), (b, a)):
                 if isinstance(x, _Erf) and x.one and isinstance(y, Sym) and torch_equal(y.ids, x.x.ids):
@@ -375,14 +376,14 @@ class OnnxReader(TorchReader):
                     and y.scale == 1
                 ):
                     return self.activation(x.x, "swish")
-            return tf_._mul(self, _torch_arg(self._settle(a)), _torch_arg(self._settle(b)))
+            return compute.mul(self, _torch_arg(self._settle(a)), _torch_arg(self._settle(b)))
         if op == "Div":
-            return tf_._div(self, _torch_arg(self._settle(a)), _torch_arg(self._settle(b)))
+            return compute.div(self, _torch_arg(self._settle(a)), _torch_arg(self._settle(b)))
         a = self._settle(a)
         self.weight_quantizer = self._qconst.get(n.input[1], "") if len(n.input) > 1 else ""
         self.bias_quantizer = self._qconst.get(n.input[2], "") if len(n.input) > 2 else ""
         if op == "MatMul":
-            return tf_._matmul(self, _torch_arg(a), _torch_arg(self._settle(b)))
+            return attention.matmul(self, _torch_arg(a), _torch_arg(self._settle(b)))
         if op == "Gemm":
             if attrs.get("transA", 0) or attrs.get("alpha", 1.0) != 1.0 or attrs.get("beta", 1.0) != 1.0:
                 raise self.fail("Gemm with transA, alpha or beta (only x @ W + b)")
@@ -390,9 +391,9 @@ class OnnxReader(TorchReader):
             if id(b) in self.params:
                 self.params[id(w)] = self.params[id(b)]
             c = ins[2] if len(ins) > 2 else None
-            return tf_._linear(self, a, w, None if c is None else _torch(c))
+            return compute.linear(self, a, w, None if c is None else _torch(c))
         if op == "Softmax":
-            return tf_._softmax(self, a, attrs.get("axis", -1))
+            return attention.softmax(self, a, attrs.get("axis", -1))
         if op == "LayerNormalization":
             d = int(np.shape(ins[1])[0])
             if attrs.get("axis", -1) not in (-1, len(a.ids.shape) - 1):
@@ -400,16 +401,16 @@ class OnnxReader(TorchReader):
             w, bias = _torch(ins[1]), _torch(ins[2]) if len(ins) > 2 and ins[2] is not None else None
             if id(ins[1]) in self.params:
                 self.params[id(w)] = self.params[id(ins[1])]
-            return tf_._layer_norm(self, a, [d], w, bias, attrs.get("epsilon", 1e-5))
+            return compute.layer_norm(self, a, [d], w, bias, attrs.get("epsilon", 1e-5))
         if op == "ReduceMean":
             axes = attrs.get("axes")
             if axes is None and len(ins) > 1 and ins[1] is not None:
                 axes = [int(v) for v in np.asarray(ins[1]).ravel()]
-            return tf_._mean(self, a, list(axes), bool(attrs.get("keepdims", 1)))
+            return compute.mean(self, a, list(axes), bool(attrs.get("keepdims", 1)))
         if op == "Where":
             cond, yes, no = ins[0], ins[1], ins[2]
             if isinstance(no, PendingScores) and isinstance(cond, np.ndarray) and _is_const(yes, -math.inf):
-                return tf_._masked_fill(self, no, _torch(cond), -math.inf)
+                return masks.masked_fill(self, no, _torch(cond), -math.inf)
             raise self.fail("Where other than a constant mask on attention scores")
         raise self.fail(f"op {op} is not supported here")
 
