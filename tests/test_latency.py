@@ -112,7 +112,7 @@ def _jet_tagger(particles: int = 8, features: int = 3, hidden: int = 16, classes
 @pytest.mark.gxx
 @pytest.mark.verilator
 @needs_verilator
-def test_jet_tagger_converted_with_latency_strategy(tmp_path: Path) -> None:
+def test_jet_tagger_converted_with_latency_strategy(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """The whole path: convert (strategy latency), write with tb_data, predict == csim (the HLS side is
     the resource form), ``hlsgen cosim PRJ`` bit-exact in every run, II = 1, latency == the estimate."""
     import hlsgen
@@ -144,6 +144,15 @@ def test_jet_tagger_converted_with_latency_strategy(tmp_path: Path) -> None:
     props = {p.get("name"): p.get("value") for p in plain.iter("property")}
     assert int(props["latency"]) == design.latency and float(props["ii"]) == 1.0
     assert int(props["samples"]) == len(xs)
+    capsys.readouterr()
+    assert main(["plan", str(prj)]) == 0
+    out = capsys.readouterr().out
+    u = design.core
+    assert (
+        f"latency strategy (the RTL, hlsgen.backends.rtl.latency): {u.stages} stages, latency {u.latency} "
+        "cycles" in out
+    )
+    assert f"LUT {u.lut_estimate}," in out
 
 
 @pytest.mark.tensorflow
