@@ -5,8 +5,8 @@ entry of :data:`LATENCY_RENDERERS` (keyed by op kind, beside the resource table 
 
 - ``linear``: the constant products of :func:`~hlsgen.backends.rtl.unrolled.emit_linear` (shift-adds or
   DSPs by the layer's ``multiplier``), one copy a row: a per-particle Dense over ``(rows, features)``;
-- ``activation``: ``linear`` (a cast) and ``relu`` (the sign bit clears, then the cast); table
-  activations have no latency form yet;
+- ``activation``: ``linear`` (a cast), ``relu`` (the sign bit clears, then the cast) and the table
+  functions (each element's top ``table_bits`` address a LUT ROM of the op's own table, then the cast);
 - ``add``: the exact sum at the aligned LSB, then the cast (``hlsgen.fixed.add`` then ``convert``);
 - ``reshape``: wires (the data stays row-major);
 - ``global_avg_pool``: an adder tree over the rows, the product by the op's 1/T constant (a shift when
@@ -93,12 +93,46 @@ def _linear(b: _Builder, op: Op) -> list[int]:
     return emit_linear(b.net, op, ins, mult, graph, _prefix(op))
 
 
+def rom_delay(bits: int) -> float:
+    """Estimated ns through a ROM of ``2**bits`` entries in LUTs: a LUT6 per 6 address bits, MUXF7/F8
+    for two more, then another LUT level (and net) per further 2 bits."""
+    d = NET + DELAYS["lut"]
+    if bits > 6:
+        d += DELAYS["muxf"] * min(bits - 6, 2)
+    if bits > 8:
+        d += (NET + DELAYS["lut"]) * ((bits - 7) // 2)
+    return d
+
+
+def _table(b: _Builder, op: Op) -> list[int]:
+    """A table activation: each element's top ``table_bits`` (offset binary) address one LUT ROM,
+    the entry then cast to the output type (:meth:`Activation.execute`)."""
+    tx, ty, tt = op.types["x"], op.types["y"], op.types["table"]
+    bits = int(op.table_bits)
+    name = f"{_prefix(op)}table"
+    width = tt.width + (0 if tt.signed else 1)
+    b.net.tables.append((name, bits, width, tuple(int(v) for v in op.table_raw)))
+    out = []
+    for k, v in enumerate(b.env[op.inputs[0]]):
+        r = b.net.place(
+            f"{_prefix(op)}t{k}",
+            "rom",
+            width,
+            (v,),
+            rom_delay(bits),
+            table=name,
+            bits=bits,
+            xw=tx.width,
+            xs=int(tx.signed),
+        )
+        b.net.lut += width * max(1, (1 << bits) // 64)
+        out.append(b.net.cast(f"{_prefix(op)}y{k}", r, tt.frac, ty, f"activation '{op.name}'"))
+    return out
+
+
 def _activation(b: _Builder, op: Op) -> list[int]:
     if op.function not in ("linear", "relu"):
-        raise NotImplementedError(
-            f"activation '{op.name}' ({op.function}): the latency strategy has no form of table activations "
-            "yet (only linear and relu); use strategy 'resource'"
-        )
+        return _table(b, op)
     tx, ty = op.types["x"], op.types["y"]
     x = b.arith(op.inputs[0])
     p = _prefix(op)
@@ -239,11 +273,6 @@ def check_graph(graph: Graph, config: Config) -> None:
                 + f": the latency strategy has no II = 1 form of {op.kind!r} (it has: {kinds}); "
                 "use strategy 'resource'"
             )
-        if op.kind == "activation" and op.function not in ("linear", "relu"):
-            raise NotImplementedError(
-                f"activation '{op.name}' ({op.function}): the latency strategy has no form of table "
-                "activations yet (only linear and relu); use strategy 'resource'"
-            )
         if op.kind == "linear" and int(getattr(op, "blocks", 1)) > 1:
             raise NotImplementedError(
                 f"linear '{op.name}': the latency strategy has no block-diagonal linear"
@@ -307,6 +336,7 @@ def plan_graph(graph: Graph, config: Config, module: str | None = None) -> Unrol
         worst_stage_ns=net.worst,
         extra={"multipliers": dict(b.multipliers), "ops": [f"{op.kind} {op.name}" for op in graph.ops]},
         enable=True,
+        tables=tuple(net.tables),
         header=(
             f"{name}: the whole model fully unrolled and pipelined at II = 1 (hlsgen.backends.rtl.latency).",
             f"{n_in} inputs ({tx}) -> {len(outs)} outputs ({ty}) a sample, one sample a cycle.",

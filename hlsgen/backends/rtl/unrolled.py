@@ -136,6 +136,8 @@ class Unrolled:
     extra: dict[str, object] = field(default_factory=dict)
     enable: bool = False  #: a ``ce`` input: every register (valid bits too) holds while it is low
     header: tuple[str, ...] = ()  #: comment lines of the module (default: the Linear's description)
+    #: ROM functions (name, address bits, entry width, signed entries) that ``rom`` values call
+    tables: tuple[tuple[str, int, int, tuple[int, ...]], ...] = ()
 
     @property
     def latency(self) -> int:
@@ -255,6 +257,7 @@ class Net:
         self.arrival: list[float] = []
         self.worst = 0.0
         self.adders = self.multipliers = self.lut = 0
+        self.tables: list[tuple[str, int, int, tuple[int, ...]]] = []
 
     def place(
         self, name: str, kind: str, width: int, args: tuple[int, ...], delay: float, **attrs: object
