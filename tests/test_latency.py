@@ -200,3 +200,27 @@ def test_yosys_of_a_small_latency_top_has_no_dsp(tmp_path: Path) -> None:
     assert c.dsp == 0 and c.lut > 0
     assert c.ff >= design.core.in_width + design.core.out_width
     assert c.depth is not None and c.depth.worst.delay <= cfg.clock_period
+
+
+@pytest.mark.tensorflow
+@pytest.mark.verilator
+@needs_verilator
+def test_keras_flatten_head_cosim(tmp_path: Path) -> None:
+    """Flatten of (rows, features) then a Dense over all of it: the row-major wires of the reshape."""
+    tf = pytest.importorskip("tensorflow")
+    import hlsgen
+
+    tf.keras.utils.set_random_seed(4)
+    L = tf.keras.layers
+    inp = L.Input((4, 3), name="x")
+    h = L.Dense(5, activation="relu", name="dense1")(inp)
+    model = tf.keras.Model(inp, L.Dense(2, name="head")(L.Flatten(name="flat")(h)))
+    cfg = {"default_precision": PRECISION, "strategy": "latency", "clock_period": 3.0}
+    proj = hlsgen.convert(model, cfg)
+    assert [op.kind for op in proj.graph.ops].count("reshape") == 1
+    xs = np.random.default_rng(5).normal(size=(24, 4, 3)) * 2
+    name = proj.graph.inputs[0]
+    raw = {name: input_raw(xs, proj.graph.tensors[name].type)}
+    res = cosim_latency(proj.graph, proj.config, "flathead", raw, tmp_path, plain_only=True)
+    assert res.passed, res.failure_message()
+    assert res.ii == 1.0 and res.latency == plan_graph(proj.graph, proj.config).latency
