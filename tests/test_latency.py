@@ -156,6 +156,13 @@ def test_jet_tagger_converted_with_latency_strategy(tmp_path: Path, capsys: pyte
         "cycles" in out
     )
     assert f"LUT {u.lut_estimate}," in out
+    from hlsgen.report.render import report_context
+
+    rows = report_context(proj, prj)["design"]
+    lat = next(r for r in rows if r["stage"] == "hlsgen.backends.rtl.latency")
+    assert lat["latency"] == u.latency and lat["interval"] == 1 and lat["res"]["lut"] == u.lut_estimate
+    measured = [r for r in rows if r["source"] == "cosim"]  # hlsgen cosim recorded its measurement
+    assert measured and measured[0]["latency"] == u.latency and measured[0]["interval"] == 1
 
 
 @pytest.mark.tensorflow
