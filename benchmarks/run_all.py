@@ -27,6 +27,7 @@ SMALL: dict[str, list[str]] = {
     "bench_keras_forms": [],
     "bench_trigger": [],
     "bench_qonnx_mha": ["--seeds", "4"],  # needs the torch extra
+    "bench_tensor_rtl": ["--ops", "add", "slice", "rowperm"],
 }
 
 

@@ -96,6 +96,8 @@ class Block:
         consts: constants in the package.
         multipliers: hardware multipliers of the block (what its DSP count should track).
         info: figures for reports (parallelism, cycles per row, ...).
+        stream: (rows a sequence, values a row, type) of the output when it is no tensor of the graph (a
+            stream between two blocks of one op, e.g. a Conv1D's window and its hlsgen_linear).
     """
 
     op: str
@@ -108,6 +110,7 @@ class Block:
     consts: list[Const] = field(default_factory=list)
     multipliers: int = 0
     info: dict[str, object] = field(default_factory=dict)
+    stream: tuple[int, int, FixedType] | None = None
 
     @property
     def instance(self) -> str:

@@ -176,10 +176,11 @@ def build_design(
     alias: dict[str, str] = {}  # tensor -> the tensor whose stream it is (reshapes over the same rows)
     blocks: list[Block] = []
     for op in graph.ops:
-        b = render_op(op, graph, opts)
-        if b is None:
+        rendered = render_op(op, graph, opts)
+        if rendered is None:
             alias[op.outputs[0]] = alias.get(op.inputs[0], op.inputs[0])
-        else:
+            continue
+        for b in rendered if isinstance(rendered, list) else [rendered]:
             b.inputs = {p: alias.get(t, t) for p, t in b.inputs.items()}
             blocks.append(b)
 
@@ -199,7 +200,11 @@ def build_design(
             )
         streams[position] = _stream(graph, position, f"s_{position}")
     for b in blocks:
-        streams[b.output] = _stream(graph, b.output, f"s_{b.output}")
+        if b.stream is None:
+            streams[b.output] = _stream(graph, b.output, f"s_{b.output}")
+        else:  # a stream inside one op's rendering
+            rows, n, t = b.stream
+            streams[b.output] = Stream(f"s_{b.output}", b.output, n, rows, t)
     # readers of every stream: (block, port) or ("", output port name)
     readers: dict[str, list[tuple[str, str]]] = {t: [] for t in streams}
     for b in blocks:

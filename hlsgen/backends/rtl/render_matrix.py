@@ -34,11 +34,16 @@ def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     """Linear, and its block-diagonal (block_linear) and exact (exact_linear: the output type is the
     exact accumulator, so the cast is lossless) forms: hlsgen_linear, which stores and multiplies the
     diagonal blocks only."""
+    return linear_block(op, graph, opts, op.inputs[0], row_shape(graph, op.inputs[0])[0])
+
+
+def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int) -> Block:
+    """The hlsgen_linear of ``op`` reading ``rows`` rows of ``op.n_in`` values a sequence from the stream
+    ``source`` (the op's input, or the window a Conv1D puts in front of it)."""
     tx, tw, ta, ty = (op.types[k] for k in ("x", "weight", "accum", "y"))
     n_in, n_out = op.n_in, op.n_out
     blocks = int(getattr(op, "blocks", 1))
     bi, bo = n_in // blocks, n_out // blocks
-    rows, _ = row_shape(graph, op.inputs[0])
     check_cast(ta, ty, op_label(op))
     par = requested_par(op, blocks * bi * bo, opts, bi * bo)
     simd, pe = factor(par, bi, bo)
@@ -90,7 +95,7 @@ def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         op.kind,
         "hlsgen_linear",
         params,
-        {"in": op.inputs[0]},
+        {"in": source},
         op.outputs[0],
         timing.MatVec(rows, r, depth, stages=5 + ts),
         consts,

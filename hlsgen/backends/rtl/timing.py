@@ -90,12 +90,128 @@ class RowPipe(BlockModel):
         return self.out_rows
 
 
-class Source(BlockModel):
-    """A causal mask without inputs: the next row is ready the cycle after the last one was taken."""
+class BroadcastPipe(RowPipe):
+    """hlsgen_binary: a RowPipe whose operands of one row a sequence (``held``) are read at every row and
+    taken with the last one."""
 
-    def __init__(self, rows: int) -> None:
+    def __init__(self, ports: list[str], rows: int, held: tuple[str, ...] = ()) -> None:
+        super().__init__(ports, rows)
+        self.held = set(held) if rows > 1 else set()
+        for p in self.held:
+            self.in_rows[p] = 1
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        acc, out = [], []
+        for k in range(self.out_rows):
+            ready = max(avail[p][0 if p in self.held else k] for p in self.in_rows)
+            a = max(ready, self.last + 1, _taken(taken, self.count - 1))
+            self.last = a
+            self.count += 1
+            acc.append(a)
+            out.append(a + 1)
+        return Timing({p: acc[-1:] if p in self.held else acc for p in self.in_rows}, out)
+
+
+class SliceModel(BlockModel):
+    """hlsgen_slice: input rows are taken one a cycle; a kept row waits for the output register (empty or
+    being emptied) and leaves the next cycle, a dropped row does not wait."""
+
+    def __init__(self, keep: list[bool]) -> None:
+        self.in_rows = {"in": len(keep)}
+        self.out_rows = sum(keep)
+        self.keep = keep
+        self.reset()
+
+    def reset(self) -> None:
+        self.last = NEG
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        acc, out = [], []
+        for k, kept in enumerate(self.keep):
+            a = max(avail["in"][k], self.last + 1)
+            if kept:
+                a = max(a, _taken(taken, self.count - 1))
+                self.count += 1
+                out.append(a + 1)
+            self.last = a
+            acc.append(a)
+        return Timing({"in": acc}, out)
+
+    def cycles_per_sequence(self) -> int:
+        return len(self.keep)
+
+
+class ConcatRows(BlockModel):
+    """hlsgen_concat along a leading axis: ``groups`` times ``ra`` rows of port a then ``rb`` rows of
+    port b, one a cycle into the output register (empty or being emptied)."""
+
+    def __init__(self, groups: int, ra: int, rb: int) -> None:
+        self.in_rows = {"a": groups * ra, "b": groups * rb}
+        self.out_rows = groups * (ra + rb)
+        self.order = [p for _ in range(groups) for p in ["a"] * ra + ["b"] * rb]
+        self.reset()
+
+    def reset(self) -> None:
+        self.last = NEG
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        acc: dict[str, list[int]] = {"a": [], "b": []}
+        out = []
+        for p in self.order:
+            a = max(avail[p][len(acc[p])], self.last + 1, _taken(taken, self.count - 1))
+            self.last = a
+            self.count += 1
+            acc[p].append(a)
+            out.append(a + 1)
+        return Timing(acc, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.out_rows
+
+
+class WindowModel(BlockModel):
+    """hlsgen_window: one step a cycle through the ``pl + t + pr`` positions of the padded sequence, a
+    real position when its input row is there; every step waits for the output register (empty or being
+    emptied); from position k - 1 on, a step's window leaves the next cycle."""
+
+    def __init__(self, t: int, k: int, pl: int, pr: int) -> None:
+        self.in_rows = {"in": t}
+        self.out_rows = t + pl + pr - k + 1
+        self.t, self.k, self.pl, self.pr = t, k, pl, pr
+        self.reset()
+
+    def reset(self) -> None:
+        self.last = NEG
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        acc, out = [], []
+        for p in range(self.pl + self.t + self.pr):
+            s = max(self.last + 1, _taken(taken, self.count - 1))
+            if self.pl <= p < self.pl + self.t:
+                s = max(s, avail["in"][p - self.pl])
+                acc.append(s)
+            if p >= self.k - 1:
+                out.append(s + 1)
+                self.count += 1
+            self.last = s
+        return Timing({"in": acc}, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.t + self.pl + self.pr
+
+
+class Source(BlockModel):
+    """A source without inputs (a causal mask, a constant): the next row is ready the cycle after the
+    last one was taken; the first at cycle ``first`` (hlsgen_const holds its first row from reset on,
+    before the first input beat: 0)."""
+
+    def __init__(self, rows: int, first: int = 1) -> None:
         self.in_rows = {}
         self.out_rows = rows
+        self.first = first
         self.reset()
 
     def reset(self) -> None:
@@ -104,7 +220,7 @@ class Source(BlockModel):
     def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
         out = []
         for _ in range(self.out_rows):
-            out.append(max(1, _taken(taken, self.count - 1) + 1))
+            out.append(max(self.first, _taken(taken, self.count - 1) + 1))
             self.count += 1
         return Timing({}, out)
 
@@ -469,7 +585,9 @@ class Estimate:
 
 __all__ = [
     "BlockModel",
+    "BroadcastPipe",
     "CacheModel",
+    "ConcatRows",
     "ContextModel",
     "Estimate",
     "MatVec",
@@ -479,6 +597,8 @@ __all__ = [
     "RowPipe",
     "RowTwoStage",
     "ScoresModel",
+    "SliceModel",
     "Source",
     "Timing",
+    "WindowModel",
 ]

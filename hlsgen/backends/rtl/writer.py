@@ -34,6 +34,13 @@ MODULE_PORTS = {
     "hlsgen_rope": ["x", "pos"],
     "hlsgen_kv_cache": ["x", "pos"],
     "hlsgen_position_mask": ["pos"],
+    "hlsgen_binary": ["a", "b"],
+    "hlsgen_slice": ["in"],
+    "hlsgen_concat": ["a", "b"],
+    "hlsgen_maxpool": ["in"],
+    "hlsgen_affine": ["in"],
+    "hlsgen_window": ["in"],
+    "hlsgen_rowperm": ["in"],
 }
 
 #: the Verilator lint waivers (listed and explained in the file itself)
