@@ -14,7 +14,13 @@ weights will differ. LUT figures: the adder graph's estimate for all sizes; with
 ``synth_xilinx`` of one particle's layer (LUT / FF / DSP, LUT levels and the estimated clock from the
 delay model of hlsgen.backends.rtl.logic_depth), scaled by P (the rows are independent copies).
 
-Run: ``python benchmarks/bench_trigger.py [--yosys] [--clock 3.333]``.
+The second table is the WHOLE Deep-Sets tagger through the latency strategy's graph path
+(hlsgen.backends.rtl.latency.plan_graph: per-particle Dense 16 + ReLU, Dense 16 + ReLU, mean pooling
+over the particles, a Dense 5 head; one pipeline, the stages balanced): cycles, ns and the LUT estimate,
+and with ``--yosys`` Yosys of its AXI4-Stream top for ``--yosys-particles`` (default 8; the 16-particle
+top takes longer). Still no attention.
+
+Run: ``python benchmarks/bench_trigger.py [--yosys] [--clock 3.333] [--yosys-particles 8]``.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import numpy as np
 from hlsgen.backends.rtl.unrolled import plan_linear, write_rtl
 from hlsgen.config import Config
 from hlsgen.ir.graph import Graph
-from hlsgen.ir.ops import Linear
+from hlsgen.ir.ops import Activation, GlobalAvgPool, Linear
 from hlsgen.project import quantize_graph
 
 PUBLISHED = [
@@ -55,10 +61,85 @@ def _layer(name: str, n_in: int, n_out: int, rows: int, rng: np.random.Generator
     return op
 
 
+def tagger(particles: int, clock: float, seed: int = 0) -> tuple[Graph, Config]:
+    """The whole Deep-Sets tagger as a typed graph and its latency-strategy config."""
+    rng = np.random.default_rng(seed)
+    g = Graph(f"tagger{particles}")
+    x = g.add_tensor("x", (particles, 3))
+    g.inputs = [x]
+    prev, n_prev = x, 3
+    for k in (1, 2):
+        h = g.add_tensor(f"h{k}", (particles, 16))
+        w = rng.normal(scale=0.5, size=(n_prev, 16))
+        w[rng.random(w.shape) < 0.3] = 0.0
+        g.add_op(Linear(f"dense{k}", [prev], [h], kernel=w, bias=rng.normal(scale=0.1, size=16)))
+        r = g.add_tensor(f"r{k}", (particles, 16))
+        g.add_op(Activation(f"relu{k}", [h], [r], function="relu"))
+        prev, n_prev = r, 16
+    p = g.add_tensor("pool", (16,))
+    g.add_op(GlobalAvgPool("pool", [prev], [p]))
+    o = g.add_tensor("o", (5,))
+    g.add_op(Linear("head", [p], [o], kernel=rng.normal(scale=0.5, size=(16, 5))))
+    g.outputs = [o]
+    wq = {"weight": "ap_fixed<8,2>", "bias": "ap_fixed<8,2>"}
+    cfg = Config.from_dict(
+        {
+            "default_precision": "ap_fixed<8,3,AP_RND,AP_SAT>",
+            "strategy": "latency",
+            "multiplier": "lut",
+            "clock_period": clock,
+            "layers": {"dense1": wq, "dense2": wq, "head": wq},
+        }
+    )
+    return quantize_graph(g, cfg), cfg
+
+
+def whole_model(clock: float, yosys_particles: int | None) -> None:
+    """The table of the whole tagger (plan figures; Yosys of one size when asked)."""
+    from hlsgen.backends.rtl.latency import build_latency_design, plan_graph, source_order, top_files
+
+    print()
+    print("whole tagger (Dense 16 + ReLU, Dense 16 + ReLU per particle, mean pool, Dense 5), one pipeline:")
+    print(
+        f"{'particles':>9} {'adders':>7} {'LUT est':>8} {'FF est':>7} {'stages':>6} {'cycles':>6} "
+        f"{'ns @ target':>11} {'plan Fmax':>9}  yosys LUT/FF/DSP, est. Fmax"
+    )
+    for p in (16, 32, 64):
+        g, cfg = tagger(p, clock)
+        t0 = time.perf_counter()
+        u = plan_graph(g, cfg)
+        line = (
+            f"{p:>9} {u.adders:>7} {u.lut_estimate:>8} {u.registers:>7} {u.stages:>6} {u.latency:>6} "
+            f"{u.latency * clock:>11.1f} {u.fmax_mhz:>5.0f} MHz  (plan {time.perf_counter() - t0:.0f} s)"
+        )
+        print(line, flush=True)
+    if yosys_particles:
+        from hlsgen.backends.rtl.yosys import synthesize
+
+        g, cfg = tagger(yosys_particles, clock)
+        design = build_latency_design(g, cfg, g.name)
+        with tempfile.TemporaryDirectory() as d:
+            for name, text in top_files(design).items():
+                with open(f"{d}/{name}", "w") as f:
+                    f.write(text)
+            t0 = time.perf_counter()
+            c = synthesize(d, source_order(design), design.top, depth=True)
+            dt = time.perf_counter() - t0
+        u = design.core
+        print(
+            f"{yosys_particles:>9} particles, Yosys synth_xilinx of the whole top: LUT {c.lut}, FF {c.ff}, DSP "
+            f"{c.dsp}; {c.depth.deepest.lut_levels} LUT levels, est. Fmax {c.depth.fmax_mhz:.0f} MHz -> "
+            f"{u.latency} cycles = {u.latency * 1000 / c.depth.fmax_mhz:.1f} ns (yosys {dt:.0f} s)"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clock", type=float, default=3.333, help="clock target (ns)")
     ap.add_argument("--yosys", action="store_true", help="synthesise one particle's layers with Yosys")
+    ap.add_argument(
+        "--yosys-particles", type=int, default=8, help="particles of the whole tagger Yosys synthesises"
+    )
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     layers = [("dense1", 3, 16), ("dense2", 16, 16)]
@@ -120,6 +201,7 @@ def main() -> None:
         " LUT est = hlsgen.fixed.cmm estimate, LUT yosys = Yosys synth_xilinx x particles; the clock is an"
         " estimate of the delay model, not Vivado timing."
     )
+    whole_model(args.clock, args.yosys_particles if args.yosys else None)
 
 
 if __name__ == "__main__":

@@ -170,6 +170,8 @@ class Plan:
     clock_period_ns: float
     board: Board | None = None
     shell: LayerEstimate | None = None
+    #: the latency strategy's pipeline of the whole model (its summary), when the config asks for it
+    pipeline: dict[str, Any] | None = None
 
     @property
     def rows(self) -> tuple[LayerEstimate, ...]:
@@ -294,6 +296,16 @@ class Plan:
         ]
         clock = f"{self.clock_period_ns:g} ns"
         lat = f"latency {self.latency_cycles} cycles = {_time(self.latency_ns)} at {clock} (estimate)"
+        if self.pipeline is not None:
+            p = self.pipeline
+            lat = "resource form (the HLS project) above: " + lat
+            lat += (
+                f"\nlatency strategy (the RTL, hlsgen.backends.rtl.latency): {p['stages']} stages, latency "
+                f"{p['latency_cycles']} cycles = {_time(p['latency_ns'])} at {p['clock_ns']:g} ns, II 1; "
+                f"{p['adders']} adders, {p['multipliers']} multipliers, LUT {p['lut_estimate']}, "
+                f"FF {p['registers']}; slowest stage {p['worst_stage_ns']} ns "
+                f"(~{p['fmax_mhz_estimate']} MHz) (estimate)"
+            )
         return "\n".join(body) + "\n" + lat
 
     def to_dict(self) -> dict[str, Any]:
@@ -308,6 +320,7 @@ class Plan:
             "latency_cycles": self.latency_cycles,
             "utilisation": {k: (v if math.isfinite(v) else None) for k, v in self.utilisation().items()},
             "status": self.status.value if self.board else None,
+            "latency_strategy": self.pipeline,
         }
 
 
@@ -349,8 +362,17 @@ def estimate(
 
 def project_plan(project: Project, board: Board | None = None) -> Plan:
     """The plan of a :class:`~hlsgen.project.Project`, against its own board unless ``board`` is given."""
+    import dataclasses
+
+    from .config import Strategy
+
     b = board if board is not None else project.board
-    return estimate(project.graph, b, project.config.clock_period, project.name)
+    plan = estimate(project.graph, b, project.config.clock_period, project.name)
+    if project.config.strategy is Strategy.LATENCY:
+        from .backends.rtl.latency import plan_graph
+
+        plan = dataclasses.replace(plan, pipeline=plan_graph(project.graph, project.config).summary())
+    return plan
 
 
 def check(plan: Plan, force: bool = False) -> list[str]:

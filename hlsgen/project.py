@@ -217,17 +217,21 @@ class Project:
         return atomic_write(files, out, force=force)
 
 
-def _refuse_latency_strategy(cfg: Config) -> None:
-    """The ``latency`` strategy has an II = 1 form for the RTL Linear only, outside the generated
-    projects (issue #17): asking for it in a project is refused rather than silently built as ``resource``."""
-    where = ["strategy"] if cfg.strategy is Strategy.LATENCY else []
-    where += [f"layers.{n}.strategy" for n, lc in cfg.layers.items() if lc.strategy is Strategy.LATENCY]
-    if where:
-        raise NotImplementedError(
-            f"{', '.join(where)}: 'latency' is not built into projects yet (every op would need an II = 1 "
-            "form; only the RTL Linear has one, hlsgen.backends.rtl.unrolled.plan_from_config); "
-            "use strategy 'resource' for convert"
-        )
+def _check_latency_strategy(cfg: Config, graph: Graph | None = None) -> None:
+    """``strategy: latency`` builds the whole model at II = 1 in RTL (hlsgen.backends.rtl.latency): a graph
+    with an op that has no II = 1 form, or latency mixed per layer with resource, is refused by name."""
+    from .backends.rtl.latency import check_graph, latency_layers
+
+    if not latency_layers(cfg):
+        return
+    if graph is None:  # before reading the model: per-layer mixes
+        if cfg.strategy is not Strategy.LATENCY:
+            raise NotImplementedError(
+                f"{', '.join(latency_layers(cfg))}: 'latency' per layer, mixed with resource layers, is not "
+                "built yet; set the global strategy: latency (every op at II = 1) or use 'resource'"
+            )
+        return
+    check_graph(graph, cfg)
 
 
 def build_project(
@@ -245,10 +249,11 @@ def build_project(
     from .shells import apply_board
 
     cfg = apply_board(config, board)
-    _refuse_latency_strategy(cfg)
+    _check_latency_strategy(cfg)
     graph = read_model(model, example_input, batch_dim)
     ranges = calibration_ranges(graph, calibration) if calibration is not None else {}
     typed = quantize_graph(graph, cfg, ranges=ranges)
+    _check_latency_strategy(cfg, typed)
     wraps = wrapping_tensors(typed, ranges)
     if wraps:
         warnings.warn(

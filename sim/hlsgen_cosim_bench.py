@@ -121,7 +121,8 @@ class Driver:
     def send(self, raw: np.ndarray, user: list[int] | None = None) -> None:
         """Every sample as a frame; ``user``: the TUSER value of each sample's beats (decode tops)."""
         for s, sample in enumerate(raw):
-            words = sample_to_tokens(sample, self.port.type)
+            # the port's shape: the tensor's, or flat for a top that takes a whole sample a beat
+            words = sample_to_tokens(np.asarray(sample).reshape(self.port.shape), self.port.type)
             tuser = None if user is None else [int(user[s])] * len(words)
             if self.bytes:
                 nb = self.port.tdata_width // 8
@@ -303,7 +304,10 @@ class Bench:
         tokens = None
         if n_beats <= 256:  # small runs keep every TDATA word (golden-vector tests read them)
             tokens = {
-                d.port.name: [sample_to_tokens(x, d.port.type) for x in raw_in[d.port.tensor]]
+                d.port.name: [
+                    sample_to_tokens(np.asarray(x).reshape(d.port.shape), d.port.type)
+                    for x in raw_in[d.port.tensor]
+                ]
                 for d in drivers
             }
             tokens.update(received)

@@ -128,23 +128,3 @@ def test_yosys_shift_add_form_uses_no_dsp(tmp_path: Path) -> None:
     assert c.depth is not None and c.depth.deepest.lut_levels <= 6
     # the stage budget held in the synthesised netlist too (same cell delays)
     assert c.depth.worst.delay <= u.clock_ns
-
-
-@pytest.mark.tensorflow
-def test_convert_refuses_the_latency_strategy_it_cannot_build(tmp_path: Path) -> None:
-    """Only the RTL Linear has an II = 1 form: a project asking for ``latency`` is refused, naming the
-    setting, rather than silently built with shared engines; nothing is written."""
-    tf = pytest.importorskip("tensorflow")
-    import hlsgen
-
-    inp = tf.keras.Input((4,))
-    model = tf.keras.Model(inp, tf.keras.layers.Dense(3, name="dense1")(inp))
-    out = tmp_path / "prj"
-    for cfg, where in [
-        ({"strategy": "latency"}, r"^strategy: 'latency'"),
-        ({"layers": {"dense1": {"strategy": "latency", "multiplier": "lut"}}}, r"^layers\.dense1\.strategy"),
-    ]:
-        with pytest.raises(NotImplementedError, match=where):
-            hlsgen.convert(model, cfg, output_dir=out)
-        assert not out.exists()
-    assert hlsgen.convert(model, {"layers": {"dense1": {"strategy": "resource"}}}).graph.ops

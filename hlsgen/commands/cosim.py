@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..backends.rtl.ops import RtlOptions
+from ..config import Strategy
 
 
 def add_arguments(s: argparse.ArgumentParser) -> None:
@@ -77,7 +78,9 @@ def raw_from_data(project: Any, x: Any, decode: bool = False) -> dict[str, np.nd
         xs = x if isinstance(x, (list, tuple)) else [x]
         if len(xs) != len(g.inputs):
             raise ValueError(f"the model takes {len(g.inputs)} inputs, the data holds {len(xs)}")
-    return {k: input_raw(np.asarray(v, np.float64), g.tensors[k].type) for k, v in zip(g.inputs, xs, strict=True)}
+    return {
+        k: input_raw(np.asarray(v, np.float64), g.tensors[k].type) for k, v in zip(g.inputs, xs, strict=True)
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         raw = {k: v[: args.samples] for k, v in raw.items()}
     n = next(iter(raw.values())).shape[0]
     opts = RtlOptions(max_par=args.max_par)
+    latency = proj.config.strategy is Strategy.LATENCY and not args.decode and not args.rtl
     work = Path(args.work) if args.work else pdir / ("cosim_decode" if args.decode else "cosim")
     if args.decode:
         from ..backends.hls.decode import decode_project_name
@@ -116,18 +120,33 @@ def run(args: argparse.Namespace) -> int:
         design = build_decode_design(dd, name, opts)
         tokens, resets = decode_session_of(raw[proj.graph.inputs[0]], proj.graph.inputs[0])
         what = f"{len(resets)} tokens in {n} sequences of at most {dd.max_length}"
+    elif latency:
+        from ..backends.rtl.latency import build_latency_design
+
+        name = proj.name
+        design = build_latency_design(proj.graph, proj.config, name)
+        what = f"{n} samples"
     else:
         name = proj.name
         design = build_design(proj.graph, name, opts)
         what = f"{n} samples"
-    which = (
-        f"RTL of {args.rtl}"
-        if args.rtl
-        else f"hlsgen RTL, {len(design.blocks)} blocks, {design.multipliers} multipliers"
-    )
+    if args.rtl:
+        which = f"RTL of {args.rtl}"
+    elif latency:
+        c = design.core
+        which = (
+            f"hlsgen RTL, latency strategy: {c.stages} stages at {c.clock_ns:g} ns, {c.adders} adders, "
+            f"{c.multipliers} multipliers, LUT estimate {c.lut_estimate}"
+        )
+    else:
+        which = f"hlsgen RTL, {len(design.blocks)} blocks, {design.multipliers} multipliers"
     print(f"cosim of {name} ({which}): {what}, 4 runs (idle cycles x back-pressure)")
     if args.decode:
         res = cosim_decode(dd, name, tokens, resets, work, opts, rtl_dir=args.rtl, seed=args.seed)
+    elif latency and not args.rtl:
+        from ..backends.rtl.latency import cosim_latency
+
+        res = cosim_latency(proj.graph, proj.config, name, raw, work, seed=args.seed)
     else:
         res = cosim_graph(proj.graph, name, raw, work, opts, rtl_dir=args.rtl, seed=args.seed)
     for r in res.runs:
@@ -138,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
             else ""
         )
         print(f"  {r.name}: {status}{cyc}")
-    est = design.estimate
+    est = design.estimate if not latency else design
     if est is not None and res.latency is not None and res.ii is not None:
         dl = 100.0 * (est.latency - res.latency) / max(res.latency, 1)
         di = 100.0 * (est.ii - res.ii) / max(res.ii, 1e-9)

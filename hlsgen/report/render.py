@@ -269,6 +269,27 @@ def report_context(
             "note": "analytical",
         }
     )
+    if plan.pipeline is not None:  # the latency strategy's RTL: its own estimate
+        p = plan.pipeline
+        est = {
+            "lut": p["lut_estimate"],
+            "ff": p["registers"],
+            "dsp": p["multipliers"],
+            "bram18": 0,
+            "uram": 0,
+        }
+        design.append(
+            {
+                "source": "estimate",
+                "stage": "hlsgen.backends.rtl.latency",
+                "res": {k: est[k] for k in keys if k in est},
+                "latency": p["latency_cycles"],
+                "interval": 1,
+                "clock": p["clock_ns"],
+                "file": "",
+                "note": "analytical; latency strategy (RTL, II = 1)",
+            }
+        )
     for m in measured:
         if m.scope != "design":
             continue

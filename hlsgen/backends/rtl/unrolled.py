@@ -134,6 +134,10 @@ class Unrolled:
     registers: int
     worst_stage_ns: float
     extra: dict[str, object] = field(default_factory=dict)
+    enable: bool = False  #: a ``ce`` input: every register (valid bits too) holds while it is low
+    header: tuple[str, ...] = ()  #: comment lines of the module (default: the Linear's description)
+    #: ROM functions (name, address bits, entry width, signed entries) that ``rom`` values call
+    tables: tuple[tuple[str, int, int, tuple[int, ...]], ...] = ()
 
     @property
     def latency(self) -> int:
@@ -180,7 +184,19 @@ class Unrolled:
         """The SystemVerilog module (templates/rtl/unrolled_linear.sv.j2)."""
         from ..templating import environment, render
 
-        return render(environment(), "rtl/unrolled_linear.sv.j2", u=self, ref=self.ref)
+        return render(
+            environment(), "rtl/unrolled_linear.sv.j2", u=self, ref=self.ref, header=self.header_lines()
+        )
+
+    def header_lines(self) -> list[str]:
+        if self.header:
+            return list(self.header)
+        return [
+            f"{self.module}: a Linear fully unrolled and pipelined at II = 1 (hlsgen.backends.rtl.unrolled).",
+            f"{self.rows} row(s) x {self.n_in} inputs ({self.tx}) -> {self.n_out} outputs ({self.ty}) a sample, "
+            "one sample a cycle.",
+            f"Constant products: {self.multiplier.value}; {self.adders} adders, {self.multipliers} multipliers.",
+        ]
 
     def ref(self, i: int, stage: int) -> str:
         """The name of value ``i`` as stage ``stage`` reads it (itself, or its register copy)."""
@@ -224,72 +240,72 @@ def choose_multiplier(op: Op, graph: AdderGraph | None = None) -> Multiplier:
     return Multiplier.LUT if graph.cost.lut <= LUT_PER_DSP * max(dsps, 1) else Multiplier.DSP
 
 
-def plan_linear(
-    op: Op,
-    rows: int = 1,
-    clock_ns: float = 3.333,
-    multiplier: Multiplier | str = Multiplier.LUT,
-    module: str | None = None,
-    max_cse_depth: int = 3,
-) -> Unrolled:
-    """Schedule the unrolled Linear ``op`` (typed) for ``rows`` rows a sample at ``clock_ns``."""
-    if op.kind != "linear":
-        raise NotImplementedError(f"{op.kind} '{op.name}': the latency strategy renders linear ops only")
-    if clock_ns <= 0:
-        raise ValueError(f"linear '{op.name}': clock period must be positive, got {clock_ns} ns")
-    where = f"linear '{op.name}'"
-    tx, tw, ta, ty = (op.types[k] for k in ("x", "weight", "accum", "y"))
-    check_cast(ta, ty, where)
-    w, b = _weights(op)
-    lo, hi = [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in
-    try:
-        multiplier = Multiplier(multiplier)
-    except ValueError:
-        valid = ", ".join(repr(m.value) for m in Multiplier)
-        raise ValueError(f"{where}: multiplier {multiplier!r} is not one of {valid}") from None
-    graph = None
-    if multiplier is not Multiplier.DSP:
-        graph = optimise(w, lo, hi, max_cse_depth=max_cse_depth)
-        if multiplier is Multiplier.AUTO:
-            multiplier = choose_multiplier(op, graph)
-            if multiplier is Multiplier.DSP:
-                graph = None
-    psh = ta.frac - tw.frac - tx.frac
-    bsh = ta.frac - op.types["bias"].frac if b is not None else 0
-    budget = clock_ns - DELAYS["setup"]
-    tco = DELAYS["ff_tco"]
-    values: list[Value] = []
-    arrival: list[float] = []
-    outputs: list[int] = []
-    adders = mults = lut = 0
-    worst = 0.0
+class Net:
+    """Values scheduled as soon as possible into pipeline stages of at most ``clock_ns`` each.
 
-    def place(name: str, kind: str, width: int, args: tuple[int, ...], delay: float, **attrs: object) -> int:
-        nonlocal worst
-        s = max((values[a].stage for a in args), default=1)
-        t = max((arrival[a] for a in args if values[a].stage == s), default=tco)
+    A value goes into the latest stage of its operands, or the next one when it does not fit behind
+    them in the delay budget; a value read in a later stage is carried there by registers
+    (:meth:`Unrolled.registers_of`), so parallel branches are delay-matched by construction.
+    """
+
+    def __init__(self, clock_ns: float, where: str) -> None:
+        if clock_ns <= 0:
+            raise ValueError(f"{where}: clock period must be positive, got {clock_ns} ns")
+        self.clock_ns = clock_ns
+        self.budget = clock_ns - DELAYS["setup"]
+        self.values: list[Value] = []
+        self.arrival: list[float] = []
+        self.worst = 0.0
+        self.adders = self.multipliers = self.lut = 0
+        self.tables: list[tuple[str, int, int, tuple[int, ...]]] = []
+
+    def place(
+        self, name: str, kind: str, width: int, args: tuple[int, ...], delay: float, **attrs: object
+    ) -> int:
+        tco = DELAYS["ff_tco"]
+        s = max((self.values[a].stage for a in args), default=1)
+        t = max((self.arrival[a] for a in args if self.values[a].stage == s), default=tco)
         t = max(t, tco)
-        if t + delay > budget and t > tco:  # does not fit behind its operands: start a new stage
+        if t + delay > self.budget and t > tco:  # does not fit behind its operands: start a new stage
             s, t = s + 1, tco
         t += delay
-        worst = max(worst, t + DELAYS["setup"])
-        values.append(Value(name, kind, width, args, delay, s, tuple(attrs.items())))
-        arrival.append(t)
-        return len(values) - 1
+        self.worst = max(self.worst, t + DELAYS["setup"])
+        self.values.append(Value(name, kind, width, args, delay, s, tuple(attrs.items())))
+        self.arrival.append(t)
+        return len(self.values) - 1
 
-    xs = bits_for(tx.raw_min, tx.raw_max)
+    def cast(self, name: str, arg: int, src_frac: int, dst: FixedType, where: str) -> int:
+        """hlsgen_cast of the signed value ``arg`` (``src_frac`` fractional bits) to ``dst``."""
+        w = self.values[arg].width
+        src = FixedType(w, w - src_frac, True)
+        check_cast(src, dst, where)
+        self.lut += dst.width + (w if dst.overflow is not Overflow.WRAP or dst.sat_bits else 0)
+        return self.place(
+            name, "cast", dst.width, (arg,), cast_delay(src, dst), **cast_params("Y", dst), IW=w, IF=src_frac
+        )
+
+
+def emit_linear(
+    net: Net, op: Op, ins: list[list[int]], multiplier: Multiplier, graph: AdderGraph | None, prefix: str = ""
+) -> list[int]:
+    """The values of ``op`` on the rows ``ins`` (each ``n_in`` signed values in the range of the op's input
+    type): one copy of the constant products a row, then bias and cast; returns the casts, row-major."""
+    tx, tw, ta, ty = (op.types[k] for k in ("x", "weight", "accum", "y"))
+    where = f"linear '{op.name}'"
+    w, b = _weights(op)
+    psh = ta.frac - tw.frac - tx.frac
+    bsh = ta.frac - op.types["bias"].frac if b is not None else 0
+    place = net.place
+    values = net.values
+    outputs: list[int] = []
     acc_w = ta.width
-    for r in range(rows):
-        ins = [
-            place(f"x{r}_{i}", "in", xs, (), 0.0, lsb=(r * op.n_in + i) * tx.width, signed=int(tx.signed))
-            for i in range(op.n_in)
-        ]
+    for r, row in enumerate(ins):
         cols: list[tuple[int, int, int] | None] = []  # (value, shift, sign) of each column's sum
         if graph is not None:
-            ids = list(ins)
+            ids = list(row)
             for k, n in enumerate(graph.nodes):
                 v = place(
-                    f"n{r}_{k}",
+                    f"{prefix}n{r}_{k}",
                     "add",
                     n.width,
                     (ids[n.a], ids[n.b]),
@@ -299,8 +315,8 @@ def plan_linear(
                     sub=int(n.sub),
                 )
                 ids.append(v)
-            adders += len(graph.nodes)
-            lut += sum(n.lut for n in graph.nodes)
+            net.adders += len(graph.nodes)
+            net.lut += sum(n.lut for n in graph.nodes)
             for t in graph.outputs:
                 cols.append(None if t is None else (ids[t.var], t.shift, t.sign))
         else:
@@ -313,21 +329,28 @@ def plan_linear(
                     plo, phi = sorted((c * tx.raw_min, c * tx.raw_max))
                     pw = bits_for(plo, phi)
                     if c & (c - 1) == 0 and c > 0:  # a power of two: a shift, no multiplier
-                        p = place(f"p{r}_{i}_{j}", "add0", pw, (ins[i],), 0.0, sh=c.bit_length() - 1)
+                        p = place(f"{prefix}p{r}_{i}_{j}", "add0", pw, (row[i],), 0.0, sh=c.bit_length() - 1)
                     else:
-                        p = place(f"p{r}_{i}_{j}", "mul", pw, (ins[i],), multiplier_delay(), c=c)
-                        mults += 1
+                        p = place(f"{prefix}p{r}_{i}_{j}", "mul", pw, (row[i],), multiplier_delay(), c=c)
+                        net.multipliers += 1
                     terms.append((p, plo, phi))
                 while len(terms) > 1:  # balanced tree, earliest first
-                    terms.sort(key=lambda q: (values[q[0]].stage, arrival[q[0]]))
+                    terms.sort(key=lambda q: (values[q[0]].stage, net.arrival[q[0]]))
                     (a, alo, ahi), (bb, blo, bhi) = terms.pop(0), terms.pop(0)
                     slo, shi = alo + blo, ahi + bhi
                     sw = bits_for(slo, shi)
                     s = place(
-                        f"s{r}_{j}_{len(values)}", "add", sw, (a, bb), adder_delay(sw), sha=0, shb=0, sub=0
+                        f"{prefix}s{r}_{j}_{len(values)}",
+                        "add",
+                        sw,
+                        (a, bb),
+                        adder_delay(sw),
+                        sha=0,
+                        shb=0,
+                        sub=0,
                     )
-                    adders += 1
-                    lut += sw
+                    net.adders += 1
+                    net.lut += sw
                     terms.append((s, slo, shi))
                 cols.append((terms[0][0], 0, 1) if terms else None)
         for j, col in enumerate(cols):
@@ -335,7 +358,7 @@ def plan_linear(
             args = () if col is None else (col[0],)
             work = col is not None and (col[2] < 0 or bias != 0)
             acc = place(
-                f"acc{r}_{j}",
+                f"{prefix}acc{r}_{j}",
                 "acc",
                 acc_w,
                 args,
@@ -345,20 +368,60 @@ def plan_linear(
                 bias=bias,
             )
             if work:
-                adders += 1
-                lut += acc_w
-            y = place(
-                f"y{r}_{j}",
-                "cast",
-                ty.width,
-                (acc,),
-                cast_delay(ta, ty),
-                **{k: v for k, v in cast_params("Y", ty).items()},
-                IW=acc_w,
-                IF=ta.frac,
-            )
-            lut += ty.width + (acc_w if ty.overflow is not Overflow.WRAP or ty.sat_bits else 0)
-            outputs.append(y)
+                net.adders += 1
+                net.lut += acc_w
+            outputs.append(net.cast(f"{prefix}y{r}_{j}", acc, ta.frac, ty, where))
+    return outputs
+
+
+def linear_graph(
+    op: Op, multiplier: Multiplier | str, max_cse_depth: int = 3
+) -> tuple[Multiplier, AdderGraph | None]:
+    """The multiplier ``op`` uses (``auto`` resolved) and its adder graph (None for ``dsp``)."""
+    where = f"linear '{op.name}'"
+    w, _ = _weights(op)
+    tx = op.types["x"]
+    try:
+        multiplier = Multiplier(multiplier)
+    except ValueError:
+        valid = ", ".join(repr(m.value) for m in Multiplier)
+        raise ValueError(f"{where}: multiplier {multiplier!r} is not one of {valid}") from None
+    graph = None
+    if multiplier is not Multiplier.DSP:
+        graph = optimise(w, [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in, max_cse_depth=max_cse_depth)
+        if multiplier is Multiplier.AUTO:
+            multiplier = choose_multiplier(op, graph)
+            if multiplier is Multiplier.DSP:
+                graph = None
+    return multiplier, graph
+
+
+def plan_linear(
+    op: Op,
+    rows: int = 1,
+    clock_ns: float = 3.333,
+    multiplier: Multiplier | str = Multiplier.LUT,
+    module: str | None = None,
+    max_cse_depth: int = 3,
+) -> Unrolled:
+    """Schedule the unrolled Linear ``op`` (typed) for ``rows`` rows a sample at ``clock_ns``."""
+    if op.kind != "linear":
+        raise NotImplementedError(f"{op.kind} '{op.name}': the latency strategy renders linear ops only")
+    where = f"linear '{op.name}'"
+    net = Net(clock_ns, where)
+    tx, ta, ty = (op.types[k] for k in ("x", "accum", "y"))
+    check_cast(ta, ty, where)
+    multiplier, graph = linear_graph(op, multiplier, max_cse_depth)
+    xs = bits_for(tx.raw_min, tx.raw_max)
+    ins = [
+        [
+            net.place(f"x{r}_{i}", "in", xs, (), 0.0, lsb=(r * op.n_in + i) * tx.width, signed=int(tx.signed))
+            for i in range(op.n_in)
+        ]
+        for r in range(rows)
+    ]
+    outputs = emit_linear(net, op, ins, multiplier, graph)
+    values = net.values
     stages = max(values[o].stage for o in outputs) if outputs else 1
     u = Unrolled(
         module=module or f"hlsgen_unrolled_{op.name}",
@@ -373,11 +436,11 @@ def plan_linear(
         outputs=tuple(outputs),
         stages=stages,
         graph=graph,
-        adders=adders,
-        multipliers=mults,
-        lut_estimate=lut,
+        adders=net.adders,
+        multipliers=net.multipliers,
+        lut_estimate=net.lut,
         registers=0,
-        worst_stage_ns=worst,
+        worst_stage_ns=net.worst,
     )
     regs = sum(wd for _, _, wd in u.registers_of()) + u.in_width + u.latency
     return _replace(u, registers=regs)

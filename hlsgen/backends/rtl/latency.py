@@ -1,0 +1,484 @@
+"""The ``latency`` strategy of a whole graph in RTL: every op unrolled, one sample a beat, II = 1.
+
+Each op of the graph becomes values of one :class:`~hlsgen.backends.rtl.unrolled.Net`, rendered by one
+entry of :data:`LATENCY_RENDERERS` (keyed by op kind, beside the resource table of :mod:`.ops`):
+
+- ``linear``: the constant products of :func:`~hlsgen.backends.rtl.unrolled.emit_linear` (shift-adds or
+  DSPs by the layer's ``multiplier``), one copy a row: a per-particle Dense over ``(rows, features)``;
+- ``activation``: ``linear`` (a cast), ``relu`` (the sign bit clears, then the cast) and the table
+  functions (each element's top ``table_bits`` address a LUT ROM of the op's own table, then the cast);
+- ``add``: the exact sum at the aligned LSB, then the cast (``hlsgen.fixed.add`` then ``convert``);
+- ``reshape``: wires (the data stays row-major);
+- ``global_avg_pool``: an adder tree over the rows, the product by the op's 1/T constant (a shift when
+  T is a power of two, shift-adds otherwise) and the cast, as :meth:`GlobalAvgPool.execute`.
+
+Every tensor is a list of values, row-major; every op ends in ``hlsgen_cast``, whose raw output bits are
+read back as a signed value (``ext``) by the ops after it. Values are scheduled by the one delay model
+and carried by registers to the stage that reads them, so parallel branches (an Add's operands) are
+delay-matched. The AXI4-Stream top (:func:`top_files`) takes a whole sample a beat (the input tensor
+packed as one token of ``size`` elements, :mod:`hlsgen.backends.axis`) and gives one beat a sample per
+output; output back-pressure stalls the whole pipeline (one clock enable). Latency = stages + 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...config import Multiplier, Strategy
+from ...fixed import FixedType
+from ...fixed.arith import add_type
+from ...fixed.cmm import bits_for, optimise
+from ...ir.graph import c_identifier
+from .logic_depth import DELAYS, NET
+from .packing import tdata_width
+from .unrolled import Net, Unrolled, adder_delay, emit_linear, linear_graph
+
+if TYPE_CHECKING:
+    from ...config import Config
+    from ...ir.graph import Graph
+    from ...ir.ops.base import Op
+
+
+class _Builder:
+    """The net being built and the values of every tensor so far."""
+
+    def __init__(self, graph: Graph, config: Config) -> None:
+        from ...quant.resolver import TypeResolver
+
+        self.graph = graph
+        self.config = config
+        self.resolver = TypeResolver(config)
+        self.net = Net(config.clock_period, f"design {graph.name}")
+        self.env: dict[str, list[int]] = {}
+        self._ext: dict[int, int] = {}
+        self.multipliers: dict[str, str] = {}
+
+    def type_of(self, tensor: str) -> FixedType:
+        t = self.graph.tensors[tensor].type
+        assert t is not None
+        return t
+
+    def arith(self, tensor: str) -> list[int]:
+        """The values of ``tensor`` as signed numbers (a cast's raw bits sign- or zero-extended)."""
+        t = self.type_of(tensor)
+        out = []
+        for v in self.env[tensor]:
+            if self.net.values[v].kind != "cast":
+                out.append(v)
+                continue
+            if v not in self._ext:
+                name = f"{self.net.values[v].name}_s"
+                w = t.width + (0 if t.signed else 1)
+                self._ext[v] = self.net.place(name, "ext", w, (v,), 0.0, signed=int(t.signed))
+            out.append(self._ext[v])
+        return out
+
+
+def _prefix(op: Op) -> str:
+    return f"{c_identifier(op.name)}_"
+
+
+def _linear(b: _Builder, op: Op) -> list[int]:
+    x = b.arith(op.inputs[0])
+    rows = len(x) // op.n_in
+    mult, graph = linear_graph(op, b.resolver.multiplier(op))
+    b.multipliers[op.name] = mult.value
+    ins = [x[r * op.n_in : (r + 1) * op.n_in] for r in range(rows)]
+    return emit_linear(b.net, op, ins, mult, graph, _prefix(op))
+
+
+def rom_delay(bits: int) -> float:
+    """Estimated ns through a ROM of ``2**bits`` entries in LUTs: a LUT6 per 6 address bits, MUXF7/F8
+    for two more, then another LUT level (and net) per further 2 bits."""
+    d = NET + DELAYS["lut"]
+    if bits > 6:
+        d += DELAYS["muxf"] * min(bits - 6, 2)
+    if bits > 8:
+        d += (NET + DELAYS["lut"]) * ((bits - 7) // 2)
+    return d
+
+
+def _table(b: _Builder, op: Op) -> list[int]:
+    """A table activation: each element's top ``table_bits`` (offset binary) address one LUT ROM,
+    the entry then cast to the output type (:meth:`Activation.execute`)."""
+    tx, ty, tt = op.types["x"], op.types["y"], op.types["table"]
+    bits = int(op.table_bits)
+    name = f"{_prefix(op)}table"
+    width = tt.width + (0 if tt.signed else 1)
+    b.net.tables.append((name, bits, width, tuple(int(v) for v in op.table_raw)))
+    out = []
+    for k, v in enumerate(b.env[op.inputs[0]]):
+        r = b.net.place(
+            f"{_prefix(op)}t{k}",
+            "rom",
+            width,
+            (v,),
+            rom_delay(bits),
+            table=name,
+            bits=bits,
+            xw=tx.width,
+            xs=int(tx.signed),
+        )
+        b.net.lut += width * max(1, (1 << bits) // 64)
+        out.append(b.net.cast(f"{_prefix(op)}y{k}", r, tt.frac, ty, f"activation '{op.name}'"))
+    return out
+
+
+def _activation(b: _Builder, op: Op) -> list[int]:
+    if op.function not in ("linear", "relu"):
+        return _table(b, op)
+    tx, ty = op.types["x"], op.types["y"]
+    x = b.arith(op.inputs[0])
+    p = _prefix(op)
+    out = []
+    for k, v in enumerate(x):
+        if op.function == "relu" and tx.signed:
+            v = b.net.place(f"{p}r{k}", "relu", b.net.values[v].width, (v,), NET + DELAYS["lut"])
+            b.net.lut += b.net.values[v].width
+        out.append(b.net.cast(f"{p}y{k}", v, tx.frac, ty, f"activation '{op.name}'"))
+    return out
+
+
+def _add(b: _Builder, op: Op) -> list[int]:
+    ta, tb, ty = op.types["a"], op.types["b"], op.types["y"]
+    ts = add_type(ta, tb)
+    sha, shb = ts.frac - ta.frac, ts.frac - tb.frac
+    w = bits_for((ta.raw_min << sha) + (tb.raw_min << shb), (ta.raw_max << sha) + (tb.raw_max << shb))
+    p = _prefix(op)
+    out = []
+    for k, (u, v) in enumerate(zip(b.arith(op.inputs[0]), b.arith(op.inputs[1]), strict=True)):
+        s = b.net.place(f"{p}s{k}", "add", w, (u, v), adder_delay(w), sha=sha, shb=shb, sub=0)
+        b.net.adders += 1
+        b.net.lut += w
+        out.append(b.net.cast(f"{p}y{k}", s, ts.frac, ty, f"add '{op.name}'"))
+    return out
+
+
+def _reshape(b: _Builder, op: Op) -> list[int]:
+    return list(b.env[op.inputs[0]])
+
+
+def _avgpool(b: _Builder, op: Op) -> list[int]:
+    shape = b.graph.tensors[op.inputs[0]].shape
+    if len(shape) != 2:
+        raise NotImplementedError(
+            f"global_avg_pool '{op.name}': the latency strategy pools a (rows, features) input, got {shape}"
+        )
+    t, d = shape
+    tx, ty = op.types["x"], op.types["y"]
+    c = int(op.c_raw)
+    x = b.arith(op.inputs[0])
+    p = _prefix(op)
+    net = b.net
+    if c <= 0:
+        raise NotImplementedError(f"global_avg_pool '{op.name}': scale constant {c} is not positive")
+    cg = None if c & (c - 1) == 0 else optimise(np.array([[c]]), [tx.raw_min * t], [tx.raw_max * t])
+    out = []
+    for j in range(d):
+        terms = [(x[r * d + j], tx.raw_min, tx.raw_max) for r in range(t)]
+        while len(terms) > 1:  # balanced tree, earliest first
+            terms.sort(key=lambda q: (net.values[q[0]].stage, net.arrival[q[0]]))
+            (u, ulo, uhi), (v, vlo, vhi) = terms.pop(0), terms.pop(0)
+            w = bits_for(ulo + vlo, uhi + vhi)
+            s = net.place(f"{p}s{j}_{len(net.values)}", "add", w, (u, v), adder_delay(w), sha=0, shb=0, sub=0)
+            net.adders += 1
+            net.lut += w
+            terms.append((s, ulo + vlo, uhi + vhi))
+        s, lo, hi = terms[0]
+        plo, phi = sorted((lo * c, hi * c))
+        pw = bits_for(plo, phi)
+        if cg is None:  # c a power of two: a shift
+            prod = net.place(f"{p}m{j}", "add0", pw, (s,), 0.0, sh=c.bit_length() - 1)
+        else:
+            ids = [s]
+            for k, n in enumerate(cg.nodes):
+                ids.append(
+                    net.place(
+                        f"{p}n{j}_{k}",
+                        "add",
+                        n.width,
+                        (ids[n.a], ids[n.b]),
+                        adder_delay(n.width),
+                        sha=n.sha,
+                        shb=n.shb,
+                        sub=int(n.sub),
+                    )
+                )
+                net.adders += 1
+                net.lut += n.lut
+            term = cg.outputs[0]
+            prod = net.place(
+                f"{p}m{j}",
+                "acc",
+                pw,
+                (ids[term.var],),
+                adder_delay(pw) if term.sign < 0 else 0.0,
+                sh=term.shift,
+                neg=int(term.sign < 0),
+                bias=0,
+            )
+        out.append(net.cast(f"{p}y{j}", prod, tx.frac + op.c_frac, ty, f"global_avg_pool '{op.name}'"))
+    return out
+
+
+#: op kind -> its latency-strategy renderer (values of the net); a kind not here has no II = 1 form
+LATENCY_RENDERERS: dict[str, Callable[[_Builder, Any], list[int]]] = {
+    "linear": _linear,
+    "activation": _activation,
+    "add": _add,
+    "reshape": _reshape,
+    "global_avg_pool": _avgpool,
+}
+
+
+def latency_layers(config: Config) -> list[str]:
+    """The config's settings that ask for the latency strategy (for messages)."""
+    where = ["strategy"] if config.strategy is Strategy.LATENCY else []
+    return where + [
+        f"layers.{n}.strategy" for n, lc in config.layers.items() if lc.strategy is Strategy.LATENCY
+    ]
+
+
+def check_graph(graph: Graph, config: Config) -> None:
+    """Refuse, naming the op, a graph the latency strategy cannot build (cheap: no scheduling).
+
+    Raises:
+        NotImplementedError: a per-layer strategy mixed with the other one, an op kind or setting with no
+            II = 1 form, or a graph of more than one input.
+    """
+    mixed = [f"layers.{n}.strategy" for n, lc in config.layers.items() if lc.strategy is Strategy.RESOURCE]
+    if config.strategy is not Strategy.LATENCY or mixed:
+        raise NotImplementedError(
+            f"{', '.join(latency_layers(config) + mixed)}: the latency strategy is built for a whole model only "
+            "(set the global strategy: latency, and no layer's strategy); mixing it with resource layers is "
+            "not implemented yet"
+        )
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise NotImplementedError(
+            f"design {graph.name}: the latency strategy takes one model input and one output, the graph has "
+            f"inputs {graph.inputs} and outputs {graph.outputs}"
+        )
+    kinds = ", ".join(sorted(LATENCY_RENDERERS))
+    for op in graph.ops:
+        if op.kind not in LATENCY_RENDERERS:
+            raise NotImplementedError(
+                f"{op.kind} '{op.name}'"
+                + (f" (layer {op.origin})" if op.origin else "")
+                + f": the latency strategy has no II = 1 form of {op.kind!r} (it has: {kinds}); "
+                "use strategy 'resource'"
+            )
+        if op.kind == "linear" and int(getattr(op, "blocks", 1)) > 1:
+            raise NotImplementedError(
+                f"linear '{op.name}': the latency strategy has no block-diagonal linear"
+            )
+    for name in graph.outputs:
+        if (
+            name in graph.inputs
+            or graph.producer(name).kind == "reshape"
+            and _root(graph, name) in graph.inputs
+        ):
+            raise NotImplementedError(
+                f"design {graph.name}: output {name} is the model input; put an op between"
+            )
+
+
+def _root(graph: Graph, tensor: str) -> str:
+    while tensor not in graph.inputs and graph.producer(tensor).kind == "reshape":
+        tensor = graph.producer(tensor).inputs[0]
+    return tensor
+
+
+def plan_graph(graph: Graph, config: Config, module: str | None = None) -> Unrolled:
+    """The whole typed ``graph`` as one unrolled pipeline (with a clock enable) at the config's clock."""
+    graph.check_typed()
+    check_graph(graph, config)
+    b = _Builder(graph, config)
+    xin = graph.inputs[0]
+    tx = b.type_of(xin)
+    xs = bits_for(tx.raw_min, tx.raw_max)
+    n_in = graph.tensors[xin].size
+    b.env[xin] = [
+        b.net.place(f"x_{i}", "in", xs, (), 0.0, lsb=i * tx.width, signed=int(tx.signed)) for i in range(n_in)
+    ]
+    for op in graph.ops:
+        b.env[op.outputs[0]] = LATENCY_RENDERERS[op.kind](b, op)
+    outs = [v for name in graph.outputs for v in b.env[name]]
+    tys = {str(b.type_of(n)) for n in graph.outputs}
+    if len(tys) != 1:
+        raise NotImplementedError(f"design {graph.name}: outputs of different types ({sorted(tys)})")
+    ty = b.type_of(graph.outputs[0])
+    net = b.net
+    stages = max(net.values[o].stage for o in outs)
+    name = module or f"{c_identifier(graph.name)}_core"
+    u = Unrolled(
+        module=name,
+        rows=1,
+        n_in=n_in,
+        n_out=len(outs),
+        tx=tx,
+        ty=ty,
+        multiplier=Multiplier(config.multiplier),
+        clock_ns=config.clock_period,
+        values=tuple(net.values),
+        outputs=tuple(outs),
+        stages=stages,
+        graph=None,
+        adders=net.adders,
+        multipliers=net.multipliers,
+        lut_estimate=net.lut,
+        registers=0,
+        worst_stage_ns=net.worst,
+        extra={"multipliers": dict(b.multipliers), "ops": [f"{op.kind} {op.name}" for op in graph.ops]},
+        enable=True,
+        tables=tuple(net.tables),
+        header=(
+            f"{name}: the whole model fully unrolled and pipelined at II = 1 (hlsgen.backends.rtl.latency).",
+            f"{n_in} inputs ({tx}) -> {len(outs)} outputs ({ty}) a sample, one sample a cycle.",
+            "Ops: " + ", ".join(f"{op.kind} {op.name}" for op in graph.ops) + ".",
+            f"Constant products: {net.adders} adders, {net.multipliers} multipliers.",
+        ),
+    )
+    regs = sum(wd for _, _, wd in u.registers_of()) + u.in_width + u.latency
+    import dataclasses
+
+    return dataclasses.replace(u, registers=regs)
+
+
+@dataclass
+class LatencyDesign:
+    """The AXI4-Stream top of a latency-strategy graph around its pipeline.
+
+    Attributes:
+        top: the top module (the project's name); ``core`` the pipeline it wraps.
+        inputs, outputs: (port/tensor name, elements, type) of each beat.
+    """
+
+    top: str
+    core: Unrolled
+    inputs: list[tuple[str, int, FixedType]]
+    outputs: list[tuple[str, int, FixedType]]
+
+    @property
+    def latency(self) -> int:
+        """Cycles from an input beat to its output beat (measured by the cosim)."""
+        return self.core.latency
+
+    @property
+    def ii(self) -> float:
+        return 1.0
+
+    def ports(self) -> list[dict[str, Any]]:
+        """The ports as design.json lists them: one beat a sample (``rows`` 1, ``shape`` flat)."""
+        return [
+            {
+                "name": name,
+                "direction": d,
+                "tensor": name,
+                "type": str(t),
+                "n": n,
+                "rows": 1,
+                "tdata_width": tdata_width(n, t.width),
+                "user_width": 0,
+                "shape": [n],
+            }
+            for d, ps in (("in", self.inputs), ("out", self.outputs))
+            for name, n, t in ps
+        ]
+
+    def summary(self) -> dict[str, object]:
+        return {**self.core.summary(), "top": self.top, "ii": 1}
+
+
+def build_latency_design(graph: Graph, config: Config, top: str) -> LatencyDesign:
+    """The latency-strategy design of ``graph`` (see :func:`plan_graph`)."""
+    top = c_identifier(top)
+    core = plan_graph(graph, config, f"{top}_core")
+    ins = [(k, graph.tensors[k].size, graph.tensors[k].type) for k in graph.inputs]
+    outs = [(k, graph.tensors[k].size, graph.tensors[k].type) for k in graph.outputs]
+    return LatencyDesign(top, core, ins, outs)  # type: ignore[arg-type]
+
+
+def top_files(design: LatencyDesign) -> dict[str, str]:
+    """Every RTL file of the design (nothing written): cast module, pipeline, top, files.f, design.json."""
+    from ...resources import resource_dir
+    from ..templating import environment, render
+
+    lib = resource_dir("templates") / "rtl" / "lib" / "hlsgen_cast.sv"
+    files = {
+        "hlsgen_cast.sv": lib.read_text(),
+        f"{design.core.module}.sv": design.core.render(),
+        f"{design.top}.sv": render(environment(), "rtl/latency_top.sv.j2", d=design, ports=design.ports()),
+    }
+    files["files.f"] = "\n".join(source_order(design)) + "\n"
+    files["design.json"] = (
+        json.dumps(
+            {
+                "top": design.top,
+                "strategy": "latency",
+                "ports": design.ports(),
+                "estimate": {"latency": design.latency, "ii": 1.0},
+                "pipeline": design.core.summary(),
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    return files
+
+
+def cosim_latency(
+    graph: Graph,
+    config: Any,
+    top: str,
+    raw_inputs: dict[str, np.ndarray],
+    work_dir: str | Path,
+    seed: int = 1,
+    plain_only: bool = False,
+) -> Any:
+    """Co-simulate the latency-strategy top of ``graph`` (:mod:`hlsgen.backends.rtl.latency`: a sample a
+    beat) with the same bench, runs and checks as :func:`hlsgen.backends.rtl.cosim.cosim_graph`."""
+    from .cosim import run
+
+    work = Path(work_dir)
+    design = build_latency_design(graph, config, top)
+    rdir = work / "rtl"
+    rdir.mkdir(parents=True, exist_ok=True)
+    for name, text in top_files(design).items():
+        (rdir / name).write_text(text)
+    n = int(np.asarray(raw_inputs[graph.inputs[0]]).shape[0])
+    budget = 10000 + 10 * (design.latency + n)
+    return run(
+        graph,
+        raw_inputs,
+        rdir,
+        source_order(design),
+        design.ports(),
+        work,
+        design.top,
+        seed,
+        budget,
+        plain_only,
+    )
+
+
+def source_order(design: LatencyDesign) -> list[str]:
+    return ["hlsgen_cast.sv", f"{design.core.module}.sv", f"{design.top}.sv"]
+
+
+__all__ = [
+    "LATENCY_RENDERERS",
+    "LatencyDesign",
+    "build_latency_design",
+    "check_graph",
+    "cosim_latency",
+    "latency_layers",
+    "plan_graph",
+    "source_order",
+    "top_files",
+]
