@@ -1,11 +1,13 @@
-"""Logic depth of the RTL row engines, one at a time: a Linear, a layer norm and a softmax over 16 rows of
-32 values (ap_fixed<8,3,AP_RND_CONV,AP_SAT>, default settings: 64 multipliers, 32 lanes), through Yosys
+"""Logic depth of the RTL engines, one at a time: a Linear, a layer norm and a softmax over 16 rows of
+32 values, and the attention scores and context of a 16-token block of 4 heads of 8 (sc: Q, K [16, 32] ->
+S [4, 16, 16], scale 1/sqrt(8); cx: P [4, 16, 16], V [16, 32] -> C [16, 32]), all
+ap_fixed<8,3,AP_RND_CONV,AP_SAT> at the default settings (64 multipliers, 32 lanes), through Yosys
 synth_xilinx -family xcup and hlsgen.backends.rtl.logic_depth: LUT levels and cells of the deepest path
 between registers, the slowest path in ns and the estimated Fmax (an estimate, not Vivado timing), beside
-the resources and the cycle estimate. Baseline: the same designs before the pipelining (main at 4841ae1),
-printed beside.
+the resources and the cycle estimate. Baseline: the same designs before their pipelining (fc, ln, sm: main
+at 4841ae1; sc, cx: main at 698a855), printed beside.
 
-    python benchmarks/bench_rtl_depth.py [--kinds fc ln sm] [--tree-levels 1]
+    python benchmarks/bench_rtl_depth.py [--kinds fc ln sm sc cx] [--tree-levels 1]
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import time
 
 import numpy as np
 
-#: 4841ae1 (unpipelined): LUT levels, slowest path ns, LUT, FF, DSP, latency cycles
+#: before the pipelining (fc, ln, sm: 4841ae1; sc, cx: 698a855): LUT levels, slowest path ns, LUT, FF,
+#: DSP, latency cycles
 BASELINE = {
     "fc": (9, 4.83, 2687, 2236, 64, 260),
     "ln": (32, 36.24, 41045, 1024, 127, 20),
     "sm": (69, 47.68, 7071, 1139, 64, 20),
+    "sc": (8, 6.60, 3677, 1949, 72, 147),
+    "cx": (7, 3.94, 6228, 1961, 64, 148),
 }
 
 
@@ -33,6 +38,19 @@ def one(kind: str, rows: int = 16, n: int = 32, prec: str = "ap_fixed<8,3,AP_RND
     rng = np.random.default_rng(0)
     g = Graph(kind)
     x = g.add_tensor("x", (rows, n))
+    heads = 4
+    if kind == "sc":  # scores of 4 heads of 8 over 16 tokens (scale 1/sqrt(8): one constant multiplier)
+        k = g.add_tensor("k", (rows, n))
+        y = g.add_tensor("y", (heads, rows, rows))
+        g.inputs, g.outputs = [x, k], [y]
+        g.add_op(ops.Scores("sc", [x, k], [y], num_heads=heads, num_kv_heads=heads, key_dim=n // heads))
+        return quantize_graph(g, Config.from_dict({"default_precision": prec}))
+    if kind == "cx":  # context of 4 heads of 8 over 16 tokens: P [4, 16, 16] and V = x
+        p = g.add_tensor("p", (heads, rows, rows))
+        y = g.add_tensor("y", (rows, n))
+        g.inputs, g.outputs = [p, x], [y]
+        g.add_op(ops.Context("cx", [p, x], [y], num_heads=heads, num_kv_heads=heads, value_dim=n // heads))
+        return quantize_graph(g, Config.from_dict({"default_precision": prec}))
     y = g.add_tensor("y", (rows, n))
     g.inputs, g.outputs = [x], [y]
     if kind == "ln":
@@ -46,7 +64,7 @@ def one(kind: str, rows: int = 16, n: int = 32, prec: str = "ap_fixed<8,3,AP_RND
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--kinds", nargs="+", default=["fc", "ln", "sm"])
+    ap.add_argument("--kinds", nargs="+", default=["fc", "ln", "sm", "sc", "cx"])
     ap.add_argument("--tree-levels", type=int, default=1)
     args = ap.parse_args()
 

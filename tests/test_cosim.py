@@ -476,3 +476,42 @@ def test_pipeline_depth_is_exact(tmp_path: Path, levels: int) -> None:
         flat = build_design(g, "chain", RtlOptions(par=opts.par, tree_levels=0)).estimate.latency
         assert design.estimate.latency > flat
     _lint(tmp_path / "rtl", design)
+
+
+def attention_graph(dk: int) -> Graph:
+    """Scores -> softmax -> context of 3 queries over 5 keys, 4 query heads on 2 key/value heads of dk
+    (dk 8: a scale that is not a power of two, one multiplier; dk 4: a shift)."""
+    from hlsgen.config import Config
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+
+    tq, tk, h, hkv = 3, 5, 4, 2
+    g = Graph("attn")
+    q = g.add_tensor("q", (tq, h * dk))
+    k = g.add_tensor("k", (tk, hkv * dk))
+    v = g.add_tensor("v", (tk, hkv * dk))
+    s = g.add_tensor("s", (h, tq, tk))
+    p = g.add_tensor("p", (h, tq, tk))
+    c = g.add_tensor("c", (tq, h * dk))
+    g.inputs, g.outputs = [q, k, v], [c]
+    g.add_op(ops.Scores("sc", [q, k], [s], num_heads=h, num_kv_heads=hkv, key_dim=dk))
+    g.add_op(ops.Softmax("sm", [s], [p]))
+    g.add_op(ops.Context("cx", [p, v], [c], num_heads=h, num_kv_heads=hkv, value_dim=dk))
+    return quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"}))
+
+
+@pytest.mark.xdist_group("rtl_attention_pipeline")
+@pytest.mark.parametrize(("levels", "dk", "par"), [(0, 8, 8), (1, 8, 16), (2, 4, 64)])
+def test_attention_pipeline_is_exact(tmp_path: Path, levels: int, dk: int, par: int) -> None:
+    """The scores and context engines' pipeline (the SIMD sum tree at tree_levels, the scale product and
+    the cast registered): bit-exact, latency and II exactly as estimated, at several SIMD x PE shapes."""
+    g = attention_graph(dk)
+    opts = RtlOptions(par={"sc": par, "cx": par, "sm": 2}, tree_levels=levels)
+    design = build_design(g, "attn", opts)
+    sc = next(b for b in design.blocks if b.op == "sc")
+    assert sc.params["LV"] == levels and sc.params["SCALE_MUL"] == int(dk == 8)
+    rng = np.random.default_rng(3)
+    x = [rng.normal(size=(4, *g.tensors[t].shape)) * 1.5 for t in g.inputs]
+    res = cosim_graph(g, "attn", _raw(g, x), tmp_path, opts)
+    _check(res, design, f"attention (tree_levels {levels}, dk {dk}, par {par})")
+    assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)

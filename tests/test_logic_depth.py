@@ -184,3 +184,31 @@ def test_pipelined_engines_depth(tmp_path: Path) -> None:
     print(f"chain: LUT levels {levels}; {c.depth.summary()}")
     assert levels["fc"] <= 7, levels
     assert levels["ln"] <= 10 and levels["sm"] <= 10, levels
+
+
+@pytest.mark.yosys
+@pytest.mark.slow
+@needs_yosys
+@pytest.mark.parametrize("kind", ["scores", "context"])
+def test_attention_engines_depth(tmp_path: Path, kind: str) -> None:
+    """The attention engines of a 16-token block of 4 heads of 8 (8-bit data, default settings: 64
+    multipliers) on real synth_xilinx: a regression bound at what they measure, 5 LUT levels each
+    (benchmarks/bench_rtl_depth.py sc / cx; 8 and 7 before the end-of-sequence flags, the SIMD sum tree
+    and the registered scale product and cast)."""
+    from helpers import context_graph, project_of, scores_graph
+
+    from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
+    from hlsgen.backends.rtl.yosys import synthesize
+
+    g = scores_graph(16, 16, 4, 4, 8) if kind == "scores" else context_graph(16, 16, 4, 4, 8)
+    proj = project_of(g, {"default_precision": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"})
+    d = build_design(proj.graph, kind, RtlOptions())
+    b = d.blocks[0]
+    assert (b.params["SIMD"], b.params["PE"], b.params["LV"]) == (
+        (8, 8, 1) if kind == "scores" else (16, 4, 1)
+    )
+    c = synthesize(write_rtl(d, tmp_path / "rtl"), source_order(d), d.top, depth=True)
+    assert c.depth is not None
+    _, deep = c.depth.by_instance[b.instance]
+    print(f"{kind}: {deep.lut_levels} LUT levels ({deep.through}); {c.depth.summary()}")
+    assert deep.lut_levels <= 5, deep

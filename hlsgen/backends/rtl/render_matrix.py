@@ -168,6 +168,10 @@ def _score_block(
     simd, pe = factor(par, dt, tk)
     r = -(-tk // pe) * -(-dt // simd)
     sc_w = max(op.scale_raw.bit_length(), 1)
+    lv = max(0, int(opts.tree_levels))
+    # operand registers, products, the SIMD sum tree, accumulate, the scale product, the cast, row buffer
+    stages = 5 + tree_latency(simd, lv) + int(not op.scale_is_shift)
+    depth = out_depth(r, stages)
     params: dict[str, int | str] = {
         "TQ": tq,
         "TK": tk,
@@ -185,7 +189,8 @@ def _score_block(
         "SC_RAW": f"{sc_w}'d{op.scale_raw}",
         "ACC_F": acc_f,
         **cast_params("Y", ty),
-        "OUT_DEPTH": out_depth(r),
+        "OUT_DEPTH": depth,
+        "LV": lv,
     }
     if rope:
         _, tqr, tkr, sh = rope
@@ -207,7 +212,7 @@ def _score_block(
         params,
         inputs or {"q": op.inputs[0], "k": op.inputs[1]},
         op.outputs[0],
-        timing.ScoresModel(tq, tk, h, r, out_depth(r), rope=bool(rope)),
+        timing.ScoresModel(tq, tk, h, r, depth, rope=bool(rope), stages=stages),
         multipliers=simd * pe + (0 if op.scale_is_shift else pe),
         info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": macs},
     )
@@ -222,9 +227,12 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     par = requested_par(op, macs, opts, tk * dv)
     simd, pe = factor(par, tk, dv)
     r = -(-dv // pe) * -(-tk // simd)
+    lv = max(0, int(opts.tree_levels))
+    # operand registers, products, the SIMD sum tree, accumulate, the cast, the row buffer
+    stages = 5 + tree_latency(simd, lv)
     # the rows of a sequence leave in a burst with its last head: room for all of them, so that the
     # engine goes on with the next sequence while a slower reader drains them
-    depth = max(out_depth(r), tq)
+    depth = max(out_depth(r, stages), tq)
     params: dict[str, int | str] = {
         "TQ": tq,
         "TK": tk,
@@ -240,6 +248,7 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         "ACC_F": ta.frac,
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
+        "LV": lv,
     }
     return Block(
         op.name,
@@ -248,7 +257,7 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         params,
         {"p": op.inputs[0], "v": op.inputs[1]},
         op.outputs[0],
-        timing.ContextModel(tq, tk, h, r, depth),
+        timing.ContextModel(tq, tk, h, r, depth, stages=stages),
         multipliers=simd * pe,
         info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": macs},
     )

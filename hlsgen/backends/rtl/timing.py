@@ -355,13 +355,16 @@ class RowTwoStage(BlockModel):
 class ScoresModel(BlockModel):
     """hlsgen_scores: Q and K (and, with ``rope``, QR and KR) fill one of two banks; once all are complete
     and the previous sequence is done, the H*TQ output rows issue ``r`` groups each, a row starting when
-    the output FIFO has room."""
+    the output FIFO has room; a row leaves ``stages`` cycles after its last issue."""
 
-    def __init__(self, tq: int, tk: int, heads: int, r: int, depth: int, rope: bool = False) -> None:
+    def __init__(
+        self, tq: int, tk: int, heads: int, r: int, depth: int, rope: bool = False, stages: int = 4
+    ) -> None:
         self.in_rows = {"q": tq, "k": tk, **({"qr": tq, "kr": tk} if rope else {})}
         self.out_rows = heads * tq
         self.r = r
         self.depth = depth
+        self.stages = stages
         self.reset()
 
     def reset(self) -> None:
@@ -384,7 +387,7 @@ class ScoresModel(BlockModel):
             first = max(end + 1, _taken(taken, self.count - self.depth) + 1)
             end = first + self.r - 1
             self.count += 1
-            out.append(end + 4)
+            out.append(end + self.stages)
         self.full_prev = full
         self.done = [self.done[1], end]
         return Timing(acc, out)
@@ -395,16 +398,17 @@ class ScoresModel(BlockModel):
 
 class ContextModel(BlockModel):
     """hlsgen_context: V fills one of two banks; probability rows issue ``r`` groups each; the output row
-    of query q leaves with its last head (whose rows need room in the output FIFO); a sequence starts one
-    cycle after the last row of the previous one."""
+    of query q leaves with its last head (whose rows need room in the output FIFO), ``stages`` cycles
+    after its last issue; a sequence starts one cycle after the last row of the previous one."""
 
-    def __init__(self, tq: int, tk: int, heads: int, r: int, depth: int) -> None:
+    def __init__(self, tq: int, tk: int, heads: int, r: int, depth: int, stages: int = 4) -> None:
         self.in_rows = {"p": heads * tq, "v": tk}
         self.out_rows = tq
         self.tq = tq
         self.heads = heads
         self.r = r
         self.depth = depth
+        self.stages = stages
         self.reset()
 
     def reset(self) -> None:
@@ -431,7 +435,7 @@ class ContextModel(BlockModel):
             end = first + self.r - 1
             pacc.append(a)
             if i >= base:
-                out.append(end + 4)
+                out.append(end + self.stages)
                 self.count += 1
         self.done = [self.done[1], end]
         return Timing({"p": pacc, "v": vacc}, out)

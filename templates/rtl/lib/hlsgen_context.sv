@@ -6,8 +6,10 @@
 // V of a sequence is written into one of two banks (ping-pong). PE x SIMD multipliers: PE of the DV
 // outputs times SIMD keys per cycle, so a probability row takes NOG * NKG cycles (NOG = ceil(DV / PE),
 // NKG = ceil(TK / SIMD)). Heads 0..H-2 of a query are kept in a row buffer; the row leaves when its last
-// head is done, 4 cycles after the last operand read. A new sequence starts one cycle after the last
-// row of the previous one. The sum is exact; the only rounding is the cast to the output type.
+// head is done, 5 + TS cycles after the last operand read (operand registers, products, the TS stages
+// of the SIMD sum tree (hlsgen_mac, LV), accumulate, the cast, the row buffer). A new sequence starts
+// one cycle after the last row of the previous one. The sum is exact; the only rounding is the cast to
+// the output type.
 module hlsgen_context #(
     parameter int TQ = 2,
     parameter int TK = 2,
@@ -26,7 +28,8 @@ module hlsgen_context #(
     parameter bit YS = 1'b1,
     parameter int Y_RND = 0,
     parameter int Y_OVF = 0,
-    parameter int OUT_DEPTH = 2
+    parameter int OUT_DEPTH = 2,
+    parameter int LV = 0  // levels of the SIMD sum tree between registers (0: no tree registers)
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -55,6 +58,8 @@ module hlsgen_context #(
     localparam int SLOT = NOG * PE * YW;  // one head's outputs, padded to whole groups
     localparam logic [OGW-1:0] OG_LAST = OGW'(NOG - 1);
     localparam logic [KGW-1:0] KG_LAST = KGW'(NKG - 1);
+    localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
+    localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;  // stages of the SIMD sum
 
     // ---- receive V into two banks ----------------------------------------------------------------------
     logic [HKV*DV*VW-1:0] vbuf[2*TK];
@@ -167,10 +172,10 @@ module hlsgen_context #(
     endgenerate
 
     // ---- stage 1: operand registers ----------------------------------------------------------------------
-    logic v1, first1, last1, v2, first2, last2, v3, last3;
-    logic [OGW-1:0] o1, o2, o3;
-    logic [HW-1:0] h1, h2, h3;
-    logic [TQW-1:0] q1, q2, q3;
+    logic v1, first1, last1, v2, first2, last2, v2d, last2d, v3, last3;
+    logic [OGW-1:0] o1, o2, o2d, o3;
+    logic [HW-1:0] h1, h2, h2d, h3;
+    logic [TQW-1:0] q1, q2, q2d, q3;
     logic [SIMD*PW_-1:0] pg1;
     logic [PE*SIMD*VW-1:0] vg1;
 
@@ -191,11 +196,11 @@ module hlsgen_context #(
             h2 <= h1;
             q2 <= q1;
         end
-        if (v2) begin
-            last3 <= last2;
-            o3 <= o2;
-            h3 <= h2;
-            q3 <= q2;
+        if (v2d) begin
+            last3 <= last2d;
+            o3 <= o2d;
+            h3 <= h2d;
+            q3 <= q2d;
         end
     end
 
@@ -207,15 +212,15 @@ module hlsgen_context #(
         end else begin
             v1 <= issue;
             v2 <= v1;
-            v3 <= v2;
+            v3 <= v2d;
         end
     end
 
-    // ---- stages 2 and 3: products, accumulate --------------------------------------------------------
+    // ---- stages 2 and 3: products, (the TS stages of the SIMD sum tree,) accumulate ----------------------
     logic [PE*AW-1:0] acc;
 
     hlsgen_mac #(
-        .PE(PE), .SIMD(SIMD), .XW(PW_), .XS(PS), .WW(VW), .WS(VS), .AW(AW)
+        .PE(PE), .SIMD(SIMD), .XW(PW_), .XS(PS), .WW(VW), .WS(VS), .AW(AW), .LV(LV)
     ) u_mac (
         .clk(clk),
         .mul_en(v1),
@@ -226,12 +231,36 @@ module hlsgen_context #(
         .acc(acc)
     );
 
-    // ---- stage 4: cast into the row buffer; a row leaves with its last head ------------------------------
+    // the group's tags beside the SIMD sum tree
+    hlsgen_delay #(
+        .W(1 + OGW + HW + TQW), .D(TS)
+    ) u_tags (
+        .clk(clk),
+        .x({last2, o2, h2, q2}),
+        .y({last2d, o2d, h2d, q2d})
+    );
+    generate
+        if (TS == 0) begin : g_v0
+            assign v2d = v2;
+        end else begin : g_vn
+            logic [TS-1:0] vq;
+            always_ff @(posedge clk) begin
+                if (rst) vq <= '0;
+                else vq <= TS'({vq, v2});
+            end
+            assign v2d = vq[TS-1];
+        end
+    endgenerate
+
+    // ---- stage 4: the cast, registered; stage 5: into the row buffer, a row leaves with its last head --
     logic [H*SLOT-1:0] obuf[TQ];
     logic [H*SLOT-1:0] onext;
-    logic [PE*YW-1:0] yslots;
+    logic [PE*YW-1:0] yslots, y4;
     logic [H*DV*YW-1:0] orow;
-    logic fifo_push;
+    logic v4, last4, fifo_push;
+    logic [OGW-1:0] o4;
+    logic [HW-1:0] h4;
+    logic [TQW-1:0] q4;
 
     generate
         for (genvar p = 0; p < PE; p++) begin : g_out
@@ -247,16 +276,29 @@ module hlsgen_context #(
         end
     endgenerate
 
-    always_comb begin
-        onext = obuf[q3];
-        onext[h3*SLOT+o3*PE*YW+:PE*YW] = yslots;
+    always_ff @(posedge clk) begin
+        y4 <= yslots;
+        last4 <= last3;
+        o4 <= o3;
+        h4 <= h3;
+        q4 <= q3;
     end
 
     always_ff @(posedge clk) begin
-        if (v3 && last3) obuf[q3] <= onext;
+        if (rst) v4 <= 1'b0;
+        else v4 <= v3;
     end
 
-    assign fifo_push = v3 && last3 && o3 == OG_LAST && h3 == HW'(H - 1);
+    always_comb begin
+        onext = obuf[q4];
+        onext[h4*SLOT+o4*PE*YW+:PE*YW] = y4;
+    end
+
+    always_ff @(posedge clk) begin
+        if (v4 && last4) obuf[q4] <= onext;
+    end
+
+    assign fifo_push = v4 && last4 && o4 == OG_LAST && h4 == HW'(H - 1);
 
     hlsgen_fifo #(
         .W(H * DV * YW),

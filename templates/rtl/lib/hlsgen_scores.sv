@@ -13,9 +13,12 @@
 // Q and K (and QR, KR) of a sequence are written into one of two banks (ping-pong: the next sequence
 // arrives while this one is computed). PE x SIMD multipliers: PE keys times SIMD of the DK + R products
 // per cycle, so a row takes NKG * NJ cycles (NKG = ceil(TK / PE), NJ = ceil((DK + R) / SIMD)); results
-// leave 4 cycles after the last operand read. The sum is exact; SCALE_MUL = 0 folds a power-of-two
-// scale into the fractional bits (ACC_F), SCALE_MUL = 1 multiplies the exact sum by SC_RAW (an unsigned
-// SC_W-bit constant) exactly; then one cast to the output type.
+// leave 5 + TS + SCALE_MUL cycles after the last operand read (operand registers, products, the TS
+// stages of the SIMD sum tree (hlsgen_mac, LV), accumulate, the scale product when SCALE_MUL, the
+// cast, the row buffer). The sum is exact; SCALE_MUL = 0 folds a power-of-two scale into the
+// fractional bits (ACC_F), SCALE_MUL = 1 multiplies the exact sum by SC_RAW (an unsigned SC_W-bit
+// constant) exactly; then one cast to the output type. Every path between registers stays within a
+// few LUT levels (benchmarks/bench_rtl_depth.py): the counts' end flags are registers beside them.
 module hlsgen_scores #(
     parameter int TQ = 2,
     parameter int TK = 2,
@@ -47,7 +50,8 @@ module hlsgen_scores #(
     parameter int KASH = 0,
     parameter int QRSH = 0,
     parameter int KRSH = 0,
-    parameter int RP = (R > 0) ? R : 1  // width of the RoPE ports in values
+    parameter int RP = (R > 0) ? R : 1,  // width of the RoPE ports in values
+    parameter int LV = 0  // levels of the SIMD sum tree between registers (0: no tree registers)
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -92,23 +96,27 @@ module hlsgen_scores #(
     localparam int KGW = (NKG > 1) ? $clog2(NKG) : 1;
     localparam logic [JW-1:0] J_LAST = JW'(NJ - 1);
     localparam logic [KGW-1:0] KG_LAST = KGW'(NKG - 1);
+    localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
+    localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;  // stages of the SIMD sum
 
     // ---- receive Q and K into two banks ---------------------------------------------------------------
     logic [H*DK*QW-1:0] qbuf[2*TQ];
     logic [HKV*DK*KW-1:0] kbuf[2*TK];
     logic [1:0] full;
     logic wb, rb;
-    logic [TQW-1:0] qcnt, qn;
-    logic [TKW-1:0] kcnt, kn;
+    logic [TQW-1:0] qcnt;
+    logic [TKW-1:0] kcnt;
+    // flags kept beside the counts (qcnt == TQ, qcnt == TQ - 1; the same for K), so that the handshakes
+    // and the end of the sequence are decided without comparing or adding counts
+    logic qfull, qlast, kfull, klast;
     logic q_hs, k_hs, seq_done, rope_in, bank_in;
 
-    assign q_ready = !full[wb] && qcnt != TQW'(TQ);
-    assign k_ready = !full[wb] && kcnt != TKW'(TK);
+    assign q_ready = !full[wb] && !qfull;
+    assign k_ready = !full[wb] && !kfull;
     assign q_hs = q_valid && q_ready;
     assign k_hs = k_valid && k_ready;
-    assign qn = qcnt + TQW'(q_hs);
-    assign kn = kcnt + TKW'(k_hs);
-    assign bank_in = qn == TQW'(TQ) && kn == TKW'(TK) && rope_in;  // the sequence is in its bank
+    // the sequence is in its bank: every row of Q and K (and QR, KR) taken, the last ones now
+    assign bank_in = (qfull || (qlast && q_hs)) && (kfull || (klast && k_hs)) && rope_in;
 
     always_ff @(posedge clk) begin
         if (q_hs) qbuf[{31'd0, wb} * TQ + 32'(qcnt)] <= q_data;
@@ -121,15 +129,25 @@ module hlsgen_scores #(
             wb <= 1'b0;
             qcnt <= '0;
             kcnt <= '0;
+            {qfull, qlast, kfull, klast} <= {1'b0, TQ == 1, 1'b0, TK == 1};
         end else begin
             if (bank_in) begin
                 full[wb] <= 1'b1;
                 wb <= ~wb;
                 qcnt <= '0;
                 kcnt <= '0;
+                {qfull, qlast, kfull, klast} <= {1'b0, TQ == 1, 1'b0, TK == 1};
             end else begin
-                qcnt <= qn;
-                kcnt <= kn;
+                if (q_hs) begin
+                    qcnt <= qcnt + 1'b1;
+                    qfull <= qlast;
+                    qlast <= TQ > 1 && qcnt == TQW'(TQ - 2);
+                end
+                if (k_hs) begin
+                    kcnt <= kcnt + 1'b1;
+                    kfull <= klast;
+                    klast <= TK > 1 && kcnt == TKW'(TK - 2);
+                end
             end
             if (seq_done) full[rb] <= 1'b0;
         end
@@ -229,19 +247,18 @@ module hlsgen_scores #(
         if (R > 0) begin : g_rope
             logic [H*R*QRW-1:0] qrbuf[2*TQ];
             logic [R*KRW-1:0] krbuf[2*TK];
-            logic [TQW-1:0] qrcnt, qrn;
-            logic [TKW-1:0] krcnt, krn;
+            logic [TQW-1:0] qrcnt;
+            logic [TKW-1:0] krcnt;
+            logic qrfull, qrlast, krfull, krlast;  // as qfull, qlast, kfull, klast
             logic qr_hs, kr_hs;
             logic [H*R*QRW-1:0] qrrow;
             logic [R*QRW-1:0] qrh;
 
-            assign qr_ready = !full[wb] && qrcnt != TQW'(TQ);
-            assign kr_ready = !full[wb] && krcnt != TKW'(TK);
+            assign qr_ready = !full[wb] && !qrfull;
+            assign kr_ready = !full[wb] && !krfull;
             assign qr_hs = qr_valid && qr_ready;
             assign kr_hs = kr_valid && kr_ready;
-            assign qrn = qrcnt + TQW'(qr_hs);
-            assign krn = krcnt + TKW'(kr_hs);
-            assign rope_in = qrn == TQW'(TQ) && krn == TKW'(TK);
+            assign rope_in = (qrfull || (qrlast && qr_hs)) && (krfull || (krlast && kr_hs));
 
             always_ff @(posedge clk) begin
                 if (qr_hs) qrbuf[{31'd0, wb} * TQ + 32'(qrcnt)] <= qr_data;
@@ -252,9 +269,18 @@ module hlsgen_scores #(
                 if (rst || bank_in) begin
                     qrcnt <= '0;
                     krcnt <= '0;
+                    {qrfull, qrlast, krfull, krlast} <= {1'b0, TQ == 1, 1'b0, TK == 1};
                 end else begin
-                    qrcnt <= qrn;
-                    krcnt <= krn;
+                    if (qr_hs) begin
+                        qrcnt <= qrcnt + 1'b1;
+                        qrfull <= qrlast;
+                        qrlast <= TQ > 1 && qrcnt == TQW'(TQ - 2);
+                    end
+                    if (kr_hs) begin
+                        krcnt <= krcnt + 1'b1;
+                        krfull <= krlast;
+                        krlast <= TK > 1 && krcnt == TKW'(TK - 2);
+                    end
                 end
             end
 
@@ -286,8 +312,8 @@ module hlsgen_scores #(
     endgenerate
 
     // ---- stage 1: operand registers --------------------------------------------------------------------
-    logic v1, first1, last1, v2, first2, last2, v3, last3;
-    logic [KGW-1:0] o1, o2, o3;
+    logic v1, first1, last1, v2, first2, last2, v2d, last2d, v3, last3;
+    logic [KGW-1:0] o1, o2, o2d, o3;
     logic [SIMD*QCW-1:0] qg1;
     logic [PE*SIMD*KCW-1:0] kg1;
 
@@ -304,9 +330,9 @@ module hlsgen_scores #(
             last2 <= last1;
             o2 <= o1;
         end
-        if (v2) begin
-            last3 <= last2;
-            o3 <= o2;
+        if (v2d) begin
+            last3 <= last2d;
+            o3 <= o2d;
         end
     end
 
@@ -318,15 +344,15 @@ module hlsgen_scores #(
         end else begin
             v1 <= issue;
             v2 <= v1;
-            v3 <= v2;
+            v3 <= v2d;
         end
     end
 
-    // ---- stages 2 and 3: products, accumulate --------------------------------------------------------
+    // ---- stages 2 and 3: products, (the TS stages of the SIMD sum tree,) accumulate ----------------------
     logic [PE*AW-1:0] acc;
 
     hlsgen_mac #(
-        .PE(PE), .SIMD(SIMD), .XW(QCW), .XS(QCS), .WW(KCW), .WS(KCS), .AW(AW)
+        .PE(PE), .SIMD(SIMD), .XW(QCW), .XS(QCS), .WW(KCW), .WS(KCS), .AW(AW), .LV(LV)
     ) u_mac (
         .clk(clk),
         .mul_en(v1),
@@ -337,30 +363,88 @@ module hlsgen_scores #(
         .acc(acc)
     );
 
-    // ---- stage 4: scale, cast, row assembly ----------------------------------------------------------------
-    logic [PE*YW-1:0] yslots;
-    logic fifo_push;
+    // the group's tags beside the SIMD sum tree
+    hlsgen_delay #(
+        .W(1 + KGW), .D(TS)
+    ) u_tags (
+        .clk(clk),
+        .x({last2, o2}),
+        .y({last2d, o2d})
+    );
+    generate
+        if (TS == 0) begin : g_v0
+            assign v2d = v2;
+        end else begin : g_vn
+            logic [TS-1:0] vq;
+            always_ff @(posedge clk) begin
+                if (rst) vq <= '0;
+                else vq <= TS'({vq, v2});
+            end
+            assign v2d = vq[TS-1];
+        end
+    endgenerate
+
+    // ---- stage 4 (SCALE_MUL only): the scale product, registered ------------------------------------------
+    logic [PE*FW-1:0] fin, fin4;
+    logic v4, last4;
+    logic [KGW-1:0] o4;
 
     generate
-        for (genvar p = 0; p < PE; p++) begin : g_out
-            logic signed [FW-1:0] fin;
+        for (genvar p = 0; p < PE; p++) begin : g_fin
             if (SCALE_MUL) begin : g_mul
                 logic signed [SC_W:0] sc;
                 assign sc = {1'b0, SC_RAW};
-                assign fin = FW'($signed(acc[p*AW+:AW])) * FW'(sc);
+                assign fin[p*FW+:FW] = FW'($signed(acc[p*AW+:AW])) * FW'(sc);
             end else begin : g_shift
-                assign fin = $signed(acc[p*AW+:AW]);
+                assign fin[p*FW+:FW] = FW'($signed(acc[p*AW+:AW]));
             end
+        end
+        if (SCALE_MUL) begin : g_sreg
+            always_ff @(posedge clk) begin
+                fin4 <= fin;
+                last4 <= last3;
+                o4 <= o3;
+            end
+            always_ff @(posedge clk) begin
+                if (rst) v4 <= 1'b0;
+                else v4 <= v3;
+            end
+        end else begin : g_snoreg
+            assign fin4 = fin;
+            assign v4 = v3;
+            assign last4 = last3;
+            assign o4 = o3;
+        end
+    endgenerate
+
+    // ---- stage 5: the cast, registered; then into the row buffer -------------------------------------------
+    logic [PE*YW-1:0] yslots, y5;
+    logic v5, last5, fifo_push;
+    logic [KGW-1:0] o5;
+
+    generate
+        for (genvar p = 0; p < PE; p++) begin : g_out
             hlsgen_cast #(
                 .IW(FW), .IF(ACC_F), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
             ) u_cast (
-                .x(fin),
+                .x(fin4[p*FW+:FW]),
                 .y(yslots[p*YW+:YW])
             );
         end
     endgenerate
 
-    assign fifo_push = v3 && last3 && o3 == KG_LAST;
+    always_ff @(posedge clk) begin
+        y5 <= yslots;
+        last5 <= last4;
+        o5 <= o4;
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) v5 <= 1'b0;
+        else v5 <= v4;
+    end
+
+    assign fifo_push = v5 && last5 && o5 == KG_LAST;
 
     hlsgen_rowout #(
         .N(TK),
@@ -370,9 +454,9 @@ module hlsgen_scores #(
     ) u_out (
         .clk(clk),
         .rst(rst),
-        .we(v3 && last3),
-        .slot(o3),
-        .lanes(yslots),
+        .we(v5 && last5),
+        .slot(o5),
+        .lanes(y5),
         .push(fifo_push),
         .pop(fifo_pop),
         .out_valid(out_valid),
