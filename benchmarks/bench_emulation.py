@@ -77,10 +77,14 @@ def main() -> None:
     digits = ROOT / "examples" / "digits" / "digits_float.keras"
     if digits.is_file():
         models.insert(0, ("digits", load_model(digits), rng.random((args.batch, 8, 8)).astype(np.float32)))
-    print(f"{'model':<14} {'convert s':>9} {'emulation/s':>12} {'Keras float/s':>14} {'csim/s':>9} {'g++ build s':>11}")
+    print(
+        f"{'model':<14} {'convert s':>9} {'emulation/s':>12} {'Keras float/s':>14} {'csim/s':>9} {'g++ build s':>11}"
+    )
     for name, model, x in models:
         t0 = time.perf_counter()
-        proj = hlsgen.convert(model, {"default_precision": "ap_fixed<16,6,AP_RND,AP_SAT>"}, calibration_data=x[:200])
+        proj = hlsgen.convert(
+            model, {"default_precision": "ap_fixed<16,6,AP_RND,AP_SAT>"}, calibration_data=x[:200]
+        )
         t_conv = time.perf_counter() - t0
         proj.predict(x[:10])
         t_emu = timeit(lambda p=proj, x=x: p.predict(x), reps=7)
@@ -96,14 +100,20 @@ def main() -> None:
             f"{name:<14} {t_conv:>9.2f} {args.batch / t_emu:>12,.0f} {args.batch / t_keras:>14,.0f} "
             f"{len(xs) / t_csim:>9,.0f} {t_build:>11.1f}"
         )
-    print("\nanchors (same kind of machine): hls4ml compiled predict ~1,200/s, da4ml emulator 1,400-2,000/s, "
-          "hls4ml csim build 6.5-13 s")
-    print("baseline (hlsgen before the float64 fast paths, same machine): emulation digits 21,000-35,000/s, "
-          "MHA block 6,900-9,600/s (softmax 26 ms, scores 17, context 12, layer norm 10 per 1000)")
+    print(
+        "\nanchors (same kind of machine): hls4ml compiled predict ~1,200/s, da4ml emulator 1,400-2,000/s, "
+        "hls4ml csim build 6.5-13 s"
+    )
+    print(
+        "baseline (hlsgen before the float64 fast paths, same machine): emulation digits 21,000-35,000/s, "
+        "MHA block 6,900-9,600/s (softmax 26 ms, scores 17, context 12, layer norm 10 per 1000)"
+    )
     if not args.no_profile:
         profile(proj, x)
-    print(f"\nload average (1, 5, 15 min) at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
-          f"on {os.cpu_count()} cores")
+    print(
+        f"\nload average (1, 5, 15 min) at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
+        f"on {os.cpu_count()} cores"
+    )
     sys.stdout.flush()
 
 

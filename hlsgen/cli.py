@@ -371,8 +371,12 @@ def _cmd_fuzz(args: argparse.Namespace) -> int:
         print_result(res)
         return 0 if res.outcome.passed else 1
     seeds = range(args.seed, args.seed + args.count)
-    print(f"hlsgen fuzz: seeds {args.seed} to {args.seed + args.count - 1}, work and reproducers in {args.out}")
-    camp = campaign(seeds, args.out, opts, workers=args.workers, scheduler=args.scheduler, on_result=print_result)
+    print(
+        f"hlsgen fuzz: seeds {args.seed} to {args.seed + args.count - 1}, work and reproducers in {args.out}"
+    )
+    camp = campaign(
+        seeds, args.out, opts, workers=args.workers, scheduler=args.scheduler, on_result=print_result
+    )
     print(camp.summary())
     return 1 if camp.failures else 0
 
@@ -385,9 +389,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _add_model_args(s: argparse.ArgumentParser, data: bool = False) -> None:
     """The model to read and how to type it; ``data``: also the required ``--data X.npy``."""
-    s.add_argument("model", help="trained model: .keras / .h5 file or SavedModel folder; PyTorch .pt2 "
-                   "(torch.export.save) or .pt (whole module, traced on --calibration); .onnx (opset 17+); or a "
-                   "project folder written by hlsgen convert")
+    s.add_argument(
+        "model",
+        help="trained model: .keras / .h5 file or SavedModel folder; PyTorch .pt2 "
+        "(torch.export.save) or .pt (whole module, traced on --calibration); .onnx (opset 17+); or a "
+        "project folder written by hlsgen convert",
+    )
     s.add_argument("--config", metavar="CFG.yml", help="typed config (see hlsgen.config.Config)")
     s.add_argument("--precision", metavar="TYPE", help="default precision, e.g. 'ap_fixed<16,6>'")
     s.add_argument(
@@ -515,8 +522,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "A model with several outputs is saved as an .npz, one array per output named after its layer.",
     )
     _add_model_args(s, data=True)
-    s.add_argument("-o", "--output", metavar="Y.npy", help="save outputs here instead of printing them (several "
-                   "outputs: Y.npz)")
+    s.add_argument(
+        "-o",
+        "--output",
+        metavar="Y.npy",
+        help="save outputs here instead of printing them (several outputs: Y.npz)",
+    )
     s.add_argument("--csim", action="store_true", help="run the compiled C++ instead of the emulation")
     s.set_defaults(func=_cmd_predict)
 
@@ -606,7 +617,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     s.add_argument("--count", type=int, default=10, help="number of seeds (default 10)")
-    s.add_argument("--out", default="fuzz_out", metavar="DIR", help="work folder and reproducers (default fuzz_out)")
+    s.add_argument(
+        "--out", default="fuzz_out", metavar="DIR", help="work folder and reproducers (default fuzz_out)"
+    )
     s.add_argument("--workers", type=int, metavar="N", help="local processes (default: one per CPU)")
     s.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the seeds on this Dask scheduler")
     s.add_argument("--no-csim", action="store_true", help="skip g++ csim (emulation, write and decode only)")
@@ -620,10 +633,14 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--shrink-seconds", type=float, default=300.0, metavar="S",
                    help="time budget of one shrink (default 300)")  # fmt: skip
     s.add_argument("--keep", action="store_true", help="keep the work folders of passing seeds")
-    s.add_argument("--replay", metavar="SPEC.json", help="check a reproducer's spec.json / minimal.json again")
+    s.add_argument(
+        "--replay", metavar="SPEC.json", help="check a reproducer's spec.json / minimal.json again"
+    )
     s.set_defaults(func=_cmd_fuzz)
 
-    s = sub.add_parser("demo", help="convert the bundled example models, run emulation and csim, print accuracy")
+    s = sub.add_parser(
+        "demo", help="convert the bundled example models, run emulation and csim, print accuracy"
+    )
     s.add_argument("-o", "--output", default="demo_out", help="folder for the written projects")
     s.set_defaults(func=_cmd_demo)
     return p

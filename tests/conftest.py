@@ -24,7 +24,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     gxx = _have_gxx()
     for item in items:
         if "gxx" in item.keywords and not gxx:
-            item.add_marker(pytest.mark.skip(reason="g++ or the ap_types headers of hls4ml are not installed"))
+            item.add_marker(
+                pytest.mark.skip(reason="g++ or the ap_types headers of hls4ml are not installed")
+            )
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -32,4 +34,3 @@ def _csim_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """csim builds are cached per test session (never in the user's ~/.cache)."""
     if not os.environ.get("HLSGEN_CACHE"):
         os.environ["HLSGEN_CACHE"] = str(tmp_path_factory.getbasetemp() / "hlsgen-cache")
-

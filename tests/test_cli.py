@@ -17,7 +17,20 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(
     "cmd",
-    ["convert", "predict", "csim", "cosim", "boards", "plan", "build", "report", "compare", "sweep", "selfcheck", "demo"],
+    [
+        "convert",
+        "predict",
+        "csim",
+        "cosim",
+        "boards",
+        "plan",
+        "build",
+        "report",
+        "compare",
+        "sweep",
+        "selfcheck",
+        "demo",
+    ],
 )
 def test_help(cmd: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:

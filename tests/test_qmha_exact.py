@@ -42,7 +42,9 @@ def _model(causal: bool, key_dim: int, value_dim: int | None, use_bias: bool) ->
     ("causal", "key_dim", "value_dim", "use_bias"),
     [(False, 4, None, True), (True, 8, 6, True), (True, 3, None, False)],
 )
-def test_emulation_equals_layer_forward(causal: bool, key_dim: int, value_dim: int | None, use_bias: bool) -> None:
+def test_emulation_equals_layer_forward(
+    causal: bool, key_dim: int, value_dim: int | None, use_bias: bool
+) -> None:
     model = _model(causal, key_dim, value_dim, use_bias)
     # train one step so weights are not the initial ones
     rng = np.random.default_rng(0)

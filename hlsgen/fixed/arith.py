@@ -289,7 +289,9 @@ def float_castable(src: FixedType, dst: FixedType) -> bool:
     return _fast_overflow(dst) and dst.width <= 53 and not (dst.is_int and src.signed and src.integer == 0)
 
 
-def cast_float(s: np.ndarray, dst: FixedType, *, integral: bool = False, as_float: bool = False) -> np.ndarray:
+def cast_float(
+    s: np.ndarray, dst: FixedType, *, integral: bool = False, as_float: bool = False
+) -> np.ndarray:
     """Raw int64 of ``dst`` for exact doubles ``s`` given in units of ``dst``'s LSB (value * 2^F), rounded
     and brought into range as ``convert`` does; ``s`` is overwritten.
 

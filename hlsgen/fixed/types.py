@@ -75,7 +75,9 @@ class FixedType:
         if not self.signed and self.overflow is Overflow.WRAP_SM:
             raise ValueError(f"{self._spelling()}: AP_WRAP_SM (sign-magnitude wrap) needs a signed type")
         if self.is_int and (
-            self.integer != self.width or self.rounding is not Rounding.TRN or self.overflow is not Overflow.WRAP
+            self.integer != self.width
+            or self.rounding is not Rounding.TRN
+            or self.overflow is not Overflow.WRAP
         ):
             raise ValueError(f"{self._spelling()}: ap_int/ap_uint have I == W and default modes")
 

@@ -117,9 +117,7 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         params,
         inputs,
         op.outputs[0],
-        timing.RowTwoStage(
-            rows, g, depth, mask_rows, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=2
-        ),
+        timing.RowTwoStage(rows, g, depth, mask_rows, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=2),
         consts,
         multipliers=mults,
         info={"lanes": lanes, "row_cycles": g, "tree_levels": lv},

@@ -81,7 +81,9 @@ def _unknown_layer_classes(path: Path) -> list[str]:
                 cls = layer.get("class_name") if isinstance(layer, dict) else None
                 if isinstance(cls, str):
                     mod = layer.get("module") or ""
-                    builtin = mod.startswith("keras") or hasattr(tf.keras.layers, cls) or hasattr(tf.keras, cls)
+                    builtin = (
+                        mod.startswith("keras") or hasattr(tf.keras.layers, cls) or hasattr(tf.keras, cls)
+                    )
                     if not builtin and cls not in known and cls not in found:
                         found.append(cls)
             for v in node.values():
