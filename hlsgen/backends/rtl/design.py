@@ -141,6 +141,10 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
     "hlsgen_context": ("hlsgen_mac", "hlsgen_tree", "hlsgen_delay", "hlsgen_headseq"),
     "hlsgen_layernorm": ("hlsgen_rowout", "hlsgen_tree", "hlsgen_delay"),
     "hlsgen_softmax": ("hlsgen_rowout", "hlsgen_tree", "hlsgen_delay"),
+    "hlsgen_reshape": ("hlsgen_collect",),
+    "hlsgen_transpose": ("hlsgen_collect",),
+    "hlsgen_rowperm": ("hlsgen_collect",),
+    "hlsgen_embedding": ("hlsgen_collect",),
 }
 
 
