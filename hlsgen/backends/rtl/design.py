@@ -152,6 +152,8 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
     "hlsgen_transpose": ("hlsgen_collect",),
     "hlsgen_rowperm": ("hlsgen_collect",),
     "hlsgen_embedding": ("hlsgen_collect",),
+    "hlsgen_avgpool": ("hlsgen_fold",),
+    "hlsgen_maxpool": ("hlsgen_fold",),
 }
 
 
