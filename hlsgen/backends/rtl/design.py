@@ -136,11 +136,24 @@ class Design:
 
 #: library modules instantiated inside another library module (besides hlsgen_cast and hlsgen_fifo)
 _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
-    "hlsgen_linear": ("hlsgen_mac", "hlsgen_rowout", "hlsgen_tree", "hlsgen_delay"),
-    "hlsgen_scores": ("hlsgen_mac", "hlsgen_rowout", "hlsgen_tree", "hlsgen_delay", "hlsgen_headseq"),
-    "hlsgen_context": ("hlsgen_mac", "hlsgen_tree", "hlsgen_delay", "hlsgen_headseq"),
-    "hlsgen_layernorm": ("hlsgen_rowout", "hlsgen_tree", "hlsgen_delay"),
-    "hlsgen_softmax": ("hlsgen_rowout", "hlsgen_tree", "hlsgen_delay"),
+    "hlsgen_linear": ("hlsgen_mac", "hlsgen_rowout", "hlsgen_tree", "hlsgen_delay", "hlsgen_vdelay"),
+    "hlsgen_scores": (
+        "hlsgen_mac",
+        "hlsgen_rowout",
+        "hlsgen_tree",
+        "hlsgen_delay",
+        "hlsgen_headseq",
+        "hlsgen_vdelay",
+    ),
+    "hlsgen_context": ("hlsgen_mac", "hlsgen_tree", "hlsgen_delay", "hlsgen_headseq", "hlsgen_vdelay"),
+    "hlsgen_layernorm": ("hlsgen_rowout", "hlsgen_tree", "hlsgen_delay", "hlsgen_vdelay"),
+    "hlsgen_softmax": ("hlsgen_rowout", "hlsgen_tree", "hlsgen_delay", "hlsgen_vdelay"),
+    "hlsgen_reshape": ("hlsgen_collect",),
+    "hlsgen_transpose": ("hlsgen_collect",),
+    "hlsgen_rowperm": ("hlsgen_collect",),
+    "hlsgen_embedding": ("hlsgen_collect",),
+    "hlsgen_avgpool": ("hlsgen_fold",),
+    "hlsgen_maxpool": ("hlsgen_fold",),
 }
 
 

@@ -58,11 +58,19 @@ def render_add(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     ts = add_type(ta, tb)
     check_cast(ts, ty, op_label(op))
     rows, n = row_shape(graph, op.inputs[0])
+    # hlsgen_binary with OP 0 and neither operand broadcast: both taken every row (its row counter is
+    # then dead logic), the same datapath and output register as an add of its own would have
     params: dict[str, int | str] = {
         "N": n,
+        "ROWS": rows,
+        "OP": 0,
+        "A_N": n,
+        "A_ROWS": rows,
         "AW": ta.width,
         "AF": ta.frac,
         "AS": sign_bit(ta),
+        "B_N": n,
+        "B_ROWS": rows,
         "BW": tb.width,
         "BF": tb.frac,
         "BS": sign_bit(tb),
@@ -73,11 +81,11 @@ def render_add(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     return Block(
         op.name,
         op.kind,
-        "hlsgen_add",
+        "hlsgen_binary",
         params,
         {"a": op.inputs[0], "b": op.inputs[1]},
         op.outputs[0],
-        timing.RowPipe(["a", "b"], rows),
+        timing.BroadcastPipe(["a", "b"], rows),
     )
 
 

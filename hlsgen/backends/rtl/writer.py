@@ -20,7 +20,6 @@ from .ops import Const
 MODULE_PORTS = {
     "hlsgen_linear": ["in"],
     "hlsgen_act": ["in"],
-    "hlsgen_add": ["a", "b"],
     "hlsgen_reshape": ["in"],
     "hlsgen_avgpool": ["in"],
     "hlsgen_mask": ["in"],

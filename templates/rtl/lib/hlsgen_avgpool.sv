@@ -27,17 +27,25 @@ module hlsgen_avgpool #(
     input  logic            out_ready,
     output logic [D*YW-1:0] out_data
 );
-    localparam int TW = $clog2(T + 1);
     localparam int XE = XW + (XS ? 0 : 1);
     localparam int PW = SW + C_W + 1;
     logic [D*SW-1:0] acc, acc_next;
     logic [D*YW-1:0] y;
-    logic [TW-1:0] tc;
-    logic take, last;
+    logic take, first, last;
 
-    assign in_ready = !out_valid || out_ready;
-    assign take = in_valid && in_ready;
-    assign last = tc == TW'(T - 1);
+    hlsgen_fold #(
+        .T(T)
+    ) u_fold (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(in_valid),
+        .in_ready(in_ready),
+        .out_valid(out_valid),
+        .out_ready(out_ready),
+        .take(take),
+        .first(first),
+        .last(last)
+    );
 
     generate
         for (genvar d = 0; d < D; d++) begin : g_feat
@@ -49,7 +57,7 @@ module hlsgen_avgpool #(
             end else begin : g_u
                 assign xo = {1'b0, in_data[d*XW+:XW]};
             end
-            assign s = ((tc == '0) ? '0 : $signed(acc[d*SW+:SW])) + SW'(xo);
+            assign s = (first ? '0 : $signed(acc[d*SW+:SW])) + SW'(xo);
             assign acc_next[d*SW+:SW] = s;
             assign p = PW'(s) * PW'({1'b0, C_RAW});
             hlsgen_cast #(
@@ -64,16 +72,5 @@ module hlsgen_avgpool #(
     always_ff @(posedge clk) begin
         if (take) acc <= acc_next;
         if (take && last) out_data <= y;
-    end
-
-    always_ff @(posedge clk) begin
-        if (rst) begin
-            tc <= '0;
-            out_valid <= 1'b0;
-        end else begin
-            if (take) tc <= last ? '0 : tc + 1'b1;
-            if (take && last) out_valid <= 1'b1;
-            else if (out_ready) out_valid <= 1'b0;
-        end
     end
 endmodule

@@ -232,25 +232,16 @@ module hlsgen_context #(
     );
 
     // the group's tags beside the SIMD sum tree
-    hlsgen_delay #(
+    hlsgen_vdelay #(
         .W(1 + OGW + HW + TQW), .D(TS)
     ) u_tags (
         .clk(clk),
+        .rst(rst),
+        .v(v2),
         .x({last2, o2, h2, q2}),
+        .vy(v2d),
         .y({last2d, o2d, h2d, q2d})
     );
-    generate
-        if (TS == 0) begin : g_v0
-            assign v2d = v2;
-        end else begin : g_vn
-            logic [TS-1:0] vq;
-            always_ff @(posedge clk) begin
-                if (rst) vq <= '0;
-                else vq <= TS'({vq, v2});
-            end
-            assign v2d = vq[TS-1];
-        end
-    endgenerate
 
     // ---- stage 4: the cast, registered; stage 5: into the row buffer, a row leaves with its last head --
     logic [H*SLOT-1:0] obuf[TQ];

@@ -29,12 +29,9 @@ module hlsgen_embedding #(
     localparam int CW = $clog2(T + 1);
     logic [T*XW-1:0] ids;
     logic [CW-1:0] oc;
-    logic full;
     logic [XW-1:0] id;
     logic [D*TW-1:0] row;
 
-    assign in_ready = !full;
-    assign out_valid = full;
     assign id = ids[32'(oc)*XW+:XW];
     assign row = (32'(id) < V) ? TABLE[32'(id)*D*TW+:D*TW] : '0;
 
@@ -53,20 +50,16 @@ module hlsgen_embedding #(
         if (in_valid && in_ready) ids <= in_data;
     end
 
-    always_ff @(posedge clk) begin
-        if (rst) begin
-            oc <= '0;
-            full <= 1'b0;
-        end else begin
-            if (in_valid && in_ready) full <= 1'b1;
-            if (out_valid && out_ready) begin
-                if (oc == CW'(T - 1)) begin
-                    oc <= '0;
-                    full <= 1'b0;
-                end else begin
-                    oc <= oc + 1'b1;
-                end
-            end
-        end
-    end
+    hlsgen_collect #(
+        .IN_ROWS(1), .OUT_ROWS(T), .OCW(CW)
+    ) u_collect (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(in_valid),
+        .in_ready(in_ready),
+        .out_valid(out_valid),
+        .out_ready(out_ready),
+        .ic(),
+        .oc(oc)
+    );
 endmodule

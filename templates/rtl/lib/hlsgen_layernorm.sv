@@ -273,28 +273,16 @@ module hlsgen_layernorm #(
         .y_keep()
     );
 
-    logic d_vr;
-    hlsgen_delay #(
+    hlsgen_vdelay #(
         .W(L * DW + GCW + 2), .D(TE)
     ) u_edelay (
         .clk(clk),
+        .rst(rst),
+        .v(e1_v),
         .x({e1_xc, e1_g, e1_first, e1_last}),
+        .vy(d_v),
         .y({d_xc, d_g, d_first, d_last})
     );
-    // the valid bit is reset: a delay line of its own
-    generate
-        if (TE == 0) begin : g_v0
-            assign d_vr = e1_v;
-        end else begin : g_vn
-            logic [TE-1:0] vq;
-            always_ff @(posedge clk) begin
-                if (rst) vq <= '0;
-                else vq <= TE'({vq, e1_v});
-            end
-            assign d_vr = vq[TE-1];
-        end
-    endgenerate
-    assign d_v = d_vr;
 
     always_comb begin
         ess_next = (d_first ? '0 : ess) + tsq;

@@ -184,25 +184,16 @@ module hlsgen_linear #(
     // the group's tags beside the SIMD sum tree (TS stages)
     logic v2d, last2d;
     logic [OCW-1:0] o2d;
-    hlsgen_delay #(
+    hlsgen_vdelay #(
         .W(1 + OCW), .D(TS)
     ) u_tags (
         .clk(clk),
+        .rst(rst),
+        .v(v2),
         .x({last2, o2}),
+        .vy(v2d),
         .y({last2d, o2d})
     );
-    generate
-        if (TS == 0) begin : g_v0
-            assign v2d = v2;
-        end else begin : g_vn
-            logic [TS-1:0] vq;
-            always_ff @(posedge clk) begin
-                if (rst) vq <= '0;
-                else vq <= TS'({vq, v2});
-            end
-            assign v2d = vq[TS-1];
-        end
-    endgenerate
 
     always_ff @(posedge clk) begin
         if (v1) begin

@@ -16,14 +16,22 @@ module hlsgen_maxpool #(
     input  logic           out_ready,
     output logic [D*W-1:0] out_data
 );
-    localparam int TW = $clog2(T + 1);
     logic [D*W-1:0] acc, acc_next;
-    logic [TW-1:0] tc;
-    logic take, last;
+    logic take, first, last;
 
-    assign in_ready = !out_valid || out_ready;
-    assign take = in_valid && in_ready;
-    assign last = tc == TW'(T - 1);
+    hlsgen_fold #(
+        .T(T)
+    ) u_fold (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(in_valid),
+        .in_ready(in_ready),
+        .out_valid(out_valid),
+        .out_ready(out_ready),
+        .take(take),
+        .first(first),
+        .last(last)
+    );
 
     generate
         for (genvar d = 0; d < D; d++) begin : g_feat
@@ -31,7 +39,7 @@ module hlsgen_maxpool #(
             logic bigger;
             assign x = {S & in_data[d*W+W-1], in_data[d*W+:W]};
             assign m = {S & acc[d*W+W-1], acc[d*W+:W]};
-            assign bigger = (tc == '0) || (x > m);
+            assign bigger = first || (x > m);
             assign acc_next[d*W+:W] = bigger ? in_data[d*W+:W] : acc[d*W+:W];
         end
     endgenerate
@@ -39,16 +47,5 @@ module hlsgen_maxpool #(
     always_ff @(posedge clk) begin
         if (take) acc <= acc_next;
         if (take && last) out_data <= acc_next;
-    end
-
-    always_ff @(posedge clk) begin
-        if (rst) begin
-            tc <= '0;
-            out_valid <= 1'b0;
-        end else begin
-            if (take) tc <= last ? '0 : tc + 1'b1;
-            if (take && last) out_valid <= 1'b1;
-            else if (out_ready) out_valid <= 1'b0;
-        end
     end
 endmodule

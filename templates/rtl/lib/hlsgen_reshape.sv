@@ -22,38 +22,23 @@ module hlsgen_reshape #(
     logic [IN_ROWS*IN_N*W-1:0] buffer;
     logic [IW-1:0] ic;
     logic [OW-1:0] oc;
-    logic full;
 
-    assign in_ready = !full;
-    assign out_valid = full;
     assign out_data = buffer[32'(oc)*OUT_N*W+:OUT_N*W];
 
     always_ff @(posedge clk) begin
         if (in_valid && in_ready) buffer[32'(ic)*IN_N*W+:IN_N*W] <= in_data;
     end
 
-    always_ff @(posedge clk) begin
-        if (rst) begin
-            ic <= '0;
-            oc <= '0;
-            full <= 1'b0;
-        end else begin
-            if (in_valid && in_ready) begin
-                if (ic == IW'(IN_ROWS - 1)) begin
-                    ic <= '0;
-                    full <= 1'b1;
-                end else begin
-                    ic <= ic + 1'b1;
-                end
-            end
-            if (out_valid && out_ready) begin
-                if (oc == OW'(OUT_ROWS - 1)) begin
-                    oc <= '0;
-                    full <= 1'b0;
-                end else begin
-                    oc <= oc + 1'b1;
-                end
-            end
-        end
-    end
+    hlsgen_collect #(
+        .IN_ROWS(IN_ROWS), .OUT_ROWS(OUT_ROWS), .ICW(IW), .OCW(OW)
+    ) u_collect (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(in_valid),
+        .in_ready(in_ready),
+        .out_valid(out_valid),
+        .out_ready(out_ready),
+        .ic(ic),
+        .oc(oc)
+    );
 endmodule

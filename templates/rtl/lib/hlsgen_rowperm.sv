@@ -22,10 +22,7 @@ module hlsgen_rowperm #(
     logic [N*W-1:0] buffer[ROWS];
     logic [CW-1:0] ic, oc;
     logic [IW-1:0] src;
-    logic full;
 
-    assign in_ready = !full;
-    assign out_valid = full;
     assign src = SRC[32'(oc)*IW+:IW];
     assign out_data = buffer[src];
 
@@ -33,28 +30,16 @@ module hlsgen_rowperm #(
         if (in_valid && in_ready) buffer[ic] <= in_data;
     end
 
-    always_ff @(posedge clk) begin
-        if (rst) begin
-            ic <= '0;
-            oc <= '0;
-            full <= 1'b0;
-        end else begin
-            if (in_valid && in_ready) begin
-                if (ic == CW'(ROWS - 1)) begin
-                    ic <= '0;
-                    full <= 1'b1;
-                end else begin
-                    ic <= ic + 1'b1;
-                end
-            end
-            if (out_valid && out_ready) begin
-                if (oc == CW'(ROWS - 1)) begin
-                    oc <= '0;
-                    full <= 1'b0;
-                end else begin
-                    oc <= oc + 1'b1;
-                end
-            end
-        end
-    end
+    hlsgen_collect #(
+        .IN_ROWS(ROWS), .OUT_ROWS(ROWS), .ICW(CW), .OCW(CW)
+    ) u_collect (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(in_valid),
+        .in_ready(in_ready),
+        .out_valid(out_valid),
+        .out_ready(out_ready),
+        .ic(ic),
+        .oc(oc)
+    );
 endmodule

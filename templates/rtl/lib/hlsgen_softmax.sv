@@ -367,19 +367,16 @@ module hlsgen_softmax #(
         .x(elanes),
         .y(d_e)
     );
-    hlsgen_delay #(
+    hlsgen_vdelay #(
         .W(GW + 2), .D(3 + TE)
     ) u_gdelay (
         .clk(clk),
+        .rst(rst),
+        .v(e_issue),
         .x({eg, eg == '0, eg == G_LAST}),
+        .vy(d_v),
         .y({d_g, d_first, d_last})
     );
-    logic [3+TE-1:0] ev;
-    always_ff @(posedge clk) begin
-        if (rst) ev <= '0;
-        else ev <= (3 + TE)'({ev, e_issue});
-    end
-    assign d_v = ev[3+TE-1];
 
     always_comb begin
         eacc_next = (d_first ? '0 : eacc) + tsum;

@@ -22,10 +22,6 @@ module hlsgen_transpose #(
     logic [A*B*W-1:0] buffer;
     logic [IW-1:0] ic;
     logic [OW-1:0] oc;
-    logic full;
-
-    assign in_ready = !full;
-    assign out_valid = full;
 
     generate
         for (genvar j = 0; j < A; j++) begin : g_col
@@ -37,28 +33,16 @@ module hlsgen_transpose #(
         if (in_valid && in_ready) buffer[32'(ic)*B*W+:B*W] <= in_data;
     end
 
-    always_ff @(posedge clk) begin
-        if (rst) begin
-            ic <= '0;
-            oc <= '0;
-            full <= 1'b0;
-        end else begin
-            if (in_valid && in_ready) begin
-                if (ic == IW'(A - 1)) begin
-                    ic <= '0;
-                    full <= 1'b1;
-                end else begin
-                    ic <= ic + 1'b1;
-                end
-            end
-            if (out_valid && out_ready) begin
-                if (oc == OW'(B - 1)) begin
-                    oc <= '0;
-                    full <= 1'b0;
-                end else begin
-                    oc <= oc + 1'b1;
-                end
-            end
-        end
-    end
+    hlsgen_collect #(
+        .IN_ROWS(A), .OUT_ROWS(B), .ICW(IW), .OCW(OW)
+    ) u_collect (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(in_valid),
+        .in_ready(in_ready),
+        .out_valid(out_valid),
+        .out_ready(out_ready),
+        .ic(ic),
+        .oc(oc)
+    );
 endmodule
