@@ -301,11 +301,15 @@ def test_keras_form_cosim(forms: dict[str, Any], form: str, tmp_path: Any) -> No
 
     if form == "vit":
         return  # its ClassToken layer is the test's own class: a written project could not reload it
-    # and as a user runs it: the written project through `hlsgen cosim` (its tb_data/ against the RTL)
+    # and as a user runs it: the written project through `hlsgen cosim` (its tb_data/ against the RTL), at
+    # the same --max-par, so that the Verilator build above is reused from the cache
     model.save(tmp_path / f"{form}.keras")
     prj = proj.write(tmp_path / "prj", tb_data=xs[0], model_source=tmp_path / f"{form}.keras")
     r = subprocess.run(
-        [sys.executable, "-m", "hlsgen.cli", "cosim", str(prj)], capture_output=True, text=True
+        [sys.executable, "-m", "hlsgen.cli", "cosim", str(prj), "--max-par", "16"],
+        capture_output=True,
+        text=True,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "bit-exact against the reference in every run" in r.stdout
+    assert "Verilator build 0.0 s" in r.stdout  # the same RTL as above: the build cache serves it
