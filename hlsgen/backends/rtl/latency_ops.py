@@ -11,7 +11,7 @@ and bit-exact with its op's ``execute``:
 - ``constant``: constant values (no logic; each placed in the stage that reads it, :func:`settle_constants`);
 - ``binary`` add / sub / mul, broadcasting as :class:`~hlsgen.ir.ops.Binary` does: an adder, a constant
   product or a bias where an operand is a constant, a variable product otherwise; then the cast;
-- ``concat``, ``slice``: wires (each concatenated operand cast to the output type; a constant's cast is
+- ``concat``, ``slice``, ``transpose``: wires (each concatenated operand cast to the output type; a constant's cast is
   computed here); ``global_max_pool``: a tree of compare-selects over the rows;
 - ``batchnorm`` (the per-feature affine that was not folded): a constant product and a bias, the cast;
 - ``conv1d`` (kernel > 1; kernel 1 is a Linear already): the unrolled Linear on each output token's
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,18 +73,32 @@ def as_output(net: Net, v: int, t: FixedType, name: str) -> int:
 
 
 def settle_constants(net: Net, outputs: list[int]) -> None:
-    """Move every constant value to the first stage that reads it (an output: the last stage), so no
-    register carries a constant."""
-    first: dict[int, int] = {}
+    """Place every constant value in the stage that reads it (a copy for each further stage that reads
+    it; an output's in the last stage), so no register carries a constant. ``outputs`` is updated."""
+    readers: dict[int, set[int]] = {}
     for v in net.values:
         for a in v.args:
-            first[a] = min(first.get(a, v.stage), v.stage)
+            readers.setdefault(a, set()).add(v.stage)
     last = max((net.values[o].stage for o in outputs if const_of(net, o) is None), default=1)
     for o in outputs:
-        first[o] = min(first.get(o, last), last)
-    for i, v in enumerate(net.values):
-        if v.kind == "acc" and not v.args and first.get(i, v.stage) != v.stage:
-            net.values[i] = v.__class__(v.name, v.kind, v.width, v.args, v.delay, first[i], v.attrs)
+        readers.setdefault(o, set()).add(last)
+    copies: dict[tuple[int, int], int] = {}
+    for i in range(len(net.values)):
+        v = net.values[i]
+        if v.kind != "acc" or v.args or not readers.get(i):
+            continue
+        stages = sorted(readers[i])
+        net.values[i] = replace(v, stage=stages[0])
+        for s in stages[1:]:
+            copies[(i, s)] = len(net.values)
+            net.values.append(replace(v, name=f"{v.name}_at{s}", stage=s))
+            net.arrival.append(DELAYS["ff_tco"])
+    if not copies:
+        return
+    for k, v in enumerate(net.values):
+        if any((a, v.stage) in copies for a in v.args):
+            net.values[k] = replace(v, args=tuple(copies.get((a, v.stage), a) for a in v.args))
+    outputs[:] = [copies.get((o, last), o) for o in outputs]
 
 
 def signed_of(net: Net, v: int, t: FixedType) -> int:
@@ -188,8 +203,9 @@ def product_multiplier(a: Ranged, b: Ranged, setting: Multiplier | str) -> Multi
 def var_mul(net: Net, a: Ranged, b: Ranged, setting: Multiplier | str, name: str) -> Ranged:
     """The exact product of two signed values of the net (``a is b``: a square).
 
-    ``lut``: partial products ``b`` gated by each bit of the narrower operand (the sign bit's subtracted)
-    summed by a tree of adders, earliest first; ``dsp``: one ``*``.
+    ``lut``: partial products ``b`` gated by each bit of the narrower operand (the sign bit's subtracted),
+    two at a time in the first adders (``ppadd``: the gates sit in the adder's LUTs), then summed by a
+    tree of adders, earliest first; ``dsp``: one ``*``.
     """
     square = a[0] == b[0]
     lo, hi = product_range(a, b, square)
@@ -204,10 +220,21 @@ def var_mul(net: Net, a: Ranged, b: Ranged, setting: Multiplier | str, name: str
     bw = bits_for(blo, bhi)
     # (value, shift, sign, lo, hi): the stored value's range; it counts sign * value << shift
     terms: list[tuple[int, int, int, int, int]] = []
-    for j in range(na):
-        neg = a[1] < 0 and j == na - 1
-        pp = net.place(f"{name}_p{j}", "pp", bw, (a[0], b[0]), 0.0, bit=j)
-        terms.append((pp, j, -1 if neg else 1, blo, bhi))
+    for j in range(0, na, 2):
+        neg = a[1] < 0 and j + 1 == na - 1  # the pair's upper bit is the sign bit
+        if j + 1 == na:  # an odd bit left: one gated operand (its AND goes into the adder it feeds)
+            pp = net.place(f"{name}_p{j}", "pp", bw, (a[0], b[0]), 0.0, bit=j)
+            terms.append((pp, j, -1 if a[1] < 0 else 1, blo, bhi))
+            continue
+        # two partial products in one adder: a LUT6 a bit takes both ANDs and the sum
+        plo, phi = (blo - (bhi << 1), bhi - (blo << 1)) if neg else (blo + (blo << 1), bhi + (bhi << 1))
+        pw = bits_for(plo, phi)
+        pp = net.place(
+            f"{name}_p{j}", "ppadd", pw, (a[0], b[0]), adder_delay(pw), ja=j, jb=j + 1, sub=int(neg)
+        )
+        net.adders += 1
+        net.lut += pw
+        terms.append((pp, j, 1, plo, phi))
     while len(terms) > 1:
         terms.sort(key=lambda q: (net.values[q[0]].stage, net.arrival[q[0]], q[1]))
         t1, t2 = terms.pop(0), terms.pop(0)
@@ -426,6 +453,11 @@ def _slice(b: _Builder, op: Op) -> list[int]:
     return [b.env[op.inputs[0]][i] for i in idx.ravel().tolist()]
 
 
+def _transpose(b: _Builder, op: Op) -> list[int]:
+    idx = np.transpose(_index(b.graph.tensors[op.inputs[0]].shape), (0, *(p + 1 for p in op.perm)))
+    return [b.env[op.inputs[0]][i] for i in idx.ravel().tolist()]
+
+
 def _maxpool(b: _Builder, op: Op) -> list[int]:
     net = b.net
     shape = b.graph.tensors[op.inputs[0]].shape
@@ -489,6 +521,7 @@ OP_RENDERERS: dict[str, Callable[[Any, Any], list[int]]] = {
     "binary": _binary,
     "concat": _concat,
     "slice": _slice,
+    "transpose": _transpose,
     "global_max_pool": _maxpool,
     "batchnorm": _batchnorm,
     "conv1d": _conv1d,
