@@ -204,8 +204,9 @@ def var_mul(net: Net, a: Ranged, b: Ranged, setting: Multiplier | str, name: str
     """The exact product of two signed values of the net (``a is b``: a square).
 
     ``lut``: partial products ``b`` gated by each bit of the narrower operand (the sign bit's subtracted),
-    two at a time in the first adders (``ppadd``: the gates sit in the adder's LUTs), then summed by a
-    tree of adders, earliest first; ``dsp``: one ``*``.
+    two at a time in the first adders (``ppadd``: the gates sit in the adder's LUTs), a square's rows
+    with each cross product once (:func:`_square_rows`), then summed by a tree of adders, earliest
+    first; ``dsp``: one ``*``.
     """
     square = a[0] == b[0]
     lo, hi = product_range(a, b, square)
@@ -213,13 +214,48 @@ def var_mul(net: Net, a: Ranged, b: Ranged, setting: Multiplier | str, name: str
     if product_multiplier(a, b, setting) is Multiplier.DSP:
         net.multipliers += _dsps(_bits(a), _bits(b))
         return net.place(name, "mulv", w, (a[0], b[0]), multiplier_delay()), lo, hi
+    if square:
+        terms = _square_rows(net, a, name)
+    else:
+        terms = _product_rows(net, a, b, name)
+    v, sh, sign = _sum_rows(net, terms, name)
+    out = net.place(
+        name, "acc", w, (v,), adder_delay(w) if sign < 0 else 0.0, sh=sh, neg=int(sign < 0), bias=0
+    )
+    if sign < 0:
+        net.adders += 1
+        net.lut += w
+    return out, lo, hi
+
+
+#: a row of a product: (value, shift, sign, lo, hi); it counts sign * value << shift, value in [lo, hi]
+Row = tuple[int, int, int, int, int]
+
+
+def _square_rows(net: Net, a: Ranged, name: str) -> list[Row]:
+    """The rows of ``a * a`` with each cross product once: for an n-bit signed ``a`` (bits a_i),
+    a^2 = sum_{i < n-1} a_i * (4 * (a >> (i + 1)) + 1) << 2i  (+ a_{n-1} << 2n - 2 when a can be
+    negative), rows of n - i + 1 bits: about half the partial-product bits of a general product."""
+    n = bits_for(a[1], a[2])
+    rows: list[Row] = []
+    for i in range(n - 1):
+        lo, hi = min(0, 4 * (a[1] >> (i + 1)) + 1), max(0, 4 * (a[2] >> (i + 1)) + 1)
+        r = net.place(f"{name}_h{i}", "sqpp", n - i + 1, (a[0],), 0.0, bit=i, top=n - 1)
+        rows.append((r, 2 * i, 1, lo, hi))
+    if a[1] < 0:  # the sign bit's own square
+        r = net.place(f"{name}_h{n - 1}", "sqpp", 2, (a[0],), 0.0, bit=n - 1, top=n - 1)
+        rows.append((r, 2 * n - 2, 1, 0, 1))
+    return rows
+
+
+def _product_rows(net: Net, a: Ranged, b: Ranged, name: str) -> list[Row]:
+    """The rows of ``a * b``: ``b`` gated by each bit of the narrower operand, two bits an adder."""
     if _bits(b) < _bits(a):
         a, b = b, a
     na = _bits(a)
     blo, bhi = min(b[1], 0), max(b[2], 0)
     bw = bits_for(blo, bhi)
-    # (value, shift, sign, lo, hi): the stored value's range; it counts sign * value << shift
-    terms: list[tuple[int, int, int, int, int]] = []
+    terms: list[Row] = []
     for j in range(0, na, 2):
         neg = a[1] < 0 and j + 1 == na - 1  # the pair's upper bit is the sign bit
         if j + 1 == na:  # an odd bit left: one gated operand (its AND goes into the adder it feeds)
@@ -235,6 +271,12 @@ def var_mul(net: Net, a: Ranged, b: Ranged, setting: Multiplier | str, name: str
         net.adders += 1
         net.lut += pw
         terms.append((pp, j, 1, plo, phi))
+    return terms
+
+
+def _sum_rows(net: Net, terms: list[Row], name: str) -> tuple[int, int, int]:
+    """The rows summed by a tree of adders, earliest first: (value, shift, sign) of the sum."""
+    terms = list(terms)
     while len(terms) > 1:
         terms.sort(key=lambda q: (net.values[q[0]].stage, net.arrival[q[0]], q[1]))
         t1, t2 = terms.pop(0), terms.pop(0)
@@ -262,11 +304,7 @@ def var_mul(net: Net, a: Ranged, b: Ranged, setting: Multiplier | str, name: str
         net.lut += sw
         terms.append((s, m, 1 if sub else t1[2], slo, shi))
     v, sh, sign, _, _ = terms[0]
-    out = net.place(name, "acc", w, (v,), adder_delay(w) if sign < 0 else 0.0, sh=sh, neg=int(sign < 0), bias=0)
-    if sign < 0:
-        net.adders += 1
-        net.lut += w
-    return out, lo, hi
+    return v, sh, sign
 
 
 def _arith(b: _Builder, tensor: str) -> list[Ranged]:
@@ -344,7 +382,9 @@ def _layernorm(b: _Builder, op: LayerNorm) -> list[int]:
             f"{q}addr", "lzaddr", abits, (var,), priority_delay(n_seg), vw=tv.width, m=geo.mant_bits
         )
         net.lut += abits * max(1, n_seg // 2)
-        inv = net.place(f"{q}inv", "rom", ew, (addr,), rom_delay(abits), table=rom, bits=abits, xw=abits, xs=0)
+        inv = net.place(
+            f"{q}inv", "rom", ew, (addr,), rom_delay(abits), table=rom, bits=abits, xw=abits, xs=0
+        )
         net.lut += rom_luts(abits, ew)
         inv_r = (inv, 0, max(entries))
         for j, dj in enumerate(diffs):
@@ -427,7 +467,7 @@ def _cast_all(b: _Builder, op: Op, tensor: str, tin: FixedType, name: str) -> li
     if tin == ty:
         return list(b.env[tensor])
     out = []
-    for k, (v, lo, hi) in enumerate(_arith(b, tensor)):
+    for k, (v, _, _) in enumerate(_arith(b, tensor)):
         c = const_of(b.net, v)
         if c is not None:
             y = int(np.asarray(convert(np.array([c], dtype=object), tin, ty))[0])
@@ -472,7 +512,9 @@ def _maxpool(b: _Builder, op: Op) -> list[int]:
             (u, ulo, uhi), (v, vlo, vhi) = terms.pop(0), terms.pop(0)
             lo, hi = max(ulo, vlo), max(uhi, vhi)
             w = max(bits_for(ulo, uhi), bits_for(vlo, vhi))
-            m = net.place(f"{p}m{j}_{len(net.values)}", "max", w, (u, v), adder_delay(w) + NET + DELAYS["lut"])
+            m = net.place(
+                f"{p}m{j}_{len(net.values)}", "max", w, (u, v), adder_delay(w) + NET + DELAYS["lut"]
+            )
             net.lut += 2 * w
             terms.append((m, lo, hi))
         out.append(terms[0][0])
