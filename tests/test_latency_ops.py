@@ -14,7 +14,7 @@ from hlsgen.backends.rtl.latency import check_graph, cosim_latency, plan_graph
 from hlsgen.backends.rtl.latency_ops import scaled_inv_sqrt_table
 from hlsgen.config import Config
 from hlsgen.ir.graph import Graph, input_raw
-from hlsgen.ir.ops import Linear
+from hlsgen.ir.ops import Activation, Linear
 from hlsgen.ir.ops.conv import Conv1D
 from hlsgen.ir.ops.tensor import (
     BatchNorm,
@@ -37,7 +37,7 @@ LAYERNORM = {
 }
 
 
-def _config(**kw: object) -> Config:
+def _config(**layers: object) -> Config:
     return Config.from_dict(
         {
             "default_precision": "ap_fixed<8,3,AP_RND,AP_SAT>",
@@ -45,28 +45,45 @@ def _config(**kw: object) -> Config:
             "multiplier": "lut",
             "clock_period": 3.333,
             "layernorm": LAYERNORM,
-            **kw,
+            "layers": {
+                "catf": {"result": "ap_fixed<9,4,AP_TRN,AP_WRAP>"},
+                "relu": {"result": "ap_ufixed<7,3,AP_RND,AP_SAT>"},
+                **layers,
+            },
         }
     )
 
 
-def _tensor_ops(rng: np.random.Generator, rows: int = 4, feat: int = 3, h: int = 6) -> Graph:
-    """A class token (constant) concatenated in front, a product by a constant vector (broadcast over the
-    rows), a batchnorm, a kernel-3 Conv1D (same padding), a transpose, max pooling, token 0 (x[:, 0]),
-    a tensor - tensor and a tensor * tensor (a variable product)."""
+def _tensor_ops(rng: np.random.Generator, rows: int = 4, feat: int = 3, d: int = 4) -> Graph:
+    """Features joined with a slice of themselves (concat on the last axis, cast to a wider type), a
+    class token (constant) concatenated in front, a product by a constant vector (broadcast over the
+    rows), a column added to every feature (broadcast over the last axis), a constant minus a tensor, a
+    batchnorm, a kernel-3 Conv1D (same padding), a transpose, an unsigned ReLU, max pooling, token 0
+    (x[:, 0]), a tensor - tensor and a tensor * tensor (a variable product)."""
     g = Graph("tensor_ops")
     x = g.add_tensor("x", (rows, feat))
     g.inputs = [x]
-    a = g.add_tensor("a", (rows, h))
-    g.add_op(Linear("d1", [x], [a], kernel=rng.normal(size=(feat, h)), bias=rng.normal(size=h)))
+    a = g.add_tensor("a", (rows, d))
+    g.add_op(Linear("d1", [x], [a], kernel=rng.normal(size=(feat, d)), bias=rng.normal(size=d)))
+    a2 = g.add_tensor("a2", (rows, 2))
+    g.add_op(Slice("cols", [a], [a2], axis=1, start=1, stop=3))
+    h = d + 2
+    af = g.add_tensor("af", (rows, h))
+    g.add_op(Concat("catf", [a, a2], [af], axis=-1))
     c = g.add_tensor("cls", (1, h))
     g.add_op(Constant("cls", [], [c], value=rng.normal(size=(1, h))))
     cc = g.add_tensor("cc", (rows + 1, h))
-    g.add_op(Concat("cat", [c, a], [cc], axis=0))
+    g.add_op(Concat("cat", [c, af], [cc], axis=0))
     k = g.add_tensor("k", (h,))
     g.add_op(Constant("k", [], [k], value=rng.normal(size=(h,))))
+    m0 = g.add_tensor("m0", (rows + 1, h))
+    g.add_op(Binary("scale", [cc, k], [m0], operation="mul"))
+    col = g.add_tensor("col", (rows + 1, 1))
+    g.add_op(Slice("col", [cc], [col], axis=1, start=0, stop=1))
+    m1 = g.add_tensor("m1", (rows + 1, h))
+    g.add_op(Binary("addcol", [m0, col], [m1], operation="add"))
     m = g.add_tensor("m", (rows + 1, h))
-    g.add_op(Binary("scale", [cc, k], [m], operation="mul"))
+    g.add_op(Binary("rsub", [k, m1], [m], operation="sub"))
     bn = g.add_tensor("bn", (rows + 1, h))
     g.add_op(BatchNorm("bn", [m], [bn], scale=rng.normal(size=h), shift=rng.normal(size=h)))
     cv = g.add_tensor("cv", (rows + 1, 4))
@@ -83,8 +100,10 @@ def _tensor_ops(rng: np.random.Generator, rows: int = 4, feat: int = 3, h: int =
     )
     ct = g.add_tensor("ct", (4, rows + 1))
     g.add_op(Transpose("tr", [cv], [ct], perm=(1, 0)))
+    cr = g.add_tensor("cr", (4, rows + 1))
+    g.add_op(Activation("relu", [ct], [cr], function="relu"))
     mx = g.add_tensor("mx", (rows + 1,))
-    g.add_op(GlobalMaxPool("mx", [ct], [mx]))  # per token, the max over the conv's channels
+    g.add_op(GlobalMaxPool("mx", [cr], [mx]))  # per token, the max over the conv's channels
     sl = g.add_tensor("sl", (h,))
     g.add_op(Slice("tok0", [bn], [sl], axis=0, start=0, stop=1, squeeze=True))
     d2 = g.add_tensor("d2", (rows + 1,))
@@ -98,7 +117,7 @@ def _tensor_ops(rng: np.random.Generator, rows: int = 4, feat: int = 3, h: int =
 
 
 def test_plan_of_tensor_ops_settles_constants_and_counts_products() -> None:
-    cfg = _config(layers={"prod": {"multiplier": "dsp"}})
+    cfg = _config(prod={"multiplier": "dsp"})
     g = quantize_graph(_tensor_ops(np.random.default_rng(0)), cfg)
     u = plan_graph(g, cfg)
     assert u.worst_stage_ns <= cfg.clock_period and u.latency == u.stages + 1
@@ -151,7 +170,7 @@ def test_an_op_without_a_latency_form_names_itself() -> None:
 @pytest.mark.verilator
 def test_cosim_of_the_tensor_ops_is_exact_at_ii_1(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
-    cfg = _config(layers={"prod": {"multiplier": "dsp"}})
+    cfg = _config(prod={"multiplier": "dsp"})
     g = quantize_graph(_tensor_ops(rng), cfg)
     tx = g.tensors["x"].type
     xs = rng.normal(size=(40, 4, 3)) * 2.5
