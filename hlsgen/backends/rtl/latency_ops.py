@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 #: (value, range lo, range hi) of a signed value of the net
 Ranged = tuple[int, int, int]
 
+#: ns of a partial product's AND gates: one LUT level (Yosys does not merge them into the adder's LUTs)
+GATE = NET + DELAYS["lut"]
+
 
 def _prefix(op: Op) -> str:
     return f"{c_identifier(op.name)}_"
@@ -240,7 +243,7 @@ def _square_rows(net: Net, a: Ranged, name: str) -> list[Row]:
     rows: list[Row] = []
     for i in range(n - 1):
         lo, hi = min(0, 4 * (a[1] >> (i + 1)) + 1), max(0, 4 * (a[2] >> (i + 1)) + 1)
-        r = net.place(f"{name}_h{i}", "sqpp", n - i + 1, (a[0],), 0.0, bit=i, top=n - 1)
+        r = net.place(f"{name}_h{i}", "sqpp", n - i + 1, (a[0],), GATE, bit=i, top=n - 1)
         rows.append((r, 2 * i, 1, lo, hi))
     if a[1] < 0:  # the sign bit's own square
         r = net.place(f"{name}_h{n - 1}", "sqpp", 2, (a[0],), 0.0, bit=n - 1, top=n - 1)
@@ -258,15 +261,15 @@ def _product_rows(net: Net, a: Ranged, b: Ranged, name: str) -> list[Row]:
     terms: list[Row] = []
     for j in range(0, na, 2):
         neg = a[1] < 0 and j + 1 == na - 1  # the pair's upper bit is the sign bit
-        if j + 1 == na:  # an odd bit left: one gated operand (its AND goes into the adder it feeds)
-            pp = net.place(f"{name}_p{j}", "pp", bw, (a[0], b[0]), 0.0, bit=j)
+        if j + 1 == na:  # an odd bit left: one gated operand
+            pp = net.place(f"{name}_p{j}", "pp", bw, (a[0], b[0]), GATE, bit=j)
             terms.append((pp, j, -1 if a[1] < 0 else 1, blo, bhi))
             continue
-        # two partial products in one adder: a LUT6 a bit takes both ANDs and the sum
+        # two partial products in one adder (Yosys maps the gates as a LUT level of their own)
         plo, phi = (blo - (bhi << 1), bhi - (blo << 1)) if neg else (blo + (blo << 1), bhi + (bhi << 1))
         pw = bits_for(plo, phi)
         pp = net.place(
-            f"{name}_p{j}", "ppadd", pw, (a[0], b[0]), adder_delay(pw), ja=j, jb=j + 1, sub=int(neg)
+            f"{name}_p{j}", "ppadd", pw, (a[0], b[0]), GATE + adder_delay(pw), ja=j, jb=j + 1, sub=int(neg)
         )
         net.adders += 1
         net.lut += pw

@@ -152,23 +152,23 @@ def rom_luts(bits: int, width: int) -> int:
 
 
 def priority_delay(options: int) -> float:
-    """Estimated ns through a priority mux of ``options`` inputs (a leading-one select): one LUT level
-    resolves a 4:1 choice, so ``1 + ceil(log4(options))`` LUT levels and their nets."""
-    levels = 1
-    while 4**levels < options:
-        levels += 1
-    return (NET + DELAYS["lut"]) * (levels + 1)
+    """Estimated ns through a priority mux of ``options`` inputs (a leading-one select and the bits it
+    picks): ``1 + ceil(log2(options))`` LUT levels and their nets, what Yosys ``synth_xilinx`` gave for
+    the 8-segment address of a layer norm's 1/sqrt table (4 levels; a hand-mapped mux needs fewer)."""
+    return (NET + DELAYS["lut"]) * (1 + max(options - 1, 1).bit_length())
 
 
 def lut_product(a_bits: int, b_bits: int) -> tuple[int, int]:
     """LUTs and adder levels of a variable product ``a * b`` on LUTs (no DSP).
 
     The planner builds it as ``a_bits`` partial products (``b`` gated by one bit of ``a``, shifted; the
-    sign bit's subtracted) summed by a balanced tree of ripple adders: each adder bit is one LUT6 (the
-    AND gates of two partial products and the sum fit its inputs) into a carry chain. So about
-    ``(a_bits - 1) * (b_bits + 1)`` LUTs and ``ceil(log2(a_bits))`` adders deep, each an
-    ``adder_delay`` (:mod:`hlsgen.backends.rtl.unrolled`) of the partial sum's width; the pipeline
-    scheduler places registers between them like any adder.
+    sign bit's subtracted) summed by a balanced tree of ripple adders, each adder bit one LUT6 into a
+    carry chain. So about ``(a_bits - 1) * (b_bits + 1)`` LUTs and ``ceil(log2(a_bits))`` adders deep,
+    each an ``adder_delay`` (:mod:`hlsgen.backends.rtl.unrolled`) of the partial sum's width, after one
+    LUT level of AND gates (Yosys ``synth_xilinx`` maps the gates apart from the adders: a layer norm's
+    netlist had 3 LUT levels through a gated adder and the adder after it); the pipeline scheduler
+    places registers between them like any adder. A square adds each cross product once: about half
+    the LUTs.
     """
     levels = max(a_bits - 1, 0).bit_length()
     return max(a_bits - 1, 1) * (b_bits + 1), levels
