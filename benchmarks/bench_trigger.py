@@ -110,7 +110,9 @@ LAYERNORM = {
 }
 
 
-def layernorm_tagger(particles: int, clock: float, seed: int = 0) -> tuple[Graph, Config]:
+def layernorm_tagger(
+    particles: int, clock: float, seed: int = 0, norm_multiplier: str = "lut"
+) -> tuple[Graph, Config]:
     """Dense 16, LayerNorm, Dense 16 + ReLU, residual Add, LayerNorm per particle; mean pool; Dense 5."""
     from hlsgen.ir.ops import Add
     from hlsgen.ir.ops.layernorm import LayerNorm
@@ -154,7 +156,10 @@ def layernorm_tagger(particles: int, clock: float, seed: int = 0) -> tuple[Graph
             "multiplier": "lut",
             "clock_period": clock,
             "layernorm": LAYERNORM,
-            "layers": {n: wq for n in ("embed", "ffn", "head", "norm1", "norm2")},
+            "layers": {
+                **{n: wq for n in ("embed", "ffn", "head")},
+                **{n: {**wq, "multiplier": norm_multiplier} for n in ("norm1", "norm2")},
+            },
         }
     )
     return quantize_graph(g, cfg), cfg
@@ -183,6 +188,12 @@ def layernormed(clock: float, yosys: bool) -> None:
             f"(plan {time.perf_counter() - t0:.0f} s)",
             flush=True,
         )
+    g, cfg = layernorm_tagger(16, clock, norm_multiplier="dsp")
+    u = plan_graph(g, cfg)
+    print(
+        f"{16:>9} {u.adders:>7} {u.multipliers:>4} {u.lut_estimate:>8} {u.registers:>7} {u.stages:>6} "
+        f"{u.latency:>6} {u.latency * clock:>11.1f} {u.fmax_mhz:>5.0f} MHz  (the layer norms' products on DSPs)"
+    )
     if yosys:
         from hlsgen.backends.rtl.yosys import synthesize
 
