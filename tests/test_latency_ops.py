@@ -123,12 +123,12 @@ def test_plan_of_tensor_ops_settles_constants_and_counts_products() -> None:
     assert u.worst_stage_ns <= cfg.clock_period and u.latency == u.stages + 1
     assert u.multipliers == 5  # the 5 tensor * tensor products on DSPs; every constant product shift-adds
     kinds = {v.kind for v in u.values}
-    assert {"mulv", "max"} <= kinds and "pp" not in kinds
+    assert {"vmul", "selmax"} <= kinds and "vpp" not in kinds
     # no register carries a constant: each is placed in the stage that reads it
     consts = {v.name for v in u.values if v.kind == "acc" and not v.args}
     assert consts and not {n for n, src, _ in u.registers_of() if src in consts}
     lut = plan_graph(g, _config())  # the same products on LUTs: partial products, no DSP
-    assert lut.multipliers == 0 and "ppadd" in {v.kind for v in lut.values}
+    assert lut.multipliers == 0 and "vppadd" in {v.kind for v in lut.values}
 
 
 def test_the_rom_of_the_layernorm_is_its_table_pre_shifted() -> None:

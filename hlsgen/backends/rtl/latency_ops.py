@@ -207,7 +207,7 @@ def var_mul(net: Net, a: Ranged, b: Ranged, setting: Multiplier | str, name: str
     """The exact product of two signed values of the net (``a is b``: a square).
 
     ``lut``: partial products ``b`` gated by each bit of the narrower operand (the sign bit's subtracted),
-    two at a time in the first adders (``ppadd``: the gates sit in the adder's LUTs), a square's rows
+    two at a time in the first adders (``vppadd``: two gated rows in one adder), a square's rows
     with each cross product once (:func:`_square_rows`), then summed by a tree of adders, earliest
     first; ``dsp``: one ``*``.
     """
@@ -216,7 +216,7 @@ def var_mul(net: Net, a: Ranged, b: Ranged, setting: Multiplier | str, name: str
     w = bits_for(lo, hi)
     if product_multiplier(a, b, setting) is Multiplier.DSP:
         net.multipliers += _dsps(_bits(a), _bits(b))
-        return net.place(name, "mulv", w, (a[0], b[0]), multiplier_delay()), lo, hi
+        return net.place(name, "vmul", w, (a[0], b[0]), multiplier_delay()), lo, hi
     if square:
         terms = _square_rows(net, a, name)
     else:
@@ -243,10 +243,10 @@ def _square_rows(net: Net, a: Ranged, name: str) -> list[Row]:
     rows: list[Row] = []
     for i in range(n - 1):
         lo, hi = min(0, 4 * (a[1] >> (i + 1)) + 1), max(0, 4 * (a[2] >> (i + 1)) + 1)
-        r = net.place(f"{name}_h{i}", "sqpp", n - i + 1, (a[0],), GATE, bit=i, top=n - 1)
+        r = net.place(f"{name}_h{i}", "vsq", n - i + 1, (a[0],), GATE, bit=i, top=n - 1)
         rows.append((r, 2 * i, 1, lo, hi))
     if a[1] < 0:  # the sign bit's own square
-        r = net.place(f"{name}_h{n - 1}", "sqpp", 2, (a[0],), 0.0, bit=n - 1, top=n - 1)
+        r = net.place(f"{name}_h{n - 1}", "vsq", 2, (a[0],), 0.0, bit=n - 1, top=n - 1)
         rows.append((r, 2 * n - 2, 1, 0, 1))
     return rows
 
@@ -262,14 +262,14 @@ def _product_rows(net: Net, a: Ranged, b: Ranged, name: str) -> list[Row]:
     for j in range(0, na, 2):
         neg = a[1] < 0 and j + 1 == na - 1  # the pair's upper bit is the sign bit
         if j + 1 == na:  # an odd bit left: one gated operand
-            pp = net.place(f"{name}_p{j}", "pp", bw, (a[0], b[0]), GATE, bit=j)
+            pp = net.place(f"{name}_p{j}", "vpp", bw, (a[0], b[0]), GATE, bit=j)
             terms.append((pp, j, -1 if a[1] < 0 else 1, blo, bhi))
             continue
         # two partial products in one adder (Yosys maps the gates as a LUT level of their own)
         plo, phi = (blo - (bhi << 1), bhi - (blo << 1)) if neg else (blo + (blo << 1), bhi + (bhi << 1))
         pw = bits_for(plo, phi)
         pp = net.place(
-            f"{name}_p{j}", "ppadd", pw, (a[0], b[0]), GATE + adder_delay(pw), ja=j, jb=j + 1, sub=int(neg)
+            f"{name}_p{j}", "vppadd", pw, (a[0], b[0]), GATE + adder_delay(pw), ja=j, jb=j + 1, sub=int(neg)
         )
         net.adders += 1
         net.lut += pw
@@ -516,7 +516,7 @@ def _maxpool(b: _Builder, op: Op) -> list[int]:
             lo, hi = max(ulo, vlo), max(uhi, vhi)
             w = max(bits_for(ulo, uhi), bits_for(vlo, vhi))
             m = net.place(
-                f"{p}m{j}_{len(net.values)}", "max", w, (u, v), adder_delay(w) + NET + DELAYS["lut"]
+                f"{p}m{j}_{len(net.values)}", "selmax", w, (u, v), adder_delay(w) + NET + DELAYS["lut"]
             )
             net.lut += 2 * w
             terms.append((m, lo, hi))
