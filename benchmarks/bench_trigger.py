@@ -20,6 +20,13 @@ over the particles, a Dense 5 head; one pipeline, the stages balanced): cycles, 
 and with ``--yosys`` Yosys of its AXI4-Stream top for ``--yosys-particles`` (default 8; the 16-particle
 top takes longer). Still no attention.
 
+The third table is a LAYER-NORMED tagger (hlsgen.backends.rtl.latency_ops): per particle Dense 16,
+LayerNorm, Dense 16 + ReLU, a residual Add, LayerNorm, then mean pooling and a Dense 5 head; the layer
+norms' squares and 1/sqrt products on LUTs (partial products), the 1/sqrt table (8 segments x 32 entries)
+as a LUT ROM per particle, gamma / beta as shift-adds: plan figures (cycles, ns, LUT / FF estimates, 0 DSP),
+and with ``--yosys`` Yosys of its 1-particle top (a check of the LUT estimate; the estimate scales
+with the particles).
+
 Run: ``python benchmarks/bench_trigger.py [--yosys] [--clock 3.333] [--yosys-particles 8]``.
 """
 
@@ -92,6 +99,119 @@ def tagger(particles: int, clock: float, seed: int = 0) -> tuple[Graph, Config]:
         }
     )
     return quantize_graph(g, cfg), cfg
+
+
+#: the layer norms of the layer-normed tagger: a 1/sqrt table of 8 x 32 entries, trigger widths
+LAYERNORM = {
+    "table_bits": 5,
+    "var_type": "ap_ufixed<12,5,AP_RND,AP_SAT>",
+    "inv_sqrt_type": "ap_ufixed<10,1,AP_RND,AP_SAT>",
+    "norm_type": "ap_fixed<10,4,AP_RND,AP_SAT>",
+}
+
+
+def layernorm_tagger(
+    particles: int, clock: float, seed: int = 0, norm_multiplier: str = "lut"
+) -> tuple[Graph, Config]:
+    """Dense 16, LayerNorm, Dense 16 + ReLU, residual Add, LayerNorm per particle; mean pool; Dense 5."""
+    from hlsgen.ir.ops import Add
+    from hlsgen.ir.ops.layernorm import LayerNorm
+
+    rng = np.random.default_rng(seed)
+    g = Graph(f"lntagger{particles}")
+    x = g.add_tensor("x", (particles, 3))
+    g.inputs = [x]
+
+    def dense(name: str, src: str, n_in: int, n_out: int, shape: tuple[int, ...]) -> str:
+        w = rng.normal(scale=0.5, size=(n_in, n_out))
+        w[rng.random(w.shape) < 0.3] = 0.0
+        y = g.add_tensor(name, shape)
+        g.add_op(Linear(name, [src], [y], kernel=w, bias=rng.normal(scale=0.1, size=n_out)))
+        return y
+
+    def norm(name: str, src: str) -> str:
+        y = g.add_tensor(name, (particles, 16))
+        g.add_op(
+            LayerNorm(name, [src], [y], gamma=rng.normal(1, 0.3, size=16), beta=rng.normal(0, 0.3, size=16))
+        )
+        return y
+
+    e = dense("embed", x, 3, 16, (particles, 16))
+    n1 = norm("norm1", e)
+    f = dense("ffn", n1, 16, 16, (particles, 16))
+    r = g.add_tensor("relu", (particles, 16))
+    g.add_op(Activation("relu", [f], [r], function="relu"))
+    s = g.add_tensor("res", (particles, 16))
+    g.add_op(Add("res", [e, r], [s]))
+    n2 = norm("norm2", s)
+    p = g.add_tensor("pool", (16,))
+    g.add_op(GlobalAvgPool("pool", [n2], [p]))
+    o = dense("head", p, 16, 5, (5,))
+    g.outputs = [o]
+    wq = {"weight": "ap_fixed<8,2>", "bias": "ap_fixed<8,2>"}
+    cfg = Config.from_dict(
+        {
+            "default_precision": "ap_fixed<8,3,AP_RND,AP_SAT>",
+            "strategy": "latency",
+            "multiplier": "lut",
+            "clock_period": clock,
+            "layernorm": LAYERNORM,
+            "layers": {
+                **{n: wq for n in ("embed", "ffn", "head")},
+                **{n: {**wq, "multiplier": norm_multiplier} for n in ("norm1", "norm2")},
+            },
+        }
+    )
+    return quantize_graph(g, cfg), cfg
+
+
+def layernormed(clock: float, yosys: bool) -> None:
+    """The table of the layer-normed tagger (plan figures; Yosys of the 1-particle top when asked)."""
+    from hlsgen.backends.rtl.latency import build_latency_design, plan_graph, source_order, top_files
+
+    print()
+    print(
+        "layer-normed tagger (Dense 16, LayerNorm, Dense 16 + ReLU, residual Add, LayerNorm per particle; "
+        "mean pool; Dense 5), one pipeline:"
+    )
+    print(
+        f"{'particles':>9} {'adders':>7} {'DSP':>4} {'LUT est':>8} {'FF est':>7} {'stages':>6} {'cycles':>6} "
+        f"{'ns @ target':>11} {'plan Fmax':>9}"
+    )
+    for p in (16, 32, 64):
+        g, cfg = layernorm_tagger(p, clock)
+        t0 = time.perf_counter()
+        u = plan_graph(g, cfg)
+        print(
+            f"{p:>9} {u.adders:>7} {u.multipliers:>4} {u.lut_estimate:>8} {u.registers:>7} {u.stages:>6} "
+            f"{u.latency:>6} {u.latency * clock:>11.1f} {u.fmax_mhz:>5.0f} MHz  "
+            f"(plan {time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
+    g, cfg = layernorm_tagger(16, clock, norm_multiplier="dsp")
+    u = plan_graph(g, cfg)
+    print(
+        f"{16:>9} {u.adders:>7} {u.multipliers:>4} {u.lut_estimate:>8} {u.registers:>7} {u.stages:>6} "
+        f"{u.latency:>6} {u.latency * clock:>11.1f} {u.fmax_mhz:>5.0f} MHz  (the layer norms' products on DSPs)"
+    )
+    if yosys:
+        from hlsgen.backends.rtl.yosys import synthesize
+
+        g, cfg = layernorm_tagger(1, clock)
+        design = build_latency_design(g, cfg, g.name)
+        with tempfile.TemporaryDirectory() as d:
+            for name, text in top_files(design).items():
+                with open(f"{d}/{name}", "w") as f:
+                    f.write(text)
+            t0 = time.perf_counter()
+            c = synthesize(d, source_order(design), design.top, depth=True)
+            dt = time.perf_counter() - t0
+        u = design.core
+        print(
+            f"        1 particle: plan LUT {u.lut_estimate}, FF {u.registers}; Yosys synth_xilinx LUT {c.lut}, "
+            f"FF {c.ff}, DSP {c.dsp}; {c.depth.deepest.lut_levels} LUT levels, est. Fmax "
+            f"{c.depth.fmax_mhz:.0f} MHz (yosys {dt:.0f} s)"
+        )
 
 
 def whole_model(clock: float, yosys_particles: int | None) -> None:
@@ -202,6 +322,7 @@ def main() -> None:
         " estimate of the delay model, not Vivado timing."
     )
     whole_model(args.clock, args.yosys_particles if args.yosys else None)
+    layernormed(args.clock, args.yosys)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ from ...fixed import FixedType
 from ...fixed.arith import add_type
 from ...fixed.cmm import bits_for, optimise
 from ...ir.graph import c_identifier
-from .logic_depth import DELAYS, NET
+from .latency_ops import OP_RENDERERS, as_output, settle_constants
+from .logic_depth import DELAYS, NET, rom_delay
 from .packing import tdata_width
 from .unrolled import Net, Unrolled, adder_delay, emit_linear, linear_graph
 
@@ -91,17 +92,6 @@ def _linear(b: _Builder, op: Op) -> list[int]:
     b.multipliers[op.name] = mult.value
     ins = [x[r * op.n_in : (r + 1) * op.n_in] for r in range(rows)]
     return emit_linear(b.net, op, ins, mult, graph, _prefix(op))
-
-
-def rom_delay(bits: int) -> float:
-    """Estimated ns through a ROM of ``2**bits`` entries in LUTs: a LUT6 per 6 address bits, MUXF7/F8
-    for two more, then another LUT level (and net) per further 2 bits."""
-    d = NET + DELAYS["lut"]
-    if bits > 6:
-        d += DELAYS["muxf"] * min(bits - 6, 2)
-    if bits > 8:
-        d += (NET + DELAYS["lut"]) * ((bits - 7) // 2)
-    return d
 
 
 def _table(b: _Builder, op: Op) -> list[int]:
@@ -234,6 +224,7 @@ LATENCY_RENDERERS: dict[str, Callable[[_Builder, Any], list[int]]] = {
     "add": _add,
     "reshape": _reshape,
     "global_avg_pool": _avgpool,
+    **OP_RENDERERS,  # layer norm and the tensor ops: latency_ops.py
 }
 
 
@@ -308,7 +299,12 @@ def plan_graph(graph: Graph, config: Config, module: str | None = None) -> Unrol
     ]
     for op in graph.ops:
         b.env[op.outputs[0]] = LATENCY_RENDERERS[op.kind](b, op)
-    outs = [v for name in graph.outputs for v in b.env[name]]
+    outs = [
+        as_output(b.net, v, b.type_of(name), f"{c_identifier(name)}_o{k}")
+        for name in graph.outputs
+        for k, v in enumerate(b.env[name])
+    ]
+    settle_constants(b.net, outs)
     tys = {str(b.type_of(n)) for n in graph.outputs}
     if len(tys) != 1:
         raise NotImplementedError(f"design {graph.name}: outputs of different types ({sorted(tys)})")

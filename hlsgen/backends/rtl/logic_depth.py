@@ -134,6 +134,46 @@ class Depth:
         return rows
 
 
+# -- estimates for the RTL's planners (the same cell delays, before any netlist exists) ---------------
+def rom_delay(bits: int) -> float:
+    """Estimated ns through a ROM of ``2**bits`` entries in LUTs: a LUT6 per 6 address bits, MUXF7/F8
+    for two more, then another LUT level (and net) per further 2 bits."""
+    d = NET + DELAYS["lut"]
+    if bits > 6:
+        d += DELAYS["muxf"] * min(bits - 6, 2)
+    if bits > 8:
+        d += (NET + DELAYS["lut"]) * ((bits - 7) // 2)
+    return d
+
+
+def rom_luts(bits: int, width: int) -> int:
+    """LUT estimate of a ROM of ``2**bits`` entries of ``width`` bits: a LUT6 per 64 entries and bit."""
+    return width * max(1, (1 << bits) // 64)
+
+
+def priority_delay(options: int) -> float:
+    """Estimated ns through a priority mux of ``options`` inputs (a leading-one select and the bits it
+    picks): ``1 + ceil(log2(options))`` LUT levels and their nets, what Yosys ``synth_xilinx`` gave for
+    the 8-segment address of a layer norm's 1/sqrt table (4 levels; a hand-mapped mux needs fewer)."""
+    return (NET + DELAYS["lut"]) * (1 + max(options - 1, 1).bit_length())
+
+
+def lut_product(a_bits: int, b_bits: int) -> tuple[int, int]:
+    """LUTs and adder levels of a variable product ``a * b`` on LUTs (no DSP).
+
+    The planner builds it as ``a_bits`` partial products (``b`` gated by one bit of ``a``, shifted; the
+    sign bit's subtracted) summed by a balanced tree of ripple adders, each adder bit one LUT6 into a
+    carry chain. So about ``(a_bits - 1) * (b_bits + 1)`` LUTs and ``ceil(log2(a_bits))`` adders deep,
+    each an ``adder_delay`` (:mod:`hlsgen.backends.rtl.unrolled`) of the partial sum's width, after one
+    LUT level of AND gates (Yosys ``synth_xilinx`` maps the gates apart from the adders: a layer norm's
+    netlist had 3 LUT levels through a gated adder and the adder after it); the pipeline scheduler
+    places registers between them like any adder. A square adds each cross product once: about half
+    the LUTs.
+    """
+    levels = max(a_bits - 1, 0).bit_length()
+    return max(a_bits - 1, 1) * (b_bits + 1), levels
+
+
 def _int(v: object) -> int:
     if isinstance(v, int):
         return v
@@ -364,4 +404,15 @@ def analyse_file(path: str | Path, top: str) -> Depth:
     return analyse(json.loads(Path(path).read_text()), top)
 
 
-__all__ = ["DELAYS", "NET", "Depth", "Path_", "analyse", "analyse_file"]
+__all__ = [
+    "DELAYS",
+    "NET",
+    "Depth",
+    "Path_",
+    "analyse",
+    "analyse_file",
+    "lut_product",
+    "priority_delay",
+    "rom_delay",
+    "rom_luts",
+]
