@@ -93,7 +93,7 @@ def test_cosim_of_a_graph_with_branches_is_exact_at_ii_1(tmp_path: Path) -> None
     assert res.latency == plan_graph(g, cfg).latency
 
 
-def _jet_tagger(particles: int = 8, features: int = 3, hidden: int = 16, classes: int = 5, seed: int = 0):
+def _jet_tagger(particles: int = 4, features: int = 3, hidden: int = 8, classes: int = 5, seed: int = 0):
     """A QKeras jet tagger of per-particle Dense + ReLU layers, pooled over the particles, a Dense head."""
     tf = pytest.importorskip("tensorflow")
     qk = pytest.importorskip("qkeras")
@@ -123,7 +123,7 @@ def test_jet_tagger_converted_with_latency_strategy(tmp_path: Path, capsys: pyte
 
     model = _jet_tagger()
     rng = np.random.default_rng(2)
-    xs = (rng.integers(-64, 64, size=(40, 8, 3)) / 16).astype(np.float32)
+    xs = (rng.integers(-64, 64, size=(40, 4, 3)) / 16).astype(np.float32)
     cfg = {
         "default_precision": "ap_fixed<32,12>",
         "strategy": "latency",
