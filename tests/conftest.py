@@ -32,5 +32,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True, scope="session")
 def _csim_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """csim builds are cached per test session (never in the user's ~/.cache)."""
+    base = tmp_path_factory.getbasetemp()
     if not os.environ.get("HLSGEN_CACHE"):
-        os.environ["HLSGEN_CACHE"] = str(tmp_path_factory.getbasetemp() / "hlsgen-cache")
+        os.environ["HLSGEN_CACHE"] = str(base / "hlsgen-cache")
+    if not os.environ.get("YOWASP_CACHE_DIR"):
+        # Yosys compiles itself (WebAssembly to machine code, ~30 s) into this cache on its first run: one
+        # folder for the whole session, shared by the xdist workers (whose base folders are siblings)
+        shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+        os.environ["YOWASP_CACHE_DIR"] = str(shared / "yowasp-cache")
+
+
+_YOSYS_READY = False
+
+
+@pytest.fixture(autouse=True)
+def _yosys_compiled_once(request: pytest.FixtureRequest) -> None:
+    """Before a worker's first Yosys test, run Yosys once under a file lock: the first worker compiles it
+    into the shared cache while the other waits, then loads it (yowasp writes its cache file unlocked)."""
+    global _YOSYS_READY
+    if _YOSYS_READY or request.node.get_closest_marker("yosys") is None:
+        return
+    _YOSYS_READY = True
+    import fcntl
+    import subprocess
+    from pathlib import Path
+
+    from hlsgen import tools
+    from hlsgen.backends.rtl.yosys import yosys_command, yosys_env
+
+    try:
+        cmd = yosys_command()
+    except tools.ToolMissing:
+        return  # the test's own skip says so
+    env = yosys_env()
+    cache = Path(env["YOWASP_CACHE_DIR"])
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / ".compile.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run([*cmd, "-V"], env=env, capture_output=True, check=False)
