@@ -35,9 +35,11 @@ from ...fixed import FixedType
 from ...fixed.arith import add_type
 from ...fixed.cmm import bits_for, optimise
 from ...ir.graph import c_identifier
+from .latency_attention import ATTENTION_RENDERERS
+from .latency_attention import check_op as check_attention_op
 from .logic_depth import DELAYS, NET
 from .packing import tdata_width
-from .unrolled import Net, Unrolled, adder_delay, emit_linear, linear_graph
+from .unrolled import Net, Unrolled, adder_delay, emit_linear, linear_graph, rom_delay
 
 if TYPE_CHECKING:
     from ...config import Config
@@ -91,17 +93,6 @@ def _linear(b: _Builder, op: Op) -> list[int]:
     b.multipliers[op.name] = mult.value
     ins = [x[r * op.n_in : (r + 1) * op.n_in] for r in range(rows)]
     return emit_linear(b.net, op, ins, mult, graph, _prefix(op))
-
-
-def rom_delay(bits: int) -> float:
-    """Estimated ns through a ROM of ``2**bits`` entries in LUTs: a LUT6 per 6 address bits, MUXF7/F8
-    for two more, then another LUT level (and net) per further 2 bits."""
-    d = NET + DELAYS["lut"]
-    if bits > 6:
-        d += DELAYS["muxf"] * min(bits - 6, 2)
-    if bits > 8:
-        d += (NET + DELAYS["lut"]) * ((bits - 7) // 2)
-    return d
 
 
 def _table(b: _Builder, op: Op) -> list[int]:
@@ -234,6 +225,7 @@ LATENCY_RENDERERS: dict[str, Callable[[_Builder, Any], list[int]]] = {
     "add": _add,
     "reshape": _reshape,
     "global_avg_pool": _avgpool,
+    **ATTENTION_RENDERERS,  # scores, mask, softmax, context (latency_attention.py)
 }
 
 
@@ -273,6 +265,7 @@ def check_graph(graph: Graph, config: Config) -> None:
                 + f": the latency strategy has no II = 1 form of {op.kind!r} (it has: {kinds}); "
                 "use strategy 'resource'"
             )
+        check_attention_op(graph, op)
         if op.kind == "linear" and int(getattr(op, "blocks", 1)) > 1:
             raise NotImplementedError(
                 f"linear '{op.name}': the latency strategy has no block-diagonal linear"

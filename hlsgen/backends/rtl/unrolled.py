@@ -53,6 +53,17 @@ def adder_delay(width: int) -> float:
     return NET + DELAYS["lut"] + NET + DELAYS["carry_in"] + chain * DELAYS["carry_chain"]
 
 
+def rom_delay(bits: int) -> float:
+    """Estimated ns through a ROM of ``2**bits`` entries in LUTs: a LUT6 per 6 address bits, MUXF7/F8
+    for two more, then another LUT level (and net) per further 2 bits."""
+    d = NET + DELAYS["lut"]
+    if bits > 6:
+        d += DELAYS["muxf"] * min(bits - 6, 2)
+    if bits > 8:
+        d += (NET + DELAYS["lut"]) * ((bits - 7) // 2)
+    return d
+
+
 def multiplier_delay() -> float:
     """Estimated ns through an unregistered DSP48E2 product (a constant operand)."""
     return NET + DELAYS["dsp_mult"] + DELAYS["dsp_alu"]
@@ -76,7 +87,8 @@ class Value:
     Attributes:
         name: SystemVerilog name.
         kind: ``in`` (a slice of the input register), ``add``, ``mul``, ``acc`` (shift, sign and bias
-            into the accumulator), ``cast`` (hlsgen_cast to the output type).
+            into the accumulator), ``cast`` (hlsgen_cast to the output type), ``expr`` (any expression
+            of its operands, :meth:`Unrolled.expr`).
         width: bits (signed, except the cast's output, which has the output type's bits).
         args: operand indices into :attr:`Unrolled.values`.
         delay: estimated ns from its operands to it.
@@ -202,6 +214,15 @@ class Unrolled:
         """The name of value ``i`` as stage ``stage`` reads it (itself, or its register copy)."""
         v = self.values[i]
         return v.name if v.stage == stage else f"{v.name}_q{stage}"
+
+    def expr(self, i: int, stage: int) -> str:
+        """The SystemVerilog expression of an ``expr`` value: its attribute ``expr`` with ``@k`` standing
+        for operand k as stage ``stage`` reads it."""
+        v = self.values[i]
+        text = str(v.attr("expr"))
+        for k in reversed(range(len(v.args))):  # @10 before @1
+            text = text.replace(f"@{k}", self.ref(v.args[k], stage))
+        return text
 
     def registers_of(self) -> list[tuple[str, str, int]]:
         """Every pipeline register: (name, source, width), rank by rank."""
@@ -527,6 +548,7 @@ __all__ = [
     "multiplier_delay",
     "pack_rows",
     "plan_from_config",
+    "rom_delay",
     "plan_linear",
     "write_rtl",
 ]
