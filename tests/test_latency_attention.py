@@ -19,7 +19,7 @@ from hlsgen.ir.graph import input_raw
 #: narrow softmax tables and types, as a trigger design would set them
 SOFTMAX = {
     "exp_type": "ap_ufixed<8,1,AP_RND,AP_SAT>",
-    "sum_type": "ap_ufixed<10,4,AP_RND,AP_SAT>",
+    "sum_type": "ap_ufixed<12,5,AP_RND,AP_SAT>",  # every sum of 4 exponentials exactly: no cast
     "inv_bits": 6,
     "inv_type": "ap_ufixed<8,1,AP_RND,AP_SAT>",
     "latency_table_bits": 6,
@@ -114,11 +114,12 @@ def test_attention_cosim_exact_at_ii_1(tmp_path: Path) -> None:
 @needs_verilator
 def test_attention_dsp_and_latency_softmax_cosim(tmp_path: Path) -> None:
     """The other forms: DSP products, the latency-variant softmax (exp of the input's top bits, the
-    zero-sum gate), no mask, one head: bit-exact, II = 1, latency == the plan."""
+    zero-sum gate, the sum cast to sum_type), no mask, one head: bit-exact, II = 1, latency == the plan."""
     import hlsgen
 
     model = _mha(tokens=3, heads=1, key_dim=4, causal=False, seed=1)
-    proj = hlsgen.convert(model, _cfg("dsp", "latency"))
+    sm = {**SOFTMAX, "variant": "latency", "sum_type": "ap_ufixed<10,4,AP_RND,AP_SAT>"}  # a rounding cast
+    proj = hlsgen.convert(model, _cfg("dsp", "latency", softmax=sm))
     xs = np.random.default_rng(3).normal(size=(24, 3, 3)) * 2
     name = proj.graph.inputs[0]
     raw = {name: input_raw(xs, proj.graph.tensors[name].type)}

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from ...ir.ops.base import Op
     from .latency import _Builder
 
+#: LUT products as 4:1 muxes of precomputed multiples (else LUT rows into carry chains)
+MUX_ROWS = True
+
 #: widest address of a LUT ROM the latency strategy builds (4096 entries an element)
 ROM_BITS_MAX = 12
 
@@ -135,16 +138,39 @@ def _range(alo: int, ahi: int, blo: int, bhi: int) -> tuple[int, int]:
     return min(c), max(c)
 
 
+def _multiple(net: Net, a: tuple[int, int, int], m: int, cache: dict, name: str) -> int:
+    """``m * a`` for m = 3 or -1 (an adder each), built once per operand (``cache``)."""
+    key = (a[0], m)
+    if key not in cache:
+        lo, hi = sorted((m * a[1], m * a[2]))
+        w = bits_for(lo, hi)
+        if m == 3:
+            v = net.place(f"{name}x3", "add", w, (a[0], a[0]), adder_delay(w), sha=0, shb=1, sub=0)
+        else:
+            v = net.place(f"{name}neg", "acc", w, (a[0],), adder_delay(w), sh=0, neg=1, bias=0)
+        net.adders += 1
+        net.lut += w
+        cache[key] = v
+    return cache[key]
+
+
 def product_terms(
     net: Net,
     a: tuple[int, int, int],
     b: tuple[int, int, int],
     mult: Multiplier,
     name: str,
+    cache: dict | None = None,
 ) -> list[_Term]:
     """The data-dependent product of ``a`` and ``b`` (each (value, lo, hi), signed values) as terms whose
-    sum is the exact product: one DSP product, or the partial products of a LUT multiplier (by digits
-    of the narrower operand), left for the caller's adder tree. A constant-zero operand gives nothing."""
+    sum is the exact product: one DSP product, or the partial products of a LUT multiplier, left for the
+    caller's adder tree. A constant-zero operand gives nothing.
+
+    LUT rows: without ``cache``, each 2-bit digit of the narrower operand times the other is a LUT row into
+    a carry chain (``a*b0 + 2a*b1``); with ``cache``, the operand that arrives first is the multiplicand, its
+    multiples ``3a`` and ``-a`` are built once (an adder each, shared by every product of that operand
+    through ``cache``) and each digit of the later operand selects its row among ``0, a, 2a, 3a`` (the
+    signed top digit among ``0, a, -2a, -a``): a 4:1 mux, one LUT level and no carry chain."""
     if constant_of(net, a[0]) == 0 or constant_of(net, b[0]) == 0:
         return []
     plo, phi = _range(a[1], a[2], b[1], b[2])
@@ -153,34 +179,52 @@ def product_terms(
         v = net.place(name, "expr", w, (a[0], b[0]), multiplier_delay(), expr=f"{w}'(@0) * {w}'(@1)")
         net.multipliers += 1
         return [_Term(v, 0, plo, phi)]
-    if bits_for(b[1], b[2]) > bits_for(a[1], a[2]):
+    if cache is not None:
+        if (net.values[b[0]].stage, net.arrival[b[0]]) < (net.values[a[0]].stage, net.arrival[a[0]]):
+            a, b = b, a
+    elif bits_for(b[1], b[2]) > bits_for(a[1], a[2]):
         a, b = b, a
     out = []
     for k, digit in enumerate(_digits(b[1], b[2])):
         base = digit[0][0]
         lo = hi = 0
-        parts = []
         for bit, sign in digit:
             c = sign << (bit - base)
             tlo, thi = sorted((c * a[1], c * a[2]))
             lo, hi = lo + min(tlo, 0), hi + max(thi, 0)
-            parts.append((bit, sign, bit - base))
         w = bits_for(lo, hi)
-        text = ""
-        for bit, sign, sh in parts:
-            sel = f"(@1[{bit}] ? ({w}'(@0) <<< {sh}) : {w}'(0))"
-            text += (" - " if sign < 0 else (" + " if text else "")) + sel
-        if text.startswith(" - "):
-            text = "-" + text[3:]
-        plain = len(parts) == 1 and parts[0][1] > 0  # one AND a bit: no carry chain
-        v = net.place(
-            f"{name}d{k}",
-            "expr",
-            w,
-            (a[0], b[0]),
-            NET + DELAYS["lut"] if plain else adder_delay(w),
-            expr=text,
-        )
+        plain = len(digit) == 1 and digit[0][1] > 0  # one AND a bit: no carry chain
+        if cache is not None and not plain:
+            (j, _), signs = digit[0], [sg for _, sg in digit]
+            if signs == [1, 1]:  # 0, a, 2a, 3a
+                m = _multiple(net, a, 3, cache, f"{name}m")
+                text = (
+                    f"@2[{j + 1}] ? (@2[{j}] ? {w}'(@1) : ({w}'(@0) <<< 1)) : (@2[{j}] ? {w}'(@0) : {w}'(0))"
+                )
+            elif signs == [1, -1]:  # the signed top digit: 0, a, -2a, -a
+                m = _multiple(net, a, -1, cache, f"{name}m")
+                text = (
+                    f"@2[{j + 1}] ? (@2[{j}] ? {w}'(@1) : ({w}'(@1) <<< 1)) : (@2[{j}] ? {w}'(@0) : {w}'(0))"
+                )
+            else:  # the sign bit alone: 0, -a
+                m = _multiple(net, a, -1, cache, f"{name}m")
+                text = f"@2[{j}] ? {w}'(@1) : {w}'(0)"
+            v = net.place(f"{name}d{k}", "expr", w, (a[0], m, b[0]), NET + DELAYS["lut"], expr=text)
+        else:
+            text = ""
+            for bit, sign in digit:
+                sel = f"(@1[{bit}] ? ({w}'(@0) <<< {bit - base}) : {w}'(0))"
+                text += (" - " if sign < 0 else (" + " if text else "")) + sel
+            if text.startswith(" - "):
+                text = "-" + text[3:]
+            v = net.place(
+                f"{name}d{k}",
+                "expr",
+                w,
+                (a[0], b[0]),
+                NET + DELAYS["lut"] if plain else adder_delay(w),
+                expr=text,
+            )
         net.lut += w
         out.append(_Term(v, base, lo, hi))
     return out
@@ -239,6 +283,7 @@ def _scores(b: _Builder, op: Any) -> list[int]:
     q = b.arith(op.inputs[0])
     k = b.arith(op.inputs[1])
     mult = resolve_multiplier(b, op, _narrow_first(tq, tk))
+    cache: dict | None = {} if MUX_ROWS else None  # multiples shared by the products
     net, p = b.net, _prefix(op)
     fa = tq.frac + tk.frac
     assert ta.frac == fa
@@ -252,7 +297,7 @@ def _scores(b: _Builder, op: Any) -> list[int]:
                 for d in range(dk):
                     qv = (q[i * h_ * dk + h * dk + d], tq.raw_min, tq.raw_max)
                     kv = (k[j * hk * dk + g * dk + d], tk.raw_min, tk.raw_max)
-                    terms += product_terms(net, qv, kv, mult, f"{p}p{h}_{i}_{j}_{d}")
+                    terms += product_terms(net, qv, kv, mult, f"{p}p{h}_{i}_{j}_{d}", cache)
                 s = unshifted(net, tree(net, terms, f"{p}s{h}_{i}_{j}"), f"{p}u{h}_{i}_{j}")
                 if op.scale_is_shift:
                     out.append(net.cast(f"{p}y{h}_{i}_{j}", s[0], fa + op.shift, ty, where))
@@ -331,14 +376,14 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
     inv_w = _rom(b, inv_name, ib, inv_entries)
     rmax = int(inv_entries.max())
     mult = resolve_multiplier(b, op, (0, emax, 0, rmax))
-    ws = ts.width
+    cache: dict | None = {} if MUX_ROWS else None  # multiples shared by the products
     t_min, t_max = op.t_range
     k0 = tw.frac - te.frac - ti.frac
 
     def shv(pos: int) -> int:
         return k0 - min(max(pos - ts.frac, t_min), t_max)
 
-    sh_max = max(shv(q) for q in range(ws))
+    sh_max = max(shv(q) for q in range(ts.width))
     sh_bits = max(sh_max.bit_length(), 1)
     # S == 0 gives outputs 0: gated unless a stable row's sum saturates at or above exp(0) > 0
     one = int(convert(np.array([exp_entries[0]]), te, ts)[0]) if stable else 0
@@ -381,10 +426,20 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
                 e[j] = _rom_read(
                     net, f"{p}e{r}_{j}", raw[r * n + j], exp_name, exp_bits, exp_w, tx.width, tx.signed
                 )
-        ssum, _, _ = unshifted(
+        ssum, _, shi = unshifted(
             net, tree(net, [_Term(e[j], 0, 0, emax) for j in kept], f"{p}t{r}"), f"{p}tu{r}"
         )
-        s = net.cast(f"{p}sum{r}", ssum, te.frac, ts, where)
+        up = ts.frac - te.frac
+        if up >= 0 and shi << up <= ts.raw_max:  # sum_type holds every sum exactly: the cast is wires
+            s = (
+                ssum
+                if up == 0
+                else net.place(f"{p}sum{r}", "add0", bits_for(0, shi << up), (ssum,), 0.0, sh=up)
+            )
+            ws = (shi << up).bit_length()  # the bits of S that can be set
+        else:
+            s = net.cast(f"{p}sum{r}", ssum, te.frac, ts, where)
+            ws = ts.width
         # the reciprocal: the mantissa bits after the sum's leading one address the table; its exponent
         # gives the shift into `wide` (one priority mux each, by the leading one)
         lv = (NET + DELAYS["lut"]) * _mux_levels(ws)
@@ -408,7 +463,7 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
             if j not in e:
                 out.append(_constant(net, f"{p}z{r}_{j}", 0))
                 continue
-            terms = product_terms(net, (e[j], 0, emax), (inv, 0, rmax), mult, f"{p}p{r}_{j}")
+            terms = product_terms(net, (e[j], 0, emax), (inv, 0, rmax), mult, f"{p}p{r}_{j}", cache)
             prod, _, phi = unshifted(net, tree(net, terms, f"{p}q{r}_{j}"), f"{p}pu{r}_{j}")
             ww = bits_for(0, phi << sh_max)
             shift = f"({ww}'(@0) <<< @1[{sh_bits - 1}:0])"
@@ -435,6 +490,7 @@ def _context(b: _Builder, op: Any) -> list[int]:
     pr = b.arith(op.inputs[0])
     v = b.arith(op.inputs[1])
     mult = resolve_multiplier(b, op, _narrow_first(tp, tv))
+    cache: dict | None = {} if MUX_ROWS else None  # multiples shared by the products
     net, p = b.net, _prefix(op)
     fa = tp.frac + tv.frac
     assert ta.frac == fa
@@ -448,7 +504,7 @@ def _context(b: _Builder, op: Any) -> list[int]:
                 for j in range(tk_):
                     pv = (pr[(h * tq_ + i) * tk_ + j], tp.raw_min, tp.raw_max)
                     vv = (v[j * hk * dv + g * dv + e], tv.raw_min, tv.raw_max)
-                    terms += product_terms(net, pv, vv, mult, f"{p}p{i}_{h}_{e}_{j}")
+                    terms += product_terms(net, pv, vv, mult, f"{p}p{i}_{h}_{e}_{j}", cache)
                 s = unshifted(net, tree(net, terms, f"{p}s{i}_{h}_{e}"), f"{p}u{i}_{h}_{e}")
                 out.append(net.cast(f"{p}y{i}_{h}_{e}", s[0], fa, ty, where))
     return out
