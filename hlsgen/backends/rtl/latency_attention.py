@@ -19,10 +19,11 @@ Each renderer of :data:`ATTENTION_RENDERERS` (merged into
 - ``context``: every ``P_h V_g`` entry as a dot product over the keys (constant-zero probabilities of
   masked keys cost nothing), then the cast.
 
-Data-dependent products. ``multiplier: lut`` builds ``a * b`` as partial products of ``a`` by 2-bit
-digits of the narrower operand ``b`` (each a LUT row into a carry chain; the sign bit of a signed ``b``
-weighs ``-2^(w-1)``), summed by the same adder tree as the dot product they belong to, so the scheduler
-pipelines inside the multipliers; ``dsp`` builds one ``*`` (a DSP48E2 where synthesis maps it, delay
+Data-dependent products. ``multiplier: lut`` builds ``a * b`` as partial products of ``a`` (the operand
+that arrives first) by 2-bit digits of ``b`` (the sign bit of a signed ``b`` weighs ``-2^(w-1)``): each
+row a 4:1 mux among ``0, a, 2a, 3a`` (``0, a, -2a, -a`` for the signed top digit), the multiples ``3a``
+and ``-a`` built once per operand and shared by all its products (:data:`MUX_ROWS`), the rows summed by
+the same adder tree as the dot product they belong to, so the scheduler pipelines inside the multipliers; ``dsp`` builds one ``*`` (a DSP48E2 where synthesis maps it, delay
 :func:`~hlsgen.backends.rtl.unrolled.multiplier_delay`); ``auto`` takes LUTs when a product's LUT estimate
 (:func:`lut_product_cost`) is at most :data:`~hlsgen.backends.rtl.unrolled.LUT_PER_DSP`, else a DSP.
 """
@@ -442,7 +443,9 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
             ws = ts.width
         # the reciprocal: the mantissa bits after the sum's leading one address the table; its exponent
         # gives the shift into `wide` (one priority mux each, by the leading one)
-        lv = (NET + DELAYS["lut"]) * _mux_levels(ws)
+        # a priority mux: a LUT level per halving of the candidates (Yosys maps the sum's carry chain,
+        # this mux and the reciprocal ROM of the 4-particle bench in 7 LUT levels)
+        lv = (NET + DELAYS["lut"]) * max(1, math.ceil(math.log2(max(ws, 2))))
 
         def mant(pos: int) -> str:
             if pos >= ib:
