@@ -1,11 +1,11 @@
-"""Trigger-scale Dense stacks in the latency strategy (hlsgen.backends.rtl.unrolled): adders, LUTs, LUT
+"""Trigger-scale models in the latency strategy (hlsgen.backends.rtl.unrolled, .latency): adders, LUTs, LUT
 levels, latency in cycles and ns, beside published trigger figures.
 
-What the figures cover: the PER-PARTICLE Dense layers of a Deep-Sets-style jet tagger only (P particles
-x 3 features -> Dense 16 + ReLU -> Dense 16, applied to every particle in parallel; one sample = all P
-particles a beat, II = 1), with the ReLU folded away (not built here). The pooling, the classifier head
-and attention have no II = 1 form in hlsgen yet, so this is NOT a whole model: the published figures
-below cover whole models (one-head attention, 16 particles: HGQ2 + da4ml 98 ns / 279k LUT, arXiv:2510.24784
+What the first table covers: the PER-PARTICLE Dense layers of a Deep-Sets-style jet tagger only (P
+particles x 3 features -> Dense 16 + ReLU -> Dense 16, applied to every particle in parallel; one sample =
+all P particles a beat, II = 1), with the ReLU folded away (not built here), so NOT a whole model; the
+second and third tables are whole models (the third with attention). The published figures cover whole
+models (one-head attention, 16 particles: HGQ2 + da4ml 98 ns / 279k LUT, arXiv:2510.24784
 Table 1; patch attention, 64 particles: PHAT-JeT 96.6 ns / 167k LUT, arXiv:2605.21789).
 
 Weights: a small Keras-free stand-in for QKeras 8-bit training (normal weights quantized to
