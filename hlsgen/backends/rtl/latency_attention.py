@@ -479,11 +479,21 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
     return out
 
 
+def table_delay(bits: int) -> float:
+    """Estimated ns through a ROM of ``2**bits`` entries as Yosys ``synth_xilinx`` maps this module's
+    case-statement ROMs: no MUXF7/F8, about ``bits - 2`` LUT levels (the 256-entry exponential ROM of the
+    8-particle bench: 6), never less than :func:`~hlsgen.backends.rtl.unrolled.rom_delay` (Vivado's
+    LUT6 + MUXF mapping)."""
+    return max(rom_delay(bits), (NET + DELAYS["lut"]) * max(1, bits - 2))
+
+
 def _rom_read(net: Net, name: str, v: int, table: str, bits: int, width: int, xw: int, signed: bool) -> int:
     """One read of ROM ``table`` addressed by the top ``bits`` of the ``xw``-bit ``v`` (offset binary
     when ``signed``)."""
     net.lut += width * max(1, (1 << bits) // 64)
-    return net.place(name, "rom", width, (v,), rom_delay(bits), table=table, bits=bits, xw=xw, xs=int(signed))
+    return net.place(
+        name, "rom", width, (v,), table_delay(bits), table=table, bits=bits, xw=xw, xs=int(signed)
+    )
 
 
 def _context(b: _Builder, op: Any) -> list[int]:
@@ -573,5 +583,6 @@ __all__ = [
     "const_product",
     "lut_product_cost",
     "product_terms",
+    "table_delay",
     "tree",
 ]
