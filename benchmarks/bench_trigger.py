@@ -1,11 +1,11 @@
-"""Trigger-scale Dense stacks in the latency strategy (hlsgen.backends.rtl.unrolled): adders, LUTs, LUT
+"""Trigger-scale models in the latency strategy (hlsgen.backends.rtl.unrolled, .latency): adders, LUTs, LUT
 levels, latency in cycles and ns, beside published trigger figures.
 
-What the figures cover: the PER-PARTICLE Dense layers of a Deep-Sets-style jet tagger only (P particles
-x 3 features -> Dense 16 + ReLU -> Dense 16, applied to every particle in parallel; one sample = all P
-particles a beat, II = 1), with the ReLU folded away (not built here). The pooling, the classifier head
-and attention have no II = 1 form in hlsgen yet, so this is NOT a whole model: the published figures
-below cover whole models (one-head attention, 16 particles: HGQ2 + da4ml 98 ns / 279k LUT, arXiv:2510.24784
+What the first table covers: the PER-PARTICLE Dense layers of a Deep-Sets-style jet tagger only (P
+particles x 3 features -> Dense 16 + ReLU -> Dense 16, applied to every particle in parallel; one sample =
+all P particles a beat, II = 1), with the ReLU folded away (not built here), so NOT a whole model; the
+second and third tables are whole models (the third with attention). The published figures cover whole
+models (one-head attention, 16 particles: HGQ2 + da4ml 98 ns / 279k LUT, arXiv:2510.24784
 Table 1; patch attention, 64 particles: PHAT-JeT 96.6 ns / 167k LUT, arXiv:2605.21789).
 
 Weights: a small Keras-free stand-in for QKeras 8-bit training (normal weights quantized to
@@ -18,7 +18,7 @@ The second table is the WHOLE Deep-Sets tagger through the latency strategy's gr
 (hlsgen.backends.rtl.latency.plan_graph: per-particle Dense 16 + ReLU, Dense 16 + ReLU, mean pooling
 over the particles, a Dense 5 head; one pipeline, the stages balanced): cycles, ns and the LUT estimate,
 and with ``--yosys`` Yosys of its AXI4-Stream top for ``--yosys-particles`` (default 8; the 16-particle
-top takes longer). Still no attention.
+top takes longer).
 
 The third table is a LAYER-NORMED tagger (hlsgen.backends.rtl.latency_ops): per particle Dense 16,
 LayerNorm, Dense 16 + ReLU, a residual Add, LayerNorm, then mean pooling and a Dense 5 head; the layer
@@ -27,7 +27,18 @@ as a LUT ROM per particle, gamma / beta as shift-adds: plan figures (cycles, ns,
 and with ``--yosys`` Yosys of its 1-particle top (a check of the LUT estimate; the estimate scales
 with the particles).
 
-Run: ``python benchmarks/bench_trigger.py [--yosys] [--clock 3.333] [--yosys-particles 8]``.
+The fourth table is a TRUE-ATTENTION jet tagger, the published models' architecture: per particle a Dense
+8 embedding + ReLU, one-head self-attention (Q, K, V projections to key_dim 4, scores Q K^T / 2, the
+stable softmax over the particles, context P V, output projection to 8), mean pooling, a Dense 5 head;
+8-bit activations (ap_fixed<8,3>), 8-bit weights, probabilities ap_ufixed<8,0>, narrow softmax tables
+(exp and 1/sum ap_ufixed<8,1>, 6-bit reciprocal address), every product on LUTs (multiplier lut).
+Plan figures (hlsgen.backends.rtl.latency.plan_graph: stages, cycles, ns at the clock target, the
+estimated clock of the slowest stage, LUT / FF estimates, DSPs) beside the published 98 ns / 279k LUT;
+``--yosys-attention P`` also synthesises the P-particle attention top with Yosys (small P: 4 takes
+minutes). The weights are random (30 % zeros), so trained weights give other adder counts.
+
+Run: ``python benchmarks/bench_trigger.py [--yosys] [--clock 3.333] [--yosys-particles 8]
+[--yosys-attention 4]``.
 """
 
 from __future__ import annotations
@@ -41,7 +52,7 @@ import numpy as np
 from hlsgen.backends.rtl.unrolled import plan_linear, write_rtl
 from hlsgen.config import Config
 from hlsgen.ir.graph import Graph
-from hlsgen.ir.ops import Activation, GlobalAvgPool, Linear
+from hlsgen.ir.ops import Activation, Context, GlobalAvgPool, Linear, Scores, Softmax
 from hlsgen.project import quantize_graph
 
 PUBLISHED = [
@@ -253,12 +264,116 @@ def whole_model(clock: float, yosys_particles: int | None) -> None:
         )
 
 
+def attention_tagger(
+    particles: int, clock: float, bits: int = 8, embed: int = 8, key_dim: int = 4, seed: int = 0
+):
+    """The true-attention tagger (see the module docstring) as a typed graph and its config; ``bits`` the
+    width of activations, weights, probabilities and softmax tables (8 in the docstring)."""
+    rng = np.random.default_rng(seed)
+    g = Graph(f"attn{particles}")
+    x = g.add_tensor("x", (particles, 3))
+    g.inputs = [x]
+
+    def dense(name: str, src: str, n_in: int, n_out: int) -> str:
+        y = g.add_tensor(name, (particles, n_out))
+        w = rng.normal(scale=0.5, size=(n_in, n_out))
+        w[rng.random(w.shape) < 0.3] = 0.0
+        g.add_op(Linear(name, [src], [y], kernel=w, bias=rng.normal(scale=0.1, size=n_out)))
+        return y
+
+    h = dense("embed", x, 3, embed)
+    r = g.add_tensor("r", (particles, embed))
+    g.add_op(Activation("relu", [h], [r], function="relu"))
+    q, k, v = (dense(n, r, embed, key_dim) for n in ("query", "key", "value"))
+    s = g.add_tensor("s", (1, particles, particles))
+    g.add_op(Scores("scores", [q, k], [s], num_heads=1, num_kv_heads=1, key_dim=key_dim))
+    p = g.add_tensor("p", (1, particles, particles))
+    g.add_op(Softmax("softmax", [s], [p]))
+    c = g.add_tensor("c", (particles, key_dim))
+    g.add_op(Context("context", [p, v], [c], num_heads=1, num_kv_heads=1, value_dim=key_dim))
+    o = dense("out", c, key_dim, embed)
+    pool = g.add_tensor("pool", (embed,))
+    g.add_op(GlobalAvgPool("pool", [o], [pool]))
+    y = g.add_tensor("y", (5,))
+    g.add_op(Linear("head", [pool], [y], kernel=rng.normal(scale=0.5, size=(embed, 5))))
+    g.outputs = [y]
+    wq = {"weight": f"ap_fixed<{bits},2>", "bias": f"ap_fixed<{bits},2>"}
+    cfg = Config.from_dict(
+        {
+            "default_precision": f"ap_fixed<{bits},3,AP_RND,AP_SAT>",
+            "strategy": "latency",
+            "multiplier": "lut",
+            "clock_period": clock,
+            "softmax": {
+                "exp_type": f"ap_ufixed<{bits},1,AP_RND,AP_SAT>",
+                "sum_type": f"ap_ufixed<{bits + 4},5,AP_RND,AP_SAT>",
+                "inv_bits": 6,
+                "inv_type": f"ap_ufixed<{bits},1,AP_RND,AP_SAT>",
+            },
+            "layers": {
+                **{n: wq for n in ("embed", "query", "key", "value", "out", "head")},
+                "softmax": {"probability": f"ap_ufixed<{bits},0,AP_RND,AP_SAT>"},
+            },
+        }
+    )
+    return quantize_graph(g, cfg), cfg
+
+
+def attention_model(clock: float, yosys_particles: int | None) -> None:
+    """The table of the true-attention tagger (plan figures; Yosys of one small size when asked)."""
+    from hlsgen.backends.rtl.latency import build_latency_design, plan_graph, source_order, top_files
+
+    print()
+    print(
+        "true-attention tagger (Dense 8 + ReLU per particle, one-head MHA key_dim 4, mean pool, Dense 5), "
+        "one pipeline at II = 1:"
+    )
+    print(
+        f"{'particles':>9} {'bits':>4} {'adders':>7} {'LUT est':>8} {'FF est':>7} {'DSP':>4} {'stages':>6} {'cycles':>6} "
+        f"{'ns @ target':>11} {'plan Fmax':>9}"
+    )
+    for p, bits in ((8, 8), (16, 8), (32, 8), (16, 6)):
+        g, cfg = attention_tagger(p, clock, bits)
+        t0 = time.perf_counter()
+        u = plan_graph(g, cfg)
+        print(
+            f"{p:>9} {bits:>4} {u.adders:>7} {u.lut_estimate:>8} {u.registers:>7} {u.multipliers:>4} {u.stages:>6} "
+            f"{u.latency:>6} {u.latency * clock:>11.1f} {u.fmax_mhz:>5.0f} MHz  (plan {time.perf_counter() - t0:.1f} s)",
+            flush=True,
+        )
+    print(
+        f"  published: {PUBLISHED[0][0]}: {PUBLISHED[0][1]} ns, {PUBLISHED[0][2] // 1000}k LUT, 0 DSP, II 1"
+    )
+    if yosys_particles:
+        from hlsgen.backends.rtl.yosys import synthesize
+
+        g, cfg = attention_tagger(yosys_particles, clock)
+        design = build_latency_design(g, cfg, g.name)
+        with tempfile.TemporaryDirectory() as d:
+            for name, text in top_files(design).items():
+                with open(f"{d}/{name}", "w") as f:
+                    f.write(text)
+            t0 = time.perf_counter()
+            c = synthesize(d, source_order(design), design.top, depth=True)
+            dt = time.perf_counter() - t0
+        u = design.core
+        print(
+            f"{yosys_particles:>9} particles, Yosys synth_xilinx of the attention top: LUT {c.lut} (plan "
+            f"{u.lut_estimate}), FF {c.ff}, DSP {c.dsp}; {c.depth.deepest.lut_levels} LUT levels, est. Fmax "
+            f"{c.depth.fmax_mhz:.0f} MHz -> {u.latency} cycles = {u.latency * 1000 / c.depth.fmax_mhz:.1f} ns "
+            f"(yosys {dt:.0f} s)"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clock", type=float, default=3.333, help="clock target (ns)")
     ap.add_argument("--yosys", action="store_true", help="synthesise one particle's layers with Yosys")
     ap.add_argument(
         "--yosys-particles", type=int, default=8, help="particles of the whole tagger Yosys synthesises"
+    )
+    ap.add_argument(
+        "--yosys-attention", type=int, default=0, help="particles of the attention tagger Yosys synthesises"
     )
     args = ap.parse_args()
     rng = np.random.default_rng(0)
@@ -323,6 +438,7 @@ def main() -> None:
     )
     whole_model(args.clock, args.yosys_particles if args.yosys else None)
     layernormed(args.clock, args.yosys)
+    attention_model(args.clock, args.yosys_attention or None)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ from ...fixed import FixedType
 from ...fixed.arith import add_type
 from ...fixed.cmm import bits_for, optimise
 from ...ir.graph import c_identifier
+from .latency_attention import ATTENTION_RENDERERS
+from .latency_attention import check_op as check_attention_op
 from .latency_ops import OP_RENDERERS, as_output, settle_constants
 from .logic_depth import DELAYS, NET, rom_delay
 from .packing import tdata_width
@@ -225,6 +227,7 @@ LATENCY_RENDERERS: dict[str, Callable[[_Builder, Any], list[int]]] = {
     "reshape": _reshape,
     "global_avg_pool": _avgpool,
     **OP_RENDERERS,  # layer norm and the tensor ops: latency_ops.py
+    **ATTENTION_RENDERERS,  # scores, mask, softmax, context (latency_attention.py)
 }
 
 
@@ -264,6 +267,7 @@ def check_graph(graph: Graph, config: Config) -> None:
                 + f": the latency strategy has no II = 1 form of {op.kind!r} (it has: {kinds}); "
                 "use strategy 'resource'"
             )
+        check_attention_op(graph, op)
         if op.kind == "linear" and int(getattr(op, "blocks", 1)) > 1:
             raise NotImplementedError(
                 f"linear '{op.name}': the latency strategy has no block-diagonal linear"

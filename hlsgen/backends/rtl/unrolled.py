@@ -76,7 +76,8 @@ class Value:
     Attributes:
         name: SystemVerilog name.
         kind: ``in`` (a slice of the input register), ``add``, ``mul``, ``acc`` (shift, sign and bias
-            into the accumulator), ``cast`` (hlsgen_cast to the output type).
+            into the accumulator), ``cast`` (hlsgen_cast to the output type), ``expr`` (any expression
+            of its operands, :meth:`Unrolled.expr`).
         width: bits (signed, except the cast's output, which has the output type's bits).
         args: operand indices into :attr:`Unrolled.values`.
         delay: estimated ns from its operands to it.
@@ -202,6 +203,15 @@ class Unrolled:
         """The name of value ``i`` as stage ``stage`` reads it (itself, or its register copy)."""
         v = self.values[i]
         return v.name if v.stage == stage else f"{v.name}_q{stage}"
+
+    def expr(self, i: int, stage: int) -> str:
+        """The SystemVerilog expression of an ``expr`` value: its attribute ``expr`` with ``@k`` standing
+        for operand k as stage ``stage`` reads it."""
+        v = self.values[i]
+        text = str(v.attr("expr"))
+        for k in reversed(range(len(v.args))):  # @10 before @1
+            text = text.replace(f"@{k}", self.ref(v.args[k], stage))
+        return text
 
     def registers_of(self) -> list[tuple[str, str, int]]:
         """Every pipeline register: (name, source, width), rank by rank."""

@@ -1,0 +1,588 @@
+"""Attention in the ``latency`` strategy: the IR's attention primitives at II = 1, one net of values.
+
+Each renderer of :data:`ATTENTION_RENDERERS` (merged into
+:data:`hlsgen.backends.rtl.latency.LATENCY_RENDERERS`) builds the values of one op, bit-exact with its
+``execute``, scheduled by the same delay model as the rest of the net:
+
+- ``scores``: every ``Q_h K_g^T`` entry of every head as its own dot product: ``key_dim`` data-dependent
+  products (:func:`product_terms`) summed exactly by one balanced adder tree, then the scale as the
+  reference applies it (a power of two read as more fractional bits; any other scale one exact product
+  by the constant of :func:`~hlsgen.ir.ops.attention.attention_scale`, as shifts and adds) and the cast;
+- ``mask``: a static (causal) mask is constants; the softmax drops masked keys at build time (their
+  probability is the constant 0 the reference gives). An explicit mask input is refused by name;
+- ``softmax``: the reference's algorithm unrolled over the keys, one copy a row (query and head): the
+  row maximum (a comparator tree, stable variant), each difference ``max - x`` addressing one LUT ROM of
+  the exponential (the reference's own table, rounding and range included; latency variant: the input's
+  top bits), the exact sum, its cast to ``sum_type``, the leading one and the mantissa bits after it
+  (a priority mux) addressing the reciprocal ROM, each exponential times the reciprocal, shifted by the
+  reciprocal's exponent into ``types['wide']`` (a barrel shifter, 0 where the sum is 0) and the cast;
+- ``context``: every ``P_h V_g`` entry as a dot product over the keys (constant-zero probabilities of
+  masked keys cost nothing), then the cast.
+
+Data-dependent products. ``multiplier: lut`` builds ``a * b`` as partial products of ``a`` (the operand
+that arrives first) by 2-bit digits of ``b`` (the sign bit of a signed ``b`` weighs ``-2^(w-1)``): each
+row a 4:1 mux among ``0, a, 2a, 3a`` (``0, a, -2a, -a`` for the signed top digit), the multiples ``3a``
+and ``-a`` built once per operand and shared by all its products (:data:`MUX_ROWS`), the rows summed by
+the same adder tree as the dot product they belong to, so the scheduler pipelines inside the multipliers; ``dsp`` builds one ``*`` (a DSP48E2 where synthesis maps it, delay
+:func:`~hlsgen.backends.rtl.unrolled.multiplier_delay`); ``auto`` takes LUTs when a product's LUT estimate
+(:func:`lut_product_cost`) is at most :data:`~hlsgen.backends.rtl.unrolled.LUT_PER_DSP`, else a DSP.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...config import Multiplier, SoftmaxVariant
+from ...fixed import FixedType, Overflow, convert
+from ...fixed.cmm import bits_for, optimise
+from ...ir.graph import c_identifier
+from .logic_depth import DELAYS, NET, rom_delay
+from .unrolled import LUT_PER_DSP, Net, adder_delay, multiplier_delay
+
+if TYPE_CHECKING:
+    from ...ir.graph import Graph
+    from ...ir.ops.base import Op
+    from .latency import _Builder
+
+#: LUT products as 4:1 muxes of precomputed multiples (else LUT rows into carry chains)
+MUX_ROWS = True
+
+#: widest address of a LUT ROM the latency strategy builds (4096 entries an element)
+ROM_BITS_MAX = 12
+
+
+@dataclass(frozen=True)
+class _Term:
+    """``value * 2**shift``, the value within ``[lo, hi]``."""
+
+    value: int
+    shift: int
+    lo: int
+    hi: int
+
+
+def _prefix(op: Op) -> str:
+    return f"{c_identifier(op.name)}_"
+
+
+def constant_of(net: Net, v: int) -> int | None:
+    """The value of a constant of the net (an ``acc`` with no operand), else None."""
+    val = net.values[v]
+    return int(val.attr("bias")) if val.kind == "acc" and not val.args else None  # type: ignore[arg-type]
+
+
+def _constant(net: Net, name: str, c: int) -> int:
+    return net.place(name, "acc", bits_for(c, c), (), 0.0, sh=0, neg=0, bias=int(c))
+
+
+def _mux_levels(inputs: int) -> int:
+    """LUT levels of an ``inputs``-way mux (a LUT6 is a 4:1 mux)."""
+    return max(1, math.ceil(math.log(max(inputs, 2), 4)))
+
+
+def tree(net: Net, terms: list[_Term], name: str) -> _Term:
+    """The exact sum of ``terms`` by a balanced adder tree, the earliest operands first."""
+    terms = list(terms)
+    if not terms:
+        return _Term(_constant(net, f"{name}z", 0), 0, 0, 0)
+    k = 0
+    while len(terms) > 1:
+        terms.sort(key=lambda t: (net.values[t.value].stage, net.arrival[t.value]))
+        a, b = terms.pop(0), terms.pop(0)
+        m = min(a.shift, b.shift)
+        sa, sb = a.shift - m, b.shift - m
+        lo, hi = (a.lo << sa) + (b.lo << sb), (a.hi << sa) + (b.hi << sb)
+        w = bits_for(lo, hi)
+        s = net.place(f"{name}a{k}", "add", w, (a.value, b.value), adder_delay(w), sha=sa, shb=sb, sub=0)
+        k += 1
+        net.adders += 1
+        net.lut += w
+        terms.append(_Term(s, m, lo, hi))
+    return terms[0]
+
+
+def unshifted(net: Net, t: _Term, name: str) -> tuple[int, int, int]:
+    """``t`` as one value at shift 0: (value, lo, hi)."""
+    if t.shift == 0:
+        return t.value, t.lo, t.hi
+    lo, hi = t.lo << t.shift, t.hi << t.shift
+    return net.place(name, "add0", bits_for(lo, hi), (t.value,), 0.0, sh=t.shift), lo, hi
+
+
+def _digits(lo: int, hi: int) -> list[list[tuple[int, int]]]:
+    """The 2-bit digits of a two's complement operand in ``[lo, hi]``: per digit, its (bit, sign) pairs
+    (the sign bit of a signed operand weighs ``-2^(w-1)``)."""
+    if lo >= 0:
+        bits = [(i, 1) for i in range(max(hi, 0).bit_length())]
+    else:
+        w = bits_for(lo, hi)
+        bits = [(i, 1) for i in range(w - 1)] + [(w - 1, -1)]
+    return [bits[k : k + 2] for k in range(0, len(bits), 2)]
+
+
+def lut_product_cost(alo: int, ahi: int, blo: int, bhi: int) -> int:
+    """Estimated LUTs of one LUT multiplier ``a * b`` (digits of ``b``): a LUT per bit of each partial
+    product row, a LUT per bit of each adder that sums the rows."""
+    rows = _digits(blo, bhi)
+    wa = bits_for(alo, ahi)
+    wp = bits_for(*_range(alo, ahi, blo, bhi))
+    return sum(wa + len(r) for r in rows) + max(len(rows) - 1, 0) * wp
+
+
+def _range(alo: int, ahi: int, blo: int, bhi: int) -> tuple[int, int]:
+    c = (alo * blo, alo * bhi, ahi * blo, ahi * bhi)
+    return min(c), max(c)
+
+
+def _multiple(net: Net, a: tuple[int, int, int], m: int, cache: dict, name: str) -> int:
+    """``m * a`` for m = 3 or -1 (an adder each), built once per operand (``cache``)."""
+    key = (a[0], m)
+    if key not in cache:
+        lo, hi = sorted((m * a[1], m * a[2]))
+        w = bits_for(lo, hi)
+        if m == 3:
+            v = net.place(f"{name}x3", "add", w, (a[0], a[0]), adder_delay(w), sha=0, shb=1, sub=0)
+        else:
+            v = net.place(f"{name}neg", "acc", w, (a[0],), adder_delay(w), sh=0, neg=1, bias=0)
+        net.adders += 1
+        net.lut += w
+        cache[key] = v
+    return cache[key]
+
+
+def product_terms(
+    net: Net,
+    a: tuple[int, int, int],
+    b: tuple[int, int, int],
+    mult: Multiplier,
+    name: str,
+    cache: dict | None = None,
+) -> list[_Term]:
+    """The data-dependent product of ``a`` and ``b`` (each (value, lo, hi), signed values) as terms whose
+    sum is the exact product: one DSP product, or the partial products of a LUT multiplier, left for the
+    caller's adder tree. A constant-zero operand gives nothing.
+
+    LUT rows: without ``cache``, each 2-bit digit of the narrower operand times the other is a LUT row into
+    a carry chain (``a*b0 + 2a*b1``); with ``cache``, the operand that arrives first is the multiplicand, its
+    multiples ``3a`` and ``-a`` are built once (an adder each, shared by every product of that operand
+    through ``cache``) and each digit of the later operand selects its row among ``0, a, 2a, 3a`` (the
+    signed top digit among ``0, a, -2a, -a``): a 4:1 mux, one LUT level and no carry chain."""
+    if constant_of(net, a[0]) == 0 or constant_of(net, b[0]) == 0:
+        return []
+    plo, phi = _range(a[1], a[2], b[1], b[2])
+    if mult is Multiplier.DSP:
+        w = bits_for(plo, phi)
+        v = net.place(name, "expr", w, (a[0], b[0]), multiplier_delay(), expr=f"{w}'(@0) * {w}'(@1)")
+        net.multipliers += 1
+        return [_Term(v, 0, plo, phi)]
+    if cache is not None:
+        if (net.values[b[0]].stage, net.arrival[b[0]]) < (net.values[a[0]].stage, net.arrival[a[0]]):
+            a, b = b, a
+    elif bits_for(b[1], b[2]) > bits_for(a[1], a[2]):
+        a, b = b, a
+    out = []
+    for k, digit in enumerate(_digits(b[1], b[2])):
+        base = digit[0][0]
+        lo = hi = 0
+        for bit, sign in digit:
+            c = sign << (bit - base)
+            tlo, thi = sorted((c * a[1], c * a[2]))
+            lo, hi = lo + min(tlo, 0), hi + max(thi, 0)
+        w = bits_for(lo, hi)
+        plain = len(digit) == 1 and digit[0][1] > 0  # one AND a bit: no carry chain
+        if cache is not None and not plain:
+            (j, _), signs = digit[0], [sg for _, sg in digit]
+            if signs == [1, 1]:  # 0, a, 2a, 3a
+                m = _multiple(net, a, 3, cache, f"{name}m")
+                text = (
+                    f"@2[{j + 1}] ? (@2[{j}] ? {w}'(@1) : ({w}'(@0) <<< 1)) : (@2[{j}] ? {w}'(@0) : {w}'(0))"
+                )
+            elif signs == [1, -1]:  # the signed top digit: 0, a, -2a, -a
+                m = _multiple(net, a, -1, cache, f"{name}m")
+                text = (
+                    f"@2[{j + 1}] ? (@2[{j}] ? {w}'(@1) : ({w}'(@1) <<< 1)) : (@2[{j}] ? {w}'(@0) : {w}'(0))"
+                )
+            else:  # the sign bit alone: 0, -a
+                m = _multiple(net, a, -1, cache, f"{name}m")
+                text = f"@2[{j}] ? {w}'(@1) : {w}'(0)"
+            v = net.place(f"{name}d{k}", "expr", w, (a[0], m, b[0]), NET + DELAYS["lut"], expr=text)
+        else:
+            text = ""
+            for bit, sign in digit:
+                sel = f"(@1[{bit}] ? ({w}'(@0) <<< {bit - base}) : {w}'(0))"
+                text += (" - " if sign < 0 else (" + " if text else "")) + sel
+            if text.startswith(" - "):
+                text = "-" + text[3:]
+            v = net.place(
+                f"{name}d{k}",
+                "expr",
+                w,
+                (a[0], b[0]),
+                NET + DELAYS["lut"] if plain else adder_delay(w),
+                expr=text,
+            )
+        net.lut += w
+        out.append(_Term(v, base, lo, hi))
+    return out
+
+
+def resolve_multiplier(b: _Builder, op: Op, ranges: tuple[int, int, int, int]) -> Multiplier:
+    """The op's data-dependent product choice (``auto`` by :func:`lut_product_cost`), recorded."""
+    mult = Multiplier(b.resolver.multiplier(op))
+    if mult is Multiplier.AUTO:
+        mult = Multiplier.LUT if lut_product_cost(*ranges) <= LUT_PER_DSP else Multiplier.DSP
+    b.multipliers[op.name] = mult.value
+    return mult
+
+
+def _narrow_first(ta: FixedType, tb: FixedType) -> tuple[int, int, int, int]:
+    return (ta.raw_min, ta.raw_max, tb.raw_min, tb.raw_max)
+
+
+def const_product(net: Net, v: tuple[int, int, int], c: int, name: str) -> tuple[int, int, int]:
+    """``v * c`` (c > 0 a constant) exactly: a shift when c is a power of two, else shifts and adds."""
+    x, lo, hi = v
+    plo, phi = sorted((lo * c, hi * c))
+    pw = bits_for(plo, phi)
+    if c & (c - 1) == 0:
+        return net.place(name, "add0", pw, (x,), 0.0, sh=c.bit_length() - 1), plo, phi
+    cg = optimise(np.array([[c]]), [lo], [hi])
+    ids = [x]
+    for k, n in enumerate(cg.nodes):
+        ids.append(
+            net.place(
+                f"{name}n{k}",
+                "add",
+                n.width,
+                (ids[n.a], ids[n.b]),
+                adder_delay(n.width),
+                sha=n.sha,
+                shb=n.shb,
+                sub=int(n.sub),
+            )
+        )
+        net.adders += 1
+        net.lut += n.lut
+    t = cg.outputs[0]
+    neg = t.sign < 0
+    p = net.place(
+        name, "acc", pw, (ids[t.var],), adder_delay(pw) if neg else 0.0, sh=t.shift, neg=int(neg), bias=0
+    )
+    return p, plo, phi
+
+
+# ---------------------------------------------------------------------------------------------------
+def _scores(b: _Builder, op: Any) -> list[int]:
+    tq_, tk_ = op.shapes(b.graph)
+    tq, tk, ta, ty = (op.types[k] for k in ("q", "k", "accum", "y"))
+    h_, hk, dk = op.num_heads, op.num_kv_heads, op.key_dim
+    q = b.arith(op.inputs[0])
+    k = b.arith(op.inputs[1])
+    mult = resolve_multiplier(b, op, _narrow_first(tq, tk))
+    cache: dict | None = {} if MUX_ROWS else None  # multiples shared by the products
+    net, p = b.net, _prefix(op)
+    fa = tq.frac + tk.frac
+    assert ta.frac == fa
+    where = f"scores '{op.name}'"
+    out = []
+    for h in range(h_):
+        g = h // (h_ // hk)
+        for i in range(tq_):
+            for j in range(tk_):
+                terms = []
+                for d in range(dk):
+                    qv = (q[i * h_ * dk + h * dk + d], tq.raw_min, tq.raw_max)
+                    kv = (k[j * hk * dk + g * dk + d], tk.raw_min, tk.raw_max)
+                    terms += product_terms(net, qv, kv, mult, f"{p}p{h}_{i}_{j}_{d}", cache)
+                s = unshifted(net, tree(net, terms, f"{p}s{h}_{i}_{j}"), f"{p}u{h}_{i}_{j}")
+                if op.scale_is_shift:
+                    out.append(net.cast(f"{p}y{h}_{i}_{j}", s[0], fa + op.shift, ty, where))
+                else:
+                    m = const_product(net, s, int(op.scale_raw), f"{p}m{h}_{i}_{j}")
+                    out.append(net.cast(f"{p}y{h}_{i}_{j}", m[0], fa + op.scale_frac, ty, where))
+    return out
+
+
+def _mask(b: _Builder, op: Any) -> list[int]:
+    check_mask(op)
+    tq, tk = op.shapes(b.graph)
+    m = op.causal_mask(tq, tk)
+    return [_constant(b.net, f"{_prefix(op)}c{i}_{j}", int(m[i, j])) for i in range(tq) for j in range(tk)]
+
+
+def _static_mask(b: _Builder, op: Any, rows: int, n: int) -> np.ndarray:
+    """Bool ``[Tq, n]`` of the softmax's mask (all True without one); refused unless constant."""
+    if not op.has_mask:
+        return np.ones((1, n), dtype=bool)
+    consts = [constant_of(b.net, v) for v in b.env[op.inputs[1]]]
+    if any(c is None for c in consts):
+        raise NotImplementedError(
+            f"softmax '{op.name}': its mask {op.inputs[1]} is not static; the latency strategy builds static "
+            "(causal) masks only"
+        )
+    return np.array(consts, dtype=bool).reshape(-1, n)
+
+
+def _exp_rom(b: _Builder, op: Any) -> tuple[str, int, np.ndarray]:
+    """The exponential ROM of the softmax: (name, address bits, raw entries)."""
+    tx = op.types["x"]
+    pl = op.plan
+    name = f"{_prefix(op)}exp"
+    if pl.variant is SoftmaxVariant.LATENCY:
+        return name, pl.exp_table_bits, np.asarray(pl.tables["exp"][1], dtype=np.int64)
+    # addressed by the difference d = max - x itself (0 <= d < 2^W): the reference's rounding of d to
+    # the tables' resolution and its zero past their range are in the entries
+    joint = op._joint_exp_table()
+    d = np.arange(1 << tx.width, dtype=np.int64)
+    s = pl.drop_bits
+    dd = (d + ((1 << s) >> 1)) >> s if s else d
+    return name, tx.width, joint[np.minimum(dd, joint.size - 1)]
+
+
+def _rom(b: _Builder, table: str, bits: int, entries: np.ndarray) -> int:
+    """Register the ROM function ``table``; returns the width of its (signed) entries."""
+    width = bits_for(int(entries.min()), int(entries.max()))
+    b.net.tables.append((table, bits, width, tuple(int(v) for v in entries)))
+    return width
+
+
+def _priority(n: int, pick: Callable[[int], str], last: str) -> str:
+    """``@0[n-1] ? pick(n-1) : ... @0[1] ? pick(1) : last``: by the leading one of the n-bit ``@0``."""
+    return "".join(f"@0[{p}] ? {pick(p)} : " for p in range(n - 1, 0, -1)) + last
+
+
+def _softmax(b: _Builder, op: Any) -> list[int]:
+    check_softmax(b.graph, op)
+    net, p = b.net, _prefix(op)
+    where = f"softmax '{op.name}'"
+    shape = b.graph.tensors[op.inputs[0]].shape
+    n = int(shape[-1])
+    rows = b.graph.tensors[op.inputs[0]].size // n
+    keep = _static_mask(b, op, rows, n)
+    tx, te, ti, ts, tw, ty = (op.types[k] for k in ("x", "exp", "inv", "sum", "wide", "y"))
+    pl = op.plan
+    stable = pl.variant is SoftmaxVariant.STABLE
+    raw = b.env[op.inputs[0]]
+    xs = b.arith(op.inputs[0])
+    exp_name, exp_bits, exp_entries = _exp_rom(b, op)
+    exp_w = _rom(b, exp_name, exp_bits, exp_entries)
+    emax = int(exp_entries.max())
+    inv_entries = np.asarray(pl.tables["inv"][1], dtype=np.int64)
+    inv_name, ib = f"{p}inv", pl.inv_bits
+    inv_w = _rom(b, inv_name, ib, inv_entries)
+    rmax = int(inv_entries.max())
+    mult = resolve_multiplier(b, op, (0, emax, 0, rmax))
+    cache: dict | None = {} if MUX_ROWS else None  # multiples shared by the products
+    t_min, t_max = op.t_range
+    k0 = tw.frac - te.frac - ti.frac
+
+    def shv(pos: int) -> int:
+        return k0 - min(max(pos - ts.frac, t_min), t_max)
+
+    sh_max = max(shv(q) for q in range(ts.width))
+    sh_bits = max(sh_max.bit_length(), 1)
+    # S == 0 gives outputs 0: gated unless a stable row's sum saturates at or above exp(0) > 0
+    one = int(convert(np.array([exp_entries[0]]), te, ts)[0]) if stable else 0
+    gate = not (stable and one > 0 and ts.overflow in (Overflow.SAT, Overflow.SAT_SYM))
+    out = []
+    for r in range(rows):
+        kept = [j for j in range(n) if keep[r % keep.shape[0], j]]
+        if not kept:
+            out += [_constant(net, f"{p}z{r}_{j}", 0) for j in range(n)]
+            continue
+        e: dict[int, int] = {}
+        if stable:
+            m = [(xs[r * n + j], tx.raw_min, tx.raw_max) for j in kept]
+            lvl = 0
+            while len(m) > 1:  # comparator tree, the earliest operands first
+                m.sort(key=lambda t: (net.values[t[0]].stage, net.arrival[t[0]]))
+                (u, lo, hi), (v, _, _) = m.pop(0), m.pop(0)
+                w = net.values[u].width
+                c = net.place(
+                    f"{p}max{r}_{lvl}",
+                    "expr",
+                    w,
+                    (u, v),
+                    adder_delay(w + 1) + NET + DELAYS["lut"],
+                    expr="(@0 > @1) ? @0 : @1",
+                )
+                lvl += 1
+                net.lut += 2 * w
+                m.append((c, lo, hi))
+            mx = m[0][0]
+            dw = bits_for(0, tx.raw_max - tx.raw_min)
+            for j in kept:
+                d = net.place(
+                    f"{p}d{r}_{j}", "add", dw, (mx, xs[r * n + j]), adder_delay(dw), sha=0, shb=0, sub=1
+                )
+                net.lut += dw
+                e[j] = _rom_read(net, f"{p}e{r}_{j}", d, exp_name, exp_bits, exp_w, tx.width, False)
+        else:
+            for j in kept:
+                e[j] = _rom_read(
+                    net, f"{p}e{r}_{j}", raw[r * n + j], exp_name, exp_bits, exp_w, tx.width, tx.signed
+                )
+        ssum, _, shi = unshifted(
+            net, tree(net, [_Term(e[j], 0, 0, emax) for j in kept], f"{p}t{r}"), f"{p}tu{r}"
+        )
+        up = ts.frac - te.frac
+        if up >= 0 and shi << up <= ts.raw_max:  # sum_type holds every sum exactly: the cast is wires
+            s = (
+                ssum
+                if up == 0
+                else net.place(f"{p}sum{r}", "add0", bits_for(0, shi << up), (ssum,), 0.0, sh=up)
+            )
+            ws = (shi << up).bit_length()  # the bits of S that can be set
+        else:
+            s = net.cast(f"{p}sum{r}", ssum, te.frac, ts, where)
+            ws = ts.width
+        # the reciprocal: the mantissa bits after the sum's leading one address the table; its exponent
+        # gives the shift into `wide` (one priority mux each, by the leading one)
+        # a priority mux: a LUT level per halving of the candidates (Yosys maps the sum's carry chain,
+        # this mux and the reciprocal ROM of the 4-particle bench in 7 LUT levels)
+        lv = (NET + DELAYS["lut"]) * max(1, math.ceil(math.log2(max(ws, 2))))
+
+        def mant(pos: int) -> str:
+            if pos >= ib:
+                return f"@0[{pos - 1}:{pos - ib}]"
+            return f"{{@0[{pos - 1}:0], {ib - pos}'d0}}"
+
+        idx = net.place(f"{p}idx{r}", "expr", ib + 1, (s,), lv, expr=_priority(ws, mant, f"{ib}'d0"))
+        net.lut += ib * _mux_levels(ws)
+        inv = _rom_read(net, f"{p}inv{r}", idx, inv_name, ib, inv_w, ib, False)
+        shw = sh_bits + int(gate)
+        shtext = _priority(ws, lambda q: f"{sh_bits}'d{shv(q)}", f"{sh_bits}'d{shv(0)}")
+        if gate:
+            shtext = f"{{|@0, {sh_bits}'({shtext})}}"
+        sh = net.place(f"{p}sh{r}", "expr", shw + 1, (s,), lv, expr=shtext)
+        net.lut += shw * _mux_levels(ws)
+        sh_levels = math.ceil(sh_bits / 2) + int(gate)
+        for j in range(n):
+            if j not in e:
+                out.append(_constant(net, f"{p}z{r}_{j}", 0))
+                continue
+            terms = product_terms(net, (e[j], 0, emax), (inv, 0, rmax), mult, f"{p}p{r}_{j}", cache)
+            prod, _, phi = unshifted(net, tree(net, terms, f"{p}q{r}_{j}"), f"{p}pu{r}_{j}")
+            ww = bits_for(0, phi << sh_max)
+            shift = f"({ww}'(@0) <<< @1[{sh_bits - 1}:0])"
+            text = f"@1[{sh_bits}] ? {shift} : {ww}'(0)" if gate else shift
+            wide = net.place(
+                f"{p}w{r}_{j}", "expr", ww, (prod, sh), (NET + DELAYS["lut"]) * sh_levels, expr=text
+            )
+            net.lut += ww * sh_levels
+            out.append(net.cast(f"{p}y{r}_{j}", wide, tw.frac, ty, where))
+    return out
+
+
+def table_delay(bits: int) -> float:
+    """Estimated ns through a ROM of ``2**bits`` entries as Yosys ``synth_xilinx`` maps this module's
+    case-statement ROMs: no MUXF7/F8, about ``bits - 2`` LUT levels (the 256-entry exponential ROM of the
+    8-particle bench: 6), never less than :func:`~hlsgen.backends.rtl.logic_depth.rom_delay` (Vivado's
+    LUT6 + MUXF mapping)."""
+    return max(rom_delay(bits), (NET + DELAYS["lut"]) * max(1, bits - 2))
+
+
+def _rom_read(net: Net, name: str, v: int, table: str, bits: int, width: int, xw: int, signed: bool) -> int:
+    """One read of ROM ``table`` addressed by the top ``bits`` of the ``xw``-bit ``v`` (offset binary
+    when ``signed``)."""
+    net.lut += width * max(1, (1 << bits) // 64)
+    return net.place(
+        name, "rom", width, (v,), table_delay(bits), table=table, bits=bits, xw=xw, xs=int(signed)
+    )
+
+
+def _context(b: _Builder, op: Any) -> list[int]:
+    tq_, tk_ = op.shapes(b.graph)
+    tp, tv, ta, ty = (op.types[k] for k in ("p", "v", "accum", "y"))
+    h_, hk, dv = op.num_heads, op.num_kv_heads, op.value_dim
+    pr = b.arith(op.inputs[0])
+    v = b.arith(op.inputs[1])
+    mult = resolve_multiplier(b, op, _narrow_first(tp, tv))
+    cache: dict | None = {} if MUX_ROWS else None  # multiples shared by the products
+    net, p = b.net, _prefix(op)
+    fa = tp.frac + tv.frac
+    assert ta.frac == fa
+    where = f"context '{op.name}'"
+    out = []
+    for i in range(tq_):
+        for h in range(h_):
+            g = h // (h_ // hk)
+            for e in range(dv):
+                terms = []
+                for j in range(tk_):
+                    pv = (pr[(h * tq_ + i) * tk_ + j], tp.raw_min, tp.raw_max)
+                    vv = (v[j * hk * dv + g * dv + e], tv.raw_min, tv.raw_max)
+                    terms += product_terms(net, pv, vv, mult, f"{p}p{i}_{h}_{e}_{j}", cache)
+                s = unshifted(net, tree(net, terms, f"{p}s{i}_{h}_{e}"), f"{p}u{i}_{h}_{e}")
+                out.append(net.cast(f"{p}y{i}_{h}_{e}", s[0], fa, ty, where))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+def check_mask(op: Any) -> None:
+    """Refuse a mask that is not static."""
+    if op.inputs:
+        raise NotImplementedError(
+            f"mask '{op.name}'"
+            + (f" (layer {op.origin})" if op.origin else "")
+            + f": an explicit mask input "
+            f"({op.inputs[0]}) has no II = 1 form in the latency strategy; it builds static (causal) masks "
+            "only. Use strategy 'resource'"
+        )
+
+
+def check_softmax(graph: Graph, op: Any) -> None:
+    """Refuse a softmax whose tables or mask the latency strategy cannot build."""
+    where = f"softmax '{op.name}'" + (f" (layer {op.origin})" if op.origin else "")
+    pl, tx = op.plan, op.types["x"]
+    if pl.variant is SoftmaxVariant.STABLE and tx.width > ROM_BITS_MAX:
+        raise NotImplementedError(
+            f"{where}: the latency strategy's exponential ROM is addressed by the {tx.width}-bit difference "
+            f"max - x of its input {tx}; it builds at most {ROM_BITS_MAX} bits. Give the softmax input "
+            "(the attention scores: layers: {LAYER: {score: ...}}) a narrower type"
+        )
+    if pl.exp_table_bits > ROM_BITS_MAX or pl.inv_bits > ROM_BITS_MAX:
+        raise NotImplementedError(
+            f"{where}: the latency strategy builds LUT ROMs of at most {ROM_BITS_MAX} address bits; "
+            f"softmax latency_table_bits {pl.exp_table_bits}, inv_bits {pl.inv_bits}"
+        )
+    if op.has_mask:
+        src = graph.producer(op.inputs[1]) if op.inputs[1] not in graph.inputs else None
+        if src is None or src.kind != "mask" or src.inputs:
+            raise NotImplementedError(
+                f"{where}: its mask {op.inputs[1]} is not static; the latency strategy builds static "
+                "(causal) masks only"
+            )
+
+
+def check_op(graph: Graph, op: Op) -> None:
+    """Refuse, naming it, an attention op the latency strategy cannot build (cheap: no scheduling)."""
+    if op.kind == "mask":
+        check_mask(op)
+    elif op.kind == "softmax":
+        check_softmax(graph, op)
+
+
+#: op kind -> its latency-strategy renderer (merged into LATENCY_RENDERERS)
+ATTENTION_RENDERERS: dict[str, Callable[[Any, Any], list[int]]] = {
+    "scores": _scores,
+    "mask": _mask,
+    "softmax": _softmax,
+    "context": _context,
+}
+
+__all__ = [
+    "ATTENTION_RENDERERS",
+    "ROM_BITS_MAX",
+    "check_op",
+    "const_product",
+    "lut_product_cost",
+    "product_terms",
+    "table_delay",
+    "tree",
+]

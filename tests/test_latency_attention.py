@@ -1,0 +1,146 @@
+"""Attention in the ``latency`` strategy (hlsgen.backends.rtl.latency_attention): a Keras
+MultiHeadAttention converted with ``strategy: latency`` becomes one II = 1 pipeline (projections, scores,
+a static causal mask, softmax, context, output projection), planned by the delay model and bit-exact
+against the reference in co-simulation. Softmax settings it cannot build are refused by name."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_rtl import needs_verilator
+
+from hlsgen.backends.rtl.latency import build_latency_design, cosim_latency, plan_graph
+from hlsgen.backends.rtl.latency_attention import lut_product_cost
+from hlsgen.ir.graph import input_raw
+
+#: narrow softmax tables and types, as a trigger design would set them
+SOFTMAX = {
+    "exp_type": "ap_ufixed<8,1,AP_RND,AP_SAT>",
+    "sum_type": "ap_ufixed<12,5,AP_RND,AP_SAT>",  # every sum of 4 exponentials exactly: no cast
+    "inv_bits": 6,
+    "inv_type": "ap_ufixed<8,1,AP_RND,AP_SAT>",
+    "latency_table_bits": 6,
+    "latency_exp_type": "ap_ufixed<10,4,AP_RND,AP_SAT>",
+}
+
+
+def _mha(tokens: int = 4, heads: int = 2, key_dim: int = 4, causal: bool = True, seed: int = 0):
+    tf = pytest.importorskip("tensorflow")
+    tf.keras.utils.set_random_seed(seed)
+    L = tf.keras.layers
+    inp = L.Input((tokens, 3), name="x")
+    y = L.MultiHeadAttention(num_heads=heads, key_dim=key_dim, name="mha")(inp, inp, use_causal_mask=causal)
+    return tf.keras.Model(inp, y)
+
+
+def _cfg(multiplier: str = "lut", variant: str = "stable", **kw: object) -> dict:
+    return {
+        "default_precision": "ap_fixed<8,3,AP_RND,AP_SAT>",
+        "strategy": "latency",
+        "clock_period": 3.333,
+        "multiplier": multiplier,
+        "softmax": {**SOFTMAX, "variant": variant},
+        "layers": {"mha": {"probability": "ap_ufixed<8,0,AP_RND,AP_SAT>"}},
+        **kw,
+    }
+
+
+@pytest.mark.tensorflow
+def test_attention_plan_products_and_balance() -> None:
+    """The plan: every op of the MHA in one net, stages within the clock, branches delay-matched; LUT
+    products use no DSP, DSP products one per data-dependent product, auto by the LUT cost rule."""
+    import hlsgen
+
+    model = _mha()
+    proj = hlsgen.convert(model, _cfg("lut"))
+    kinds = [op.kind for op in proj.graph.ops]
+    assert {"scores", "mask", "softmax", "context"} <= set(kinds)
+    u = plan_graph(proj.graph, proj.config)
+    assert u.latency == u.stages + 1 and u.worst_stage_ns <= 3.333 and u.multipliers == 0
+    for v in u.values:
+        for a in v.args:
+            assert u.values[a].stage <= v.stage
+    assert u.extra["multipliers"]["mha_scores"] == "lut"
+    # dsp for the attention products only (the projections stay shift-adds): scores 2 heads x 4 x 4 x
+    # key_dim 4; causal: 10 of 16 entries a head kept, each one product in softmax and 4 in context
+    layers = {"mha_scores": "dsp", "mha_probs": "dsp", "mha_context": "dsp"}
+    cfg = _cfg("lut")
+    cfg["layers"] = {**cfg["layers"], **{n: {"multiplier": m} for n, m in layers.items()}}
+    ud = plan_graph(hlsgen.convert(model, cfg).graph, hlsgen.convert(model, cfg).config)
+    assert ud.multipliers == 2 * 16 * 4 + 2 * 10 + 2 * 10 * 4
+    # auto: an 8 x 8 bit LUT product is cheaper than a DSP, a 16 x 16 one is not
+    assert (
+        lut_product_cost(-128, 127, -128, 127) <= 100 < lut_product_cost(-(2**15), 2**15 - 1, -(2**15), 2**15)
+    )
+    ua = plan_graph(hlsgen.convert(model, _cfg("auto")).graph, hlsgen.convert(model, _cfg("auto")).config)
+    assert ua.extra["multipliers"]["mha_scores"] == "lut"
+
+
+@pytest.mark.tensorflow
+@pytest.mark.gxx
+@pytest.mark.verilator
+@needs_verilator
+def test_attention_cosim_exact_at_ii_1(tmp_path: Path) -> None:
+    """``hlsgen cosim PRJ`` of a causal 2-head MHA (key_dim 3: the scale 1/sqrt(3) as shift-adds),
+    stable softmax, LUT products: every run bit-exact, II = 1, latency == the plan."""
+    import hlsgen
+    from hlsgen.cli import main
+
+    model = _mha(key_dim=3)
+    rng = np.random.default_rng(2)
+    xs = (rng.normal(size=(32, 4, 3)) * 2).astype(np.float32)
+    proj = hlsgen.convert(model, _cfg("lut"))
+    assert not proj.graph.ops[[op.kind for op in proj.graph.ops].index("scores")].scale_is_shift
+    model_file = tmp_path / "mha.keras"
+    model.save(model_file)
+    prj = tmp_path / "prj"
+    proj.write(prj, tb_data=xs, model_source=model_file)
+    design = build_latency_design(proj.graph, proj.config, proj.name)
+    assert design.core.multipliers == 0
+    assert main(["cosim", str(prj)]) == 0
+    runs = ET.parse(prj / "reports" / "junit" / "cosim.xml").getroot().findall("testcase")
+    assert len(runs) == 4 and all(tc.find("failure") is None for tc in runs)
+    plain = next(tc for tc in runs if tc.get("name") == "cosim[idle=0,backpressure=0]")
+    props = {p.get("name"): p.get("value") for p in plain.iter("property")}
+    assert int(props["latency"]) == design.latency and float(props["ii"]) == 1.0
+    assert int(props["samples"]) == len(xs)
+
+
+@pytest.mark.tensorflow
+@pytest.mark.verilator
+@needs_verilator
+def test_attention_dsp_and_latency_softmax_cosim(tmp_path: Path) -> None:
+    """The other forms: DSP products, the latency-variant softmax (exp of the input's top bits, the
+    zero-sum gate, the sum cast to sum_type), no mask, one head: bit-exact, II = 1, latency == the plan."""
+    import hlsgen
+
+    model = _mha(tokens=3, heads=1, key_dim=4, causal=False, seed=1)
+    sm = {**SOFTMAX, "variant": "latency", "sum_type": "ap_ufixed<10,4,AP_RND,AP_SAT>"}  # a rounding cast
+    proj = hlsgen.convert(model, _cfg("dsp", "latency", softmax=sm))
+    xs = np.random.default_rng(3).normal(size=(24, 3, 3)) * 2
+    name = proj.graph.inputs[0]
+    raw = {name: input_raw(xs, proj.graph.tensors[name].type)}
+    res = cosim_latency(proj.graph, proj.config, "mhadsp", raw, tmp_path, plain_only=True)
+    assert res.passed, res.failure_message()
+    u = plan_graph(proj.graph, proj.config)
+    assert u.multipliers > 0 and res.ii == 1.0 and res.latency == u.latency
+
+
+@pytest.mark.tensorflow
+def test_softmax_the_latency_strategy_cannot_build_is_refused_by_name(tmp_path: Path) -> None:
+    import hlsgen
+
+    model = _mha(causal=False)
+    wide = {"strategy": "latency"}  # 16-bit scores: a 64k-entry exp ROM an element
+    cases = [
+        (wide, r"^softmax 'mha_probs' \(layer mha\): .*exponential ROM .* 16-bit difference .*score"),
+        (_cfg(softmax={**SOFTMAX, "inv_bits": 14}), r"^softmax 'mha_probs' .*inv_bits 14"),
+    ]
+    out = tmp_path / "prj"
+    for cfg, msg in cases:
+        with pytest.raises(NotImplementedError, match=msg):
+            hlsgen.convert(model, cfg, output_dir=out)
+        assert not out.exists()
