@@ -188,22 +188,7 @@ def _avgpool(b: _Builder, op: Op) -> list[int]:
         if cg is None:  # c a power of two: a shift
             prod = net.place(f"{p}m{j}", "add0", pw, (s,), 0.0, sh=c.bit_length() - 1)
         else:
-            ids = [s]
-            for k, n in enumerate(cg.nodes):
-                ids.append(
-                    net.place(
-                        f"{p}n{j}_{k}",
-                        "add",
-                        n.width,
-                        (ids[n.a], ids[n.b]),
-                        adder_delay(n.width),
-                        sha=n.sha,
-                        shb=n.shb,
-                        sub=int(n.sub),
-                    )
-                )
-                net.adders += 1
-                net.lut += n.lut
+            ids = net.adder_graph(cg, [s], f"{p}n{j}_")
             term = cg.outputs[0]
             prod = net.place(
                 f"{p}m{j}",

@@ -252,22 +252,7 @@ def const_product(net: Net, v: tuple[int, int, int], c: int, name: str) -> tuple
     if c & (c - 1) == 0:
         return net.place(name, "add0", pw, (x,), 0.0, sh=c.bit_length() - 1), plo, phi
     cg = optimise(np.array([[c]]), [lo], [hi])
-    ids = [x]
-    for k, n in enumerate(cg.nodes):
-        ids.append(
-            net.place(
-                f"{name}n{k}",
-                "add",
-                n.width,
-                (ids[n.a], ids[n.b]),
-                adder_delay(n.width),
-                sha=n.sha,
-                shb=n.shb,
-                sub=int(n.sub),
-            )
-        )
-        net.adders += 1
-        net.lut += n.lut
+    ids = net.adder_graph(cg, [x], f"{name}n")
     t = cg.outputs[0]
     neg = t.sign < 0
     p = net.place(

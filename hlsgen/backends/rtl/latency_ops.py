@@ -136,22 +136,7 @@ def scaled(net: Net, x: Ranged, c: int, sh: int, bias: int, name: str) -> Ranged
     if c == 0:
         return constant(net, name, bias), bias, bias
     cg = optimise(np.array([[c]], dtype=object), [lo], [hi])
-    ids = [v]
-    for k, n in enumerate(cg.nodes):
-        ids.append(
-            net.place(
-                f"{name}_n{k}",
-                "add",
-                n.width,
-                (ids[n.a], ids[n.b]),
-                adder_delay(n.width),
-                sha=n.sha,
-                shb=n.shb,
-                sub=int(n.sub),
-            )
-        )
-        net.adders += 1
-        net.lut += n.lut
+    ids = net.adder_graph(cg, [v], f"{name}_n")
     term = cg.outputs[0]
     assert term is not None
     w = bits_for(rlo, rhi)

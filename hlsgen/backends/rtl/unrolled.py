@@ -284,6 +284,28 @@ class Net:
         self.arrival.append(t)
         return len(self.values) - 1
 
+    def adder_graph(self, graph: AdderGraph, inputs: list[int], prefix: str) -> list[int]:
+        """Place the shift-add nodes of ``graph`` (constant products, :func:`~hlsgen.fixed.cmm.optimise`)
+        over ``inputs``, named ``prefix`` + index; returns the inputs then every node's value (the ids a
+        node's ``a`` / ``b`` and an output term's ``var`` index), counting adders and LUTs."""
+        ids = list(inputs)
+        for k, n in enumerate(graph.nodes):
+            ids.append(
+                self.place(
+                    f"{prefix}{k}",
+                    "add",
+                    n.width,
+                    (ids[n.a], ids[n.b]),
+                    adder_delay(n.width),
+                    sha=n.sha,
+                    shb=n.shb,
+                    sub=int(n.sub),
+                )
+            )
+        self.adders += len(graph.nodes)
+        self.lut += sum(n.lut for n in graph.nodes)
+        return ids
+
     def cast(self, name: str, arg: int, src_frac: int, dst: FixedType, where: str) -> int:
         """hlsgen_cast of the signed value ``arg`` (``src_frac`` fractional bits) to ``dst``."""
         w = self.values[arg].width
@@ -312,21 +334,7 @@ def emit_linear(
     for r, row in enumerate(ins):
         cols: list[tuple[int, int, int] | None] = []  # (value, shift, sign) of each column's sum
         if graph is not None:
-            ids = list(row)
-            for k, n in enumerate(graph.nodes):
-                v = place(
-                    f"{prefix}n{r}_{k}",
-                    "add",
-                    n.width,
-                    (ids[n.a], ids[n.b]),
-                    adder_delay(n.width),
-                    sha=n.sha,
-                    shb=n.shb,
-                    sub=int(n.sub),
-                )
-                ids.append(v)
-            net.adders += len(graph.nodes)
-            net.lut += sum(n.lut for n in graph.nodes)
+            ids = net.adder_graph(graph, row, f"{prefix}n{r}_")
             for t in graph.outputs:
                 cols.append(None if t is None else (ids[t.var], t.shift, t.sign))
         else:
