@@ -218,8 +218,9 @@ class Project:
 
 
 def _check_latency_strategy(cfg: Config, graph: Graph | None = None) -> None:
-    """``strategy: latency`` builds the whole model at II = 1 in RTL (hlsgen.backends.rtl.latency): a graph
-    with an op that has no II = 1 form, or latency mixed per layer with resource, is refused by name."""
+    """``strategy: latency`` builds the whole model at II = 1 in RTL (hlsgen.backends.rtl.latency) and in HLS
+    (reuse factor 1, products bound as each layer's ``multiplier`` says): a graph with an op that has no II = 1
+    form, latency mixed per layer with resource, or a reuse factor above 1 is refused by name."""
     from .backends.rtl.latency import check_graph, latency_layers
 
     if not latency_layers(cfg):
@@ -232,6 +233,14 @@ def _check_latency_strategy(cfg: Config, graph: Graph | None = None) -> None:
             )
         return
     check_graph(graph, cfg)
+    for op in graph.ops:
+        if op.reuse_factor > 1:
+            raise ValueError(
+                f"{op.kind} '{op.name}'"
+                + (f" (layer {op.origin})" if op.origin else "")
+                + f": reuse_factor {op.reuse_factor} with strategy latency; a latency layer takes a new sample "
+                "every cycle (reuse_factor 1): drop the reuse_factor or use strategy 'resource'"
+            )
 
 
 def build_project(

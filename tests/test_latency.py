@@ -93,6 +93,54 @@ def test_cosim_of_a_graph_with_branches_is_exact_at_ii_1(tmp_path: Path) -> None
     assert res.latency == plan_graph(g, cfg).latency
 
 
+@pytest.mark.gxx
+def test_hls_side_binds_products_as_each_layer_multiplier_says() -> None:
+    """The HLS project of a latency-strategy model: each Linear's config struct names the product policy of
+    its ``multiplier`` (lut: fabric, dsp: a DSP slice; auto resolved per layer by the cost model the RTL
+    backend uses); the resource strategy leaves the choice to Vitis HLS. csim == predict with LUT and DSP
+    bindings (g++ compiles the policies); a reuse factor above 1 is refused by name."""
+    import re
+
+    from hlsgen.backends.hls.writer import project_files
+    from hlsgen.backends.rtl.unrolled import choose_multiplier
+    from hlsgen.project import Project
+
+    rng = np.random.default_rng(3)
+    g0 = _branchy(rng)
+    xs = rng.normal(size=(24, 4, 3)) * 2.5
+
+    def bindings(cfg: Config) -> tuple[Project, dict[str, str]]:
+        proj = Project(quantize_graph(g0, cfg), cfg)
+        text = project_files(proj.graph, cfg)["firmware/parameters.h"]
+        found = {}
+        for name in ("d1", "d2"):
+            struct = re.search(rf"struct config_{name} {{(.*?)}};", text, re.S)
+            assert struct is not None
+            found[name] = re.search(r"typedef hlsgen::product_(\w+) product_t;", struct.group(1)).group(1)
+        return proj, found
+
+    # 32-bit weights make d2's shift-adds dearer than its DSPs: auto picks a DSP there, LUTs for d1
+    wide = {"d2": {"weight": "ap_fixed<32,1>"}}
+    proj, auto = bindings(_config(multiplier="auto", layers=wide))
+    assert auto == {"d1": "lut", "d2": "dsp"}
+    for op in proj.graph.ops:
+        if op.kind == "linear":
+            assert auto[op.name] == choose_multiplier(op).value
+    assert bindings(_config(multiplier="lut", layers=wide))[1] == {"d1": "lut", "d2": "lut"}
+    assert bindings(_config(layers={"d1": {"multiplier": "dsp"}}))[1] == {"d1": "dsp", "d2": "lut"}
+    resource = Config.from_dict({"default_precision": PRECISION})
+    assert bindings(resource)[1] == {"d1": "auto", "d2": "auto"}
+    for setting in ("lut", "dsp"):
+        proj = bindings(_config(multiplier=setting))[0]
+        np.testing.assert_array_equal(proj.csim(xs), proj.predict(xs))
+
+    from hlsgen.project import _check_latency_strategy
+
+    slow = _config(layers={"d2": {"reuse_factor": 3}})
+    with pytest.raises(ValueError, match=r"linear 'd2': reuse_factor 3 with strategy latency"):
+        _check_latency_strategy(slow, quantize_graph(g0, slow))
+
+
 def _jet_tagger(particles: int = 4, features: int = 3, hidden: int = 8, classes: int = 5, seed: int = 0):
     """A QKeras jet tagger of per-particle Dense + ReLU layers, pooled over the particles, a Dense head."""
     tf = pytest.importorskip("tensorflow")
@@ -116,8 +164,8 @@ def _jet_tagger(particles: int = 4, features: int = 3, hidden: int = 8, classes:
 @pytest.mark.verilator
 @needs_verilator
 def test_jet_tagger_converted_with_latency_strategy(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    """The whole path: convert (strategy latency), write with tb_data, predict == csim (the HLS side is
-    the resource form), ``hlsgen cosim PRJ`` bit-exact in every run, II = 1, latency == the estimate."""
+    """The whole path: convert (strategy latency), write with tb_data, predict == csim (the HLS side binds
+    the products to LUTs), ``hlsgen cosim PRJ`` bit-exact in every run, II = 1, latency == the estimate."""
     import hlsgen
     from hlsgen.cli import main
 

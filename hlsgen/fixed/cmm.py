@@ -256,6 +256,23 @@ def _pair_key(t1: tuple[int, int, int], t2: tuple[int, int, int]) -> tuple[int, 
     return (t1[0], t1[1] - m, t2[0], t2[1] - m, int(t1[2] == t2[2]))
 
 
+#: LUTs one DSP48E2 is worth when a layer's ``multiplier: auto`` chooses (UltraScale+ parts hold ~100-150
+#: LUTs per DSP: a VU13P has 1728k LUTs and 12288 DSPs; we take 100, so LUTs win unless they cost much more)
+LUT_PER_DSP = 100
+
+
+def dsp_products(weights: np.ndarray) -> int:
+    """Products of a constant matrix that take a DSP when not built as shifts and adds: the non-zero
+    weights that are not a power of two (a zero costs nothing, a power of two is a shift)."""
+    return int(sum(1 for v in np.asarray(weights).flat if int(v) != 0 and abs(int(v)) & (abs(int(v)) - 1)))
+
+
+def prefers_luts(graph: AdderGraph) -> bool:
+    """The ``auto`` choice, for every backend: shifts and adds when their LUT estimate is at most
+    :data:`LUT_PER_DSP` per DSP they save."""
+    return graph.cost.lut <= LUT_PER_DSP * max(dsp_products(np.asarray(graph.weights, dtype=object)), 1)
+
+
 def optimise(
     weights: np.ndarray,
     in_lo: list[int] | tuple[int, ...],

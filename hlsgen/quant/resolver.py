@@ -107,6 +107,11 @@ class TypeResolver:
                 return lc.multiplier
         return self.config.multiplier
 
+    def binding(self, op: Op) -> str:
+        """How a latency-strategy layer binds its constant products (its ``multiplier``: lut, dsp or
+        auto); "" for a resource-strategy layer."""
+        return self.multiplier(op).value if self.strategy(op) is Strategy.LATENCY else ""
+
     def layernorm(self, op: Op) -> LayerNormConfig:
         for lc in self.config.layer(op.name, op.origin):
             if lc.layernorm is not None:

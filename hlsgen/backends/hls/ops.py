@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ...fixed import FixedType
+from ...fixed.cmm import optimise, prefers_luts
 from ...ir.graph import Graph
 from ...ir.ops import (
     Activation,
@@ -96,6 +97,23 @@ def _scale_config(op: ScaledScores) -> list[tuple[str, str, object]]:
     ]
 
 
+def product_binding(op: Linear) -> str:
+    """How the op's products by its constant weights are bound: ``lut`` or ``dsp`` under the latency
+    strategy (``auto`` resolved by the cost model the RTL backend uses, :func:`hlsgen.fixed.cmm.prefers_luts`),
+    ``auto`` (Vitis HLS chooses) under the resource strategy."""
+    if op.binding != "auto":
+        return op.binding or "auto"
+    tx = op.types["x"]
+    w = np.asarray(op.w_raw, dtype=object)
+    graph = optimise(w, [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in)
+    return "lut" if prefers_luts(graph) else "dsp"
+
+
+def _product_policy(op: Linear) -> tuple[str, str, object]:
+    """The config entry that binds the op's constant products (``hlsgen_common.h``'s product policies)."""
+    return ("typedef", "product_t", f"hlsgen::product_{product_binding(op)}")
+
+
 # -- dense, element-wise, pooling ------------------------------------------------------------------
 def render_linear(op: Linear, graph: Graph) -> HlsCall:
     rows = graph.tensors[op.inputs[0]].size // op.n_in
@@ -115,6 +133,7 @@ def render_linear(op: Linear, graph: Graph) -> HlsCall:
             _typedef("weight_t", op.types["weight"]),
             _typedef("bias_t", op.types.get("bias", op.types["weight"])),
             _typedef("accum_t", op.types["accum"]),
+            _product_policy(op),
         ],
         args=[op.inputs[0], op.outputs[0], *(p.name for p in params)],
         params=params,
@@ -506,6 +525,7 @@ def render_conv1d(op: Conv1D, graph: Graph) -> HlsCall:
             _typedef("weight_t", op.types["weight"]),
             _typedef("bias_t", op.types.get("bias", op.types["weight"])),
             _typedef("accum_t", op.types["accum"]),
+            _product_policy(op),
         ],
         args=[op.inputs[0], op.outputs[0], *(p.name for p in params)],
         params=params,

@@ -32,18 +32,13 @@ import numpy as np
 
 from ...config import Multiplier
 from ...fixed import FixedType, Overflow
-from ...fixed.cmm import AdderGraph, bits_for, optimise
+from ...fixed.cmm import LUT_PER_DSP, AdderGraph, bits_for, optimise, prefers_luts
 from .casts import cast_params, check_cast, rounding
 from .logic_depth import DELAYS, NET
 
 if TYPE_CHECKING:
     from ...config import Config
     from ...ir.ops.base import Op
-
-
-#: LUTs one DSP48E2 is worth when ``auto`` chooses (UltraScale+ parts hold ~100-150 LUTs per DSP: a
-#: VU13P has 1728k LUTs and 12288 DSPs; we take 100, so LUTs win unless they cost much more)
-LUT_PER_DSP = 100
 
 
 def adder_delay(width: int) -> float:
@@ -246,8 +241,7 @@ def choose_multiplier(op: Op, graph: AdderGraph | None = None) -> Multiplier:
     tx = op.types["x"]
     if graph is None:
         graph = optimise(w, [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in)
-    dsps = int(sum(1 for v in w.flat if int(v) != 0 and abs(int(v)) & (abs(int(v)) - 1)))
-    return Multiplier.LUT if graph.cost.lut <= LUT_PER_DSP * max(dsps, 1) else Multiplier.DSP
+    return Multiplier.LUT if prefers_luts(graph) else Multiplier.DSP
 
 
 class Net:

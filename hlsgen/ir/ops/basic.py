@@ -51,6 +51,9 @@ class Linear(Op):
     w_raw: np.ndarray | None = None
     b_raw: np.ndarray | None = None
     w_shift: np.ndarray | None = None  #: per-output-channel po2 scale of QKeras auto_po2 weights
+    #: how the products by the constant weights are bound under the latency strategy (the layer's
+    #: ``multiplier``: lut, dsp or auto); "" under the resource strategy (the backend decides)
+    binding: str = ""
 
     @property
     def n_in(self) -> int:
@@ -80,6 +83,7 @@ class Linear(Op):
         self.types["accum"] = exact_accumulator(bound, fb)
         self.types["x"] = tx
         self.reuse_factor = resolve.reuse(self)
+        self.binding = resolve.binding(self)
         super().assign_types(graph, resolve)
         self.types["y"] = self.out_type(graph)
 

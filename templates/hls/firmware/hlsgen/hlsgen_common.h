@@ -14,6 +14,35 @@ template <unsigned n_mac, unsigned reuse> struct mult_limit {
     static const unsigned value = (n_mac + reuse - 1) / reuse;
 };
 
+// How a product of the data and a constant weight is bound in hardware: the config struct's product_t is
+// one of these. product_auto leaves the choice to Vitis HLS (the resource strategy, and `multiplier: auto`
+// where hlsgen's cost model was not asked); product_lut binds the multiplication to fabric (LUTs: a
+// product by a constant weight becomes shifts and adds), product_dsp to a DSP slice. The value is the
+// exact product in R either way.
+struct product_auto {
+    template <class R, class A, class B> static R product(A a, B b) {
+        #pragma HLS INLINE
+        R p = a * b;
+        return p;
+    }
+};
+struct product_lut {
+    template <class R, class A, class B> static R product(A a, B b) {
+        #pragma HLS INLINE
+        R p = a * b;
+        #pragma HLS BIND_OP variable = p op = mul impl = fabric
+        return p;
+    }
+};
+struct product_dsp {
+    template <class R, class A, class B> static R product(A a, B b) {
+        #pragma HLS INLINE
+        R p = a * b;
+        #pragma HLS BIND_OP variable = p op = mul impl = dsp
+        return p;
+    }
+};
+
 // ceil(log2(n)) at compile time (address widths).
 template <unsigned n> struct clog2 {
     static const unsigned value = 1 + clog2<(n + 1) / 2>::value;

@@ -18,7 +18,8 @@ Taps:
         if (src < 0 || src >= int(CONFIG_T::n_tokens_in)) continue;
     Chan:
         for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
-            acc += x[src * CONFIG_T::n_chan + c] * w[(k * CONFIG_T::n_chan + c) * CONFIG_T::n_filt + f];
+            acc += CONFIG_T::product_t::template product<typename CONFIG_T::accum_t>(
+                x[src * CONFIG_T::n_chan + c], w[(k * CONFIG_T::n_chan + c) * CONFIG_T::n_filt + f]);
         }
     }
     return acc;

@@ -24,7 +24,8 @@ Rows:
             typename CONFIG_T::accum_t acc = b[o];
         Dot:
             for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
-                acc += x[r * CONFIG_T::n_in + i] * w[i * CONFIG_T::n_out + o];
+                acc += CONFIG_T::product_t::template product<typename CONFIG_T::accum_t>(x[r * CONFIG_T::n_in + i],
+                                                                             w[i * CONFIG_T::n_out + o]);
             }
             y[r * CONFIG_T::n_out + o] = acc;
         }
@@ -46,7 +47,8 @@ Rows:
             typename CONFIG_T::accum_t acc = 0;
         Dot:
             for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
-                acc += x[r * CONFIG_T::n_in + i] * w[i * CONFIG_T::n_out + o];
+                acc += CONFIG_T::product_t::template product<typename CONFIG_T::accum_t>(x[r * CONFIG_T::n_in + i],
+                                                                             w[i * CONFIG_T::n_out + o]);
             }
             y[r * CONFIG_T::n_out + o] = acc;
         }
