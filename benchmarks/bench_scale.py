@@ -11,12 +11,12 @@ killed and printed as "> LIMIT" (a measurement too), and the later stages of tha
 they can (every stage but convert needs the converted project). A stage that fails prints "err" and its
 last lines go to stderr. Run on a shared 2-core machine: wall times carry the other load (printed).
 
-How the figures grow (measured, README "Scaling"): convert, emulation and csim build are close to
-linear in T at small T (emulation turns quadratic: the T x T scores); the Verilator build, the cosim run
-and Yosys grow faster than T^2 (the T x T score and probability banks and the Q/K/V banks are register
-arrays read several rows a cycle: logic proportional to T^2 / rows read, built and synthesised as flat
-logic); cycles grow as T^2 * d (scores and context) plus T * d^2 (the projections), LUT / FF as T * d
-(register banks) plus T^2 (score banks) at a fixed multiplier count.
+How the figures grow (measured, README "Scaling with sequence length and d_model"): cycles as T^2 (scores
+and context on a fixed multiplier count) plus T * d^2 (projections), estimate == cosim; convert a few
+seconds, then quadratic in T (the Keras calibration's T x T attention); emulation quadratic in T; the
+csim build flat in T and d; the Verilator build flat to T 256, then faster; the cosim run as cycles x
+design size; Yosys over 240 s from T 64 (the V, K and Q banks are register arrays read several rows a
+cycle: multiplexers of about SIMD * T * d LUTs); LUT about linear in d at T 16.
 
     python benchmarks/bench_scale.py [--seq 16 64 256 1024] [--d 32 64 128] [--limit 600]
         [--stages convert emulate csim verilator cosim yosys] [--model mha|norm]
