@@ -23,12 +23,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def mha_block():
+def mha_block(seq: int = 16, d_model: int = 32, heads: int = 4):
+    """MHA (heads of d_model / heads) + residual + layer norm, seeded."""
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(0)
-    x = tf.keras.Input((16, 32), name="x")
-    a = tf.keras.layers.MultiHeadAttention(4, 8, name="mha")(x, x)
+    x = tf.keras.Input((seq, d_model), name="x")
+    a = tf.keras.layers.MultiHeadAttention(heads, d_model // heads, name="mha")(x, x)
     h = tf.keras.layers.LayerNormalization(name="norm")(tf.keras.layers.Add(name="res")([x, a]))
     return tf.keras.Model(x, h, name="mha_block")
 

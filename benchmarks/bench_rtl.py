@@ -30,19 +30,26 @@ SEQ, D_MODEL, HEADS = 16, 32, 4
 PRECISION = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
 
 
-def mha_project():
+def mha_model(seq: int = SEQ, d_model: int = D_MODEL, heads: int = HEADS):
+    """The Keras MHA block (self-attention of ``heads`` heads of d_model / heads), seeded."""
     import tensorflow as tf
 
+    tf.keras.utils.set_random_seed(5)
+    x = tf.keras.Input((seq, d_model), name="tokens")
+    y = tf.keras.layers.MultiHeadAttention(heads, d_model // heads, name="mha")(x, x)
+    return tf.keras.Model(x, y, name="mha_block")
+
+
+def mha_project(seq: int = SEQ, d_model: int = D_MODEL, heads: int = HEADS, model=None):
+    """The hlsgen project of ``model`` (default :func:`mha_model`) at PRECISION, calibrated on 64
+    sequences, and 8 test sequences."""
     import hlsgen
 
-    tf.keras.utils.set_random_seed(5)
-    x = tf.keras.Input((SEQ, D_MODEL), name="tokens")
-    y = tf.keras.layers.MultiHeadAttention(HEADS, D_MODEL // HEADS, name="mha")(x, x)
-    model = tf.keras.Model(x, y, name="mha_block")
+    model = model if model is not None else mha_model(seq, d_model, heads)
     rng = np.random.default_rng(0)
-    calib = rng.normal(size=(64, SEQ, D_MODEL))
+    calib = rng.normal(size=(64, seq, d_model))
     cfg = {"project_name": "mha_block", "default_precision": PRECISION}
-    return hlsgen.convert(model, cfg, calibration_data=calib), rng.normal(size=(8, SEQ, D_MODEL))
+    return hlsgen.convert(model, cfg, calibration_data=calib), rng.normal(size=(8, seq, d_model))
 
 
 def parallelism(graph, p: int) -> dict[str, int]:

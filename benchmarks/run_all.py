@@ -28,6 +28,9 @@ SMALL: dict[str, list[str]] = {
     "bench_trigger": [],
     "bench_qonnx_mha": ["--seeds", "4"],  # needs the torch extra
     "bench_tensor_rtl": ["--ops", "add", "slice", "rowperm"],
+    # T 16 and 64 at d 32 without Yosys (about 4 minutes at the 2-core machine's load)
+    "bench_scale": ["--seq", "16", "64", "--d", "32", "--limit", "300"]
+    + ["--stages", "convert", "emulate", "csim", "verilator", "cosim"],
 }
 
 
