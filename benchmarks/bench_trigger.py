@@ -37,8 +37,11 @@ estimated clock of the slowest stage, LUT / FF estimates, DSPs) beside the publi
 ``--yosys-attention P`` also synthesises the P-particle attention top with Yosys (small P: 4 takes
 minutes). The weights are random (30 % zeros), so trained weights give other adder counts.
 
+``--stages P`` (default 16) then lists where the stages of the P-particle attention tagger go: per op,
+the stages its values are computed in, its casts and their estimated delay, its slowest value.
+
 Run: ``python benchmarks/bench_trigger.py [--yosys] [--clock 3.333] [--yosys-particles 8]
-[--yosys-attention 4]``.
+[--yosys-attention 4] [--stages 16]``.
 """
 
 from __future__ import annotations
@@ -365,6 +368,41 @@ def attention_model(clock: float, yosys_particles: int | None) -> None:
         )
 
 
+def stage_spans(particles: int, clock: float, bits: int = 8) -> None:
+    """Where the stages of the true-attention tagger go: per op, the stages its values are computed in
+    and its estimated delays (the cast, the slowest value)."""
+    from hlsgen.backends.rtl.latency import plan_graph
+    from hlsgen.ir.graph import c_identifier
+
+    g, cfg = attention_tagger(particles, clock, bits)
+    u = plan_graph(g, cfg)
+    print()
+    print(
+        f"stages of the {particles}-particle {bits}-bit attention tagger ({u.stages} stages, {u.latency} cycles):"
+    )
+    print(f"{'op':10} {'stages':>9} {'values':>7} {'casts':>5} {'cast ns':>7} {'slowest value':>24}")
+    for op in g.ops:
+        pre = f"{c_identifier(op.name)}_"
+        vs = [
+            v
+            for v in u.values
+            if v.name.startswith(pre)
+            and v.kind not in ("ext", "acc")
+            or (v.name.startswith(pre) and v.kind == "acc" and v.args)
+        ]
+        if not vs:
+            print(f"{op.name:10} {'wires':>9}")
+            continue
+        casts = [v for v in vs if v.kind == "cast"]
+        slow = max(vs, key=lambda v: v.delay)
+        lo, hi = min(v.stage for v in vs), max(v.stage for v in vs)
+        cast_ns = max((v.delay for v in casts), default=0.0)
+        print(
+            f"{op.name:10} {f'{lo}-{hi}':>9} {len(vs):>7} {len(casts):>5} {cast_ns:>7.2f} "
+            f"{f'{slow.kind} {slow.delay:.2f} ns':>24}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clock", type=float, default=3.333, help="clock target (ns)")
@@ -374,6 +412,12 @@ def main() -> None:
     )
     ap.add_argument(
         "--yosys-attention", type=int, default=0, help="particles of the attention tagger Yosys synthesises"
+    )
+    ap.add_argument(
+        "--stages",
+        type=int,
+        default=16,
+        help="particles of the attention tagger whose stages are listed per op",
     )
     args = ap.parse_args()
     rng = np.random.default_rng(0)
@@ -439,6 +483,8 @@ def main() -> None:
     whole_model(args.clock, args.yosys_particles if args.yosys else None)
     layernormed(args.clock, args.yosys)
     attention_model(args.clock, args.yosys_attention or None)
+    if args.stages:
+        stage_spans(args.stages, args.clock)
 
 
 if __name__ == "__main__":

@@ -4,14 +4,26 @@ gaps, measures II = 1 and the latency the plan estimates; Yosys: no DSP for the 
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 from test_rtl import needs_verilator, needs_yosys
 
-from hlsgen.backends.rtl.unrolled import Multiplier, choose_multiplier, cosim, plan_linear, write_rtl
+from hlsgen.backends.rtl.cosim import check_casts_in_rtl
+from hlsgen.backends.rtl.unrolled import (
+    FAST_MODES,
+    CastImpl,
+    Multiplier,
+    choose_multiplier,
+    cosim,
+    plan_cast,
+    plan_linear,
+    write_rtl,
+)
 from hlsgen.config import Config
+from hlsgen.fixed import FixedType, Overflow, Rounding
 from hlsgen.ir.graph import Graph
 from hlsgen.ir.ops import Linear
 from hlsgen.project import quantize_graph
@@ -128,3 +140,43 @@ def test_yosys_shift_add_form_uses_no_dsp(tmp_path: Path) -> None:
     assert c.depth is not None and c.depth.deepest.lut_levels <= 6
     # the stage budget held in the synthesised netlist too (same cell delays)
     assert c.depth.worst.delay <= u.clock_ns
+
+
+@pytest.mark.verilator
+@needs_verilator
+def test_fast_cast_equals_convert(tmp_path: Path) -> None:
+    """hlsgen_fastcast (the latency strategy's cast: overflow found in parallel with the rounding) against
+    hlsgen.fixed.convert: every rounding mode x AP_WRAP / AP_SAT / AP_SAT_ZERO, signed and unsigned
+    outputs, narrowing, widening and 1-bit outputs, on random raw values and the extremes (where the
+    rounding increment overflows the kept field: fs == HI and fs == LO - 1)."""
+    rng = np.random.default_rng(0)
+    srcs = [FixedType(16, 6), FixedType(5, 7), FixedType(12, -2), FixedType(9, 4), FixedType(3, 1)]
+    pairs = []
+    for r, o in itertools.product(Rounding, FAST_MODES):
+        for signed in (True, False):
+            for _ in range(2):
+                w = int(rng.integers(1, 13))
+                i = int(rng.integers(-3, w + 4))
+                pairs.append((srcs[int(rng.integers(len(srcs)))], FixedType(w, i, signed, r, o)))
+    pairs.append((FixedType(16, 6), FixedType(8, 8, True, is_int=True)))  # ap_int: toward zero
+    assert check_casts_in_rtl(pairs, tmp_path, samples=150, fast=True) == []
+
+
+def test_cast_plan_uses_the_exact_range() -> None:
+    """A cast whose rounded range fits its output needs no overflow logic (and no delay beyond the
+    rounding); truncation without overflow is wires; AP_SAT_SYM is left to hlsgen_cast."""
+    src = FixedType(16, 6)  # 10 fractional bits
+    sat = FixedType(8, 3, True, Rounding.RND, Overflow.SAT)
+    full = plan_cast(src, sat)
+    assert full.impl is CastImpl.FAST and full.checks and full.rounds and full.width == 16
+    # [-4, 4 - 2^-6] in the source's raw units: 4 - 2^-6 rounds up to 4 (raw 128): an overflow
+    assert plan_cast(src, sat, -4 << 10, (4 << 10) - (1 << 4)).checks
+    small = plan_cast(src, sat, -4 << 10, (4 << 10) - (1 << 4) - 1)  # rounds to at most 127
+    assert not small.checks and small.rounds and small.width == 13 and small.delay < full.delay
+    trn = FixedType(8, 3, True, Rounding.TRN, Overflow.SAT)
+    wires = plan_cast(src, trn, -4 << 10, (4 << 10) - 1)
+    assert not wires.checks and not wires.rounds and wires.delay == 0.0 and wires.luts == 0
+    assert plan_cast(src, FixedType(8, 3, True, Rounding.RND, Overflow.SAT_SYM)).impl is CastImpl.FULL
+    assert (
+        plan_cast(src, FixedType(8, 3, True, Rounding.RND, Overflow.SAT_SYM), -64, 64).impl is CastImpl.FAST
+    )

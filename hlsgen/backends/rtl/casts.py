@@ -60,8 +60,15 @@ def cast_params(prefix: str, dst: FixedType, src: FixedType | None = None, where
     }
 
 
-def cast_check_top(pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_cast_check") -> str:
-    """A SystemVerilog top holding one hlsgen_cast per (src, dst) pair: input k at ``vin`` bits of its
+#: hlsgen_fastcast's MODE code of each overflow mode it builds (AP_WRAP only without saturation bits)
+FAST_MODE_CODE = {Overflow.WRAP: 0, Overflow.SAT: 1, Overflow.SAT_ZERO: 2}
+
+
+def cast_check_top(
+    pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_cast_check", fast: bool = False
+) -> str:
+    """A SystemVerilog top holding one hlsgen_cast (``fast``: hlsgen_fastcast, signed sources and the
+    modes of :data:`FAST_MODE_CODE`, overflow logic on) per (src, dst) pair: input k at ``vin`` bits of its
     source width, output k at ``vout`` bits of its destination width, in order (for the cast bench)."""
     from ..templating import banner
 
@@ -77,6 +84,19 @@ def cast_check_top(pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_
     oi = oo = 0
     for k, (s, d) in enumerate(pairs):
         check_cast(s, d, f"cast {k} ({s} -> {d})")
+        if fast:
+            if not s.signed or d.overflow not in FAST_MODE_CODE or d.sat_bits:
+                raise ValueError(
+                    f"cast {k} ({s} -> {d}): hlsgen_fastcast takes a signed source, AP_WRAP/SAT/SAT_ZERO"
+                )
+            lines.append(
+                f"    hlsgen_fastcast #(.IW({s.width}), .IF({s.frac}), .OW({d.width}), .OF({d.frac}), "
+                f".OS({int(d.signed)}), .RND({RND_CODE[rounding(d)]}), .MODE({FAST_MODE_CODE[d.overflow]}), "
+                f".CHK(1)) u_{k} (.x(vin[{oi + s.width - 1}:{oi}]), .y(vout[{oo + d.width - 1}:{oo}]));"
+            )
+            oi += s.width
+            oo += d.width
+            continue
         lines.append(
             f"    hlsgen_cast #(.IW({s.width}), .IF({s.frac}), .IS({int(s.signed)}), .OW({d.width}), .OF({d.frac}), "
             f".OS({int(d.signed)}), .RND({RND_CODE[rounding(d)]}), .OVF({ovf_code(d)})) "
@@ -89,6 +109,7 @@ def cast_check_top(pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_
 
 
 __all__ = [
+    "FAST_MODE_CODE",
     "OVF_CODE",
     "ovf_code",
     "RND_CODE",

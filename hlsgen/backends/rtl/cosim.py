@@ -494,11 +494,15 @@ def cosim_decode(
 
 
 def check_casts_in_rtl(
-    pairs: list[tuple[FixedType, FixedType]], work_dir: str | Path, samples: int = 200, seed: int = 0
+    pairs: list[tuple[FixedType, FixedType]],
+    work_dir: str | Path,
+    samples: int = 200,
+    seed: int = 0,
+    fast: bool = False,
 ) -> list[str]:
-    """Simulate hlsgen_cast (Verilator, through the cocotb bench sim/hlsgen_cast_bench.py) on random raw
-    values of every pair, extremes included, against :func:`hlsgen.fixed.convert`; returns the failures
-    (empty when every output is bit-exact)."""
+    """Simulate hlsgen_cast (``fast``: hlsgen_fastcast, the latency strategy's) (Verilator, through the
+    cocotb bench sim/hlsgen_cast_bench.py) on random raw values of every pair, extremes included, against
+    :func:`hlsgen.fixed.convert`; returns the failures (empty when every output is bit-exact)."""
     import json
 
     from .casts import cast_check_top
@@ -506,11 +510,10 @@ def check_casts_in_rtl(
     work = Path(work_dir)
     rtl = work / "rtl"
     rtl.mkdir(parents=True, exist_ok=True)
-    (rtl / "hlsgen_cast_check.sv").write_text(cast_check_top(pairs))
-    (rtl / "hlsgen_cast.sv").write_text(
-        (resource_dir("templates") / "rtl" / "lib" / "hlsgen_cast.sv").read_text()
-    )
-    bdir, _ = build(rtl, ["hlsgen_cast.sv", "hlsgen_cast_check.sv"], "hlsgen_cast_check")
+    (rtl / "hlsgen_cast_check.sv").write_text(cast_check_top(pairs, fast=fast))
+    lib = "hlsgen_fastcast.sv" if fast else "hlsgen_cast.sv"
+    (rtl / lib).write_text((resource_dir("templates") / "rtl" / "lib" / lib).read_text())
+    bdir, _ = build(rtl, [lib, "hlsgen_cast_check.sv"], "hlsgen_cast_check")
     spec = work / "casts.json"
     spec.write_text(
         json.dumps({"pairs": [[str(s), str(d)] for s, d in pairs], "samples": samples, "seed": seed})

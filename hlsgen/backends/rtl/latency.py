@@ -12,7 +12,8 @@ entry of :data:`LATENCY_RENDERERS` (keyed by op kind, beside the resource table 
 - ``global_avg_pool``: an adder tree over the rows, the product by the op's 1/T constant (a shift when
   T is a power of two, shift-adds otherwise) and the cast, as :meth:`GlobalAvgPool.execute`.
 
-Every tensor is a list of values, row-major; every op ends in ``hlsgen_cast``, whose raw output bits are
+Every tensor is a list of values, row-major; every op ends in a cast (:func:`~.unrolled.plan_cast`:
+hlsgen_fastcast, wires where range analysis proves it exact, hlsgen_cast for the rarer overflow modes), whose raw output bits are
 read back as a signed value (``ext``) by the ops after it. Values are scheduled by the one delay model
 and carried by registers to the stage that reads them, so parallel branches (an Add's operands) are
 delay-matched. The AXI4-Stream top (:func:`top_files`) takes a whole sample a beat (the input tensor
@@ -40,7 +41,7 @@ from .latency_attention import check_op as check_attention_op
 from .latency_ops import OP_RENDERERS, as_output, settle_constants
 from .logic_depth import DELAYS, NET, rom_delay
 from .packing import tdata_width
-from .unrolled import Net, Unrolled, adder_delay, emit_linear, linear_graph
+from .unrolled import CAST_MODULES, Net, Unrolled, adder_delay, emit_linear, linear_graph
 
 if TYPE_CHECKING:
     from ...config import Config
@@ -130,10 +131,22 @@ def _activation(b: _Builder, op: Op) -> list[int]:
     p = _prefix(op)
     out = []
     for k, v in enumerate(x):
+        lo, hi = tx.raw_min, tx.raw_max
         if op.function == "relu" and tx.signed:
             v = b.net.place(f"{p}r{k}", "relu", b.net.values[v].width, (v,), NET + DELAYS["lut"])
             b.net.lut += b.net.values[v].width
-        out.append(b.net.cast(f"{p}y{k}", v, tx.frac, ty, f"activation '{op.name}'"))
+            lo = 0
+        out.append(
+            b.net.cast(
+                f"{p}y{k}",
+                v,
+                tx.frac,
+                ty,
+                f"activation '{op.name}'",
+                max(lo, 0) if op.function == "relu" else lo,
+                hi,
+            )
+        )
     return out
 
 
@@ -144,11 +157,12 @@ def _add(b: _Builder, op: Op) -> list[int]:
     w = bits_for((ta.raw_min << sha) + (tb.raw_min << shb), (ta.raw_max << sha) + (tb.raw_max << shb))
     p = _prefix(op)
     out = []
+    lo, hi = (ta.raw_min << sha) + (tb.raw_min << shb), (ta.raw_max << sha) + (tb.raw_max << shb)
     for k, (u, v) in enumerate(zip(b.arith(op.inputs[0]), b.arith(op.inputs[1]), strict=True)):
         s = b.net.place(f"{p}s{k}", "add", w, (u, v), adder_delay(w), sha=sha, shb=shb, sub=0)
         b.net.adders += 1
         b.net.lut += w
-        out.append(b.net.cast(f"{p}y{k}", s, ts.frac, ty, f"add '{op.name}'"))
+        out.append(b.net.cast(f"{p}y{k}", s, ts.frac, ty, f"add '{op.name}'", lo, hi))
     return out
 
 
@@ -200,7 +214,9 @@ def _avgpool(b: _Builder, op: Op) -> list[int]:
                 neg=int(term.sign < 0),
                 bias=0,
             )
-        out.append(net.cast(f"{p}y{j}", prod, tx.frac + op.c_frac, ty, f"global_avg_pool '{op.name}'"))
+        out.append(
+            net.cast(f"{p}y{j}", prod, tx.frac + op.c_frac, ty, f"global_avg_pool '{op.name}'", plo, phi)
+        )
     return out
 
 
@@ -394,9 +410,9 @@ def top_files(design: LatencyDesign) -> dict[str, str]:
     from ...resources import resource_dir
     from ..templating import environment, render
 
-    lib = resource_dir("templates") / "rtl" / "lib" / "hlsgen_cast.sv"
+    lib = resource_dir("templates") / "rtl" / "lib"
     files = {
-        "hlsgen_cast.sv": lib.read_text(),
+        **{m: (lib / m).read_text() for m in CAST_MODULES},
         f"{design.core.module}.sv": design.core.render(),
         f"{design.top}.sv": render(environment(), "rtl/latency_top.sv.j2", d=design, ports=design.ports()),
     }
@@ -453,7 +469,7 @@ def cosim_latency(
 
 
 def source_order(design: LatencyDesign) -> list[str]:
-    return ["hlsgen_cast.sv", f"{design.core.module}.sv", f"{design.top}.sv"]
+    return [*CAST_MODULES, f"{design.core.module}.sv", f"{design.top}.sv"]
 
 
 __all__ = [

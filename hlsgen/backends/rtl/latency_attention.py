@@ -11,11 +11,14 @@ Each renderer of :data:`ATTENTION_RENDERERS` (merged into
 - ``mask``: a static (causal) mask is constants; the softmax drops masked keys at build time (their
   probability is the constant 0 the reference gives). An explicit mask input is refused by name;
 - ``softmax``: the reference's algorithm unrolled over the keys, one copy a row (query and head): the
-  row maximum (a comparator tree, stable variant), each difference ``max - x`` addressing one LUT ROM of
-  the exponential (the reference's own table, rounding and range included; latency variant: the input's
-  top bits), the exact sum, its cast to ``sum_type``, the leading one and the mantissa bits after it
-  (a priority mux) addressing the reciprocal ROM, each exponential times the reciprocal, shifted by the
-  reciprocal's exponent into ``types['wide']`` (a barrel shifter, 0 where the sum is 0) and the cast;
+  row maximum (a tree of 4-way selects, :func:`max_tree`, stable variant), each difference ``max - x``
+  addressing one LUT ROM of the exponential (the reference's own table, rounding and range included;
+  latency variant: the input's top bits), the exact sum, its cast to ``sum_type``, the leading one and the
+  mantissa bits after it (a priority mux) addressing the reciprocal ROM; with LUT products the reciprocal
+  and its multiple 3 (a second ROM) are shifted by the reciprocal's exponent once a row (a barrel shifter,
+  0 where the sum is 0) and each exponential's 2-bit digits select their rows, so the product sums to
+  ``types['wide']`` with no shifter after it; with DSP products each exponential times the reciprocal is
+  shifted after the product; then the cast;
 - ``context``: every ``P_h V_g`` entry as a dot product over the keys (constant-zero probabilities of
   masked keys cost nothing), then the cast.
 
@@ -30,6 +33,7 @@ the same adder tree as the dot product they belong to, so the scheduler pipeline
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,9 +42,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...config import Multiplier, SoftmaxVariant
-from ...fixed import FixedType, Overflow, convert
+from ...fixed import FixedType, Overflow, Rounding, convert
 from ...fixed.cmm import bits_for, optimise
 from ...ir.graph import c_identifier
+from .casts import rounding
 from .logic_depth import DELAYS, NET, rom_delay
 from .unrolled import LUT_PER_DSP, Net, adder_delay, multiplier_delay
 
@@ -106,6 +111,22 @@ def tree(net: Net, terms: list[_Term], name: str) -> _Term:
     return terms[0]
 
 
+def rounded_sum(net: Net, terms: list[_Term], name: str, frac: int, dst: FixedType, where: str) -> int:
+    """The exact sum of ``terms`` (``frac`` fractional bits) cast to ``dst``, named ``name`` + ``y``.
+
+    AP_RND is round half up, ``floor(x + half)``: where one more term does not deepen the adder tree (a
+    count that is not a power of two), the half joins it as a constant term and the cast truncates, so it
+    has no increment and no round-up overflow to detect (about two LUT levels instead of five)."""
+    rs = frac - dst.frac
+    n = len(terms)
+    if n > 1 and n & (n - 1) and rs > 0 and rounding(dst) is Rounding.RND:
+        half = 1 << (rs - 1)
+        terms = [*terms, _Term(_constant(net, f"{name}h", half), 0, half, half)]
+        dst = dataclasses.replace(dst, rounding=Rounding.TRN)
+    v, lo, hi = unshifted(net, tree(net, terms, name), f"{name}u")
+    return net.cast(f"{name}y", v, frac, dst, where, lo, hi)
+
+
 def unshifted(net: Net, t: _Term, name: str) -> tuple[int, int, int]:
     """``t`` as one value at shift 0: (value, lo, hi)."""
     if t.shift == 0:
@@ -162,6 +183,7 @@ def product_terms(
     mult: Multiplier,
     name: str,
     cache: dict | None = None,
+    keep: bool = False,
 ) -> list[_Term]:
     """The data-dependent product of ``a`` and ``b`` (each (value, lo, hi), signed values) as terms whose
     sum is the exact product: one DSP product, or the partial products of a LUT multiplier, left for the
@@ -171,7 +193,8 @@ def product_terms(
     a carry chain (``a*b0 + 2a*b1``); with ``cache``, the operand that arrives first is the multiplicand, its
     multiples ``3a`` and ``-a`` are built once (an adder each, shared by every product of that operand
     through ``cache``) and each digit of the later operand selects its row among ``0, a, 2a, 3a`` (the
-    signed top digit among ``0, a, -2a, -a``): a 4:1 mux, one LUT level and no carry chain."""
+    signed top digit among ``0, a, -2a, -a``): a 4:1 mux, one LUT level and no carry chain. ``keep``: ``a``
+    is the multiplicand whichever arrives first (its multiples given in ``cache``)."""
     if constant_of(net, a[0]) == 0 or constant_of(net, b[0]) == 0:
         return []
     plo, phi = _range(a[1], a[2], b[1], b[2])
@@ -181,7 +204,8 @@ def product_terms(
         net.multipliers += 1
         return [_Term(v, 0, plo, phi)]
     if cache is not None:
-        if (net.values[b[0]].stage, net.arrival[b[0]]) < (net.values[a[0]].stage, net.arrival[a[0]]):
+        later = (net.values[b[0]].stage, net.arrival[b[0]]) < (net.values[a[0]].stage, net.arrival[a[0]])
+        if later and not keep:
             a, b = b, a
     elif bits_for(b[1], b[2]) > bits_for(a[1], a[2]):
         a, b = b, a
@@ -284,12 +308,12 @@ def _scores(b: _Builder, op: Any) -> list[int]:
                     qv = (q[i * h_ * dk + h * dk + d], tq.raw_min, tq.raw_max)
                     kv = (k[j * hk * dk + g * dk + d], tk.raw_min, tk.raw_max)
                     terms += product_terms(net, qv, kv, mult, f"{p}p{h}_{i}_{j}_{d}", cache)
-                s = unshifted(net, tree(net, terms, f"{p}s{h}_{i}_{j}"), f"{p}u{h}_{i}_{j}")
                 if op.scale_is_shift:
-                    out.append(net.cast(f"{p}y{h}_{i}_{j}", s[0], fa + op.shift, ty, where))
+                    out.append(rounded_sum(net, terms, f"{p}s{h}_{i}_{j}", fa + op.shift, ty, where))
                 else:
+                    s = unshifted(net, tree(net, terms, f"{p}s{h}_{i}_{j}"), f"{p}u{h}_{i}_{j}")
                     m = const_product(net, s, int(op.scale_raw), f"{p}m{h}_{i}_{j}")
-                    out.append(net.cast(f"{p}y{h}_{i}_{j}", m[0], fa + op.scale_frac, ty, where))
+                    out.append(net.cast(f"{p}y{h}_{i}_{j}", m[0], fa + op.scale_frac, ty, where, m[1], m[2]))
     return out
 
 
@@ -359,6 +383,7 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
     emax = int(exp_entries.max())
     inv_entries = np.asarray(pl.tables["inv"][1], dtype=np.int64)
     inv_name, ib = f"{p}inv", pl.inv_bits
+    inv3_name = f"{p}inv_x3"
     inv_w = _rom(b, inv_name, ib, inv_entries)
     rmax = int(inv_entries.max())
     mult = resolve_multiplier(b, op, (0, emax, 0, rmax))
@@ -382,30 +407,26 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
             continue
         e: dict[int, int] = {}
         if stable:
-            m = [(xs[r * n + j], tx.raw_min, tx.raw_max) for j in kept]
-            lvl = 0
-            while len(m) > 1:  # comparator tree, the earliest operands first
-                m.sort(key=lambda t: (net.values[t[0]].stage, net.arrival[t[0]]))
-                (u, lo, hi), (v, _, _) = m.pop(0), m.pop(0)
-                w = net.values[u].width
-                c = net.place(
-                    f"{p}max{r}_{lvl}",
-                    "expr",
-                    w,
-                    (u, v),
-                    adder_delay(w + 1) + NET + DELAYS["lut"],
-                    expr="(@0 > @1) ? @0 : @1",
-                )
-                lvl += 1
-                net.lut += 2 * w
-                m.append((c, lo, hi))
-            mx = m[0][0]
+            mx, group, sel = max_tree(net, [xs[r * n + j] for j in kept], f"{p}max{r}_")
             dw = bits_for(0, tx.raw_max - tx.raw_min)
             for j in kept:
-                d = net.place(
-                    f"{p}d{r}_{j}", "add", dw, (mx, xs[r * n + j]), adder_delay(dw), sha=0, shb=0, sub=1
-                )
-                net.lut += dw
+                # max - x overlapped with the last select: the difference to each of its candidates, in
+                # parallel with its comparators, then the one its index picks
+                cands = []
+                for i, c in enumerate(group if sel is not None else [mx]):
+                    d = net.place(
+                        f"{p}d{r}_{j}_{i}",
+                        "add",
+                        dw,
+                        (c, xs[r * n + j]),
+                        adder_delay(dw),
+                        sha=0,
+                        shb=0,
+                        sub=1,
+                    )
+                    net.lut += dw
+                    cands.append(d)
+                d = cands[0] if sel is None else _select(net, f"{p}d{r}_{j}", dw, cands, sel)
                 e[j] = _rom_read(net, f"{p}e{r}_{j}", d, exp_name, exp_bits, exp_w, tx.width, False)
         else:
             for j in kept:
@@ -424,7 +445,7 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
             )
             ws = (shi << up).bit_length()  # the bits of S that can be set
         else:
-            s = net.cast(f"{p}sum{r}", ssum, te.frac, ts, where)
+            s = net.cast(f"{p}sum{r}", ssum, te.frac, ts, where, 0, shi)
             ws = ts.width
         # the reciprocal: the mantissa bits after the sum's leading one address the table; its exponent
         # gives the shift into `wide` (one priority mux each, by the leading one)
@@ -446,30 +467,97 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
             shtext = f"{{|@0, {sh_bits}'({shtext})}}"
         sh = net.place(f"{p}sh{r}", "expr", shw + 1, (s,), lv, expr=shtext)
         net.lut += shw * _mux_levels(ws)
-        sh_levels = math.ceil(sh_bits / 2) + int(gate)
+        # a barrel shifter: a LUT level per bit of the amount (Yosys: 3 levels for the 3-bit shift of
+        # the 4-particle bench), one more for the gate
+        sh_levels = sh_bits + int(gate)
+        sh_delay = (NET + DELAYS["lut"]) * sh_levels
+        pre = None
+        if mult is Multiplier.LUT and cache is not None:
+            # LUT products: the reciprocal and its multiple 3 (a second ROM, no adder) shifted by the
+            # exponent once a row, beside nothing on the products' path: the rows of e * (inv << sh) sum
+            # to wide directly
+            if inv3_name not in {t[0] for t in net.tables}:
+                _rom(b, inv3_name, ib, 3 * inv_entries)
+            inv3_w = bits_for(0, 3 * rmax)
+            inv3 = _rom_read(net, f"{p}inv3_{r}", idx, inv3_name, ib, inv3_w, ib, False)
+            shifted = []
+            for m, src in ((1, inv), (3, inv3)):
+                ww = bits_for(0, m * rmax << sh_max)
+                shift = f"({ww}'(@0) <<< @1[{sh_bits - 1}:0])"
+                text = f"@1[{sh_bits}] ? {shift} : {ww}'(0)" if gate else shift
+                shifted.append(net.place(f"{p}is{m}_{r}", "expr", ww, (src, sh), sh_delay, expr=text))
+                net.lut += ww * sh_levels
+            a_sh = (shifted[0], 0, rmax << sh_max)
+            pre = (a_sh, {(shifted[0], 3): shifted[1]})
         for j in range(n):
             if j not in e:
                 out.append(_constant(net, f"{p}z{r}_{j}", 0))
+                continue
+            if pre is not None:
+                # the shifted reciprocal is the multiplicand, the exponential's 2-bit digits pick its rows
+                terms = product_terms(net, pre[0], (e[j], 0, emax), mult, f"{p}p{r}_{j}", pre[1], keep=True)
+                out.append(rounded_sum(net, terms, f"{p}q{r}_{j}", tw.frac, ty, where))
                 continue
             terms = product_terms(net, (e[j], 0, emax), (inv, 0, rmax), mult, f"{p}p{r}_{j}", cache)
             prod, _, phi = unshifted(net, tree(net, terms, f"{p}q{r}_{j}"), f"{p}pu{r}_{j}")
             ww = bits_for(0, phi << sh_max)
             shift = f"({ww}'(@0) <<< @1[{sh_bits - 1}:0])"
             text = f"@1[{sh_bits}] ? {shift} : {ww}'(0)" if gate else shift
-            wide = net.place(
-                f"{p}w{r}_{j}", "expr", ww, (prod, sh), (NET + DELAYS["lut"]) * sh_levels, expr=text
-            )
+            wide = net.place(f"{p}w{r}_{j}", "expr", ww, (prod, sh), sh_delay, expr=text)
             net.lut += ww * sh_levels
-            out.append(net.cast(f"{p}y{r}_{j}", wide, tw.frac, ty, where))
+            out.append(net.cast(f"{p}y{r}_{j}", wide, tw.frac, ty, where, 0, phi << sh_max))
     return out
+
+
+def _select(net: Net, name: str, w: int, group: list[int], sel: int) -> int:
+    """``group[sel]`` (at most 4 values, ``sel`` a 2-bit index): one LUT6 a bit. Written as an AND-OR of
+    the decoded index, not a mux, so that Yosys ``opt_share`` cannot turn a select of differences
+    ``c_i - x`` back into one subtraction after the select (it did: a 3.5 ns path)."""
+    g = len(group)
+    text = " | ".join(f"({{{w}{{@{g} == 2'd{i}}}}} & {w}'(@{i}))" for i in range(g))
+    net.lut += w
+    return net.place(name, "expr", w, (*group, sel), NET + DELAYS["lut"], expr=text)
+
+
+def max_tree(net: Net, xs: list[int], name: str) -> tuple[int, list[int], int | None]:
+    """The maximum of the signed values ``xs`` by a tree of 4-way selects, the earliest operands first;
+    returns it, the operands of the last select and its index value (None for one value).
+
+    A select of k <= 4 operands compares every pair at once (k(k-1)/2 comparators: a carry chain each),
+    encodes the winner's index (the first operand not below any later one wins, so ties pick one of the
+    equal values; Yosys maps the encoder in two LUT levels after the comparators) and muxes the operands
+    by it (a 4:1 mux: one LUT6 a bit): one carry chain and three LUT levels for two levels of a pairwise
+    tree."""
+    lv = NET + DELAYS["lut"]
+    m = list(xs)
+    k = 0
+    group: list[int] = []
+    sel: int | None = None
+    while len(m) > 1:
+        m.sort(key=lambda v: (net.values[v].stage, net.arrival[v]))
+        group, m = m[:4], m[4:]
+        g = len(group)
+        w = max(net.values[v].width for v in group)
+        text = ""
+        for i in range(g - 1):
+            wins = " && ".join(f"(@{i} >= @{j})" for j in range(i + 1, g))
+            text += f"({wins}) ? 2'd{i} : "
+        sel = net.place(
+            f"{name}s{k}", "expr", 2, tuple(group), adder_delay(w + 1) + 2 * lv, expr=text + f"2'd{g - 1}"
+        )
+        net.lut += g * (g - 1) // 2 * (w + 1) + 2
+        m.append(_select(net, f"{name}{k}", w, group, sel))
+        k += 1
+    return m[0], group, sel
 
 
 def table_delay(bits: int) -> float:
     """Estimated ns through a ROM of ``2**bits`` entries as Yosys ``synth_xilinx`` maps this module's
-    case-statement ROMs: no MUXF7/F8, about ``bits - 2`` LUT levels (the 256-entry exponential ROM of the
-    8-particle bench: 6), never less than :func:`~hlsgen.backends.rtl.logic_depth.rom_delay` (Vivado's
+    case-statement ROMs: about ``bits - 4`` LUT levels (the 256-entry exponential ROM of the 4-particle
+    bench from a register: 4 levels, 1.88 ns; its 64-entry reciprocal ROM after the priority mux: 2),
+    never less than :func:`~hlsgen.backends.rtl.logic_depth.rom_delay` (Vivado's
     LUT6 + MUXF mapping)."""
-    return max(rom_delay(bits), (NET + DELAYS["lut"]) * max(1, bits - 2))
+    return max(rom_delay(bits), (NET + DELAYS["lut"]) * max(1, bits - 4))
 
 
 def _rom_read(net: Net, name: str, v: int, table: str, bits: int, width: int, xw: int, signed: bool) -> int:
@@ -503,8 +591,7 @@ def _context(b: _Builder, op: Any) -> list[int]:
                     pv = (pr[(h * tq_ + i) * tk_ + j], tp.raw_min, tp.raw_max)
                     vv = (v[j * hk * dv + g * dv + e], tv.raw_min, tv.raw_max)
                     terms += product_terms(net, pv, vv, mult, f"{p}p{i}_{h}_{e}_{j}", cache)
-                s = unshifted(net, tree(net, terms, f"{p}s{i}_{h}_{e}"), f"{p}u{i}_{h}_{e}")
-                out.append(net.cast(f"{p}y{i}_{h}_{e}", s[0], fa, ty, where))
+                out.append(rounded_sum(net, terms, f"{p}s{i}_{h}_{e}", fa, ty, where))
     return out
 
 

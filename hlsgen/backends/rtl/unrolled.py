@@ -9,7 +9,8 @@ sample may enter every cycle. Each row goes through its own copy of the op's con
   maps it) and an adder tree per output;
 
 then the bias (shifted to the accumulator's LSB, as :meth:`hlsgen.ir.ops.Linear.accumulate` adds it)
-and the cast to the output type by ``hlsgen_cast`` (templates/rtl/lib), exactly as the op's reference
+and the cast to the output type (:func:`plan_cast`: ``hlsgen_fastcast`` or ``hlsgen_cast``,
+templates/rtl/lib, given the accumulator's exact range), exactly as the op's reference
 (:meth:`Linear.execute`) casts its exact accumulator. Every value is a signed integer at the width of
 its exact range, so the arithmetic modulo 2^width is exact.
 
@@ -23,17 +24,20 @@ output port, and the co-simulation measures exactly that.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ...config import Multiplier
-from ...fixed import FixedType, Overflow
+from ...fixed import FixedType, Overflow, Rounding, convert
 from ...fixed.cmm import LUT_PER_DSP, AdderGraph, bits_for, optimise, prefers_luts
-from .casts import cast_params, check_cast, rounding
+from .casts import FAST_MODE_CODE, cast_params, check_cast, rounding
 from .logic_depth import DELAYS, NET
 
 if TYPE_CHECKING:
@@ -64,6 +68,100 @@ def cast_delay(src: FixedType, dst: FixedType) -> float:
     return d
 
 
+class CastImpl(StrEnum):
+    """The module a cast of the latency strategy is built with."""
+
+    FAST = "fast"  #: hlsgen_fastcast: overflow found in parallel with the rounding (signed source)
+    FULL = "full"  #: hlsgen_cast: every overflow mode (AP_SAT_SYM, AP_WRAP_SM, saturation bits)
+
+
+#: registers in a row that Yosys ``synth_xilinx`` maps to a shift register (its ``shregmap``: the
+#: 4-particle attention netlist had SRL16E of depth 3, 12 and 13, 1.0 ns clock-to-out);
+#: :meth:`Unrolled.tapped` keeps the register at the end of such a line a flip-flop
+SRL_MIN = 3
+
+#: the library modules a pipeline's casts instantiate (templates/rtl/lib), in compile order
+CAST_MODULES = ("hlsgen_cast.sv", "hlsgen_fastcast.sv")
+
+#: hlsgen_fastcast's MODE code of each overflow mode it builds (AP_WRAP only without saturation bits)
+FAST_MODES = FAST_MODE_CODE
+
+
+def _levels(inputs: int) -> int:
+    """LUT6 levels of a reduction (AND / OR / a pattern match) over ``inputs`` bits."""
+    n, lv = max(inputs, 1), 1
+    while n > 6:
+        n, lv = math.ceil(n / 6), lv + 1
+    return lv
+
+
+@dataclass(frozen=True)
+class CastPlan:
+    """How one cast of a signed value is built, from the exact range of its input.
+
+    Attributes:
+        impl: the module (:class:`CastImpl`).
+        width: input bits the cast reads (those of the input's exact range: the rest are sign copies).
+        rounds: a rounding increment is built (bits are dropped and the mode is not AP_TRN).
+        checks: overflow logic is built (the rounded range leaves the output type and the mode is not
+            AP_WRAP); False when range analysis proves the overflow cannot happen.
+        delay: estimated ns from the input to the output.
+        luts: estimated LUTs.
+    """
+
+    impl: CastImpl
+    width: int
+    rounds: bool
+    checks: bool
+    delay: float
+    luts: int
+
+
+@functools.lru_cache(maxsize=4096)
+def plan_cast(src: FixedType, dst: FixedType, lo: int | None = None, hi: int | None = None) -> CastPlan:
+    """The cast of a signed raw value of type ``src`` within ``[lo, hi]`` (default: ``src``'s range) to
+    ``dst``, as :func:`hlsgen.fixed.convert` computes it.
+
+    The rounded range (rounding is monotone: ``convert`` of the ends into a type wide enough to hold them)
+    decides whether overflow logic is needed at all; without it the cast is the rounding increment alone
+    (or wires). With it, :data:`FAST_MODES` are built by hlsgen_fastcast, whose delay is the slower of the
+    incrementer and the overflow's LUT reductions, then one LUT level; the other modes by hlsgen_cast
+    (:func:`cast_delay`).
+    """
+    lo = src.raw_min if lo is None else lo
+    hi = src.raw_max if hi is None else hi
+    iw = min(bits_for(lo, hi), src.width)
+    rs, ls = max(src.frac - dst.frac, 0), max(dst.frac - src.frac, 0)
+    wide = iw + ls + 2
+    probe = FixedType(wide, wide - dst.frac, True, rounding(dst), Overflow.WRAP)
+    rlo, rhi = (int(v) for v in np.asarray(convert(np.array([lo, hi], dtype=object), src, probe)))
+    fits = dst.raw_min <= rlo and rhi <= dst.raw_max
+    rnd = rounding(dst)
+    rounds = rs > 0 and rnd is not Rounding.TRN
+    checks = not fits and dst.overflow is not Overflow.WRAP
+    lv = NET + DELAYS["lut"]
+    if not fits and (dst.overflow not in FAST_MODES or dst.sat_bits):
+        full_src = FixedType(iw, iw - src.frac, True)
+        luts = dst.width + (iw if dst.overflow is not Overflow.WRAP or dst.sat_bits else 0)
+        return CastPlan(CastImpl.FULL, iw, rounds, True, cast_delay(full_src, dst), luts)
+    # the increment: qb alone for AP_RND; else a LUT function of qb, the OR of the bits below, the sign
+    # and the floor's LSB
+    inc_lv = 0 if not rounds or rnd is Rounding.RND else _levels(min(rs - 1, iw) + 3)
+    path = inc_lv * lv + adder_delay(dst.width) if rounds else 0.0
+    luts = dst.width if rounds else 0
+    if checks:
+        # reductions over the floor's distinct bits, a LUT level combining them with the increment
+        # (over / under), the output mux: Yosys maps a 16-bit accumulator's cast to 8 bits in 4 levels
+        floor_bits = max(iw - rs, 1)
+        if rounds:
+            path = max(path, (_levels(floor_bits) + 2 + inc_lv) * lv) + lv
+        else:  # no increment: over / under read the sign and the bits above the output field only
+            high = max(floor_bits + ls - dst.width + int(dst.signed), 1)
+            path = (_levels(high + 1) + 1) * lv
+        luts += dst.width + 2 * math.ceil(floor_bits / 5)
+    return CastPlan(CastImpl.FAST, iw, rounds, checks, path, luts)
+
+
 @dataclass(frozen=True)
 class Value:
     """One value of the pipeline.
@@ -71,7 +169,7 @@ class Value:
     Attributes:
         name: SystemVerilog name.
         kind: ``in`` (a slice of the input register), ``add``, ``mul``, ``acc`` (shift, sign and bias
-            into the accumulator), ``cast`` (hlsgen_cast to the output type), ``expr`` (any expression
+            into the accumulator), ``cast`` (to the output type, :func:`plan_cast`), ``expr`` (any expression
             of its operands, :meth:`Unrolled.expr`).
         width: bits (signed, except the cast's output, which has the output type's bits).
         args: operand indices into :attr:`Unrolled.values`.
@@ -181,7 +279,12 @@ class Unrolled:
         from ..templating import environment, render
 
         return render(
-            environment(), "rtl/unrolled_linear.sv.j2", u=self, ref=self.ref, header=self.header_lines()
+            environment(),
+            "rtl/unrolled_linear.sv.j2",
+            u=self,
+            ref=self.ref,
+            header=self.header_lines(),
+            rom_bits=rom_bits,
         )
 
     def header_lines(self) -> list[str]:
@@ -208,6 +311,19 @@ class Unrolled:
             text = text.replace(f"@{k}", self.ref(v.args[k], stage))
         return text
 
+    def tapped(self) -> set[str]:
+        """Registers that logic reads at the end of a delay line of two or more registers: they get a
+        synchronous reset (``rst``), so that synthesis keeps each a flip-flop (a shift register has no
+        reset) and the stage that reads it starts at a flip-flop's clock-to-out, as the planner assumes.
+        Yosys ``synth_xilinx`` otherwise maps delay lines of :data:`SRL_MIN` registers or more to SRL16E
+        (the 4-particle attention netlist: depths 3, 12 and 13), 1.0 ns clock-to-out."""
+        out = set()
+        for v in self.values:
+            for a in v.args:
+                if v.stage - self.values[a].stage >= SRL_MIN - 1:
+                    out.add(f"{self.values[a].name}_q{v.stage}")
+        return out
+
     def registers_of(self) -> list[tuple[str, str, int]]:
         """Every pipeline register: (name, source, width), rank by rank."""
         last: dict[int, int] = {}
@@ -222,6 +338,16 @@ class Unrolled:
                 src = v.name if r == v.stage + 1 else f"{v.name}_q{r - 1}"
                 regs.append((f"{v.name}_q{r}", src, v.width))
         return regs
+
+
+def rom_bits(entries: tuple[int, ...], width: int, bits: int) -> list[tuple[int, str]]:
+    """Each bit of a ROM's ``width``-bit two's complement entries as one hex constant of ``2**bits``
+    bits (entry k at bit k; addresses past the entries read 0): (bit, hex digits)."""
+    out = []
+    for b in range(width):
+        vec = sum((((int(e) >> b) & 1) << k) for k, e in enumerate(entries))
+        out.append((b, f"{vec:x}"))
+    return out
 
 
 def _weights(op: Op) -> tuple[np.ndarray, np.ndarray | None]:
@@ -300,14 +426,37 @@ class Net:
         self.lut += sum(n.lut for n in graph.nodes)
         return ids
 
-    def cast(self, name: str, arg: int, src_frac: int, dst: FixedType, where: str) -> int:
-        """hlsgen_cast of the signed value ``arg`` (``src_frac`` fractional bits) to ``dst``."""
+    def cast(
+        self,
+        name: str,
+        arg: int,
+        src_frac: int,
+        dst: FixedType,
+        where: str,
+        lo: int | None = None,
+        hi: int | None = None,
+    ) -> int:
+        """The cast of the signed value ``arg`` (``src_frac`` fractional bits; its exact range ``[lo, hi]``
+        when the caller knows it, else its width's) to ``dst``, as :func:`plan_cast` builds it."""
         w = self.values[arg].width
         src = FixedType(w, w - src_frac, True)
         check_cast(src, dst, where)
-        self.lut += dst.width + (w if dst.overflow is not Overflow.WRAP or dst.sat_bits else 0)
+        if lo is not None and hi is not None and bits_for(lo, hi) > w:
+            lo = hi = None  # a value narrower than the range wraps: its range is its width's
+        cp = plan_cast(src, dst, lo, hi)
+        self.lut += cp.luts
         return self.place(
-            name, "cast", dst.width, (arg,), cast_delay(src, dst), **cast_params("Y", dst), IW=w, IF=src_frac
+            name,
+            "cast",
+            dst.width,
+            (arg,),
+            cp.delay,
+            **cast_params("Y", dst),
+            IW=cp.width,
+            IF=src_frac,
+            impl=cp.impl.value,
+            MODE=FAST_MODES.get(dst.overflow, 0),
+            CHK=int(cp.checks),
         )
 
 
@@ -325,12 +474,22 @@ def emit_linear(
     values = net.values
     outputs: list[int] = []
     acc_w = ta.width
+    rs = ta.frac - ty.frac
     for r, row in enumerate(ins):
         cols: list[tuple[int, int, int] | None] = []  # (value, shift, sign) of each column's sum
+        span: list[tuple[int, int]] = []  # the exact range of each column's value (before shift and sign)
         if graph is not None:
             ids = net.adder_graph(graph, row, f"{prefix}n{r}_")
+            n0 = len(row)
             for t in graph.outputs:
                 cols.append(None if t is None else (ids[t.var], t.shift, t.sign))
+                if t is None:
+                    span.append((0, 0))
+                elif t.var < n0:
+                    span.append((graph.in_lo[t.var], graph.in_hi[t.var]))
+                else:
+                    node = graph.nodes[t.var - n0]
+                    span.append((node.lo, node.hi))
         else:
             for j in range(op.n_out):
                 terms: list[tuple[int, int, int]] = []  # (value, range lo, range hi)
@@ -365,24 +524,40 @@ def emit_linear(
                     net.lut += sw
                     terms.append((s, slo, shi))
                 cols.append((terms[0][0], 0, 1) if terms else None)
+                span.append((terms[0][1], terms[0][2]) if terms else (0, 0))
         for j, col in enumerate(cols):
             bias = 0 if b is None else int(b[j]) << bsh
             args = () if col is None else (col[0],)
             work = col is not None and (col[2] < 0 or bias != 0)
+            lo, hi = 0, 0
+            if col is not None:
+                ends = [(v << (col[1] + psh)) * col[2] for v in span[j]]
+                lo, hi = min(ends), max(ends)
+            lo, hi = lo + bias, hi + bias
+            # AP_RND folded into the accumulator's adder: floor((acc + half) / 2^rs) is the rounded value,
+            # so the cast truncates (no increment, no round-up overflow to detect)
+            exact = bits_for(lo, hi) <= acc_w  # the accumulator never wraps: its exact range's width
+            width, ty_c = bits_for(lo, hi) if exact else acc_w, ty
+            if col is not None and rs > 0 and rounding(ty) is Rounding.RND and exact:
+                half = 1 << (rs - 1)
+                bias, lo, hi = bias + half, lo + half, hi + half
+                width = bits_for(lo, hi)
+                ty_c = dataclasses.replace(ty, rounding=Rounding.TRN)
+                work = True
             acc = place(
                 f"{prefix}acc{r}_{j}",
                 "acc",
-                acc_w,
+                width,
                 args,
-                adder_delay(acc_w) if work else 0.0,
+                adder_delay(width) if work else 0.0,
                 sh=0 if col is None else col[1] + psh,
                 neg=int(col is not None and col[2] < 0),
                 bias=bias,
             )
             if work:
                 net.adders += 1
-                net.lut += acc_w
-            outputs.append(net.cast(f"{prefix}y{r}_{j}", acc, ta.frac, ty, where))
+                net.lut += width
+            outputs.append(net.cast(f"{prefix}y{r}_{j}", acc, ta.frac, ty_c, where, lo, hi))
     return outputs
 
 
@@ -478,10 +653,11 @@ def write_rtl(u: Unrolled, rtl_dir: str | Path) -> list[str]:
 
     d = Path(rtl_dir)
     d.mkdir(parents=True, exist_ok=True)
-    lib = resource_dir("templates") / "rtl" / "lib" / "hlsgen_cast.sv"
-    (d / "hlsgen_cast.sv").write_text(lib.read_text())
+    lib = resource_dir("templates") / "rtl" / "lib"
+    for m in CAST_MODULES:
+        (d / m).write_text((lib / m).read_text())
     (d / f"{u.module}.sv").write_text(u.render())
-    return ["hlsgen_cast.sv", f"{u.module}.sv"]
+    return [*CAST_MODULES, f"{u.module}.sv"]
 
 
 def cosim(
@@ -528,7 +704,11 @@ def _replace(u: Unrolled, **kw: object) -> Unrolled:
 
 
 __all__ = [
+    "CAST_MODULES",
+    "FAST_MODES",
     "LUT_PER_DSP",
+    "CastImpl",
+    "CastPlan",
     "Multiplier",
     "Unrolled",
     "Value",
@@ -538,6 +718,7 @@ __all__ = [
     "cosim",
     "multiplier_delay",
     "pack_rows",
+    "plan_cast",
     "plan_from_config",
     "plan_linear",
     "write_rtl",
