@@ -28,6 +28,7 @@ SMALL: dict[str, list[str]] = {
     "bench_trigger": [],
     "bench_qonnx_mha": ["--seeds", "4"],  # needs the torch extra
     "bench_tensor_rtl": ["--ops", "add", "slice", "rowperm"],
+    "bench_btag": [],
 }
 
 

@@ -60,16 +60,21 @@ def cast_params(prefix: str, dst: FixedType, src: FixedType | None = None, where
     }
 
 
-def cast_check_top(pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_cast_check") -> str:
+def cast_check_top(
+    pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_cast_check", registered: bool = False
+) -> str:
     """A SystemVerilog top holding one hlsgen_cast per (src, dst) pair: input k at ``vin`` bits of its
-    source width, output k at ``vout`` bits of its destination width, in order (for the cast bench)."""
+    source width, output k at ``vout`` bits of its destination width, in order (for the cast bench).
+    With ``registered``, hlsgen_castreg instead, and a ``clk`` input (vout follows vin one edge later)."""
     from ..templating import banner
 
     wi = sum(s.width for s, _ in pairs)
     wo = sum(d.width for _, d in pairs)
+    module = "hlsgen_castreg" if registered else "hlsgen_cast"
     lines = [
         banner("//"),
         f"module {top} (",
+        *(["    input  logic clk,"] if registered else []),
         f"    input  logic [{wi - 1}:0] vin,",
         f"    output logic [{wo - 1}:0] vout",
         ");",
@@ -78,9 +83,10 @@ def cast_check_top(pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_
     for k, (s, d) in enumerate(pairs):
         check_cast(s, d, f"cast {k} ({s} -> {d})")
         lines.append(
-            f"    hlsgen_cast #(.IW({s.width}), .IF({s.frac}), .IS({int(s.signed)}), .OW({d.width}), .OF({d.frac}), "
+            f"    {module} #(.IW({s.width}), .IF({s.frac}), .IS({int(s.signed)}), .OW({d.width}), .OF({d.frac}), "
             f".OS({int(d.signed)}), .RND({RND_CODE[rounding(d)]}), .OVF({ovf_code(d)})) "
-            f"u_{k} (.x(vin[{oi + s.width - 1}:{oi}]), .y(vout[{oo + d.width - 1}:{oo}]));"
+            f"u_{k} ({'.clk(clk), ' if registered else ''}"
+            f".x(vin[{oi + s.width - 1}:{oi}]), .y(vout[{oo + d.width - 1}:{oo}]));"
         )
         oi += s.width
         oo += d.width

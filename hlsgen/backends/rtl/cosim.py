@@ -494,11 +494,17 @@ def cosim_decode(
 
 
 def check_casts_in_rtl(
-    pairs: list[tuple[FixedType, FixedType]], work_dir: str | Path, samples: int = 200, seed: int = 0
+    pairs: list[tuple[FixedType, FixedType]],
+    work_dir: str | Path,
+    samples: int = 200,
+    seed: int = 0,
+    registered: bool = False,
+    exhaustive_bits: int = 0,
 ) -> list[str]:
-    """Simulate hlsgen_cast (Verilator, through the cocotb bench sim/hlsgen_cast_bench.py) on random raw
-    values of every pair, extremes included, against :func:`hlsgen.fixed.convert`; returns the failures
-    (empty when every output is bit-exact)."""
+    """Simulate hlsgen_cast (or, with ``registered``, hlsgen_castreg: the cast split by a register) with
+    Verilator, through the cocotb bench sim/hlsgen_cast_bench.py, on random raw values of every pair,
+    extremes included (every raw value of sources of at most ``exhaustive_bits`` bits), against
+    :func:`hlsgen.fixed.convert`; returns the failures (empty when every output is bit-exact)."""
     import json
 
     from .casts import cast_check_top
@@ -506,14 +512,22 @@ def check_casts_in_rtl(
     work = Path(work_dir)
     rtl = work / "rtl"
     rtl.mkdir(parents=True, exist_ok=True)
-    (rtl / "hlsgen_cast_check.sv").write_text(cast_check_top(pairs))
-    (rtl / "hlsgen_cast.sv").write_text(
-        (resource_dir("templates") / "rtl" / "lib" / "hlsgen_cast.sv").read_text()
-    )
-    bdir, _ = build(rtl, ["hlsgen_cast.sv", "hlsgen_cast_check.sv"], "hlsgen_cast_check")
+    (rtl / "hlsgen_cast_check.sv").write_text(cast_check_top(pairs, registered=registered))
+    lib = ["hlsgen_cast.sv", *(["hlsgen_castreg.sv"] if registered else [])]
+    for f in lib:
+        (rtl / f).write_text((resource_dir("templates") / "rtl" / "lib" / f).read_text())
+    bdir, _ = build(rtl, [*lib, "hlsgen_cast_check.sv"], "hlsgen_cast_check")
     spec = work / "casts.json"
     spec.write_text(
-        json.dumps({"pairs": [[str(s), str(d)] for s, d in pairs], "samples": samples, "seed": seed})
+        json.dumps(
+            {
+                "pairs": [[str(s), str(d)] for s, d in pairs],
+                "samples": samples,
+                "seed": seed,
+                "registered": registered,
+                "exhaustive_bits": exhaustive_bits,
+            }
+        )
     )
     results = work / "results.xml"
     results.unlink(missing_ok=True)
