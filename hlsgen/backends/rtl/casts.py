@@ -71,6 +71,7 @@ def cast_check_top(
     wi = sum(s.width for s, _ in pairs)
     wo = sum(d.width for _, d in pairs)
     module = "hlsgen_castreg" if registered else "hlsgen_cast"
+    ports = ".clk(clk), .sh(1'b0), " if registered else ""
     lines = [
         banner("//"),
         f"module {top} (",
@@ -85,7 +86,7 @@ def cast_check_top(
         lines.append(
             f"    {module} #(.IW({s.width}), .IF({s.frac}), .IS({int(s.signed)}), .OW({d.width}), .OF({d.frac}), "
             f".OS({int(d.signed)}), .RND({RND_CODE[rounding(d)]}), .OVF({ovf_code(d)})) "
-            f"u_{k} ({'.clk(clk), ' if registered else ''}"
+            f"u_{k} ({ports}"
             f".x(vin[{oi + s.width - 1}:{oi}]), .y(vout[{oo + d.width - 1}:{oo}]));"
         )
         oi += s.width

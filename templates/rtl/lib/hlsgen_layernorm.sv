@@ -96,7 +96,6 @@ module hlsgen_layernorm #(
     localparam int SHMAX = KSH0 - KMIN;
     localparam int SHW = $clog2(SHMAX + 1) + 1;
     localparam int PRW = DW + TW + 1;
-    localparam int WX = PRW + SHMAX + 1;
     localparam int GE = GW + (GS ? 0 : 1);
     localparam int BE = BW + (BS ? 0 : 1);
     localparam int CRW = $clog2(OUT_DEPTH + 2);
@@ -488,7 +487,6 @@ module hlsgen_layernorm #(
             logic signed [DW-1:0] xc;
             logic signed [TW:0] io;
             logic signed [PRW-1:0] pr, s1_pr;
-            logic signed [WX-1:0] w;
             logic [NW-1:0] nrm, s3_nrm;
             logic signed [NW:0] no;
             logic signed [GE-1:0] go;
@@ -497,12 +495,13 @@ module hlsgen_layernorm #(
             assign xc = ngx[l*DW+:DW];
             assign io = {1'b0, n_inv};
             assign pr = PRW'(xc) * PRW'(io);
-            assign w = WX'(s1_pr) <<< s1_sh;
             hlsgen_castreg #(
-                .IW(WX), .IF(WF), .IS(1'b1), .OW(NW), .OF(NF), .OS(NS), .RND(N_RND), .OVF(N_OVF)
+                .IW(PRW), .IF(WF), .IS(1'b1), .OW(NW), .OF(NF), .OS(NS), .RND(N_RND), .OVF(N_OVF),
+                .SHMAX(SHMAX), .SHW(SHW)
             ) u_norm (
                 .clk(clk),
-                .x(w),
+                .x(s1_pr),
+                .sh(s1_sh),
                 .y(nrm)
             );
             if (NS) begin : g_ns
@@ -531,6 +530,7 @@ module hlsgen_layernorm #(
             ) u_y (
                 .clk(clk),
                 .x(s4_z),
+                .sh(1'b0),
                 .y(ylanes[l*YW+:YW])
             );
         end

@@ -92,7 +92,6 @@ module hlsgen_softmax #(
     localparam int PW = EE + IE;
     localparam int SHMAX = WSH0 - TMIN;
     localparam int SHW = $clog2(SHMAX + 1) + 1;
-    localparam int WX = PW + SHMAX + 1;
     localparam int CRW = $clog2(OUT_DEPTH + 2);
     localparam int PCW = (SW > 1) ? $clog2(SW) : 1;
     localparam int RCW = $clog2(ROWS + 1);
@@ -543,7 +542,6 @@ module hlsgen_softmax #(
             logic signed [EE-1:0] eo;
             logic signed [IE-1:0] io;
             logic signed [PW-1:0] pr, s1_pr;
-            logic signed [WX-1:0] w;
             logic [YW-1:0] yc;
             if (ES) begin : g_es
                 assign eo = ngrp[l*EW+:EW];
@@ -556,12 +554,13 @@ module hlsgen_softmax #(
                 assign io = {1'b0, n_inv};
             end
             assign pr = eo * io;
-            assign w = WX'(s1_pr) <<< s1_sh;
             hlsgen_castreg #(
-                .IW(WX), .IF(WF), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
+                .IW(PW), .IF(WF), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF),
+                .SHMAX(SHMAX), .SHW(SHW)
             ) u_cast (
                 .clk(clk),
-                .x(w),
+                .x(s1_pr),
+                .sh(s1_sh),
                 .y(yc)
             );
             always_ff @(posedge clk) begin
