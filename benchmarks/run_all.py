@@ -31,6 +31,7 @@ SMALL: dict[str, list[str]] = {
     # T 16 and 64 at d 32 without Yosys (about 4 minutes at the 2-core machine's load)
     "bench_scale": ["--seq", "16", "64", "--d", "32", "--limit", "300"]
     + ["--stages", "convert", "emulate", "csim", "verilator", "cosim"],
+    "bench_btag": [],
 }
 
 

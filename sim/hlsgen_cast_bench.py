@@ -1,7 +1,9 @@
 """cocotb bench of hlsgen_cast: every (source, destination) pair of a generated top
 (hlsgen.backends.rtl.casts.cast_check_top) on random raw values, extremes included, against
-hlsgen.fixed.convert (the model). Combinational: drive, wait 1 ns, read. ``HLSGEN_COSIM_SPEC`` names a
-JSON file with the pairs (C++ spellings), the number of samples and the seed."""
+hlsgen.fixed.convert (the model). Combinational: drive, wait 1 ns, read; registered (hlsgen_castreg, the
+top has a clk): drive, one clock edge, read. ``HLSGEN_COSIM_SPEC`` names a JSON file with the pairs (C++
+spellings), the number of samples, the seed, ``registered`` and ``exhaustive_bits`` (sources of at most
+that many bits take every raw value)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,11 @@ from cocotb.triggers import Timer
 from hlsgen.fixed import FixedType, convert
 
 
-def _values(t: FixedType, n: int, rng: np.random.Generator) -> np.ndarray:
+def _values(t: FixedType, n: int, rng: np.random.Generator, exhaustive_bits: int = 0) -> np.ndarray:
     lo, hi = t.raw_min, t.raw_max
+    if t.width <= exhaustive_bits:
+        every = np.arange(lo, hi + 1, dtype=np.int64)
+        return np.resize(every, max(n + 9, every.size))
     edges = [
         lo,
         hi,
@@ -50,9 +55,14 @@ async def casts(dut: Any) -> None:
     spec = json.loads(Path(os.environ["HLSGEN_COSIM_SPEC"]).read_text())
     pairs = [(FixedType.parse(s), FixedType.parse(d)) for s, d in spec["pairs"]]
     rng = np.random.default_rng(int(spec["seed"]))
-    ins = [_values(s, int(spec["samples"]), rng) for s, _ in pairs]
+    exhaustive = int(spec.get("exhaustive_bits", 0))
+    ins = [_values(s, int(spec["samples"]), rng, exhaustive) for s, _ in pairs]
+    n = max(len(v) for v in ins)
+    ins = [np.resize(v, n) for v in ins]
     want = [convert(v, s, d) for v, (s, d) in zip(ins, pairs, strict=True)]
-    n = min(len(v) for v in ins)
+    registered = bool(spec.get("registered", False))
+    if registered:
+        dut.clk.value = 0
     first = None
     bad = 0
     for i in range(n):
@@ -62,6 +72,11 @@ async def casts(dut: Any) -> None:
             off += s.width
         dut.vin.value = word
         await Timer(1, unit="ns")
+        if registered:
+            dut.clk.value = 1
+            await Timer(1, unit="ns")
+            dut.clk.value = 0
+            await Timer(1, unit="ns")
         out = int(dut.vout.value)
         off = 0
         for k, (w, (s, d)) in enumerate(zip(want, pairs, strict=True)):

@@ -195,10 +195,13 @@ def test_lint_clean(tmp_path: Path) -> None:
 
 @pytest.mark.verilator
 @needs_verilator
-def test_every_cast_mode_equals_convert(tmp_path: Path) -> None:
+@pytest.mark.parametrize("registered", [False, True], ids=["cast", "castreg"])
+def test_every_cast_mode_equals_convert(tmp_path: Path, registered: bool) -> None:
     """hlsgen_cast against hlsgen.fixed.convert: every rounding mode x every overflow mode (AP_WRAP and
     AP_WRAP_SM with saturation bits too), narrowing and widening, signed and unsigned, on random raw values
-    and the extremes."""
+    and the extremes. ``castreg``: hlsgen_castreg (the cast split by a register, the dropped bits carried
+    as a first bit and a sticky bit), on the same pairs and wide sources that drop up to 30 bits, every raw
+    value of the sources of at most 10 bits."""
     rng = np.random.default_rng(0)
     srcs = [
         FixedType(16, 6),
@@ -230,7 +233,14 @@ def test_every_cast_mode_equals_convert(tmp_path: Path) -> None:
                         r = Rounding.RND_CONV if n % 2 else Rounding.TRN
                         pairs.append((src, FixedType(w, i, signed, r, o, n)))
     assert set(OVF_CODE) == set(Overflow)
-    assert check_casts_in_rtl(pairs, tmp_path, samples=120) == []
+    if registered:  # long sticky runs: 30 to 33 fractional bits dropped
+        for r, o in itertools.product(Rounding, (Overflow.SAT, Overflow.WRAP, Overflow.SAT_SYM)):
+            pairs.append((FixedType(40, 6), FixedType(8, 3, True, r, o)))
+            pairs.append((FixedType(38, 4, False), FixedType(7, 2, False, r, o)))
+    found = check_casts_in_rtl(
+        pairs, tmp_path, samples=120, registered=registered, exhaustive_bits=8 if registered else 0
+    )
+    assert found == []
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -65,18 +65,26 @@ FAST_MODE_CODE = {Overflow.WRAP: 0, Overflow.SAT: 1, Overflow.SAT_ZERO: 2}
 
 
 def cast_check_top(
-    pairs: list[tuple[FixedType, FixedType]], top: str = "hlsgen_cast_check", fast: bool = False
+    pairs: list[tuple[FixedType, FixedType]],
+    top: str = "hlsgen_cast_check",
+    fast: bool = False,
+    registered: bool = False,
 ) -> str:
-    """A SystemVerilog top holding one hlsgen_cast (``fast``: hlsgen_fastcast, signed sources and the
-    modes of :data:`FAST_MODE_CODE`, overflow logic on) per (src, dst) pair: input k at ``vin`` bits of its
-    source width, output k at ``vout`` bits of its destination width, in order (for the cast bench)."""
+    """A SystemVerilog top holding one hlsgen_cast per (src, dst) pair: input k at ``vin`` bits of its
+    source width, output k at ``vout`` bits of its destination width, in order (for the cast bench).
+    ``fast``: hlsgen_fastcast instead (the latency strategy's: signed sources and the modes of
+    :data:`FAST_MODE_CODE`, overflow logic on). ``registered``: hlsgen_castreg instead, and a ``clk`` input
+    (vout follows vin one edge later)."""
     from ..templating import banner
 
     wi = sum(s.width for s, _ in pairs)
     wo = sum(d.width for _, d in pairs)
+    module = "hlsgen_castreg" if registered else "hlsgen_cast"
+    ports = ".clk(clk), .sh(1'b0), " if registered else ""
     lines = [
         banner("//"),
         f"module {top} (",
+        *(["    input  logic clk,"] if registered else []),
         f"    input  logic [{wi - 1}:0] vin,",
         f"    output logic [{wo - 1}:0] vout",
         ");",
@@ -98,9 +106,10 @@ def cast_check_top(
             oo += d.width
             continue
         lines.append(
-            f"    hlsgen_cast #(.IW({s.width}), .IF({s.frac}), .IS({int(s.signed)}), .OW({d.width}), .OF({d.frac}), "
+            f"    {module} #(.IW({s.width}), .IF({s.frac}), .IS({int(s.signed)}), .OW({d.width}), .OF({d.frac}), "
             f".OS({int(d.signed)}), .RND({RND_CODE[rounding(d)]}), .OVF({ovf_code(d)})) "
-            f"u_{k} (.x(vin[{oi + s.width - 1}:{oi}]), .y(vout[{oo + d.width - 1}:{oo}]));"
+            f"u_{k} ({ports}"
+            f".x(vin[{oi + s.width - 1}:{oi}]), .y(vout[{oo + d.width - 1}:{oo}]));"
         )
         oi += s.width
         oo += d.width

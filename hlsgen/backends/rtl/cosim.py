@@ -499,9 +499,13 @@ def check_casts_in_rtl(
     samples: int = 200,
     seed: int = 0,
     fast: bool = False,
+    registered: bool = False,
+    exhaustive_bits: int = 0,
 ) -> list[str]:
-    """Simulate hlsgen_cast (``fast``: hlsgen_fastcast, the latency strategy's) (Verilator, through the
-    cocotb bench sim/hlsgen_cast_bench.py) on random raw values of every pair, extremes included, against
+    """Simulate hlsgen_cast (``fast``: hlsgen_fastcast, the latency strategy's; ``registered``:
+    hlsgen_castreg, the cast split by a register) with Verilator, through the cocotb bench
+    sim/hlsgen_cast_bench.py, on random raw values of every pair, extremes included (every raw value of
+    sources of at most ``exhaustive_bits`` bits), against
     :func:`hlsgen.fixed.convert`; returns the failures (empty when every output is bit-exact)."""
     import json
 
@@ -510,13 +514,25 @@ def check_casts_in_rtl(
     work = Path(work_dir)
     rtl = work / "rtl"
     rtl.mkdir(parents=True, exist_ok=True)
-    (rtl / "hlsgen_cast_check.sv").write_text(cast_check_top(pairs, fast=fast))
-    lib = "hlsgen_fastcast.sv" if fast else "hlsgen_cast.sv"
-    (rtl / lib).write_text((resource_dir("templates") / "rtl" / "lib" / lib).read_text())
-    bdir, _ = build(rtl, [lib, "hlsgen_cast_check.sv"], "hlsgen_cast_check")
+    (rtl / "hlsgen_cast_check.sv").write_text(cast_check_top(pairs, fast=fast, registered=registered))
+    if fast:
+        lib = ["hlsgen_fastcast.sv"]
+    else:
+        lib = ["hlsgen_cast.sv", *(["hlsgen_castreg.sv"] if registered else [])]
+    for f in lib:
+        (rtl / f).write_text((resource_dir("templates") / "rtl" / "lib" / f).read_text())
+    bdir, _ = build(rtl, [*lib, "hlsgen_cast_check.sv"], "hlsgen_cast_check")
     spec = work / "casts.json"
     spec.write_text(
-        json.dumps({"pairs": [[str(s), str(d)] for s, d in pairs], "samples": samples, "seed": seed})
+        json.dumps(
+            {
+                "pairs": [[str(s), str(d)] for s, d in pairs],
+                "samples": samples,
+                "seed": seed,
+                "registered": registered,
+                "exhaustive_bits": exhaustive_bits,
+            }
+        )
     )
     results = work / "results.xml"
     results.unlink(missing_ok=True)

@@ -42,10 +42,11 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     g = -(-n // lanes)
     lv = max(0, int(opts.tree_levels))
     # the pipeline of hlsgen_softmax: the row maximum reaches F0M rp cycles after the row was accepted; a
-    # group issued in E reaches F1B re cycles later (3 lane stages, the lane tree, the sum's cast, leading
-    # one and reciprocal address); N's lanes take 2 stages to the row buffer
-    rp, re = tree_latency(n, lv) + 1, 6 + tree_latency(lanes, lv)
-    depth = out_depth(g, 4 + 2)
+    # group issued in E reaches F1B re cycles later (3 lane stages, the lane tree, the sum's cast, the
+    # leading one's 2 steps and the reciprocal address); N's lanes take rn = 2 stages to the row buffer
+    # (the product; the cast's register, hlsgen_castreg)
+    rp, re, rn = tree_latency(n, lv) + 1, 7 + tree_latency(lanes, lv), 2
+    depth = out_depth(g, 4 + rn)
     inv, inv_w, inv_s = _softmax_inv_operand(pl.tables["inv"][1], ti)
     consts = [rom(f"INV_{op.name}", inv, inv_w, 1)]
     params: dict[str, int | str] = {
@@ -117,7 +118,7 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         params,
         inputs,
         op.outputs[0],
-        timing.RowTwoStage(rows, g, depth, mask_rows, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=2),
+        timing.RowTwoStage(rows, g, depth, mask_rows, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=rn),
         consts,
         multipliers=mults,
         info={"lanes": lanes, "row_cycles": g, "tree_levels": lv},
@@ -189,10 +190,11 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     g = -(-d // lanes)
     lv = max(0, int(opts.tree_levels))
     # the pipeline of hlsgen_layernorm: the mean reaches F0M rp cycles after the row was accepted; a group
-    # issued in E reaches F1B re cycles later (lane register, lane tree, variance product, cast, leading one, address); N's
-    # lanes take 3 stages to the row buffer
-    rp, re = tree_latency(d, lv) + 2, 5 + tree_latency(lanes, lv)
-    depth = out_depth(g, 4 + 3)
+    # issued in E reaches F1B re cycles later (lane register, lane tree, variance product, cast, the
+    # leading one's 2 steps, address); N's lanes take rn = 5 stages to the row buffer (the product, the
+    # normalisation's cast split by a register, gamma and beta, the output cast's register)
+    rp, re, rn = tree_latency(d, lv) + 2, 6 + tree_latency(lanes, lv), 5
+    depth = out_depth(g, 4 + rn)
     k_min, _ = geo.k_range
     tprod = mul_type(tdiff, tt)
     consts = [
@@ -255,7 +257,7 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         params,
         {"in": op.inputs[0]},
         op.outputs[0],
-        timing.RowTwoStage(rows, g, depth, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=3),
+        timing.RowTwoStage(rows, g, depth, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=rn),
         consts,
         multipliers=3 * lanes + 2,
         info={"lanes": lanes, "row_cycles": g, "tree_levels": lv},

@@ -8,18 +8,20 @@
 //   E (L lanes a cycle): xc = x - mean, exact in the diff type (DF fractional bits), and xc^2, registered;
 //                        the L squares summed in a tree (TE stages); ss = exact sum over the row's groups;
 //                        the row of xc enters FIFO F1 with its last group; var = cast(ss * C) to the
-//                        variance type (product registered); p = leading one of var; below 2^M: address
-//                        var, k = K_SUB; else address (p - M + 1) * 2^M + the M bits below p,
-//                        k = ceil((p - VF) / 2); address and shift enter FIFO F1B four cycles after F1
-//                        (product, variance, leading one and address each registered)
+//                        variance type (product registered); p = leading one of var (hlsgen_lead, two
+//                        registered steps); below 2^M: address var, k = K_SUB; else address
+//                        (p - M + 1) * 2^M + the M bits below p, k = ceil((p - VF) / 2); address and
+//                        shift enter FIFO F1B five cycles after F1 (product, variance, the leading one's
+//                        two steps and the address each registered)
 //   N (on entry):        inv = T[address] (ROM, read synchronously)
-//     (L lanes a cycle, 3 stages): pr = xc * inv | norm = cast(pr << (KSH0 - k)) from the wide type (WF
-//                        fractional bits) | z = norm * gamma + beta | y = cast(z) into the row buffer
+//     (L lanes a cycle, 5 stages): pr = xc * inv | norm = cast(pr << (KSH0 - k)) from the wide type (WF
+//                        fractional bits), split by a register (hlsgen_castreg: 2 stages) | z = norm *
+//                        gamma + beta | y = cast(z) into the row buffer (hlsgen_castreg: 2 stages)
 //
 // A row spends G = ceil(D / L) cycles issuing in E and G in N, so rows follow each other every G
 // cycles; the FIFOs hold F0D = RP + 2 and F1D = RE + 2 rows, reserved as a row is accepted (F0) and as
 // its first group issues in E (F1) and in N (the output FIFO, OUT_DEPTH rows), so the pipeline never
-// stalls in_row. A row leaves RP + 1 + G + RE + 1 + G + 3 cycles after it was accepted when nothing waits.
+// stalls in_row. A row leaves RP + 1 + G + RE + 1 + G + 5 cycles after it was accepted when nothing waits.
 module hlsgen_layernorm #(
     parameter int D = 4,
     parameter int L = 1,
@@ -94,7 +96,6 @@ module hlsgen_layernorm #(
     localparam int SHMAX = KSH0 - KMIN;
     localparam int SHW = $clog2(SHMAX + 1) + 1;
     localparam int PRW = DW + TW + 1;
-    localparam int WX = PRW + SHMAX + 1;
     localparam int GE = GW + (GS ? 0 : 1);
     localparam int BE = BW + (BS ? 0 : 1);
     localparam int CRW = $clog2(OUT_DEPTH + 2);
@@ -105,7 +106,7 @@ module hlsgen_layernorm #(
     localparam int TE = (LV > 0) ? (TLE + LV - 1) / ((LV > 0) ? LV : 1) : 0;
     localparam int RP = TP + 2;  // accept to the mean in F0M
     localparam int F0D = RP + 2;
-    localparam int RE = 1 + TE + 4;  // issue to the 1/sqrt address in F1B
+    localparam int RE = 1 + TE + 5;  // issue to the 1/sqrt address in F1B
     localparam int F1D = RE + 2;
     localparam int C0W = $clog2(F0D + 2);
     localparam int C1W = $clog2(F1D + 2);
@@ -300,9 +301,9 @@ module hlsgen_layernorm #(
     end
 
     // the row of centred values into F1 with its last group; the variance and its 1/sqrt address follow
-    // into F1B four cycles later (the product, the cast, the leading one, the address: each registered)
+    // into F1B five cycles later (the product, the cast, the leading one's two steps, the address)
     logic [NP*DW-1:0] f1_row;
-    logic f1b_valid, v1, v2, v3, v4;
+    logic f1b_valid, v1, v2, v3, v4, v5;
     logic [SQW-1:0] v_ss;
     logic signed [VPW-1:0] v_prod;
     logic [VW-1:0] var_c, var_q;
@@ -331,15 +332,16 @@ module hlsgen_layernorm #(
         .y(var_c)
     );
 
-    // the leading one of the variance: each bit set with nothing set above it (no priority chain)
-    logic [PCW-1:0] p_c, p_q;
-    logic [VW-1:0] var_q2;
-    always_comb begin : c_lead
-        p_c = '0;
-        for (int b = 1; b < VW; b++) begin
-            if (var_q[b] && (var_q >> (b + 1)) == '0) p_c = p_c | PCW'(b);
-        end
-    end
+    // the leading one of the variance in two registered steps; the variance waits beside it
+    logic [PCW-1:0] p_q;
+    logic [VW-1:0] var_q2, var_q3;
+    hlsgen_lead #(
+        .W(VW), .PW(PCW)
+    ) u_lead (
+        .clk(clk),
+        .x(var_q),
+        .p(p_q)
+    );
 
     always_comb begin : c_lookup
         logic [VW-1:0] vs;
@@ -347,12 +349,12 @@ module hlsgen_layernorm #(
         e = 0;
         if (int'(p_q) >= M) begin
             seg = int'(p_q) - M + 1;
-            vs = var_q2 >> (int'(p_q) - M);
+            vs = var_q3 >> (int'(p_q) - M);
             e = int'(p_q) - VF;
             k = (e >= 0) ? (e + 1) / 2 : -((-e) / 2);  // ceil(e / 2)
         end else begin
             seg = 0;
-            vs = var_q2;
+            vs = var_q3;
             k = K_SUB;
         end
         taddr = TAW'(seg * (2 ** M)) + TAW'(vs[M-1:0]);
@@ -364,7 +366,7 @@ module hlsgen_layernorm #(
         v_prod <= VPW'(v_ss) * VPW'({1'b0, SC_RAW});
         var_q <= var_c;
         var_q2 <= var_q;
-        p_q <= p_c;
+        var_q3 <= var_q2;
     end
 
     always_ff @(posedge clk) begin
@@ -373,11 +375,13 @@ module hlsgen_layernorm #(
             v2 <= 1'b0;
             v3 <= 1'b0;
             v4 <= 1'b0;
+            v5 <= 1'b0;
         end else begin
             v1 <= d_v && d_last;
             v2 <= v1;
             v3 <= v2;
             v4 <= v3;
+            v5 <= v4;
         end
     end
 
@@ -387,7 +391,7 @@ module hlsgen_layernorm #(
     ) u_f1b (
         .clk(clk),
         .rst(rst),
-        .in_valid(v4),
+        .in_valid(v5),
         .in_ready(),
         .in_data({taddr, sh_c}),
         .out_valid(f1b_valid),
@@ -437,11 +441,12 @@ module hlsgen_layernorm #(
     logic [L*BW-1:0] ngb;
     logic [NP*GW-1:0] gpad;
     logic [NP*BW-1:0] bpad;
-    logic s1_v, s2_v, s3_v, s1_last, s2_last, s3_last;
-    logic [GCW-1:0] s1_g, s2_g, s3_g;
     logic [SHW-1:0] s1_sh;
-    logic [L*GW-1:0] s1_gm, s2_gm;
-    logic [L*BW-1:0] s1_bt, s2_bt;
+    // the group's tags beside the lanes, index = stage (1 .. 5): valid, last, group; gamma and beta to 3
+    logic [5:1] s_v, s_last;
+    logic [GCW-1:0] s_g[1:5];
+    logic [L*GW-1:0] s_gm[1:3];
+    logic [L*BW-1:0] s_bt[1:3];
     logic [L*YW-1:0] ylanes;
     assign gpad = (NP * GW)'(G_INIT);
     assign bpad = (NP * BW)'(B_INIT);
@@ -460,29 +465,21 @@ module hlsgen_layernorm #(
     end
 
     always_ff @(posedge clk) begin
-        s1_g <= ng;
-        s1_last <= n_last;
         s1_sh <= n_sh;
-        s1_gm <= ngg;
-        s1_bt <= ngb;
-        s2_g <= s1_g;
-        s2_last <= s1_last;
-        s2_gm <= s1_gm;
-        s2_bt <= s1_bt;
-        s3_g <= s2_g;
-        s3_last <= s2_last;
+        s_g[1] <= ng;
+        s_last <= {s_last[4:1], n_last};
+        s_gm[1] <= ngg;
+        s_bt[1] <= ngb;
+        for (int k = 2; k <= 5; k++) s_g[k] <= s_g[k-1];
+        for (int k = 2; k <= 3; k++) begin
+            s_gm[k] <= s_gm[k-1];
+            s_bt[k] <= s_bt[k-1];
+        end
     end
 
     always_ff @(posedge clk) begin
-        if (rst) begin
-            s1_v <= 1'b0;
-            s2_v <= 1'b0;
-            s3_v <= 1'b0;
-        end else begin
-            s1_v <= n_issue;
-            s2_v <= s1_v;
-            s3_v <= s2_v;
-        end
+        if (rst) s_v <= '0;
+        else s_v <= {s_v[4:1], n_issue};
     end
 
     generate
@@ -490,47 +487,50 @@ module hlsgen_layernorm #(
             logic signed [DW-1:0] xc;
             logic signed [TW:0] io;
             logic signed [PRW-1:0] pr, s1_pr;
-            logic signed [WX-1:0] w;
-            logic [NW-1:0] nrm, s2_nrm;
+            logic [NW-1:0] nrm, s3_nrm;
             logic signed [NW:0] no;
             logic signed [GE-1:0] go;
             logic signed [BE-1:0] bo;
-            logic signed [ZW-1:0] z, s3_z;
+            logic signed [ZW-1:0] z, s4_z;
             assign xc = ngx[l*DW+:DW];
             assign io = {1'b0, n_inv};
             assign pr = PRW'(xc) * PRW'(io);
-            assign w = WX'(s1_pr) <<< s1_sh;
-            hlsgen_cast #(
-                .IW(WX), .IF(WF), .IS(1'b1), .OW(NW), .OF(NF), .OS(NS), .RND(N_RND), .OVF(N_OVF)
+            hlsgen_castreg #(
+                .IW(PRW), .IF(WF), .IS(1'b1), .OW(NW), .OF(NF), .OS(NS), .RND(N_RND), .OVF(N_OVF),
+                .SHMAX(SHMAX), .SHW(SHW)
             ) u_norm (
-                .x(w),
+                .clk(clk),
+                .x(s1_pr),
+                .sh(s1_sh),
                 .y(nrm)
             );
             if (NS) begin : g_ns
-                assign no = (NW + 1)'($signed(s2_nrm));
+                assign no = (NW + 1)'($signed(s3_nrm));
             end else begin : g_nu
-                assign no = {1'b0, s2_nrm};
+                assign no = {1'b0, s3_nrm};
             end
             if (GS) begin : g_gs
-                assign go = s2_gm[l*GW+:GW];
+                assign go = s_gm[3][l*GW+:GW];
             end else begin : g_gu
-                assign go = {1'b0, s2_gm[l*GW+:GW]};
+                assign go = {1'b0, s_gm[3][l*GW+:GW]};
             end
             if (BS) begin : g_bs
-                assign bo = s2_bt[l*BW+:BW];
+                assign bo = s_bt[3][l*BW+:BW];
             end else begin : g_bu
-                assign bo = {1'b0, s2_bt[l*BW+:BW]};
+                assign bo = {1'b0, s_bt[3][l*BW+:BW]};
             end
             assign z = ((ZW'(no) * ZW'(go)) <<< (ZF - NF - GF)) + (ZW'(bo) <<< (ZF - BF));
             always_ff @(posedge clk) begin
                 s1_pr <= pr;
-                s2_nrm <= nrm;
-                s3_z <= z;
+                s3_nrm <= nrm;
+                s4_z <= z;
             end
-            hlsgen_cast #(
+            hlsgen_castreg #(
                 .IW(ZW), .IF(ZF), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
             ) u_y (
-                .x(s3_z),
+                .clk(clk),
+                .x(s4_z),
+                .sh(1'b0),
                 .y(ylanes[l*YW+:YW])
             );
         end
@@ -544,10 +544,10 @@ module hlsgen_layernorm #(
     ) u_out (
         .clk(clk),
         .rst(rst),
-        .we(s3_v),
-        .slot(s3_g),
+        .we(s_v[5]),
+        .slot(s_g[5]),
         .lanes(ylanes),
-        .push(s3_v && s3_last),
+        .push(s_v[5] && s_last[5]),
         .pop(out_pop),
         .out_valid(out_valid),
         .out_ready(out_ready),

@@ -83,14 +83,18 @@ module hlsgen_linear #(
     logic [OCW-1:0] oc;  // output group of the row
     logic [XCW-1:0] xb;  // first input group of its block
     logic [CRW-1:0] occ;  // rows started and not yet taken from the output FIFO
-    logic row_start, issue, row_done, last_i, last_o, fifo_push, fifo_pop;
+    logic row_start, row_end, issue, row_done, last_i, last_o, fifo_push, fifo_pop;
     logic [ADW-1:0] addr;
+    logic [ICW-1:0] ic_n;
+    logic [OCW-1:0] oc_n;
 
+    // the row's first and last group as registered flags (the accept path reads no counter compare)
     assign last_i = ic == I_LAST;
     assign last_o = oc == O_LAST;
-    assign row_start = (ic == '0) && (oc == '0);
+    assign ic_n = last_i ? '0 : ic + 1'b1;
+    assign oc_n = last_i ? (last_o ? '0 : oc + 1'b1) : oc;
     assign issue = cur_valid && (!row_start || occ < CRW'(OUT_DEPTH));
-    assign row_done = issue && last_i && last_o;
+    assign row_done = issue && row_end;
     assign in_ready = !cur_valid || row_done;
     assign addr = ADW'(oc) * ADW'(NI) + ADW'(ic);
 
@@ -137,12 +141,16 @@ module hlsgen_linear #(
             ic <= '0;
             oc <= '0;
             occ <= '0;
+            row_start <= 1'b1;
+            row_end <= NI == 1 && NOG == 1;
         end else begin
             if (in_valid && in_ready) cur_valid <= 1'b1;
             else if (row_done) cur_valid <= 1'b0;
             if (issue) begin
-                ic <= last_i ? '0 : ic + 1'b1;
-                if (last_i) oc <= last_o ? '0 : oc + 1'b1;
+                ic <= ic_n;
+                oc <= oc_n;
+                row_start <= ic_n == '0 && oc_n == '0;
+                row_end <= ic_n == I_LAST && oc_n == O_LAST;
             end
             occ <= occ + CRW'(issue && row_start) - CRW'(fifo_pop);
         end

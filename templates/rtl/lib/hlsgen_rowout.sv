@@ -25,10 +25,12 @@ module hlsgen_rowout #(
 );
     logic [NG*L*YW-1:0] row, row_next;
 
-    always_comb begin
-        row_next = row;
-        row_next[slot*L*YW+:L*YW] = lanes;
-    end
+    // each group compares the slot with its constant index (no variable part-select: one LUT level a bit)
+    generate
+        for (genvar g = 0; g < NG; g++) begin : g_slot
+            assign row_next[g*L*YW+:L*YW] = (slot == SLW'(g)) ? lanes : row[g*L*YW+:L*YW];
+        end
+    endgenerate
 
     always_ff @(posedge clk) begin
         if (we) row <= row_next;

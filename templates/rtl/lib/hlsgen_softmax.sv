@@ -8,10 +8,11 @@
 //                                 is (EHI << EF) + EHI * c, the same integer with a narrower factor)
 //                        latency: e = EXP[top TB bits of x, offset binary]
 //                        e = 0 where masked; acc = exact sum of the row's e
-//   N (L lanes a cycle): S = cast(acc) to the sum type; p = leading one of S (0 when S <= 1);
-//                        r = INV[((S << IB) >> p) mod 2^IB]; t = clip(p - SF, TMIN, TMAX);
-//                        y = cast((e * r) << (WSH0 - t)) from the wide type (WF fractional bits),
-//                        0 when S == 0
+//   N (L lanes a cycle): S = cast(acc) to the sum type; p = leading one of S (0 when S <= 1; hlsgen_lead,
+//                        two registered steps); r = INV[((S << IB) >> p) mod 2^IB]; t = clip(p - SF,
+//                        TMIN, TMAX); y = cast((e * r) << (WSH0 - t)) from the wide type (WF fractional
+//                        bits), 0 when S == 0: the product registered, then the cast split by a register
+//                        (hlsgen_castreg) into the row buffer
 //
 // A row spends G = ceil(N / L) cycles in E and G in N, so rows follow each other every G cycles; a row
 // leaves 2G + 3 cycles after it entered P when nothing waits. The exp tables are parameters (entry k at
@@ -91,7 +92,6 @@ module hlsgen_softmax #(
     localparam int PW = EE + IE;
     localparam int SHMAX = WSH0 - TMIN;
     localparam int SHW = $clog2(SHMAX + 1) + 1;
-    localparam int WX = PW + SHMAX + 1;
     localparam int CRW = $clog2(OUT_DEPTH + 2);
     localparam int PCW = (SW > 1) ? $clog2(SW) : 1;
     localparam int RCW = $clog2(ROWS + 1);
@@ -103,7 +103,7 @@ module hlsgen_softmax #(
     localparam int TE = (LV > 0) ? (TLE + LV - 1) / ((LV > 0) ? LV : 1) : 0;
     localparam int RP = TP + 1;  // accept to the maximum in F0M
     localparam int F0D = RP + 2;
-    localparam int RE = 3 + TE + 3;  // issue to the reciprocal address in F1B
+    localparam int RE = 3 + TE + 4;  // issue to the reciprocal address in F1B
     localparam int F1D = RE + 2;
     localparam int C0W = $clog2(F0D + 2);
     localparam int C1W = $clog2(F1D + 2);
@@ -409,13 +409,13 @@ module hlsgen_softmax #(
     );
     assign f1_pop = f1_valid && n_load;
 
-    // the sum, its leading one and the reciprocal's address into F1B three cycles after the row entered F1
+    // the sum, its leading one and the reciprocal's address into F1B four cycles after the row entered F1
     logic [ACW-1:0] v_acc;
-    logic [SW-1:0] s_c, s_q, s_q2;
-    logic [PCW-1:0] p_c, p_q;
+    logic [SW-1:0] s_c, s_q, s_q2, s_q3;
+    logic [PCW-1:0] p_q;
     logic [IB-1:0] idx_c, f1_idx;
     logic [SHW-1:0] sh_c, f1_sh;
-    logic v1, v2, v3, f1_zero;
+    logic v1, v2, v3, v4, f1_zero;
 
     hlsgen_cast #(
         .IW(ACW), .IF(EF), .IS(ES), .OW(SW), .OF(SF), .OS(1'b0), .RND(S_RND), .OVF(S_OVF)
@@ -424,18 +424,19 @@ module hlsgen_softmax #(
         .y(s_c)
     );
 
-    // the leading one: each bit set with nothing set above it (no priority chain)
-    always_comb begin : c_lead
-        p_c = '0;
-        for (int b = 1; b < SW; b++) begin
-            if (s_q[b] && (s_q >> (b + 1)) == '0) p_c = p_c | PCW'(b);
-        end
-    end
+    // the leading one in two registered steps; the sum waits beside it
+    hlsgen_lead #(
+        .W(SW), .PW(PCW)
+    ) u_lead (
+        .clk(clk),
+        .x(s_q),
+        .p(p_q)
+    );
 
     always_comb begin : c_recip
         logic [SW+IB-1:0] mm;
         int t;
-        mm = {s_q2, {IB{1'b0}}} >> p_q;
+        mm = {s_q3, {IB{1'b0}}} >> p_q;
         idx_c = mm[IB-1:0];
         t = int'(p_q) - SF;
         if (t < TMIN) t = TMIN;
@@ -447,7 +448,7 @@ module hlsgen_softmax #(
         if (d_v && d_last) v_acc <= eacc_next;
         s_q <= s_c;
         s_q2 <= s_q;
-        p_q <= p_c;
+        s_q3 <= s_q2;
     end
 
     always_ff @(posedge clk) begin
@@ -455,10 +456,12 @@ module hlsgen_softmax #(
             v1 <= 1'b0;
             v2 <= 1'b0;
             v3 <= 1'b0;
+            v4 <= 1'b0;
         end else begin
             v1 <= d_v && d_last;
             v2 <= v1;
             v3 <= v2;
+            v4 <= v3;
         end
     end
 
@@ -468,9 +471,9 @@ module hlsgen_softmax #(
     ) u_f1b (
         .clk(clk),
         .rst(rst),
-        .in_valid(v3),
+        .in_valid(v4),
         .in_ready(),
-        .in_data({idx_c, sh_c, s_q2 == '0}),
+        .in_data({idx_c, sh_c, s_q3 == '0}),
         .out_valid(f1b_valid),
         .out_ready(n_load),
         .out_data({f1_idx, f1_sh, f1_zero})
@@ -486,7 +489,7 @@ module hlsgen_softmax #(
     logic [SHW-1:0] n_sh, s1_sh;
     logic [GW-1:0] ng, s1_g, s2_g;
     logic [CRW-1:0] occ2;
-    logic n_issue, n_last, out_pop, s1_v, s2_v, s1_last, s2_last, s1_zero;
+    logic n_issue, n_last, out_pop, s1_v, s2_v, s1_last, s2_last, s1_zero, s2_zero;
     logic [L*YW-1:0] ylanes;
     logic [L*EW-1:0] ngrp;
 
@@ -510,6 +513,7 @@ module hlsgen_softmax #(
         end
         s1_sh <= n_sh;
         s1_zero <= n_zero;
+        s2_zero <= s1_zero;
         s1_g <= ng;
         s1_last <= n_last;
         s2_g <= s1_g;
@@ -538,8 +542,7 @@ module hlsgen_softmax #(
             logic signed [EE-1:0] eo;
             logic signed [IE-1:0] io;
             logic signed [PW-1:0] pr, s1_pr;
-            logic signed [WX-1:0] w;
-            logic [YW-1:0] yc, s2_y;
+            logic [YW-1:0] yc;
             if (ES) begin : g_es
                 assign eo = ngrp[l*EW+:EW];
             end else begin : g_eu
@@ -551,18 +554,19 @@ module hlsgen_softmax #(
                 assign io = {1'b0, n_inv};
             end
             assign pr = eo * io;
-            assign w = WX'(s1_pr) <<< s1_sh;
-            hlsgen_cast #(
-                .IW(WX), .IF(WF), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
+            hlsgen_castreg #(
+                .IW(PW), .IF(WF), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF),
+                .SHMAX(SHMAX), .SHW(SHW)
             ) u_cast (
-                .x(w),
+                .clk(clk),
+                .x(s1_pr),
+                .sh(s1_sh),
                 .y(yc)
             );
             always_ff @(posedge clk) begin
                 s1_pr <= pr;
-                s2_y <= s1_zero ? '0 : yc;
             end
-            assign ylanes[l*YW+:YW] = s2_y;
+            assign ylanes[l*YW+:YW] = s2_zero ? '0 : yc;
         end
     endgenerate
 
