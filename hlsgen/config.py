@@ -138,8 +138,8 @@ class Strategy(enum.StrEnum):
     """How a backend builds a layer."""
 
     RESOURCE = "resource"  #: engines shared over the rows at the reuse factor (today's designs)
-    #: fully unrolled and pipelined at II = 1, a whole sample a beat (trigger latency). RTL Linear only
-    #: so far: hlsgen.backends.rtl.unrolled
+    #: fully unrolled and pipelined at II = 1, a whole sample a beat (trigger latency): the RTL of
+    #: hlsgen.backends.rtl.latency (its LATENCY_RENDERERS table says which ops), the HLS C++ at reuse 1
     LATENCY = "latency"
 
 
