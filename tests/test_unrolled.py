@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from test_rtl import needs_verilator, needs_yosys
 
+from hlsgen.backends.rtl.casts import FAST_MODE_CODE
 from hlsgen.backends.rtl.cosim import check_casts_in_rtl
 from hlsgen.backends.rtl.unrolled import (
-    FAST_MODES,
     CastImpl,
     Multiplier,
     choose_multiplier,
@@ -152,7 +152,7 @@ def test_fast_cast_equals_convert(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     srcs = [FixedType(16, 6), FixedType(5, 7), FixedType(12, -2), FixedType(9, 4), FixedType(3, 1)]
     pairs = []
-    for r, o in itertools.product(Rounding, FAST_MODES):
+    for r, o in itertools.product(Rounding, FAST_MODE_CODE):
         for signed in (True, False):
             for _ in range(2):
                 w = int(rng.integers(1, 13))

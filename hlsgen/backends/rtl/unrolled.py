@@ -83,9 +83,6 @@ SRL_MIN = 3
 #: the library modules a pipeline's casts instantiate (templates/rtl/lib), in compile order
 CAST_MODULES = ("hlsgen_cast.sv", "hlsgen_fastcast.sv")
 
-#: hlsgen_fastcast's MODE code of each overflow mode it builds (AP_WRAP only without saturation bits)
-FAST_MODES = FAST_MODE_CODE
-
 
 def _levels(inputs: int) -> int:
     """LUT6 levels of a reduction (AND / OR / a pattern match) over ``inputs`` bits."""
@@ -124,7 +121,7 @@ def plan_cast(src: FixedType, dst: FixedType, lo: int | None = None, hi: int | N
 
     The rounded range (rounding is monotone: ``convert`` of the ends into a type wide enough to hold them)
     decides whether overflow logic is needed at all; without it the cast is the rounding increment alone
-    (or wires). With it, :data:`FAST_MODES` are built by hlsgen_fastcast, whose delay is the slower of the
+    (or wires). With it, :data:`FAST_MODE_CODE` are built by hlsgen_fastcast, whose delay is the slower of the
     incrementer and the overflow's LUT reductions, then one LUT level; the other modes by hlsgen_cast
     (:func:`cast_delay`).
     """
@@ -140,7 +137,7 @@ def plan_cast(src: FixedType, dst: FixedType, lo: int | None = None, hi: int | N
     rounds = rs > 0 and rnd is not Rounding.TRN
     checks = not fits and dst.overflow is not Overflow.WRAP
     lv = NET + DELAYS["lut"]
-    if not fits and (dst.overflow not in FAST_MODES or dst.sat_bits):
+    if not fits and (dst.overflow not in FAST_MODE_CODE or dst.sat_bits):
         full_src = FixedType(iw, iw - src.frac, True)
         luts = dst.width + (iw if dst.overflow is not Overflow.WRAP or dst.sat_bits else 0)
         return CastPlan(CastImpl.FULL, iw, rounds, True, cast_delay(full_src, dst), luts)
@@ -455,7 +452,7 @@ class Net:
             IW=cp.width,
             IF=src_frac,
             impl=cp.impl.value,
-            MODE=FAST_MODES.get(dst.overflow, 0),
+            MODE=FAST_MODE_CODE.get(dst.overflow, 0),
             CHK=int(cp.checks),
         )
 
@@ -705,7 +702,6 @@ def _replace(u: Unrolled, **kw: object) -> Unrolled:
 
 __all__ = [
     "CAST_MODULES",
-    "FAST_MODES",
     "LUT_PER_DSP",
     "CastImpl",
     "CastPlan",
