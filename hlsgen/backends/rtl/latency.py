@@ -91,7 +91,7 @@ def _prefix(op: Op) -> str:
 def _linear(b: _Builder, op: Op) -> list[int]:
     x = b.arith(op.inputs[0])
     rows = len(x) // op.n_in
-    mult, graph = linear_graph(op, b.resolver.multiplier(op))
+    mult, graph = linear_graph(op, op.binding or b.resolver.multiplier(op))
     b.multipliers[op.name] = mult.value
     ins = [x[r * op.n_in : (r + 1) * op.n_in] for r in range(rows)]
     return emit_linear(b.net, op, ins, mult, graph, _prefix(op))

@@ -36,7 +36,7 @@ import numpy as np
 
 from ...config import Multiplier
 from ...fixed import FixedType, Overflow, Rounding, convert
-from ...fixed.cmm import LUT_PER_DSP, AdderGraph, bits_for, optimise, prefers_luts
+from ...fixed.cmm import LUT_PER_DSP, AdderGraph, bits_for, prefers_luts
 from .casts import FAST_MODE_CODE, cast_params, check_cast, rounding
 from .logic_depth import DELAYS, NET
 
@@ -359,11 +359,11 @@ def _weights(op: Op) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def choose_multiplier(op: Op, graph: AdderGraph | None = None) -> Multiplier:
-    """``lut`` when the adder graph's LUT estimate is below :data:`LUT_PER_DSP` per DSP it saves."""
-    w, _ = _weights(op)
-    tx = op.types["x"]
+    """``lut`` when the adder graph's LUT estimate is below :data:`LUT_PER_DSP` per DSP it saves (what
+    :meth:`Linear.assign_types <hlsgen.ir.ops.Linear.assign_types>` sets ``binding`` to for ``auto``)."""
+    _weights(op)
     if graph is None:
-        graph = optimise(w, [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in)
+        graph = op.adder_graph()
     return Multiplier.LUT if prefers_luts(graph) else Multiplier.DSP
 
 
@@ -561,10 +561,10 @@ def emit_linear(
 def linear_graph(
     op: Op, multiplier: Multiplier | str, max_cse_depth: int = 3
 ) -> tuple[Multiplier, AdderGraph | None]:
-    """The multiplier ``op`` uses (``auto`` resolved) and its adder graph (None for ``dsp``)."""
+    """The multiplier ``op`` uses (``auto`` resolved) and its adder graph (None for ``dsp``): the op's own
+    graph (:meth:`Linear.adder_graph <hlsgen.ir.ops.Linear.adder_graph>`, computed once per op)."""
     where = f"linear '{op.name}'"
-    w, _ = _weights(op)
-    tx = op.types["x"]
+    _weights(op)
     try:
         multiplier = Multiplier(multiplier)
     except ValueError:
@@ -572,7 +572,7 @@ def linear_graph(
         raise ValueError(f"{where}: multiplier {multiplier!r} is not one of {valid}") from None
     graph = None
     if multiplier is not Multiplier.DSP:
-        graph = optimise(w, [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in, max_cse_depth=max_cse_depth)
+        graph = op.adder_graph(max_cse_depth)
         if multiplier is Multiplier.AUTO:
             multiplier = choose_multiplier(op, graph)
             if multiplier is Multiplier.DSP:
