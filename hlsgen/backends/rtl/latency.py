@@ -240,20 +240,41 @@ def latency_layers(config: Config) -> list[str]:
     ]
 
 
+def check_resource_layers(config: Config) -> None:
+    """Refuse ``strategy: resource`` layers inside a latency model (before reading the model).
+
+    A latency design takes a whole sample every cycle; a layer shared over R cycles would hold the whole
+    pipeline to one sample every R cycles (hls4ml's io_parallel with a resource layer of reuse R), which
+    is the row-streaming design's job. Not built: the refusal names the entries and what to do.
+
+    Raises:
+        NotImplementedError: naming each ``layers.NAME.strategy: resource`` entry.
+    """
+    mixed = [f"layers.{n}.strategy" for n, lc in config.layers.items() if lc.strategy is Strategy.RESOURCE]
+    if config.strategy is Strategy.LATENCY and mixed:
+        raise NotImplementedError(
+            f"{', '.join(mixed)}: 'resource' inside a model of strategy latency is not built: the latency "
+            "design takes a new sample every cycle (II = 1), and a layer shared over its reuse factor would "
+            "set the II of the whole pipeline. Either drop the entry (the layer is unrolled like the rest), "
+            "or set the global strategy: resource and give the layers that need II = 1 'strategy: latency' "
+            "(Dense and Conv1D layers get unrolled engines inside the row-streaming design)"
+        )
+
+
 def check_graph(graph: Graph, config: Config) -> None:
     """Refuse, naming the op, a graph the latency strategy cannot build (cheap: no scheduling).
 
     Raises:
-        NotImplementedError: a per-layer strategy mixed with the other one, an op kind or setting with no
-            II = 1 form, or a graph of more than one input.
+        NotImplementedError: a resource layer in it (:func:`check_resource_layers`), an op kind or setting
+            with no II = 1 form, or a graph of more than one input.
     """
-    mixed = [f"layers.{n}.strategy" for n, lc in config.layers.items() if lc.strategy is Strategy.RESOURCE]
-    if config.strategy is not Strategy.LATENCY or mixed:
+    if config.strategy is not Strategy.LATENCY:
         raise NotImplementedError(
-            f"{', '.join(latency_layers(config) + mixed)}: the latency strategy is built for a whole model only "
-            "(set the global strategy: latency, and no layer's strategy); mixing it with resource layers is "
-            "not implemented yet"
+            f"{', '.join(latency_layers(config))}: the whole-model latency design needs the global "
+            "strategy: latency (a per-layer latency layer of a resource model is an engine of the "
+            "row-streaming design, hlsgen.backends.rtl.render_latency)"
         )
+    check_resource_layers(config)
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise NotImplementedError(
             f"design {graph.name}: the latency strategy takes one model input and one output, the graph has "
@@ -477,6 +498,7 @@ __all__ = [
     "LatencyDesign",
     "build_latency_design",
     "check_graph",
+    "check_resource_layers",
     "cosim_latency",
     "latency_layers",
     "plan_graph",

@@ -588,8 +588,9 @@ def plan_linear(
     module: str | None = None,
     max_cse_depth: int = 3,
 ) -> Unrolled:
-    """Schedule the unrolled Linear ``op`` (typed) for ``rows`` rows a sample at ``clock_ns``."""
-    if op.kind != "linear":
+    """Schedule the unrolled Linear ``op`` (typed; a Conv1D: its Linear over one window of ``n_in``
+    values) for ``rows`` rows a sample at ``clock_ns``."""
+    if op.kind not in ("linear", "conv1d", "exact_linear", "block_linear"):
         raise NotImplementedError(f"{op.kind} '{op.name}': the latency strategy renders linear ops only")
     where = f"linear '{op.name}'"
     net = Net(clock_ns, where)
