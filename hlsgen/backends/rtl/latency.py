@@ -41,7 +41,16 @@ from .latency_attention import check_op as check_attention_op
 from .latency_ops import OP_RENDERERS, as_output, settle_constants
 from .logic_depth import DELAYS, NET, rom_delay
 from .packing import tdata_width
-from .unrolled import CAST_MODULES, Net, Unrolled, adder_delay, emit_linear, linear_graph
+from .unrolled import (
+    CAST_MODULES,
+    Net,
+    Unrolled,
+    adder_delay,
+    emit_linear,
+    linear_graph,
+    pack_rows,
+    write_rtl,
+)
 
 if TYPE_CHECKING:
     from ...config import Config
@@ -489,6 +498,41 @@ def cosim_latency(
     )
 
 
+def cosim_unrolled(
+    u: Unrolled, op: Op, x_raw: np.ndarray, work_dir: str | Path, valid: list[int] | None = None
+) -> dict[str, object]:
+    """Simulate the unrolled Linear ``u`` (:func:`~.unrolled.plan_linear`; Verilator, sim/hlsgen_unrolled_bench.py) on the raw samples ``x_raw``
+    (``n x rows x n_in``), one a cycle where ``valid`` (default: every cycle) says so, against
+    ``op.execute`` (the reference). Returns the bench's measurements plus ``failures``."""
+    from .cosim import build, failures, run_bench
+
+    work = Path(work_dir)
+    x = np.asarray(x_raw).reshape(-1, u.rows, u.n_in)
+    want = np.asarray(op.execute(x)[0]).reshape(len(x), -1)
+    srcs = write_rtl(u, work / "rtl")
+    bdir, _ = build(work / "rtl", srcs, u.module)
+    meas = work / "measurements.json"
+    meas.unlink(missing_ok=True)
+    spec = work / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "inputs": [str(v) for v in pack_rows(x, u.tx.width)],
+                "outputs": [str(v) for v in pack_rows(want, u.ty.width)],
+                "valid": list(valid) if valid is not None else [1] * len(x),
+                "measurements": str(meas.resolve()),
+                "drain": u.latency + 8,
+            }
+        )
+    )
+    results = work / "results.xml"
+    results.unlink(missing_ok=True)
+    run_bench(bdir, "hlsgen_unrolled_bench", u.module, spec, results, work / "sim.log")
+    out: dict[str, object] = json.loads(meas.read_text()) if meas.is_file() else {}
+    out["failures"] = failures(results)
+    return out
+
+
 def source_order(design: LatencyDesign) -> list[str]:
     return [*CAST_MODULES, f"{design.core.module}.sv", f"{design.top}.sv"]
 
@@ -500,6 +544,7 @@ __all__ = [
     "check_graph",
     "check_resource_layers",
     "cosim_latency",
+    "cosim_unrolled",
     "latency_layers",
     "plan_graph",
     "source_order",

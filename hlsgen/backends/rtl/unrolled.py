@@ -658,43 +658,6 @@ def write_rtl(u: Unrolled, rtl_dir: str | Path) -> list[str]:
     return [*CAST_MODULES, f"{u.module}.sv"]
 
 
-def cosim(
-    u: Unrolled, op: Op, x_raw: np.ndarray, work_dir: str | Path, valid: list[int] | None = None
-) -> dict[str, object]:
-    """Simulate ``u`` (Verilator, sim/hlsgen_unrolled_bench.py) on the raw samples ``x_raw``
-    (``n x rows x n_in``), one a cycle where ``valid`` (default: every cycle) says so, against
-    ``op.execute`` (the reference). Returns the bench's measurements plus ``failures``."""
-    import json
-
-    from .cosim import build, failures, run_bench
-
-    work = Path(work_dir)
-    x = np.asarray(x_raw).reshape(-1, u.rows, u.n_in)
-    want = np.asarray(op.execute(x)[0]).reshape(len(x), -1)
-    srcs = write_rtl(u, work / "rtl")
-    bdir, _ = build(work / "rtl", srcs, u.module)
-    meas = work / "measurements.json"
-    meas.unlink(missing_ok=True)
-    spec = work / "spec.json"
-    spec.write_text(
-        json.dumps(
-            {
-                "inputs": [str(v) for v in pack_rows(x, u.tx.width)],
-                "outputs": [str(v) for v in pack_rows(want, u.ty.width)],
-                "valid": list(valid) if valid is not None else [1] * len(x),
-                "measurements": str(meas.resolve()),
-                "drain": u.latency + 8,
-            }
-        )
-    )
-    results = work / "results.xml"
-    results.unlink(missing_ok=True)
-    run_bench(bdir, "hlsgen_unrolled_bench", u.module, spec, results, work / "sim.log")
-    out: dict[str, object] = json.loads(meas.read_text()) if meas.is_file() else {}
-    out["failures"] = failures(results)
-    return out
-
-
 def _replace(u: Unrolled, **kw: object) -> Unrolled:
     import dataclasses
 
@@ -712,7 +675,6 @@ __all__ = [
     "adder_delay",
     "cast_delay",
     "choose_multiplier",
-    "cosim",
     "multiplier_delay",
     "pack_rows",
     "plan_cast",
