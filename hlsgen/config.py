@@ -139,7 +139,9 @@ class Strategy(enum.StrEnum):
 
     RESOURCE = "resource"  #: engines shared over the rows at the reuse factor (today's designs)
     #: fully unrolled and pipelined at II = 1, a whole sample a beat (trigger latency): the RTL of
-    #: hlsgen.backends.rtl.latency (its LATENCY_RENDERERS table says which ops), the HLS C++ at reuse 1
+    #: hlsgen.backends.rtl.latency (its LATENCY_RENDERERS table says which ops), the HLS C++ at reuse 1.
+    #: Per layer inside a resource model: a Dense / Conv1D becomes an unrolled engine over a row a cycle
+    #: (hlsgen.backends.rtl.render_latency) at reuse 1
     LATENCY = "latency"
 
 
@@ -148,7 +150,8 @@ class Multiplier(enum.StrEnum):
 
     LUT = "lut"  #: shifts and adds, common subexpressions shared (hlsgen.fixed.cmm): no DSP
     DSP = "dsp"  #: one multiplier per non-zero weight that is not a power of two
-    AUTO = "auto"  #: the cheaper by the cost model (hlsgen.backends.rtl.unrolled.choose_multiplier)
+    #: the cheaper by the cost model (hlsgen.fixed.cmm.prefers_luts), resolved once when the graph is typed
+    AUTO = "auto"
 
 
 @dataclass
@@ -169,7 +172,9 @@ class LayerConfig:
     query_rope: str = ""  #: latent attention: the decoupled RoPE query
     key_rope: str = ""  #: latent attention: the decoupled RoPE key shared by the heads (cached)
     reuse_factor: int = 0  #: multipliers are shared this many times (0 = the global value)
-    strategy: Strategy | None = None  #: resource or latency (None = the global value)
+    #: resource or latency (None = the global value); latency in a resource model: Dense / Conv1D only,
+    #: resource in a latency model: refused
+    strategy: Strategy | None = None
     multiplier: Multiplier | None = None  #: lut, dsp or auto for the latency strategy (None = global)
     softmax: SoftmaxConfig | None = None  #: softmax tables of this layer
     layernorm: LayerNormConfig | None = None  #: layer norm tables of this layer

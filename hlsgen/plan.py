@@ -103,6 +103,8 @@ class LayerEstimate:
     latency_cycles: int
     #: the op's multipliers are shared by its reuse factor (False: no multipliers, or a fixed number)
     reusable: bool = False
+    #: "resource", or "latency lut" / "latency dsp": a layer of ``strategy: latency`` (its products' binding)
+    strategy: str = "resource"
 
     def resources(self) -> dict[str, int]:
         return {r: getattr(self, r) for r in RESOURCES}
@@ -113,6 +115,7 @@ class LayerEstimate:
             "kind": self.kind,
             "origin": self.origin,
             "reuse_factor": self.reuse_factor if self.reusable else None,
+            "strategy": self.strategy,
             "macs": self.macs,
             "multipliers": self.multipliers,
             "latency_cycles": self.latency_cycles,
@@ -142,6 +145,9 @@ def estimate_op(op: Op, graph: Graph, family: Family | None = None) -> LayerEsti
     if op.kind.endswith("cache") and callable(cache_bits) and not c.bram18:  # decode caches: one row a word
         depth = int(getattr(op, "max_length", 1))
         bram += bram18_wide(math.ceil(cache_bits() / depth), depth)
+    binding = str(getattr(op, "binding", ""))
+    if binding == "lut":  # constant products as shift-adds (the op's adder graph): no DSP
+        dsp, lut = 0, int(c.lut) + op.adder_graph().cost.lut
     ff = c.ff if c.ff else lut
     return LayerEstimate(
         name=op.name,
@@ -157,6 +163,7 @@ def estimate_op(op: Op, graph: Graph, family: Family | None = None) -> LayerEsti
         uram=0,
         latency_cycles=int(c.latency_cycles),
         reusable=bool(reuse_candidates(op, graph)) if c.multipliers > 1 else False,
+        strategy=f"latency {binding}" if binding else "resource",
     )
 
 
@@ -233,11 +240,12 @@ class Plan:
 
     def format(self) -> str:
         """A plain-text table: one row per layer, totals, the board's resources and the fraction used."""
-        head = ("LAYER", "KIND", "RF", "MULT", "DSP", "BRAM18", "LUT", "FF", "CYCLES")
+        head = ("LAYER", "KIND", "STRATEGY", "RF", "MULT", "DSP", "BRAM18", "LUT", "FF", "CYCLES")
         rows = [
             (
                 x.name,
                 x.kind,
+                x.strategy,
                 str(x.reuse_factor) if x.reusable else "-",
                 str(x.multipliers),
                 str(x.dsp),
@@ -252,6 +260,7 @@ class Plan:
         rows.append(
             (
                 "total (estimate)",
+                "",
                 "",
                 "",
                 str(sum(x.multipliers for x in self.rows)),
@@ -271,6 +280,7 @@ class Plan:
                     "",
                     "",
                     "",
+                    "",
                     str(have["dsp"]),
                     str(have["bram18"]),
                     str(have["lut"]),
@@ -278,12 +288,12 @@ class Plan:
                     "",
                 )
             )
-            rows.append(("used", "", "", "", *(_pct(u[r]) for r in ("dsp", "bram18", "lut", "ff")), ""))
+            rows.append(("used", "", "", "", "", *(_pct(u[r]) for r in ("dsp", "bram18", "lut", "ff")), ""))
         widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
 
         def line(cells: tuple[str, ...]) -> str:
             return "  ".join(
-                c.ljust(w) if i < 2 else c.rjust(w)
+                c.ljust(w) if i < 3 else c.rjust(w)
                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))
             )
 
@@ -425,7 +435,9 @@ class FitResult:
 def reuse_candidates(op: Op, graph: Graph) -> list[int]:
     """Reuse factors worth trying for ``op``: the divisors of its multiplier count at reuse factor 1
     (every multiplier then busy on each of the RF cycles), ascending; [] for an op whose multipliers a
-    reuse factor does not share (or that has none)."""
+    reuse factor does not share (or that has none), or of ``strategy: latency`` (a row every cycle)."""
+    if getattr(op, "binding", ""):
+        return []
     m = _with_reuse(op, 1).cost(graph).multipliers
     if m <= 1 or _with_reuse(op, m).cost(graph).multipliers >= m:  # the op does not share multipliers
         return []

@@ -19,6 +19,7 @@ from .quant.passes import WrapWarning, calibration_ranges, quantize_graph, range
 
 if TYPE_CHECKING:
     from .boards import Board
+    from .ir.ops.base import Op
 
 #: the quantize pass and the calibration ranges moved to hlsgen.quant.passes; still importable from here
 __all__ = ["Project", "as_inputs", "build_project", "calibration_ranges", "quantize_graph", "ranges_of"]
@@ -218,22 +219,28 @@ class Project:
 
 
 def _check_latency_strategy(cfg: Config, graph: Graph | None = None) -> None:
-    """``strategy: latency`` builds the whole model at II = 1 in RTL (hlsgen.backends.rtl.latency) and in HLS
-    (reuse factor 1, products bound as each layer's ``multiplier`` says): a graph with an op that has no II = 1
-    form, latency mixed per layer with resource, or a reuse factor above 1 is refused by name."""
-    from .backends.rtl.latency import check_graph, latency_layers
+    """``strategy: latency``, for the whole model or per layer, refused by name where it is not built.
+
+    The global ``strategy: latency`` builds the whole model at II = 1 in RTL (hlsgen.backends.rtl.latency)
+    and in HLS (reuse factor 1, products bound as each layer's ``multiplier`` says): a resource layer in it
+    (before the model is read), an op with no II = 1 form or a reuse factor above 1 is refused. Per layer
+    inside a resource model, a Dense / Conv1D layer (its linear or conv1d op) becomes an unrolled engine of
+    the row-streaming RTL (hlsgen.backends.rtl.render_latency) at reuse factor 1; an entry that selects no
+    such op, or a layer's own reuse factor above 1, is refused.
+    """
+    from .backends.rtl.latency import check_graph, check_resource_layers, latency_layers
 
     if not latency_layers(cfg):
         return
-    if graph is None:  # before reading the model: per-layer mixes
-        if cfg.strategy is not Strategy.LATENCY:
-            raise NotImplementedError(
-                f"{', '.join(latency_layers(cfg))}: 'latency' per layer, mixed with resource layers, is not "
-                "built yet; set the global strategy: latency (every op at II = 1) or use 'resource'"
-            )
+    check_resource_layers(cfg)
+    if graph is None:
         return
-    check_graph(graph, cfg)
-    for op in graph.ops:
+    if cfg.strategy is Strategy.LATENCY:
+        check_graph(graph, cfg)
+        latency_ops = list(graph.ops)
+    else:
+        latency_ops = _per_layer_latency_ops(cfg, graph)
+    for op in latency_ops:
         if op.reuse_factor > 1:
             raise ValueError(
                 f"{op.kind} '{op.name}'"
@@ -241,6 +248,40 @@ def _check_latency_strategy(cfg: Config, graph: Graph | None = None) -> None:
                 + f": reuse_factor {op.reuse_factor} with strategy latency; a latency layer takes a new sample "
                 "every cycle (reuse_factor 1): drop the reuse_factor or use strategy 'resource'"
             )
+
+
+def _per_layer_latency_ops(cfg: Config, graph: Graph) -> list[Op]:
+    """The engine ops of the ``layers.NAME.strategy: latency`` entries of a resource model.
+
+    Raises:
+        NotImplementedError: an entry that selects no op with an engine (names the entry and its ops), or a
+            block-diagonal Linear.
+    """
+    from .backends.rtl.render_latency import ENGINE_KINDS
+    from .quant.resolver import TypeResolver
+
+    resolver = TypeResolver(cfg)
+    out = []
+    for name, lc in cfg.layers.items():
+        if lc.strategy is not Strategy.LATENCY:
+            continue
+        ops = [op for op in graph.ops if name in (op.name, op.origin)]
+        engines = [op for op in ops if op.kind in ENGINE_KINDS and resolver.strategy(op) is Strategy.LATENCY]
+        if not engines:
+            found = ", ".join(f"{op.kind} '{op.name}'" for op in ops) or "no op of that name"
+            raise NotImplementedError(
+                f"layers.{name}.strategy: 'latency' per layer inside a resource model is built for "
+                f"{' and '.join(ENGINE_KINDS)} ops (Dense, Conv1D, the FFN's projections); layer {name} has "
+                f"{found}. Drop the entry, or set the global strategy: latency for a whole-model II = 1 design"
+            )
+        for op in engines:
+            if int(getattr(op, "blocks", 1)) > 1:
+                raise NotImplementedError(
+                    f"layers.{name}.strategy: {op.kind} '{op.name}' is block diagonal; strategy latency has no "
+                    "block-diagonal engine: use 'resource' for it"
+                )
+        out.extend(engines)
+    return out
 
 
 def build_project(

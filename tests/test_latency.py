@@ -232,12 +232,15 @@ def test_ops_without_a_latency_form_are_refused_by_name(tmp_path: Path) -> None:
             hlsgen.convert(tf.keras.Model(inp, y), {"strategy": "latency"}, output_dir=out)
         assert not out.exists()
     mixed = [
-        ({"layers": {"dense1": {"strategy": "latency"}}}, r"^layers\.dense1\.strategy: 'latency' per layer"),
+        ({"layers": {"flat": {"strategy": "latency"}}}, r"^layers\.flat\.strategy: 'latency' per layer"),
         ({"strategy": "latency", "layers": {"head": {"strategy": "resource"}}}, r"layers\.head\.strategy"),
     ]
     for cfg, msg in mixed:
         with pytest.raises(NotImplementedError, match=msg):
             hlsgen.convert(ok, cfg)
+    # a Dense layer per layer: an engine of the row-streaming design (tests/test_latency_mix.py)
+    dense = hlsgen.convert(ok, {"layers": {"dense1": {"strategy": "latency"}}}).graph
+    assert {op.name: op.binding for op in dense.ops if op.kind == "linear"}["dense1"] in ("lut", "dsp")
 
 
 @needs_yosys

@@ -13,11 +13,11 @@ from test_rtl import needs_verilator, needs_yosys
 
 from hlsgen.backends.rtl.casts import FAST_MODE_CODE
 from hlsgen.backends.rtl.cosim import check_casts_in_rtl
+from hlsgen.backends.rtl.latency import cosim_unrolled as cosim
 from hlsgen.backends.rtl.unrolled import (
     CastImpl,
     Multiplier,
     choose_multiplier,
-    cosim,
     plan_cast,
     plan_linear,
     write_rtl,

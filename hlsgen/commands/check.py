@@ -136,7 +136,9 @@ def check(
         )
         status |= bool(msg)
     if "cosim" in stages:
-        opts = RtlOptions() if max_par is None else RtlOptions(max_par=max_par)
+        opts = RtlOptions(clock_ns=proj.config.clock_period)
+        if max_par is not None:
+            opts.max_par = max_par
         res = cosim_graph(proj.graph, proj.name, raw_in, d / "cosim", opts)
         (jdir / "cosim.xml").parent.mkdir(parents=True, exist_ok=True)
         (jdir / "cosim.xml").write_text(res.junit())
@@ -156,7 +158,9 @@ def check(
         from ..decode import decode_design
         from .cosim import decode_session_of
 
-        opts = RtlOptions() if max_par is None else RtlOptions(max_par=max_par)
+        opts = RtlOptions(clock_ns=proj.config.clock_period)
+        if max_par is not None:
+            opts.max_par = max_par
         dd = decode_design(proj)
         name = decode_project_name(proj.config)
         tokens, resets = decode_session_of(raw_in[proj.graph.inputs[0]], proj.graph.inputs[0])

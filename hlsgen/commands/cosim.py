@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     if args.samples:
         raw = {k: v[: args.samples] for k, v in raw.items()}
     n = next(iter(raw.values())).shape[0]
-    opts = RtlOptions(max_par=args.max_par)
+    opts = RtlOptions(max_par=args.max_par, clock_ns=proj.config.clock_period)
     latency = proj.config.strategy is Strategy.LATENCY and not args.decode and not args.rtl
     work = Path(args.work) if args.work else pdir / ("cosim_decode" if args.decode else "cosim")
     if args.decode:

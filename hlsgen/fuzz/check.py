@@ -227,7 +227,7 @@ def _cosim(proj: Any, data: list[np.ndarray], work: Path, tolerance: float, out:
         k: input_raw(np.asarray(v, np.float64), g.tensors[k].type)
         for k, v in zip(g.inputs, data, strict=True)
     }
-    opts = RtlOptions()
+    opts = RtlOptions(clock_ns=proj.config.clock_period)
     res = cosim_graph(g, proj.name, raw, work / "cosim", opts)
     if not res.passed:
         raise Mismatch(f"cosim: {res.failure_message()}")

@@ -76,9 +76,13 @@ class TypeResolver:
         return FixedType(max(cfg.table_bits, 1), i, tx.signed, "AP_TRN", "AP_SAT")
 
     def reuse(self, op: Op) -> int:
+        """The layer's reuse factor (its entry, else the global one; 1 for a latency layer of a resource
+        model, which takes a row every cycle, unless its own entry sets one)."""
         for lc in self.config.layer(op.name, op.origin):
             if lc.reuse_factor:
                 return lc.reuse_factor
+        if self.config.strategy is Strategy.RESOURCE and self.strategy(op) is Strategy.LATENCY:
+            return 1
         return self.config.reuse_factor
 
     def softmax(self, op: Op) -> SoftmaxConfig:

@@ -81,7 +81,7 @@ def _layer_rows(project: Project, plan: Plan, measured: Sequence[Measurement]) -
         rows.append(
             LayerRow(
                 name=op.name,
-                kind=op.kind,
+                kind=op.kind if e.strategy == "resource" else f"{op.kind} ({e.strategy})",
                 origin=op.origin,
                 inputs=", ".join(str(g.tensors[t].type) for t in op.inputs),
                 output=", ".join(str(g.tensors[t].type) for t in op.outputs),

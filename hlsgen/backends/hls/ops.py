@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from ...fixed import FixedType
-from ...fixed.cmm import optimise, prefers_luts
 from ...ir.graph import Graph
 from ...ir.ops import (
     Activation,
@@ -99,14 +98,10 @@ def _scale_config(op: ScaledScores) -> list[tuple[str, str, object]]:
 
 def product_binding(op: Linear) -> str:
     """How the op's products by its constant weights are bound: ``lut`` or ``dsp`` under the latency
-    strategy (``auto`` resolved by the cost model the RTL backend uses, :func:`hlsgen.fixed.cmm.prefers_luts`),
-    ``auto`` (Vitis HLS chooses) under the resource strategy."""
-    if op.binding != "auto":
-        return op.binding or "auto"
-    tx = op.types["x"]
-    w = np.asarray(op.w_raw, dtype=object)
-    graph = optimise(w, [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in)
-    return "lut" if prefers_luts(graph) else "dsp"
+    strategy (``op.binding``: ``auto`` was resolved once when the graph was typed, by the cost model every
+    backend shares, :func:`hlsgen.fixed.cmm.prefers_luts`), ``auto`` (Vitis HLS chooses) under the resource
+    strategy."""
+    return op.binding or "auto"
 
 
 def _product_policy(op: Linear) -> tuple[str, str, object]:

@@ -25,7 +25,8 @@ def yosys_synthesis(
     defaults to the one of the project's part."""
     from .yosys import family_of_part, synthesize
 
-    design = build_design(project.graph, project.name, options)
+    opts = options or RtlOptions(clock_ns=project.config.clock_period)
+    design = build_design(project.graph, project.name, opts)
     fam = family or family_of_part(getattr(project.config, "part", "") or "")
     with tempfile.TemporaryDirectory(prefix="hlsgen_rtl_") as d:
         write_rtl(design, d)

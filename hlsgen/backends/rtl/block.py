@@ -30,11 +30,14 @@ class RtlOptions:
         tree_levels: levels of the row reduction trees (sums, maxima over a row or over the lanes)
             between two registers: the pipeline depth knob of the long lanes (1: a register after
             every level; 0: unregistered trees, the shortest latency and the longest paths).
+        clock_ns: the clock target (the config's ``clock_period``) that the registers of a per-layer
+            ``strategy: latency`` engine (:mod:`.render_latency`) are placed for.
     """
 
     max_par: int | None = 64
     par: dict[str, int] = field(default_factory=dict)
     tree_levels: int = 1
+    clock_ns: float = 5.0
 
 
 @dataclass
@@ -98,6 +101,9 @@ class Block:
         info: figures for reports (parallelism, cycles per row, ...).
         stream: (rows a sequence, values a row, type) of the output when it is no tensor of the graph (a
             stream between two blocks of one op, e.g. a Conv1D's window and its hlsgen_linear).
+        sources: generated modules of the block (file name -> text, in compile order; ``module`` is the
+            last), for a module that is no library module (a per-layer latency engine); empty otherwise.
+        libs: library modules the generated ``sources`` instantiate.
     """
 
     op: str
@@ -111,6 +117,8 @@ class Block:
     multipliers: int = 0
     info: dict[str, object] = field(default_factory=dict)
     stream: tuple[int, int, FixedType] | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    libs: tuple[str, ...] = ()
 
     @property
     def instance(self) -> str:

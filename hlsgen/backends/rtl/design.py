@@ -121,13 +121,19 @@ class Design:
     def modules(self) -> list[str]:
         """Library modules used, each once (dependencies included)."""
         mods = {"hlsgen_cast", "hlsgen_fifo"}
-        mods.update(b.module for b in self.blocks)
+        mods.update(b.module for b in self.blocks if not b.sources)
+        mods.update(lib for b in self.blocks for lib in b.libs)
         mods.update(dep for m in list(mods) for dep in _LIB_DEPENDS.get(m, ()))
         if self.forks:
             mods.add("hlsgen_fork")
         if self.decode is not None:
             mods.update({"hlsgen_decode_front", "hlsgen_decode_back"})
         return sorted(mods)
+
+    @property
+    def generated(self) -> dict[str, str]:
+        """Generated modules of the blocks (file name -> text), in compile order."""
+        return {name: text for b in self.blocks for name, text in b.sources.items()}
 
     @property
     def multipliers(self) -> int:

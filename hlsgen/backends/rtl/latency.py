@@ -41,7 +41,16 @@ from .latency_attention import check_op as check_attention_op
 from .latency_ops import OP_RENDERERS, as_output, settle_constants
 from .logic_depth import DELAYS, NET, rom_delay
 from .packing import tdata_width
-from .unrolled import CAST_MODULES, Net, Unrolled, adder_delay, emit_linear, linear_graph
+from .unrolled import (
+    CAST_MODULES,
+    Net,
+    Unrolled,
+    adder_delay,
+    emit_linear,
+    linear_graph,
+    pack_rows,
+    write_rtl,
+)
 
 if TYPE_CHECKING:
     from ...config import Config
@@ -91,7 +100,7 @@ def _prefix(op: Op) -> str:
 def _linear(b: _Builder, op: Op) -> list[int]:
     x = b.arith(op.inputs[0])
     rows = len(x) // op.n_in
-    mult, graph = linear_graph(op, b.resolver.multiplier(op))
+    mult, graph = linear_graph(op, op.binding or b.resolver.multiplier(op))
     b.multipliers[op.name] = mult.value
     ins = [x[r * op.n_in : (r + 1) * op.n_in] for r in range(rows)]
     return emit_linear(b.net, op, ins, mult, graph, _prefix(op))
@@ -240,20 +249,41 @@ def latency_layers(config: Config) -> list[str]:
     ]
 
 
+def check_resource_layers(config: Config) -> None:
+    """Refuse ``strategy: resource`` layers inside a latency model (before reading the model).
+
+    A latency design takes a whole sample every cycle; a layer shared over R cycles would hold the whole
+    pipeline to one sample every R cycles (hls4ml's io_parallel with a resource layer of reuse R), which
+    is the row-streaming design's job. Not built: the refusal names the entries and what to do.
+
+    Raises:
+        NotImplementedError: naming each ``layers.NAME.strategy: resource`` entry.
+    """
+    mixed = [f"layers.{n}.strategy" for n, lc in config.layers.items() if lc.strategy is Strategy.RESOURCE]
+    if config.strategy is Strategy.LATENCY and mixed:
+        raise NotImplementedError(
+            f"{', '.join(mixed)}: 'resource' inside a model of strategy latency is not built: the latency "
+            "design takes a new sample every cycle (II = 1), and a layer shared over its reuse factor would "
+            "set the II of the whole pipeline. Either drop the entry (the layer is unrolled like the rest), "
+            "or set the global strategy: resource and give the layers that need II = 1 'strategy: latency' "
+            "(Dense and Conv1D layers get unrolled engines inside the row-streaming design)"
+        )
+
+
 def check_graph(graph: Graph, config: Config) -> None:
     """Refuse, naming the op, a graph the latency strategy cannot build (cheap: no scheduling).
 
     Raises:
-        NotImplementedError: a per-layer strategy mixed with the other one, an op kind or setting with no
-            II = 1 form, or a graph of more than one input.
+        NotImplementedError: a resource layer in it (:func:`check_resource_layers`), an op kind or setting
+            with no II = 1 form, or a graph of more than one input.
     """
-    mixed = [f"layers.{n}.strategy" for n, lc in config.layers.items() if lc.strategy is Strategy.RESOURCE]
-    if config.strategy is not Strategy.LATENCY or mixed:
+    if config.strategy is not Strategy.LATENCY:
         raise NotImplementedError(
-            f"{', '.join(latency_layers(config) + mixed)}: the latency strategy is built for a whole model only "
-            "(set the global strategy: latency, and no layer's strategy); mixing it with resource layers is "
-            "not implemented yet"
+            f"{', '.join(latency_layers(config))}: the whole-model latency design needs the global "
+            "strategy: latency (a per-layer latency layer of a resource model is an engine of the "
+            "row-streaming design, hlsgen.backends.rtl.render_latency)"
         )
+    check_resource_layers(config)
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise NotImplementedError(
             f"design {graph.name}: the latency strategy takes one model input and one output, the graph has "
@@ -468,6 +498,41 @@ def cosim_latency(
     )
 
 
+def cosim_unrolled(
+    u: Unrolled, op: Op, x_raw: np.ndarray, work_dir: str | Path, valid: list[int] | None = None
+) -> dict[str, object]:
+    """Simulate the unrolled Linear ``u`` (:func:`~.unrolled.plan_linear`; Verilator, sim/hlsgen_unrolled_bench.py) on the raw samples ``x_raw``
+    (``n x rows x n_in``), one a cycle where ``valid`` (default: every cycle) says so, against
+    ``op.execute`` (the reference). Returns the bench's measurements plus ``failures``."""
+    from .cosim import build, failures, run_bench
+
+    work = Path(work_dir)
+    x = np.asarray(x_raw).reshape(-1, u.rows, u.n_in)
+    want = np.asarray(op.execute(x)[0]).reshape(len(x), -1)
+    srcs = write_rtl(u, work / "rtl")
+    bdir, _ = build(work / "rtl", srcs, u.module)
+    meas = work / "measurements.json"
+    meas.unlink(missing_ok=True)
+    spec = work / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "inputs": [str(v) for v in pack_rows(x, u.tx.width)],
+                "outputs": [str(v) for v in pack_rows(want, u.ty.width)],
+                "valid": list(valid) if valid is not None else [1] * len(x),
+                "measurements": str(meas.resolve()),
+                "drain": u.latency + 8,
+            }
+        )
+    )
+    results = work / "results.xml"
+    results.unlink(missing_ok=True)
+    run_bench(bdir, "hlsgen_unrolled_bench", u.module, spec, results, work / "sim.log")
+    out: dict[str, object] = json.loads(meas.read_text()) if meas.is_file() else {}
+    out["failures"] = failures(results)
+    return out
+
+
 def source_order(design: LatencyDesign) -> list[str]:
     return [*CAST_MODULES, f"{design.core.module}.sv", f"{design.top}.sv"]
 
@@ -477,7 +542,9 @@ __all__ = [
     "LatencyDesign",
     "build_latency_design",
     "check_graph",
+    "check_resource_layers",
     "cosim_latency",
+    "cosim_unrolled",
     "latency_layers",
     "plan_graph",
     "source_order",

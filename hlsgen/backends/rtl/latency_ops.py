@@ -539,7 +539,7 @@ def _conv1d(b: _Builder, op: Op) -> list[int]:
             s = t + k - left
             row.extend(x[s * c_in : (s + 1) * c_in] if 0 <= s < t_in else [zero] * c_in)
         ins.append(row)
-    mult, graph = linear_graph(op, b.resolver.multiplier(op))
+    mult, graph = linear_graph(op, op.binding or b.resolver.multiplier(op))
     b.multipliers[op.name] = mult.value
     return emit_linear(b.net, op, ins, mult, graph, p)
 

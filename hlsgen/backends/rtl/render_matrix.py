@@ -39,7 +39,12 @@ def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
 
 def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int) -> Block:
     """The hlsgen_linear of ``op`` reading ``rows`` rows of ``op.n_in`` values a sequence from the stream
-    ``source`` (the op's input, or the window a Conv1D puts in front of it)."""
+    ``source`` (the op's input, or the window a Conv1D puts in front of it); a layer of ``strategy:
+    latency`` (``op.binding`` set) gets its unrolled engine instead (:mod:`.render_latency`)."""
+    if getattr(op, "binding", ""):
+        from .render_latency import engine_block
+
+        return engine_block(op, opts, source, rows)
     tx, tw, ta, ty = (op.types[k] for k in ("x", "weight", "accum", "y"))
     n_in, n_out = op.n_in, op.n_out
     blocks = int(getattr(op, "blocks", 1))

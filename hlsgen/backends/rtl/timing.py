@@ -260,6 +260,38 @@ class MatVec(BlockModel):
         return self.out_rows * self.r
 
 
+class PipeModel(BlockModel):
+    """A per-layer latency engine (:mod:`hlsgen.backends.rtl.render_latency`: an unrolled pipeline of
+    ``latency`` cycles behind hlsgen_credit): a row is accepted in any cycle in which fewer than ``depth``
+    rows are in flight or waiting in the output FIFO (registered credits: row k waits until row
+    k - ``depth`` was taken the cycle before), one a cycle; it is in the FIFO ``latency`` cycles later and
+    visible the cycle after."""
+
+    def __init__(self, rows: int, latency: int, depth: int) -> None:
+        self.in_rows = {"in": rows}
+        self.out_rows = rows
+        self.latency = latency
+        self.depth = depth
+        self.reset()
+
+    def reset(self) -> None:
+        self.last = NEG
+        self.count = 0
+
+    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        acc, out = [], []
+        for k in range(self.out_rows):
+            a = max(avail["in"][k], self.last + 1, _taken(taken, self.count - self.depth) + 1)
+            self.last = a
+            self.count += 1
+            acc.append(a)
+            out.append(a + self.latency + 1)
+        return Timing({"in": acc}, out)
+
+    def cycles_per_sequence(self) -> int:
+        return self.out_rows
+
+
 class RowTwoStage(BlockModel):
     """hlsgen_softmax and hlsgen_layernorm: input register P, then stages E and N of ``g`` cycles each,
     with a FIFO of ``f1_depth`` rows between them and an output FIFO of ``depth`` rows (both reserved

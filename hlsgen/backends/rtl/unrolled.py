@@ -36,7 +36,7 @@ import numpy as np
 
 from ...config import Multiplier
 from ...fixed import FixedType, Overflow, Rounding, convert
-from ...fixed.cmm import LUT_PER_DSP, AdderGraph, bits_for, optimise, prefers_luts
+from ...fixed.cmm import LUT_PER_DSP, AdderGraph, bits_for, prefers_luts
 from .casts import FAST_MODE_CODE, cast_params, check_cast, rounding
 from .logic_depth import DELAYS, NET
 
@@ -359,11 +359,11 @@ def _weights(op: Op) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def choose_multiplier(op: Op, graph: AdderGraph | None = None) -> Multiplier:
-    """``lut`` when the adder graph's LUT estimate is below :data:`LUT_PER_DSP` per DSP it saves."""
-    w, _ = _weights(op)
-    tx = op.types["x"]
+    """``lut`` when the adder graph's LUT estimate is below :data:`LUT_PER_DSP` per DSP it saves (what
+    :meth:`Linear.assign_types <hlsgen.ir.ops.Linear.assign_types>` sets ``binding`` to for ``auto``)."""
+    _weights(op)
     if graph is None:
-        graph = optimise(w, [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in)
+        graph = op.adder_graph()
     return Multiplier.LUT if prefers_luts(graph) else Multiplier.DSP
 
 
@@ -561,10 +561,10 @@ def emit_linear(
 def linear_graph(
     op: Op, multiplier: Multiplier | str, max_cse_depth: int = 3
 ) -> tuple[Multiplier, AdderGraph | None]:
-    """The multiplier ``op`` uses (``auto`` resolved) and its adder graph (None for ``dsp``)."""
+    """The multiplier ``op`` uses (``auto`` resolved) and its adder graph (None for ``dsp``): the op's own
+    graph (:meth:`Linear.adder_graph <hlsgen.ir.ops.Linear.adder_graph>`, computed once per op)."""
     where = f"linear '{op.name}'"
-    w, _ = _weights(op)
-    tx = op.types["x"]
+    _weights(op)
     try:
         multiplier = Multiplier(multiplier)
     except ValueError:
@@ -572,7 +572,7 @@ def linear_graph(
         raise ValueError(f"{where}: multiplier {multiplier!r} is not one of {valid}") from None
     graph = None
     if multiplier is not Multiplier.DSP:
-        graph = optimise(w, [tx.raw_min] * op.n_in, [tx.raw_max] * op.n_in, max_cse_depth=max_cse_depth)
+        graph = op.adder_graph(max_cse_depth)
         if multiplier is Multiplier.AUTO:
             multiplier = choose_multiplier(op, graph)
             if multiplier is Multiplier.DSP:
@@ -588,8 +588,9 @@ def plan_linear(
     module: str | None = None,
     max_cse_depth: int = 3,
 ) -> Unrolled:
-    """Schedule the unrolled Linear ``op`` (typed) for ``rows`` rows a sample at ``clock_ns``."""
-    if op.kind != "linear":
+    """Schedule the unrolled Linear ``op`` (typed; a Conv1D: its Linear over one window of ``n_in``
+    values) for ``rows`` rows a sample at ``clock_ns``."""
+    if op.kind not in ("linear", "conv1d", "exact_linear", "block_linear"):
         raise NotImplementedError(f"{op.kind} '{op.name}': the latency strategy renders linear ops only")
     where = f"linear '{op.name}'"
     net = Net(clock_ns, where)
@@ -657,43 +658,6 @@ def write_rtl(u: Unrolled, rtl_dir: str | Path) -> list[str]:
     return [*CAST_MODULES, f"{u.module}.sv"]
 
 
-def cosim(
-    u: Unrolled, op: Op, x_raw: np.ndarray, work_dir: str | Path, valid: list[int] | None = None
-) -> dict[str, object]:
-    """Simulate ``u`` (Verilator, sim/hlsgen_unrolled_bench.py) on the raw samples ``x_raw``
-    (``n x rows x n_in``), one a cycle where ``valid`` (default: every cycle) says so, against
-    ``op.execute`` (the reference). Returns the bench's measurements plus ``failures``."""
-    import json
-
-    from .cosim import build, failures, run_bench
-
-    work = Path(work_dir)
-    x = np.asarray(x_raw).reshape(-1, u.rows, u.n_in)
-    want = np.asarray(op.execute(x)[0]).reshape(len(x), -1)
-    srcs = write_rtl(u, work / "rtl")
-    bdir, _ = build(work / "rtl", srcs, u.module)
-    meas = work / "measurements.json"
-    meas.unlink(missing_ok=True)
-    spec = work / "spec.json"
-    spec.write_text(
-        json.dumps(
-            {
-                "inputs": [str(v) for v in pack_rows(x, u.tx.width)],
-                "outputs": [str(v) for v in pack_rows(want, u.ty.width)],
-                "valid": list(valid) if valid is not None else [1] * len(x),
-                "measurements": str(meas.resolve()),
-                "drain": u.latency + 8,
-            }
-        )
-    )
-    results = work / "results.xml"
-    results.unlink(missing_ok=True)
-    run_bench(bdir, "hlsgen_unrolled_bench", u.module, spec, results, work / "sim.log")
-    out: dict[str, object] = json.loads(meas.read_text()) if meas.is_file() else {}
-    out["failures"] = failures(results)
-    return out
-
-
 def _replace(u: Unrolled, **kw: object) -> Unrolled:
     import dataclasses
 
@@ -711,7 +675,6 @@ __all__ = [
     "adder_delay",
     "cast_delay",
     "choose_multiplier",
-    "cosim",
     "multiplier_delay",
     "pack_rows",
     "plan_cast",

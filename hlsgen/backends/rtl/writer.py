@@ -92,7 +92,7 @@ def rtl_files(design: Design, origins: dict[str, str] | None = None) -> dict[str
         consts = {c.name: c for c in b.consts}
         ports = [
             (p, design.connections.get((b.op, p), "") if p in b.inputs else "")
-            for p in MODULE_PORTS[b.module]
+            for p in (list(b.inputs) if b.sources else MODULE_PORTS[b.module])
         ]
         info = ", ".join(f"{k} {v}" for k, v in b.info.items() if k != "macs")
         blocks.append(
@@ -117,6 +117,7 @@ def rtl_files(design: Design, origins: dict[str, str] | None = None) -> dict[str
     lib = resource_dir("templates") / "rtl" / "lib"
     for m in design.modules:
         files[f"{m}.sv"] = (lib / f"{m}.sv").read_text()
+    files.update(design.generated)
     for c in design.consts:
         if c.is_file:
             files[c.file_name] = c.mem_text()
@@ -140,8 +141,13 @@ class _DesignView:
 
 
 def source_order(design: Design) -> list[str]:
-    """SystemVerilog sources in compile order: package, library modules, top."""
-    return [f"{design.package}.sv", *(f"{m}.sv" for m in design.modules), f"{design.top}.sv"]
+    """SystemVerilog sources in compile order: package, library modules, generated engines, top."""
+    return [
+        f"{design.package}.sv",
+        *(f"{m}.sv" for m in design.modules),
+        *design.generated,
+        f"{design.top}.sv",
+    ]
 
 
 def design_spec(design: Design) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ...fixed import FixedType, add, convert, linalg, mul, to_raw
 from ...fixed.arith import convert_float
+from ...fixed.cmm import AdderGraph, optimise, prefers_luts
 from ...memory import bram18_for_bits
 from .base import Cost, Op
 
@@ -51,8 +52,9 @@ class Linear(Op):
     w_raw: np.ndarray | None = None
     b_raw: np.ndarray | None = None
     w_shift: np.ndarray | None = None  #: per-output-channel po2 scale of QKeras auto_po2 weights
-    #: how the products by the constant weights are bound under the latency strategy (the layer's
-    #: ``multiplier``: lut, dsp or auto); "" under the resource strategy (the backend decides)
+    #: how the products by the constant weights are bound under the latency strategy: lut or dsp (the
+    #: layer's ``multiplier``, ``auto`` resolved once at typing by :func:`hlsgen.fixed.cmm.prefers_luts`,
+    #: which every backend then reads); "" under the resource strategy (the backend decides)
     binding: str = ""
 
     @property
@@ -84,8 +86,22 @@ class Linear(Op):
         self.types["x"] = tx
         self.reuse_factor = resolve.reuse(self)
         self.binding = resolve.binding(self)
+        if self.binding == "auto":  # the cost model decides once, here; the backends read the result
+            self.binding = "lut" if prefers_luts(self.adder_graph()) else "dsp"
         super().assign_types(graph, resolve)
         self.types["y"] = self.out_type(graph)
+
+    def adder_graph(self, max_cse_depth: int = 3) -> AdderGraph:
+        """The shift-add graph of the constant products ``x W`` (:func:`hlsgen.fixed.cmm.optimise` over the
+        input type's range), computed once per weights, input type and depth bound (cached on the op)."""
+        tx = self.types["x"]
+        cached = getattr(self, "_cmm", None)
+        if cached is not None and cached[0] is self.w_raw and cached[1:3] == (tx, max_cse_depth):
+            return cached[3]
+        w = np.asarray(self.w_raw, dtype=object)
+        graph = optimise(w, [tx.raw_min] * self.n_in, [tx.raw_max] * self.n_in, max_cse_depth=max_cse_depth)
+        self._cmm = (self.w_raw, tx, max_cse_depth, graph)
+        return graph
 
     def forward_float(self, x: np.ndarray) -> tuple[np.ndarray]:
         y = x @ self.kernel
