@@ -207,3 +207,71 @@ def test_exponential_rom_over_12_bits_is_refused_naming_the_tables() -> None:
     cfg["softmax"] = {**cfg["softmax"], "exp_hi_bits": 6, "exp_lo_bits": 6}  # 13 address bits
     with pytest.raises(NotImplementedError, match=r"^softmax 'sm' .*13 address bits.* = 12.* at most 11"):
         hlsgen.convert(_softmax_model(), cfg)
+
+
+def _norm_mha(seed: int = 0):
+    tf = pytest.importorskip("tensorflow")
+    tf.keras.utils.set_random_seed(seed)
+    L = tf.keras.layers
+    x = L.Input((4, 3), name="x")
+    m = L.Input((4, 4), name="pad")
+    h = L.LayerNormalization(name="norm")(L.Dense(4, name="embed")(x))
+    y = L.MultiHeadAttention(num_heads=1, key_dim=2, name="mha")(h, h, attention_mask=m)
+    return tf.keras.Model([x, m], y)
+
+
+@pytest.mark.tensorflow
+@pytest.mark.gxx
+def test_hls_side_binds_variable_products_as_each_layer_multiplier_says() -> None:
+    """The latency strategy's HLS C++ binds the data-dependent products (scores Q K^T, context P V, the
+    layer norm's squares and its product by 1/sqrt) by each layer's ``multiplier``: ``lut`` BIND_OP
+    fabric, ``dsp`` a DSP slice, ``auto`` by the rule the RTL applies to the same op; the resource
+    strategy leaves them to Vitis HLS. csim == predict (masks included) with LUT and with DSP bindings."""
+    import re
+
+    import hlsgen
+    from hlsgen.backends.hls.writer import project_files
+    from hlsgen.backends.rtl.latency_ops import product_multiplier
+
+    model = _norm_mha()
+    xs, masks = _particles(16, 4, seed=4)
+    policies = {
+        "mha_scores": ["product_t"],
+        "mha_context": ["product_t"],
+        "norm": ["square_t", "scale_product_t"],
+    }
+
+    def bindings(cfg: dict) -> tuple[object, dict[str, list[str]]]:
+        proj = hlsgen.convert(model, cfg)
+        text = project_files(proj.graph, proj.config)["firmware/parameters.h"]
+        found = {}
+        for name, fields in policies.items():
+            struct = re.search(rf"struct config_{name} {{(.*?)}};", text, re.S)
+            assert struct is not None, name
+            found[name] = [
+                re.search(rf"typedef hlsgen::product_(\w+) {f};", struct.group(1)).group(1) for f in fields
+            ]
+        return proj, found
+
+    for setting in ("lut", "dsp"):
+        proj, found = bindings(_cfg(setting))
+        assert all(v == [setting] * len(v) for v in found.values()), found
+        np.testing.assert_array_equal(proj.csim([xs, masks]), proj.predict([xs, masks]))
+    mixed = _cfg("lut")
+    mixed["layers"] = {**mixed["layers"], "mha_context": {"multiplier": "dsp"}, "norm": {"multiplier": "dsp"}}
+    assert bindings(mixed)[1] == {
+        "mha_scores": ["lut"],
+        "mha_context": ["dsp"],
+        "norm": ["dsp", "dsp"],
+    }
+    # auto: the 8 x 8-bit attention products on LUTs (as the RTL); the layer norm's by the RTL's rule
+    proj, auto = bindings(_cfg("auto"))
+    assert auto["mha_scores"] == auto["mha_context"] == ["lut"]
+    t = next(op for op in proj.graph.ops if op.kind == "layernorm").types
+    want = [
+        product_multiplier((0, t[a].raw_min, t[a].raw_max), (0, t[b].raw_min, t[b].raw_max), "auto").value
+        for a, b in (("diff", "diff"), ("diff", "table"))
+    ]
+    assert auto["norm"] == want and "dsp" in want  # the 18-bit 1/sqrt entries: a DSP saves LUTs
+    resource = {k: v for k, v in _cfg("lut").items() if k not in ("strategy", "multiplier")}
+    assert all(v == ["auto"] * len(v) for v in bindings(resource)[1].values())
