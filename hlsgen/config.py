@@ -146,7 +146,10 @@ class Strategy(enum.StrEnum):
 
 
 class Multiplier(enum.StrEnum):
-    """How a latency-strategy layer builds its constant products (x times a weight)."""
+    """How a latency-strategy layer builds its constant products (x times a weight) and its
+    data-dependent ones (attention scores and context, the layer norm's), in the RTL and as the HLS
+    C++'s BIND_OP; ``auto`` for a data-dependent product: LUTs while their estimate stays within the
+    cost of the DSPs they save (hlsgen.backends.hls.ops.variable_product_binding)."""
 
     LUT = "lut"  #: shifts and adds, common subexpressions shared (hlsgen.fixed.cmm): no DSP
     DSP = "dsp"  #: one multiplier per non-zero weight that is not a power of two

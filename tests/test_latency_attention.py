@@ -134,9 +134,12 @@ def test_softmax_the_latency_strategy_cannot_build_is_refused_by_name(tmp_path: 
     import hlsgen
 
     model = _mha(causal=False)
-    wide = {"strategy": "latency"}  # 16-bit scores: a 64k-entry exp ROM an element
+    wide = {"strategy": "latency"}  # 16-bit scores at the default 14-bit tables: a 32k-entry exp ROM
     cases = [
-        (wide, r"^softmax 'mha_probs' \(layer mha\): .*exponential ROM .* 16-bit difference .*score"),
+        (
+            wide,
+            r"^softmax 'mha_probs' \(layer mha\): .*exponential ROM would have 15 address bits .*exp_lo_bits",
+        ),
         (_cfg(softmax={**SOFTMAX, "inv_bits": 14}), r"^softmax 'mha_probs' .*inv_bits 14"),
     ]
     out = tmp_path / "prj"

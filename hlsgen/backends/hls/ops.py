@@ -109,6 +109,36 @@ def _product_policy(op: Linear) -> tuple[str, str, object]:
     return ("typedef", "product_t", f"hlsgen::product_{product_binding(op)}")
 
 
+def variable_product_binding(op: Any, a: FixedType, b: FixedType) -> str:
+    """How the op's data-dependent products ``a * b`` are bound: its ``binding`` (``lut`` / ``dsp``) under
+    the latency strategy, ``auto`` (Vitis HLS chooses) under the resource strategy.
+
+    A variable product has no constant to recode into shifts and adds: its LUT form is an array of
+    partial products whose cost grows with both widths, so ``auto`` is not the constant products'
+    adder-graph rule (:func:`~hlsgen.fixed.cmm.prefers_luts`) but the rule the latency RTL applies to the
+    same op, so both backends build the same kind: attention's scores and context take LUTs when the
+    product's LUT estimate is at most ``LUT_PER_DSP``
+    (:func:`~hlsgen.backends.rtl.latency_attention.resolve_multiplier`), the layer norm's products when
+    their LUTs are at most ``LUT_PER_DSP`` per DSP48E2 saved
+    (:func:`~hlsgen.backends.rtl.latency_ops.product_multiplier`)."""
+    if op.binding != "auto":
+        return op.binding or "auto"
+    if op.kind in ("scores", "context"):
+        from ..rtl.latency_attention import lut_product_cost
+        from ..rtl.unrolled import LUT_PER_DSP
+
+        cost = lut_product_cost(a.raw_min, a.raw_max, b.raw_min, b.raw_max)
+        return "lut" if cost <= LUT_PER_DSP else "dsp"
+    from ..rtl.latency_ops import product_multiplier
+
+    return product_multiplier((0, a.raw_min, a.raw_max), (0, b.raw_min, b.raw_max), "auto").value
+
+
+def _variable_policy(op: Any, a: FixedType, b: FixedType, name: str = "product_t") -> tuple[str, str, object]:
+    """The config entry that binds the op's data-dependent products ``a * b``."""
+    return ("typedef", name, f"hlsgen::product_{variable_product_binding(op, a, b)}")
+
+
 # -- dense, element-wise, pooling ------------------------------------------------------------------
 def render_linear(op: Linear, graph: Graph) -> HlsCall:
     rows = graph.tensors[op.inputs[0]].size // op.n_in
@@ -194,6 +224,7 @@ def render_scores(op: Scores, graph: Graph) -> HlsCall:
             ("const", "reuse_factor", op.reuse_factor),
             ("const", "n_mult", op.n_mult(graph)),
             *_scale_config(op),
+            _variable_policy(op, op.types["q"], op.types["k"]),
         ],
         args=[*op.inputs, *op.outputs],
     )
@@ -225,6 +256,7 @@ def render_context(op: Context, graph: Graph) -> HlsCall:
             ("const", "reuse_factor", op.reuse_factor),
             ("const", "n_mult", op.n_mult(graph)),
             _typedef("accum_t", op.types["accum"]),
+            _variable_policy(op, op.types["p"], op.types["v"]),
         ],
         args=[*op.inputs, *op.outputs],
     )
@@ -303,6 +335,10 @@ def render_layernorm(op: LayerNorm, graph: Graph) -> HlsCall:
     cfg += [
         ("typedef", f"{k}_t", str(t[k]))
         for k in ("sum", "scale", "mean", "diff", "sq", "var", "table", "wide", "norm", "weight", "bias")
+    ]
+    cfg += [
+        _variable_policy(op, t["diff"], t["diff"], "square_t"),  # (x - mean)^2
+        _variable_policy(op, t["diff"], t["table"], "scale_product_t"),  # (x - mean) x 1/sqrt
     ]
     return HlsCall(
         "hlsgen_layernorm.h",
@@ -391,6 +427,7 @@ def render_latent_scores(op: LatentScores, graph: Graph) -> HlsCall:
             ("const", "reuse_factor", op.reuse_factor),
             ("const", "n_mult", op.n_mult(graph)),
             *_scale_config(op),
+            ("typedef", "product_t", "hlsgen::product_auto"),  # decode: the resource strategy only
         ]
         return HlsCall(_ATTENTION, "hlsgen::scores", cfg, args)
     cfg = [

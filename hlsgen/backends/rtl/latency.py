@@ -275,7 +275,7 @@ def check_graph(graph: Graph, config: Config) -> None:
 
     Raises:
         NotImplementedError: a resource layer in it (:func:`check_resource_layers`), an op kind or setting
-            with no II = 1 form, or a graph of more than one input.
+            with no II = 1 form, or a graph of more than one output.
     """
     if config.strategy is not Strategy.LATENCY:
         raise NotImplementedError(
@@ -284,10 +284,10 @@ def check_graph(graph: Graph, config: Config) -> None:
             "row-streaming design, hlsgen.backends.rtl.render_latency)"
         )
     check_resource_layers(config)
-    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+    if len(graph.outputs) != 1:
         raise NotImplementedError(
-            f"design {graph.name}: the latency strategy takes one model input and one output, the graph has "
-            f"inputs {graph.inputs} and outputs {graph.outputs}"
+            f"design {graph.name}: the latency strategy builds one model output (it takes any number of "
+            f"inputs), the graph has outputs {graph.outputs}"
         )
     kinds = ", ".join(sorted(LATENCY_RENDERERS))
     for op in graph.ops:
@@ -325,13 +325,21 @@ def plan_graph(graph: Graph, config: Config, module: str | None = None) -> Unrol
     graph.check_typed()
     check_graph(graph, config)
     b = _Builder(graph, config)
+    # every model input in one wide in_data, one after the other (the first at bit 0): the top joins
+    # their beats (a mask input beside the features enters with them, in the same cycle)
+    lsb = 0
+    for k, name in enumerate(graph.inputs):
+        t = b.type_of(name)
+        w = bits_for(t.raw_min, t.raw_max)
+        pre = "x" if k == 0 else f"{c_identifier(name)}_in"
+        b.env[name] = [
+            b.net.place(f"{pre}_{i}", "in", w, (), 0.0, lsb=lsb + i * t.width, signed=int(t.signed))
+            for i in range(graph.tensors[name].size)
+        ]
+        lsb += graph.tensors[name].size * t.width
     xin = graph.inputs[0]
     tx = b.type_of(xin)
-    xs = bits_for(tx.raw_min, tx.raw_max)
     n_in = graph.tensors[xin].size
-    b.env[xin] = [
-        b.net.place(f"x_{i}", "in", xs, (), 0.0, lsb=i * tx.width, signed=int(tx.signed)) for i in range(n_in)
-    ]
     for op in graph.ops:
         b.env[op.outputs[0]] = LATENCY_RENDERERS[op.kind](b, op)
     outs = [
@@ -368,9 +376,16 @@ def plan_graph(graph: Graph, config: Config, module: str | None = None) -> Unrol
         extra={"multipliers": dict(b.multipliers), "ops": [f"{op.kind} {op.name}" for op in graph.ops]},
         enable=True,
         tables=tuple(net.tables),
+        in_bits=lsb,
         header=(
             f"{name}: the whole model fully unrolled and pipelined at II = 1 (hlsgen.backends.rtl.latency).",
-            f"{n_in} inputs ({tx}) -> {len(outs)} outputs ({ty}) a sample, one sample a cycle.",
+            ", ".join(f"{graph.tensors[k].size} inputs ({b.type_of(k)}) of {k}" for k in graph.inputs)
+            + f" -> {len(outs)} outputs ({ty}) a sample, one sample a cycle"
+            + (
+                " (in_data: the inputs one after the other, the first at bit 0)."
+                if len(graph.inputs) > 1
+                else "."
+            ),
             "Ops: " + ", ".join(f"{op.kind} {op.name}" for op in graph.ops) + ".",
             f"Constant products: {net.adders} adders, {net.multipliers} multipliers.",
         ),
@@ -444,7 +459,13 @@ def top_files(design: LatencyDesign) -> dict[str, str]:
     files = {
         **{m: (lib / m).read_text() for m in CAST_MODULES},
         f"{design.core.module}.sv": design.core.render(),
-        f"{design.top}.sv": render(environment(), "rtl/latency_top.sv.j2", d=design, ports=design.ports()),
+        f"{design.top}.sv": render(
+            environment(),
+            "rtl/latency_top.sv.j2",
+            d=design,
+            ports=design.ports(),
+            in_bits={name: n * t.width for name, n, t in design.inputs},
+        ),
     }
     files["files.f"] = "\n".join(source_order(design)) + "\n"
     files["design.json"] = (

@@ -318,39 +318,120 @@ def _scores(b: _Builder, op: Any) -> list[int]:
 
 
 def _mask(b: _Builder, op: Any) -> list[int]:
-    check_mask(op)
+    """The mask as values of 0 / 1: constants where the causal mask clears an entry (or with no explicit
+    input), else the explicit mask's entry (its bit, or ``!= 0`` of a wider value)."""
     tq, tk = op.shapes(b.graph)
-    m = op.causal_mask(tq, tk)
-    return [_constant(b.net, f"{_prefix(op)}c{i}_{j}", int(m[i, j])) for i in range(tq) for j in range(tk)]
+    p = _prefix(op)
+    causal = op.causal_mask(tq, tk) if op.causal else np.ones((tq, tk), dtype=bool)
+    if not op.inputs:
+        return [_constant(b.net, f"{p}c{i}_{j}", int(causal[i, j])) for i in range(tq) for j in range(tk)]
+    src, tm = b.arith(op.inputs[0]), b.type_of(op.inputs[0])
+    out = []
+    for i in range(tq):
+        for j in range(tk):
+            if causal[i, j]:
+                out.append(nonzero(b.net, src[i * tk + j], tm, f"{p}k{i}_{j}"))
+            else:
+                out.append(_constant(b.net, f"{p}c{i}_{j}", 0))
+    return out
 
 
-def _static_mask(b: _Builder, op: Any, rows: int, n: int) -> np.ndarray:
-    """Bool ``[Tq, n]`` of the softmax's mask (all True without one); refused unless constant."""
+def nonzero(net: Net, v: int, t: FixedType, name: str) -> int:
+    """``v != 0`` as a 0 / 1 value: ``v`` itself when it is one bit of an unsigned type or a constant."""
+    c = constant_of(net, v)
+    if c is not None:
+        return v if c in (0, 1) else _constant(net, name, int(c != 0))
+    if not t.signed and t.width == 1:
+        return v
+    w = net.values[v].width
+    net.lut += math.ceil(w / 5)
+    return net.place(name, "expr", 2, (v,), (NET + DELAYS["lut"]) * _reduce_levels(w), expr="{1'b0, |@0}")
+
+
+def _reduce_levels(bits: int) -> int:
+    """LUT levels of an OR (or AND) reduction of ``bits`` bits (a LUT6 takes 6)."""
+    return max(1, math.ceil(math.log(max(bits, 2), 6)))
+
+
+def _softmax_mask(b: _Builder, op: Any, n: int) -> list[list[bool | int]]:
+    """Per mask row (``Tq`` of them, every head reads the same), per key: True (kept), False (masked, a
+    constant: it drops out at build time) or the value of a 0 / 1 mask bit known only at run time."""
     if not op.has_mask:
-        return np.ones((1, n), dtype=bool)
-    consts = [constant_of(b.net, v) for v in b.env[op.inputs[1]]]
-    if any(c is None for c in consts):
-        raise NotImplementedError(
-            f"softmax '{op.name}': its mask {op.inputs[1]} is not static; the latency strategy builds static "
-            "(causal) masks only"
-        )
-    return np.array(consts, dtype=bool).reshape(-1, n)
+        return [[True] * n]
+    vals = b.arith(op.inputs[1])
+    tm = op.types["mask"]
+    net, p = b.net, _prefix(op)
+    rows: list[list[bool | int]] = []
+    for i in range(len(vals) // n):
+        row: list[bool | int] = []
+        for j in range(n):
+            v = vals[i * n + j]
+            c = constant_of(net, v)
+            row.append(bool(c) if c is not None else nonzero(net, v, tm, f"{p}k{i}_{j}"))
+        rows.append(row)
+    return rows
 
 
-def _exp_rom(b: _Builder, op: Any) -> tuple[str, int, np.ndarray]:
-    """The exponential ROM of the softmax: (name, address bits, raw entries)."""
-    tx = op.types["x"]
+def exp_rom(tx: FixedType, pl: Any, joint: np.ndarray) -> tuple[int, int, np.ndarray]:
+    """The stable softmax's exponential ROM: ``(q, k, entries)``, the ROM addressed by
+    ``a = min(d >> q, 2^k - 1)`` of the difference ``d = max - x`` (``0 <= d < 2^W``, ``W`` the input's
+    width), ``entries[a]`` equal to the reference's exponential of every ``d`` that gives ``a``.
+
+    The reference (:meth:`~hlsgen.ir.ops.softmax.Softmax.exponentials`) reads ``joint[min(d', 2^A)]`` with
+    ``d' = (d + 2^(s-1)) >> s`` (``s = drop_bits``, round half up; ``d' = d`` for ``s = 0``), ``A =
+    addr_bits`` and ``joint[2^A] = 0``. Since ``2^(s-1)`` is a whole number of units of ``2^q`` (``q =
+    s - 1``), ``d' = ((d >> q) + 1) >> 1``: the ``q`` bits dropped never change the entry, and the
+    rounding is folded into the entries. Every ``a >= a0`` (``a0 = 2^(A+1) - 1`` for ``s >= 1``, else
+    ``2^A``) reads ``joint[2^A]``, so saturating ``d >> q`` at ``2^k - 1 >= a0`` (``k`` = bits of ``a0``)
+    changes no entry: the ROM has ``min(W - q, k)`` address bits whatever the input's width."""
+    q, k = exp_rom_geometry(tx, pl)
+    a = np.arange(1 << k, dtype=np.int64)
+    dd = (a + 1) >> 1 if pl.drop_bits else a
+    return q, k, joint[np.minimum(dd, 1 << pl.addr_bits)]
+
+
+def exp_rom_geometry(tx: FixedType, pl: Any) -> tuple[int, int]:
+    """``(q, k)`` of :func:`exp_rom`: difference LSBs dropped and ROM address bits (``a0`` has ``A + 1``
+    bits for either ``s``)."""
+    q = max(pl.drop_bits - 1, 0)
+    return q, min(tx.width - q, pl.addr_bits + 1)
+
+
+def _exp_rom(b: _Builder, op: Any) -> tuple[str, int, np.ndarray, int]:
+    """The exponential ROM of the softmax: (name, address bits, raw entries, difference LSBs dropped)."""
     pl = op.plan
     name = f"{_prefix(op)}exp"
     if pl.variant is SoftmaxVariant.LATENCY:
-        return name, pl.exp_table_bits, np.asarray(pl.tables["exp"][1], dtype=np.int64)
-    # addressed by the difference d = max - x itself (0 <= d < 2^W): the reference's rounding of d to
-    # the tables' resolution and its zero past their range are in the entries
-    joint = op._joint_exp_table()
-    d = np.arange(1 << tx.width, dtype=np.int64)
-    s = pl.drop_bits
-    dd = (d + ((1 << s) >> 1)) >> s if s else d
-    return name, tx.width, joint[np.minimum(dd, joint.size - 1)]
+        return name, pl.exp_table_bits, np.asarray(pl.tables["exp"][1], dtype=np.int64), 0
+    q, k, entries = exp_rom(op.types["x"], pl, op._joint_exp_table())
+    return name, k, entries, q
+
+
+def _exp_address(net: Net, name: str, d: int, w: int, q: int, k: int) -> tuple[int, int]:
+    """The ROM address of the ``w``-bit difference ``d``: ``min(d >> q, 2^k - 1)`` as (value, its width
+    as :func:`_rom_read` reads it). With nothing to saturate, ``d`` itself (the ROM reads its top bits)."""
+    top = w - q - k  # bits above the address: any of them set saturates it
+    if top <= 0:
+        return d, w
+    net.lut += k + math.ceil(top / 5)
+    text = f"(|@0[{w - 1}:{q + k}]) ? {k}'h{(1 << k) - 1:x} : @0[{q + k - 1}:{q}]"
+    v = net.place(name, "expr", k + 1, (d,), (NET + DELAYS["lut"]) * _reduce_levels(top + 1), expr=text)
+    return v, k
+
+
+def _masked_max_input(net: Net, x: int, keep: int, lo: int, name: str) -> int:
+    """``keep ? x : lo`` (the input type's minimum, as the reference does for a masked key)."""
+    w = net.values[x].width
+    net.lut += w
+    text = f"@1[0] ? @0 : {w}'h{lo & ((1 << w) - 1):x}"
+    return net.place(name, "expr", w, (x, keep), NET + DELAYS["lut"], expr=text)
+
+
+def _gated(net: Net, e: int, keep: int, name: str) -> int:
+    """``keep ? e : 0`` (a masked key's exponential is 0)."""
+    w = net.values[e].width
+    net.lut += w
+    return net.place(name, "expr", w, (e, keep), NET + DELAYS["lut"], expr="@1[0] ? @0 : '0")
 
 
 def _rom(b: _Builder, table: str, bits: int, entries: np.ndarray) -> int:
@@ -372,13 +453,14 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
     shape = b.graph.tensors[op.inputs[0]].shape
     n = int(shape[-1])
     rows = b.graph.tensors[op.inputs[0]].size // n
-    keep = _static_mask(b, op, rows, n)
+    keep = _softmax_mask(b, op, n)
+    dynamic = any(not isinstance(k, bool) for row in keep for k in row)
     tx, te, ti, ts, tw, ty = (op.types[k] for k in ("x", "exp", "inv", "sum", "wide", "y"))
     pl = op.plan
     stable = pl.variant is SoftmaxVariant.STABLE
     raw = b.env[op.inputs[0]]
     xs = b.arith(op.inputs[0])
-    exp_name, exp_bits, exp_entries = _exp_rom(b, op)
+    exp_name, exp_bits, exp_entries, exp_q = _exp_rom(b, op)
     exp_w = _rom(b, exp_name, exp_bits, exp_entries)
     emax = int(exp_entries.max())
     inv_entries = np.asarray(pl.tables["inv"][1], dtype=np.int64)
@@ -396,18 +478,27 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
 
     sh_max = max(shv(q) for q in range(ts.width))
     sh_bits = max(sh_max.bit_length(), 1)
-    # S == 0 gives outputs 0: gated unless a stable row's sum saturates at or above exp(0) > 0
+    # S == 0 gives outputs 0: gated unless a stable row's sum saturates at or above exp(0) > 0 (a row
+    # whose keys a run-time mask may all drop has S == 0)
     one = int(convert(np.array([exp_entries[0]]), te, ts)[0]) if stable else 0
-    gate = not (stable and one > 0 and ts.overflow in (Overflow.SAT, Overflow.SAT_SYM))
+    gate = dynamic or not (stable and one > 0 and ts.overflow in (Overflow.SAT, Overflow.SAT_SYM))
     out = []
     for r in range(rows):
-        kept = [j for j in range(n) if keep[r % keep.shape[0], j]]
+        krow = keep[r % len(keep)]
+        kept = [j for j in range(n) if krow[j] is not False]
         if not kept:
             out += [_constant(net, f"{p}z{r}_{j}", 0) for j in range(n)]
             continue
         e: dict[int, int] = {}
         if stable:
-            mx, group, sel = max_tree(net, [xs[r * n + j] for j in kept], f"{p}max{r}_")
+            # a key masked at run time takes part in the maximum as the type's minimum (the reference's)
+            xm = {
+                j: xs[r * n + j]
+                if krow[j] is True
+                else _masked_max_input(net, xs[r * n + j], int(krow[j]), tx.raw_min, f"{p}xm{r}_{j}")
+                for j in kept
+            }
+            mx, group, sel = max_tree(net, [xm[j] for j in kept], f"{p}max{r}_")
             dw = bits_for(0, tx.raw_max - tx.raw_min)
             for j in kept:
                 # max - x overlapped with the last select: the difference to each of its candidates, in
@@ -418,7 +509,7 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
                         f"{p}d{r}_{j}_{i}",
                         "add",
                         dw,
-                        (c, xs[r * n + j]),
+                        (c, xm[j]),
                         adder_delay(dw),
                         sha=0,
                         shb=0,
@@ -427,12 +518,16 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
                     net.lut += dw
                     cands.append(d)
                 d = cands[0] if sel is None else _select(net, f"{p}d{r}_{j}", dw, cands, sel)
-                e[j] = _rom_read(net, f"{p}e{r}_{j}", d, exp_name, exp_bits, exp_w, tx.width, False)
+                a, aw = _exp_address(net, f"{p}a{r}_{j}", d, tx.width, exp_q, exp_bits)
+                e[j] = _rom_read(net, f"{p}e{r}_{j}", a, exp_name, exp_bits, exp_w, aw, False)
         else:
             for j in kept:
                 e[j] = _rom_read(
                     net, f"{p}e{r}_{j}", raw[r * n + j], exp_name, exp_bits, exp_w, tx.width, tx.signed
                 )
+        for j in kept:
+            if krow[j] is not True:  # a masked key's exponential is 0
+                e[j] = _gated(net, e[j], int(krow[j]), f"{p}eg{r}_{j}")
         ssum, _, shi = unshifted(
             net, tree(net, [_Term(e[j], 0, 0, emax) for j in kept], f"{p}t{r}"), f"{p}tu{r}"
         )
@@ -596,47 +691,32 @@ def _context(b: _Builder, op: Any) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------------
-def check_mask(op: Any) -> None:
-    """Refuse a mask that is not static."""
-    if op.inputs:
-        raise NotImplementedError(
-            f"mask '{op.name}'"
-            + (f" (layer {op.origin})" if op.origin else "")
-            + f": an explicit mask input "
-            f"({op.inputs[0]}) has no II = 1 form in the latency strategy; it builds static (causal) masks "
-            "only. Use strategy 'resource'"
-        )
-
-
 def check_softmax(graph: Graph, op: Any) -> None:
-    """Refuse a softmax whose tables or mask the latency strategy cannot build."""
+    """Refuse a softmax whose tables the latency strategy cannot build as LUT ROMs."""
     where = f"softmax '{op.name}'" + (f" (layer {op.origin})" if op.origin else "")
     pl, tx = op.plan, op.types["x"]
-    if pl.variant is SoftmaxVariant.STABLE and tx.width > ROM_BITS_MAX:
-        raise NotImplementedError(
-            f"{where}: the latency strategy's exponential ROM is addressed by the {tx.width}-bit difference "
-            f"max - x of its input {tx}; it builds at most {ROM_BITS_MAX} bits. Give the softmax input "
-            "(the attention scores: layers: {LAYER: {score: ...}}) a narrower type"
-        )
+    if pl.variant is SoftmaxVariant.STABLE:
+        _, k = exp_rom_geometry(tx, pl)
+        if k > ROM_BITS_MAX:
+            hl = op.settings.exp_hi_bits + op.settings.exp_lo_bits if op.settings is not None else "?"
+            raise NotImplementedError(
+                f"{where}: the latency strategy's exponential ROM would have {k} address bits (the "
+                f"difference max - x of its input {tx} at the tables' {pl.addr_bits}-bit resolution, "
+                f"exp_hi_bits + exp_lo_bits = {hl}, saturated past their range); it builds at most "
+                f"{ROM_BITS_MAX}. Set softmax exp_hi_bits + exp_lo_bits to at most {ROM_BITS_MAX - 1} "
+                "(coarser differences), or give the softmax input (the attention scores: layers: {LAYER: "
+                "{score: ...}}) fewer fractional bits"
+            )
     if pl.exp_table_bits > ROM_BITS_MAX or pl.inv_bits > ROM_BITS_MAX:
         raise NotImplementedError(
             f"{where}: the latency strategy builds LUT ROMs of at most {ROM_BITS_MAX} address bits; "
             f"softmax latency_table_bits {pl.exp_table_bits}, inv_bits {pl.inv_bits}"
         )
-    if op.has_mask:
-        src = graph.producer(op.inputs[1]) if op.inputs[1] not in graph.inputs else None
-        if src is None or src.kind != "mask" or src.inputs:
-            raise NotImplementedError(
-                f"{where}: its mask {op.inputs[1]} is not static; the latency strategy builds static "
-                "(causal) masks only"
-            )
 
 
 def check_op(graph: Graph, op: Op) -> None:
     """Refuse, naming it, an attention op the latency strategy cannot build (cheap: no scheduling)."""
-    if op.kind == "mask":
-        check_mask(op)
-    elif op.kind == "softmax":
+    if op.kind == "softmax":
         check_softmax(graph, op)
 
 
@@ -653,6 +733,8 @@ __all__ = [
     "ROM_BITS_MAX",
     "check_op",
     "const_product",
+    "exp_rom",
+    "exp_rom_geometry",
     "lut_product_cost",
     "product_terms",
     "table_delay",

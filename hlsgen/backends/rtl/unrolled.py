@@ -229,6 +229,9 @@ class Unrolled:
     header: tuple[str, ...] = ()  #: comment lines of the module (default: the Linear's description)
     #: ROM functions (name, address bits, entry width, signed entries) that ``rom`` values call
     tables: tuple[tuple[str, int, int, tuple[int, ...]], ...] = ()
+    #: bits of ``in_data`` when it carries more than the rows x n_in x tx of one tensor (a latency core of
+    #: several model inputs, packed one after the other); 0: ``rows * n_in * tx.width``
+    in_bits: int = 0
 
     @property
     def latency(self) -> int:
@@ -246,7 +249,7 @@ class Unrolled:
 
     @property
     def in_width(self) -> int:
-        return self.rows * self.n_in * self.tx.width
+        return self.in_bits or self.rows * self.n_in * self.tx.width
 
     @property
     def out_width(self) -> int:

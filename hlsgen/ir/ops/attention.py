@@ -172,6 +172,9 @@ class Scores(ScaledScores, Op):
     shift: int = 0  #: the scale is 2^-shift (when ``scale_raw == 1``)
     scale_raw: int = 1  #: the scale is scale_raw * 2^-scale_frac
     scale_frac: int = 0
+    #: how the data-dependent products Q K^T are bound under the latency strategy (the layer's
+    #: ``multiplier``: lut, dsp or auto); "" under the resource strategy (the backend decides)
+    binding: str = ""
 
     def __post_init__(self) -> None:
         _check_heads(self, self.num_heads, self.num_kv_heads)
@@ -201,6 +204,7 @@ class Scores(ScaledScores, Op):
         self.types.update(q=tq, k=tk, accum=ta)
         self._assign_scale_types(ta)
         self.reuse_factor = resolve.reuse(self)
+        self.binding = resolve.binding(self)
         super().assign_types(graph, resolve)
         self.types["y"] = self.out_type(graph)
 
@@ -360,6 +364,9 @@ class Context(Op):
     value_dim: int = 1  #: dv, per-head value width
     role: str = "context"  #: config field of the output
     qtypes: dict[str, FixedType] = field(default_factory=dict)  #: types fixed by QKeras quantizers
+    #: how the data-dependent products P V are bound under the latency strategy (the layer's
+    #: ``multiplier``); "" under the resource strategy
+    binding: str = ""
 
     def __post_init__(self) -> None:
         _check_heads(self, self.num_heads, self.num_kv_heads)
@@ -389,6 +396,7 @@ class Context(Op):
         ta = exact_accumulator(tk * _maxabs_raw(tp) * _maxabs_raw(tv), tp.frac + tv.frac)
         self.types.update(p=tp, v=tv, accum=ta)
         self.reuse_factor = resolve.reuse(self)
+        self.binding = resolve.binding(self)
         super().assign_types(graph, resolve)
         self.types["y"] = self.out_type(graph)
 

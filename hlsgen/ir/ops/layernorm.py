@@ -134,6 +134,9 @@ class LayerNorm(Op):
     table_raw: np.ndarray | None = None
     c_raw: int = 0  #: 1/D = c_raw * 2^-c_frac
     c_frac: int = 0
+    #: how the data-dependent products (the squares, (x - mean) x 1/sqrt) are bound under the latency
+    #: strategy (the layer's ``multiplier``); "" under the resource strategy
+    binding: str = ""
 
     @property
     def n_feat(self) -> int:
@@ -147,6 +150,7 @@ class LayerNorm(Op):
         if self.n_feat != d or np.shape(self.beta) != (d,):
             raise ValueError(f"layernorm {self.name}: gamma and beta must have {d} values (the last axis)")
         cfg: LayerNormConfig = resolve.layernorm(self)
+        self.binding = resolve.binding(self)
         tx, ty = self.in_type(graph), self.out_type(graph)
         lg = max(int(d - 1).bit_length(), 0)  # ceil(log2(D))
         self.c_raw, self.c_frac = scale_constant(1.0 / d, self.scale_bits) if d > 1 else (1, 0)

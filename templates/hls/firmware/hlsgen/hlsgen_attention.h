@@ -40,7 +40,8 @@ Heads:
                 typename CONFIG_T::accum_t acc = 0;
             Dot:
                 for (unsigned d = 0; d < CONFIG_T::key_dim; d++) {
-                    acc += q[i * q_row + h * CONFIG_T::key_dim + d] * k[j * k_row + g * CONFIG_T::key_dim + d];
+                    acc += CONFIG_T::product_t::template product<typename CONFIG_T::accum_t>(
+                        q[i * q_row + h * CONFIG_T::key_dim + d], k[j * k_row + g * CONFIG_T::key_dim + d]);
                 }
                 scale_cast<CONFIG_T>(acc, s[(h * CONFIG_T::n_q + i) * CONFIG_T::n_k + j]);
             }
@@ -102,7 +103,8 @@ Heads:
                 typename CONFIG_T::accum_t acc = 0;
             Keys:
                 for (unsigned j = 0; j < CONFIG_T::n_k; j++) {
-                    acc += p[(h * CONFIG_T::n_q + i) * CONFIG_T::n_k + j] * v[j * v_row + g * CONFIG_T::value_dim + d];
+                    acc += CONFIG_T::product_t::template product<typename CONFIG_T::accum_t>(
+                        p[(h * CONFIG_T::n_q + i) * CONFIG_T::n_k + j], v[j * v_row + g * CONFIG_T::value_dim + d]);
                 }
                 c[i * c_row + h * CONFIG_T::value_dim + d] = acc;
             }

@@ -42,7 +42,7 @@ Rows:
     Squares:
         for (unsigned d = 0; d < CONFIG_T::n_feat; d++) {
             xc[d] = x[r * CONFIG_T::n_feat + d] - mean;
-            ss += xc[d] * xc[d];
+            ss += CONFIG_T::square_t::template product<typename CONFIG_T::sq_t>(xc[d], xc[d]);
         }
         const typename CONFIG_T::var_t var = ss * scale;
         const ap_uint<CONFIG_T::var_width> v = var.range(CONFIG_T::var_width - 1, 0);
@@ -61,7 +61,7 @@ Rows:
         const typename CONFIG_T::table_t inv = inv_sqrt_table[seg * (1u << CONFIG_T::mant_bits) + mant];
     Scale:
         for (unsigned d = 0; d < CONFIG_T::n_feat; d++) {
-            typename CONFIG_T::wide_t w = xc[d] * inv;
+            typename CONFIG_T::wide_t w = CONFIG_T::scale_product_t::template product<typename CONFIG_T::wide_t>(xc[d], inv);
             w = w >> k;
             const typename CONFIG_T::norm_t n = w;
             y[r * CONFIG_T::n_feat + d] = n * gamma[d] + beta[d];
