@@ -25,6 +25,7 @@ the results XML is parsed and every failure reported.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -215,10 +216,33 @@ def _pch_flag_missing() -> bool:
     return False
 
 
+@functools.cache
+def _toolchain() -> str:
+    """Verilator's and the C++ compiler's version lines (a build is reused only by the same tools)."""
+    out = []
+    for cmd in (
+        [str(tools.verilator_bin_dir() / "verilator"), "--version"],
+        [os.environ.get("CXX", "c++"), "--version"],
+    ):
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            out.append(r.stdout.splitlines()[0] if r.stdout else "")
+        except (OSError, subprocess.SubprocessError):
+            out.append("")
+    return "\n".join(out)
+
+
+def _public_ports(top: str) -> str:
+    """The Verilator configuration that makes the signals of ``top`` (its ports) visible to cocotb."""
+    return f'`verilator_config\npublic_flat_rw -module "{top}" -var "*"\n'
+
+
 def _source_key(sources: list[Path], top: str) -> str:
     h = hashlib.sha256()
     h.update(top.encode())
     h.update(" ".join([*VERILATOR_ARGS, _make_vars()]).encode())
+    h.update(_public_ports(top).encode())
+    h.update(_toolchain().encode())
     for p in sorted(sources, key=lambda q: q.name):
         h.update(p.name.encode())
         h.update(p.read_bytes())
@@ -237,6 +261,7 @@ RUNTIME_OBJECTS = ("verilated", "verilated_dpi", "verilated_vpi", "verilated_thr
 
 def _runtime_object() -> Path:
     h = hashlib.sha256(_make_vars().encode())
+    h.update(_toolchain().encode())
     src = tools.verilator_bin_dir().parent / "include" / "verilated.cpp"
     h.update(f"{src}:{src.stat().st_mtime_ns if src.is_file() else 0}".encode())
     return cache_dir() / f"verilated_runtime_{h.hexdigest()[:16]}.o"
@@ -290,7 +315,7 @@ def build(rtl_dir: Path, sources: list[str], top: str) -> tuple[Path, float]:
         if vlt.is_file():
             build_sources.insert(0, str(vlt))
         public = tmp / PUBLIC_PORTS
-        public.write_text(f'`verilator_config\npublic_flat_rw -module "{top}" -var "*"\n')
+        public.write_text(_public_ports(top))
         build_sources.insert(0, str(public))
         t0 = time.perf_counter()
         log = tmp / "build.log"
