@@ -166,6 +166,8 @@ def estimate_op(
             dsp, lut = 0, int(c.lut) + op.adder_graph().cost.lut
         elif c.multipliers:  # data-dependent products as LUT multipliers
             dsp, lut = 0, int(c.lut) + c.multipliers * lut_per_multiplier(c.mult_widths)
+    elif bindings and all(m is Multiplier.DSP for m in bindings) and c.multipliers and not per:
+        dsp, lut = c.multipliers, int(c.lut)  # BIND_OP impl=dsp: a DSP even where fabric would do
     ff = c.ff if c.ff else lut
     return LayerEstimate(
         name=op.name,
