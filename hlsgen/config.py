@@ -148,8 +148,9 @@ class Strategy(enum.StrEnum):
 class Multiplier(enum.StrEnum):
     """How a latency-strategy layer builds its constant products (x times a weight) and its
     data-dependent ones (attention scores and context, the layer norm's), in the RTL and as the HLS
-    C++'s BIND_OP; ``auto`` for a data-dependent product: LUTs while their estimate stays within the
-    cost of the DSPs they save (hlsgen.backends.hls.ops.variable_product_binding)."""
+    C++'s BIND_OP. ``auto`` is resolved once when the graph is typed (each op's ``binding``), by one rule
+    for every product and backend (hlsgen.fixed.cmm.luts_win: LUTs while their estimate is at most
+    LUT_PER_DSP per DSP they save) over the operand ranges the RTL builds."""
 
     LUT = "lut"  #: shifts and adds, common subexpressions shared (hlsgen.fixed.cmm): no DSP
     DSP = "dsp"  #: one multiplier per non-zero weight that is not a power of two
@@ -175,8 +176,9 @@ class LayerConfig:
     query_rope: str = ""  #: latent attention: the decoupled RoPE query
     key_rope: str = ""  #: latent attention: the decoupled RoPE key shared by the heads (cached)
     reuse_factor: int = 0  #: multipliers are shared this many times (0 = the global value)
-    #: resource or latency (None = the global value); latency in a resource model: Dense / Conv1D only,
-    #: resource in a latency model: refused
+    #: resource or latency (None = the global value); latency in a resource model: its Dense / Conv1D
+    #: products become engines (an attention layer's other ops stay resource, with a warning; a layer with
+    #: none is refused); resource in a latency model: refused
     strategy: Strategy | None = None
     multiplier: Multiplier | None = None  #: lut, dsp or auto for the latency strategy (None = global)
     softmax: SoftmaxConfig | None = None  #: softmax tables of this layer

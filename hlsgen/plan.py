@@ -33,9 +33,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .boards import Board, Family, Shell, YosysFamily
+from .config import Multiplier, Strategy
+from .ir.ops.basic import Linear
 from .memory import bram18_wide
 
 if TYPE_CHECKING:
+    from .config import Config
     from .ir.graph import Graph
     from .ir.ops.base import Op
     from .project import Project
@@ -103,8 +106,18 @@ class LayerEstimate:
     latency_cycles: int
     #: the op's multipliers are shared by its reuse factor (False: no multipliers, or a fixed number)
     reusable: bool = False
-    #: "resource", or "latency lut" / "latency dsp": a layer of ``strategy: latency`` (its products' binding)
-    strategy: str = "resource"
+    #: the strategy the op is built with (:meth:`hlsgen.quant.resolver.TypeResolver.strategy`)
+    strategy: Strategy = Strategy.RESOURCE
+    #: how its products are bound under the latency strategy (:meth:`hlsgen.ir.ops.base.Op.bindings`)
+    bindings: tuple[Multiplier, ...] = ()
+
+    @property
+    def strategy_label(self) -> str:
+        """``resource``, ``latency``, or ``latency lut`` / ``latency dsp`` / ``latency dsp/lut`` (the
+        bindings of its products)."""
+        if self.strategy is Strategy.RESOURCE or not self.bindings:
+            return self.strategy.value
+        return f"{self.strategy.value} {'/'.join(sorted({m.value for m in self.bindings}))}"
 
     def resources(self) -> dict[str, int]:
         return {r: getattr(self, r) for r in RESOURCES}
@@ -115,7 +128,7 @@ class LayerEstimate:
             "kind": self.kind,
             "origin": self.origin,
             "reuse_factor": self.reuse_factor if self.reusable else None,
-            "strategy": self.strategy,
+            "strategy": self.strategy_label,
             "macs": self.macs,
             "multipliers": self.multipliers,
             "latency_cycles": self.latency_cycles,
@@ -123,8 +136,10 @@ class LayerEstimate:
         }
 
 
-def estimate_op(op: Op, graph: Graph, family: Family | None = None) -> LayerEstimate:
-    """The estimate of one typed op."""
+def estimate_op(
+    op: Op, graph: Graph, family: Family | None = None, strategy: Strategy = Strategy.RESOURCE
+) -> LayerEstimate:
+    """The estimate of one typed op, built with ``strategy``."""
     c = op.cost(graph)
     if not c.multipliers:
         per = 0
@@ -145,9 +160,14 @@ def estimate_op(op: Op, graph: Graph, family: Family | None = None) -> LayerEsti
     if op.kind.endswith("cache") and callable(cache_bits) and not c.bram18:  # decode caches: one row a word
         depth = int(getattr(op, "max_length", 1))
         bram += bram18_wide(math.ceil(cache_bits() / depth), depth)
-    binding = str(getattr(op, "binding", ""))
-    if binding == "lut":  # constant products as shift-adds (the op's adder graph): no DSP
-        dsp, lut = 0, int(c.lut) + op.adder_graph().cost.lut
+    bindings = op.bindings()
+    if bindings and all(m is Multiplier.LUT for m in bindings):  # products on LUTs: no DSP
+        if isinstance(op, Linear):  # constant products as shift-adds: the op's adder graph
+            dsp, lut = 0, int(c.lut) + op.adder_graph().cost.lut
+        elif c.multipliers:  # data-dependent products as LUT multipliers
+            dsp, lut = 0, int(c.lut) + c.multipliers * lut_per_multiplier(c.mult_widths)
+    elif bindings and all(m is Multiplier.DSP for m in bindings) and c.multipliers and not per:
+        dsp, lut = c.multipliers, int(c.lut)  # BIND_OP impl=dsp: a DSP even where fabric would do
     ff = c.ff if c.ff else lut
     return LayerEstimate(
         name=op.name,
@@ -163,7 +183,8 @@ def estimate_op(op: Op, graph: Graph, family: Family | None = None) -> LayerEsti
         uram=0,
         latency_cycles=int(c.latency_cycles),
         reusable=bool(reuse_candidates(op, graph)) if c.multipliers > 1 else False,
-        strategy=f"latency {binding}" if binding else "resource",
+        strategy=strategy,
+        bindings=bindings,
     )
 
 
@@ -245,7 +266,7 @@ class Plan:
             (
                 x.name,
                 x.kind,
-                x.strategy,
+                x.strategy_label,
                 str(x.reuse_factor) if x.reusable else "-",
                 str(x.multipliers),
                 str(x.dsp),
@@ -343,11 +364,22 @@ def _time(ns: float) -> str:
 
 
 def estimate(
-    graph: Graph, board: Board | None = None, clock_period_ns: float = 5.0, project: str = ""
+    graph: Graph,
+    board: Board | None = None,
+    clock_period_ns: float = 5.0,
+    project: str = "",
+    config: Config | None = None,
 ) -> Plan:
-    """The plan of a typed graph, against ``board`` when given (its clock then replaces ``clock_period_ns``)."""
+    """The plan of a typed graph, against ``board`` when given (its clock then replaces ``clock_period_ns``);
+    each layer's strategy from ``config`` (None: resource)."""
+    from .quant.resolver import TypeResolver
+
     family = board.family if board is not None else None
-    layers = tuple(estimate_op(op, graph, family) for op in graph.ops)
+    resolver = TypeResolver(config) if config is not None else None
+    layers = tuple(
+        estimate_op(op, graph, family, resolver.strategy(op) if resolver else Strategy.RESOURCE)
+        for op in graph.ops
+    )
     shell = None
     if board is not None and board.shell is not Shell.BARE:
         words = sum(graph.tensors[t].size for t in (*graph.inputs, *graph.outputs))
@@ -374,10 +406,8 @@ def project_plan(project: Project, board: Board | None = None) -> Plan:
     """The plan of a :class:`~hlsgen.project.Project`, against its own board unless ``board`` is given."""
     import dataclasses
 
-    from .config import Strategy
-
     b = board if board is not None else project.board
-    plan = estimate(project.graph, b, project.config.clock_period, project.name)
+    plan = estimate(project.graph, b, project.config.clock_period, project.name, project.config)
     if project.config.strategy is Strategy.LATENCY:
         from .backends.rtl.latency import plan_graph
 
@@ -436,7 +466,7 @@ def reuse_candidates(op: Op, graph: Graph) -> list[int]:
     """Reuse factors worth trying for ``op``: the divisors of its multiplier count at reuse factor 1
     (every multiplier then busy on each of the RF cycles), ascending; [] for an op whose multipliers a
     reuse factor does not share (or that has none), or of ``strategy: latency`` (a row every cycle)."""
-    if getattr(op, "binding", ""):
+    if op.bindings():
         return []
     m = _with_reuse(op, 1).cost(graph).multipliers
     if m <= 1 or _with_reuse(op, m).cost(graph).multipliers >= m:  # the op does not share multipliers

@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from .ir.ops.base import Op
 
 #: the quantize pass and the calibration ranges moved to hlsgen.quant.passes; still importable from here
-__all__ = ["Project", "as_inputs", "build_project", "calibration_ranges", "quantize_graph", "ranges_of"]
+__all__ = [
+    "LatencyLayerWarning",
+    "Project",
+    "as_inputs",
+    "build_project",
+    "calibration_ranges",
+    "quantize_graph",
+    "ranges_of",
+]
 
 
 class Project:
@@ -250,15 +258,23 @@ def _check_latency_strategy(cfg: Config, graph: Graph | None = None) -> None:
             )
 
 
+class LatencyLayerWarning(UserWarning):
+    """A ``strategy: latency`` layer of a resource model with ops that have no engine: they stay shared."""
+
+
 def _per_layer_latency_ops(cfg: Config, graph: Graph) -> list[Op]:
     """The engine ops of the ``layers.NAME.strategy: latency`` entries of a resource model.
+
+    Only Dense / Conv1D products become engines (:data:`hlsgen.quant.resolver.ENGINE_KINDS`): in a layer
+    that also has other ops (an attention layer: its projections are engines; scores, mask, softmax and
+    context are not) the others stay shared engines at the layer's reuse factor, with their products left to
+    the backend, and a :class:`LatencyLayerWarning` names those with multipliers.
 
     Raises:
         NotImplementedError: an entry that selects no op with an engine (names the entry and its ops), or a
             block-diagonal Linear.
     """
-    from .backends.rtl.render_latency import ENGINE_KINDS
-    from .quant.resolver import TypeResolver
+    from .quant.resolver import ENGINE_KINDS, TypeResolver
 
     resolver = TypeResolver(cfg)
     out = []
@@ -266,13 +282,14 @@ def _per_layer_latency_ops(cfg: Config, graph: Graph) -> list[Op]:
         if lc.strategy is not Strategy.LATENCY:
             continue
         ops = [op for op in graph.ops if name in (op.name, op.origin)]
-        engines = [op for op in ops if op.kind in ENGINE_KINDS and resolver.strategy(op) is Strategy.LATENCY]
+        engines = [op for op in ops if resolver.engine(op)]
         if not engines:
             found = ", ".join(f"{op.kind} '{op.name}'" for op in ops) or "no op of that name"
             raise NotImplementedError(
                 f"layers.{name}.strategy: 'latency' per layer inside a resource model is built for "
-                f"{' and '.join(ENGINE_KINDS)} ops (Dense, Conv1D, the FFN's projections); layer {name} has "
-                f"{found}. Drop the entry, or set the global strategy: latency for a whole-model II = 1 design"
+                f"{' and '.join(ENGINE_KINDS)} ops (Dense, Conv1D, the FFN's and attention's projections); "
+                f"layer {name} has {found}. Drop the entry, or set the global strategy: latency for a "
+                "whole-model II = 1 design"
             )
         for op in engines:
             if int(getattr(op, "blocks", 1)) > 1:
@@ -280,6 +297,17 @@ def _per_layer_latency_ops(cfg: Config, graph: Graph) -> list[Op]:
                     f"layers.{name}.strategy: {op.kind} '{op.name}' is block diagonal; strategy latency has no "
                     "block-diagonal engine: use 'resource' for it"
                 )
+        shared = [op for op in ops if not resolver.engine(op) and op.cost(graph).multipliers]
+        if shared:
+            warnings.warn(
+                f"layers.{name}.strategy: 'latency': {', '.join(f'{op.kind} {op.name!r}' for op in engines)} "
+                f"become unrolled engines (a row a cycle, reuse factor 1); "
+                f"{', '.join(f'{op.kind} {op.name!r}' for op in shared)} have no per-layer latency form and stay "
+                "resource (shared over the rows at the layer's reuse factor; the plan's STRATEGY column says "
+                "so). Set the global strategy: latency to unroll them too",
+                LatencyLayerWarning,
+                stacklevel=3,
+            )
         out.extend(engines)
     return out
 

@@ -139,3 +139,17 @@ def project_of(graph: Graph, config: dict[str, Any], calibration: Any = None) ->
 
     cfg = Config.from_dict(config)
     return Project(quantize_graph(graph, cfg, calibration=calibration), cfg)
+
+
+def assert_ii1_junit(prj: Path, latency: int, samples: int) -> None:
+    """The cosim JUnit XML that ``hlsgen cosim PRJ`` (or the check's cosim stage) wrote for a latency-strategy
+    design: four runs (idle cycles x back-pressure), none failed; the plain run measured ``latency`` cycles,
+    II = 1 and ``samples`` samples."""
+    import xml.etree.ElementTree as ET
+
+    runs = ET.parse(prj / "reports" / "junit" / "cosim.xml").getroot().findall("testcase")
+    assert len(runs) == 4 and all(tc.find("failure") is None for tc in runs)
+    plain = next(tc for tc in runs if tc.get("name") == "cosim[idle=0,backpressure=0]")
+    props = {p.get("name"): p.get("value") for p in plain.iter("property")}
+    assert int(props["latency"]) == latency and float(props["ii"]) == 1.0
+    assert int(props["samples"]) == samples

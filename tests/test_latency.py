@@ -5,11 +5,11 @@ plan estimates. Ops without an II = 1 form are refused by name at convert."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import assert_ii1_junit
 from test_rtl import needs_verilator, needs_yosys
 
 from hlsgen.backends.rtl.latency import (
@@ -189,12 +189,7 @@ def test_jet_tagger_converted_with_latency_strategy(tmp_path: Path, capsys: pyte
     design = build_latency_design(proj.graph, proj.config, proj.name)
     assert design.core.multipliers == 0
     assert main(["cosim", str(prj)]) == 0
-    runs = ET.parse(prj / "reports" / "junit" / "cosim.xml").getroot().findall("testcase")
-    assert len(runs) == 4 and all(tc.find("failure") is None for tc in runs)
-    plain = next(tc for tc in runs if tc.get("name") == "cosim[idle=0,backpressure=0]")
-    props = {p.get("name"): p.get("value") for p in plain.iter("property")}
-    assert int(props["latency"]) == design.latency and float(props["ii"]) == 1.0
-    assert int(props["samples"]) == len(xs)
+    assert_ii1_junit(prj, design.latency, len(xs))
     capsys.readouterr()
     assert main(["plan", str(prj)]) == 0
     out = capsys.readouterr().out

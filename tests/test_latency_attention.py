@@ -5,15 +5,15 @@ against the reference in co-simulation. Softmax settings it cannot build are ref
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import assert_ii1_junit
 from test_rtl import needs_verilator
 
 from hlsgen.backends.rtl.latency import build_latency_design, cosim_latency, plan_graph
-from hlsgen.backends.rtl.latency_attention import lut_product_cost
+from hlsgen.fixed.cmm import digit_product_luts
 from hlsgen.ir.graph import input_raw
 
 #: narrow softmax tables and types, as a trigger design would set them
@@ -73,7 +73,9 @@ def test_attention_plan_products_and_balance() -> None:
     assert ud.multipliers == 2 * 16 * 4 + 2 * 10 + 2 * 10 * 4
     # auto: an 8 x 8 bit LUT product is cheaper than a DSP, a 16 x 16 one is not
     assert (
-        lut_product_cost(-128, 127, -128, 127) <= 100 < lut_product_cost(-(2**15), 2**15 - 1, -(2**15), 2**15)
+        digit_product_luts(-128, 127, -128, 127)
+        <= 100
+        < digit_product_luts(-(2**15), 2**15 - 1, -(2**15), 2**15)
     )
     ua = plan_graph(hlsgen.convert(model, _cfg("auto")).graph, hlsgen.convert(model, _cfg("auto")).config)
     assert ua.extra["multipliers"]["mha_scores"] == "lut"
@@ -84,10 +86,12 @@ def test_attention_plan_products_and_balance() -> None:
 @pytest.mark.verilator
 @needs_verilator
 def test_attention_cosim_exact_at_ii_1(tmp_path: Path) -> None:
-    """``hlsgen cosim PRJ`` of a causal 2-head MHA (key_dim 3: the scale 1/sqrt(3) as shift-adds),
-    stable softmax, LUT products: every run bit-exact, II = 1, latency == the plan."""
+    """The check's cosim stage (``python -m hlsgen.commands.check PRJ --stages cosim``, which builds a
+    latency project's II = 1 design as ``hlsgen cosim`` does) of a causal 2-head MHA (key_dim 3: the scale
+    1/sqrt(3) as shift-adds), stable softmax, LUT products: every run bit-exact, II = 1, latency == the
+    plan."""
     import hlsgen
-    from hlsgen.cli import main
+    from hlsgen.commands.check import main
 
     model = _mha(key_dim=3)
     rng = np.random.default_rng(2)
@@ -100,13 +104,8 @@ def test_attention_cosim_exact_at_ii_1(tmp_path: Path) -> None:
     proj.write(prj, tb_data=xs, model_source=model_file)
     design = build_latency_design(proj.graph, proj.config, proj.name)
     assert design.core.multipliers == 0
-    assert main(["cosim", str(prj)]) == 0
-    runs = ET.parse(prj / "reports" / "junit" / "cosim.xml").getroot().findall("testcase")
-    assert len(runs) == 4 and all(tc.find("failure") is None for tc in runs)
-    plain = next(tc for tc in runs if tc.get("name") == "cosim[idle=0,backpressure=0]")
-    props = {p.get("name"): p.get("value") for p in plain.iter("property")}
-    assert int(props["latency"]) == design.latency and float(props["ii"]) == 1.0
-    assert int(props["samples"]) == len(xs)
+    assert main([str(prj), "--stages", "cosim"]) == 0
+    assert_ii1_junit(prj, design.latency, len(xs))
 
 
 @pytest.mark.tensorflow

@@ -7,11 +7,11 @@ addressed by the saturated difference ``max - x``, equal to the reference for ev
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import assert_ii1_junit
 from test_latency_attention import _cfg
 from test_rtl import needs_verilator
 
@@ -122,12 +122,7 @@ def test_mask_input_cosim_exact_at_ii_1(tmp_path: Path) -> None:
     design = build_latency_design(proj.graph, proj.config, proj.name)
     assert [p["name"] for p in design.ports() if p["direction"] == "in"] == ["x", "pad"]
     assert main(["cosim", str(prj)]) == 0
-    runs = ET.parse(prj / "reports" / "junit" / "cosim.xml").getroot().findall("testcase")
-    assert len(runs) == 4 and all(tc.find("failure") is None for tc in runs)
-    plain = next(tc for tc in runs if tc.get("name") == "cosim[idle=0,backpressure=0]")
-    props = {p.get("name"): p.get("value") for p in plain.iter("property")}
-    assert int(props["latency"]) == design.latency and float(props["ii"]) == 1.0
-    assert int(props["samples"]) == len(xs)
+    assert_ii1_junit(prj, design.latency, len(xs))
 
 
 def _softmax_model(keys: int = 3):
@@ -231,7 +226,6 @@ def test_hls_side_binds_variable_products_as_each_layer_multiplier_says() -> Non
 
     import hlsgen
     from hlsgen.backends.hls.writer import project_files
-    from hlsgen.backends.rtl.latency_ops import product_multiplier
 
     model = _norm_mha()
     xs, masks = _particles(16, 4, seed=4)
@@ -264,14 +258,18 @@ def test_hls_side_binds_variable_products_as_each_layer_multiplier_says() -> Non
         "mha_context": ["dsp"],
         "norm": ["dsp", "dsp"],
     }
-    # auto: the 8 x 8-bit attention products on LUTs (as the RTL); the layer norm's by the RTL's rule
+    # auto: what the RTL builds for the same op (its recorded choice; the layer norm's first row's square
+    # and scale product: a DSP is one vmul, LUTs end in an acc)
     proj, auto = bindings(_cfg("auto"))
-    assert auto["mha_scores"] == auto["mha_context"] == ["lut"]
-    t = next(op for op in proj.graph.ops if op.kind == "layernorm").types
-    want = [
-        product_multiplier((0, t[a].raw_min, t[a].raw_max), (0, t[b].raw_min, t[b].raw_max), "auto").value
-        for a, b in (("diff", "diff"), ("diff", "table"))
-    ]
-    assert auto["norm"] == want and "dsp" in want  # the 18-bit 1/sqrt entries: a DSP saves LUTs
+    u = plan_graph(proj.graph, proj.config)
+    kinds = {v.name: v.kind for v in u.values}
+    built = {n: [u.extra["multipliers"][n]] for n in ("mha_scores", "mha_context")}
+    built["norm"] = [{"vmul": "dsp", "acc": "lut"}[kinds[f"norm_r0_{v}0"]] for v in ("sq", "pn")]
+    assert auto == built
+    assert auto["mha_scores"] == ["lut"] and "dsp" in auto["norm"]  # 8 x 8 bits on LUTs; 17-bit 1/sqrt: a DSP
+    header = project_files(proj.graph, proj.config)["firmware/hlsgen/hlsgen_common.h"]
+    for name, impl in (("lut", "fabric"), ("dsp", "dsp")):
+        body = re.search(rf"struct product_{name} {{(.*?)\n}};", header, re.S)
+        assert body is not None and f"BIND_OP variable = p op = mul impl = {impl}" in body.group(1)
     resource = {k: v for k, v in _cfg("lut").items() if k not in ("strategy", "multiplier")}
     assert all(v == ["auto"] * len(v) for v in bindings(resource)[1].values())

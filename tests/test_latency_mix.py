@@ -14,7 +14,7 @@ import pytest
 from test_rtl import needs_verilator
 
 from hlsgen.backends.rtl import RtlOptions, build_design
-from hlsgen.config import Config
+from hlsgen.config import Config, Multiplier, Strategy
 from hlsgen.ir.graph import Graph, input_raw
 from hlsgen.ir.ops import Activation, Conv1D, Linear
 from hlsgen.project import Project, _check_latency_strategy, quantize_graph
@@ -62,20 +62,21 @@ def test_auto_is_resolved_once_when_typed() -> None:
     from hlsgen.fixed.cmm import prefers_luts
 
     ops = {op.name: op for op in _project().graph.ops}
-    assert ops["fc1"].binding == "lut"  # the layer's own setting
+    assert ops["fc1"].binding is Multiplier.LUT  # the layer's own setting
     conv = ops["conv"]
     graph = conv.adder_graph()
-    assert conv.binding == ("lut" if prefers_luts(graph) else "dsp")  # auto, resolved
+    assert conv.binding is (Multiplier.LUT if prefers_luts(graph) else Multiplier.DSP)  # auto, resolved
     assert conv.adder_graph() is graph  # cached: the RTL reads the same graph
     mult, used = linear_graph(conv, conv.binding)
-    assert mult.value == conv.binding and (used is graph or conv.binding == "dsp")
-    assert ops["fc2"].binding == "" and ops["fc2"].reuse_factor == 2  # resource: Vitis HLS chooses
+    assert mult is conv.binding and (used is graph or conv.binding is Multiplier.DSP)
+    assert ops["fc2"].binding is None and ops["fc2"].reuse_factor == 2  # resource: Vitis HLS chooses
     assert {n: product_binding(op) for n, op in ops.items() if n != "act"} == {
         "fc1": "lut",
-        "conv": conv.binding,
+        "conv": conv.binding.value,
         "fc2": "auto",
     }
     assert ops["fc1"].reuse_factor == ops["conv"].reuse_factor == 1  # a latency layer: a row every cycle
+    assert (ops["fc1"].engine, ops["conv"].engine, ops["fc2"].engine) == (True, True, False)
 
 
 def test_plan_shows_each_layer_strategy() -> None:
@@ -83,12 +84,24 @@ def test_plan_shows_each_layer_strategy() -> None:
 
     plan = project_plan(_project())
     by = {x.name: x for x in plan.layers}
-    assert by["fc1"].strategy == "latency lut" and by["fc1"].dsp == 0
-    assert by["fc2"].strategy == "resource"
-    assert by["conv"].strategy.startswith("latency ")
+    assert by["fc1"].strategy is Strategy.LATENCY and by["fc1"].strategy_label == "latency lut"
+    assert by["fc1"].dsp == 0
+    assert by["fc2"].strategy_label == by["act"].strategy_label == "resource"
+    assert by["conv"].strategy_label.startswith("latency ")
     text = plan.format()
     assert "STRATEGY" in text and "latency lut" in text
     assert plan.to_dict()["layers"][0]["strategy"] == "latency lut"
+
+
+def test_global_latency_row_design_has_no_engines() -> None:
+    """Under the global latency strategy every Linear has a binding but none is a per-layer engine: the
+    row-streaming design (``hlsgen check``'s other stages, fuzz, Yosys) shares hlsgen_linear as a resource
+    model does; the II = 1 design is hlsgen.backends.rtl.latency's."""
+    cfg = Config.from_dict({"default_precision": PRECISION, "strategy": "latency", "multiplier": "lut"})
+    g = quantize_graph(_mixed(np.random.default_rng(0)), cfg)
+    assert all(op.binding is Multiplier.LUT and not op.engine for op in g.ops if isinstance(op, Linear))
+    d = build_design(g, "mix", RtlOptions(clock_ns=3.0))
+    assert not d.generated and {b.module for b in d.blocks if b.op in ("fc1", "fc2")} == {"hlsgen_linear"}
 
 
 @pytest.mark.gxx
@@ -156,3 +169,63 @@ def test_per_layer_latency_with_a_reuse_factor_is_refused() -> None:
     g = quantize_graph(_mixed(np.random.default_rng(0)), cfg)
     with pytest.raises(ValueError, match=r"linear 'fc1': reuse_factor 3 with strategy latency"):
         _check_latency_strategy(cfg, g)
+
+
+@pytest.mark.tensorflow
+def test_per_layer_latency_on_attention_unrolls_the_projections_only() -> None:
+    """``layers.mha.strategy: latency`` in a resource model: the MHA's projections become engines (reuse 1,
+    bound); its scores, softmax and context have no per-layer latency form and stay shared at the model's
+    reuse factor with no binding (HLS: Vitis chooses; plan: resource), and a warning names them."""
+    from test_latency_attention import _mha
+
+    import hlsgen
+    from hlsgen.backends.hls.writer import project_files
+    from hlsgen.plan import project_plan
+    from hlsgen.project import LatencyLayerWarning
+
+    cfg = {"default_precision": PRECISION, "reuse_factor": 2, "layers": {"mha": {"strategy": "latency"}}}
+    with pytest.warns(
+        LatencyLayerWarning, match=r"scores 'mha_scores'.*context 'mha_context'.* stay resource"
+    ):
+        proj = hlsgen.convert(_mha(), cfg)
+    ops = [op for op in proj.graph.ops if op.origin == "mha"]
+    lin = [op for op in ops if isinstance(op, Linear)]
+    assert len(lin) == 4 and all(op.engine and op.reuse_factor == 1 and op.binding for op in lin)
+    rest = {op.kind: op for op in ops if not isinstance(op, Linear)}
+    assert rest["scores"].binding is None and rest["context"].binding is None
+    assert rest["scores"].reuse_factor == rest["context"].reuse_factor == 2
+    by = {x.name: x for x in project_plan(proj).layers}
+    assert {by[op.name].strategy for op in lin} == {Strategy.LATENCY}
+    assert {by[op.name].strategy_label for op in rest.values()} == {"resource"}
+    params = project_files(proj.graph, proj.config)["firmware/parameters.h"]
+    assert "typedef hlsgen::product_auto product_t;" in params.split("struct config_mha_scores")[1]
+    d = build_design(proj.graph, proj.name, RtlOptions(clock_ns=5.0))
+    engines = {b.op for b in d.blocks if b.sources}
+    assert engines == {op.name for op in lin}
+
+
+@needs_verilator
+@pytest.mark.verilator
+def test_latency_dense_takes_a_row_every_cycle(tmp_path: Path) -> None:
+    """A lone per-layer latency Dense over 16 rows: its engine takes a row every cycle, so the measured II
+    is the 16 rows (bit-exact in the four runs; latency and II equal the estimate)."""
+    from hlsgen.backends.rtl.cosim import cosim_graph
+
+    rows = 16
+    rng = np.random.default_rng(4)
+    g = Graph("rows16")
+    x = g.add_tensor("x", (rows, 3))
+    g.inputs = [x]
+    y = g.add_tensor("y", (rows, 2))
+    g.add_op(Linear("fc", [x], [y], kernel=rng.normal(size=(3, 2)), bias=rng.normal(size=2)))
+    g.outputs = [y]
+    cfg = Config.from_dict({"default_precision": PRECISION, "layers": {"fc": {"strategy": "latency"}}})
+    g = quantize_graph(g, cfg)
+    _check_latency_strategy(cfg, g)
+    xs = rng.normal(size=(6, rows, 3)) * 2.5
+    opts = RtlOptions(clock_ns=3.0)
+    res = cosim_graph(g, "rows16", {"x": input_raw(xs, g.tensors["x"].type)}, tmp_path, opts)
+    assert res.passed, res.failure_message()
+    est = build_design(g, "rows16", opts).estimate
+    assert est is not None
+    assert res.ii == rows and (res.latency, res.ii) == (est.latency, est.ii)

@@ -170,3 +170,31 @@ def test_cli_plan_and_fit(model_file: Path, tmp_path: Path, capsys: pytest.Captu
     assert "total (estimate)" in capsys.readouterr().out
     assert main(["plan", str(model_file), "--fit"]) == 2
     assert "--fit needs a board" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("setting", ["lut", "dsp", "auto"])
+def test_plan_and_report_of_a_latency_attention_and_layer_norm_model(setting: str) -> None:
+    """A latency model with a layer norm and an MHA (mask input): the plan and the report's layer rows
+    build under every ``multiplier``; each op's STRATEGY is latency, with its products' bindings (the layer
+    norm's two, ``auto`` resolved at typing); a ``lut`` op counts no DSP."""
+    from test_latency_mask import _cfg, _norm_mha
+
+    from hlsgen.config import Multiplier, Strategy
+    from hlsgen.report.render import _layer_rows
+
+    proj = hlsgen.convert(_norm_mha(), _cfg(setting))
+    p = plan.project_plan(proj)
+    by = {x.name: x for x in p.layers}
+    assert {x.strategy for x in p.layers} == {Strategy.LATENCY}
+    norm = next(op for op in proj.graph.ops if op.kind == "layernorm")
+    want = {setting} if setting != "auto" else {norm.binding.value, norm.scale_binding.value}
+    assert by["norm"].strategy_label == f"latency {'/'.join(sorted(want))}"
+    for name in ("mha_scores", "mha_context"):
+        op = next(o for o in proj.graph.ops if o.name == name)
+        assert op.binding in (Multiplier.LUT, Multiplier.DSP) and (setting == "auto" or op.binding == setting)
+        assert by[name].strategy_label == f"latency {op.binding.value}"
+        assert (by[name].dsp == 0) == (op.binding is Multiplier.LUT)
+    assert by["mha_probs"].strategy_label == "latency"  # the softmax: no binding of its own
+    assert "latency" in p.format()
+    rows = {r.name: r for r in _layer_rows(proj, p, [])}
+    assert rows["norm"].kind == f"layernorm ({by['norm'].strategy_label})"

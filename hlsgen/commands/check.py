@@ -102,6 +102,7 @@ def check(
     bit-exact, 1 otherwise."""
     from ..backends.rtl.cosim import cosim_graph
     from ..backends.rtl.ops import RtlOptions
+    from ..config import Strategy
     from ..project import Project
     from .cosim import tb_inputs
 
@@ -139,7 +140,12 @@ def check(
         opts = RtlOptions(clock_ns=proj.config.clock_period)
         if max_par is not None:
             opts.max_par = max_par
-        res = cosim_graph(proj.graph, proj.name, raw_in, d / "cosim", opts)
+        if proj.config.strategy is Strategy.LATENCY:  # the II = 1 design, as hlsgen cosim builds it
+            from ..backends.rtl.latency import cosim_latency
+
+            res = cosim_latency(proj.graph, proj.config, proj.name, raw_in, d / "cosim")
+        else:
+            res = cosim_graph(proj.graph, proj.name, raw_in, d / "cosim", opts)
         (jdir / "cosim.xml").parent.mkdir(parents=True, exist_ok=True)
         (jdir / "cosim.xml").write_text(res.junit())
         lat = (

@@ -267,10 +267,57 @@ def dsp_products(weights: np.ndarray) -> int:
     return int(sum(1 for v in np.asarray(weights).flat if int(v) != 0 and abs(int(v)) & (abs(int(v)) - 1)))
 
 
+def luts_win(luts: int, dsps: int = 1) -> bool:
+    """The one ``multiplier: auto`` rule, for constant and data-dependent products and for every backend:
+    LUTs when their estimate is at most :data:`LUT_PER_DSP` per DSP they save."""
+    return luts <= LUT_PER_DSP * max(dsps, 1)
+
+
 def prefers_luts(graph: AdderGraph) -> bool:
-    """The ``auto`` choice, for every backend: shifts and adds when their LUT estimate is at most
-    :data:`LUT_PER_DSP` per DSP they save."""
-    return graph.cost.lut <= LUT_PER_DSP * max(dsp_products(np.asarray(graph.weights, dtype=object)), 1)
+    """The ``auto`` choice of constant products: shifts and adds when :func:`luts_win` over the DSPs they
+    save."""
+    return luts_win(graph.cost.lut, dsp_products(np.asarray(graph.weights, dtype=object)))
+
+
+def operand_bits(lo: int, hi: int) -> int:
+    """Bits a partial-product operand in ``[lo, hi]`` needs: its magnitude bits if never negative, else
+    its signed width."""
+    return max(hi.bit_length(), 1) if lo >= 0 else bits_for(lo, hi)
+
+
+def product_dsps(a_bits: int, b_bits: int) -> int:
+    """DSP48E2 (27 x 18 signed) multipliers of an ``a_bits`` x ``b_bits`` product."""
+    lo, hi = sorted((a_bits, b_bits))
+    return -(-lo // 17) * -(-hi // 26) if hi > 27 or lo > 18 else 1
+
+
+def gated_product_luts(a_bits: int, b_bits: int) -> int:
+    """LUTs of a data-dependent product on LUTs as gated partial products (``b`` gated by each bit of the
+    narrower ``a``, summed by a tree of ripple adders, a LUT6 an adder bit): ``(a_bits - 1) * (b_bits +
+    1)`` (the layer norm's and a Binary's products; :func:`hlsgen.backends.rtl.logic_depth.lut_product`)."""
+    return max(a_bits - 1, 1) * (b_bits + 1)
+
+
+def digit_product_luts(alo: int, ahi: int, blo: int, bhi: int) -> int:
+    """LUTs of a data-dependent product ``a * b`` on LUTs as rows of 2-bit digits of ``b`` (attention's
+    scores and context): a LUT per bit of each row (``a``'s width plus the digit's bits), a LUT per bit of
+    each adder that sums the rows (the product's width)."""
+    nb = max(bhi, 0).bit_length() if blo >= 0 else bits_for(blo, bhi)
+    rows = -(-nb // 2)
+    corners = (alo * blo, alo * bhi, ahi * blo, ahi * bhi)
+    return rows * bits_for(alo, ahi) + nb + max(rows - 1, 0) * bits_for(min(corners), max(corners))
+
+
+def gated_product_wins(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """``auto`` for a gated LUT product of operands in the ranges ``a`` and ``b`` (:func:`luts_win`)."""
+    na, nb = sorted((operand_bits(*a), operand_bits(*b)))
+    return luts_win(gated_product_luts(na, nb), product_dsps(na, nb))
+
+
+def digit_product_wins(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """``auto`` for a digit-row LUT product of operands in the ranges ``a`` and ``b`` (:func:`luts_win`
+    against one DSP)."""
+    return luts_win(digit_product_luts(a[0], a[1], b[0], b[1]))
 
 
 def optimise(
@@ -419,4 +466,22 @@ def _eliminate(cols: list[dict[tuple[int, int], int]], bld: _Builder, max_depth:
         top = max((n for n, keys in buckets.items() if keys), default=0)
 
 
-__all__ = ["AdderGraph", "CmmCost", "Node", "Term", "bits_for", "csd", "optimise"]
+__all__ = [
+    "LUT_PER_DSP",
+    "AdderGraph",
+    "CmmCost",
+    "Node",
+    "Term",
+    "bits_for",
+    "csd",
+    "digit_product_luts",
+    "digit_product_wins",
+    "dsp_products",
+    "gated_product_luts",
+    "gated_product_wins",
+    "luts_win",
+    "operand_bits",
+    "optimise",
+    "prefers_luts",
+    "product_dsps",
+]

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from ..ir.ops.base import Op
 
 
+#: op kinds that a per-layer ``strategy: latency`` builds as unrolled engines inside a resource model
+#: (Dense, the FFN's and an attention layer's projections, Conv1D)
+ENGINE_KINDS = ("linear", "conv1d")
+
+
 class TypeResolver:
     """Decides each value's type from the config, QKeras quantizers and calibration ranges."""
 
@@ -76,12 +81,12 @@ class TypeResolver:
         return FixedType(max(cfg.table_bits, 1), i, tx.signed, "AP_TRN", "AP_SAT")
 
     def reuse(self, op: Op) -> int:
-        """The layer's reuse factor (its entry, else the global one; 1 for a latency layer of a resource
-        model, which takes a row every cycle, unless its own entry sets one)."""
+        """The layer's reuse factor (its entry, else the global one; 1 for an engine of a resource model,
+        :meth:`engine`, which takes a row every cycle, unless its own entry sets one)."""
         for lc in self.config.layer(op.name, op.origin):
             if lc.reuse_factor:
                 return lc.reuse_factor
-        if self.config.strategy is Strategy.RESOURCE and self.strategy(op) is Strategy.LATENCY:
+        if self.engine(op):
             return 1
         return self.config.reuse_factor
 
@@ -97,12 +102,26 @@ class TypeResolver:
                 return lc.activation
         return self.config.activation
 
-    def strategy(self, op: Op) -> Strategy:
-        """The layer's strategy (its entry, else the global one)."""
+    def layer_strategy(self, op: Op) -> Strategy:
+        """The strategy the config gives the op's layer (its entry, else the global one)."""
         for lc in self.config.layer(op.name, op.origin):
             if lc.strategy is not None:
                 return lc.strategy
         return self.config.strategy
+
+    def strategy(self, op: Op) -> Strategy:
+        """The strategy the op is built with: every op of a latency model; in a resource model, latency
+        for the :data:`ENGINE_KINDS` ops of a ``strategy: latency`` layer only (the layer's other ops, e.g.
+        an attention layer's scores, softmax and context, stay shared engines)."""
+        if self.config.strategy is Strategy.LATENCY:
+            return Strategy.LATENCY
+        if op.kind in ENGINE_KINDS and self.layer_strategy(op) is Strategy.LATENCY:
+            return Strategy.LATENCY
+        return Strategy.RESOURCE
+
+    def engine(self, op: Op) -> bool:
+        """The op is an unrolled engine (a row a cycle) inside a resource model's row-streaming design."""
+        return self.config.strategy is Strategy.RESOURCE and self.strategy(op) is Strategy.LATENCY
 
     def multiplier(self, op: Op) -> Multiplier:
         """The layer's constant-product choice (its entry, else the global one)."""
@@ -111,10 +130,10 @@ class TypeResolver:
                 return lc.multiplier
         return self.config.multiplier
 
-    def binding(self, op: Op) -> str:
-        """How a latency-strategy layer binds its constant products (its ``multiplier``: lut, dsp or
-        auto); "" for a resource-strategy layer."""
-        return self.multiplier(op).value if self.strategy(op) is Strategy.LATENCY else ""
+    def binding(self, op: Op) -> Multiplier | None:
+        """How an op built with the latency strategy binds its products (its layer's ``multiplier``: lut,
+        dsp or auto, which the op resolves at typing); None for one built with the resource strategy."""
+        return self.multiplier(op) if self.strategy(op) is Strategy.LATENCY else None
 
     def layernorm(self, op: Op) -> LayerNormConfig:
         for lc in self.config.layer(op.name, op.origin):
@@ -123,4 +142,4 @@ class TypeResolver:
         return self.config.layernorm
 
 
-__all__ = ["TypeResolver"]
+__all__ = ["ENGINE_KINDS", "TypeResolver"]

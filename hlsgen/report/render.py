@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..config import Strategy
 from ..plan import RESOURCES, Plan, project_plan
 from .measurements import Measurement, Source, add_measurement, load_measurements
 
@@ -81,7 +82,7 @@ def _layer_rows(project: Project, plan: Plan, measured: Sequence[Measurement]) -
         rows.append(
             LayerRow(
                 name=op.name,
-                kind=op.kind if e.strategy == "resource" else f"{op.kind} ({e.strategy})",
+                kind=op.kind if e.strategy is Strategy.RESOURCE else f"{op.kind} ({e.strategy_label})",
                 origin=op.origin,
                 inputs=", ".join(str(g.tensors[t].type) for t in op.inputs),
                 output=", ".join(str(g.tensors[t].type) for t in op.outputs),

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ...config import Multiplier
 from ...fixed import FixedType
 from ...ir.graph import Graph
 from ...ir.ops import (
@@ -96,47 +97,28 @@ def _scale_config(op: ScaledScores) -> list[tuple[str, str, object]]:
     ]
 
 
+def bind_name(binding: Multiplier | None) -> str:
+    """The product policy (templates/hls/firmware/hlsgen/hlsgen_common.h) of a binding: ``lut`` (BIND_OP
+    impl=fabric) or ``dsp`` (impl=dsp) under the latency strategy, where the op's typing resolved the
+    layer's ``multiplier`` (``auto`` included, by the cost model the RTL builds with, :mod:`hlsgen.fixed.cmm`);
+    ``auto`` (Vitis HLS chooses) for None: the resource strategy."""
+    return "auto" if binding is None else binding.value
+
+
 def product_binding(op: Linear) -> str:
-    """How the op's products by its constant weights are bound: ``lut`` or ``dsp`` under the latency
-    strategy (``op.binding``: ``auto`` was resolved once when the graph was typed, by the cost model every
-    backend shares, :func:`hlsgen.fixed.cmm.prefers_luts`), ``auto`` (Vitis HLS chooses) under the resource
-    strategy."""
-    return op.binding or "auto"
+    """How the op's products by its constant weights are bound (:func:`bind_name` of ``op.binding``)."""
+    return bind_name(op.binding)
 
 
 def _product_policy(op: Linear) -> tuple[str, str, object]:
-    """The config entry that binds the op's constant products (``hlsgen_common.h``'s product policies)."""
+    """The config entry that binds the op's constant products (``product_t``)."""
     return ("typedef", "product_t", f"hlsgen::product_{product_binding(op)}")
 
 
-def variable_product_binding(op: Any, a: FixedType, b: FixedType) -> str:
-    """How the op's data-dependent products ``a * b`` are bound: its ``binding`` (``lut`` / ``dsp``) under
-    the latency strategy, ``auto`` (Vitis HLS chooses) under the resource strategy.
-
-    A variable product has no constant to recode into shifts and adds: its LUT form is an array of
-    partial products whose cost grows with both widths, so ``auto`` is not the constant products'
-    adder-graph rule (:func:`~hlsgen.fixed.cmm.prefers_luts`) but the rule the latency RTL applies to the
-    same op, so both backends build the same kind: attention's scores and context take LUTs when the
-    product's LUT estimate is at most ``LUT_PER_DSP``
-    (:func:`~hlsgen.backends.rtl.latency_attention.resolve_multiplier`), the layer norm's products when
-    their LUTs are at most ``LUT_PER_DSP`` per DSP48E2 saved
-    (:func:`~hlsgen.backends.rtl.latency_ops.product_multiplier`)."""
-    if op.binding != "auto":
-        return op.binding or "auto"
-    if op.kind in ("scores", "context"):
-        from ..rtl.latency_attention import lut_product_cost
-        from ..rtl.unrolled import LUT_PER_DSP
-
-        cost = lut_product_cost(a.raw_min, a.raw_max, b.raw_min, b.raw_max)
-        return "lut" if cost <= LUT_PER_DSP else "dsp"
-    from ..rtl.latency_ops import product_multiplier
-
-    return product_multiplier((0, a.raw_min, a.raw_max), (0, b.raw_min, b.raw_max), "auto").value
-
-
-def _variable_policy(op: Any, a: FixedType, b: FixedType, name: str = "product_t") -> tuple[str, str, object]:
-    """The config entry that binds the op's data-dependent products ``a * b``."""
-    return ("typedef", name, f"hlsgen::product_{variable_product_binding(op, a, b)}")
+def _variable_policy(binding: Multiplier | None, name: str = "product_t") -> tuple[str, str, object]:
+    """The config entry that binds an op's data-dependent products (attention's scores and context, the
+    layer norm's squares and scale products) by ``binding``."""
+    return ("typedef", name, f"hlsgen::product_{bind_name(binding)}")
 
 
 # -- dense, element-wise, pooling ------------------------------------------------------------------
@@ -224,7 +206,7 @@ def render_scores(op: Scores, graph: Graph) -> HlsCall:
             ("const", "reuse_factor", op.reuse_factor),
             ("const", "n_mult", op.n_mult(graph)),
             *_scale_config(op),
-            _variable_policy(op, op.types["q"], op.types["k"]),
+            _variable_policy(op.binding),
         ],
         args=[*op.inputs, *op.outputs],
     )
@@ -256,7 +238,7 @@ def render_context(op: Context, graph: Graph) -> HlsCall:
             ("const", "reuse_factor", op.reuse_factor),
             ("const", "n_mult", op.n_mult(graph)),
             _typedef("accum_t", op.types["accum"]),
-            _variable_policy(op, op.types["p"], op.types["v"]),
+            _variable_policy(op.binding),
         ],
         args=[*op.inputs, *op.outputs],
     )
@@ -337,8 +319,8 @@ def render_layernorm(op: LayerNorm, graph: Graph) -> HlsCall:
         for k in ("sum", "scale", "mean", "diff", "sq", "var", "table", "wide", "norm", "weight", "bias")
     ]
     cfg += [
-        _variable_policy(op, t["diff"], t["diff"], "square_t"),  # (x - mean)^2
-        _variable_policy(op, t["diff"], t["table"], "scale_product_t"),  # (x - mean) x 1/sqrt
+        _variable_policy(op.binding, "square_t"),  # (x - mean)^2
+        _variable_policy(op.scale_binding, "scale_product_t"),  # (x - mean) x 1/sqrt
     ]
     return HlsCall(
         "hlsgen_layernorm.h",

@@ -8,8 +8,10 @@ Each renderer of :data:`ATTENTION_RENDERERS` (merged into
   products (:func:`product_terms`) summed exactly by one balanced adder tree, then the scale as the
   reference applies it (a power of two read as more fractional bits; any other scale one exact product
   by the constant of :func:`~hlsgen.ir.ops.attention.attention_scale`, as shifts and adds) and the cast;
-- ``mask``: a static (causal) mask is constants; the softmax drops masked keys at build time (their
-  probability is the constant 0 the reference gives). An explicit mask input is refused by name;
+- ``mask``: a static (causal) mask is constants, and the softmax drops masked keys at build time (their
+  probability is the constant 0 the reference gives); an explicit mask input (a second model input, its
+  beat joined with the features') is a 0 / 1 value per entry that gates the key's maximum input and its
+  exponential at run time;
 - ``softmax``: the reference's algorithm unrolled over the keys, one copy a row (query and head): the
   row maximum (a tree of 4-way selects, :func:`max_tree`, stable variant), each difference ``max - x``
   addressing one LUT ROM of the exponential (the reference's own table, rounding and range included;
@@ -27,8 +29,9 @@ that arrives first) by 2-bit digits of ``b`` (the sign bit of a signed ``b`` wei
 row a 4:1 mux among ``0, a, 2a, 3a`` (``0, a, -2a, -a`` for the signed top digit), the multiples ``3a``
 and ``-a`` built once per operand and shared by all its products (:data:`MUX_ROWS`), the rows summed by
 the same adder tree as the dot product they belong to, so the scheduler pipelines inside the multipliers; ``dsp`` builds one ``*`` (a DSP48E2 where synthesis maps it, delay
-:func:`~hlsgen.backends.rtl.unrolled.multiplier_delay`); ``auto`` takes LUTs when a product's LUT estimate
-(:func:`lut_product_cost`) is at most :data:`~hlsgen.backends.rtl.unrolled.LUT_PER_DSP`, else a DSP.
+:func:`~hlsgen.backends.rtl.unrolled.multiplier_delay`). The op's ``binding`` says which (``auto`` resolved
+when the graph was typed, by :func:`hlsgen.fixed.cmm.digit_product_wins`: LUTs when a product's LUT estimate,
+:func:`~hlsgen.fixed.cmm.digit_product_luts`, is at most :data:`~hlsgen.fixed.cmm.LUT_PER_DSP`, else a DSP).
 """
 
 from __future__ import annotations
@@ -43,11 +46,11 @@ import numpy as np
 
 from ...config import Multiplier, SoftmaxVariant
 from ...fixed import FixedType, Overflow, Rounding, convert
-from ...fixed.cmm import bits_for, optimise
+from ...fixed.cmm import bits_for, digit_product_wins, optimise
 from ...ir.graph import c_identifier
 from .casts import rounding
 from .logic_depth import DELAYS, NET, rom_delay
-from .unrolled import LUT_PER_DSP, Net, adder_delay, multiplier_delay
+from .unrolled import Net, adder_delay, multiplier_delay
 
 if TYPE_CHECKING:
     from ...ir.graph import Graph
@@ -144,15 +147,6 @@ def _digits(lo: int, hi: int) -> list[list[tuple[int, int]]]:
         w = bits_for(lo, hi)
         bits = [(i, 1) for i in range(w - 1)] + [(w - 1, -1)]
     return [bits[k : k + 2] for k in range(0, len(bits), 2)]
-
-
-def lut_product_cost(alo: int, ahi: int, blo: int, bhi: int) -> int:
-    """Estimated LUTs of one LUT multiplier ``a * b`` (digits of ``b``): a LUT per bit of each partial
-    product row, a LUT per bit of each adder that sums the rows."""
-    rows = _digits(blo, bhi)
-    wa = bits_for(alo, ahi)
-    wp = bits_for(*_range(alo, ahi, blo, bhi))
-    return sum(wa + len(r) for r in rows) + max(len(rows) - 1, 0) * wp
 
 
 def _range(alo: int, ahi: int, blo: int, bhi: int) -> tuple[int, int]:
@@ -255,17 +249,22 @@ def product_terms(
     return out
 
 
-def resolve_multiplier(b: _Builder, op: Op, ranges: tuple[int, int, int, int]) -> Multiplier:
-    """The op's data-dependent product choice (``auto`` by :func:`lut_product_cost`), recorded."""
-    mult = Multiplier(b.resolver.multiplier(op))
-    if mult is Multiplier.AUTO:
-        mult = Multiplier.LUT if lut_product_cost(*ranges) <= LUT_PER_DSP else Multiplier.DSP
+def resolve_multiplier(b: _Builder, op: Op, mult: Multiplier | None) -> Multiplier:
+    """The op's data-dependent product choice (its ``binding``, lut or dsp, resolved at typing; a
+    softmax's from its layer's ``multiplier`` by the same rule, :func:`softmax_multiplier`), recorded."""
+    assert mult is not None and mult is not Multiplier.AUTO, (
+        f"{op.name}: the latency strategy needs a binding"
+    )
     b.multipliers[op.name] = mult.value
     return mult
 
 
-def _narrow_first(ta: FixedType, tb: FixedType) -> tuple[int, int, int, int]:
-    return (ta.raw_min, ta.raw_max, tb.raw_min, tb.raw_max)
+def softmax_multiplier(setting: Multiplier, emax: int, rmax: int) -> Multiplier:
+    """A softmax's exponential x reciprocal products: ``setting``, ``auto`` by
+    :func:`hlsgen.fixed.cmm.digit_product_wins` over ``[0, emax] x [0, rmax]``."""
+    if setting is not Multiplier.AUTO:
+        return setting
+    return Multiplier.LUT if digit_product_wins((0, emax), (0, rmax)) else Multiplier.DSP
 
 
 def const_product(net: Net, v: tuple[int, int, int], c: int, name: str) -> tuple[int, int, int]:
@@ -292,7 +291,7 @@ def _scores(b: _Builder, op: Any) -> list[int]:
     h_, hk, dk = op.num_heads, op.num_kv_heads, op.key_dim
     q = b.arith(op.inputs[0])
     k = b.arith(op.inputs[1])
-    mult = resolve_multiplier(b, op, _narrow_first(tq, tk))
+    mult = resolve_multiplier(b, op, op.binding)
     cache: dict | None = {} if MUX_ROWS else None  # multiples shared by the products
     net, p = b.net, _prefix(op)
     fa = tq.frac + tk.frac
@@ -468,7 +467,7 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
     inv3_name = f"{p}inv_x3"
     inv_w = _rom(b, inv_name, ib, inv_entries)
     rmax = int(inv_entries.max())
-    mult = resolve_multiplier(b, op, (0, emax, 0, rmax))
+    mult = resolve_multiplier(b, op, softmax_multiplier(b.resolver.multiplier(op), emax, rmax))
     cache: dict | None = {} if MUX_ROWS else None  # multiples shared by the products
     t_min, t_max = op.t_range
     k0 = tw.frac - te.frac - ti.frac
@@ -670,7 +669,7 @@ def _context(b: _Builder, op: Any) -> list[int]:
     h_, hk, dv = op.num_heads, op.num_kv_heads, op.value_dim
     pr = b.arith(op.inputs[0])
     v = b.arith(op.inputs[1])
-    mult = resolve_multiplier(b, op, _narrow_first(tp, tv))
+    mult = resolve_multiplier(b, op, op.binding)
     cache: dict | None = {} if MUX_ROWS else None  # multiples shared by the products
     net, p = b.net, _prefix(op)
     fa = tp.frac + tv.frac
@@ -735,7 +734,7 @@ __all__ = [
     "const_product",
     "exp_rom",
     "exp_rom_geometry",
-    "lut_product_cost",
+    "softmax_multiplier",
     "product_terms",
     "table_delay",
     "tree",

@@ -35,10 +35,10 @@ import numpy as np
 from ...config import Multiplier
 from ...fixed import FixedType, convert
 from ...fixed.arith import add_type, mul_type
-from ...fixed.cmm import bits_for, optimise
+from ...fixed.cmm import bits_for, gated_product_wins, operand_bits, optimise, product_dsps
 from ...ir.graph import c_identifier
-from .logic_depth import DELAYS, NET, lut_product, priority_delay, rom_delay, rom_luts
-from .unrolled import LUT_PER_DSP, Net, adder_delay, emit_linear, linear_graph, multiplier_delay
+from .logic_depth import DELAYS, NET, priority_delay, rom_delay, rom_luts
+from .unrolled import Net, adder_delay, emit_linear, linear_graph, multiplier_delay
 
 if TYPE_CHECKING:
     from ...ir.ops.base import Op
@@ -167,28 +167,15 @@ def product_range(a: Ranged, b: Ranged, square: bool = False) -> tuple[int, int]
     return min(corners), max(corners)
 
 
-def _bits(r: Ranged) -> int:
-    """Bits a partial-product operand needs: its magnitude bits if never negative, else its width."""
-    return max(r[2].bit_length(), 1) if r[1] >= 0 else bits_for(r[1], r[2])
+def product_multiplier(a: Ranged, b: Ranged, setting: Multiplier) -> Multiplier:
+    """``lut`` or ``dsp`` for a variable product (``auto``: :func:`hlsgen.fixed.cmm.gated_product_wins`, the
+    rule the layer norm's ``binding`` was resolved by at typing)."""
+    if setting is not Multiplier.AUTO:
+        return setting
+    return Multiplier.LUT if gated_product_wins((a[1], a[2]), (b[1], b[2])) else Multiplier.DSP
 
 
-def _dsps(a_bits: int, b_bits: int) -> int:
-    """DSP48E2 (27 x 18 signed) multipliers of an ``a_bits`` x ``b_bits`` product."""
-    lo, hi = sorted((a_bits, b_bits))
-    return math.ceil(lo / 17) * math.ceil(hi / 26) if hi > 27 or lo > 18 else 1
-
-
-def product_multiplier(a: Ranged, b: Ranged, setting: Multiplier | str) -> Multiplier:
-    """``lut`` or ``dsp`` for a variable product (``auto``: LUTs unless they cost more than
-    :data:`~hlsgen.backends.rtl.unrolled.LUT_PER_DSP` per DSP they save)."""
-    m = Multiplier(setting)
-    if m is not Multiplier.AUTO:
-        return m
-    na, nb = sorted((_bits(a), _bits(b)))
-    return Multiplier.LUT if lut_product(na, nb)[0] <= LUT_PER_DSP * _dsps(na, nb) else Multiplier.DSP
-
-
-def var_mul(net: Net, a: Ranged, b: Ranged, setting: Multiplier | str, name: str) -> Ranged:
+def var_mul(net: Net, a: Ranged, b: Ranged, setting: Multiplier, name: str) -> Ranged:
     """The exact product of two signed values of the net (``a is b``: a square).
 
     ``lut``: partial products ``b`` gated by each bit of the narrower operand (the sign bit's subtracted),
@@ -200,7 +187,7 @@ def var_mul(net: Net, a: Ranged, b: Ranged, setting: Multiplier | str, name: str
     lo, hi = product_range(a, b, square)
     w = bits_for(lo, hi)
     if product_multiplier(a, b, setting) is Multiplier.DSP:
-        net.multipliers += _dsps(_bits(a), _bits(b))
+        net.multipliers += product_dsps(operand_bits(a[1], a[2]), operand_bits(b[1], b[2]))
         return net.place(name, "vmul", w, (a[0], b[0]), multiplier_delay()), lo, hi
     if square:
         terms = _square_rows(net, a, name)
@@ -238,9 +225,9 @@ def _square_rows(net: Net, a: Ranged, name: str) -> list[Row]:
 
 def _product_rows(net: Net, a: Ranged, b: Ranged, name: str) -> list[Row]:
     """The rows of ``a * b``: ``b`` gated by each bit of the narrower operand, two bits an adder."""
-    if _bits(b) < _bits(a):
+    if operand_bits(b[1], b[2]) < operand_bits(a[1], a[2]):
         a, b = b, a
-    na = _bits(a)
+    na = operand_bits(a[1], a[2])
     blo, bhi = min(b[1], 0), max(b[2], 0)
     bw = bits_for(blo, bhi)
     terms: list[Row] = []
@@ -307,19 +294,9 @@ def _arith(b: _Builder, tensor: str) -> list[Ranged]:
 
 # -- layer norm ----------------------------------------------------------------------------------------
 def scaled_inv_sqrt_table(op: LayerNorm) -> tuple[list[int], int]:
-    """The op's 1/sqrt table with each entry shifted left by ``K - k`` (k its segment's power of two,
-    K = max(k_max, 0)), and K: then (x - mean) * entry' has ``F_prod + K`` fractional bits in every
-    segment, exactly the value the reference shifts into its ``wide`` type."""
-    geo = op.geometry
-    assert geo is not None and op.table_raw is not None
-    m = geo.mant_bits
-    big_k = max(geo.k_range[1], 0)
-    out = []
-    for addr, e in enumerate(np.asarray(op.table_raw).tolist()):
-        seg = addr >> m
-        k = -((-(seg + m - 1 - geo.var_frac)) // 2) if seg > 0 else geo.k_sub
-        out.append(int(e) << (big_k - k))
-    return out, big_k
+    """The op's pre-shifted 1/sqrt ROM and K (:meth:`LayerNorm.scaled_inv_sqrt_table
+    <hlsgen.ir.ops.layernorm.LayerNorm.scaled_inv_sqrt_table>`, where the typing reads its width)."""
+    return op.scaled_inv_sqrt_table()
 
 
 def _layernorm(b: _Builder, op: LayerNorm) -> list[int]:
@@ -330,7 +307,7 @@ def _layernorm(b: _Builder, op: LayerNorm) -> list[int]:
     rows = len(x) // d
     p = _prefix(op)
     where = f"layernorm '{op.name}'"
-    setting = b.resolver.multiplier(op)
+    assert op.binding is not None and op.scale_binding is not None  # the latency strategy: set at typing
     tx, tm, tdiff, tv, tn, ty = (t[k] for k in ("x", "mean", "diff", "var", "norm", "y"))
     tg, tb = t["weight"], t["bias"]
     c = int(op.c_raw)
@@ -361,7 +338,7 @@ def _layernorm(b: _Builder, op: LayerNorm) -> list[int]:
             net.adders += 1
             net.lut += w
             diffs.append((dv, dlo, dhi))
-        squares = [var_mul(net, dj, dj, setting, f"{q}sq{j}") for j, dj in enumerate(diffs)]
+        squares = [var_mul(net, dj, dj, op.binding, f"{q}sq{j}") for j, dj in enumerate(diffs)]
         ss = tree_sum(net, squares, f"{q}ss")
         vp = scaled(net, ss, c, 0, 0, f"{q}vp")
         var = net.cast(f"{q}var", vp[0], 2 * fd + op.c_frac, tv, where)
@@ -376,7 +353,7 @@ def _layernorm(b: _Builder, op: LayerNorm) -> list[int]:
         net.lut += rom_luts(abits, ew)
         inv_r = (inv, 0, max(entries))
         for j, dj in enumerate(diffs):
-            prod = var_mul(net, dj, inv_r, setting, f"{q}pn{j}")
+            prod = var_mul(net, dj, inv_r, op.scale_binding, f"{q}pn{j}")
             norm = net.cast(f"{q}n{j}", prod[0], fprod, tn, where)
             nv = (signed_of(net, norm, tn), tn.raw_min, tn.raw_max)
             bias = int(op.beta_raw[j]) << (tz.frac - tb.frac)

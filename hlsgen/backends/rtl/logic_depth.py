@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...fixed.cmm import gated_product_luts
+
 #: one net between two cells (ns), added to every combinational arc
 NET = 0.3
 #: delays (ns) of the cell models below, UltraScale+ -2 (order of DS923's switching characteristics)
@@ -171,7 +173,7 @@ def lut_product(a_bits: int, b_bits: int) -> tuple[int, int]:
     the LUTs.
     """
     levels = max(a_bits - 1, 0).bit_length()
-    return max(a_bits - 1, 1) * (b_bits + 1), levels
+    return gated_product_luts(a_bits, b_bits), levels
 
 
 def _int(v: object) -> int:

@@ -16,15 +16,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...ir.graph import c_identifier
+from ...quant.resolver import ENGINE_KINDS
 from . import timing
 from .block import Block, RtlOptions, op_label
 from .unrolled import CAST_MODULES, Unrolled, plan_linear
 
 if TYPE_CHECKING:
     from ...ir.ops.base import Op
-
-#: op kinds whose per-layer ``strategy: latency`` builds an engine here (a Conv1D: its Linear)
-ENGINE_KINDS = ("linear", "conv1d")
 
 
 def credit_depth(latency: int) -> int:

@@ -40,8 +40,10 @@ def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
 def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int) -> Block:
     """The hlsgen_linear of ``op`` reading ``rows`` rows of ``op.n_in`` values a sequence from the stream
     ``source`` (the op's input, or the window a Conv1D puts in front of it); a layer of ``strategy:
-    latency`` (``op.binding`` set) gets its unrolled engine instead (:mod:`.render_latency`)."""
-    if getattr(op, "binding", ""):
+    latency`` inside a resource model (``op.engine``, set at typing) gets its unrolled engine instead
+    (:mod:`.render_latency`); under the global latency strategy this row-streaming design shares its
+    engines as a resource model does (the II = 1 design is :mod:`.latency`'s)."""
+    if op.engine:
         from .render_latency import engine_block
 
         return engine_block(op, opts, source, rows)

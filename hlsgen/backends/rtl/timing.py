@@ -67,6 +67,13 @@ class RowPipe(BlockModel):
     """Element-wise blocks (activation, add, mask with an input): one row a cycle into an output register
     that takes a row when it is empty or being emptied."""
 
+    #: cycles from a row's acceptance to its output register (0: it enters the register itself)
+    latency: int = 0
+    #: rows the block holds (in flight and in its output buffer) before one of them must be taken
+    depth: int = 1
+    #: cycles after a take before the slot it frees accepts a row (1: registered credits)
+    credit_lag: int = 0
+
     def __init__(self, ports: list[str], rows: int) -> None:
         self.in_rows = {p: rows for p in ports}
         self.out_rows = rows
@@ -76,15 +83,24 @@ class RowPipe(BlockModel):
         self.last = NEG
         self.count = 0
 
+    def _ready(self, avail: dict[str, list[int]], k: int) -> int:
+        """The cycle at which every operand of output row ``k`` is available."""
+        return max(avail[p][k] for p in self.in_rows)
+
+    def _accepts(self, acc: list[int]) -> dict[str, list[int]]:
+        """Accept cycles per input port, from those of the output rows."""
+        return {p: acc for p in self.in_rows}
+
     def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
         acc, out = [], []
         for k in range(self.out_rows):
-            a = max(max(avail[p][k] for p in self.in_rows), self.last + 1, _taken(taken, self.count - 1))
+            free = _taken(taken, self.count - self.depth) + self.credit_lag
+            a = max(self._ready(avail, k), self.last + 1, free)
             self.last = a
             self.count += 1
             acc.append(a)
-            out.append(a + 1)
-        return Timing({p: acc for p in self.in_rows}, out)
+            out.append(a + self.latency + 1)
+        return Timing(self._accepts(acc), out)
 
     def cycles_per_sequence(self) -> int:
         return self.out_rows
@@ -100,16 +116,11 @@ class BroadcastPipe(RowPipe):
         for p in self.held:
             self.in_rows[p] = 1
 
-    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
-        acc, out = [], []
-        for k in range(self.out_rows):
-            ready = max(avail[p][0 if p in self.held else k] for p in self.in_rows)
-            a = max(ready, self.last + 1, _taken(taken, self.count - 1))
-            self.last = a
-            self.count += 1
-            acc.append(a)
-            out.append(a + 1)
-        return Timing({p: acc[-1:] if p in self.held else acc for p in self.in_rows}, out)
+    def _ready(self, avail: dict[str, list[int]], k: int) -> int:
+        return max(avail[p][0 if p in self.held else k] for p in self.in_rows)
+
+    def _accepts(self, acc: list[int]) -> dict[str, list[int]]:
+        return {p: acc[-1:] if p in self.held else acc for p in self.in_rows}
 
 
 class SliceModel(BlockModel):
@@ -260,36 +271,19 @@ class MatVec(BlockModel):
         return self.out_rows * self.r
 
 
-class PipeModel(BlockModel):
+class PipeModel(RowPipe):
     """A per-layer latency engine (:mod:`hlsgen.backends.rtl.render_latency`: an unrolled pipeline of
-    ``latency`` cycles behind hlsgen_credit): a row is accepted in any cycle in which fewer than ``depth``
-    rows are in flight or waiting in the output FIFO (registered credits: row k waits until row
-    k - ``depth`` was taken the cycle before), one a cycle; it is in the FIFO ``latency`` cycles later and
-    visible the cycle after."""
+    ``latency`` cycles behind hlsgen_credit): a RowPipe whose row is accepted in any cycle in which fewer
+    than ``depth`` rows are in flight or waiting in the output FIFO (registered credits: row k waits until
+    row k - ``depth`` was taken the cycle before), one a cycle; it is in the FIFO ``latency`` cycles later
+    and visible the cycle after."""
+
+    credit_lag = 1
 
     def __init__(self, rows: int, latency: int, depth: int) -> None:
-        self.in_rows = {"in": rows}
-        self.out_rows = rows
+        super().__init__(["in"], rows)
         self.latency = latency
         self.depth = depth
-        self.reset()
-
-    def reset(self) -> None:
-        self.last = NEG
-        self.count = 0
-
-    def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
-        acc, out = [], []
-        for k in range(self.out_rows):
-            a = max(avail["in"][k], self.last + 1, _taken(taken, self.count - self.depth) + 1)
-            self.last = a
-            self.count += 1
-            acc.append(a)
-            out.append(a + self.latency + 1)
-        return Timing({"in": acc}, out)
-
-    def cycles_per_sequence(self) -> int:
-        return self.out_rows
 
 
 class RowTwoStage(BlockModel):

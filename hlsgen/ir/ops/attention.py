@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ...config import Multiplier
 from ...fixed import FixedType, convert, linalg, mul, mul_type, to_raw
 from ...fixed.arith import convert_float
+from ...fixed.cmm import digit_product_wins
 from .base import Cost, Op, multipliers_for
 from .basic import exact_accumulator
 
@@ -85,6 +87,15 @@ def kv_head_index(num_heads: int, num_kv_heads: int) -> np.ndarray:
 
 def _maxabs_raw(t: FixedType) -> int:
     return max(abs(t.raw_min), abs(t.raw_max))
+
+
+def variable_binding(setting: Multiplier | None, ta: FixedType, tb: FixedType) -> Multiplier | None:
+    """The binding of data-dependent products of types ``ta`` x ``tb`` (the latency RTL's digit rows):
+    ``setting`` with ``auto`` resolved by :func:`hlsgen.fixed.cmm.digit_product_wins`; None stays None."""
+    if setting is not Multiplier.AUTO:
+        return setting
+    wins = digit_product_wins((ta.raw_min, ta.raw_max), (tb.raw_min, tb.raw_max))
+    return Multiplier.LUT if wins else Multiplier.DSP
 
 
 def _clog2(n: int) -> int:
@@ -172,9 +183,10 @@ class Scores(ScaledScores, Op):
     shift: int = 0  #: the scale is 2^-shift (when ``scale_raw == 1``)
     scale_raw: int = 1  #: the scale is scale_raw * 2^-scale_frac
     scale_frac: int = 0
-    #: how the data-dependent products Q K^T are bound under the latency strategy (the layer's
-    #: ``multiplier``: lut, dsp or auto); "" under the resource strategy (the backend decides)
-    binding: str = ""
+    #: how the data-dependent products Q K^T are bound under the latency strategy: lut or dsp (the layer's
+    #: ``multiplier``; ``auto`` resolved once at typing by :func:`hlsgen.fixed.cmm.digit_product_wins` over
+    #: the q and k types, which every backend then reads); None under the resource strategy
+    binding: Multiplier | None = None
 
     def __post_init__(self) -> None:
         _check_heads(self, self.num_heads, self.num_kv_heads)
@@ -204,9 +216,12 @@ class Scores(ScaledScores, Op):
         self.types.update(q=tq, k=tk, accum=ta)
         self._assign_scale_types(ta)
         self.reuse_factor = resolve.reuse(self)
-        self.binding = resolve.binding(self)
+        self.binding = variable_binding(resolve.binding(self), tq, tk)
         super().assign_types(graph, resolve)
         self.types["y"] = self.out_type(graph)
+
+    def bindings(self) -> tuple[Multiplier, ...]:
+        return (self.binding,) if self.binding is not None else ()
 
     def _split(self, q: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return query_key_heads(q, k, self.num_heads, self.num_kv_heads, self.key_dim)
@@ -364,9 +379,10 @@ class Context(Op):
     value_dim: int = 1  #: dv, per-head value width
     role: str = "context"  #: config field of the output
     qtypes: dict[str, FixedType] = field(default_factory=dict)  #: types fixed by QKeras quantizers
-    #: how the data-dependent products P V are bound under the latency strategy (the layer's
-    #: ``multiplier``); "" under the resource strategy
-    binding: str = ""
+    #: how the data-dependent products P V are bound under the latency strategy: lut or dsp (the layer's
+    #: ``multiplier``; ``auto`` resolved once at typing by :func:`hlsgen.fixed.cmm.digit_product_wins` over
+    #: the p and v types); None under the resource strategy
+    binding: Multiplier | None = None
 
     def __post_init__(self) -> None:
         _check_heads(self, self.num_heads, self.num_kv_heads)
@@ -396,9 +412,12 @@ class Context(Op):
         ta = exact_accumulator(tk * _maxabs_raw(tp) * _maxabs_raw(tv), tp.frac + tv.frac)
         self.types.update(p=tp, v=tv, accum=ta)
         self.reuse_factor = resolve.reuse(self)
-        self.binding = resolve.binding(self)
+        self.binding = variable_binding(resolve.binding(self), tp, tv)
         super().assign_types(graph, resolve)
         self.types["y"] = self.out_type(graph)
+
+    def bindings(self) -> tuple[Multiplier, ...]:
+        return (self.binding,) if self.binding is not None else ()
 
     def _split(self, v: np.ndarray) -> np.ndarray:
         v4 = v.reshape(v.shape[0], v.shape[1], self.num_kv_heads, self.value_dim)
@@ -455,4 +474,4 @@ class Context(Op):
         )
 
 
-__all__ = ["MASK_TYPE", "Context", "Mask", "Scores", "attention_scale", "kv_head_index"]
+__all__ = ["MASK_TYPE", "Context", "Mask", "Scores", "attention_scale", "kv_head_index", "variable_binding"]

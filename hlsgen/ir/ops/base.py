@@ -25,7 +25,7 @@ import numpy as np
 from ...fixed import FixedType
 
 if TYPE_CHECKING:
-    from ...config import Config, LayerNormConfig, SoftmaxConfig
+    from ...config import Config, LayerNormConfig, Multiplier, SoftmaxConfig
     from ..graph import Graph, Tensor
 
 
@@ -42,7 +42,9 @@ class TypeResolver(Protocol):
 
     def reuse(self, op: Op) -> int: ...
 
-    def binding(self, op: Op) -> str: ...
+    def binding(self, op: Op) -> Multiplier | None: ...
+
+    def engine(self, op: Op) -> bool: ...
 
     def softmax(self, op: Op) -> SoftmaxConfig: ...
 
@@ -107,6 +109,11 @@ class Op:
         """Set the types of the outputs and internal values; quantize parameters."""
         for t in self.outputs:
             graph.tensors[t].type = resolve.result(self, graph.tensors[t])
+
+    def bindings(self) -> tuple[Multiplier, ...]:
+        """How the op's products are bound (lut or dsp, set at typing) when its layer is built with the
+        latency strategy; () under the resource strategy or for an op without products."""
+        return ()
 
     # -- execution ----------------------------------------------------------------------------------
     def forward_float(self, *xs: np.ndarray) -> tuple[np.ndarray, ...]:

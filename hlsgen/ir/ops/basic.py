@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ...config import Multiplier
 from ...fixed import FixedType, add, convert, linalg, mul, to_raw
 from ...fixed.arith import convert_float
 from ...fixed.cmm import AdderGraph, optimise, prefers_luts
@@ -54,8 +55,11 @@ class Linear(Op):
     w_shift: np.ndarray | None = None  #: per-output-channel po2 scale of QKeras auto_po2 weights
     #: how the products by the constant weights are bound under the latency strategy: lut or dsp (the
     #: layer's ``multiplier``, ``auto`` resolved once at typing by :func:`hlsgen.fixed.cmm.prefers_luts`,
-    #: which every backend then reads); "" under the resource strategy (the backend decides)
-    binding: str = ""
+    #: which every backend then reads); None under the resource strategy (the backend decides)
+    binding: Multiplier | None = None
+    #: a ``strategy: latency`` layer of a resource model: an unrolled engine (a row a cycle) inside the
+    #: row-streaming RTL (:mod:`hlsgen.backends.rtl.render_latency`); False under either global strategy
+    engine: bool = False
 
     @property
     def n_in(self) -> int:
@@ -86,10 +90,14 @@ class Linear(Op):
         self.types["x"] = tx
         self.reuse_factor = resolve.reuse(self)
         self.binding = resolve.binding(self)
-        if self.binding == "auto":  # the cost model decides once, here; the backends read the result
-            self.binding = "lut" if prefers_luts(self.adder_graph()) else "dsp"
+        if self.binding is Multiplier.AUTO:  # the cost model decides once, here; the backends read it
+            self.binding = Multiplier.LUT if prefers_luts(self.adder_graph()) else Multiplier.DSP
+        self.engine = resolve.engine(self)
         super().assign_types(graph, resolve)
         self.types["y"] = self.out_type(graph)
+
+    def bindings(self) -> tuple[Multiplier, ...]:
+        return (self.binding,) if self.binding is not None else ()
 
     def adder_graph(self, max_cse_depth: int = 3) -> AdderGraph:
         """The shift-add graph of the constant products ``x W`` (:func:`hlsgen.fixed.cmm.optimise` over the

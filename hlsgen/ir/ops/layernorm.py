@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ...config import LayerNormConfig
+from ...config import LayerNormConfig, Multiplier
 from ...fixed import (
     FixedType,
     Overflow,
@@ -31,6 +31,7 @@ from ...fixed import (
     to_raw,
 )
 from ...fixed.arith import FLOAT_EXACT_BITS, cast_float, convert_float, float_castable
+from ...fixed.cmm import gated_product_wins
 from ...memory import bram18_for_bits
 from .base import Cost, Op
 from .basic import exact_accumulator, scale_constant
@@ -134,9 +135,12 @@ class LayerNorm(Op):
     table_raw: np.ndarray | None = None
     c_raw: int = 0  #: 1/D = c_raw * 2^-c_frac
     c_frac: int = 0
-    #: how the data-dependent products (the squares, (x - mean) x 1/sqrt) are bound under the latency
-    #: strategy (the layer's ``multiplier``); "" under the resource strategy
-    binding: str = ""
+    #: how the squares (x - mean)^2 are bound under the latency strategy: lut or dsp (the layer's
+    #: ``multiplier``; ``auto`` resolved once at typing by :func:`hlsgen.fixed.cmm.gated_product_wins` over
+    #: the operand ranges the RTL builds, which every backend then reads); None under the resource strategy
+    binding: Multiplier | None = None
+    #: the same for the products (x - mean) x 1/sqrt (the entries of :meth:`scaled_inv_sqrt_table`)
+    scale_binding: Multiplier | None = None
 
     @property
     def n_feat(self) -> int:
@@ -150,7 +154,6 @@ class LayerNorm(Op):
         if self.n_feat != d or np.shape(self.beta) != (d,):
             raise ValueError(f"layernorm {self.name}: gamma and beta must have {d} values (the last axis)")
         cfg: LayerNormConfig = resolve.layernorm(self)
-        self.binding = resolve.binding(self)
         tx, ty = self.in_type(graph), self.out_type(graph)
         lg = max(int(d - 1).bit_length(), 0)  # ceil(log2(D))
         self.c_raw, self.c_frac = scale_constant(1.0 / d, self.scale_bits) if d > 1 else (1, 0)
@@ -196,6 +199,39 @@ class LayerNorm(Op):
             weight=tg,
             bias=tb,
         )
+        setting = resolve.binding(self)
+        self.binding = self.scale_binding = setting
+        if setting is Multiplier.AUTO:  # decided once, here, on the ranges the RTL builds
+            dr = self.diff_range()
+            inv = (0, max(self.scaled_inv_sqrt_table()[0]))
+            self.binding = Multiplier.LUT if gated_product_wins(dr, dr) else Multiplier.DSP
+            self.scale_binding = Multiplier.LUT if gated_product_wins(dr, inv) else Multiplier.DSP
+
+    def bindings(self) -> tuple[Multiplier, ...]:
+        return tuple(m for m in (self.binding, self.scale_binding) if m is not None)
+
+    def diff_range(self) -> tuple[int, int]:
+        """The range of ``x - mean`` in raw units of ``types['diff']``, from the input's and the mean's
+        types (what the latency RTL builds; ``types['diff']`` may be wider)."""
+        tx, tm, fd = self.types["x"], self.types["mean"], self.types["diff"].frac
+        sha, shb = fd - tx.frac, fd - tm.frac
+        return (tx.raw_min << sha) - (tm.raw_max << shb), (tx.raw_max << sha) - (tm.raw_min << shb)
+
+    def scaled_inv_sqrt_table(self) -> tuple[list[int], int]:
+        """The 1/sqrt table with each entry shifted left by ``K - k`` (k its segment's power of two,
+        K = max(k_max, 0)), and K: then (x - mean) * entry' has ``F_prod + K`` fractional bits in every
+        segment, exactly the value the reference shifts into its ``wide`` type (the latency RTL's ROM,
+        with no variable shift after the product)."""
+        geo = self.geometry
+        assert geo is not None and self.table_raw is not None
+        m = geo.mant_bits
+        big_k = max(geo.k_range[1], 0)
+        out = []
+        for addr, e in enumerate(np.asarray(self.table_raw).tolist()):
+            seg = addr >> m
+            k = -((-(seg + m - 1 - geo.var_frac)) // 2) if seg > 0 else geo.k_sub
+            out.append(int(e) << (big_k - k))
+        return out, big_k
 
     # -- execution ----------------------------------------------------------------------------------
     def forward_float(self, x: np.ndarray) -> tuple[np.ndarray]:

@@ -14,32 +14,35 @@ template <unsigned n_mac, unsigned reuse> struct mult_limit {
     static const unsigned value = (n_mac + reuse - 1) / reuse;
 };
 
-// How a product of the data and a constant weight is bound in hardware: the config struct's product_t is
-// one of these. product_auto leaves the choice to Vitis HLS (the resource strategy, and `multiplier: auto`
-// where hlsgen's cost model was not asked); product_lut binds the multiplication to fabric (LUTs: a
-// product by a constant weight becomes shifts and adds), product_dsp to a DSP slice. The value is the
-// exact product in R either way.
+// How a product is bound in hardware: the config struct's product_t (a Dense's products of the data and
+// its constant weights) or its square_t / scale_product_t (data-dependent products: attention's Q K^T and
+// P V, the layer norm's squares and (x - mean) x 1/sqrt) is one of these. product_auto leaves the choice
+// to Vitis HLS (the resource strategy); under the latency strategy hlsgen's typing chose lut or dsp for
+// each op (its layer's `multiplier`, `auto` resolved by the cost model the RTL builds with):
+// product_lut binds the multiplication to fabric (LUTs: a product by a constant weight becomes shifts and
+// adds), product_dsp to a DSP slice. BIND_OP names the product itself (`auto p`, the exact ap_fixed
+// product type), so no conversion sits between the multiplier and its binding; the value is the exact
+// product converted to R either way.
 struct product_auto {
     template <class R, class A, class B> static R product(A a, B b) {
         #pragma HLS INLINE
-        R p = a * b;
-        return p;
+        return R(a * b);
     }
 };
 struct product_lut {
     template <class R, class A, class B> static R product(A a, B b) {
         #pragma HLS INLINE
-        R p = a * b;
+        auto p = a * b;
         #pragma HLS BIND_OP variable = p op = mul impl = fabric
-        return p;
+        return R(p);
     }
 };
 struct product_dsp {
     template <class R, class A, class B> static R product(A a, B b) {
         #pragma HLS INLINE
-        R p = a * b;
+        auto p = a * b;
         #pragma HLS BIND_OP variable = p op = mul impl = dsp
-        return p;
+        return R(p);
     }
 };
 
