@@ -191,6 +191,9 @@ def _score_block(
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        # the RoPE banks are register arrays: memories for the Q and K banks only without them
+        "QRAM": int(not rope and opts.ram_bank(tq)),
+        "KRAM": int(not rope and opts.ram_bank(-(-tk // pe))),
     }
     if rope:
         _, tqr, tkr, sh = rope
@@ -214,7 +217,14 @@ def _score_block(
         op.outputs[0],
         timing.ScoresModel(tq, tk, h, r, depth, rope=bool(rope), stages=stages),
         multipliers=simd * pe + (0 if op.scale_is_shift else pe),
-        info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": macs},
+        info={
+            "par": simd * pe,
+            "simd": simd,
+            "pe": pe,
+            "row_cycles": r,
+            "macs": macs,
+            "ram": "+".join(b for b in "QK" if params[f"{b}RAM"]) or "none",
+        },
     )
 
 
@@ -225,7 +235,7 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     check_cast(ta, ty, op_label(op))
     macs = h * tq * tk * dv
     par = requested_par(op, macs, opts, tk * dv)
-    simd, pe = factor(par, tk, dv)
+    simd, pe = factor(par, tk, dv, ram=opts)
     r = -(-dv // pe) * -(-tk // simd)
     lv = max(0, int(opts.tree_levels))
     # operand registers, products, the SIMD sum tree, accumulate, the cast, the row buffer
@@ -249,6 +259,7 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        "VRAM": int(opts.ram_bank(-(-tk // simd))),
     }
     return Block(
         op.name,
@@ -259,5 +270,12 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         op.outputs[0],
         timing.ContextModel(tq, tk, h, r, depth, stages=stages),
         multipliers=simd * pe,
-        info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": macs},
+        info={
+            "par": simd * pe,
+            "simd": simd,
+            "pe": pe,
+            "row_cycles": r,
+            "macs": macs,
+            "ram": "V" if params["VRAM"] else "none",
+        },
     )
