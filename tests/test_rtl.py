@@ -133,7 +133,12 @@ def test_attention_banks_in_ram_where_lanes_are_deep() -> None:
     for t, want_k, want_v, simd in ((16, 0, 0, 16), (256, 1, 1, 8)):
         sc = build_design(quantize_graph(scores_graph(t, t, 4, 4, 8), cfg), "s", RtlOptions()).blocks[0]
         cx = build_design(quantize_graph(context_graph(t, t, 4, 4, 8), cfg), "c", RtlOptions()).blocks[0]
-        assert (sc.params["QRAM"], sc.params["KRAM"], cx.params["VRAM"]) == (1, want_k, want_v)
+        assert (sc.params["QRAM"], sc.params["KRAM"], cx.params["VRAM"], cx.params["ORAM"]) == (
+            1,
+            want_k,
+            want_v,
+            1,
+        )
         assert cx.params["SIMD"] == simd
         assert cx.info["row_cycles"] == t * 8 // 64  # 64 multipliers busy, as with the widest SIMD
     never = RtlOptions(ram_min_rows=None)

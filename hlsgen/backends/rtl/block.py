@@ -31,7 +31,7 @@ class RtlOptions:
             between two registers: the pipeline depth knob of the long lanes (1: a register after
             every level; 0: unregistered trees, the shortest latency and the longest paths).
         ram_min_rows: rows of one sequence a lane of an attention row bank (the Q and K banks of
-            hlsgen_scores, the V bank of hlsgen_context) must hold for the bank to be built as
+            hlsgen_scores, the V bank and output rows of hlsgen_context) must hold to be built as
             memories (hlsgen_ram: block RAM or LUTRAM, read one row a cycle per lane) rather than
             a register array read through multiplexers (None: register arrays always). Below 16 rows
             a memory is too shallow for RAM32M / RAMB18 and synthesis maps it to registers anyway.

@@ -260,6 +260,7 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         "OUT_DEPTH": depth,
         "LV": lv,
         "VRAM": int(opts.ram_bank(-(-tk // simd))),
+        "ORAM": int(opts.ram_bank(tq)),
     }
     return Block(
         op.name,
@@ -276,6 +277,6 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
             "pe": pe,
             "row_cycles": r,
             "macs": macs,
-            "ram": "V" if params["VRAM"] else "none",
+            "ram": "+".join(b for b in "VO" if params[f"{b}RAM"]) or "none",
         },
     )

@@ -16,6 +16,11 @@
 // holds rows r = g*SIMD + s at word g (ping-pong: + NKG for the second bank), written one row a cycle,
 // read with a registered read whose register is the stage-1 operand register, so that the latency is
 // the same; the head and output group are then picked from the registered rows.
+//
+// The output row buffer (TQ rows of H heads): with ORAM = 0 a register array, read and written at the
+// query of the result (read-modify-write); with ORAM = 1 one memory per slot (head h, output group o) of
+// TQ words, written with the slot's result only, read at stage 3 (a registered, write-first read: the
+// row the next result completes), so that the row is whole at stage 4 as before.
 module hlsgen_context #(
     parameter int TQ = 2,
     parameter int TK = 2,
@@ -36,7 +41,8 @@ module hlsgen_context #(
     parameter int Y_OVF = 0,
     parameter int OUT_DEPTH = 2,
     parameter int LV = 0,  // levels of the SIMD sum tree between registers (0: no tree registers)
-    parameter bit VRAM = 1'b0  // the V bank in SIMD memories (hlsgen_ram) instead of a register array
+    parameter bit VRAM = 1'b0,  // the V bank in SIMD memories (hlsgen_ram) instead of a register array
+    parameter bit ORAM = 1'b0  // the output row buffer in H * NOG memories (hlsgen_ram) of TQ rows
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -299,7 +305,6 @@ module hlsgen_context #(
     );
 
     // ---- stage 4: the cast, registered; stage 5: into the row buffer, a row leaves with its last head --
-    logic [H*SLOT-1:0] obuf[TQ];
     logic [H*SLOT-1:0] onext;
     logic [PE*YW-1:0] yslots, y4;
     logic [H*DV*YW-1:0] orow;
@@ -335,14 +340,38 @@ module hlsgen_context #(
         else v4 <= v3;
     end
 
-    always_comb begin
-        onext = obuf[q4];
-        onext[h4*SLOT+o4*PE*YW+:PE*YW] = y4;
-    end
-
-    always_ff @(posedge clk) begin
-        if (v4 && last4) obuf[q4] <= onext;
-    end
+    generate
+        if (ORAM) begin : g_oram
+            for (genvar h = 0; h < H; h++) begin : g_h
+                for (genvar o = 0; o < NOG; o++) begin : g_o
+                    logic [PE*YW-1:0] rd;
+                    logic hit;
+                    assign hit = h4 == HW'(h) && o4 == OGW'(o);
+                    hlsgen_ram #(
+                        .W(PE * YW), .DEPTH(TQ), .WRITE_FIRST(1'b1)
+                    ) u_slot (
+                        .clk(clk),
+                        .we(v4 && last4 && hit),
+                        .waddr(q4),
+                        .wdata(y4),
+                        .re(1'b1),
+                        .raddr(q3),
+                        .rdata(rd)
+                    );
+                    assign onext[h*SLOT+o*PE*YW+:PE*YW] = hit ? y4 : rd;
+                end
+            end
+        end else begin : g_oreg
+            logic [H*SLOT-1:0] obuf[TQ];
+            always_comb begin
+                onext = obuf[q4];
+                onext[h4*SLOT+o4*PE*YW+:PE*YW] = y4;
+            end
+            always_ff @(posedge clk) begin
+                if (v4 && last4) obuf[q4] <= onext;
+            end
+        end
+    endgenerate
 
     assign fifo_push = v4 && last4 && o4 == OG_LAST && h4 == HW'(H - 1);
 
