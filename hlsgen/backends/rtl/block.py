@@ -33,16 +33,19 @@ class RtlOptions:
         ram_min_rows: rows of one sequence a lane of an attention row bank (the Q and K banks of
             hlsgen_scores, the V bank and output rows of hlsgen_context) must hold to be built as
             memories (hlsgen_ram: block RAM or LUTRAM, read one row a cycle per lane) rather than
-            a register array read through multiplexers (None: register arrays always). Below 16 rows
-            a memory is too shallow for RAM32M / RAMB18 and synthesis maps it to registers anyway.
-            Where a bank is built as memories, hlsgen_context takes the fewest keys per cycle
-            (SIMD) at the same cycles and multipliers: fewer, deeper memories (see :func:`factor`).
+            a register array read through multiplexers (None: register arrays always). 32: at 16 rows
+            (the 16 x 32 MHA block's Q bank and output rows) the memories cost Yosys 20 LUT and 194 FF
+            more than the register arrays (a bank read one row a cycle is LUTRAM either way; the
+            registered read adds its row register), and at 1-2 rows a lane (its K and V banks) there
+            is nothing for RAM to hold. Where a bank is built as memories, hlsgen_context takes the
+            fewest keys per cycle (SIMD) at the same cycles and multipliers: fewer, deeper memories
+            (see :func:`factor`).
     """
 
     max_par: int | None = 64
     par: dict[str, int] = field(default_factory=dict)
     tree_levels: int = 1
-    ram_min_rows: int | None = 16
+    ram_min_rows: int | None = 32
 
     def ram_bank(self, rows: int) -> bool:
         """Whether a row bank whose lanes hold ``rows`` rows of a sequence is built as memories."""
