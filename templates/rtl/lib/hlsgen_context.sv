@@ -164,9 +164,8 @@ module hlsgen_context #(
     localparam int SW = (SIMD > 1) ? $clog2(SIMD) : 1;
     logic v1, first1, last1, v2, first2, last2, v2d, last2d, v3, last3;
     logic [OGW-1:0] o1, o2, o2d, o3;
-    logic [HW-1:0] h1, h2, h2d, h3, g1;
+    logic [HW-1:0] h1, h2, h2d, h3;
     logic [TQW-1:0] q1, q2, q2d, q3;
-    logic [KGW-1:0] k1;
     logic [SIMD*PW_-1:0] pg, pg1;
     logic [PE*SIMD*VW-1:0] vg, vg1;
     logic [HW-1:0] gsel;  // the head group, output group and key group the rows are picked by
@@ -175,11 +174,19 @@ module hlsgen_context #(
     assign pg = pcur[kg*SIMD*PW_+:SIMD*PW_];
 
     logic [HKV*DV*VW-1:0] vraw[SIMD];  // the V rows of the SIMD lanes
-    logic [SW-1:0] ws;  // the lane (memory) and key group of the next V row (VRAM)
-    logic [KGW-1:0] wg;
 
     generate
         if (VRAM) begin : g_vram
+            logic [SW-1:0] ws;  // the lane (memory) and key group of the next V row
+            logic [KGW-1:0] wg;
+            logic [HW-1:0] g1;  // the head group and key group of the read, beside the read register
+            logic [KGW-1:0] k1;
+            always_ff @(posedge clk) begin
+                if (issue) begin
+                    g1 <= gc;
+                    k1 <= kg;
+                end
+            end
             always_ff @(posedge clk) begin
                 if (rst) begin
                     ws <= '0;
@@ -210,8 +217,6 @@ module hlsgen_context #(
             assign vg1 = vg;  // the memories' read registers are stage 1
         end else begin : g_vreg
             logic [HKV*DV*VW-1:0] vbuf[2*TK];
-            assign ws = '0;
-            assign wg = '0;
             always_ff @(posedge clk) begin
                 if (v_hs) vbuf[{31'd0, wb} * TK + 32'(vcnt)] <= v_data;
                 if (issue) vg1 <= vg;
@@ -246,8 +251,6 @@ module hlsgen_context #(
             last1 <= last_k;
             o1 <= og;
             h1 <= hc;
-            g1 <= gc;
-            k1 <= kg;
             q1 <= qc;
         end
         if (v1) begin

@@ -211,8 +211,6 @@ module hlsgen_scores #(
     localparam int PLW = (PE > 1) ? $clog2(PE) : 1;
     logic v1, first1, last1, v2, first2, last2, v2d, last2d, v3, last3;
     logic [KGW-1:0] o1, o2, o2d, o3;
-    logic [HW-1:0] h1, g1;
-    logic [JW-1:0] j1;
     logic [SIMD*QCW-1:0] qg1;
     logic [PE*SIMD*KCW-1:0] kg1;
     logic [H*DK*QW-1:0] qrow;
@@ -226,11 +224,17 @@ module hlsgen_scores #(
     logic [HW-1:0] qh_sel, kg_sel;  // the head (Q), key head (K), groups the rows are picked by
     logic [JW-1:0] qj_sel, kj_sel;
     logic [KGW-1:0] kk_sel;
-    logic [PLW-1:0] wp;  // the lane (memory) and key group of the next K row (KRAM)
-    logic [KGW-1:0] wg;
 
     generate
         if (QRAM) begin : g_qram
+            logic [HW-1:0] h1;  // the head and dot-product group of the read, beside the read register
+            logic [JW-1:0] j1;
+            always_ff @(posedge clk) begin
+                if (issue) begin
+                    h1 <= hc;
+                    j1 <= jg;
+                end
+            end
             hlsgen_ram #(
                 .W(H * DK * QW), .DEPTH(QD)
             ) u_bank (
@@ -256,6 +260,16 @@ module hlsgen_scores #(
             assign qj_sel = jg;
         end
         if (KRAM) begin : g_kram
+            logic [PLW-1:0] wp;  // the lane (memory) and key group of the next K row
+            logic [KGW-1:0] wg;
+            logic [HW-1:0] g1;  // the key head and dot-product group of the read, beside the register
+            logic [JW-1:0] j1;
+            always_ff @(posedge clk) begin
+                if (issue) begin
+                    g1 <= gc;
+                    j1 <= jg;
+                end
+            end
             always_ff @(posedge clk) begin
                 if (rst || bank_in) begin
                     wp <= '0;
@@ -288,8 +302,6 @@ module hlsgen_scores #(
             assign kg1 = kgv;  // the memories' read registers are stage 1
         end else begin : g_kreg
             logic [HKV*DK*KW-1:0] kbuf[2*TK];
-            assign wp = '0;
-            assign wg = '0;
             always_ff @(posedge clk) begin
                 if (k_hs) kbuf[{31'd0, wb} * TK + 32'(kcnt)] <= k_data;
                 if (issue) kg1 <= kgv;
@@ -410,9 +422,6 @@ module hlsgen_scores #(
             first1 <= jg == '0;
             last1 <= last_j;
             o1 <= kg;
-            h1 <= hc;
-            g1 <= gc;
-            j1 <= jg;
         end
         if (v1) begin
             first2 <= first1;
