@@ -15,8 +15,9 @@ How the figures grow (measured, README "Scaling with sequence length and d_model
 and context on a fixed multiplier count) plus T * d^2 (projections), estimate == cosim; convert a few
 seconds, then quadratic in T (the Keras calibration's T x T attention); emulation quadratic in T; the
 csim build flat in T and d; the Verilator build flat to T 256, then faster; the cosim run as cycles x
-design size; Yosys over 240 s from T 64 (the V, K and Q banks are register arrays read several rows a
-cycle: multiplexers of about SIMD * T * d LUTs); LUT about linear in d at T 16.
+design size; Yosys over 240 s from T 64 with the banks as register arrays read several rows a cycle
+(multiplexers of about SIMD * T * d LUTs), still over 600 s at T 256 with them in RAM (RtlOptions.
+ram_min_rows: the T-wide softmax / probability rows remain registers); LUT about linear in d at T 16.
 
     python benchmarks/bench_scale.py [--seq 16 64 256 1024] [--d 32 64 128] [--limit 600]
         [--stages convert emulate csim verilator cosim yosys] [--model mha|norm]

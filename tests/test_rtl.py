@@ -118,6 +118,31 @@ def test_parallelism_mirrors_the_reuse_factor() -> None:
     assert d.blocks[0].multipliers == 4
 
 
+def test_attention_banks_in_ram_where_lanes_are_deep() -> None:
+    """The Q / K / V row banks and the context's output rows are memories where a lane holds >=
+    ram_min_rows (32) rows of a sequence, and the context then takes the narrowest SIMD of equal cycles
+    and multipliers (the fewest, deepest memories); below that, the register arrays and shapes as
+    before (the 16 x 32 block unchanged)."""
+    from helpers import context_graph, scores_graph
+
+    ram = RtlOptions()
+    assert factor(64, 16, 8, ram=ram) == factor(64, 16, 8) == (16, 4)  # T 16: 1 row a lane, registers
+    assert factor(64, 64, 8, ram=ram) == (64, 1)  # T 64: 16 rows a lane would cost cycles
+    assert factor(64, 256, 8) == (64, 1) and factor(64, 256, 8, ram=ram) == (8, 8)  # 32 cycles each
+    assert factor(64, 1024, 16, ram=ram) == (4, 16)  # 1024 x 64: 256 rows a lane, 4 memories
+    cfg = Config.from_dict({"default_precision": "ap_fixed<8,3>"})
+    for t, want, simd in ((16, 0, 16), (256, 1, 8)):
+        sc = build_design(quantize_graph(scores_graph(t, t, 4, 4, 8), cfg), "s", RtlOptions()).blocks[0]
+        cx = build_design(quantize_graph(context_graph(t, t, 4, 4, 8), cfg), "c", RtlOptions()).blocks[0]
+        banks = (sc.params["QRAM"], sc.params["KRAM"], cx.params["VRAM"], cx.params["ORAM"])
+        assert banks == (want,) * 4
+        assert cx.params["SIMD"] == simd
+        assert cx.info["row_cycles"] == t * 8 // 64  # 64 multipliers busy, as with the widest SIMD
+    never = RtlOptions(ram_min_rows=None)
+    sc = build_design(quantize_graph(scores_graph(256, 256, 4, 4, 8), cfg), "s", never).blocks[0]
+    assert (sc.params["QRAM"], sc.params["KRAM"]) == (0, 0)
+
+
 def test_matvec_model_cycles() -> None:
     m = timing.MatVec(rows=3, r=5, depth=2)
     t = m.run({"in": [0, 1, 2]}, None)

@@ -32,12 +32,27 @@ class RtlOptions:
             every level; 0: unregistered trees, the shortest latency and the longest paths).
         clock_ns: the clock target (the config's ``clock_period``) that the registers of a per-layer
             ``strategy: latency`` engine (:mod:`.render_latency`) are placed for.
+        ram_min_rows: rows of one sequence a lane of an attention row bank (the Q and K banks of
+            hlsgen_scores, the V bank and output rows of hlsgen_context) must hold to be built as
+            memories (hlsgen_ram: block RAM or LUTRAM, read one row a cycle per lane) rather than
+            a register array read through multiplexers (None: register arrays always). 32: at 16 rows
+            (the 16 x 32 MHA block's Q bank and output rows) the memories cost Yosys 20 LUT and 194 FF
+            more than the register arrays (a bank read one row a cycle is LUTRAM either way; the
+            registered read adds its row register), and at 1-2 rows a lane (its K and V banks) there
+            is nothing for RAM to hold. Where a bank is built as memories, hlsgen_context takes the
+            fewest keys per cycle (SIMD) at the same cycles and multipliers: fewer, deeper memories
+            (see :func:`factor`).
     """
 
     max_par: int | None = 64
     par: dict[str, int] = field(default_factory=dict)
     tree_levels: int = 1
     clock_ns: float = 5.0
+    ram_min_rows: int | None = 32
+
+    def ram_bank(self, rows: int) -> bool:
+        """Whether a row bank whose lanes hold ``rows`` rows of a sequence is built as memories."""
+        return self.ram_min_rows is not None and rows >= self.ram_min_rows
 
 
 @dataclass
@@ -163,20 +178,26 @@ def requested_par(op: Op, macs: int, opts: RtlOptions, limit: int) -> int:
     return max(1, min(p, limit))
 
 
-def factor(par: int, n_simd: int, n_pe: int) -> tuple[int, int]:
+def factor(par: int, n_simd: int, n_pe: int, ram: RtlOptions | None = None) -> tuple[int, int]:
     """(SIMD, PE) with SIMD * PE <= par that minimise ceil(n_simd/SIMD) * ceil(n_pe/PE) cycles, then
-    multipliers, preferring the wider SIMD."""
-    best: tuple[int, int, int, int] | None = None
+    multipliers, preferring the wider SIMD.
+
+    With ``ram`` (the options of an engine whose SIMD lanes each read a bank of ceil(n_simd / SIMD)
+    rows: hlsgen_context's V bank), among the choices of equal cycles and multipliers those whose
+    lanes are deep enough for memories (:meth:`RtlOptions.ram_bank`) come first, and of them the
+    narrowest SIMD: the fewest, deepest memories (block RAM is used by width x lanes, not by depth)."""
+    best: tuple[int, int, bool, int, int] | None = None
     for s in range(1, min(par, n_simd) + 1):
         p = min(n_pe, par // s)
         if p < 1:
             break
         cyc = -(-n_simd // s) * -(-n_pe // p)
-        key = (cyc, s * p, -s, p)
+        in_ram = ram is not None and ram.ram_bank(-(-n_simd // s))
+        key = (cyc, s * p, not in_ram, s if in_ram else -s, p)
         if best is None or key < best:
             best = key
     assert best is not None
-    return -best[2], best[3]
+    return abs(best[3]), best[4]
 
 
 def row_shape(graph: Graph, tensor: str) -> tuple[int, int]:

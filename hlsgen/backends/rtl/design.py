@@ -144,6 +144,7 @@ class Design:
 _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
     "hlsgen_linear": ("hlsgen_mac", "hlsgen_rowout", "hlsgen_tree", "hlsgen_delay", "hlsgen_vdelay"),
     "hlsgen_scores": (
+        "hlsgen_ram",
         "hlsgen_mac",
         "hlsgen_rowout",
         "hlsgen_tree",
@@ -151,7 +152,14 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
         "hlsgen_headseq",
         "hlsgen_vdelay",
     ),
-    "hlsgen_context": ("hlsgen_mac", "hlsgen_tree", "hlsgen_delay", "hlsgen_headseq", "hlsgen_vdelay"),
+    "hlsgen_context": (
+        "hlsgen_ram",
+        "hlsgen_mac",
+        "hlsgen_tree",
+        "hlsgen_delay",
+        "hlsgen_headseq",
+        "hlsgen_vdelay",
+    ),
     "hlsgen_layernorm": (
         "hlsgen_rowout",
         "hlsgen_tree",

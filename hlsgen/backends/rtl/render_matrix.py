@@ -198,6 +198,9 @@ def _score_block(
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        # the RoPE banks are register arrays: memories for the Q and K banks only without them
+        "QRAM": int(not rope and opts.ram_bank(tq)),
+        "KRAM": int(not rope and opts.ram_bank(-(-tk // pe))),
     }
     if rope:
         _, tqr, tkr, sh = rope
@@ -221,7 +224,14 @@ def _score_block(
         op.outputs[0],
         timing.ScoresModel(tq, tk, h, r, depth, rope=bool(rope), stages=stages),
         multipliers=simd * pe + (0 if op.scale_is_shift else pe),
-        info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": macs},
+        info={
+            "par": simd * pe,
+            "simd": simd,
+            "pe": pe,
+            "row_cycles": r,
+            "macs": macs,
+            "ram": "+".join(b for b in "QK" if params[f"{b}RAM"]) or "none",
+        },
     )
 
 
@@ -232,7 +242,7 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     check_cast(ta, ty, op_label(op))
     macs = h * tq * tk * dv
     par = requested_par(op, macs, opts, tk * dv)
-    simd, pe = factor(par, tk, dv)
+    simd, pe = factor(par, tk, dv, ram=opts)
     r = -(-dv // pe) * -(-tk // simd)
     lv = max(0, int(opts.tree_levels))
     # operand registers, products, the SIMD sum tree, accumulate, the cast, the row buffer
@@ -256,6 +266,8 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        "VRAM": int(opts.ram_bank(-(-tk // simd))),
+        "ORAM": int(opts.ram_bank(tq)),
     }
     return Block(
         op.name,
@@ -266,5 +278,12 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         op.outputs[0],
         timing.ContextModel(tq, tk, h, r, depth, stages=stages),
         multipliers=simd * pe,
-        info={"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, "macs": macs},
+        info={
+            "par": simd * pe,
+            "simd": simd,
+            "pe": pe,
+            "row_cycles": r,
+            "macs": macs,
+            "ram": "+".join(b for b in "VO" if params[f"{b}RAM"]) or "none",
+        },
     )

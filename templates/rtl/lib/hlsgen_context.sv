@@ -10,6 +10,17 @@
 // of the SIMD sum tree (hlsgen_mac, LV), accumulate, the cast, the row buffer). A new sequence starts
 // one cycle after the last row of the previous one. The sum is exact; the only rounding is the cast to
 // the output type.
+//
+// The V bank: with VRAM = 0 a register array of 2*TK rows read SIMD rows a cycle through multiplexers
+// (for a few rows per lane); with VRAM = 1, SIMD memories (hlsgen_ram, block RAM or LUTRAM): memory s
+// holds rows r = g*SIMD + s at word g (ping-pong: + NKG for the second bank), written one row a cycle,
+// read with a registered read whose register is the stage-1 operand register, so that the latency is
+// the same; the head and output group are then picked from the registered rows.
+//
+// The output row buffer (TQ rows of H heads): with ORAM = 0 a register array, read and written at the
+// query of the result (read-modify-write); with ORAM = 1 one memory per slot (head h, output group o) of
+// TQ words, written with the slot's result only, read at stage 3 (a registered, write-first read: the
+// row the next result completes), so that the row is whole at stage 4 as before.
 module hlsgen_context #(
     parameter int TQ = 2,
     parameter int TK = 2,
@@ -29,7 +40,9 @@ module hlsgen_context #(
     parameter int Y_RND = 0,
     parameter int Y_OVF = 0,
     parameter int OUT_DEPTH = 2,
-    parameter int LV = 0  // levels of the SIMD sum tree between registers (0: no tree registers)
+    parameter int LV = 0,  // levels of the SIMD sum tree between registers (0: no tree registers)
+    parameter bit VRAM = 1'b0,  // the V bank in SIMD memories (hlsgen_ram) instead of a register array
+    parameter bit ORAM = 1'b0  // the output row buffer in H * NOG memories (hlsgen_ram) of TQ rows
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -62,7 +75,6 @@ module hlsgen_context #(
     localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;  // stages of the SIMD sum
 
     // ---- receive V into two banks ----------------------------------------------------------------------
-    logic [HKV*DV*VW-1:0] vbuf[2*TK];
     logic [1:0] full;
     logic wb, rb;
     logic [TKW-1:0] vcnt;
@@ -70,10 +82,6 @@ module hlsgen_context #(
 
     assign v_ready = !full[wb];
     assign v_hs = v_valid && v_ready;
-
-    always_ff @(posedge clk) begin
-        if (v_hs) vbuf[{31'd0, wb} * TK + 32'(vcnt)] <= v_data;
-    end
 
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -150,21 +158,85 @@ module hlsgen_context #(
         end
     end
 
-    // operands: SIMD probabilities, SIMD x PE values (zero beyond TK and DV)
-    logic [SIMD*PW_-1:0] pg;
-    logic [PE*SIMD*VW-1:0] vg;
+    // ---- the V bank and the operands: SIMD probabilities, SIMD x PE values (zero beyond TK and DV) ----
+    localparam int VD = 2 * NKG;  // words of a lane's memory (VRAM)
+    localparam int VAW = (VD > 1) ? $clog2(VD) : 1;
+    localparam int SW = (SIMD > 1) ? $clog2(SIMD) : 1;
+    logic v1, first1, last1, v2, first2, last2, v2d, last2d, v3, last3;
+    logic [OGW-1:0] o1, o2, o2d, o3;
+    logic [HW-1:0] h1, h2, h2d, h3;
+    logic [TQW-1:0] q1, q2, q2d, q3;
+    logic [SIMD*PW_-1:0] pg, pg1;
+    logic [PE*SIMD*VW-1:0] vg, vg1;
+    logic [HW-1:0] gsel;  // the head group, output group and key group the rows are picked by
+    logic [OGW-1:0] osel;
+    logic [KGW-1:0] ksel;
     assign pg = pcur[kg*SIMD*PW_+:SIMD*PW_];
 
+    logic [HKV*DV*VW-1:0] vraw[SIMD];  // the V rows of the SIMD lanes
+
     generate
+        if (VRAM) begin : g_vram
+            logic [SW-1:0] ws;  // the lane (memory) and key group of the next V row
+            logic [KGW-1:0] wg;
+            logic [HW-1:0] g1;  // the head group and key group of the read, beside the read register
+            logic [KGW-1:0] k1;
+            always_ff @(posedge clk) begin
+                if (issue) begin
+                    g1 <= gc;
+                    k1 <= kg;
+                end
+            end
+            always_ff @(posedge clk) begin
+                if (rst) begin
+                    ws <= '0;
+                    wg <= '0;
+                end else if (v_hs) begin
+                    if (vcnt == TKW'(TK - 1) || ws == SW'(SIMD - 1)) ws <= '0;
+                    else ws <= ws + 1'b1;
+                    if (vcnt == TKW'(TK - 1)) wg <= '0;
+                    else if (ws == SW'(SIMD - 1)) wg <= wg + 1'b1;
+                end
+            end
+            for (genvar s = 0; s < SIMD; s++) begin : g_bank
+                hlsgen_ram #(
+                    .W(HKV * DV * VW), .DEPTH(VD)
+                ) u_bank (
+                    .clk(clk),
+                    .we(v_hs && ws == SW'(s)),
+                    .waddr(VAW'(32'(wb) * NKG + 32'(wg))),
+                    .wdata(v_data),
+                    .re(issue),
+                    .raddr(VAW'(32'(rb) * NKG + 32'(kg))),
+                    .rdata(vraw[s])
+                );
+            end
+            assign gsel = g1;
+            assign osel = o1;
+            assign ksel = k1;
+            assign vg1 = vg;  // the memories' read registers are stage 1
+        end else begin : g_vreg
+            logic [HKV*DV*VW-1:0] vbuf[2*TK];
+            always_ff @(posedge clk) begin
+                if (v_hs) vbuf[{31'd0, wb} * TK + 32'(vcnt)] <= v_data;
+                if (issue) vg1 <= vg;
+            end
+            for (genvar s = 0; s < SIMD; s++) begin : g_lane
+                assign vraw[s] = vbuf[{31'd0, rb} * TK + 32'(kg) * SIMD + s];
+            end
+            assign gsel = gc;
+            assign osel = og;
+            assign ksel = kg;
+        end
         for (genvar s = 0; s < SIMD; s++) begin : g_vrow
             logic [HKV*DV*VW-1:0] vrow;
             logic [NOG*PE*VW-1:0] vhead;
             logic [PE*VW-1:0] vsel;
             logic in_range;
-            assign in_range = 32'(kg) * SIMD + s < TK;
-            assign vrow = in_range ? vbuf[{31'd0, rb} * TK + 32'(kg) * SIMD + s] : '0;
-            assign vhead = (NOG * PE * VW)'(vrow[gc*DV*VW+:DV*VW]);
-            assign vsel = vhead[og*PE*VW+:PE*VW];
+            assign in_range = 32'(ksel) * SIMD + s < TK;
+            assign vrow = in_range ? vraw[s] : '0;
+            assign vhead = (NOG * PE * VW)'(vrow[gsel*DV*VW+:DV*VW]);
+            assign vsel = vhead[osel*PE*VW+:PE*VW];
             for (genvar p = 0; p < PE; p++) begin : g_pe
                 assign vg[(p*SIMD+s)*VW+:VW] = vsel[p*VW+:VW];
             end
@@ -172,17 +244,9 @@ module hlsgen_context #(
     endgenerate
 
     // ---- stage 1: operand registers ----------------------------------------------------------------------
-    logic v1, first1, last1, v2, first2, last2, v2d, last2d, v3, last3;
-    logic [OGW-1:0] o1, o2, o2d, o3;
-    logic [HW-1:0] h1, h2, h2d, h3;
-    logic [TQW-1:0] q1, q2, q2d, q3;
-    logic [SIMD*PW_-1:0] pg1;
-    logic [PE*SIMD*VW-1:0] vg1;
-
     always_ff @(posedge clk) begin
         if (issue) begin
             pg1 <= pg;
-            vg1 <= vg;
             first1 <= kg == '0;
             last1 <= last_k;
             o1 <= og;
@@ -244,7 +308,6 @@ module hlsgen_context #(
     );
 
     // ---- stage 4: the cast, registered; stage 5: into the row buffer, a row leaves with its last head --
-    logic [H*SLOT-1:0] obuf[TQ];
     logic [H*SLOT-1:0] onext;
     logic [PE*YW-1:0] yslots, y4;
     logic [H*DV*YW-1:0] orow;
@@ -280,14 +343,38 @@ module hlsgen_context #(
         else v4 <= v3;
     end
 
-    always_comb begin
-        onext = obuf[q4];
-        onext[h4*SLOT+o4*PE*YW+:PE*YW] = y4;
-    end
-
-    always_ff @(posedge clk) begin
-        if (v4 && last4) obuf[q4] <= onext;
-    end
+    generate
+        if (ORAM) begin : g_oram
+            for (genvar h = 0; h < H; h++) begin : g_h
+                for (genvar o = 0; o < NOG; o++) begin : g_o
+                    logic [PE*YW-1:0] rd;
+                    logic hit;
+                    assign hit = h4 == HW'(h) && o4 == OGW'(o);
+                    hlsgen_ram #(
+                        .W(PE * YW), .DEPTH(TQ), .WRITE_FIRST(1'b1)
+                    ) u_slot (
+                        .clk(clk),
+                        .we(v4 && last4 && hit),
+                        .waddr(q4),
+                        .wdata(y4),
+                        .re(1'b1),
+                        .raddr(q3),
+                        .rdata(rd)
+                    );
+                    assign onext[h*SLOT+o*PE*YW+:PE*YW] = hit ? y4 : rd;
+                end
+            end
+        end else begin : g_oreg
+            logic [H*SLOT-1:0] obuf[TQ];
+            always_comb begin
+                onext = obuf[q4];
+                onext[h4*SLOT+o4*PE*YW+:PE*YW] = y4;
+            end
+            always_ff @(posedge clk) begin
+                if (v4 && last4) obuf[q4] <= onext;
+            end
+        end
+    endgenerate
 
     assign fifo_push = v4 && last4 && o4 == OG_LAST && h4 == HW'(H - 1);
 

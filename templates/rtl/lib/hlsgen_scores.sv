@@ -19,6 +19,14 @@
 // fractional bits (ACC_F), SCALE_MUL = 1 multiplies the exact sum by SC_RAW (an unsigned SC_W-bit
 // constant) exactly; then one cast to the output type. Every path between registers stays within a
 // few LUT levels (benchmarks/bench_rtl_depth.py): the counts' end flags are registers beside them.
+//
+// The banks: with QRAM / KRAM = 0 register arrays (Q: 2*TQ rows read one a cycle, K: 2*TK rows read PE a
+// cycle) through multiplexers; with QRAM = 1 the Q bank is one memory (hlsgen_ram: block RAM or
+// LUTRAM) of 2*TQ rows, with KRAM = 1 the K bank is PE memories, memory p holding rows r = g*PE + p at
+// word g (+ NKG for the second bank). A memory is written one row a cycle and read with a registered
+// read whose register is the stage-1 operand register, so that the latency is the same; the head and
+// the group of the dot product are then picked from the registered rows. The memories are for R = 0
+// (the RoPE banks stay register arrays: the renderer sets QRAM = KRAM = 0 when R > 0).
 module hlsgen_scores #(
     parameter int TQ = 2,
     parameter int TK = 2,
@@ -51,7 +59,9 @@ module hlsgen_scores #(
     parameter int QRSH = 0,
     parameter int KRSH = 0,
     parameter int RP = (R > 0) ? R : 1,  // width of the RoPE ports in values
-    parameter int LV = 0  // levels of the SIMD sum tree between registers (0: no tree registers)
+    parameter int LV = 0,  // levels of the SIMD sum tree between registers (0: no tree registers)
+    parameter bit QRAM = 1'b0,  // the Q bank in a memory (hlsgen_ram) instead of a register array
+    parameter bit KRAM = 1'b0  // the K bank in PE memories (hlsgen_ram) instead of a register array
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -100,8 +110,6 @@ module hlsgen_scores #(
     localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;  // stages of the SIMD sum
 
     // ---- receive Q and K into two banks ---------------------------------------------------------------
-    logic [H*DK*QW-1:0] qbuf[2*TQ];
-    logic [HKV*DK*KW-1:0] kbuf[2*TK];
     logic [1:0] full;
     logic wb, rb;
     logic [TQW-1:0] qcnt;
@@ -117,11 +125,6 @@ module hlsgen_scores #(
     assign k_hs = k_valid && k_ready;
     // the sequence is in its bank: every row of Q and K (and QR, KR) taken, the last ones now
     assign bank_in = (qfull || (qlast && q_hs)) && (kfull || (klast && k_hs)) && rope_in;
-
-    always_ff @(posedge clk) begin
-        if (q_hs) qbuf[{31'd0, wb} * TQ + 32'(qcnt)] <= q_data;
-        if (k_hs) kbuf[{31'd0, wb} * TK + 32'(kcnt)] <= k_data;
-    end
 
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -199,8 +202,17 @@ module hlsgen_scores #(
         end
     end
 
-    // operands of the group: SIMD query values, PE x SIMD key values, in the common formats (the DK
-    // values of the head, then the R RoPE values; zero beyond DK + R and TK)
+    // ---- the banks and the operands of the group: SIMD query values, PE x SIMD key values, in the
+    // common formats (the DK values of the head, then the R RoPE values; zero beyond DK + R and TK) -------
+    localparam int QD = 2 * TQ;  // words of the Q memory (QRAM)
+    localparam int QMW = (QD > 1) ? $clog2(QD) : 1;
+    localparam int KD = 2 * NKG;  // words of a K lane's memory (KRAM)
+    localparam int KMW = (KD > 1) ? $clog2(KD) : 1;
+    localparam int PLW = (PE > 1) ? $clog2(PE) : 1;
+    logic v1, first1, last1, v2, first2, last2, v2d, last2d, v3, last3;
+    logic [KGW-1:0] o1, o2, o2d, o3;
+    logic [SIMD*QCW-1:0] qg1;
+    logic [PE*SIMD*KCW-1:0] kg1;
     logic [H*DK*QW-1:0] qrow;
     logic [DK*QW-1:0] qa;
     logic [NJ*SIMD*QCW-1:0] qhead;
@@ -208,10 +220,103 @@ module hlsgen_scores #(
     logic [PE*NJ*SIMD*KCW-1:0] kheads;
     logic [PE*SIMD*KCW-1:0] kgv;
     logic [PE-1:0] in_range;
+    logic [HKV*DK*KW-1:0] kraw[PE];  // the K rows of the PE lanes
+    logic [HW-1:0] qh_sel, kg_sel;  // the head (Q), key head (K), groups the rows are picked by
+    logic [JW-1:0] qj_sel, kj_sel;
+    logic [KGW-1:0] kk_sel;
 
-    assign qrow = qbuf[{31'd0, rb} * TQ + 32'(qc)];
-    assign qa = qrow[hc*DK*QW+:DK*QW];
-    assign qg = qhead[jg*SIMD*QCW+:SIMD*QCW];
+    generate
+        if (QRAM) begin : g_qram
+            logic [HW-1:0] h1;  // the head and dot-product group of the read, beside the read register
+            logic [JW-1:0] j1;
+            always_ff @(posedge clk) begin
+                if (issue) begin
+                    h1 <= hc;
+                    j1 <= jg;
+                end
+            end
+            hlsgen_ram #(
+                .W(H * DK * QW), .DEPTH(QD)
+            ) u_bank (
+                .clk(clk),
+                .we(q_hs),
+                .waddr(QMW'(32'(wb) * TQ + 32'(qcnt))),
+                .wdata(q_data),
+                .re(issue),
+                .raddr(QMW'(32'(rb) * TQ + 32'(qc))),
+                .rdata(qrow)
+            );
+            assign qh_sel = h1;
+            assign qj_sel = j1;
+            assign qg1 = qg;  // the memory's read register is stage 1
+        end else begin : g_qreg
+            logic [H*DK*QW-1:0] qbuf[2*TQ];
+            always_ff @(posedge clk) begin
+                if (q_hs) qbuf[{31'd0, wb} * TQ + 32'(qcnt)] <= q_data;
+                if (issue) qg1 <= qg;
+            end
+            assign qrow = qbuf[{31'd0, rb} * TQ + 32'(qc)];
+            assign qh_sel = hc;
+            assign qj_sel = jg;
+        end
+        if (KRAM) begin : g_kram
+            logic [PLW-1:0] wp;  // the lane (memory) and key group of the next K row
+            logic [KGW-1:0] wg;
+            logic [HW-1:0] g1;  // the key head and dot-product group of the read, beside the register
+            logic [JW-1:0] j1;
+            always_ff @(posedge clk) begin
+                if (issue) begin
+                    g1 <= gc;
+                    j1 <= jg;
+                end
+            end
+            always_ff @(posedge clk) begin
+                if (rst || bank_in) begin
+                    wp <= '0;
+                    wg <= '0;
+                end else if (k_hs) begin
+                    if (wp == PLW'(PE - 1)) begin
+                        wp <= '0;
+                        wg <= wg + 1'b1;
+                    end else begin
+                        wp <= wp + 1'b1;
+                    end
+                end
+            end
+            for (genvar p = 0; p < PE; p++) begin : g_bank
+                hlsgen_ram #(
+                    .W(HKV * DK * KW), .DEPTH(KD)
+                ) u_bank (
+                    .clk(clk),
+                    .we(k_hs && wp == PLW'(p)),
+                    .waddr(KMW'(32'(wb) * NKG + 32'(wg))),
+                    .wdata(k_data),
+                    .re(issue),
+                    .raddr(KMW'(32'(rb) * NKG + 32'(kg))),
+                    .rdata(kraw[p])
+                );
+            end
+            assign kg_sel = g1;
+            assign kj_sel = j1;
+            assign kk_sel = o1;
+            assign kg1 = kgv;  // the memories' read registers are stage 1
+        end else begin : g_kreg
+            logic [HKV*DK*KW-1:0] kbuf[2*TK];
+            always_ff @(posedge clk) begin
+                if (k_hs) kbuf[{31'd0, wb} * TK + 32'(kcnt)] <= k_data;
+                if (issue) kg1 <= kgv;
+            end
+            for (genvar p = 0; p < PE; p++) begin : g_lane
+                assign kraw[p] = kbuf[{31'd0, rb} * TK + 32'(kg) * PE + p];
+            end
+            assign kg_sel = gc;
+            assign kj_sel = jg;
+            assign kk_sel = kg;
+        end
+    endgenerate
+
+    assign qa = qrow[qh_sel*DK*QW+:DK*QW];
+    assign qg = qhead[qj_sel*SIMD*QCW+:SIMD*QCW];
 
     generate
         for (genvar j = 0; j < DK; j++) begin : g_qa
@@ -227,9 +332,9 @@ module hlsgen_scores #(
         for (genvar p = 0; p < PE; p++) begin : g_krow
             logic [HKV*DK*KW-1:0] krow;
             logic [DK*KW-1:0] ka;
-            assign in_range[p] = 32'(kg) * PE + p < TK;
-            assign krow = in_range[p] ? kbuf[{31'd0, rb} * TK + 32'(kg) * PE + p] : '0;
-            assign ka = krow[gc*DK*KW+:DK*KW];
+            assign in_range[p] = 32'(kk_sel) * PE + p < TK;
+            assign krow = in_range[p] ? kraw[p] : '0;
+            assign ka = krow[kg_sel*DK*KW+:DK*KW];
             for (genvar j = 0; j < DK; j++) begin : g_ka
                 if (KS) begin : g_s
                     assign kheads[(p*NJ*SIMD+j)*KCW+:KCW] = KCW'($signed(ka[j*KW+:KW])) <<< KASH;
@@ -240,7 +345,7 @@ module hlsgen_scores #(
             if (NJ * SIMD > DT) begin : g_kpad
                 assign kheads[(p*NJ*SIMD+DT)*KCW+:(NJ*SIMD-DT)*KCW] = '0;
             end
-            assign kgv[p*SIMD*KCW+:SIMD*KCW] = kheads[(p*NJ*SIMD*KCW)+jg*SIMD*KCW+:SIMD*KCW];
+            assign kgv[p*SIMD*KCW+:SIMD*KCW] = kheads[(p*NJ*SIMD*KCW)+kj_sel*SIMD*KCW+:SIMD*KCW];
         end
 
         // ---- the RoPE part: its own two banks, filled with Q and K ----------------------------------
@@ -312,15 +417,8 @@ module hlsgen_scores #(
     endgenerate
 
     // ---- stage 1: operand registers --------------------------------------------------------------------
-    logic v1, first1, last1, v2, first2, last2, v2d, last2d, v3, last3;
-    logic [KGW-1:0] o1, o2, o2d, o3;
-    logic [SIMD*QCW-1:0] qg1;
-    logic [PE*SIMD*KCW-1:0] kg1;
-
     always_ff @(posedge clk) begin
         if (issue) begin
-            qg1 <= qg;
-            kg1 <= kgv;
             first1 <= jg == '0;
             last1 <= last_j;
             o1 <= kg;
