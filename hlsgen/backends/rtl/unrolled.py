@@ -81,7 +81,7 @@ class CastImpl(StrEnum):
 SRL_MIN = 3
 
 #: the library modules a pipeline's casts instantiate (templates/rtl/lib), in compile order
-CAST_MODULES = ("hlsgen_cast.sv", "hlsgen_fastcast.sv")
+CAST_MODULES = ("hlsgen_roundinc.sv", "hlsgen_cast.sv", "hlsgen_fastcast.sv")
 
 
 def _levels(inputs: int) -> int:
