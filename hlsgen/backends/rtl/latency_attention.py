@@ -90,8 +90,12 @@ def _mux_levels(inputs: int) -> int:
     return max(1, math.ceil(math.log(max(inputs, 2), 4)))
 
 
-def tree(net: Net, terms: list[_Term], name: str) -> _Term:
-    """The exact sum of ``terms`` by a balanced adder tree, the earliest operands first."""
+def tree(net: Net, terms: list[_Term], name: str, inject: int | None = None) -> _Term:
+    """The exact sum of ``terms`` by a balanced adder tree, the earliest operands first.
+
+    ``inject``: a bit position (in the terms' units, shift 0) whose power of two joins the sum for free:
+    it is OR-ed into the zero LSBs of the first adder operand shifted past it (:func:`can_inject` says
+    whether the tree has one)."""
     terms = list(terms)
     if not terms:
         return _Term(_constant(net, f"{name}z", 0), 0, 0, 0)
@@ -102,28 +106,50 @@ def tree(net: Net, terms: list[_Term], name: str) -> _Term:
         m = min(a.shift, b.shift)
         sa, sb = a.shift - m, b.shift - m
         lo, hi = (a.lo << sa) + (b.lo << sb), (a.hi << sa) + (b.hi << sb)
+        orc = {}
+        if inject is not None and m <= inject < m + max(sa, sb):
+            bit = 1 << (inject - m)
+            orc = {"ora": bit} if sa > sb else {"orb": bit}
+            lo, hi, inject = lo + bit, hi + bit, None
         w = bits_for(lo, hi)
-        s = net.place(f"{name}a{k}", "add", w, (a.value, b.value), adder_delay(w), sha=sa, shb=sb, sub=0)
+        s = net.place(
+            f"{name}a{k}", "add", w, (a.value, b.value), adder_delay(w), sha=sa, shb=sb, sub=0, **orc
+        )
         k += 1
         net.adders += 1
         net.lut += w
         terms.append(_Term(s, m, lo, hi))
+    if inject is not None:
+        raise ValueError(f"{name}: no adder operand of the tree is shifted past bit {inject}")
     return terms[0]
+
+
+def can_inject(terms: list[_Term], bit: int) -> bool:
+    """Whether :func:`tree` can add ``2**bit`` for free: some term lies above the bit and some not, so
+    the adder that first joins the two has an operand whose zero LSBs hold it."""
+    return any(t.shift > bit for t in terms) and any(t.shift <= bit for t in terms)
 
 
 def rounded_sum(net: Net, terms: list[_Term], name: str, frac: int, dst: FixedType, where: str) -> int:
     """The exact sum of ``terms`` (``frac`` fractional bits) cast to ``dst``, named ``name`` + ``y``.
 
-    AP_RND is round half up, ``floor(x + half)``: where one more term does not deepen the adder tree (a
-    count that is not a power of two), the half joins it as a constant term and the cast truncates, so it
-    has no increment and no round-up overflow to detect (about two LUT levels instead of five)."""
+    AP_RND is round half up, ``floor(x + half)``: the half joins the sum and the cast truncates, so it has
+    no increment and no round-up overflow to detect (about two LUT levels instead of five). The half is
+    OR-ed into the zero LSBs of a shifted adder operand where the terms' shifts allow it
+    (:func:`can_inject`), else it is a constant term where that does not deepen the adder tree (a count
+    that is not a power of two); otherwise the cast rounds."""
     rs = frac - dst.frac
     n = len(terms)
-    if n > 1 and n & (n - 1) and rs > 0 and rounding(dst) is Rounding.RND:
+    inject = None
+    if rs > 0 and rounding(dst) is Rounding.RND and n > 1:
         half = 1 << (rs - 1)
-        terms = [*terms, _Term(_constant(net, f"{name}h", half), 0, half, half)]
-        dst = dataclasses.replace(dst, rounding=Rounding.TRN)
-    v, lo, hi = unshifted(net, tree(net, terms, name), f"{name}u")
+        if can_inject(terms, rs - 1):
+            inject = rs - 1
+            dst = dataclasses.replace(dst, rounding=Rounding.TRN)
+        elif n & (n - 1):
+            terms = [*terms, _Term(_constant(net, f"{name}h", half), 0, half, half)]
+            dst = dataclasses.replace(dst, rounding=Rounding.TRN)
+    v, lo, hi = unshifted(net, tree(net, terms, name, inject), f"{name}u")
     return net.cast(f"{name}y", v, frac, dst, where, lo, hi)
 
 

@@ -186,6 +186,10 @@ class Value:
     def attr(self, key: str) -> object:
         return dict(self.attrs)[key]
 
+    def get(self, key: str, default: object = None) -> object:
+        """Attribute ``key``, or ``default`` when the value has none."""
+        return dict(self.attrs).get(key, default)
+
 
 @dataclass(frozen=True)
 class Unrolled:
