@@ -302,8 +302,11 @@ def plan_graph(graph: Graph, config: Config, module: str | None = None) -> Unrol
     b.env[xin] = [
         b.net.place(f"x_{i}", "in", xs, (), 0.0, lsb=i * tx.width, signed=int(tx.signed)) for i in range(n_in)
     ]
+    op_luts: dict[str, int] = {}
     for op in graph.ops:
+        before = b.net.lut
         b.env[op.outputs[0]] = LATENCY_RENDERERS[op.kind](b, op)
+        op_luts[op.name] = b.net.lut - before
     outs = [
         as_output(b.net, v, b.type_of(name), f"{c_identifier(name)}_o{k}")
         for name in graph.outputs
@@ -335,7 +338,11 @@ def plan_graph(graph: Graph, config: Config, module: str | None = None) -> Unrol
         lut_estimate=net.lut,
         registers=0,
         worst_stage_ns=net.worst,
-        extra={"multipliers": dict(b.multipliers), "ops": [f"{op.kind} {op.name}" for op in graph.ops]},
+        extra={
+            "multipliers": dict(b.multipliers),
+            "ops": [f"{op.kind} {op.name}" for op in graph.ops],
+            "op_luts": op_luts,
+        },
         enable=True,
         tables=tuple(net.tables),
         header=(

@@ -202,6 +202,59 @@ def _multiple(net: Net, a: tuple[int, int, int], m: int, cache: dict, name: str)
     return cache[key]
 
 
+def _multiple_plus(
+    net: Net, a: tuple[int, int, int], m: int, c: int, cache: dict, name: str
+) -> tuple[int, int, int]:
+    """``m * a + c`` (m in 1, 2, 3, -1, -2; c > 0 a constant) as (value, lo, hi), built once per operand
+    (``cache``): one adder (3a + c: the shared 3a, then one)."""
+    key = (a[0], m, c)
+    lo, hi = sorted((m * a[1], m * a[2]))
+    lo, hi = lo + c, hi + c
+    if key not in cache:
+        w = bits_for(lo, hi)
+        src, sh, neg = a[0], 0, m < 0
+        if m == 3:
+            src = _multiple(net, a, 3, cache, name)
+        elif abs(m) == 2:
+            sh = 1
+        v = net.place(
+            f"{name}p{m}_{c}".replace("-", "n"), "acc", w, (src,), adder_delay(w), sh=sh, neg=int(neg), bias=c
+        )
+        net.adders += 1
+        net.lut += w
+        cache[key] = v
+    return cache[key], lo, hi
+
+
+def _plus_row(
+    net: Net, a: tuple[int, int, int], bv: int, digit: list[tuple[int, int]], c: int, cache: dict, name: str
+) -> tuple[int, int, int]:
+    """The partial product row of ``digit`` (its (bit, sign) pairs, of the operand ``bv``) times ``a``, plus
+    the constant ``c`` in every option: a 4:1 (or 2:1) mux among ``c`` and the multiples ``m * a + c``
+    (:func:`_multiple_plus`). Returns (value, lo, hi)."""
+    base = digit[0][0]
+    options = []
+    for combo in range(1 << len(digit)):
+        m = sum(sg << (bit - base) for i, (bit, sg) in enumerate(digit) if combo >> i & 1)
+        options.append(None if m == 0 else _multiple_plus(net, a, m, c, cache, name))
+    lo = min([c] + [o[1] for o in options if o is not None])
+    hi = max([c] + [o[2] for o in options if o is not None])
+    w = bits_for(lo, hi)
+    args = [bv] + [o[0] for o in options if o is not None]
+    refs, k = [], 1
+    for o in options:
+        refs.append(f"{w}'({c})" if o is None else f"{w}'(@{k})")
+        k += o is not None
+    bits = [bit for bit, _ in digit]
+    if len(digit) == 1:
+        text = f"@0[{bits[0]}] ? {refs[1]} : {refs[0]}"
+    else:
+        text = f"@0[{bits[1]}] ? (@0[{bits[0]}] ? {refs[3]} : {refs[2]}) : (@0[{bits[0]}] ? {refs[1]} : {refs[0]})"
+    v = net.place(f"{name}r", "expr", w, tuple(args), NET + DELAYS["lut"], expr=text)
+    net.lut += w
+    return v, lo, hi
+
+
 def product_terms(
     net: Net,
     a: tuple[int, int, int],
@@ -210,6 +263,7 @@ def product_terms(
     name: str,
     cache: dict | None = None,
     keep: bool = False,
+    plus: int | None = None,
 ) -> list[_Term]:
     """The data-dependent product of ``a`` and ``b`` (each (value, lo, hi), signed values) as terms whose
     sum is the exact product: one DSP product, or the partial products of a LUT multiplier, left for the
@@ -220,9 +274,15 @@ def product_terms(
     multiples ``3a`` and ``-a`` are built once (an adder each, shared by every product of that operand
     through ``cache``) and each digit of the later operand selects its row among ``0, a, 2a, 3a`` (the
     signed top digit among ``0, a, -2a, -a``): a 4:1 mux, one LUT level and no carry chain. ``keep``: ``a``
-    is the multiplicand whichever arrives first (its multiples given in ``cache``)."""
+    is the multiplicand whichever arrives first (its multiples given in ``cache``).
+
+    ``plus`` (a bit position; LUT rows with ``cache`` only): ``2**plus`` joins the product for free on the
+    products' path, as a constant in every option of the row of the highest digit at or below the bit (its
+    multiples ``m * a + c`` are built once per multiplicand, beside ``3a``)."""
     if constant_of(net, a[0]) == 0 or constant_of(net, b[0]) == 0:
         return []
+    if plus is not None and (mult is Multiplier.DSP or cache is None):
+        raise ValueError(f"{name}: a constant joins LUT rows with shared multiples only")
     plo, phi = _range(a[1], a[2], b[1], b[2])
     if mult is Multiplier.DSP:
         w = bits_for(plo, phi)
@@ -236,8 +296,15 @@ def product_terms(
     elif bits_for(b[1], b[2]) > bits_for(a[1], a[2]):
         a, b = b, a
     out = []
-    for k, digit in enumerate(_digits(b[1], b[2])):
+    digits = _digits(b[1], b[2])
+    row_plus = None if plus is None else max(k for k, d in enumerate(digits) if d[0][0] <= plus)
+    for k, digit in enumerate(digits):
         base = digit[0][0]
+        if k == row_plus:
+            assert plus is not None and cache is not None
+            v, lo, hi = _plus_row(net, a, b[0], digit, 1 << (plus - base), cache, f"{name}d{k}")
+            out.append(_Term(v, base, lo, hi))
+            continue
         lo = hi = 0
         for bit, sign in digit:
             c = sign << (bit - base)
@@ -607,17 +674,31 @@ def _context(b: _Builder, op: Any) -> list[int]:
     fa = tp.frac + tv.frac
     assert ta.frac == fa
     where = f"context '{op.name}'"
+    # AP_RND's half rides in a row of each sum's first product (the value's multiples + the half are
+    # shared by every query row), so the cast truncates
+    rs = fa - ty.frac
+    half = (
+        rs - 1
+        if cache is not None and mult is Multiplier.LUT and rs > 0 and rounding(ty) is Rounding.RND
+        else None
+    )
+    ty_t = ty if half is None else dataclasses.replace(ty, rounding=Rounding.TRN)
     out = []
     for i in range(tq_):
         for h in range(h_):
             g = h // (h_ // hk)
             for e in range(dv):
-                terms = []
+                terms: list[_Term] = []
                 for j in range(tk_):
                     pv = (pr[(h * tq_ + i) * tk_ + j], tp.raw_min, tp.raw_max)
                     vv = (v[j * hk * dv + g * dv + e], tv.raw_min, tv.raw_max)
-                    terms += product_terms(net, pv, vv, mult, f"{p}p{i}_{h}_{e}_{j}", cache)
-                out.append(rounded_sum(net, terms, f"{p}s{i}_{h}_{e}", fa, ty, where))
+                    pt = f"{p}p{i}_{h}_{e}_{j}"
+                    terms += product_terms(net, pv, vv, mult, pt, cache, plus=None if terms else half)
+                if half is None or not terms:
+                    out.append(rounded_sum(net, terms, f"{p}s{i}_{h}_{e}", fa, ty, where))
+                    continue
+                sv, lo, hi = unshifted(net, tree(net, terms, f"{p}s{i}_{h}_{e}"), f"{p}s{i}_{h}_{e}u")
+                out.append(net.cast(f"{p}s{i}_{h}_{e}y", sv, fa, ty_t, where, lo, hi))
     return out
 
 
