@@ -53,8 +53,15 @@ module hlsgen_fastcast #(
     assign dropped = xe[DW-1:0];
     hlsgen_roundinc #(.RS(RS), .RND(RND)) u_inc (.dropped(dropped), .neg(neg), .lsb(fs[0]), .inc(inc));
 
-    // the kept field and its increment: an OW-bit incrementer (its carry out is not needed)
-    assign yr = fs[OW-1:0] + OW'(inc);
+    // the kept field and its increment: an OW-bit incrementer (its carry out is not needed); none for
+    // AP_TRN, whose increment is 0 (no adder for synthesis to keep)
+    generate
+        if (RND == 0) begin : g_trn
+            assign yr = fs[OW-1:0];
+        end else begin : g_inc
+            assign yr = fs[OW-1:0] + OW'(inc);
+        end
+    endgenerate
 
     // overflow of the rounded value, from the floor's bits and the increment (LUT reductions)
     logic sgn, over, under;
