@@ -325,6 +325,21 @@ class Unrolled:
                     out.add(f"{self.values[a].name}_q{v.stage}")
         return out
 
+    def kept(self) -> set[str]:
+        """Sums (``add``, ``acc`` of a value) that another sum reads in the same stage: declared
+        ``(* keep *)``, so that Yosys ``alumacc`` cannot merge the two into one multi-operand sum, which
+        ``synth_xilinx`` maps to a chain of adders (the 4-particle attention netlist: the output
+        projection's ``a - (b + c)`` as three chained carry chains where the plan has two adders)."""
+        sums = ("add", "acc")
+        out = set()
+        for v in self.values:
+            if v.kind in (*sums, "add0"):
+                for a in v.args:
+                    src = self.values[a]
+                    if src.kind in sums and src.args and src.stage == v.stage:
+                        out.add(src.name)
+        return out
+
     def registers_of(self) -> list[tuple[str, str, int]]:
         """Every pipeline register: (name, source, width), rank by rank."""
         last: dict[int, int] = {}
