@@ -38,7 +38,8 @@ estimated clock of the slowest stage, LUT / FF estimates, DSPs) beside the publi
 minutes). The weights are random (30 % zeros), so trained weights give other adder counts.
 
 ``--stages P`` (default 16) then lists where the stages of the P-particle attention tagger go: per op,
-the stages its values are computed in, its casts and their estimated delay, its slowest value.
+the stages its values are computed in, its casts and their estimated delay, its slowest value, and where
+the LUTs and flip-flops go (the op's LUT estimate, its pipeline registers).
 
 Run: ``python benchmarks/bench_trigger.py [--yosys] [--clock 3.333] [--yosys-particles 8]
 [--yosys-attention 4] [--stages 16]``.
