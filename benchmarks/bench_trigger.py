@@ -38,7 +38,8 @@ estimated clock of the slowest stage, LUT / FF estimates, DSPs) beside the publi
 minutes). The weights are random (30 % zeros), so trained weights give other adder counts.
 
 ``--stages P`` (default 16) then lists where the stages of the P-particle attention tagger go: per op,
-the stages its values are computed in, its casts and their estimated delay, its slowest value.
+the stages its values are computed in, its casts and their estimated delay, its slowest value, and where
+the LUTs and flip-flops go (the op's LUT estimate, its pipeline registers).
 
 Run: ``python benchmarks/bench_trigger.py [--yosys] [--clock 3.333] [--yosys-particles 8]
 [--yosys-attention 4] [--stages 16]``.
@@ -380,9 +381,18 @@ def stage_spans(particles: int, clock: float, bits: int = 8) -> None:
     print(
         f"stages of the {particles}-particle {bits}-bit attention tagger ({u.stages} stages, {u.latency} cycles):"
     )
-    print(f"{'op':10} {'stages':>9} {'values':>7} {'casts':>5} {'cast ns':>7} {'slowest value':>24}")
+    print(
+        f"{'op':10} {'stages':>9} {'values':>7} {'casts':>5} {'cast ns':>7} {'slowest value':>24} "
+        f"{'LUT est':>8} {'FF est':>7}"
+    )
+    ffs: dict[str, int] = {}
+    for reg, _, width in u.registers_of():
+        op = next((o.name for o in g.ops if reg.startswith(f"{c_identifier(o.name)}_")), "")
+        ffs[op] = ffs.get(op, 0) + width
+    luts = u.extra["op_luts"]
     for op in g.ops:
         pre = f"{c_identifier(op.name)}_"
+        tail = f" {luts.get(op.name, 0):>8} {ffs.get(op.name, 0):>7}"
         vs = [
             v
             for v in u.values
@@ -391,7 +401,7 @@ def stage_spans(particles: int, clock: float, bits: int = 8) -> None:
             or (v.name.startswith(pre) and v.kind == "acc" and v.args)
         ]
         if not vs:
-            print(f"{op.name:10} {'wires':>9}")
+            print(f"{op.name:10} {'wires':>9}{'':>48}{tail}")
             continue
         casts = [v for v in vs if v.kind == "cast"]
         slow = max(vs, key=lambda v: v.delay)
@@ -399,8 +409,12 @@ def stage_spans(particles: int, clock: float, bits: int = 8) -> None:
         cast_ns = max((v.delay for v in casts), default=0.0)
         print(
             f"{op.name:10} {f'{lo}-{hi}':>9} {len(vs):>7} {len(casts):>5} {cast_ns:>7.2f} "
-            f"{f'{slow.kind} {slow.delay:.2f} ns':>24}"
+            f"{f'{slow.kind} {slow.delay:.2f} ns':>24}{tail}"
         )
+    print(
+        f"{'total':10} {'':>48} {u.lut_estimate:>8} {u.registers:>7}  (FF est: the pipeline registers; "
+        "the total adds the input register and the valid bits)"
+    )
 
 
 def main() -> None:

@@ -129,6 +129,32 @@ def test_attention_dsp_and_latency_softmax_cosim(tmp_path: Path) -> None:
 
 
 @pytest.mark.tensorflow
+@pytest.mark.verilator
+@needs_verilator
+def test_rounding_half_ored_into_the_adder_tree_cosim(tmp_path: Path) -> None:
+    """key_dim 4 (the scale a shift), LUT products: each score's AP_RND half is OR-ed into the zero LSBs
+    of a shifted adder operand of its tree, each context sum's half rides in a row of its first product
+    (the value's multiples plus the half), so their casts truncate; bit-exact, II = 1, latency == plan."""
+    import hlsgen
+
+    model = _mha(tokens=3, heads=1, key_dim=4, causal=False, seed=4)
+    proj = hlsgen.convert(model, _cfg("lut"))
+    u = plan_graph(proj.graph, proj.config)
+    scores = [v for v in u.values if v.name.startswith("mha_scores_s")]
+    ored = [v for v in scores if v.kind == "add" and (v.get("ora") or v.get("orb"))]
+    casts = [v for v in scores if v.kind == "cast"]
+    assert len(ored) == len(casts) == 9 and all(v.attr("Y_RND") == 0 for v in casts)
+    context = [v for v in u.values if v.name.startswith("mha_context_s") and v.kind == "cast"]
+    assert len(context) == 12 and all(v.attr("Y_RND") == 0 for v in context)
+    xs = np.random.default_rng(5).normal(size=(24, 3, 3)) * 2
+    name = proj.graph.inputs[0]
+    raw = {name: input_raw(xs, proj.graph.tensors[name].type)}
+    res = cosim_latency(proj.graph, proj.config, "mhaor", raw, tmp_path, plain_only=True)
+    assert res.passed, res.failure_message()
+    assert res.ii == 1.0 and res.latency == u.latency
+
+
+@pytest.mark.tensorflow
 def test_softmax_the_latency_strategy_cannot_build_is_refused_by_name(tmp_path: Path) -> None:
     import hlsgen
 

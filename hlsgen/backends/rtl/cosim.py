@@ -594,9 +594,9 @@ def check_casts_in_rtl(
     rtl.mkdir(parents=True, exist_ok=True)
     (rtl / "hlsgen_cast_check.sv").write_text(cast_check_top(pairs, fast=fast, registered=registered))
     if fast:
-        lib = ["hlsgen_fastcast.sv"]
+        lib = ["hlsgen_roundinc.sv", "hlsgen_fastcast.sv"]
     else:
-        lib = ["hlsgen_cast.sv", *(["hlsgen_castreg.sv"] if registered else [])]
+        lib = ["hlsgen_roundinc.sv", "hlsgen_cast.sv", *(["hlsgen_castreg.sv"] if registered else [])]
     for f in lib:
         (rtl / f).write_text((resource_dir("templates") / "rtl" / "lib" / f).read_text())
     bdir, _ = build(rtl, [*lib, "hlsgen_cast_check.sv"], "hlsgen_cast_check")

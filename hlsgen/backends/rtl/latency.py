@@ -340,8 +340,11 @@ def plan_graph(graph: Graph, config: Config, module: str | None = None) -> Unrol
     xin = graph.inputs[0]
     tx = b.type_of(xin)
     n_in = graph.tensors[xin].size
+    op_luts: dict[str, int] = {}
     for op in graph.ops:
+        before = b.net.lut
         b.env[op.outputs[0]] = LATENCY_RENDERERS[op.kind](b, op)
+        op_luts[op.name] = b.net.lut - before
     outs = [
         as_output(b.net, v, b.type_of(name), f"{c_identifier(name)}_o{k}")
         for name in graph.outputs
@@ -373,7 +376,11 @@ def plan_graph(graph: Graph, config: Config, module: str | None = None) -> Unrol
         lut_estimate=net.lut,
         registers=0,
         worst_stage_ns=net.worst,
-        extra={"multipliers": dict(b.multipliers), "ops": [f"{op.kind} {op.name}" for op in graph.ops]},
+        extra={
+            "multipliers": dict(b.multipliers),
+            "ops": [f"{op.kind} {op.name}" for op in graph.ops],
+            "op_luts": op_luts,
+        },
         enable=True,
         tables=tuple(net.tables),
         in_bits=lsb,

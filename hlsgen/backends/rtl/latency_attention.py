@@ -24,6 +24,12 @@ Each renderer of :data:`ATTENTION_RENDERERS` (merged into
 - ``context``: every ``P_h V_g`` entry as a dot product over the keys (constant-zero probabilities of
   masked keys cost nothing), then the cast.
 
+AP_RND casts of the sums (scores, context) truncate: the half joins the sum off the products' path, OR-ed
+into the zero LSBs of a shifted adder operand of the sum's tree (:func:`rounded_sum`) or, for the context,
+as a constant in every option of one row of each sum's first product (the value's multiples plus the
+half, built once and shared by every query row: ``plus`` of :func:`product_terms`), so the cast has no
+increment and no round-up overflow (two LUT levels instead of five).
+
 Data-dependent products. ``multiplier: lut`` builds ``a * b`` as partial products of ``a`` (the operand
 that arrives first) by 2-bit digits of ``b`` (the sign bit of a signed ``b`` weighs ``-2^(w-1)``): each
 row a 4:1 mux among ``0, a, 2a, 3a`` (``0, a, -2a, -a`` for the signed top digit), the multiples ``3a``
@@ -93,8 +99,12 @@ def _mux_levels(inputs: int) -> int:
     return max(1, math.ceil(math.log(max(inputs, 2), 4)))
 
 
-def tree(net: Net, terms: list[_Term], name: str) -> _Term:
-    """The exact sum of ``terms`` by a balanced adder tree, the earliest operands first."""
+def tree(net: Net, terms: list[_Term], name: str, inject: int | None = None) -> _Term:
+    """The exact sum of ``terms`` by a balanced adder tree, the earliest operands first.
+
+    ``inject``: a bit position (in the terms' units, shift 0) whose power of two joins the sum for free:
+    it is OR-ed into the zero LSBs of the first adder operand shifted past it (:func:`can_inject` says
+    whether the tree has one)."""
     terms = list(terms)
     if not terms:
         return _Term(_constant(net, f"{name}z", 0), 0, 0, 0)
@@ -105,28 +115,50 @@ def tree(net: Net, terms: list[_Term], name: str) -> _Term:
         m = min(a.shift, b.shift)
         sa, sb = a.shift - m, b.shift - m
         lo, hi = (a.lo << sa) + (b.lo << sb), (a.hi << sa) + (b.hi << sb)
+        orc = {}
+        if inject is not None and m <= inject < m + max(sa, sb):
+            bit = 1 << (inject - m)
+            orc = {"ora": bit} if sa > sb else {"orb": bit}
+            lo, hi, inject = lo + bit, hi + bit, None
         w = bits_for(lo, hi)
-        s = net.place(f"{name}a{k}", "add", w, (a.value, b.value), adder_delay(w), sha=sa, shb=sb, sub=0)
+        s = net.place(
+            f"{name}a{k}", "add", w, (a.value, b.value), adder_delay(w), sha=sa, shb=sb, sub=0, **orc
+        )
         k += 1
         net.adders += 1
         net.lut += w
         terms.append(_Term(s, m, lo, hi))
+    if inject is not None:
+        raise ValueError(f"{name}: no adder operand of the tree is shifted past bit {inject}")
     return terms[0]
+
+
+def can_inject(terms: list[_Term], bit: int) -> bool:
+    """Whether :func:`tree` can add ``2**bit`` for free: some term lies above the bit and some not, so
+    the adder that first joins the two has an operand whose zero LSBs hold it."""
+    return any(t.shift > bit for t in terms) and any(t.shift <= bit for t in terms)
 
 
 def rounded_sum(net: Net, terms: list[_Term], name: str, frac: int, dst: FixedType, where: str) -> int:
     """The exact sum of ``terms`` (``frac`` fractional bits) cast to ``dst``, named ``name`` + ``y``.
 
-    AP_RND is round half up, ``floor(x + half)``: where one more term does not deepen the adder tree (a
-    count that is not a power of two), the half joins it as a constant term and the cast truncates, so it
-    has no increment and no round-up overflow to detect (about two LUT levels instead of five)."""
+    AP_RND is round half up, ``floor(x + half)``: the half joins the sum and the cast truncates, so it has
+    no increment and no round-up overflow to detect (about two LUT levels instead of five). The half is
+    OR-ed into the zero LSBs of a shifted adder operand where the terms' shifts allow it
+    (:func:`can_inject`), else it is a constant term where that does not deepen the adder tree (a count
+    that is not a power of two); otherwise the cast rounds."""
     rs = frac - dst.frac
     n = len(terms)
-    if n > 1 and n & (n - 1) and rs > 0 and rounding(dst) is Rounding.RND:
+    inject = None
+    if rs > 0 and rounding(dst) is Rounding.RND and n > 1:
         half = 1 << (rs - 1)
-        terms = [*terms, _Term(_constant(net, f"{name}h", half), 0, half, half)]
-        dst = dataclasses.replace(dst, rounding=Rounding.TRN)
-    v, lo, hi = unshifted(net, tree(net, terms, name), f"{name}u")
+        if can_inject(terms, rs - 1):
+            inject = rs - 1
+            dst = dataclasses.replace(dst, rounding=Rounding.TRN)
+        elif n & (n - 1):
+            terms = [*terms, _Term(_constant(net, f"{name}h", half), 0, half, half)]
+            dst = dataclasses.replace(dst, rounding=Rounding.TRN)
+    v, lo, hi = unshifted(net, tree(net, terms, name, inject), f"{name}u")
     return net.cast(f"{name}y", v, frac, dst, where, lo, hi)
 
 
@@ -170,6 +202,59 @@ def _multiple(net: Net, a: tuple[int, int, int], m: int, cache: dict, name: str)
     return cache[key]
 
 
+def _multiple_plus(
+    net: Net, a: tuple[int, int, int], m: int, c: int, cache: dict, name: str
+) -> tuple[int, int, int]:
+    """``m * a + c`` (m in 1, 2, 3, -1, -2; c > 0 a constant) as (value, lo, hi), built once per operand
+    (``cache``): one adder (3a + c: the shared 3a, then one)."""
+    key = (a[0], m, c)
+    lo, hi = sorted((m * a[1], m * a[2]))
+    lo, hi = lo + c, hi + c
+    if key not in cache:
+        w = bits_for(lo, hi)
+        src, sh, neg = a[0], 0, m < 0
+        if m == 3:
+            src = _multiple(net, a, 3, cache, name)
+        elif abs(m) == 2:
+            sh = 1
+        v = net.place(
+            f"{name}p{m}_{c}".replace("-", "n"), "acc", w, (src,), adder_delay(w), sh=sh, neg=int(neg), bias=c
+        )
+        net.adders += 1
+        net.lut += w
+        cache[key] = v
+    return cache[key], lo, hi
+
+
+def _plus_row(
+    net: Net, a: tuple[int, int, int], bv: int, digit: list[tuple[int, int]], c: int, cache: dict, name: str
+) -> tuple[int, int, int]:
+    """The partial product row of ``digit`` (its (bit, sign) pairs, of the operand ``bv``) times ``a``, plus
+    the constant ``c`` in every option: a 4:1 (or 2:1) mux among ``c`` and the multiples ``m * a + c``
+    (:func:`_multiple_plus`). Returns (value, lo, hi)."""
+    base = digit[0][0]
+    options = []
+    for combo in range(1 << len(digit)):
+        m = sum(sg << (bit - base) for i, (bit, sg) in enumerate(digit) if combo >> i & 1)
+        options.append(None if m == 0 else _multiple_plus(net, a, m, c, cache, name))
+    lo = min([c] + [o[1] for o in options if o is not None])
+    hi = max([c] + [o[2] for o in options if o is not None])
+    w = bits_for(lo, hi)
+    args = [bv] + [o[0] for o in options if o is not None]
+    refs, k = [], 1
+    for o in options:
+        refs.append(f"{w}'({c})" if o is None else f"{w}'(@{k})")
+        k += o is not None
+    bits = [bit for bit, _ in digit]
+    if len(digit) == 1:
+        text = f"@0[{bits[0]}] ? {refs[1]} : {refs[0]}"
+    else:
+        text = f"@0[{bits[1]}] ? (@0[{bits[0]}] ? {refs[3]} : {refs[2]}) : (@0[{bits[0]}] ? {refs[1]} : {refs[0]})"
+    v = net.place(f"{name}r", "expr", w, tuple(args), NET + DELAYS["lut"], expr=text)
+    net.lut += w
+    return v, lo, hi
+
+
 def product_terms(
     net: Net,
     a: tuple[int, int, int],
@@ -178,6 +263,7 @@ def product_terms(
     name: str,
     cache: dict | None = None,
     keep: bool = False,
+    plus: int | None = None,
 ) -> list[_Term]:
     """The data-dependent product of ``a`` and ``b`` (each (value, lo, hi), signed values) as terms whose
     sum is the exact product: one DSP product, or the partial products of a LUT multiplier, left for the
@@ -188,9 +274,15 @@ def product_terms(
     multiples ``3a`` and ``-a`` are built once (an adder each, shared by every product of that operand
     through ``cache``) and each digit of the later operand selects its row among ``0, a, 2a, 3a`` (the
     signed top digit among ``0, a, -2a, -a``): a 4:1 mux, one LUT level and no carry chain. ``keep``: ``a``
-    is the multiplicand whichever arrives first (its multiples given in ``cache``)."""
+    is the multiplicand whichever arrives first (its multiples given in ``cache``).
+
+    ``plus`` (a bit position; LUT rows with ``cache`` only): ``2**plus`` joins the product for free on the
+    products' path, as a constant in every option of the row of the highest digit at or below the bit (its
+    multiples ``m * a + c`` are built once per multiplicand, beside ``3a``)."""
     if constant_of(net, a[0]) == 0 or constant_of(net, b[0]) == 0:
         return []
+    if plus is not None and (mult is Multiplier.DSP or cache is None):
+        raise ValueError(f"{name}: a constant joins LUT rows with shared multiples only")
     plo, phi = _range(a[1], a[2], b[1], b[2])
     if mult is Multiplier.DSP:
         w = bits_for(plo, phi)
@@ -204,8 +296,15 @@ def product_terms(
     elif bits_for(b[1], b[2]) > bits_for(a[1], a[2]):
         a, b = b, a
     out = []
-    for k, digit in enumerate(_digits(b[1], b[2])):
+    digits = _digits(b[1], b[2])
+    row_plus = None if plus is None else max(k for k, d in enumerate(digits) if d[0][0] <= plus)
+    for k, digit in enumerate(digits):
         base = digit[0][0]
+        if k == row_plus:
+            assert plus is not None and cache is not None
+            v, lo, hi = _plus_row(net, a, b[0], digit, 1 << (plus - base), cache, f"{name}d{k}")
+            out.append(_Term(v, base, lo, hi))
+            continue
         lo = hi = 0
         for bit, sign in digit:
             c = sign << (bit - base)
@@ -619,7 +718,8 @@ def max_tree(net: Net, xs: list[int], name: str) -> tuple[int, list[int], int | 
 
     A select of k <= 4 operands compares every pair at once (k(k-1)/2 comparators: a carry chain each),
     encodes the winner's index (the first operand not below any later one wins, so ties pick one of the
-    equal values; Yosys maps the encoder in two LUT levels after the comparators) and muxes the operands
+    equal values; each comparison the sign of a difference one bit wider, so it is one carry chain; Yosys
+    maps the encoder in two LUT levels after the comparators) and muxes the operands
     by it (a 4:1 mux: one LUT6 a bit): one carry chain and three LUT levels for two levels of a pairwise
     tree."""
     lv = NET + DELAYS["lut"]
@@ -634,7 +734,11 @@ def max_tree(net: Net, xs: list[int], name: str) -> tuple[int, list[int], int | 
         w = max(net.values[v].width for v in group)
         text = ""
         for i in range(g - 1):
-            wins = " && ".join(f"(@{i} >= @{j})" for j in range(i + 1, g))
+            # a >= b as the sign of the (w+1)-bit difference: one carry chain (Yosys maps a signed `>=`
+            # to two chains with an inverter between them: 3.50 ns on the 4-particle netlist)
+            wins = " && ".join(
+                f"((({w + 1}'(@{i}) - {w + 1}'(@{j})) >> {w}) == {w + 1}'(0))" for j in range(i + 1, g)
+            )
             text += f"({wins}) ? 2'd{i} : "
         sel = net.place(
             f"{name}s{k}", "expr", 2, tuple(group), adder_delay(w + 1) + 2 * lv, expr=text + f"2'd{g - 1}"
@@ -675,17 +779,31 @@ def _context(b: _Builder, op: Any) -> list[int]:
     fa = tp.frac + tv.frac
     assert ta.frac == fa
     where = f"context '{op.name}'"
+    # AP_RND's half rides in a row of each sum's first product (the value's multiples + the half are
+    # shared by every query row), so the cast truncates
+    rs = fa - ty.frac
+    half = (
+        rs - 1
+        if cache is not None and mult is Multiplier.LUT and rs > 0 and rounding(ty) is Rounding.RND
+        else None
+    )
+    ty_t = ty if half is None else dataclasses.replace(ty, rounding=Rounding.TRN)
     out = []
     for i in range(tq_):
         for h in range(h_):
             g = h // (h_ // hk)
             for e in range(dv):
-                terms = []
+                terms: list[_Term] = []
                 for j in range(tk_):
                     pv = (pr[(h * tq_ + i) * tk_ + j], tp.raw_min, tp.raw_max)
                     vv = (v[j * hk * dv + g * dv + e], tv.raw_min, tv.raw_max)
-                    terms += product_terms(net, pv, vv, mult, f"{p}p{i}_{h}_{e}_{j}", cache)
-                out.append(rounded_sum(net, terms, f"{p}s{i}_{h}_{e}", fa, ty, where))
+                    pt = f"{p}p{i}_{h}_{e}_{j}"
+                    terms += product_terms(net, pv, vv, mult, pt, cache, plus=None if terms else half)
+                if half is None or not terms:
+                    out.append(rounded_sum(net, terms, f"{p}s{i}_{h}_{e}", fa, ty, where))
+                    continue
+                sv, lo, hi = unshifted(net, tree(net, terms, f"{p}s{i}_{h}_{e}"), f"{p}s{i}_{h}_{e}u")
+                out.append(net.cast(f"{p}s{i}_{h}_{e}y", sv, fa, ty_t, where, lo, hi))
     return out
 
 

@@ -331,7 +331,8 @@ def analyse(netlist: dict[str, Any], top: str) -> Depth:
             t = start.get(b, 0.0)
             by_ns[b] = (t, 0, 0, b)
             by_lv[b] = (0, t, 0, b)
-    pred: dict[object, tuple[object, str]] = {}
+    pred: dict[object, tuple[object, str]] = {}  # the deepest (by levels) arc into each bit
+    pred_ns: dict[object, tuple[object, str]] = {}  # the slowest (by delay) arc into each bit
     queue = deque(b for b in nodes if indeg.get(b, 0) == 0)
     left = dict(indeg)
     while queue:
@@ -343,6 +344,7 @@ def analyse(netlist: dict[str, Any], top: str) -> Depth:
                 cand = (an[0] + ns, an[1] + lv, an[2] + nc, an[3])
                 if o not in by_ns or cand[0] > by_ns[o][0]:
                     by_ns[o] = cand
+                    pred_ns[o] = (a, typ)
             if al is not None:
                 cl = (al[0] + lv, al[1] + ns, al[2] + nc, al[3])
                 if o not in by_lv or cl[:2] > by_lv[o][:2]:
@@ -362,7 +364,7 @@ def analyse(netlist: dict[str, Any], top: str) -> Depth:
         if b not in by_ns:
             continue
         n, lv = by_ns[b], by_lv[b]
-        pw = Path_(n[0] + setup, n[1], n[2], label(n[3]), end)
+        pw = Path_(n[0] + setup, n[1], n[2], label(n[3]), end, _through(b, pred_ns))
         pd = Path_(lv[1] + setup, lv[0], lv[2], label(lv[3]), end, _through(b, pred))
         inst = _instance(end, modules)
         w0, d0 = per.get(inst, (zero, zero))
@@ -379,7 +381,8 @@ def analyse(netlist: dict[str, Any], top: str) -> Depth:
 
 
 def _through(b: object, pred: dict[object, tuple[object, str]]) -> str:
-    """The cell types on the deepest path into bit ``b``, start to end, runs compressed."""
+    """The cell types on the path into bit ``b`` that ``pred`` (each bit's arc of that path) traces,
+    start to end, runs compressed."""
     types: list[str] = []
     seen = 0
     while b in pred and seen < 100000:

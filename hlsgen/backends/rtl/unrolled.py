@@ -81,7 +81,7 @@ class CastImpl(StrEnum):
 SRL_MIN = 3
 
 #: the library modules a pipeline's casts instantiate (templates/rtl/lib), in compile order
-CAST_MODULES = ("hlsgen_cast.sv", "hlsgen_fastcast.sv")
+CAST_MODULES = ("hlsgen_roundinc.sv", "hlsgen_cast.sv", "hlsgen_fastcast.sv")
 
 
 def _levels(inputs: int) -> int:
@@ -185,6 +185,10 @@ class Value:
 
     def attr(self, key: str) -> object:
         return dict(self.attrs)[key]
+
+    def get(self, key: str, default: object = None) -> object:
+        """Attribute ``key``, or ``default`` when the value has none."""
+        return dict(self.attrs).get(key, default)
 
 
 @dataclass(frozen=True)
@@ -322,6 +326,21 @@ class Unrolled:
             for a in v.args:
                 if v.stage - self.values[a].stage >= SRL_MIN - 1:
                     out.add(f"{self.values[a].name}_q{v.stage}")
+        return out
+
+    def kept(self) -> set[str]:
+        """Sums (``add``, ``acc`` of a value) that another sum reads in the same stage: declared
+        ``(* keep *)``, so that Yosys ``alumacc`` cannot merge the two into one multi-operand sum, which
+        ``synth_xilinx`` maps to a chain of adders (the 4-particle attention netlist: the output
+        projection's ``a - (b + c)`` as three chained carry chains where the plan has two adders)."""
+        sums = ("add", "acc")
+        out = set()
+        for v in self.values:
+            if v.kind in (*sums, "add0"):
+                for a in v.args:
+                    src = self.values[a]
+                    if src.kind in sums and src.args and src.stage == v.stage:
+                        out.add(src.name)
         return out
 
     def registers_of(self) -> list[tuple[str, str, int]]:

@@ -2,8 +2,8 @@
 //
 // A raw input x (IW bits, IF fractional, signed when IS) becomes a raw output y (OW bits, OF fractional,
 // signed when OS). With SH = IF - OF: SH <= 0 appends -SH zero LSBs (exact); SH > 0 drops SH LSBs and
-// adds the 0/1 increment of the rounding mode to the floor (the dropped bits are qb, the first one,
-// and r, the OR of the rest). The result is then brought into the output range by the overflow mode.
+// adds the 0/1 increment of the rounding mode to the floor (hlsgen_roundinc). The result is then brought
+// into the output range by the overflow mode.
 //
 // RND (ap_fixed quantization mode): 0 AP_TRN, 1 AP_TRN_ZERO, 2 AP_RND, 3 AP_RND_ZERO, 4 AP_RND_MIN_INF,
 //                                   5 AP_RND_INF, 6 AP_RND_CONV
@@ -43,7 +43,7 @@ module hlsgen_cast #(
 
     logic signed [EW-1:0] xe;
     logic signed [EW-1:0] fl;
-    logic neg, qb, r, inc;
+    logic neg, inc;
     logic signed [YW-1:0] yr;
     logic signed [CW-1:0] yc;
 
@@ -51,30 +51,11 @@ module hlsgen_cast #(
     assign neg = xe[EW-1];
     assign fl = xe >>> RS;
 
-    generate
-        if (RS >= 1) begin : g_qb
-            assign qb = xe[RS-1];
-        end else begin : g_noqb
-            assign qb = 1'b0;
-        end
-        if (RS >= 2) begin : g_r
-            assign r = |xe[RS-2:0];
-        end else begin : g_nor
-            assign r = 1'b0;
-        end
-    endgenerate
-
-    always_comb begin
-        case (RND)
-            1: inc = IS & neg & (qb | r);  // AP_TRN_ZERO
-            2: inc = qb;  // AP_RND
-            3: inc = qb & (neg | r);  // AP_RND_ZERO
-            4: inc = qb & r;  // AP_RND_MIN_INF
-            5: inc = qb & (~neg | r);  // AP_RND_INF
-            6: inc = qb & (fl[0] | r);  // AP_RND_CONV
-            default: inc = 1'b0;  // AP_TRN
-        endcase
-    end
+    // the dropped bits (a one-bit placeholder when none are dropped) and the mode's increment
+    localparam int DW = (RS > 0) ? RS : 1;
+    logic [DW-1:0] dropped;
+    assign dropped = xe[DW-1:0];
+    hlsgen_roundinc #(.RS(RS), .RND(RND)) u_inc (.dropped(dropped), .neg(neg), .lsb(fl[0]), .inc(inc));
 
     assign yr = ({{(YW - EW) {fl[EW-1]}}, fl} <<< LS) + {{(YW - 1) {1'b0}}, inc};
     assign yc = {{(CW - YW) {yr[YW-1]}}, yr};

@@ -3,8 +3,8 @@
 // and AP_SAT_ZERO, every rounding mode. Built for delay: the range check does not wait for the rounding.
 //
 // x (IW bits, IF fractional, signed) becomes y (OW bits, OF fractional, signed when OS). With SH = IF - OF,
-// SH <= 0 appends -SH zero LSBs; SH > 0 drops SH LSBs (the first qb, the OR of the rest r) and the rounding
-// mode's 0/1 increment goes into an OW-bit incrementer of the kept field only. The overflow is found in
+// SH <= 0 appends -SH zero LSBs; SH > 0 drops SH LSBs and the rounding mode's 0/1 increment
+// (hlsgen_roundinc) goes into an OW-bit incrementer of the kept field only. The overflow is found in
 // parallel on the floor fs (before the increment), as LUT reductions over its bits, never a comparison
 // adder: the rounded value exceeds HI when fs > HI (fs not 0 in every bit above the output field) or when
 // fs == HI and the increment is 1; it is below LO when fs < LO, except fs == LO - 1 with the increment 1.
@@ -38,7 +38,7 @@ module hlsgen_fastcast #(
     logic [XW-1:0] xe;
     logic [FW-1:0] fl;
     logic [ZW-1:0] fe, fs;
-    logic neg, qb, r, inc;
+    logic neg, inc;
     logic [OW-1:0] yr;
 
     assign xe = {{(XW - IW) {x[IW-1]}}, x};
@@ -47,33 +47,21 @@ module hlsgen_fastcast #(
     assign fe = {{(ZW - FW) {fl[FW-1]}}, fl};
     assign fs = fe << LS;
 
+    // the dropped bits (a one-bit placeholder when none are dropped) and the mode's increment
+    localparam int DW = (RS > 0) ? RS : 1;
+    logic [DW-1:0] dropped;
+    assign dropped = xe[DW-1:0];
+    hlsgen_roundinc #(.RS(RS), .RND(RND)) u_inc (.dropped(dropped), .neg(neg), .lsb(fs[0]), .inc(inc));
+
+    // the kept field and its increment: an OW-bit incrementer (its carry out is not needed); none for
+    // AP_TRN, whose increment is 0 (no adder for synthesis to keep)
     generate
-        if (RS >= 1) begin : g_qb
-            assign qb = xe[RS-1];
-        end else begin : g_noqb
-            assign qb = 1'b0;
-        end
-        if (RS >= 2) begin : g_r
-            assign r = |xe[RS-2:0];
-        end else begin : g_nor
-            assign r = 1'b0;
+        if (RND == 0) begin : g_trn
+            assign yr = fs[OW-1:0];
+        end else begin : g_inc
+            assign yr = fs[OW-1:0] + OW'(inc);
         end
     endgenerate
-
-    always_comb begin
-        case (RND)
-            1: inc = neg & (qb | r);  // AP_TRN_ZERO
-            2: inc = qb;  // AP_RND
-            3: inc = qb & (neg | r);  // AP_RND_ZERO
-            4: inc = qb & r;  // AP_RND_MIN_INF
-            5: inc = qb & (~neg | r);  // AP_RND_INF
-            6: inc = qb & (fs[0] | r);  // AP_RND_CONV
-            default: inc = 1'b0;  // AP_TRN
-        endcase
-    end
-
-    // the kept field and its increment: an OW-bit incrementer (its carry out is not needed)
-    assign yr = fs[OW-1:0] + OW'(inc);
 
     // overflow of the rounded value, from the floor's bits and the increment (LUT reductions)
     logic sgn, over, under;
