@@ -3,19 +3,24 @@ by Vitis HLS with the same interface) and checks every output beat against the N
 
 Built from parts, as cocotb's examples are:
 
-* :class:`Driver`: one cocotbext-axi ``AxiStreamSource`` per model input, optionally with random idle
-  cycles between beats;
-* :class:`Monitor`: one ``AxiStreamSink`` per model output, optionally with random back-pressure;
-* :class:`Handshakes`: the clock cycle of every accepted beat on every port (latency and II);
+* :class:`Driver`: one event-driven AXI4-Stream source (sim/hlsgen_axis.py) per model input, optionally
+  with random idle cycles between beats;
+* :class:`Monitor`: one event-driven AXI4-Stream sink per model output, optionally with random
+  back-pressure;
+* the handshake cycles: the source and the sink of every port note the clock cycle of each accepted
+  beat from the simulation time (latency and II);
 * :class:`Model`: the NumPy reference (``hlsgen`` IR ops executed on raw integers), run on the very
   inputs the driver sends;
 * :class:`Checker`: compares received and expected tokens and remembers the first mismatch (sample,
   token, element).
 
 The packing (hlsgen.backends.rtl.packing): one beat per token (a row of the last axis), element j at
-TDATA[j*w +: w], TLAST on the last token of a sample. ``byte_size`` is set to the TDATA width so that
-cocotbext-axi moves one whole token per "byte" and never splits it (no TKEEP); a top with TKEEP gets
-little-endian bytes instead.
+TDATA[j*w +: w], TLAST on the last token of a sample; a top with TKEEP gets every byte kept.
+
+The drivers wake Python only when something can happen on their port (a beat in flight, a TREADY or
+TVALID change), not on every clock edge: the cycles where a compute-bound design holds its ports still
+cost no Python. Idle cycles and back-pressure are drawn from their pattern only on the cycles where they
+act (hlsgen_axis.py says which).
 
 The runner (hlsgen.backends.rtl.cosim) points ``HLSGEN_COSIM_SPEC`` at a JSON file: the ports, the raw
 inputs (.npz), the pickled typed graph of the reference, where to write the measurements. Every
@@ -42,7 +47,8 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
-from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+from cocotb.utils import get_sim_time
+from hlsgen_axis import Beat, StreamSink, StreamSource
 
 from hlsgen.backends.rtl.packing import sample_to_tokens, tokens_to_sample
 from hlsgen.fixed import FixedType
@@ -110,80 +116,35 @@ class Driver:
     """Sends each sample of one input as a frame of tokens."""
 
     def __init__(self, dut: Any, port: PortSpec, idle_seed: int | None) -> None:
-        bus = AxiStreamBus.from_prefix(dut, port.name)
         self.port = port
-        self.bytes = hasattr(bus, "tkeep")
-        kw = {} if self.bytes else {"byte_size": port.tdata_width}
-        self.source = AxiStreamSource(bus, dut.ap_clk, dut.ap_rst_n, reset_active_level=False, **kw)
-        if idle_seed is not None:
-            self.source.set_pause_generator(pause_pattern(idle_seed, 0.3))
+        pause = None if idle_seed is None else pause_pattern(idle_seed, 0.3)
+        self.source = StreamSource(dut, port.name, dut.ap_clk, CLOCK_NS, port.tdata_width, pause)
 
-    def send(self, raw: np.ndarray, user: list[int] | None = None) -> None:
-        """Every sample as a frame; ``user``: the TUSER value of each sample's beats (decode tops)."""
+    def send(self, raw: np.ndarray, origin_ns: float, user: list[int] | None = None) -> None:
+        """Every sample as a frame from the next rising edge on; ``user``: the TUSER value of each sample's
+        beats (decode tops); handshake cycles count from ``origin_ns``."""
+        beats = []
         for s, sample in enumerate(raw):
             # the port's shape: the tensor's, or flat for a top that takes a whole sample a beat
             words = sample_to_tokens(np.asarray(sample).reshape(self.port.shape), self.port.type)
-            tuser = None if user is None else [int(user[s])] * len(words)
-            if self.bytes:
-                nb = self.port.tdata_width // 8
-                data = b"".join(w.to_bytes(nb, "little") for w in words)
-                self.source.send_nowait(AxiStreamFrame(data, tuser=tuser))
-            else:
-                self.source.send_nowait(AxiStreamFrame(words, tuser=tuser))
+            u = 0 if user is None else int(user[s])
+            beats += [Beat(w, k == len(words) - 1, u) for k, w in enumerate(words)]
+        self.source.start(beats, origin_ns)
 
 
 class Monitor:
     """Receives the frames of one output."""
 
     def __init__(self, dut: Any, port: PortSpec, pause_seed: int | None) -> None:
-        bus = AxiStreamBus.from_prefix(dut, port.name)
         self.port = port
-        self.bytes = hasattr(bus, "tkeep")
-        kw = {} if self.bytes else {"byte_size": port.tdata_width}
-        self.sink = AxiStreamSink(bus, dut.ap_clk, dut.ap_rst_n, reset_active_level=False, **kw)
-        if pause_seed is not None:
-            self.sink.set_pause_generator(pause_pattern(pause_seed, 0.3))
+        pause = None if pause_seed is None else pause_pattern(pause_seed, 0.3)
+        self.sink = StreamSink(dut, port.name, dut.ap_clk, CLOCK_NS, port.tdata_width, pause)
+        self.sink.start()
 
     async def receive(self) -> tuple[list[int], list[int]]:
         """The TDATA words of one frame, and the TUSER value of each beat (zeros without TUSER)."""
-        frame = await self.sink.recv()
-        if self.bytes:
-            nb = self.port.tdata_width // 8
-            data = bytes(frame.tdata)
-            words = [int.from_bytes(data[k : k + nb], "little") for k in range(0, len(data), nb)]
-        else:
-            words = [int(v) for v in frame.tdata]
-        user = frame.tuser
-        if user is None:
-            users = [0] * len(words)
-        elif isinstance(user, list):
-            users = [int(u) for u in user][: len(words)]
-        else:  # cocotbext-axi compacts a TUSER that is the same on every beat to one value
-            users = [int(user)] * len(words)
-        return words, users
-
-
-class Handshakes:
-    """The cycle of every accepted beat of every port (read after each rising edge, as the sources and
-    sinks of cocotbext-axi do)."""
-
-    def __init__(self, dut: Any, ports: list[PortSpec]) -> None:
-        self.dut = dut
-        self.ports = ports
-        self.cycles: dict[str, list[int]] = {p.name: [] for p in ports}
-        self.cycle = 0
-
-    async def run(self) -> None:
-        sig = [
-            (p.name, getattr(self.dut, f"{p.name}_TVALID"), getattr(self.dut, f"{p.name}_TREADY"))
-            for p in self.ports
-        ]
-        while True:
-            await RisingEdge(self.dut.ap_clk)
-            self.cycle += 1
-            for name, v, r in sig:
-                if v.value.is_resolvable and r.value.is_resolvable and int(v.value) and int(r.value):
-                    self.cycles[name].append(self.cycle)
+        frame = await self.sink.frames.get()
+        return [b.data for b in frame], [b.user for b in frame]
 
 
 @dataclass
@@ -277,13 +238,14 @@ class Bench:
             Monitor(dut, p, seed + 17 * k + 5 if self.backpressure else None)
             for k, p in enumerate(self.outputs)
         ]
-        beats = Handshakes(dut, spec["ports"])
         await ClockCycles(dut.ap_clk, 4)
         dut.ap_rst_n.value = 1
         await RisingEdge(dut.ap_clk)
-        clock = cocotb.start_soon(beats.run())
+        origin = get_sim_time("ns")  # cycle 0: handshakes count clock cycles from this edge
+        for m in monitors:
+            m.sink.origin_ns = origin
         for d in drivers:
-            d.send(raw_in[d.port.tensor], decode["reset"] if decode else None)
+            d.send(raw_in[d.port.tensor], origin, decode["reset"] if decode else None)
 
         received: dict[str, list[list[int]]] = {m.port.name: [] for m in monitors}
 
@@ -299,7 +261,10 @@ class Bench:
         tasks = [cocotb.start_soon(collect(m)) for m in monitors]
         for t in tasks:
             await with_timeout(t, budget * CLOCK_NS, "ns")
-        clock.cancel()
+        for m in monitors:
+            m.sink.stop()
+        cycles = {d.port.name: d.source.handshakes for d in drivers}
+        cycles.update({m.port.name: m.sink.handshakes for m in monitors})
         n_beats = sum(len(w) for v in received.values() for w in v)
         tokens = None
         if n_beats <= 256:  # small runs keep every TDATA word (golden-vector tests read them)
@@ -318,7 +283,7 @@ class Bench:
             "samples": n,
             "mismatches": self.checker.mismatches,
             "first_mismatch": self.checker.first,
-            **measure(beats.cycles, self.inputs, self.outputs, int(decode["measure"]) if decode else n),
+            **measure(cycles, self.inputs, self.outputs, int(decode["measure"]) if decode else n),
         }
 
 
@@ -350,7 +315,8 @@ def _record(result: dict[str, Any]) -> None:
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def cosim(dut: Any, idle: bool, backpressure: bool) -> None:
     """Every sample through the design, bit-exact, with or without idle input cycles and back-pressure."""
-    cocotb.start_soon(Clock(dut.ap_clk, CLOCK_NS, unit="ns").start())
+    # the clock in C++ (GPI): no Python between edges nobody waits for
+    cocotb.start_soon(Clock(dut.ap_clk, CLOCK_NS, unit="ns", impl="gpi").start())
     spec = load_spec()
     bench = Bench(dut, spec, idle, backpressure)
     result = await bench.run()
