@@ -93,8 +93,9 @@ def _project(work: Path) -> Any:
         return pickle.load(f)
 
 
-def run_stage(stage: Stage, seq: int, d: int, model: str, work: Path) -> dict[str, Any]:
-    """Run ``stage`` of case (seq, d) in this process; returns its figures (the time is the caller's)."""
+def run_stage(stage: Stage, seq: int, d: int, model: str, work: Path, opts: Any = None) -> dict[str, Any]:
+    """Run ``stage`` of case (seq, d) in this process, the RTL built with ``opts`` (an RtlOptions; None:
+    the defaults); returns its figures (the time is the caller's)."""
     import numpy as np
 
     if stage is Stage.CONVERT:
@@ -124,7 +125,8 @@ def run_stage(stage: Stage, seq: int, d: int, model: str, work: Path) -> dict[st
         return {"csim_s": time.perf_counter() - t0}
     from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
 
-    design = build_design(proj.graph, proj.name, RtlOptions())
+    opts = opts or RtlOptions()
+    design = build_design(proj.graph, proj.name, opts)
     est = design.estimate
     figures: dict[str, Any] = {"est_latency": est.latency, "est_ii": est.ii, "mults": design.multipliers}
     if stage is Stage.VERILATOR:
@@ -139,7 +141,7 @@ def run_stage(stage: Stage, seq: int, d: int, model: str, work: Path) -> dict[st
 
         g = proj.graph
         raw = {g.inputs[0]: input_raw(x[:1], g.tensors[g.inputs[0]].type)}
-        res = cosim_graph(g, proj.name, raw, work / "cosim", RtlOptions(), plain_only=True)
+        res = cosim_graph(g, proj.name, raw, work / "cosim", opts, plain_only=True)
         figures.update(
             passed=res.passed, latency=res.latency, build_s=res.build_seconds, cosim_s=res.sim_seconds
         )
@@ -170,7 +172,10 @@ def worker(args: argparse.Namespace) -> int:
     stage = Stage(args.worker)
     out = work / f"{stage.value}.json"
     try:
-        figures = run_stage(stage, args.seq[0], args.d[0], args.model, work)
+        from hlsgen.backends.rtl import RtlOptions
+
+        opts = RtlOptions(ram_min_rows=None if args.ram_min_rows == 0 else args.ram_min_rows)
+        figures = run_stage(stage, args.seq[0], args.d[0], args.model, work, opts)
     except Exception:
         traceback.print_exc()
         return 1
@@ -182,7 +187,7 @@ def worker(args: argparse.Namespace) -> int:
 def timed(stage: Stage, seq: int, d: int, args: argparse.Namespace, work: Path) -> StageResult:
     """Run ``stage`` in a child process (its own process group, killed whole on time-out)."""
     cmd = [sys.executable, __file__, "--worker", stage.value, "--seq", str(seq), "--d", str(d)]
-    cmd += ["--model", args.model, "--work", str(work)]
+    cmd += ["--model", args.model, "--work", str(work), "--ram-min-rows", str(args.ram_min_rows)]
     log = work / f"{stage.value}.log"
     t0 = time.perf_counter()
     with log.open("w") as f:
@@ -243,6 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--model", choices=["mha", "norm"], default="mha", help="MHA block, or + residual + LN")
     ap.add_argument("--keep", help="keep every case's files under this folder")
+    ap.add_argument(
+        "--ram-min-rows",
+        type=int,
+        default=32,
+        help="RtlOptions.ram_min_rows: rows a lane of an attention bank holds to be a memory (0: register arrays)",
+    )
     ap.add_argument("--worker", choices=[s.value for s in Stage], help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

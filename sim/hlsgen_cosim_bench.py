@@ -139,7 +139,6 @@ class Monitor:
         self.port = port
         pause = None if pause_seed is None else pause_pattern(pause_seed, 0.3)
         self.sink = StreamSink(dut, port.name, dut.ap_clk, CLOCK_NS, port.tdata_width, pause)
-        self.sink.start()
 
     async def receive(self) -> tuple[list[int], list[int]]:
         """The TDATA words of one frame, and the TUSER value of each beat (zeros without TUSER)."""
@@ -242,8 +241,9 @@ class Bench:
         dut.ap_rst_n.value = 1
         await RisingEdge(dut.ap_clk)
         origin = get_sim_time("ns")  # cycle 0: handshakes count clock cycles from this edge
-        for m in monitors:
+        for m in monitors:  # TREADY low through reset (as an AXI4-Stream sink must keep it)
             m.sink.origin_ns = origin
+            m.sink.start()
         for d in drivers:
             d.send(raw_in[d.port.tensor], origin, decode["reset"] if decode else None)
 

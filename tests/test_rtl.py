@@ -126,10 +126,10 @@ def test_attention_banks_in_ram_where_lanes_are_deep() -> None:
     from helpers import context_graph, scores_graph
 
     ram = RtlOptions()
-    assert factor(64, 16, 8, ram=ram) == factor(64, 16, 8) == (16, 4)  # T 16: 1 row a lane, registers
-    assert factor(64, 64, 8, ram=ram) == (64, 1)  # T 64: 16 rows a lane would cost cycles
-    assert factor(64, 256, 8) == (64, 1) and factor(64, 256, 8, ram=ram) == (8, 8)  # 32 cycles each
-    assert factor(64, 1024, 16, ram=ram) == (4, 16)  # 1024 x 64: 256 rows a lane, 4 memories
+    assert factor(64, 16, 8, opts=ram) == factor(64, 16, 8) == (16, 4)  # T 16: 1 row a lane, registers
+    assert factor(64, 64, 8, opts=ram) == (64, 1)  # T 64: 16 rows a lane would cost cycles
+    assert factor(64, 256, 8) == (64, 1) and factor(64, 256, 8, opts=ram) == (8, 8)  # 32 cycles each
+    assert factor(64, 1024, 16, opts=ram) == (4, 16)  # 1024 x 64: 256 rows a lane, 4 memories
     cfg = Config.from_dict({"default_precision": "ap_fixed<8,3>"})
     for t, want, simd in ((16, 0, 16), (256, 1, 8)):
         sc = build_design(quantize_graph(scores_graph(t, t, 4, 4, 8), cfg), "s", RtlOptions()).blocks[0]
@@ -216,6 +216,24 @@ def test_lint_clean(tmp_path: Path) -> None:
     (tmp_path / "golden" / "hlsgen_lint.vlt").unlink()
     r = lint(tmp_path / "golden", source_order(designs[2]), "golden")
     assert not r.clean and any("TLAST" in m for m in r.messages)
+
+
+@pytest.mark.verilator
+@needs_verilator
+def test_scores_refuses_ram_banks_with_a_rope_part() -> None:
+    """hlsgen_scores reads its RoPE part beside the main part's registered RAM read, a cycle apart: with
+    R > 0 and a bank in RAM it stops elaboration by name (the renderer never asks for both)."""
+    import subprocess
+
+    from hlsgen.resources import resource_dir
+
+    lib = resource_dir("templates") / "rtl" / "lib"
+    cmd = [str(tools.verilator_bin_dir() / "verilator"), "--lint-only", "-Wno-lint", "-Wno-style"]
+    cmd += ["--top-module", "hlsgen_scores", *map(str, sorted(lib.glob("*.sv")))]
+    assert subprocess.run([*cmd, "-GR=1"], capture_output=True, text=True).returncode == 0
+    for bank in ("QRAM", "KRAM"):
+        r = subprocess.run([*cmd, "-GR=1", f"-G{bank}=1"], capture_output=True, text=True)
+        assert r.returncode != 0 and "QRAM / KRAM need R = 0" in r.stdout + r.stderr
 
 
 @pytest.mark.verilator

@@ -41,8 +41,22 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
         help="most multipliers of one engine of hlsgen's RTL (default %(default)s); the reuse factor asks for "
         "MACs / reuse factor",
     )
+    s.add_argument(
+        "--ram-min-rows",
+        type=int,
+        default=RtlOptions().ram_min_rows,
+        metavar="N",
+        help="rows a lane of an attention row bank must hold to be built as a memory (hlsgen_ram) rather than "
+        "a register array (default %(default)s; 0: register arrays always)",
+    )
     s.add_argument("--seed", type=int, default=1, help="seed of the idle-cycle and back-pressure patterns")
     s.add_argument("--work", metavar="DIR", help="work folder (default PROJECT/cosim)")
+
+
+def rtl_options(args: argparse.Namespace, clock_ns: float) -> RtlOptions:
+    """The RTL settings of ``hlsgen cosim``'s options (``--ram-min-rows 0``: register arrays always)."""
+    ram = None if args.ram_min_rows == 0 else args.ram_min_rows
+    return RtlOptions(max_par=args.max_par, clock_ns=clock_ns, ram_min_rows=ram)
 
 
 def tb_inputs(project: Any, project_dir: Path) -> dict[str, np.ndarray]:
@@ -106,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     if args.samples:
         raw = {k: v[: args.samples] for k, v in raw.items()}
     n = next(iter(raw.values())).shape[0]
-    opts = RtlOptions(max_par=args.max_par, clock_ns=proj.config.clock_period)
+    opts = rtl_options(args, proj.config.clock_period)
     latency = proj.config.strategy is Strategy.LATENCY and not args.decode and not args.rtl
     work = Path(args.work) if args.work else pdir / ("cosim_decode" if args.decode else "cosim")
     if args.decode:

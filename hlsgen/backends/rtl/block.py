@@ -178,11 +178,11 @@ def requested_par(op: Op, macs: int, opts: RtlOptions, limit: int) -> int:
     return max(1, min(p, limit))
 
 
-def factor(par: int, n_simd: int, n_pe: int, ram: RtlOptions | None = None) -> tuple[int, int]:
+def factor(par: int, n_simd: int, n_pe: int, opts: RtlOptions | None = None) -> tuple[int, int]:
     """(SIMD, PE) with SIMD * PE <= par that minimise ceil(n_simd/SIMD) * ceil(n_pe/PE) cycles, then
     multipliers, preferring the wider SIMD.
 
-    With ``ram`` (the options of an engine whose SIMD lanes each read a bank of ceil(n_simd / SIMD)
+    With ``opts`` (the options of an engine whose SIMD lanes each read a bank of ceil(n_simd / SIMD)
     rows: hlsgen_context's V bank), among the choices of equal cycles and multipliers those whose
     lanes are deep enough for memories (:meth:`RtlOptions.ram_bank`) come first, and of them the
     narrowest SIMD: the fewest, deepest memories (block RAM is used by width x lanes, not by depth)."""
@@ -192,7 +192,7 @@ def factor(par: int, n_simd: int, n_pe: int, ram: RtlOptions | None = None) -> t
         if p < 1:
             break
         cyc = -(-n_simd // s) * -(-n_pe // p)
-        in_ram = ram is not None and ram.ram_bank(-(-n_simd // s))
+        in_ram = opts is not None and opts.ram_bank(-(-n_simd // s))
         key = (cyc, s * p, not in_ram, s if in_ram else -s, p)
         if best is None or key < best:
             best = key

@@ -24,11 +24,12 @@ Each renderer of :data:`ATTENTION_RENDERERS` (merged into
 - ``context``: every ``P_h V_g`` entry as a dot product over the keys (constant-zero probabilities of
   masked keys cost nothing), then the cast.
 
-AP_RND casts of the sums (scores, context) truncate: the half joins the sum off the products' path, OR-ed
-into the zero LSBs of a shifted adder operand of the sum's tree (:func:`rounded_sum`) or, for the context,
-as a constant in every option of one row of each sum's first product (the value's multiples plus the
-half, built once and shared by every query row: ``plus`` of :func:`product_terms`), so the cast has no
-increment and no round-up overflow (two LUT levels instead of five).
+Where it can be folded, an AP_RND cast of a sum (scores, context) truncates: the half is OR-ed into the
+zero LSBs of a shifted adder operand of the sum's tree (:func:`rounded_sum`: where an adder of the tree has
+such a free slot) or, for the context with LUT products, rides as a constant in every option of one row of
+each sum's first product (the value's multiples plus the half, built once and shared by every query row:
+``plus`` of :func:`product_terms`), so the cast has no increment and no round-up overflow (two LUT levels
+instead of five). Elsewhere (no free slot; DSP products of the context) the cast rounds.
 
 Data-dependent products. ``multiplier: lut`` builds ``a * b`` as partial products of ``a`` (the operand
 that arrives first) by 2-bit digits of ``b`` (the sign bit of a signed ``b`` weighs ``-2^(w-1)``): each

@@ -82,6 +82,11 @@ module hlsgen_scores #(
     output logic [TK*YW-1:0]      out_data
 );
     localparam int DT = DK + R;  // terms of a dot product
+    // the RoPE part reads qrbuf / krbuf at issue, beside the main part's registered RAM read: the two
+    // would be a cycle apart, so RAM banks are built only without it (the renderer never asks for both)
+    if (R > 0 && (QRAM || KRAM)) begin : g_check_ram
+        $fatal(1, "hlsgen_scores: QRAM / KRAM need R = 0 (no RoPE part)");
+    end
     localparam int NKG = (TK + PE - 1) / PE;
     localparam int NJ = (DT + SIMD - 1) / SIMD;
     // the common operand formats: signed if either part is, wide enough for both parts once shifted
