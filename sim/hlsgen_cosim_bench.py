@@ -244,6 +244,8 @@ class Bench:
         for m in monitors:  # TREADY low through reset (as an AXI4-Stream sink must keep it)
             m.sink.origin_ns = origin
             m.sink.start()
+        audit = EdgeAudit(dut, self.inputs + self.outputs) if os.environ.get("HLSGEN_COSIM_AUDIT") else None
+        audit_task = cocotb.start_soon(audit.run()) if audit else None
         for d in drivers:
             d.send(raw_in[d.port.tensor], origin, decode["reset"] if decode else None)
 
@@ -265,6 +267,9 @@ class Bench:
             m.sink.stop()
         cycles = {d.port.name: d.source.handshakes for d in drivers}
         cycles.update({m.port.name: m.sink.handshakes for m in monitors})
+        if audit is not None and audit_task is not None:
+            audit_task.cancel()
+            audit.compare(cycles)
         n_beats = sum(len(w) for v in received.values() for w in v)
         tokens = None
         if n_beats <= 256:  # small runs keep every TDATA word (golden-vector tests read them)
@@ -285,6 +290,40 @@ class Bench:
             "first_mismatch": self.checker.first,
             **measure(cycles, self.inputs, self.outputs, int(decode["measure"]) if decode else n),
         }
+
+
+class EdgeAudit:
+    """``HLSGEN_COSIM_AUDIT=1``: the cycle of every accepted beat of every port counted edge by edge (TVALID
+    and TREADY read after each rising edge, as the old per-edge recorder did), to compare with the cycles
+    the event-driven sources and sinks derive from the simulation time."""
+
+    def __init__(self, dut: Any, ports: list[PortSpec]) -> None:
+        self.sig = [
+            (p.name, getattr(dut, f"{p.name}_TVALID"), getattr(dut, f"{p.name}_TREADY")) for p in ports
+        ]
+        self.clock = dut.ap_clk
+        self.cycles: dict[str, list[int]] = {p.name: [] for p in ports}
+
+    async def run(self) -> None:
+        """Count from the edge this starts after (cycle 0) on."""
+        cycle = 0
+        while True:
+            await RisingEdge(self.clock)
+            cycle += 1
+            for name, v, r in self.sig:
+                if v.value.is_resolvable and r.value.is_resolvable and int(v.value) and int(r.value):
+                    self.cycles[name].append(cycle)
+
+    def compare(self, cycles: dict[str, list[int]]) -> None:
+        for name, want in self.cycles.items():
+            if cycles[name] != want:
+                got = cycles[name]
+                pairs = enumerate(zip(got, want, strict=False))
+                k = next((i for i, (a, b) in pairs if a != b), min(len(got), len(want)))
+                raise AssertionError(
+                    f"handshake audit: port {name}: {len(got)} beats timed by the bench, {len(want)} "
+                    f"counted edge by edge; first difference at beat {k}"
+                )
 
 
 def measure(

@@ -77,6 +77,35 @@ def test_golden_vector_on_the_ports(tmp_path: Path) -> None:
     assert plain.tokens["y"] == [[0x18F830, 0x003EC0]]
 
 
+@pytest.mark.xdist_group("rtl_audit")
+def test_event_driven_handshakes_equal_an_edge_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bench's sources and sinks (sim/hlsgen_axis.py) wake only where a beat can move and time each
+    handshake from the simulation time; HLSGEN_COSIM_AUDIT=1 also counts every accepted beat edge by edge
+    and fails a run whose cycles differ. A Linear at 2 multipliers (its input TREADY falls between rows) and
+    several samples, in every run (idle cycles x back-pressure); the audit's comparison fails on a
+    difference."""
+    from test_rtl import dense_graph
+
+    from hlsgen.resources import resource_dir
+
+    monkeypatch.setenv("HLSGEN_COSIM_AUDIT", "1")
+    g = dense_graph(6, 5, 3, "ap_fixed<12,4>")
+    x = np.random.default_rng(3).uniform(-2, 2, size=(4, 3, 6))
+    res = cosim_graph(g, "audit", _raw(g, [x]), tmp_path, RtlOptions(par={"fc": 2}))
+    assert res.passed, res.failure_message()
+    assert len(res.runs) == 4 and all(r.ii and r.ii > 1 for r in res.runs)
+
+    monkeypatch.syspath_prepend(str(resource_dir("sim")))
+    from hlsgen_cosim_bench import EdgeAudit  # type: ignore[import-not-found]
+
+    audit = EdgeAudit.__new__(EdgeAudit)
+    audit.cycles = {"x": [1, 2, 5]}
+    audit.compare({"x": [1, 2, 5]})
+    with pytest.raises(AssertionError, match="port x: 3 beats timed by the bench, 3 counted edge by edge; first "
+                       "difference at beat 2"):  # fmt: skip
+        audit.compare({"x": [1, 2, 6]})
+
+
 @pytest.mark.xdist_group("rtl_golden")
 def test_first_mismatch_is_named(tmp_path: Path) -> None:
     """RTL that rounds differently from the reference fails every run, naming output, sample, token and
