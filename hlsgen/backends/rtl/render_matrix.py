@@ -92,7 +92,7 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
         "W_FILE": consts[0].name,
         "B_INIT": consts[1].name,
     }
-    info: dict[str, object] = {"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r}
+    info = _engine_info(simd, pe, r)
     if blocks > 1:
         params["BLOCKS"] = blocks
         info["blocks"] = blocks
@@ -224,15 +224,18 @@ def _score_block(
         op.outputs[0],
         timing.ScoresModel(tq, tk, h, r, depth, rope=bool(rope), stages=stages),
         multipliers=simd * pe + (0 if op.scale_is_shift else pe),
-        info={
-            "par": simd * pe,
-            "simd": simd,
-            "pe": pe,
-            "row_cycles": r,
-            "macs": macs,
-            "ram": "+".join(b for b in "QK" if params[f"{b}RAM"]) or "none",
-        },
+        info=_engine_info(simd, pe, r, macs=macs, ram=_in_ram(params, "QK")),
     )
+
+
+def _engine_info(simd: int, pe: int, r: int, **extra: object) -> dict[str, object]:
+    """The ``info`` of a matrix engine (design JSON, the top's comments): its shape and cycles a row."""
+    return {"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, **extra}
+
+
+def _in_ram(params: dict[str, int | str], banks: str) -> str:
+    """Which of the engine's banks (one letter each, parameter ``<letter>RAM``) are memories, e.g. "Q+K"."""
+    return "+".join(b for b in banks if params[f"{b}RAM"]) or "none"
 
 
 def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
@@ -278,12 +281,5 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         op.outputs[0],
         timing.ContextModel(tq, tk, h, r, depth, stages=stages),
         multipliers=simd * pe,
-        info={
-            "par": simd * pe,
-            "simd": simd,
-            "pe": pe,
-            "row_cycles": r,
-            "macs": macs,
-            "ram": "+".join(b for b in "VO" if params[f"{b}RAM"]) or "none",
-        },
+        info=_engine_info(simd, pe, r, macs=macs, ram=_in_ram(params, "VO")),
     )
