@@ -9,8 +9,8 @@ TVALID and TREADY were both high. Between edges where nothing can happen they sl
   source with nothing left to send drops TVALID and ends;
 * the sink awaits the TVALID change while TVALID is low (TREADY held as it is), then the next rising edge.
 
-The cycle of every accepted beat comes from the simulation time (cycles since ``origin_ns``), not from
-counting edges in Python.
+The cycle of every accepted beat comes from the simulation time, in integer simulator steps (cycles since
+``origin``, a time in steps), not from counting edges in Python.
 
 Idle cycles and back-pressure (``pause``: an endless True / False pattern, True = pause) are drawn only on
 the cycles where they act: the source draws one value at each edge where it would offer a new beat (True:
@@ -29,7 +29,7 @@ import cocotb
 from cocotb.queue import Queue
 from cocotb.task import Task
 from cocotb.triggers import RisingEdge, ValueChange
-from cocotb.utils import get_sim_time
+from cocotb.utils import get_sim_steps, get_sim_time
 
 
 @dataclass(frozen=True)
@@ -48,32 +48,8 @@ def _high(sig: Any) -> bool:
 
 
 class _Port:
-    """The signals of one AXI4-Stream port ``{prefix}_TDATA`` ... and the cycle clock."""
-
-    def __init__(self, dut: Any, prefix: str, clock: Any, period_ns: float, width: int) -> None:
-        self.clock = clock
-        self.period_ns = period_ns
-        #: the simulation time of cycle 0
-        self.origin_ns = 0.0
-        self.tdata = getattr(dut, f"{prefix}_TDATA")
-        self.tvalid = getattr(dut, f"{prefix}_TVALID")
-        self.tready = getattr(dut, f"{prefix}_TREADY")
-        self.tlast = getattr(dut, f"{prefix}_TLAST", None)
-        self.tuser = getattr(dut, f"{prefix}_TUSER", None)
-        self.tkeep = getattr(dut, f"{prefix}_TKEEP", None)
-        if len(self.tdata) != width:
-            raise ValueError(f"{prefix}_TDATA has {len(self.tdata)} bits, the port spec says {width}")
-        self.mask = (1 << width) - 1
-        #: the cycle of every accepted beat, counted from ``origin_ns``
-        self.handshakes: list[int] = []
-
-    def cycle(self) -> int:
-        """The clock cycle of the present simulation time (the edge just sampled)."""
-        return round((get_sim_time("ns") - self.origin_ns) / self.period_ns)
-
-
-class StreamSource(_Port):
-    """Drives a sequence of beats into an input port, back to back unless ``pause`` idles a cycle."""
+    """The signals of one AXI4-Stream port ``{prefix}_TDATA`` ..., the cycle clock and the port's pause
+    pattern (``None``: never pauses)."""
 
     def __init__(
         self,
@@ -84,13 +60,40 @@ class StreamSource(_Port):
         width: int,
         pause: Iterator[bool] | None = None,
     ) -> None:
-        super().__init__(dut, prefix, clock, period_ns, width)
+        self.clock = clock
         self.pause = pause
+        #: the clock period in simulator steps (an integer: cycles are exact at any simulated time)
+        self.period = int(get_sim_steps(period_ns, "ns"))
+        #: the simulation time of cycle 0, in steps
+        self.origin = 0
+        self.tdata = getattr(dut, f"{prefix}_TDATA")
+        self.tvalid = getattr(dut, f"{prefix}_TVALID")
+        self.tready = getattr(dut, f"{prefix}_TREADY")
+        self.tlast = getattr(dut, f"{prefix}_TLAST", None)
+        self.tuser = getattr(dut, f"{prefix}_TUSER", None)
+        self.tkeep = getattr(dut, f"{prefix}_TKEEP", None)
+        if len(self.tdata) != width:
+            raise ValueError(f"{prefix}_TDATA has {len(self.tdata)} bits, the port spec says {width}")
+        self.mask = (1 << width) - 1
+        #: the cycle of every accepted beat, counted from ``origin``
+        self.handshakes: list[int] = []
+
+    def cycle(self) -> int:
+        """The clock cycle of the present simulation time (the edge just sampled)."""
+        return (get_sim_time("step") - self.origin) // self.period
+
+
+class StreamSource(_Port):
+    """Drives a sequence of beats into an input port, back to back unless ``pause`` idles a cycle."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.tvalid.value = 0
 
-    def start(self, beats: Sequence[Beat], origin_ns: float) -> Task[None]:
-        """Send ``beats`` from the next rising edge on; handshake cycles count from ``origin_ns``."""
-        self.origin_ns = origin_ns
+    def start(self, beats: Sequence[Beat], origin: int) -> Task[None]:
+        """Send ``beats`` from the next rising edge on; handshake cycles count from ``origin`` (a time in
+        simulator steps)."""
+        self.origin = origin
         return cocotb.start_soon(self._run(list(beats)))
 
     def _drive(self, beat: Beat | None) -> None:
@@ -136,23 +139,14 @@ class StreamSink(_Port):
     """Accepts the beats of an output port; TREADY high, or lowered by ``pause`` while TVALID is high.
     Frames (up to TLAST) go to :attr:`frames` as lists of beats."""
 
-    def __init__(
-        self,
-        dut: Any,
-        prefix: str,
-        clock: Any,
-        period_ns: float,
-        width: int,
-        pause: Iterator[bool] | None = None,
-    ) -> None:
-        super().__init__(dut, prefix, clock, period_ns, width)
-        self.pause = pause
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.frames: Queue[list[Beat]] = Queue()
         self.tready.value = 0
         self._task: Task[None] | None = None
 
     def start(self) -> None:
-        """Raise TREADY at the next rising edge and accept beats from then on (set :attr:`origin_ns`
+        """Raise TREADY at the next rising edge and accept beats from then on (set :attr:`origin`
         before the first beat)."""
         self._task = cocotb.start_soon(self._run())
 

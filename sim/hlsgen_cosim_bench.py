@@ -120,16 +120,16 @@ class Driver:
         pause = None if idle_seed is None else pause_pattern(idle_seed, 0.3)
         self.source = StreamSource(dut, port.name, dut.ap_clk, CLOCK_NS, port.tdata_width, pause)
 
-    def send(self, raw: np.ndarray, origin_ns: float, user: list[int] | None = None) -> None:
+    def send(self, raw: np.ndarray, origin: int, user: list[int] | None = None) -> None:
         """Every sample as a frame from the next rising edge on; ``user``: the TUSER value of each sample's
-        beats (decode tops); handshake cycles count from ``origin_ns``."""
+        beats (decode tops); handshake cycles count from ``origin`` (simulator steps)."""
         beats = []
         for s, sample in enumerate(raw):
             # the port's shape: the tensor's, or flat for a top that takes a whole sample a beat
             words = sample_to_tokens(np.asarray(sample).reshape(self.port.shape), self.port.type)
             u = 0 if user is None else int(user[s])
             beats += [Beat(w, k == len(words) - 1, u) for k, w in enumerate(words)]
-        self.source.start(beats, origin_ns)
+        self.source.start(beats, origin)
 
 
 class Monitor:
@@ -240,9 +240,9 @@ class Bench:
         await ClockCycles(dut.ap_clk, 4)
         dut.ap_rst_n.value = 1
         await RisingEdge(dut.ap_clk)
-        origin = get_sim_time("ns")  # cycle 0: handshakes count clock cycles from this edge
+        origin = get_sim_time("step")  # cycle 0: handshakes count clock cycles from this edge
         for m in monitors:  # TREADY low through reset (as an AXI4-Stream sink must keep it)
-            m.sink.origin_ns = origin
+            m.sink.origin = origin
             m.sink.start()
         audit = EdgeAudit(dut, self.inputs + self.outputs) if os.environ.get("HLSGEN_COSIM_AUDIT") else None
         audit_task = cocotb.start_soon(audit.run()) if audit else None
