@@ -276,3 +276,75 @@ def test_keras_flatten_head_cosim(tmp_path: Path) -> None:
     res = cosim_latency(proj.graph, proj.config, "flathead", raw, tmp_path, plain_only=True)
     assert res.passed, res.failure_message()
     assert res.ii == 1.0 and res.latency == plan_graph(proj.graph, proj.config).latency
+
+
+def _two_headed_tagger(particles: int = 4, features: int = 3, seed: int = 1):
+    """A QKeras jet tagger with two outputs of different types and depths: class logits after a second
+    Dense + ReLU, and a regression straight from the pooled features (its value waits for the logits)."""
+    tf = pytest.importorskip("tensorflow")
+    qk = pytest.importorskip("qkeras")
+    tf.keras.utils.set_random_seed(seed)
+    wq = "quantized_bits(6,0,alpha=1)"
+    L = tf.keras.layers
+    inputs = L.Input((particles, features), name="particles")
+    x = qk.QDense(8, kernel_quantizer=wq, bias_quantizer=wq, name="phi")(inputs)
+    x = qk.QActivation("quantized_relu(8,3)", name="relu")(x)
+    pooled = L.GlobalAveragePooling1D(name="pool")(x)
+    h = qk.QDense(8, kernel_quantizer=wq, bias_quantizer=wq, name="rho")(pooled)
+    h = qk.QActivation("quantized_relu(8,3)", name="rho_relu")(h)
+    logits = qk.QDense(3, kernel_quantizer=wq, bias_quantizer=wq, name="head")(h)
+    logits = qk.QActivation("quantized_bits(10,4,alpha=1)", name="logits")(logits)
+    reg = qk.QDense(1, kernel_quantizer=wq, bias_quantizer=wq, name="reg")(pooled)
+    reg = qk.QActivation("quantized_bits(14,6,alpha=1)", name="pt")(reg)
+    return tf.keras.Model(inputs, [logits, reg])
+
+
+@pytest.mark.tensorflow
+@pytest.mark.gxx
+@pytest.mark.verilator
+@needs_verilator
+def test_two_outputs_leave_together_at_ii_1(tmp_path: Path) -> None:
+    """A model of two outputs (different types, computed in different stages) under the latency strategy:
+    one AXI4-Stream port each, a sample's beats on both in the same cycle; csim == predict == Keras;
+    ``hlsgen cosim PRJ`` bit-exact on both ports in every run (back-pressure on each port alone: the
+    other's beat is not offered twice), II = 1, latency == the estimate."""
+    import hlsgen
+    from hlsgen.cli import main
+
+    model = _two_headed_tagger()
+    rng = np.random.default_rng(4)
+    xs = (rng.integers(-64, 64, size=(40, 4, 3)) / 16).astype(np.float32)
+    cfg = {
+        "default_precision": "ap_fixed<32,12>",
+        "strategy": "latency",
+        "multiplier": "lut",
+        "clock_period": 3.0,
+        "layers": {"particles": {"result": "ap_fixed<10,4>"}},
+    }
+    proj = hlsgen.convert(model, cfg)
+    want = model.predict(xs, verbose=0)
+    got = proj.predict(xs)
+    assert len(got) == 2
+    for g_, w_ in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g_, w_)
+    for c_, g_ in zip(proj.csim(xs), got, strict=True):
+        np.testing.assert_array_equal(c_, g_)
+    design = build_latency_design(proj.graph, proj.config, proj.name)
+    outs = {name: str(t) for name, _, t in design.outputs}
+    assert len(set(outs.values())) == 2, outs  # two types: each port packed at its own width
+    widths = {p["name"]: p["tdata_width"] for p in design.ports() if p["direction"] == "out"}
+    assert sorted(widths.values()) == [16, 32]  # 1 x 14 bits, 3 x 10 bits, padded to bytes
+    model_file = tmp_path / "two.keras"
+    model.save(model_file)
+    prj = tmp_path / "prj"
+    proj.write(prj, tb_data=xs, model_source=model_file)
+    assert main(["cosim", str(prj)]) == 0
+    assert_ii1_junit(prj, design.latency, len(xs))
+
+
+def test_an_output_that_is_the_model_input_is_refused() -> None:
+    g = _branchy(np.random.default_rng(0))
+    g.outputs = [g.outputs[0], "x"]
+    cfg = _config()
+    with pytest.raises(NotImplementedError, match=r"design branchy: output x is the model input"):
+        plan_graph(quantize_graph(g, cfg), cfg)

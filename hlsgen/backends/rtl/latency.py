@@ -275,7 +275,7 @@ def check_graph(graph: Graph, config: Config) -> None:
 
     Raises:
         NotImplementedError: a resource layer in it (:func:`check_resource_layers`), an op kind or setting
-            with no II = 1 form, or a graph of more than one output.
+            with no II = 1 form, or an output that is a model input.
     """
     if config.strategy is not Strategy.LATENCY:
         raise NotImplementedError(
@@ -284,11 +284,6 @@ def check_graph(graph: Graph, config: Config) -> None:
             "row-streaming design, hlsgen.backends.rtl.render_latency)"
         )
     check_resource_layers(config)
-    if len(graph.outputs) != 1:
-        raise NotImplementedError(
-            f"design {graph.name}: the latency strategy builds one model output (it takes any number of "
-            f"inputs), the graph has outputs {graph.outputs}"
-        )
     kinds = ", ".join(sorted(LATENCY_RENDERERS))
     for op in graph.ops:
         if op.kind not in LATENCY_RENDERERS:
@@ -351,10 +346,10 @@ def plan_graph(graph: Graph, config: Config, module: str | None = None) -> Unrol
         for k, v in enumerate(b.env[name])
     ]
     settle_constants(b.net, outs)
-    tys = {str(b.type_of(n)) for n in graph.outputs}
-    if len(tys) != 1:
-        raise NotImplementedError(f"design {graph.name}: outputs of different types ({sorted(tys)})")
+    # several outputs: every one reaches the last stage (registers carry the earlier ones), so a sample's
+    # outputs leave together; out_data holds them one after the other, each value at its type's width
     ty = b.type_of(graph.outputs[0])
+    out_bits = sum(graph.tensors[k].size * b.type_of(k).width for k in graph.outputs)
     net = b.net
     stages = max(net.values[o].stage for o in outs)
     name = module or f"{c_identifier(graph.name)}_core"
@@ -384,13 +379,16 @@ def plan_graph(graph: Graph, config: Config, module: str | None = None) -> Unrol
         enable=True,
         tables=tuple(net.tables),
         in_bits=lsb,
+        out_bits=out_bits,
         header=(
             f"{name}: the whole model fully unrolled and pipelined at II = 1 (hlsgen.backends.rtl.latency).",
             ", ".join(f"{graph.tensors[k].size} inputs ({b.type_of(k)}) of {k}" for k in graph.inputs)
-            + f" -> {len(outs)} outputs ({ty}) a sample, one sample a cycle"
+            + " -> "
+            + ", ".join(f"{graph.tensors[k].size} outputs ({b.type_of(k)}) of {k}" for k in graph.outputs)
+            + " a sample, one sample a cycle"
             + (
-                " (in_data: the inputs one after the other, the first at bit 0)."
-                if len(graph.inputs) > 1
+                " (in_data / out_data: the inputs / outputs one after the other, the first at bit 0)."
+                if len(graph.inputs) > 1 or len(graph.outputs) > 1
                 else "."
             ),
             "Ops: " + ", ".join(f"{op.kind} {op.name}" for op in graph.ops) + ".",
@@ -472,6 +470,7 @@ def top_files(design: LatencyDesign) -> dict[str, str]:
             d=design,
             ports=design.ports(),
             in_bits={name: n * t.width for name, n, t in design.inputs},
+            out_bits={name: n * t.width for name, n, t in design.outputs},
         ),
     }
     files["files.f"] = "\n".join(source_order(design)) + "\n"

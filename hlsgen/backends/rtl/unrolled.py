@@ -236,6 +236,9 @@ class Unrolled:
     #: bits of ``in_data`` when it carries more than the rows x n_in x tx of one tensor (a latency core of
     #: several model inputs, packed one after the other); 0: ``rows * n_in * tx.width``
     in_bits: int = 0
+    #: the width of out_data where the outputs are of several types (each output value at its own
+    #: type's width, in order); 0: ``rows * n_out * ty.width``
+    out_bits: int = 0
 
     @property
     def latency(self) -> int:
@@ -257,7 +260,7 @@ class Unrolled:
 
     @property
     def out_width(self) -> int:
-        return self.rows * self.n_out * self.ty.width
+        return self.out_bits or self.rows * self.n_out * self.ty.width
 
     def summary(self) -> dict[str, object]:
         return {
