@@ -172,3 +172,43 @@ def test_softmax_the_latency_strategy_cannot_build_is_refused_by_name(tmp_path: 
         with pytest.raises(NotImplementedError, match=msg):
             hlsgen.convert(model, cfg, output_dir=out)
         assert not out.exists()
+
+
+@pytest.mark.torch
+@pytest.mark.gxx
+@pytest.mark.verilator
+@needs_verilator
+def test_torch_tagger_cosim_at_ii_1(tmp_path: Path) -> None:
+    """A PyTorch jet tagger (per-particle Linear + ReLU, one-head ``nn.MultiheadAttention``, a residual
+    add, mean pooling, a Linear head) under the latency strategy: csim == predict, and the II = 1 design's
+    cosim is bit-exact with II = 1 and the latency of the plan, every stage within the clock."""
+    torch = pytest.importorskip("torch")
+    import hlsgen
+
+    nn = torch.nn
+    torch.manual_seed(0)
+
+    class Tagger(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.phi = nn.Linear(3, 4)
+            self.att = nn.MultiheadAttention(4, 1, batch_first=True)
+            self.out = nn.Linear(4, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = torch.relu(self.phi(x))
+            a, _ = self.att(h, h, h, need_weights=False)
+            return self.out((h + a).mean(dim=1))
+
+    x = torch.randn(48, 4, 3)
+    cfg = {**_cfg("lut"), "layers": {}}
+    proj = hlsgen.convert(Tagger().eval(), cfg, example_input=x[:1], calibration_data=x)
+    assert {"scores", "softmax", "context"} <= {op.kind for op in proj.graph.ops}
+    xs = x.numpy()
+    np.testing.assert_array_equal(proj.csim(xs), proj.predict(xs))
+    u = plan_graph(proj.graph, proj.config)
+    assert u.worst_stage_ns <= proj.config.clock_period
+    raw = {proj.graph.inputs[0]: input_raw(xs, proj.graph.tensors[proj.graph.inputs[0]].type)}
+    res = cosim_latency(proj.graph, proj.config, "torch_tagger", raw, tmp_path, plain_only=True)
+    assert res.passed, res.failure_message()
+    assert res.ii == 1.0 and res.latency == u.latency

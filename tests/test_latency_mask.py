@@ -189,9 +189,16 @@ def test_wide_softmax_cosim_every_difference(case: str, tmp_path: Path) -> None:
         d = np.clip(d, 0, (1 << tx.width) - 1)
     rows = np.concatenate([np.full((len(d) // 4, 1), top), top - d.reshape(-1, 4)], axis=-1)
     rows = np.concatenate([rows, rows[:64, ::-1]])  # the maximum last, too
+    u = plan_graph(proj.graph, proj.config)
+    # every stage fits the 3.333 ns clock: the 16-bit case's 12-bit ROM (k = 12, 8 LUT levels) is read as
+    # two 11-bit sub-ROMs and a select in the next stage
+    assert u.worst_stage_ns <= proj.config.clock_period
+    roms = {v.attr("bits") for v in u.values if v.kind == "rom" and v.attr("table").endswith("exp")}
+    split = {v.attr("bits") for v in u.values if v.kind == "rom" and "exp_p" in str(v.attr("table"))}
+    assert (roms, split) == (({k}, set()) if k <= 11 else (set(), {k - 1}))
     res = cosim_latency(proj.graph, proj.config, f"sm{case}", {"x": rows}, tmp_path, plain_only=True)
     assert res.passed, res.failure_message()
-    assert res.ii == 1.0 and res.latency == plan_graph(proj.graph, proj.config).latency
+    assert res.ii == 1.0 and res.latency == u.latency
 
 
 @pytest.mark.tensorflow

@@ -761,11 +761,52 @@ def table_delay(bits: int) -> float:
 
 def _rom_read(net: Net, name: str, v: int, table: str, bits: int, width: int, xw: int, signed: bool) -> int:
     """One read of ROM ``table`` addressed by the top ``bits`` of the ``xw``-bit ``v`` (offset binary
-    when ``signed``)."""
-    net.lut += width * max(1, (1 << bits) // 64)
-    return net.place(
-        name, "rom", width, (v,), table_delay(bits), table=table, bits=bits, xw=xw, xs=int(signed)
-    )
+    when ``signed``).
+
+    A ROM too deep for one stage of the clock (:func:`table_delay` past the stage budget: a 12-bit
+    exponential ROM at 3.333 ns) is read in two: ``2^h`` sub-ROMs of the ``bits - h`` low address bits
+    (:func:`_rom_parts`, entries ``j * 2^(bits-h)`` on of the table: the same LUTs) in one stage, then the
+    one the ``h`` high bits pick, so the scheduler can put a register between them."""
+    fit = net.budget - DELAYS["ff_tco"]
+    if table_delay(bits) <= fit or bits <= 1:
+        net.lut += width * max(1, (1 << bits) // 64)
+        return net.place(
+            name, "rom", width, (v,), table_delay(bits), table=table, bits=bits, xw=xw, xs=int(signed)
+        )
+    h = 1
+    while h < bits - 1 and (table_delay(bits - h) > fit or _select_delay(h) > fit):
+        h += 1
+    m = bits - h
+    parts = []
+    for j, sub in enumerate(_rom_parts(net, table, m)):
+        net.lut += width * max(1, (1 << m) // 64)
+        parts.append(
+            net.place(f"{name}_p{j}", "rom", width, (v,), table_delay(m), table=sub, bits=m, xw=xw - h, xs=0)
+        )
+    hi = f"@0[{xw - 1}:{xw - h}]"
+    if signed:  # offset binary: the address's top bit is the sign bit inverted
+        hi = f"{{~@0[{xw - 1}]{f', @0[{xw - 2}:{xw - h}]' if h > 1 else ''}}}"
+    text = "".join(f"({hi} == {h}'d{j}) ? @{j + 1} : " for j in range(len(parts) - 1)) + f"@{len(parts)}"
+    net.lut += width * max(1, math.ceil(len(parts) / 4))
+    return net.place(name, "expr", width, (v, *parts), _select_delay(h), expr=text)
+
+
+def _select_delay(bits: int) -> float:
+    """Estimated ns through a ``2^bits``:1 select (a LUT6 is a 4:1 mux, then a level per 2 more bits)."""
+    return (NET + DELAYS["lut"]) * max(1, math.ceil(bits / 2))
+
+
+def _rom_parts(net: Net, table: str, bits: int) -> list[str]:
+    """The sub-ROMs of ``bits`` address bits of the registered ROM ``table`` (registered once, named
+    ``table_p<j>``, each of the table's entry width, so the select's operands are alike)."""
+    name, tbits, width, entries = next(t for t in net.tables if t[0] == table)
+    names = [f"{name}_p{j}" for j in range(1 << (tbits - bits))]
+    if names[0] not in {t[0] for t in net.tables}:
+        size = 1 << bits
+        padded = tuple(entries) + (0,) * ((1 << tbits) - len(entries))
+        for j, sub in enumerate(names):
+            net.tables.append((sub, bits, width, padded[j * size : (j + 1) * size]))
+    return names
 
 
 def _context(b: _Builder, op: Any) -> list[int]:
