@@ -225,8 +225,9 @@ def _norm_mha(seed: int = 0):
 @pytest.mark.tensorflow
 @pytest.mark.gxx
 def test_hls_side_binds_variable_products_as_each_layer_multiplier_says() -> None:
-    """The latency strategy's HLS C++ binds the data-dependent products (scores Q K^T, context P V, the
-    layer norm's squares and its product by 1/sqrt) by each layer's ``multiplier``: ``lut`` BIND_OP
+    """The latency strategy's HLS C++ binds the data-dependent products (scores Q K^T, the softmax's
+    exponential x 1/sum, context P V, the layer norm's squares and its product by 1/sqrt) by each layer's
+    ``multiplier``: ``lut`` BIND_OP
     fabric, ``dsp`` a DSP slice, ``auto`` by the rule the RTL applies to the same op; the resource
     strategy leaves them to Vitis HLS. csim == predict (masks included) with LUT and with DSP bindings."""
     import re
@@ -238,6 +239,7 @@ def test_hls_side_binds_variable_products_as_each_layer_multiplier_says() -> Non
     xs, masks = _particles(16, 4, seed=4)
     policies = {
         "mha_scores": ["product_t"],
+        "mha_probs": ["product_t"],
         "mha_context": ["product_t"],
         "norm": ["square_t", "scale_product_t"],
     }
@@ -260,8 +262,10 @@ def test_hls_side_binds_variable_products_as_each_layer_multiplier_says() -> Non
         np.testing.assert_array_equal(proj.csim([xs, masks]), proj.predict([xs, masks]))
     mixed = _cfg("lut")
     mixed["layers"] = {**mixed["layers"], "mha_context": {"multiplier": "dsp"}, "norm": {"multiplier": "dsp"}}
+    mixed["layers"]["mha_probs"] = {"multiplier": "dsp"}
     assert bindings(mixed)[1] == {
         "mha_scores": ["lut"],
+        "mha_probs": ["dsp"],
         "mha_context": ["dsp"],
         "norm": ["dsp", "dsp"],
     }
@@ -270,7 +274,7 @@ def test_hls_side_binds_variable_products_as_each_layer_multiplier_says() -> Non
     proj, auto = bindings(_cfg("auto"))
     u = plan_graph(proj.graph, proj.config)
     kinds = {v.name: v.kind for v in u.values}
-    built = {n: [u.extra["multipliers"][n]] for n in ("mha_scores", "mha_context")}
+    built = {n: [u.extra["multipliers"][n]] for n in ("mha_scores", "mha_probs", "mha_context")}
     built["norm"] = [{"vmul": "dsp", "acc": "lut"}[kinds[f"norm_r0_{v}0"]] for v in ("sq", "pn")]
     assert auto == built
     assert auto["mha_scores"] == ["lut"] and "dsp" in auto["norm"]  # 8 x 8 bits on LUTs; 17-bit 1/sqrt: a DSP

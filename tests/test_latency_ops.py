@@ -127,8 +127,43 @@ def test_plan_of_tensor_ops_settles_constants_and_counts_products() -> None:
     # no register carries a constant: each is placed in the stage that reads it
     consts = {v.name for v in u.values if v.kind == "acc" and not v.args}
     assert consts and not {n for n, src, _ in u.registers_of() if src in consts}
-    lut = plan_graph(g, _config())  # the same products on LUTs: partial products, no DSP
+    # the same products on LUTs (bound when the graph is typed): partial products, no DSP
+    lut = plan_graph(quantize_graph(_tensor_ops(np.random.default_rng(0)), _config()), _config())
     assert lut.multipliers == 0 and "vppadd" in {v.kind for v in lut.values}
+
+
+@pytest.mark.gxx
+def test_tensor_products_are_bound_alike_in_rtl_and_hls() -> None:
+    """A tensor * tensor product is bound at typing (``Binary.binding``: the layer's ``multiplier``,
+    ``auto`` by the gated-product rule over the operand types), a product by a constant tensor is
+    shift-adds (lut) whatever the setting; the RTL builds what the binding says and the HLS config names
+    the same policy (BIND_OP); csim == predict under each."""
+    import re
+
+    from hlsgen.backends.hls.writer import project_files
+    from hlsgen.config import Multiplier
+    from hlsgen.project import Project
+
+    rng = np.random.default_rng(6)
+    g0 = _tensor_ops(rng)
+    xs = rng.normal(size=(16, 4, 3)) * 2.5
+    for setting, want in (("dsp", "dsp"), ("lut", "lut"), ("auto", None)):
+        cfg = _config(prod={"multiplier": setting}, scale={"multiplier": setting})
+        proj = Project(quantize_graph(g0, cfg), cfg)
+        ops = {op.name: op for op in proj.graph.ops}
+        assert ops["scale"].binding is Multiplier.LUT  # a constant operand: shifts and adds
+        if want is not None:
+            assert ops["prod"].binding.value == want
+        u = plan_graph(proj.graph, cfg)
+        assert u.extra["multipliers"]["prod"] == ops["prod"].binding.value  # what the RTL built
+        assert (u.multipliers > 0) == (ops["prod"].binding is Multiplier.DSP)
+        text = project_files(proj.graph, cfg)["firmware/parameters.h"]
+        for name in ("prod", "scale"):
+            struct = re.search(rf"struct config_{name} {{(.*?)}};", text, re.S)
+            assert struct is not None
+            policy = re.search(r"typedef hlsgen::product_(\w+) product_t;", struct.group(1)).group(1)
+            assert policy == ops[name].binding.value
+        np.testing.assert_array_equal(proj.csim(xs), proj.predict(xs))
 
 
 def test_the_rom_of_the_layernorm_is_its_table_pre_shifted() -> None:

@@ -286,6 +286,7 @@ def render_softmax(op: Softmax, graph: Graph) -> HlsCall:
         ("typedef", "inv_t", str(op.types["inv"])),
         ("typedef", "wide_t", str(op.types["wide"])),
     ]
+    cfg.append(_variable_policy(op.binding))  # exp x 1/sum, as the latency RTL binds it
     params = [Param(names[k], *pl.tables[k]) for k in tables]
     if op.has_mask:
         fn += "_masked"
@@ -442,6 +443,7 @@ def render_binary(op: Binary, graph: Graph) -> HlsCall:
         ("const", "b_rows", rb),
         ("const", "b_cols", cb),
         ("const", "op", list(BinaryKind).index(op.operation)),
+        _variable_policy(op.binding),  # a mul's products, as the latency RTL binds them
     ]
     return HlsCall(_TENSOR, "hlsgen::binary", cfg, [*op.inputs, *op.outputs])
 

@@ -53,7 +53,7 @@ import numpy as np
 
 from ...config import Multiplier, SoftmaxVariant
 from ...fixed import FixedType, Overflow, Rounding, convert
-from ...fixed.cmm import bits_for, digit_product_wins, optimise
+from ...fixed.cmm import bits_for, optimise
 from ...ir.graph import c_identifier
 from .casts import rounding
 from .logic_depth import DELAYS, NET, rom_delay
@@ -350,21 +350,12 @@ def product_terms(
 
 
 def resolve_multiplier(b: _Builder, op: Op, mult: Multiplier | None) -> Multiplier:
-    """The op's data-dependent product choice (its ``binding``, lut or dsp, resolved at typing; a
-    softmax's from its layer's ``multiplier`` by the same rule, :func:`softmax_multiplier`), recorded."""
+    """The op's data-dependent product choice (its ``binding``, lut or dsp, resolved at typing), recorded."""
     assert mult is not None and mult is not Multiplier.AUTO, (
         f"{op.name}: the latency strategy needs a binding"
     )
     b.multipliers[op.name] = mult.value
     return mult
-
-
-def softmax_multiplier(setting: Multiplier, emax: int, rmax: int) -> Multiplier:
-    """A softmax's exponential x reciprocal products: ``setting``, ``auto`` by
-    :func:`hlsgen.fixed.cmm.digit_product_wins` over ``[0, emax] x [0, rmax]``."""
-    if setting is not Multiplier.AUTO:
-        return setting
-    return Multiplier.LUT if digit_product_wins((0, emax), (0, rmax)) else Multiplier.DSP
 
 
 def const_product(net: Net, v: tuple[int, int, int], c: int, name: str) -> tuple[int, int, int]:
@@ -567,7 +558,7 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
     inv3_name = f"{p}inv_x3"
     inv_w = _rom(b, inv_name, ib, inv_entries)
     rmax = int(inv_entries.max())
-    mult = resolve_multiplier(b, op, softmax_multiplier(b.resolver.multiplier(op), emax, rmax))
+    mult = resolve_multiplier(b, op, op.binding)
     cache: dict | None = {} if MUX_ROWS else None  # multiples shared by the products
     t_min, t_max = op.t_range
     k0 = tw.frac - te.frac - ti.frac
@@ -894,7 +885,6 @@ __all__ = [
     "const_product",
     "exp_rom",
     "exp_rom_geometry",
-    "softmax_multiplier",
     "product_terms",
     "table_delay",
     "tree",

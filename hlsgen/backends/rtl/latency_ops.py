@@ -391,7 +391,9 @@ def _binary(b: _Builder, op: Op) -> list[int]:
         tp = add_type(ta, tb)
         fr = tp.frac
     sha, shb = fr - ta.frac, fr - tb.frac
-    setting = b.resolver.multiplier(op)
+    setting = op.binding if op.binding is not None else b.resolver.multiplier(op)
+    if kind == "mul" and op.binding is not None:
+        b.multipliers[op.name] = op.binding.value
     out = []
     for k, (i, j) in enumerate(zip(pa.ravel().tolist(), pb.ravel().tolist(), strict=True)):
         u, v = xa[i], xb[j]

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ...config import SoftmaxConfig, SoftmaxVariant
+from ...config import Multiplier, SoftmaxConfig, SoftmaxVariant
 from ...fixed import FixedType, calibrated_type, convert, mul_type, to_raw
 from ...fixed.arith import FLOAT_EXACT_BITS, cast_float, float_castable
+from ...fixed.cmm import digit_product_wins
 from ...memory import bram18_for_bits
 from .base import Cost, Op
 
@@ -181,6 +182,10 @@ class Softmax(Op):
     settings: SoftmaxConfig | None = None  #: resolved at typing time
     plan: SoftmaxTables | None = None  #: the tables and their geometry, built at typing time
     t_range: tuple[int, int] = (0, 0)  #: range of the reciprocal's shift t (1/S = inv * 2^-t)
+    #: the exponential x reciprocal products under the latency strategy (lut or dsp: the layer's
+    #: ``multiplier``, ``auto`` resolved at typing by :func:`hlsgen.fixed.cmm.digit_product_wins` over the
+    #: entries' ranges); None under the resource strategy
+    binding: Multiplier | None = None
 
     @property
     def has_mask(self) -> bool:
@@ -253,6 +258,21 @@ class Softmax(Op):
         iw = tp.integer + max(-t_min, 0)
         self.types["wide"] = FixedType(fw + iw, iw, tp.signed)
         self.t_range = (t_min, t_max)
+        self.binding = resolve.binding(self)
+        if self.binding is Multiplier.AUTO:
+            wins = digit_product_wins((0, self.exp_entry_max()), (0, int(np.max(self.plan.tables["inv"][1]))))
+            self.binding = Multiplier.LUT if wins else Multiplier.DSP
+
+    def bindings(self) -> tuple[Multiplier, ...]:
+        return (self.binding,) if self.binding is not None else ()
+
+    def exp_entry_max(self) -> int:
+        """The largest raw exponential a product reads (the stable variant's joint entries, as the latency
+        RTL's ROM holds them, or the latency variant's table)."""
+        assert self.plan is not None
+        if self.plan.variant is SoftmaxVariant.STABLE:
+            return int(self._joint_exp_table().max())
+        return int(np.max(self.plan.tables["exp"][1]))
 
     # -- execution ----------------------------------------------------------------------------------
     def forward_float(self, x: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray]:

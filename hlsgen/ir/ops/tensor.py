@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ...config import Multiplier
 from ...fixed import FixedType, add, convert, mul, sub, to_raw
+from ...fixed.cmm import gated_product_wins
 from ...memory import bram18_for_bits
 from .base import Cost, Op
 
@@ -111,6 +113,10 @@ class Binary(Op):
 
     kind: ClassVar[str] = "binary"
     operation: BinaryKind = BinaryKind.ADD
+    #: a ``mul`` under the latency strategy: how its products are bound (lut or dsp; the layer's
+    #: ``multiplier``, ``auto`` resolved at typing by :func:`hlsgen.fixed.cmm.gated_product_wins` over the
+    #: operand types; lut where an operand is a constant: shifts and adds); None otherwise
+    binding: Multiplier | None = None
 
     def __post_init__(self) -> None:
         self.operation = BinaryKind(self.operation)
@@ -136,6 +142,19 @@ class Binary(Op):
         self.dims(graph)  # checks the shapes
         super().assign_types(graph, resolve)
         self.types.update(a=self.in_type(graph, 0), b=self.in_type(graph, 1), y=self.out_type(graph))
+        setting = resolve.binding(self) if self.operation is BinaryKind.MUL else None
+        if setting is not None:
+            ta, tb = self.types["a"], self.types["b"]
+            constant = any((p := graph.producer(t)) is not None and p.kind == "constant" for t in self.inputs)
+            if constant:
+                setting = Multiplier.LUT
+            elif setting is Multiplier.AUTO:
+                wins = gated_product_wins((ta.raw_min, ta.raw_max), (tb.raw_min, tb.raw_max))
+                setting = Multiplier.LUT if wins else Multiplier.DSP
+        self.binding = setting
+
+    def bindings(self) -> tuple[Multiplier, ...]:
+        return (self.binding,) if self.binding is not None else ()
 
     def _views(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
         """Both operands as [batch, rows, cols] views that broadcast, and the per-sample output shape."""

@@ -63,7 +63,7 @@ Sum:
 Scale:
     for (unsigned c = 0; c < CONFIG_T::n_cols; c++) {
         #pragma HLS UNROLL
-        typename CONFIG_T::wide_t w = e[c] * inv;
+        typename CONFIG_T::wide_t w = CONFIG_T::product_t::template product<typename CONFIG_T::wide_t>(e[c], inv);
         w = w >> shift;
         if (s == 0) y[c] = 0;
         else y[c] = w;

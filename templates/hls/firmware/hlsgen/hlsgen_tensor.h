@@ -27,6 +27,7 @@ inline unsigned bcast_index(unsigned r, unsigned c) {
 }
 
 // y = a op b (op 0: +, 1: -, 2: *), exact in ap_fixed, one cast to res_T; either operand may broadcast.
+// A product is bound by CONFIG_T::product_t (hlsgen_common.h: auto, or lut / dsp under the latency strategy).
 template <class data_T, class data2_T, class res_T, typename CONFIG_T>
 void binary(const data_T a[CONFIG_T::a_rows * CONFIG_T::a_cols], const data2_T b[CONFIG_T::b_rows * CONFIG_T::b_cols],
             res_T y[CONFIG_T::n_rows * CONFIG_T::n_cols]) {
@@ -39,7 +40,7 @@ void binary(const data_T a[CONFIG_T::a_rows * CONFIG_T::a_cols], const data2_T b
             const data2_T z = b[bcast_index<CONFIG_T::b_rows, CONFIG_T::b_cols>(r, c)];
             if (CONFIG_T::op == 0) y[r * CONFIG_T::n_cols + c] = x + z;
             else if (CONFIG_T::op == 1) y[r * CONFIG_T::n_cols + c] = x - z;
-            else y[r * CONFIG_T::n_cols + c] = x * z;
+            else y[r * CONFIG_T::n_cols + c] = CONFIG_T::product_t::template product<res_T>(x, z);
         }
     }
 }
