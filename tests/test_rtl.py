@@ -137,13 +137,19 @@ def test_attention_banks_in_ram_where_lanes_are_deep(tmp_path: Path) -> None:
     for t, want, simd in ((16, 0, 16), (256, 1, 8)):
         sc = build_design(quantize_graph(scores_graph(t, t, 4, 4, 8), cfg), "s", RtlOptions()).blocks[0]
         cx = build_design(quantize_graph(context_graph(t, t, 4, 4, 8), cfg), "c", RtlOptions()).blocks[0]
-        banks = (sc.params["QRAM"], sc.params["KRAM"], cx.params["VRAM"], cx.params["ORAM"])
-        assert banks == (want,) * 4
+        banks = (
+            sc.params["QRAM"],
+            sc.params["KRAM"],
+            sc.params["ORAM"],
+            cx.params["VRAM"],
+            cx.params["ORAM"],
+        )
+        assert banks == (want,) * 5
         assert cx.params["SIMD"] == simd
         assert cx.info["row_cycles"] == t * 8 // 64  # 64 multipliers busy, as with the widest SIMD
     never = RtlOptions(ram_min_rows=None)
     sc = build_design(quantize_graph(scores_graph(256, 256, 4, 4, 8), cfg), "s", never).blocks[0]
-    assert (sc.params["QRAM"], sc.params["KRAM"]) == (0, 0)
+    assert (sc.params["QRAM"], sc.params["KRAM"], sc.params["ORAM"]) == (0, 0, 0)
     for t, want in ((16, 0), (256, 1)):
         g = Graph("sm")
         x, y = g.add_tensor("x", (4, t, t)), g.add_tensor("y", (4, t, t))

@@ -25,7 +25,8 @@
 // one memory (hlsgen_ram, block RAM or LUTRAM) of F1D + 1 row slots (the F1D rows the model counts and
 // the row N reads) of 2^GW words of L exponentials: E writes each group as it leaves the lanes, N reads
 // one group a cycle with a registered read addressed a cycle ahead (the group it issues next), so that
-// the read register holds the group N issues: the same cycles as the register form.
+// the read register holds the group N issues: the same cycles as the register form. RAM = 1 also
+// assembles the output rows in the output FIFO's memories, with no row register (hlsgen_rowout RAM).
 module hlsgen_softmax #(
     parameter int N = 4,
     parameter int L = 1,
@@ -76,7 +77,7 @@ module hlsgen_softmax #(
     parameter int Y_OVF = 0,
     parameter int OUT_DEPTH = 2,
     parameter int LV = 1,  // levels of the maximum and sum trees between registers (0: unregistered trees)
-    parameter bit RAM = 1'b0  // the rows of exponentials between E and N in a memory (hlsgen_ram)
+    parameter bit RAM = 1'b0  // rows of exponentials (E to N) and output rows in memories
 ) (
     input  logic            clk,
     input  logic            rst,
@@ -615,7 +616,8 @@ module hlsgen_softmax #(
         .N(N),
         .L(L),
         .YW(YW),
-        .OUT_DEPTH(OUT_DEPTH)
+        .OUT_DEPTH(OUT_DEPTH),
+        .RAM(RAM)
     ) u_out (
         .clk(clk),
         .rst(rst),
