@@ -186,7 +186,10 @@ def variants_model():
 
 @pytest.mark.tensorflow
 @pytest.mark.xdist_group("rtl_variants")
-def test_attention_variants(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ram_min_rows", [32, 1])
+def test_attention_variants(tmp_path: Path, ram_min_rows: int) -> None:
+    """Every variant bit-exact with cycles as estimated; at ram_min_rows 1 with every bank and row of
+    the attention engines in memories (the softmax's with a padding mask and a causal one)."""
     pytest.importorskip("tensorflow")
     import hlsgen
 
@@ -209,10 +212,12 @@ def test_attention_variants(tmp_path: Path) -> None:
         "add",
     } <= kinds
     assert any(op.kind == "scores" and op.num_kv_heads < op.num_heads for op in proj.graph.ops)
-    opts = RtlOptions(max_par=4)
+    opts = RtlOptions(max_par=4, ram_min_rows=ram_min_rows)
     design = build_design(proj.graph, proj.name, opts)
+    sm = [b for b in design.blocks if b.module == "hlsgen_softmax"]
+    assert len(sm) == 5 and {b.params["RAM"] for b in sm} == {int(ram_min_rows == 1)}
     res = check_level(Level.COSIM, proj, data, tmp_path, options=opts)
-    _check(res, design, "attention variants (PAR 4)")
+    _check(res, design, f"attention variants (PAR 4, ram_min_rows {ram_min_rows})")
     _lint(tmp_path / "rtl", design)
 
 

@@ -20,9 +20,10 @@
 // when a row enters N. Lanes are picked from a row by a multiplexer over the G groups (constant part
 // selects: a variable index times a width is a multiplier, which synthesis may put on a DSP).
 //
-// The rows of exponentials between E and N: with RAM = 0 a row register (written a group at a time) and
-// a FIFO of F1D whole rows, N loading a whole row and picking its groups by a multiplexer; with RAM = 1
-// one memory (hlsgen_ram, block RAM or LUTRAM) of F1D + 1 row slots (the F1D rows the model counts and
+// With RAM = 1 the rows waiting for E (F0) and E's row are one memory of F0D + 1 row slots read in
+// place (LUTRAM, asynchronous read: no row register). The rows of exponentials between E and N: with
+// RAM = 0 a row register (written a group at a time) and a FIFO of F1D whole rows, N loading a whole
+// row and picking its groups by a multiplexer; with RAM = 1 one memory (hlsgen_ram, block RAM or LUTRAM) of F1D + 1 row slots (the F1D rows the model counts and
 // the row N reads) of 2^GW words of L exponentials: E writes each group as it leaves the lanes, N reads
 // one group a cycle with a registered read addressed a cycle ahead (the group it issues next), so that
 // the read register holds the group N issues: the same cycles as the register form. RAM = 1 also
@@ -177,7 +178,6 @@ module hlsgen_softmax #(
     logic p_acc, f0m_valid, e_load, p_vd, pm_keep;
     logic [N*XW-1:0] p_x;
     logic [N-1:0] p_keep;
-    logic [NP*XW+NP-1:0] f0_row;
     logic [XW-1:0] pm, m_c, f0_m;
     logic [C0W-1:0] occ0;
 
@@ -189,19 +189,56 @@ module hlsgen_softmax #(
         else occ0 <= occ0 + C0W'(p_acc) - C0W'(e_load);
     end
 
-    hlsgen_fifo #(
-        .W(NP * XW + NP),
-        .DEPTH(F0D)
-    ) u_f0 (
-        .clk(clk),
-        .rst(rst),
-        .in_valid(p_acc),
-        .in_ready(),
-        .in_data({NP'(keep_in), (NP * XW)'(in_data)}),
-        .out_valid(),
-        .out_ready(e_load),
-        .out_data(f0_row)
-    );
+    // F0 and E's row: with RAM = 1 one memory of F0D + 1 row slots (LUTRAM, read asynchronously), the
+    // row E works on read in place from its slot; else a FIFO of F0D rows and E's row register
+    logic [NP*XW-1:0] e_x;
+    logic [NP-1:0] e_keep;
+    generate
+        if (RAM) begin : g_f0ram
+            localparam int S0 = F0D + 1;  // row slots: the F0D rows of F0, and E's row
+            localparam int S0W = $clog2(S0);
+            logic [NP*XW+NP-1:0] f0mem[S0];
+            logic [S0W-1:0] f0w, f0h, f0e;  // the slot P writes, the slot E loads next, E's slot
+            always_ff @(posedge clk) begin
+                if (p_acc) f0mem[f0w] <= {NP'(keep_in), (NP * XW)'(in_data)};
+            end
+            always_ff @(posedge clk) begin
+                if (rst) begin
+                    f0w <= '0;
+                    f0h <= '0;
+                    f0e <= '0;
+                end else begin
+                    if (p_acc) f0w <= (f0w == S0W'(S0 - 1)) ? '0 : f0w + 1'b1;
+                    if (e_load) begin
+                        f0h <= (f0h == S0W'(S0 - 1)) ? '0 : f0h + 1'b1;
+                        f0e <= f0h;
+                    end
+                end
+            end
+            assign {e_keep, e_x} = f0mem[f0e];
+        end else begin : g_f0reg
+            logic [NP*XW+NP-1:0] f0_row;
+            hlsgen_fifo #(
+                .W(NP * XW + NP),
+                .DEPTH(F0D)
+            ) u_f0 (
+                .clk(clk),
+                .rst(rst),
+                .in_valid(p_acc),
+                .in_ready(),
+                .in_data({NP'(keep_in), (NP * XW)'(in_data)}),
+                .out_valid(),
+                .out_ready(e_load),
+                .out_data(f0_row)
+            );
+            always_ff @(posedge clk) begin
+                if (e_load) begin
+                    e_x <= f0_row[NP*XW-1:0];
+                    e_keep <= f0_row[NP*XW+:NP];
+                end
+            end
+        end
+    endgenerate
 
     always_ff @(posedge clk) begin
         p_x <= in_data;
@@ -243,8 +280,6 @@ module hlsgen_softmax #(
 
     // ---- E: exponentials, L lanes a cycle, in 3 stages (tables | product | cast); their sum in a tree -----
     logic e_valid;
-    logic [NP*XW-1:0] e_x;
-    logic [NP-1:0] e_keep;
     logic [XW-1:0] e_m;
     logic [GW-1:0] eg, d_g;
     logic [C1W-1:0] occ1;
@@ -338,11 +373,7 @@ module hlsgen_softmax #(
     endgenerate
 
     always_ff @(posedge clk) begin
-        if (e_load) begin
-            e_x <= f0_row[NP*XW-1:0];
-            e_keep <= f0_row[NP*XW+:NP];
-            e_m <= f0_m;
-        end
+        if (e_load) e_m <= f0_m;
     end
 
     always_ff @(posedge clk) begin
