@@ -17,7 +17,8 @@ seconds, then quadratic in T (the Keras calibration's T x T attention); emulatio
 csim build flat in T and d; the Verilator build flat to T 256, then faster; the cosim run as cycles x
 design size; Yosys over 240 s from T 64 with the banks as register arrays read several rows a cycle
 (multiplexers of about SIMD * T * d LUTs), still over 600 s at T 256 with them in RAM (RtlOptions.
-ram_min_rows: the T-wide softmax / probability rows remain registers); LUT about linear in d at T 16.
+ram_min_rows) while the softmax's and scores' T-wide rows were registers; with those rows in memories too
+(#14) see the README for the T 256 figures; LUT about linear in d at T 16.
 
     python benchmarks/bench_scale.py [--seq 16 64 256 1024] [--d 32 64 128] [--limit 600]
         [--stages convert emulate csim verilator cosim yosys] [--model mha|norm]

@@ -186,7 +186,10 @@ def variants_model():
 
 @pytest.mark.tensorflow
 @pytest.mark.xdist_group("rtl_variants")
-def test_attention_variants(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ram_min_rows", [32, 1])
+def test_attention_variants(tmp_path: Path, ram_min_rows: int) -> None:
+    """Every variant bit-exact with cycles as estimated; at ram_min_rows 1 with every bank and row of
+    the attention engines in memories (the softmax's with a padding mask and a causal one)."""
     pytest.importorskip("tensorflow")
     import hlsgen
 
@@ -209,10 +212,12 @@ def test_attention_variants(tmp_path: Path) -> None:
         "add",
     } <= kinds
     assert any(op.kind == "scores" and op.num_kv_heads < op.num_heads for op in proj.graph.ops)
-    opts = RtlOptions(max_par=4)
+    opts = RtlOptions(max_par=4, ram_min_rows=ram_min_rows)
     design = build_design(proj.graph, proj.name, opts)
+    sm = [b for b in design.blocks if b.module == "hlsgen_softmax"]
+    assert len(sm) == 5 and {b.params["RAM"] for b in sm} == {int(ram_min_rows == 1)}
     res = check_level(Level.COSIM, proj, data, tmp_path, options=opts)
-    _check(res, design, "attention variants (PAR 4)")
+    _check(res, design, f"attention variants (PAR 4, ram_min_rows {ram_min_rows})")
     _lint(tmp_path / "rtl", design)
 
 
@@ -510,7 +515,8 @@ def test_pipeline_depth_is_exact(tmp_path: Path, levels: int) -> None:
 @pytest.mark.xdist_group("rtl_attention_pipeline")
 @pytest.mark.parametrize(("dk", "par_sc", "par_cx"), [(8, 16, 25), (4, 64, 10)])
 def test_attention_ram_banks_are_exact(tmp_path: Path, dk: int, par_sc: int, par_cx: int) -> None:
-    """The Q, K and V banks and the context's output rows as memories (hlsgen_ram, registered reads;
+    """The Q, K and V banks, the context's output rows, the softmax's rows of exponentials and the
+    scores' and softmax's output rows as memories (hlsgen_ram, registered reads; hlsgen_rowout RAM;
     forced with ram_min_rows 1 on the 3-query, 5-key attention): bit-exact over 4 sequences (the
     ping-pong), latency and II as estimated; dk 8: a last key group of V partly beyond TK (V on 3
     lanes); dk 4: two output groups a row written on consecutive cycles (the write-first read)."""
@@ -519,7 +525,10 @@ def test_attention_ram_banks_are_exact(tmp_path: Path, dk: int, par_sc: int, par
     design = build_design(g, "attn", opts)
     sc = next(b for b in design.blocks if b.op == "sc")
     cx = next(b for b in design.blocks if b.op == "cx")
-    assert (sc.params["QRAM"], sc.params["KRAM"], cx.params["VRAM"], cx.params["ORAM"]) == (1, 1, 1, 1)
+    sm = next(b for b in design.blocks if b.op == "sm")
+    banks = (sc.params["QRAM"], sc.params["KRAM"], sc.params["ORAM"], cx.params["VRAM"], cx.params["ORAM"])
+    assert banks == (1,) * 5
+    assert (sm.params["RAM"], sm.info["row_cycles"]) == (1, 3)  # 5 exponentials a row in 3 words of 2
     assert (5 % int(cx.params["SIMD"]) != 0) == (dk == 8)
     assert (cx.params["PE"] < dk and cx.info["row_cycles"] == 2) == (dk == 4)
     rng = np.random.default_rng(4)

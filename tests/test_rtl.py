@@ -118,12 +118,15 @@ def test_parallelism_mirrors_the_reuse_factor() -> None:
     assert d.blocks[0].multipliers == 4
 
 
-def test_attention_banks_in_ram_where_lanes_are_deep() -> None:
+def test_attention_banks_in_ram_where_lanes_are_deep(tmp_path: Path) -> None:
     """The Q / K / V row banks and the context's output rows are memories where a lane holds >=
     ram_min_rows (32) rows of a sequence, and the context then takes the narrowest SIMD of equal cycles
     and multipliers (the fewest, deepest memories); below that, the register arrays and shapes as
-    before (the 16 x 32 block unchanged)."""
+    before (the 16 x 32 block unchanged). The softmax's rows of exponentials are a memory where a row
+    holds >= 32 values, with the same cycles (the T 256 softmax's RTL lint-clean in Verilator)."""
     from helpers import context_graph, scores_graph
+
+    from hlsgen.backends.rtl.lint import lint
 
     ram = RtlOptions()
     assert factor(64, 16, 8, opts=ram) == factor(64, 16, 8) == (16, 4)  # T 16: 1 row a lane, registers
@@ -134,13 +137,32 @@ def test_attention_banks_in_ram_where_lanes_are_deep() -> None:
     for t, want, simd in ((16, 0, 16), (256, 1, 8)):
         sc = build_design(quantize_graph(scores_graph(t, t, 4, 4, 8), cfg), "s", RtlOptions()).blocks[0]
         cx = build_design(quantize_graph(context_graph(t, t, 4, 4, 8), cfg), "c", RtlOptions()).blocks[0]
-        banks = (sc.params["QRAM"], sc.params["KRAM"], cx.params["VRAM"], cx.params["ORAM"])
-        assert banks == (want,) * 4
+        banks = (
+            sc.params["QRAM"],
+            sc.params["KRAM"],
+            sc.params["ORAM"],
+            cx.params["VRAM"],
+            cx.params["ORAM"],
+        )
+        assert banks == (want,) * 5
         assert cx.params["SIMD"] == simd
         assert cx.info["row_cycles"] == t * 8 // 64  # 64 multipliers busy, as with the widest SIMD
     never = RtlOptions(ram_min_rows=None)
     sc = build_design(quantize_graph(scores_graph(256, 256, 4, 4, 8), cfg), "s", never).blocks[0]
-    assert (sc.params["QRAM"], sc.params["KRAM"]) == (0, 0)
+    assert (sc.params["QRAM"], sc.params["KRAM"], sc.params["ORAM"]) == (0, 0, 0)
+    for t, want in ((16, 0), (256, 1)):
+        g = Graph("sm")
+        x, y = g.add_tensor("x", (4, t, t)), g.add_tensor("y", (4, t, t))
+        g.inputs, g.outputs = [x], [y]
+        g.add_op(ops.Softmax("sm", [x], [y]))
+        g = quantize_graph(g, cfg)
+        d = build_design(g, "sm", RtlOptions())
+        assert d.blocks[0].params["RAM"] == want
+        regs = build_design(g, "sm", never)
+        assert regs.blocks[0].params["RAM"] == 0
+        assert (d.estimate.latency, d.estimate.ii) == (regs.estimate.latency, regs.estimate.ii)
+    r = lint(write_rtl(d, tmp_path / "sm"), source_order(d), d.top)
+    assert r.clean, "\n".join(r.messages)
 
 
 def test_matvec_model_cycles() -> None:

@@ -35,7 +35,9 @@ class RtlOptions:
         ram_min_rows: rows of one sequence a lane of an attention row bank (the Q and K banks of
             hlsgen_scores, the V bank and output rows of hlsgen_context) must hold to be built as
             memories (hlsgen_ram: block RAM or LUTRAM, read one row a cycle per lane) rather than
-            a register array read through multiplexers (None: register arrays always). 32: at 16 rows
+            a register array read through multiplexers (None: register arrays always); likewise the
+            values of a softmax row (its rows of exponentials between stages E and N, read one group
+            of lanes a cycle). 32: at 16 rows
             (the 16 x 32 MHA block's Q bank and output rows) the memories cost Yosys 20 LUT and 194 FF
             more than the register arrays (a bank read one row a cycle is LUTRAM either way; the
             registered read adds its row register), and at 1-2 rows a lane (its K and V banks) there

@@ -170,6 +170,7 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
         "hlsgen_castreg",
     ),
     "hlsgen_softmax": (
+        "hlsgen_ram",
         "hlsgen_rowout",
         "hlsgen_tree",
         "hlsgen_delay",

@@ -201,6 +201,7 @@ def _score_block(
         # the RoPE banks are register arrays: memories for the Q and K banks only without them
         "QRAM": int(not rope and opts.ram_bank(tq)),
         "KRAM": int(not rope and opts.ram_bank(-(-tk // pe))),
+        "ORAM": int(opts.ram_bank(tk)),  # output rows of TK scores assembled in memories
     }
     if rope:
         _, tqr, tkr, sh = rope
@@ -224,7 +225,7 @@ def _score_block(
         op.outputs[0],
         timing.ScoresModel(tq, tk, h, r, depth, rope=bool(rope), stages=stages),
         multipliers=simd * pe + (0 if op.scale_is_shift else pe),
-        info=_engine_info(simd, pe, r, macs=macs, ram=_in_ram(params, "QK")),
+        info=_engine_info(simd, pe, r, macs=macs, ram=_in_ram(params, "QKO")),
     )
 
 

@@ -76,6 +76,8 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        # the rows of exponentials between the stages in a memory where the row is long (ram_min_rows)
+        "RAM": int(opts.ram_bank(n)),
     }
     if pl.variant is SoftmaxVariant.STABLE:
         check_cast(mul_type(te, te), te, where)

@@ -4,11 +4,17 @@
 // When `we` is high, the L values of `lanes` are written into group `slot` of the row buffer; when `push`
 // is high too (the last group), the row with this group already in place enters an OUT_DEPTH FIFO in the
 // same cycle. The caller counts credits, so the FIFO is never written while full; `pop` is a taken row.
+//
+// With RAM = 0 the row buffer is a register and the FIFO holds whole rows; with RAM = 1 (long rows: the
+// scores' and softmax's rows of T values) there is no row register: each group is written straight into
+// the FIFO's slot of the row being assembled (one memory of OUT_DEPTH words per group, LUTRAM with an
+// asynchronous read), which the credits keep free. The row leaves in the same cycle either way.
 module hlsgen_rowout #(
     parameter int N = 4,  // values in a row
     parameter int L = 1,  // values per group
     parameter int YW = 8,
     parameter int OUT_DEPTH = 2,
+    parameter bit RAM = 1'b0,  // groups written into the FIFO's memories (no row register)
     parameter int NG = (N + L - 1) / L,  // groups per row
     parameter int SLW = (NG > 1) ? $clog2(NG) : 1
 ) (
@@ -23,31 +29,61 @@ module hlsgen_rowout #(
     input  logic             out_ready,
     output logic [N*YW-1:0]  out_data
 );
-    logic [NG*L*YW-1:0] row, row_next;
-
-    // each group compares the slot with its constant index (no variable part-select: one LUT level a bit)
     generate
-        for (genvar g = 0; g < NG; g++) begin : g_slot
-            assign row_next[g*L*YW+:L*YW] = (slot == SLW'(g)) ? lanes : row[g*L*YW+:L*YW];
+        if (RAM) begin : g_ram
+            localparam int AW = (OUT_DEPTH > 1) ? $clog2(OUT_DEPTH) : 1;
+            localparam int CW = $clog2(OUT_DEPTH + 1);
+            logic [AW-1:0] wr, rd;
+            logic [CW-1:0] count;
+            for (genvar g = 0; g < NG; g++) begin : g_group
+                localparam int LG = (N - g * L < L) ? N - g * L : L;  // values of the group in the row
+                logic [LG*YW-1:0] mem[OUT_DEPTH];
+                always_ff @(posedge clk) begin
+                    if (we && slot == SLW'(g)) mem[wr] <= lanes[LG*YW-1:0];
+                end
+                assign out_data[g*L*YW+:LG*YW] = mem[rd];
+            end
+            assign out_valid = count != '0;
+            assign pop = out_valid && out_ready;
+            always_ff @(posedge clk) begin
+                if (rst) begin
+                    wr <= '0;
+                    rd <= '0;
+                    count <= '0;
+                end else begin
+                    if (push) wr <= (wr == AW'(OUT_DEPTH - 1)) ? '0 : wr + 1'b1;
+                    if (pop) rd <= (rd == AW'(OUT_DEPTH - 1)) ? '0 : rd + 1'b1;
+                    if (push & ~pop) count <= count + 1'b1;
+                    else if (pop & ~push) count <= count - 1'b1;
+                end
+            end
+        end else begin : g_reg
+            logic [NG*L*YW-1:0] row, row_next;
+
+            // each group compares the slot with its constant index (no variable part-select: one LUT
+            // level a bit)
+            for (genvar g = 0; g < NG; g++) begin : g_slot
+                assign row_next[g*L*YW+:L*YW] = (slot == SLW'(g)) ? lanes : row[g*L*YW+:L*YW];
+            end
+
+            always_ff @(posedge clk) begin
+                if (we) row <= row_next;
+            end
+
+            hlsgen_fifo #(
+                .W(N * YW),
+                .DEPTH(OUT_DEPTH)
+            ) u_out (
+                .clk(clk),
+                .rst(rst),
+                .in_valid(push),
+                .in_ready(),
+                .in_data(row_next[N*YW-1:0]),
+                .out_valid(out_valid),
+                .out_ready(out_ready),
+                .out_data(out_data)
+            );
+            assign pop = out_valid && out_ready;
         end
     endgenerate
-
-    always_ff @(posedge clk) begin
-        if (we) row <= row_next;
-    end
-
-    hlsgen_fifo #(
-        .W(N * YW),
-        .DEPTH(OUT_DEPTH)
-    ) u_out (
-        .clk(clk),
-        .rst(rst),
-        .in_valid(push),
-        .in_ready(),
-        .in_data(row_next[N*YW-1:0]),
-        .out_valid(out_valid),
-        .out_ready(out_ready),
-        .out_data(out_data)
-    );
-    assign pop = out_valid && out_ready;
 endmodule

@@ -26,7 +26,9 @@
 // word g (+ NKG for the second bank). A memory is written one row a cycle and read with a registered
 // read whose register is the stage-1 operand register, so that the latency is the same; the head and
 // the group of the dot product are then picked from the registered rows. The memories are for R = 0
-// (the RoPE banks stay register arrays: the renderer sets QRAM = KRAM = 0 when R > 0).
+// (the RoPE banks stay register arrays: the renderer sets QRAM = KRAM = 0 when R > 0). With ORAM = 1
+// the output rows of TK scores are assembled in the output FIFO's memories, PE scores a cycle, with no
+// row register (hlsgen_rowout RAM).
 module hlsgen_scores #(
     parameter int TQ = 2,
     parameter int TK = 2,
@@ -61,7 +63,8 @@ module hlsgen_scores #(
     parameter int RP = (R > 0) ? R : 1,  // width of the RoPE ports in values
     parameter int LV = 0,  // levels of the SIMD sum tree between registers (0: no tree registers)
     parameter bit QRAM = 1'b0,  // the Q bank in a memory (hlsgen_ram) instead of a register array
-    parameter bit KRAM = 1'b0  // the K bank in PE memories (hlsgen_ram) instead of a register array
+    parameter bit KRAM = 1'b0,  // the K bank in PE memories (hlsgen_ram) instead of a register array
+    parameter bit ORAM = 1'b0  // output rows assembled in the output FIFO's memories (hlsgen_rowout RAM)
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -544,7 +547,8 @@ module hlsgen_scores #(
         .N(TK),
         .L(PE),
         .YW(YW),
-        .OUT_DEPTH(OUT_DEPTH)
+        .OUT_DEPTH(OUT_DEPTH),
+        .RAM(ORAM)
     ) u_out (
         .clk(clk),
         .rst(rst),

@@ -19,6 +19,15 @@
 // bits [k*EW +: EW], ELO_INIT's at [k*LW +: LW]); INV is a ROM loaded from INV_FILE ($readmemh) and read
 // when a row enters N. Lanes are picked from a row by a multiplexer over the G groups (constant part
 // selects: a variable index times a width is a multiplier, which synthesis may put on a DSP).
+//
+// With RAM = 1 the rows waiting for E (F0) and E's row are one memory of F0D + 1 row slots read in
+// place (LUTRAM, asynchronous read: no row register). The rows of exponentials between E and N: with
+// RAM = 0 a row register (written a group at a time) and a FIFO of F1D whole rows, N loading a whole
+// row and picking its groups by a multiplexer; with RAM = 1 one memory (hlsgen_ram, block RAM or LUTRAM) of F1D + 1 row slots (the F1D rows the model counts and
+// the row N reads) of 2^GW words of L exponentials: E writes each group as it leaves the lanes, N reads
+// one group a cycle with a registered read addressed a cycle ahead (the group it issues next), so that
+// the read register holds the group N issues: the same cycles as the register form. RAM = 1 also
+// assembles the output rows in the output FIFO's memories, with no row register (hlsgen_rowout RAM).
 module hlsgen_softmax #(
     parameter int N = 4,
     parameter int L = 1,
@@ -68,7 +77,8 @@ module hlsgen_softmax #(
     parameter int Y_RND = 0,
     parameter int Y_OVF = 0,
     parameter int OUT_DEPTH = 2,
-    parameter int LV = 1  // levels of the maximum and sum trees between registers (0: unregistered trees)
+    parameter int LV = 1,  // levels of the maximum and sum trees between registers (0: unregistered trees)
+    parameter bit RAM = 1'b0  // rows of exponentials (E to N) and output rows in memories
 ) (
     input  logic            clk,
     input  logic            rst,
@@ -168,7 +178,6 @@ module hlsgen_softmax #(
     logic p_acc, f0m_valid, e_load, p_vd, pm_keep;
     logic [N*XW-1:0] p_x;
     logic [N-1:0] p_keep;
-    logic [NP*XW+NP-1:0] f0_row;
     logic [XW-1:0] pm, m_c, f0_m;
     logic [C0W-1:0] occ0;
 
@@ -180,19 +189,56 @@ module hlsgen_softmax #(
         else occ0 <= occ0 + C0W'(p_acc) - C0W'(e_load);
     end
 
-    hlsgen_fifo #(
-        .W(NP * XW + NP),
-        .DEPTH(F0D)
-    ) u_f0 (
-        .clk(clk),
-        .rst(rst),
-        .in_valid(p_acc),
-        .in_ready(),
-        .in_data({NP'(keep_in), (NP * XW)'(in_data)}),
-        .out_valid(),
-        .out_ready(e_load),
-        .out_data(f0_row)
-    );
+    // F0 and E's row: with RAM = 1 one memory of F0D + 1 row slots (LUTRAM, read asynchronously), the
+    // row E works on read in place from its slot; else a FIFO of F0D rows and E's row register
+    logic [NP*XW-1:0] e_x;
+    logic [NP-1:0] e_keep;
+    generate
+        if (RAM) begin : g_f0ram
+            localparam int S0 = F0D + 1;  // row slots: the F0D rows of F0, and E's row
+            localparam int S0W = $clog2(S0);
+            logic [NP*XW+NP-1:0] f0mem[S0];
+            logic [S0W-1:0] f0w, f0h, f0e;  // the slot P writes, the slot E loads next, E's slot
+            always_ff @(posedge clk) begin
+                if (p_acc) f0mem[f0w] <= {NP'(keep_in), (NP * XW)'(in_data)};
+            end
+            always_ff @(posedge clk) begin
+                if (rst) begin
+                    f0w <= '0;
+                    f0h <= '0;
+                    f0e <= '0;
+                end else begin
+                    if (p_acc) f0w <= (f0w == S0W'(S0 - 1)) ? '0 : f0w + 1'b1;
+                    if (e_load) begin
+                        f0h <= (f0h == S0W'(S0 - 1)) ? '0 : f0h + 1'b1;
+                        f0e <= f0h;
+                    end
+                end
+            end
+            assign {e_keep, e_x} = f0mem[f0e];
+        end else begin : g_f0reg
+            logic [NP*XW+NP-1:0] f0_row;
+            hlsgen_fifo #(
+                .W(NP * XW + NP),
+                .DEPTH(F0D)
+            ) u_f0 (
+                .clk(clk),
+                .rst(rst),
+                .in_valid(p_acc),
+                .in_ready(),
+                .in_data({NP'(keep_in), (NP * XW)'(in_data)}),
+                .out_valid(),
+                .out_ready(e_load),
+                .out_data(f0_row)
+            );
+            always_ff @(posedge clk) begin
+                if (e_load) begin
+                    e_x <= f0_row[NP*XW-1:0];
+                    e_keep <= f0_row[NP*XW+:NP];
+                end
+            end
+        end
+    endgenerate
 
     always_ff @(posedge clk) begin
         p_x <= in_data;
@@ -234,13 +280,10 @@ module hlsgen_softmax #(
 
     // ---- E: exponentials, L lanes a cycle, in 3 stages (tables | product | cast); their sum in a tree -----
     logic e_valid;
-    logic [NP*XW-1:0] e_x;
-    logic [NP-1:0] e_keep;
     logic [XW-1:0] e_m;
     logic [GW-1:0] eg, d_g;
     logic [C1W-1:0] occ1;
-    logic e_issue, e_last, f1_pop, f1_valid, f1b_valid, n_load, d_v, d_first, d_last;
-    logic [NP*EW-1:0] erow, erow_next;
+    logic e_issue, e_last, f1_pop, f1b_valid, n_load, d_v, d_first, d_last;
     logic [ACW-1:0] eacc, eacc_next, tsum;
     logic [L*EW-1:0] elanes, d_e;
     logic [L*XW-1:0] egx;
@@ -330,11 +373,7 @@ module hlsgen_softmax #(
     endgenerate
 
     always_ff @(posedge clk) begin
-        if (e_load) begin
-            e_x <= f0_row[NP*XW-1:0];
-            e_keep <= f0_row[NP*XW+:NP];
-            e_m <= f0_m;
-        end
+        if (e_load) e_m <= f0_m;
     end
 
     always_ff @(posedge clk) begin
@@ -378,36 +417,10 @@ module hlsgen_softmax #(
         .y({d_g, d_first, d_last})
     );
 
-    always_comb begin
-        eacc_next = (d_first ? '0 : eacc) + tsum;
-        erow_next = erow;
-        for (int gi = 0; gi < G; gi++) begin
-            if (d_g == GW'(gi)) erow_next[gi*L*EW+:L*EW] = d_e;
-        end
-    end
-
+    assign eacc_next = (d_first ? '0 : eacc) + tsum;
     always_ff @(posedge clk) begin
-        if (d_v) begin
-            erow <= erow_next;
-            eacc <= eacc_next;
-        end
+        if (d_v) eacc <= eacc_next;
     end
-
-    logic [NP*EW-1:0] f1_row;
-    hlsgen_fifo #(
-        .W(NP * EW),
-        .DEPTH(F1D)
-    ) u_f1 (
-        .clk(clk),
-        .rst(rst),
-        .in_valid(d_v && d_last),
-        .in_ready(),
-        .in_data(erow_next),
-        .out_valid(f1_valid),
-        .out_ready(n_load),
-        .out_data(f1_row)
-    );
-    assign f1_pop = f1_valid && n_load;
 
     // the sum, its leading one and the reciprocal's address into F1B four cycles after the row entered F1
     logic [ACW-1:0] v_acc;
@@ -484,7 +497,6 @@ module hlsgen_softmax #(
     initial $readmemh(INV_FILE, inv_rom);
 
     logic n_valid, n_zero;
-    logic [NP*EW-1:0] n_e;
     logic [IW-1:0] n_inv;
     logic [SHW-1:0] n_sh, s1_sh;
     logic [GW-1:0] ng, s1_g, s2_g;
@@ -493,20 +505,81 @@ module hlsgen_softmax #(
     logic [L*YW-1:0] ylanes;
     logic [L*EW-1:0] ngrp;
 
-    always_comb begin : c_ngroup
-        ngrp = n_e[0+:L*EW];
-        for (int gi = 1; gi < G; gi++) begin
-            if (ng == GW'(gi)) ngrp = n_e[gi*L*EW+:L*EW];
-        end
-    end
-
     assign n_issue = n_valid && (ng != '0 || occ2 < CRW'(OUT_DEPTH));
     assign n_last = n_issue && ng == G_LAST;
     assign n_load = f1b_valid && (!n_valid || n_last);
 
+    // ---- the rows of exponentials from E to N: N's group ngrp ------------------------------------------
+    generate
+        if (RAM) begin : g_f1ram
+            localparam int S1 = F1D + 1;  // row slots: the F1D rows between E and N, and N's row
+            localparam int S1W = $clog2(S1);
+            logic [S1W-1:0] f1w, f1h, f1n;  // the slot E writes, the slot N loads next, N's slot
+            logic [GW-1:0] ng_next;
+            assign ng_next = n_issue ? ((ng == G_LAST) ? '0 : ng + 1'b1) : ng;
+            hlsgen_ram #(
+                .W(L * EW), .DEPTH(S1 << GW)
+            ) u_f1 (
+                .clk(clk),
+                .we(d_v),
+                .waddr({f1w, d_g}),
+                .wdata(d_e),
+                .re(1'b1),
+                .raddr({n_load ? f1h : f1n, ng_next}),
+                .rdata(ngrp)
+            );
+            always_ff @(posedge clk) begin
+                if (rst) begin
+                    f1w <= '0;
+                    f1h <= '0;
+                    f1n <= '0;
+                end else begin
+                    if (d_v && d_last) f1w <= (f1w == S1W'(S1 - 1)) ? '0 : f1w + 1'b1;
+                    if (n_load) begin
+                        f1h <= (f1h == S1W'(S1 - 1)) ? '0 : f1h + 1'b1;
+                        f1n <= f1h;
+                    end
+                end
+            end
+            assign f1_pop = n_load;
+        end else begin : g_f1reg
+            logic [NP*EW-1:0] erow, erow_next, f1_row, n_e;
+            logic f1_valid;
+            always_comb begin
+                erow_next = erow;
+                for (int gi = 0; gi < G; gi++) begin
+                    if (d_g == GW'(gi)) erow_next[gi*L*EW+:L*EW] = d_e;
+                end
+            end
+            always_ff @(posedge clk) begin
+                if (d_v) erow <= erow_next;
+                if (n_load) n_e <= f1_row;
+            end
+            hlsgen_fifo #(
+                .W(NP * EW),
+                .DEPTH(F1D)
+            ) u_f1 (
+                .clk(clk),
+                .rst(rst),
+                .in_valid(d_v && d_last),
+                .in_ready(),
+                .in_data(erow_next),
+                .out_valid(f1_valid),
+                .out_ready(n_load),
+                .out_data(f1_row)
+            );
+            assign f1_pop = f1_valid && n_load;
+            always_comb begin : c_ngroup
+                ngrp = n_e[0+:L*EW];
+                for (int gi = 1; gi < G; gi++) begin
+                    if (ng == GW'(gi)) ngrp = n_e[gi*L*EW+:L*EW];
+                end
+            end
+        end
+    endgenerate
+
     always_ff @(posedge clk) begin
         if (n_load) begin
-            n_e <= f1_row;
             n_inv <= inv_rom[f1_idx];
             n_sh <= f1_sh;
             n_zero <= f1_zero;
@@ -574,7 +647,8 @@ module hlsgen_softmax #(
         .N(N),
         .L(L),
         .YW(YW),
-        .OUT_DEPTH(OUT_DEPTH)
+        .OUT_DEPTH(OUT_DEPTH),
+        .RAM(RAM)
     ) u_out (
         .clk(clk),
         .rst(rst),
