@@ -131,7 +131,7 @@ def test_attention_banks_in_ram_where_lanes_are_deep() -> None:
     assert factor(64, 256, 8) == (64, 1) and factor(64, 256, 8, opts=ram) == (8, 8)  # 32 cycles each
     assert factor(64, 1024, 16, opts=ram) == (4, 16)  # 1024 x 64: 256 rows a lane, 4 memories
     cfg = Config.from_dict({"default_precision": "ap_fixed<8,3>"})
-    for t, want, simd in ((16, 0, 16), (256, 1, 8)):
+    for t, want, simd in ((16, 0, 8), (256, 1, 8)):
         sc = build_design(quantize_graph(scores_graph(t, t, 4, 4, 8), cfg), "s", RtlOptions()).blocks[0]
         cx = build_design(quantize_graph(context_graph(t, t, 4, 4, 8), cfg), "c", RtlOptions()).blocks[0]
         banks = (sc.params["QRAM"], sc.params["KRAM"], cx.params["VRAM"], cx.params["ORAM"])

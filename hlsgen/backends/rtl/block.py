@@ -178,14 +178,19 @@ def requested_par(op: Op, macs: int, opts: RtlOptions, limit: int) -> int:
     return max(1, min(p, limit))
 
 
-def factor(par: int, n_simd: int, n_pe: int, opts: RtlOptions | None = None) -> tuple[int, int]:
+def factor(
+    par: int, n_simd: int, n_pe: int, opts: RtlOptions | None = None, narrow: bool = False
+) -> tuple[int, int]:
     """(SIMD, PE) with SIMD * PE <= par that minimise ceil(n_simd/SIMD) * ceil(n_pe/PE) cycles, then
     multipliers, preferring the wider SIMD.
 
     With ``opts`` (the options of an engine whose SIMD lanes each read a bank of ceil(n_simd / SIMD)
-    rows: hlsgen_context's V bank), among the choices of equal cycles and multipliers those whose
-    lanes are deep enough for memories (:meth:`RtlOptions.ram_bank`) come first, and of them the
-    narrowest SIMD: the fewest, deepest memories (block RAM is used by width x lanes, not by depth)."""
+    rows), among the choices of equal cycles and multipliers those whose lanes are deep enough for
+    memories (:meth:`RtlOptions.ram_bank`) come first, and of them the narrowest SIMD: the fewest,
+    deepest memories (block RAM is used by width x lanes, not by depth). With ``narrow`` the narrowest
+    SIMD of equal cycles and multipliers always (hlsgen_context: each SIMD lane is a read port of the
+    V bank, a copy of the bank in LUTRAM and a row multiplexer; the 16 x 32 MHA block's context at 16
+    multipliers: 5450 -> see README LUTs with 2 lanes of 8 outputs instead of 16 lanes of 1)."""
     best: tuple[int, int, bool, int, int] | None = None
     for s in range(1, min(par, n_simd) + 1):
         p = min(n_pe, par // s)
@@ -193,7 +198,7 @@ def factor(par: int, n_simd: int, n_pe: int, opts: RtlOptions | None = None) -> 
             break
         cyc = -(-n_simd // s) * -(-n_pe // p)
         in_ram = opts is not None and opts.ram_bank(-(-n_simd // s))
-        key = (cyc, s * p, not in_ram, s if in_ram else -s, p)
+        key = (cyc, s * p, not in_ram, s if in_ram or narrow else -s, p)
         if best is None or key < best:
             best = key
     assert best is not None

@@ -245,7 +245,7 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     check_cast(ta, ty, op_label(op))
     macs = h * tq * tk * dv
     par = requested_par(op, macs, opts, tk * dv)
-    simd, pe = factor(par, tk, dv, opts=opts)
+    simd, pe = factor(par, tk, dv, opts=opts, narrow=True)
     r = -(-dv // pe) * -(-tk // simd)
     lv = max(0, int(opts.tree_levels))
     # operand registers, products, the SIMD sum tree, accumulate, the cast, the row buffer

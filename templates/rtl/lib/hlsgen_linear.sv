@@ -279,7 +279,6 @@ module hlsgen_linear #(
         .clk(clk),
         .rst(rst),
         .we(v4 && last4),
-        .slot(o4),
         .lanes(y4),
         .push(fifo_push),
         .pop(fifo_pop),

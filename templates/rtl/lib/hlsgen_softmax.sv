@@ -237,10 +237,10 @@ module hlsgen_softmax #(
     logic [NP*XW-1:0] e_x;
     logic [NP-1:0] e_keep;
     logic [XW-1:0] e_m;
-    logic [GW-1:0] eg, d_g;
+    logic [GW-1:0] eg;
     logic [C1W-1:0] occ1;
     logic e_issue, e_last, f1_pop, f1_valid, f1b_valid, n_load, d_v, d_first, d_last;
-    logic [NP*EW-1:0] erow, erow_next;
+    logic [NP*EW-1:0] erow_next;
     logic [ACW-1:0] eacc, eacc_next, tsum;
     logic [L*EW-1:0] elanes, d_e;
     logic [L*XW-1:0] egx;
@@ -368,27 +368,33 @@ module hlsgen_softmax #(
         .y(d_e)
     );
     hlsgen_vdelay #(
-        .W(GW + 2), .D(3 + TE)
+        .W(2), .D(3 + TE)
     ) u_gdelay (
         .clk(clk),
         .rst(rst),
         .v(e_issue),
-        .x({eg, eg == '0, eg == G_LAST}),
+        .x({eg == '0, eg == G_LAST}),
         .vy(d_v),
-        .y({d_g, d_first, d_last})
+        .y({d_first, d_last})
     );
 
-    always_comb begin
-        eacc_next = (d_first ? '0 : eacc) + tsum;
-        erow_next = erow;
-        for (int gi = 0; gi < G; gi++) begin
-            if (d_g == GW'(gi)) erow_next[gi*L*EW+:L*EW] = d_e;
+    // the groups of a row come in order (0 .. G - 1, as eg counts): the row is a shift register, the latest
+    // group at the top, so that group g sits at [g*L*EW +: L*EW] once the row is whole (no multiplexer)
+    assign eacc_next = (d_first ? '0 : eacc) + tsum;
+    generate
+        if (G > 1) begin : g_eshift
+            logic [(G-1)*L*EW-1:0] erow;  // the groups so far
+            assign erow_next = {d_e, erow};
+            always_ff @(posedge clk) begin
+                if (d_v) erow <= erow_next[NP*EW-1:L*EW];
+            end
+        end else begin : g_eone
+            assign erow_next = d_e;
         end
-    end
+    endgenerate
 
     always_ff @(posedge clk) begin
         if (d_v) begin
-            erow <= erow_next;
             eacc <= eacc_next;
         end
     end
@@ -487,7 +493,7 @@ module hlsgen_softmax #(
     logic [NP*EW-1:0] n_e;
     logic [IW-1:0] n_inv;
     logic [SHW-1:0] n_sh, s1_sh;
-    logic [GW-1:0] ng, s1_g, s2_g;
+    logic [GW-1:0] ng;
     logic [CRW-1:0] occ2;
     logic n_issue, n_last, out_pop, s1_v, s2_v, s1_last, s2_last, s1_zero, s2_zero;
     logic [L*YW-1:0] ylanes;
@@ -514,9 +520,7 @@ module hlsgen_softmax #(
         s1_sh <= n_sh;
         s1_zero <= n_zero;
         s2_zero <= s1_zero;
-        s1_g <= ng;
         s1_last <= n_last;
-        s2_g <= s1_g;
         s2_last <= s1_last;
     end
 
@@ -579,7 +583,6 @@ module hlsgen_softmax #(
         .clk(clk),
         .rst(rst),
         .we(s2_v),
-        .slot(s2_g),
         .lanes(ylanes),
         .push(s2_v && s2_last),
         .pop(out_pop),
