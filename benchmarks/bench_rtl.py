@@ -146,6 +146,8 @@ def main() -> int:
         print(f"  {'instance':<28} {'LUT':>6} {'LUTRAM':>6} {'FF':>6} {'DSP':>4} {'BRAM18':>6}")
         for name, c in sorted(hier.instances.items(), key=lambda kv: -kv[1].lut):
             print(f"  {name:<28} {c.lut:>6} {c.lutram:>6} {c.ff:>6} {c.dsp:>4} {c.bram18:>6}")
+            for sub, cc in sorted(c.instances.items(), key=lambda kv: -kv[1].lut):
+                print(f"    {sub:<26} {cc.lut:>6} {cc.lutram:>6} {cc.ff:>6} {cc.dsp:>4} {cc.bram18:>6}")
     src = "Yosys DSP48E2 count" if not args.no_yosys else "multipliers (no Yosys)"
     print(f"ratio = measured II / (MACs / DSPs), DSPs from the {src}; worst {worst:.2f} (target <= 1.25)")
     return 0 if worst <= 1.25 else 1

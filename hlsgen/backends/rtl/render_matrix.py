@@ -89,6 +89,7 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        "W_BRAM": int(opts.rom_bram_min_words is not None and r >= opts.rom_bram_min_words),
         "W_FILE": consts[0].name,
         "B_INIT": consts[1].name,
     }

@@ -47,9 +47,9 @@ class YosysCounts:
         cells: every cell type and its count.
         seconds: Yosys run time.
         depth: the register-to-register logic depth of the netlist (None when not asked for).
-        instances: the counts of each instance of the top (``u_<layer>``, FIFOs, forks), with the
-            top's own cells under ``"(top)"``; filled by a run that keeps the hierarchy
-            (``synthesize(..., per_instance=True)``), empty otherwise.
+        instances: the counts of each instance of the top (``u_<layer>``, FIFOs, forks), each with
+            its own instances in turn, and a module's own cells under ``"(own)"``; filled by a run that
+            keeps the hierarchy (``synthesize(..., per_instance=True)``), empty otherwise.
     """
 
     lut: int = 0
@@ -189,15 +189,21 @@ def _by_instance(net: dict[str, Any], top: str, seconds: float) -> YosysCounts:
             memo[mod] = out
         return memo[mod]
 
+    def counts(mod: str) -> YosysCounts:  # a module's counts, and each of its instances' (nested)
+        c = YosysCounts.from_cells(flat(mod))
+        own: dict[str, int] = {}
+        for inst, cell in mods[mod]["cells"].items():
+            if cell["type"] in mods:
+                c.instances[inst] = counts(cell["type"])
+            elif not cell["type"].startswith("$"):
+                own[cell["type"]] = own.get(cell["type"], 0) + 1
+        if c.instances:
+            c.instances["(own)"] = YosysCounts.from_cells(own)
+        return c
+
     name = top if top in mods else next(m for m in mods if mods[m].get("attributes", {}).get("top"))
-    total = YosysCounts.from_cells(flat(name), seconds)
-    own: dict[str, int] = {}
-    for inst, cell in mods[name]["cells"].items():
-        if cell["type"] in mods:
-            total.instances[inst] = YosysCounts.from_cells(flat(cell["type"]))
-        elif not cell["type"].startswith("$"):
-            own[cell["type"]] = own.get(cell["type"], 0) + 1
-    total.instances["(top)"] = YosysCounts.from_cells(own)
+    total = counts(name)
+    total.seconds = seconds
     return total
 
 
