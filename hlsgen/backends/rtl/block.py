@@ -45,7 +45,8 @@ class RtlOptions:
         rom_bram_min_words: words a Linear's weight ROM must have to be put in block RAM (Yosys
             ``rom_style = "block"``) rather than LUTs (None: LUTs always). As logic a ROM costs about
             a LUT per bit per 64 words; 128: the 16 x 32 MHA block's projections at 4 and 8
-            multipliers (256 x 32 and 128 x 64 bits: one and two RAMB18 each) save ~see README LUTs.
+            multipliers (256 x 32 and 128 x 64 bits: one and two RAMB18 each; at 4, Yosys: a
+            projection 925 -> 378 LUT).
     """
 
     max_par: int | None = 64
