@@ -10,7 +10,11 @@ latency of one sequence is printed beside it. Baseline: the estimate (hlsgen.bac
 The softmax keeps its default tables (18-bit exp and reciprocal entries); each of its products takes
 one DSP48E2 (hlsgen.backends.rtl.render_norm._softmax_exp_lo_operand and _softmax_inv_operand).
 
-    python benchmarks/bench_rtl.py [--par 4 8 16 32] [--no-yosys] [--sequences 5]
+    python benchmarks/bench_rtl.py [--par 4 8 16 32] [--no-yosys] [--sequences 5] [--breakdown]
+
+--breakdown adds, per P, the Yosys counts of each instance of the top (the blocks u_<layer>, the fork
+FIFOs), from a second run that keeps the hierarchy (no optimisation across instances: its total can be
+a little above the flat run's, which is the LUT / FF column).
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ def main() -> int:
     ap.add_argument("--par", type=int, nargs="+", default=[4, 8, 16, 32])
     ap.add_argument("--no-yosys", action="store_true", help="skip the Yosys counts")
     ap.add_argument("--sequences", type=int, default=5, help="sequences driven back to back")
+    ap.add_argument("--breakdown", action="store_true", help="Yosys counts per instance of the top")
+    ap.add_argument("--no-cosim", action="store_true", help="skip the co-simulation (II: the estimate)")
     args = ap.parse_args()
 
     from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
@@ -88,16 +94,19 @@ def main() -> int:
     sm = next(op for op in g.ops if op.kind == "softmax")
     print(f"softmax tables (defaults): exp {sm.types['exp']}, inv {sm.types['inv']}")
     print(
-        f"{'P':>4} {'mults':>6} {'DSP':>5} {'LUT':>7} {'FF':>7} {'BRAM18':>6} | {'II est':>7} {'II meas':>8} "
-        f"{'lat est':>8} {'lat meas':>9} | {'MACs/DSP':>8} {'ratio':>6} | bit-exact  build  sim  yosys"
+        f"{'P':>4} {'mults':>6} {'DSP':>5} {'LUT':>7} {'LUTRAM':>6} {'FF':>7} {'BRAM18':>6} | {'II est':>7} "
+        f"{'II meas':>8} {'lat est':>8} {'lat meas':>9} | {'MACs/DSP':>8} {'ratio':>6} | bit-exact  build  sim  yosys"
     )
     worst = 0.0
+    breakdowns = []
     with tempfile.TemporaryDirectory(prefix="bench_rtl_") as tmp:
         for p in args.par:
             opts = RtlOptions(max_par=None, par=parallelism(g, p))
             design = build_design(g, proj.name, opts)
             est = design.estimate
-            res = cosim_graph(g, proj.name, raw, Path(tmp) / f"p{p}", opts, plain_only=True)
+            res = None
+            if not args.no_cosim:
+                res = cosim_graph(g, proj.name, raw, Path(tmp) / f"p{p}", opts, plain_only=True)
             counts = None
             ys = 0.0
             if not args.no_yosys:
@@ -107,19 +116,38 @@ def main() -> int:
                 ys = time.perf_counter() - t0
             dsp = counts.dsp if counts else design.multipliers
             limit = macs / max(dsp, 1)
-            ratio = (res.ii or 0) / limit
+            ii = res.ii or 0 if res else est.ii
+            ratio = ii / limit
             worst = max(worst, ratio)
             lut = (
-                f"{counts.lut:>7} {counts.ff:>7} {counts.bram18:>6}"
+                f"{counts.lut:>7} {counts.lutram:>6} {counts.ff:>7} {counts.bram18:>6}"
                 if counts
-                else f"{'-':>7} {'-':>7} {'-':>6}"
+                else f"{'-':>7} {'-':>6} {'-':>7} {'-':>6}"
+            )
+            meas = (
+                f"{res.ii or 0:>8.1f} {est.latency:>8} {res.latency or 0:>9}"
+                if res
+                else f"{'-':>8} {est.latency:>8} {'-':>9}"
+            )
+            done = (
+                f"{'yes' if res.passed else 'NO':>9} {res.build_seconds:>5.0f}s {res.sim_seconds:>4.0f}s"
+                if res
+                else f"{'-':>9} {'-':>6} {'-':>5}"
             )
             print(
-                f"{p:>4} {design.multipliers:>6} {dsp:>5} {lut} | {est.ii:>7.1f} {res.ii or 0:>8.1f} "
-                f"{est.latency:>8} {res.latency or 0:>9} | {limit:>8.1f} {ratio:>6.2f} | "
-                f"{'yes' if res.passed else 'NO':>9} {res.build_seconds:>5.0f}s {res.sim_seconds:>4.0f}s {ys:>5.0f}s",
+                f"{p:>4} {design.multipliers:>6} {dsp:>5} {lut} | {est.ii:>7.1f} {meas} | {limit:>8.1f} "
+                f"{ratio:>6.2f} | {done} {ys:>5.0f}s",
                 flush=True,
             )
+            if counts and args.breakdown:
+                breakdowns.append((p, synthesize(out, source_order(design), design.top, per_instance=True)))
+    for p, hier in breakdowns:
+        print(f"\nP = {p}, per instance (Yosys without -flatten; total LUT {hier.lut}, FF {hier.ff}):")
+        print(f"  {'instance':<28} {'LUT':>6} {'LUTRAM':>6} {'FF':>6} {'DSP':>4} {'BRAM18':>6}")
+        for name, c in sorted(hier.instances.items(), key=lambda kv: -kv[1].lut):
+            print(f"  {name:<28} {c.lut:>6} {c.lutram:>6} {c.ff:>6} {c.dsp:>4} {c.bram18:>6}")
+            for sub, cc in sorted(c.instances.items(), key=lambda kv: -kv[1].lut):
+                print(f"    {sub:<26} {cc.lut:>6} {cc.lutram:>6} {cc.ff:>6} {cc.dsp:>4} {cc.bram18:>6}")
     src = "Yosys DSP48E2 count" if not args.no_yosys else "multipliers (no Yosys)"
     print(f"ratio = measured II / (MACs / DSPs), DSPs from the {src}; worst {worst:.2f} (target <= 1.25)")
     return 0 if worst <= 1.25 else 1

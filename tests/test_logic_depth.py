@@ -206,7 +206,7 @@ def test_attention_engines_depth(tmp_path: Path, kind: str) -> None:
     d = build_design(proj.graph, kind, RtlOptions())
     b = d.blocks[0]
     assert (b.params["SIMD"], b.params["PE"], b.params["LV"]) == (
-        (8, 8, 1) if kind == "scores" else (16, 4, 1)
+        (8, 8, 1) if kind == "scores" else (8, 8, 1)
     )
     c = synthesize(write_rtl(d, tmp_path / "rtl"), source_order(d), d.top, depth=True)
     assert c.depth is not None

@@ -134,7 +134,7 @@ def test_attention_banks_in_ram_where_lanes_are_deep(tmp_path: Path) -> None:
     assert factor(64, 256, 8) == (64, 1) and factor(64, 256, 8, opts=ram) == (8, 8)  # 32 cycles each
     assert factor(64, 1024, 16, opts=ram) == (4, 16)  # 1024 x 64: 256 rows a lane, 4 memories
     cfg = Config.from_dict({"default_precision": "ap_fixed<8,3>"})
-    for t, want, simd in ((16, 0, 16), (256, 1, 8)):
+    for t, want, simd in ((16, 0, 8), (256, 1, 8)):
         sc = build_design(quantize_graph(scores_graph(t, t, 4, 4, 8), cfg), "s", RtlOptions()).blocks[0]
         cx = build_design(quantize_graph(context_graph(t, t, 4, 4, 8), cfg), "c", RtlOptions()).blocks[0]
         banks = (
@@ -334,6 +334,41 @@ def test_yosys_counts_track_parallelism(tmp_path: Path) -> None:
     )
     res = yosys_resources(proj)
     assert set(res) == {"lut", "ff", "dsp", "bram18", "uram"} and res["dsp"] == 4 and res["lut"] > 0
+
+
+def test_linear_weights_in_block_ram_where_deep() -> None:
+    """A Linear's weight ROM goes to block RAM from rom_bram_min_words words (128) on, never when None;
+    the context takes the narrowest SIMD of equal cycles and multipliers (fewest V read ports)."""
+    g = dense_graph(32, 32, 2, "ap_fixed<8,3>")
+    for par, words in ((4, 256), (8, 128), (16, 64)):
+        (b,) = build_design(g, "dense", RtlOptions(par={"fc": par})).blocks
+        assert b.info["row_cycles"] == words and b.params["W_BRAM"] == int(words >= 128)
+    (b,) = build_design(g, "dense", RtlOptions(par={"fc": 4}, rom_bram_min_words=None)).blocks
+    assert b.params["W_BRAM"] == 0
+    assert factor(16, 16, 8) == (16, 1) and factor(16, 16, 8, narrow=True) == (2, 8)  # 8 cycles each
+    assert factor(2, 16, 8, narrow=True) == (1, 2)  # 64 cycles: one read port instead of two
+
+
+@pytest.mark.yosys
+@pytest.mark.slow
+@needs_yosys
+def test_yosys_per_instance_counts_and_rom_in_bram(tmp_path: Path) -> None:
+    """synthesize(per_instance=True) counts each instance of the top, and the parts add up to the whole;
+    a 256-word weight ROM (32 x 32 at 4 multipliers) is one RAMB18 instead of LUTs."""
+    from hlsgen.backends.rtl.yosys import synthesize
+
+    g = dense_graph(32, 32, 2, "ap_fixed<8,3>")
+    got = {}
+    for limit in (128, None):
+        d = build_design(g, "dense", RtlOptions(par={"fc": 4}, rom_bram_min_words=limit))
+        c = synthesize(write_rtl(d, tmp_path / f"w{limit}"), source_order(d), d.top, per_instance=True)
+        fc = c.instances["u_fc"]
+        assert fc.instances and sum(i.lut for i in fc.instances.values()) == fc.lut
+        assert c.lut == sum(i.lut for i in c.instances.values()) and c.dsp == fc.dsp == 4
+        got[limit] = fc
+        print(f"dense 32x32 at 4 multipliers, ROM limit {limit}: {fc.resources()} ({c.seconds:.0f} s)")
+    assert got[128].bram18 == 1 and got[None].bram18 == 0
+    assert got[None].lut - got[128].lut >= 100  # the ROM as logic: about 4 LUTs a bit of 32
 
 
 # ---------------------------------------------------------------------------------------------------

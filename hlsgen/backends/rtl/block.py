@@ -41,9 +41,14 @@ class RtlOptions:
             (the 16 x 32 MHA block's Q bank and output rows) the memories cost Yosys 20 LUT and 194 FF
             more than the register arrays (a bank read one row a cycle is LUTRAM either way; the
             registered read adds its row register), and at 1-2 rows a lane (its K and V banks) there
-            is nothing for RAM to hold. Where a bank is built as memories, hlsgen_context takes the
-            fewest keys per cycle (SIMD) at the same cycles and multipliers: fewer, deeper memories
+            is nothing for RAM to hold. hlsgen_context takes the fewest keys per cycle (SIMD) at the
+            same cycles and multipliers, in RAM or not: fewer, deeper memories, fewer read ports
             (see :func:`factor`).
+        rom_bram_min_words: words a Linear's weight ROM must have to be put in block RAM (Yosys
+            ``rom_style = "block"``) rather than LUTs (None: LUTs always). As logic a ROM costs about
+            a LUT per bit per 64 words; 128: the 16 x 32 MHA block's projections at 4 and 8
+            multipliers (256 x 32 and 128 x 64 bits: one and two RAMB18 each; at 4, Yosys: a
+            projection 925 -> 378 LUT).
     """
 
     max_par: int | None = 64
@@ -51,6 +56,7 @@ class RtlOptions:
     tree_levels: int = 1
     clock_ns: float = 5.0
     ram_min_rows: int | None = 32
+    rom_bram_min_words: int | None = 128
 
     def ram_bank(self, rows: int) -> bool:
         """Whether a row bank whose lanes hold ``rows`` rows of a sequence is built as memories."""
@@ -180,14 +186,19 @@ def requested_par(op: Op, macs: int, opts: RtlOptions, limit: int) -> int:
     return max(1, min(p, limit))
 
 
-def factor(par: int, n_simd: int, n_pe: int, opts: RtlOptions | None = None) -> tuple[int, int]:
+def factor(
+    par: int, n_simd: int, n_pe: int, opts: RtlOptions | None = None, narrow: bool = False
+) -> tuple[int, int]:
     """(SIMD, PE) with SIMD * PE <= par that minimise ceil(n_simd/SIMD) * ceil(n_pe/PE) cycles, then
     multipliers, preferring the wider SIMD.
 
     With ``opts`` (the options of an engine whose SIMD lanes each read a bank of ceil(n_simd / SIMD)
-    rows: hlsgen_context's V bank), among the choices of equal cycles and multipliers those whose
-    lanes are deep enough for memories (:meth:`RtlOptions.ram_bank`) come first, and of them the
-    narrowest SIMD: the fewest, deepest memories (block RAM is used by width x lanes, not by depth)."""
+    rows), among the choices of equal cycles and multipliers those whose lanes are deep enough for
+    memories (:meth:`RtlOptions.ram_bank`) come first, and of them the narrowest SIMD: the fewest,
+    deepest memories (block RAM is used by width x lanes, not by depth). With ``narrow`` the narrowest
+    SIMD of equal cycles and multipliers always (hlsgen_context: each SIMD lane is a read port of the
+    V bank, a copy of the bank in LUTRAM and a row multiplexer: the 16 x 32 MHA block's context at 16
+    multipliers takes 1549 LUTs with 2 lanes of 8 outputs, 5450 with 16 lanes of 1, by Yosys)."""
     best: tuple[int, int, bool, int, int] | None = None
     for s in range(1, min(par, n_simd) + 1):
         p = min(n_pe, par // s)
@@ -195,7 +206,7 @@ def factor(par: int, n_simd: int, n_pe: int, opts: RtlOptions | None = None) -> 
             break
         cyc = -(-n_simd // s) * -(-n_pe // p)
         in_ram = opts is not None and opts.ram_bank(-(-n_simd // s))
-        key = (cyc, s * p, not in_ram, s if in_ram else -s, p)
+        key = (cyc, s * p, not in_ram, s if in_ram or narrow else -s, p)
         if best is None or key < best:
             best = key
     assert best is not None

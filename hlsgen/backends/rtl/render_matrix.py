@@ -89,6 +89,7 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        "W_BRAM": int(opts.rom_bram_min_words is not None and r >= opts.rom_bram_min_words),
         "W_FILE": consts[0].name,
         "B_INIT": consts[1].name,
     }
@@ -246,7 +247,7 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     check_cast(ta, ty, op_label(op))
     macs = h * tq * tk * dv
     par = requested_par(op, macs, opts, tk * dv)
-    simd, pe = factor(par, tk, dv, opts=opts)
+    simd, pe = factor(par, tk, dv, opts=opts, narrow=True)
     r = -(-dv // pe) * -(-tk // simd)
     lv = max(0, int(opts.tree_levels))
     # operand registers, products, the SIMD sum tree, accumulate, the cast, the row buffer

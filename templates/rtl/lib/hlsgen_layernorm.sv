@@ -442,9 +442,8 @@ module hlsgen_layernorm #(
     logic [NP*GW-1:0] gpad;
     logic [NP*BW-1:0] bpad;
     logic [SHW-1:0] s1_sh;
-    // the group's tags beside the lanes, index = stage (1 .. 5): valid, last, group; gamma and beta to 3
+    // the group's tags beside the lanes, index = stage (1 .. 5): valid, last; gamma and beta to 3
     logic [5:1] s_v, s_last;
-    logic [GCW-1:0] s_g[1:5];
     logic [L*GW-1:0] s_gm[1:3];
     logic [L*BW-1:0] s_bt[1:3];
     logic [L*YW-1:0] ylanes;
@@ -466,11 +465,9 @@ module hlsgen_layernorm #(
 
     always_ff @(posedge clk) begin
         s1_sh <= n_sh;
-        s_g[1] <= ng;
         s_last <= {s_last[4:1], n_last};
         s_gm[1] <= ngg;
         s_bt[1] <= ngb;
-        for (int k = 2; k <= 5; k++) s_g[k] <= s_g[k-1];
         for (int k = 2; k <= 3; k++) begin
             s_gm[k] <= s_gm[k-1];
             s_bt[k] <= s_bt[k-1];
@@ -545,7 +542,6 @@ module hlsgen_layernorm #(
         .clk(clk),
         .rst(rst),
         .we(s_v[5]),
-        .slot(s_g[5]),
         .lanes(ylanes),
         .push(s_v[5] && s_last[5]),
         .pop(out_pop),

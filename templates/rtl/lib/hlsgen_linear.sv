@@ -40,7 +40,8 @@ module hlsgen_linear #(
     parameter int NO = (BO + PE - 1) / PE,
     parameter W_FILE = "",  // $readmemh file of the weight ROM: BLOCKS*NO*NI lines of PE*SIMD*WW bits
     parameter logic [BLOCKS*NO*PE*BW-1:0] B_INIT = '0,  // bias of output group o at [o*PE*BW +: PE*BW]
-    parameter int LV = 0  // levels of the SIMD sum tree between registers (0: no tree registers)
+    parameter int LV = 0,  // levels of the SIMD sum tree between registers (0: no tree registers)
+    parameter bit W_BRAM = 1'b0  // the weight ROM in block RAM (rom_style "block") rather than LUTs
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -71,9 +72,6 @@ module hlsgen_linear #(
     localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
     localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;
 
-    // ---- weight ROM ------------------------------------------------------------------------------
-    logic [PE*SIMD*WW-1:0] rom[DEPTH];
-    initial $readmemh(W_FILE, rom);
 
     // ---- issue: one (o, i) group per cycle ---------------------------------------------------------
     logic cur_valid;
@@ -164,13 +162,29 @@ module hlsgen_linear #(
 
     always_ff @(posedge clk) begin
         if (issue) begin
-            wg1 <= rom[addr];
             xg1 <= xcur[32'(ic)+32'(xb)];
             first1 <= ic == '0;
             last1 <= last_i;
             o1 <= oc;
         end
     end
+
+    // ---- the weight ROM, read into stage 1: block RAM where it is deep (W_BRAM), else LUTs ----------
+    generate
+        if (W_BRAM) begin : g_wbram
+            (* rom_style = "block" *) logic [PE*SIMD*WW-1:0] rom[DEPTH];
+            initial $readmemh(W_FILE, rom);
+            always_ff @(posedge clk) begin
+                if (issue) wg1 <= rom[addr];
+            end
+        end else begin : g_wlut
+            logic [PE*SIMD*WW-1:0] rom[DEPTH];
+            initial $readmemh(W_FILE, rom);
+            always_ff @(posedge clk) begin
+                if (issue) wg1 <= rom[addr];
+            end
+        end
+    endgenerate
 
     // ---- stage 2: products; stage 3: accumulate ------------------------------------------------------
     logic v2, first2, last2, v3, last3;
@@ -279,7 +293,6 @@ module hlsgen_linear #(
         .clk(clk),
         .rst(rst),
         .we(v4 && last4),
-        .slot(o4),
         .lanes(y4),
         .push(fifo_push),
         .pop(fifo_pop),

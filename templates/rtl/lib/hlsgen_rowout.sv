@@ -1,14 +1,18 @@
 // hlsgen RTL library: assembles an output row of N values from groups of L lanes and queues it, the
 // output end shared by hlsgen_linear, hlsgen_scores, hlsgen_layernorm and hlsgen_softmax.
 //
-// When `we` is high, the L values of `lanes` are written into group `slot` of the row buffer; when `push`
-// is high too (the last group), the row with this group already in place enters an OUT_DEPTH FIFO in the
-// same cycle. The caller counts credits, so the FIFO is never written while full; `pop` is a taken row.
+// Every caller writes the groups of a row in order, 0 to NG - 1, each once: the row buffer is a shift
+// register (a group enters at the top and the row moves down one group), so that after NG writes group g
+// sits at [g*L*YW +: L*YW]. No multiplexer picks a group's place: the write enable is the registers'
+// clock enable. When `we` is high, the L values of `lanes` enter the row; when `push` is high too (the
+// last group), the row with this group already in place enters an OUT_DEPTH FIFO in the same cycle. The
+// caller counts credits, so the FIFO is never written while full; `pop` is a taken row.
 //
-// With RAM = 0 the row buffer is a register and the FIFO holds whole rows; with RAM = 1 (long rows: the
-// scores' and softmax's rows of T values) there is no row register: each group is written straight into
-// the FIFO's slot of the row being assembled (one memory of OUT_DEPTH words per group, LUTRAM with an
-// asynchronous read), which the credits keep free. The row leaves in the same cycle either way.
+// With RAM = 0 the row buffer is that shift register and the FIFO holds whole rows; with RAM = 1 (long
+// rows: the scores' and softmax's rows of T values) there is no row register: each group is written
+// straight into the FIFO's slot of the row being assembled (one memory of OUT_DEPTH words per group, LUTRAM
+// with an asynchronous read; the group by a counter of the writes, since they come in order), which the
+// credits keep free. The row leaves in the same cycle either way.
 module hlsgen_rowout #(
     parameter int N = 4,  // values in a row
     parameter int L = 1,  // values per group
@@ -21,7 +25,6 @@ module hlsgen_rowout #(
     input  logic             clk,
     input  logic             rst,
     input  logic             we,
-    input  logic [SLW-1:0]   slot,
     input  logic [L*YW-1:0]  lanes,
     input  logic             push,
     output logic             pop,
@@ -35,6 +38,11 @@ module hlsgen_rowout #(
             localparam int CW = $clog2(OUT_DEPTH + 1);
             logic [AW-1:0] wr, rd;
             logic [CW-1:0] count;
+            logic [SLW-1:0] slot;  // the group being written: the writes come in order
+            always_ff @(posedge clk) begin
+                if (rst) slot <= '0;
+                else if (we) slot <= push ? '0 : slot + 1'b1;
+            end
             for (genvar g = 0; g < NG; g++) begin : g_group
                 localparam int LG = (N - g * L < L) ? N - g * L : L;  // values of the group in the row
                 logic [LG*YW-1:0] mem[OUT_DEPTH];
@@ -58,16 +66,16 @@ module hlsgen_rowout #(
                 end
             end
         end else begin : g_reg
-            logic [NG*L*YW-1:0] row, row_next;
+            logic [NG*L*YW-1:0] row_next;
 
-            // each group compares the slot with its constant index (no variable part-select: one LUT
-            // level a bit)
-            for (genvar g = 0; g < NG; g++) begin : g_slot
-                assign row_next[g*L*YW+:L*YW] = (slot == SLW'(g)) ? lanes : row[g*L*YW+:L*YW];
-            end
-
-            always_ff @(posedge clk) begin
-                if (we) row <= row_next;
+            if (NG > 1) begin : g_shift
+                logic [(NG-1)*L*YW-1:0] row;  // the groups written so far, the latest at the top
+                assign row_next = {lanes, row};
+                always_ff @(posedge clk) begin
+                    if (we) row <= row_next[NG*L*YW-1:L*YW];
+                end
+            end else begin : g_one
+                assign row_next = lanes;
             end
 
             hlsgen_fifo #(

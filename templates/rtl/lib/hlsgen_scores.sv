@@ -553,7 +553,6 @@ module hlsgen_scores #(
         .clk(clk),
         .rst(rst),
         .we(v5 && last5),
-        .slot(o5),
         .lanes(y5),
         .push(fifo_push),
         .pop(fifo_pop),

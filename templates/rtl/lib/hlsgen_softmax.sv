@@ -499,7 +499,7 @@ module hlsgen_softmax #(
     logic n_valid, n_zero;
     logic [IW-1:0] n_inv;
     logic [SHW-1:0] n_sh, s1_sh;
-    logic [GW-1:0] ng, s1_g, s2_g;
+    logic [GW-1:0] ng;
     logic [CRW-1:0] occ2;
     logic n_issue, n_last, out_pop, s1_v, s2_v, s1_last, s2_last, s1_zero, s2_zero;
     logic [L*YW-1:0] ylanes;
@@ -543,16 +543,21 @@ module hlsgen_softmax #(
             end
             assign f1_pop = n_load;
         end else begin : g_f1reg
-            logic [NP*EW-1:0] erow, erow_next, f1_row, n_e;
+            logic [NP*EW-1:0] erow_next, f1_row, n_e;
             logic f1_valid;
-            always_comb begin
-                erow_next = erow;
-                for (int gi = 0; gi < G; gi++) begin
-                    if (d_g == GW'(gi)) erow_next[gi*L*EW+:L*EW] = d_e;
+            // the groups of a row come in order (0 .. G - 1, as eg counts): the row is a shift register,
+            // the latest group at the top, so that group g sits at [g*L*EW +: L*EW] once the row is whole
+            // (no multiplexer picks a group's place)
+            if (G > 1) begin : g_eshift
+                logic [(G-1)*L*EW-1:0] erow;  // the groups so far
+                assign erow_next = {d_e, erow};
+                always_ff @(posedge clk) begin
+                    if (d_v) erow <= erow_next[NP*EW-1:L*EW];
                 end
+            end else begin : g_eone
+                assign erow_next = d_e;
             end
             always_ff @(posedge clk) begin
-                if (d_v) erow <= erow_next;
                 if (n_load) n_e <= f1_row;
             end
             hlsgen_fifo #(
@@ -587,9 +592,7 @@ module hlsgen_softmax #(
         s1_sh <= n_sh;
         s1_zero <= n_zero;
         s2_zero <= s1_zero;
-        s1_g <= ng;
         s1_last <= n_last;
-        s2_g <= s1_g;
         s2_last <= s1_last;
     end
 
@@ -653,7 +656,6 @@ module hlsgen_softmax #(
         .clk(clk),
         .rst(rst),
         .we(s2_v),
-        .slot(s2_g),
         .lanes(ylanes),
         .push(s2_v && s2_last),
         .pop(out_pop),
