@@ -43,6 +43,7 @@ from .logic_depth import DELAYS, NET
 if TYPE_CHECKING:
     from ...config import Config
     from ...ir.ops.base import Op
+    from .split import Part
 
 
 def adder_delay(width: int) -> float:
@@ -278,14 +279,28 @@ class Unrolled:
             "fmax_mhz_estimate": round(self.fmax_mhz),
         }
 
-    def render(self) -> str:
-        """The SystemVerilog module (templates/rtl/unrolled_linear.sv.j2)."""
+    def render(self, part: Part | None = None) -> str:
+        """The SystemVerilog module (templates/rtl/unrolled_linear.sv.j2); with ``part``, the module of
+        that range of stages alone (:mod:`hlsgen.backends.rtl.split`)."""
         from ..templating import environment, render
 
+        if part is None:
+            values = list(enumerate(self.values))
+            regs = self.registers_of()
+            tables = self.tables
+        else:
+            values = [(i, v) for i, v in enumerate(self.values) if part.first <= v.stage <= part.last]
+            regs = [(n, s, w) for r, n, s, w in self.ranked_registers() if part.first < r <= part.last + 1]
+            used = {v.attr("table") for _, v in values if v.kind == "rom"}
+            tables = tuple(t for t in self.tables if t[0] in used)
         return render(
             environment(),
             "rtl/unrolled_linear.sv.j2",
             u=self,
+            part=part,
+            values=values,
+            regs=regs,
+            tables=tables,
             ref=self.ref,
             header=self.header_lines(),
             rom_bits=rom_bits,
@@ -344,7 +359,12 @@ class Unrolled:
         return out
 
     def registers_of(self) -> list[tuple[str, str, int]]:
-        """Every pipeline register: (name, source, width), rank by rank."""
+        """Every pipeline register: (name, source, width), value by value."""
+        return [(n, s, w) for _, n, s, w in self.ranked_registers()]
+
+    def ranked_registers(self) -> list[tuple[int, str, str, int]]:
+        """Every pipeline register with its rank (rank r feeds stage r; the outputs' last rank is
+        ``stages + 1``): (rank, name, source, width), value by value (the order of the module's text)."""
         last: dict[int, int] = {}
         for v in self.values:
             for a in v.args:
@@ -355,7 +375,7 @@ class Unrolled:
         for i, v in enumerate(self.values):
             for r in range(v.stage + 1, last.get(i, v.stage) + 1):
                 src = v.name if r == v.stage + 1 else f"{v.name}_q{r - 1}"
-                regs.append((f"{v.name}_q{r}", src, v.width))
+                regs.append((r, f"{v.name}_q{r}", src, v.width))
         return regs
 
 

