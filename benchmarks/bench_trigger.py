@@ -323,9 +323,9 @@ def attention_tagger(
     return quantize_graph(g, cfg), cfg
 
 
-def attention_model(clock: float, yosys_particles: int | None) -> None:
+def attention_model(clock: float, yosys_particles: int | None, parts: int | None = None) -> None:
     """The table of the true-attention tagger (plan figures; Yosys of one small size when asked)."""
-    from hlsgen.backends.rtl.latency import build_latency_design, plan_graph, source_order, top_files
+    from hlsgen.backends.rtl.latency import build_latency_design, plan_graph, top_files
 
     print()
     print(
@@ -349,24 +349,42 @@ def attention_model(clock: float, yosys_particles: int | None) -> None:
         f"  published: {PUBLISHED[0][0]}: {PUBLISHED[0][1]} ns, {PUBLISHED[0][2] // 1000}k LUT, 0 DSP, II 1"
     )
     if yosys_particles:
-        from hlsgen.backends.rtl.yosys import synthesize
+        import os
+
+        from hlsgen.backends.rtl.latency import synthesize_latency
+        from hlsgen.backends.rtl.split import default_parts
 
         g, cfg = attention_tagger(yosys_particles, clock)
-        design = build_latency_design(g, cfg, g.name)
+        core = plan_graph(g, cfg)
+        n = parts or default_parts(core)
+        design = build_latency_design(g, cfg, g.name, n)
+        load0 = os.getloadavg()
         with tempfile.TemporaryDirectory() as d:
             for name, text in top_files(design).items():
                 with open(f"{d}/{name}", "w") as f:
                     f.write(text)
             t0 = time.perf_counter()
-            c = synthesize(d, source_order(design), design.top, depth=True)
+            c = synthesize_latency(design, d)
             dt = time.perf_counter() - t0
+        load1 = os.getloadavg()
         u = design.core
+        carry = c.cells.get("CARRY8", 0) + c.cells.get("CARRY4", 0)
         print(
-            f"{yosys_particles:>9} particles, Yosys synth_xilinx of the attention top: LUT {c.lut} (plan "
-            f"{u.lut_estimate}), FF {c.ff}, DSP {c.dsp}; {c.depth.deepest.lut_levels} LUT levels, est. Fmax "
-            f"{c.depth.fmax_mhz:.0f} MHz -> {u.latency} cycles = {u.latency * 1000 / c.depth.fmax_mhz:.1f} ns "
-            f"(yosys {dt:.0f} s)"
+            f"{yosys_particles:>9} particles, Yosys synth_xilinx of the attention top in {max(n, 1)} part(s): "
+            f"LUT {c.lut} (plan {u.lut_estimate}; LUTRAM {c.lutram}), FF {c.ff}, DSP {c.dsp}, CARRY {carry}; "
+            f"{c.depth.deepest.lut_levels} LUT levels, est. Fmax {c.depth.fmax_mhz:.0f} MHz -> {u.latency} "
+            f"cycles = {u.latency * 1000 / c.depth.fmax_mhz:.1f} ns"
         )
+        print(
+            f"  yosys wall {dt:.0f} s, CPU of the Yosys processes {c.cpu_seconds:.0f} s, peak RSS of a "
+            f"child {c.peak_rss_mib:.0f} MiB; load average {load0[0]:.1f} before, {load1[0]:.1f} after"
+        )
+        for p, pc in zip(design.parts, c.parts, strict=False):
+            print(
+                f"  {p.module}: stages {p.first}-{p.last}, LUT {pc.lut}, FF {pc.ff}, "
+                f"{pc.depth.deepest.lut_levels if pc.depth else '-'} LUT levels, "
+                f"{pc.depth.worst.delay if pc.depth else 0:.2f} ns, {pc.seconds:.0f} s"
+            )
 
 
 def stage_spans(particles: int, clock: float, bits: int = 8) -> None:
@@ -426,6 +444,12 @@ def main() -> None:
     )
     ap.add_argument(
         "--yosys-attention", type=int, default=0, help="particles of the attention tagger Yosys synthesises"
+    )
+    ap.add_argument(
+        "--parts",
+        type=int,
+        default=0,
+        help="stage ranges the attention core is cut into for Yosys (default: about 40k estimated LUTs each)",
     )
     ap.add_argument(
         "--stages",
@@ -496,7 +520,7 @@ def main() -> None:
     )
     whole_model(args.clock, args.yosys_particles if args.yosys else None)
     layernormed(args.clock, args.yosys)
-    attention_model(args.clock, args.yosys_attention or None)
+    attention_model(args.clock, args.yosys_attention or None, args.parts or None)
     if args.stages:
         stage_spans(args.stages, args.clock)
 

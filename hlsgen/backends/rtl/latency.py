@@ -469,7 +469,6 @@ def top_files(design: LatencyDesign) -> dict[str, str]:
     """Every RTL file of the design (nothing written): cast module, pipeline, top, files.f, design.json."""
     from ...resources import resource_dir
     from ..templating import environment, render
-
     from .split import split_files
 
     lib = resource_dir("templates") / "rtl" / "lib"

@@ -99,26 +99,33 @@ def default_parts(u: Unrolled) -> int:
 
 
 def stage_ranges(u: Unrolled, parts: int) -> list[tuple[int, int]]:
-    """Contiguous stage ranges, at most ``parts`` of them (never more than the stages), of about equal
-    :func:`stage_weights`."""
+    """``parts`` contiguous stage ranges (never more than the stages) whose largest
+    :func:`stage_weights` sum is the least possible (a linear partition, by dynamic programming)."""
     if parts < 1:
         raise ValueError(f"{u.module}: parts must be at least 1, got {parts}")
-    parts = min(parts, u.stages)
-    w = stage_weights(u)
-    total = sum(w) or 1
-    ranges: list[tuple[int, int]] = []
-    first, acc = 1, 0
-    for s in range(1, u.stages + 1):
-        acc += w[s - 1]
-        left_parts = parts - len(ranges) - 1  # parts still to open after this one
-        left_stages = u.stages - s
-        if s == u.stages or (
-            left_parts > 0
-            and (acc >= total * (len(ranges) + 1) / parts or left_stages == left_parts)
-        ):
-            ranges.append((first, s))
-            first = s + 1
-    return ranges
+    n = u.stages
+    k = min(parts, n)
+    pre = [0]
+    for w in stage_weights(u):
+        pre.append(pre[-1] + w)
+    inf = float("inf")
+    # best[j][s]: the least largest weight of stages 1..s in j ranges; cut[j][s]: the last range's start - 1
+    best = [[inf] * (n + 1) for _ in range(k + 1)]
+    cut = [[0] * (n + 1) for _ in range(k + 1)]
+    best[0][0] = 0
+    for j in range(1, k + 1):
+        for s in range(j, n + 1):
+            for c in range(j - 1, s):
+                m = max(best[j - 1][c], pre[s] - pre[c])
+                if m < best[j][s]:
+                    best[j][s], cut[j][s] = m, c
+    ranges = []
+    s = n
+    for j in range(k, 0, -1):
+        c = cut[j][s]
+        ranges.append((c + 1, s))
+        s = c
+    return ranges[::-1]
 
 
 def plan_parts(u: Unrolled, parts: int) -> list[Part]:
