@@ -371,7 +371,8 @@ def attention_model(clock: float, yosys_particles: int | None, parts: int | None
         carry = c.cells.get("CARRY8", 0) + c.cells.get("CARRY4", 0)
         print(
             f"{yosys_particles:>9} particles, Yosys synth_xilinx of the attention top in {max(n, 1)} part(s): "
-            f"LUT {c.lut} (plan {u.lut_estimate}; LUTRAM {c.lutram}), FF {c.ff}, DSP {c.dsp}, CARRY {carry}; "
+            f"LUT {c.lut} (plan {u.lut_estimate}; LUTRAM {c.lutram}), FF {c.ff} ({c.dead_ff} only the cuts "
+            f"keep), DSP {c.dsp}, CARRY {carry}; "
             f"{c.depth.deepest.lut_levels} LUT levels, est. Fmax {c.depth.fmax_mhz:.0f} MHz -> {u.latency} "
             f"cycles = {u.latency * 1000 / c.depth.fmax_mhz:.1f} ns"
         )

