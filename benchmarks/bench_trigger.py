@@ -364,7 +364,7 @@ def attention_model(clock: float, yosys_particles: int | None, parts: int | None
                 with open(f"{d}/{name}", "w") as f:
                     f.write(text)
             t0 = time.perf_counter()
-            c = synthesize_latency(design, d)
+            c = synthesize_latency(design, d, log=lambda line: print(f"  {line}", flush=True))
             dt = time.perf_counter() - t0
         load1 = os.getloadavg()
         u = design.core
@@ -382,9 +382,7 @@ def attention_model(clock: float, yosys_particles: int | None, parts: int | None
         )
         for p, pc in zip(design.parts, c.parts, strict=False):
             print(
-                f"  {p.module}: stages {p.first}-{p.last}, LUT {pc.lut}, FF {pc.ff}, "
-                f"{pc.depth.deepest.lut_levels if pc.depth else '-'} LUT levels, "
-                f"{pc.depth.worst.delay if pc.depth else 0:.2f} ns, {pc.seconds:.0f} s"
+                f"  {p.module}: stages {p.first}-{p.last}, {pc.depth.worst.delay if pc.depth else 0:.2f} ns"
             )
 
 

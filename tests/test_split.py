@@ -93,3 +93,34 @@ def test_yosys_of_the_parts_sums_to_the_one_piece_synthesis(tmp_path: Path) -> N
     assert abs(carry[1] - carry[0]) <= 0.03 * carry[0]
     assert split.depth.deepest.lut_levels == one.depth.deepest.lut_levels
     assert abs(split.depth.worst.delay - one.depth.worst.delay) <= 0.15
+
+
+@pytest.mark.yosys
+@pytest.mark.tensorflow
+@pytest.mark.slow
+@needs_yosys
+def test_report_yosys_of_a_latency_project_synthesises_its_parts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``hlsgen report --yosys`` of a ``strategy: latency`` project synthesises its II = 1 design (not
+    the row-streaming one), cut into parts: the measurement says so, per part a depth row."""
+    tf = pytest.importorskip("tensorflow")
+    import hlsgen
+    from hlsgen.cli import main
+    from hlsgen.report.measurements import load_measurements
+
+    tf.keras.utils.set_random_seed(1)
+    model = tf.keras.Sequential(
+        [tf.keras.Input((2, 3)), tf.keras.layers.Dense(4, activation="relu"), tf.keras.layers.Dense(2)]
+    )
+    cfg = {"default_precision": "ap_fixed<8,3>", "strategy": "latency", "clock_period": 3.0}
+    d = tmp_path / "prj"
+    hlsgen.convert(model, cfg).write(d)
+    monkeypatch.setenv("HLSGEN_YOSYS_PARTS", "3")  # a small design is one part by default
+    assert main(["report", str(d), "--yosys"]) == 0
+    out = capsys.readouterr().out
+    assert "parts, each its own Yosys process" in out, out
+    ms = [m for m in load_measurements(d) if m.source.value == "yosys"]
+    design = next(m for m in ms if m.scope == "design")
+    assert design.resources["lut"] > 0 and design.resources["dsp"] == 0
+    assert sum(m.stage == "depth" and "_core_p" in (m.scope or "") for m in ms) == 3

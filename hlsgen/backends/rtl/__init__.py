@@ -8,6 +8,7 @@ Stages, each runnable alone: :func:`build_design` (blocks, streams, cycle estima
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,9 @@ def yosys_synthesis(
     defaults to the one of the project's part.
 
     A ``strategy: latency`` project is its II = 1 design (:mod:`.latency`), its core cut into ``parts``
-    stage ranges (default :func:`.split.default_parts`: about :data:`.split.PART_LUTS` estimated LUTs
-    each), each synthesised in its own Yosys process (:func:`.split.synthesize_split`)."""
+    stage ranges (default ``HLSGEN_YOSYS_PARTS``, else :func:`.split.default_parts`: about
+    :data:`.split.PART_LUTS` estimated LUTs each; 1 is one piece), each synthesised in its own Yosys
+    process (:func:`.split.synthesize_split`)."""
     from ...config import Strategy
     from .yosys import family_of_part, synthesize
 
@@ -40,6 +42,9 @@ def yosys_synthesis(
         from .latency import build_latency_design, plan_graph, synthesize_latency, top_files
         from .split import default_parts
 
+        env = os.environ.get("HLSGEN_YOSYS_PARTS")
+        if parts is None and env:
+            parts = int(env)
         n = parts if parts is not None else default_parts(plan_graph(project.graph, project.config))
         lat = build_latency_design(project.graph, project.config, project.name, n)
         with tempfile.TemporaryDirectory(prefix="hlsgen_rtl_") as d:

@@ -584,10 +584,15 @@ def source_order(design: LatencyDesign) -> list[str]:
 
 
 def synthesize_latency(
-    design: LatencyDesign, rtl_dir: str | Path, family: str = "xcup", depth: bool = True
+    design: LatencyDesign,
+    rtl_dir: str | Path,
+    family: str = "xcup",
+    depth: bool = True,
+    log: Callable[[str], None] | None = None,
 ) -> Any:
     """Yosys ``synth_xilinx`` of ``design`` written to ``rtl_dir`` (:func:`top_files`): in one piece, or
-    part by part when it is split (:func:`.split.synthesize_split`); a :class:`.yosys.YosysCounts`."""
+    part by part when it is split (:func:`.split.synthesize_split`, ``log`` a line a part); a
+    :class:`.yosys.YosysCounts`."""
     from .split import synthesize_split
     from .yosys import synthesize
 
@@ -601,6 +606,7 @@ def synthesize_latency(
         design.top,
         family,
         depth=depth,
+        log=log,
     )
 
 

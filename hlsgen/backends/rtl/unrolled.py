@@ -303,7 +303,7 @@ class Unrolled:
             tables=tables,
             ref=self.ref,
             header=self.header_lines(),
-            rom_bits=rom_bits,
+            rom_trees=rom_trees,
         )
 
     def header_lines(self) -> list[str]:
@@ -379,13 +379,27 @@ class Unrolled:
         return regs
 
 
-def rom_bits(entries: tuple[int, ...], width: int, bits: int) -> list[tuple[int, str]]:
-    """Each bit of a ROM's ``width``-bit two's complement entries as one hex constant of ``2**bits``
-    bits (entry k at bit k; addresses past the entries read 0): (bit, hex digits)."""
+def rom_trees(entries: tuple[int, ...], width: int, bits: int) -> list[str]:
+    """Each bit of a ROM's ``width``-bit two's complement entries (addresses past the entries read 0) as
+    a mux tree over the address ``a``, most significant bit first (index ``width - 1`` first): ``a[k] ?
+    hi : lo`` down to constants, a subtree whose entries agree being its constant. Synthesis folds the
+    constant leaves into the address bits; a constant vector indexed by the address (``vec[a]``) is a
+    ``$shiftx`` that Yosys first expands into a full barrel shifter, 2^bits cells a level, which ran
+    yowasp's 4 GiB out at 256 exponential ROMs of 16 particles."""
     out = []
-    for b in range(width):
-        vec = sum((((int(e) >> b) & 1) << k) for k, e in enumerate(entries))
-        out.append((b, f"{vec:x}"))
+    n = 1 << bits
+    for b in range(width - 1, -1, -1):
+        col = [((int(entries[k]) >> b) & 1) if k < len(entries) else 0 for k in range(n)]
+
+        def tree(lo: int, size: int, col: list[int] = col) -> str:
+            seg = col[lo : lo + size]
+            if all(v == seg[0] for v in seg):
+                return f"1'b{seg[0]}"
+            half = size // 2
+            k = half.bit_length() - 1
+            return f"(a[{k}] ? {tree(lo + half, half)} : {tree(lo, half)})"
+
+        out.append(tree(0, n))
     return out
 
 
