@@ -34,15 +34,18 @@ stable softmax over the particles, context P V, output projection to 8), mean po
 (exp and 1/sum ap_ufixed<8,1>, 6-bit reciprocal address), every product on LUTs (multiplier lut).
 Plan figures (hlsgen.backends.rtl.latency.plan_graph: stages, cycles, ns at the clock target, the
 estimated clock of the slowest stage, LUT / FF estimates, DSPs) beside the published 98 ns / 279k LUT;
-``--yosys-attention P`` also synthesises the P-particle attention top with Yosys (small P: 4 takes
-minutes). The weights are random (30 % zeros), so trained weights give other adder counts.
+``--yosys-attention P`` also synthesises the P-particle attention top with Yosys, its core cut into stage
+ranges (``--parts N``; default about 40k estimated LUTs a part), each part its own Yosys process, two at
+a time (hlsgen.backends.rtl.split): a line per part as it ends, then the sums, the wall and CPU time of
+the Yosys processes and the load. The weights are random (30 % zeros), so trained weights give other
+adder counts.
 
 ``--stages P`` (default 16) then lists where the stages of the P-particle attention tagger go: per op,
 the stages its values are computed in, its casts and their estimated delay, its slowest value, and where
 the LUTs and flip-flops go (the op's LUT estimate, its pipeline registers).
 
 Run: ``python benchmarks/bench_trigger.py [--yosys] [--clock 3.333] [--yosys-particles 8]
-[--yosys-attention 4] [--stages 16]``.
+[--yosys-attention 16] [--parts 8] [--stages 16]``.
 """
 
 from __future__ import annotations

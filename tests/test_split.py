@@ -114,8 +114,9 @@ def test_report_yosys_of_a_latency_project_synthesises_its_parts(
         [tf.keras.Input((2, 3)), tf.keras.layers.Dense(4, activation="relu"), tf.keras.layers.Dense(2)]
     )
     cfg = {"default_precision": "ap_fixed<8,3>", "strategy": "latency", "clock_period": 3.0}
+    model.save(tmp_path / "m.keras")
     d = tmp_path / "prj"
-    hlsgen.convert(model, cfg).write(d)
+    hlsgen.convert(model, cfg).write(d, model_source=tmp_path / "m.keras")
     monkeypatch.setenv("HLSGEN_YOSYS_PARTS", "3")  # a small design is one part by default
     assert main(["report", str(d), "--yosys"]) == 0
     out = capsys.readouterr().out
