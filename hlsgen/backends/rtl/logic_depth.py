@@ -256,8 +256,10 @@ def _dsp(cell: dict[str, Any], ins: tuple[str, ...], outs: tuple[str, ...]) -> t
     return arcs, src, snk
 
 
-def analyse(netlist: dict[str, Any], top: str) -> Depth:
-    """The worst paths of module ``top`` of a flattened Yosys JSON netlist."""
+def analyse(netlist: dict[str, Any], top: str, input_start: float = 0.0) -> Depth:
+    """The worst paths of module ``top`` of a flattened Yosys JSON netlist; paths from its input ports
+    start at ``input_start`` ns (a flip-flop's clock-to-out when the ports are register outputs, as the
+    inputs of a part of a split pipeline, :mod:`.split`)."""
     mod = netlist["modules"][top]
     names: dict[object, str] = {}
     for name, info in sorted(
@@ -312,7 +314,7 @@ def analyse(netlist: dict[str, Any], top: str) -> Depth:
             if not isinstance(b, int):
                 continue
             if port.get("direction") == "input":
-                start.setdefault(b, 0.0)
+                start.setdefault(b, input_start)
             else:
                 sinks.append((b, 0.0, name))
     # arrival by delay: (ns, levels, cells, start); by levels: (levels, ns, cells, start)

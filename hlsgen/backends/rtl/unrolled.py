@@ -43,6 +43,7 @@ from .logic_depth import DELAYS, NET
 if TYPE_CHECKING:
     from ...config import Config
     from ...ir.ops.base import Op
+    from .split import Part
 
 
 def adder_delay(width: int) -> float:
@@ -281,17 +282,31 @@ class Unrolled:
             "fmax_mhz_estimate": round(self.fmax_mhz),
         }
 
-    def render(self) -> str:
-        """The SystemVerilog module (templates/rtl/unrolled_linear.sv.j2)."""
+    def render(self, part: Part | None = None) -> str:
+        """The SystemVerilog module (templates/rtl/unrolled_linear.sv.j2); with ``part``, the module of
+        that range of stages alone (:mod:`hlsgen.backends.rtl.split`)."""
         from ..templating import environment, render
 
+        if part is None:
+            values = list(enumerate(self.values))
+            regs = self.registers_of()
+            tables = self.tables
+        else:
+            values = [(i, v) for i, v in enumerate(self.values) if part.first <= v.stage <= part.last]
+            regs = [(n, s, w) for r, n, s, w in self.ranked_registers() if part.first < r <= part.last + 1]
+            used = {v.attr("table") for _, v in values if v.kind == "rom"}
+            tables = tuple(t for t in self.tables if t[0] in used)
         return render(
             environment(),
             "rtl/unrolled_linear.sv.j2",
             u=self,
+            part=part,
+            values=values,
+            regs=regs,
+            tables=tables,
             ref=self.ref,
             header=self.header_lines(),
-            rom_bits=rom_bits,
+            rom_trees=rom_trees,
         )
 
     def header_lines(self) -> list[str]:
@@ -347,7 +362,12 @@ class Unrolled:
         return out
 
     def registers_of(self) -> list[tuple[str, str, int]]:
-        """Every pipeline register: (name, source, width), rank by rank."""
+        """Every pipeline register: (name, source, width), value by value."""
+        return [(n, s, w) for _, n, s, w in self.ranked_registers()]
+
+    def ranked_registers(self) -> list[tuple[int, str, str, int]]:
+        """Every pipeline register with its rank (rank r feeds stage r; the outputs' last rank is
+        ``stages + 1``): (rank, name, source, width), value by value (the order of the module's text)."""
         last: dict[int, int] = {}
         for v in self.values:
             for a in v.args:
@@ -358,17 +378,31 @@ class Unrolled:
         for i, v in enumerate(self.values):
             for r in range(v.stage + 1, last.get(i, v.stage) + 1):
                 src = v.name if r == v.stage + 1 else f"{v.name}_q{r - 1}"
-                regs.append((f"{v.name}_q{r}", src, v.width))
+                regs.append((r, f"{v.name}_q{r}", src, v.width))
         return regs
 
 
-def rom_bits(entries: tuple[int, ...], width: int, bits: int) -> list[tuple[int, str]]:
-    """Each bit of a ROM's ``width``-bit two's complement entries as one hex constant of ``2**bits``
-    bits (entry k at bit k; addresses past the entries read 0): (bit, hex digits)."""
+def rom_trees(entries: tuple[int, ...], width: int, bits: int) -> list[str]:
+    """Each bit of a ROM's ``width``-bit two's complement entries (addresses past the entries read 0) as
+    a mux tree over the address ``a``, most significant bit first (index ``width - 1`` first): ``a[k] ?
+    hi : lo`` down to constants, a subtree whose entries agree being its constant. Synthesis folds the
+    constant leaves into the address bits; a constant vector indexed by the address (``vec[a]``) is a
+    ``$shiftx`` that Yosys first expands into a full barrel shifter, 2^bits cells a level, which ran
+    yowasp's 4 GiB out at 256 exponential ROMs of 16 particles."""
     out = []
-    for b in range(width):
-        vec = sum((((int(e) >> b) & 1) << k) for k, e in enumerate(entries))
-        out.append((b, f"{vec:x}"))
+    n = 1 << bits
+    for b in range(width - 1, -1, -1):
+        col = [((int(entries[k]) >> b) & 1) if k < len(entries) else 0 for k in range(n)]
+
+        def tree(lo: int, size: int, col: list[int] = col) -> str:
+            seg = col[lo : lo + size]
+            if all(v == seg[0] for v in seg):
+                return f"1'b{seg[0]}"
+            half = size // 2
+            k = half.bit_length() - 1
+            return f"(a[{k}] ? {tree(lo + half, half)} : {tree(lo, half)})"
+
+        out.append(tree(0, n))
     return out
 
 

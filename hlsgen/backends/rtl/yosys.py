@@ -45,11 +45,19 @@ class YosysCounts:
         ff: flip-flops; ``dsp``: DSP slices; ``bram18``: 18 Kb block RAMs (a 36 Kb one counts 2);
             ``uram``: UltraRAMs.
         cells: every cell type and its count.
-        seconds: Yosys run time.
+        seconds: Yosys run time (wall clock).
         depth: the register-to-register logic depth of the netlist (None when not asked for).
         instances: the counts of each instance of the top (``u_<layer>``, FIFOs, forks), each with
             its own instances in turn, and a module's own cells under ``"(own)"``; filled by a run that
             keeps the hierarchy (``synthesize(..., per_instance=True)``), empty otherwise.
+        cpu_seconds: CPU time of the Yosys processes (a split synthesis, :mod:`.split`; else 0).
+        peak_rss_mib: the largest resident memory of a child process so far (a split synthesis).
+        parts: the counts of each process of a split synthesis (its parts, then the glue).
+        unread_inputs: input port bits that no cell reads (known with ``depth``). In a part of a split
+            pipeline those are register bits of the part before it that only the cut kept
+            (:mod:`.split`).
+        dead_ff: flip-flops of a split synthesis that drive only such bits (the parts' ``unread_inputs``
+            after the first): the one-piece synthesis removes them.
     """
 
     lut: int = 0
@@ -62,6 +70,11 @@ class YosysCounts:
     seconds: float = 0.0
     depth: Depth | None = None
     instances: dict[str, YosysCounts] = field(default_factory=dict)
+    cpu_seconds: float = 0.0
+    peak_rss_mib: float = 0.0
+    parts: list[YosysCounts] = field(default_factory=list)
+    unread_inputs: int = 0
+    dead_ff: int = 0
 
     def resources(self) -> dict[str, int]:
         """The counts under the keys hlsgen.report uses (lut, ff, dsp, bram18, uram)."""
@@ -125,9 +138,14 @@ def synthesize(
     family: str = "xcup",
     depth: bool = False,
     per_instance: bool = False,
+    input_start: float = 0.0,
+    blackboxes: list[str] | None = None,
 ) -> YosysCounts:
     """Run ``synth_xilinx`` on the sources of ``rtl_dir`` (in compile order) and count the cells; with
-    ``depth``, also write the netlist and find its deepest register-to-register paths.
+    ``depth``, also write the netlist and find its deepest register-to-register paths (paths from the
+    input ports start at ``input_start`` ns: a flip-flop's clock-to-out where they are register outputs).
+    The modules of ``blackboxes`` (files of ``rtl_dir``) are read as black boxes: their instances stay
+    cells of their module's name, which the counts ignore.
 
     With ``per_instance``, the design is synthesised without ``-flatten`` and the counts of each
     instance of the top are in :attr:`YosysCounts.instances` (where the LUTs go). Nothing is optimised
@@ -145,8 +163,9 @@ def synthesize(
             if f.is_file() and f.suffix in (".sv", ".v", ".mem", ".vh", ".svh"):
                 shutil.copy2(f, work / f.name)
         flat = "" if per_instance else "-flatten "
+        lib = f"read_verilog -lib -sv {' '.join(blackboxes)}; " if blackboxes else ""
         script = (
-            f"read_verilog -defer -sv {' '.join(sources)}; hierarchy -top {top}; "
+            f"{lib}read_verilog -defer -sv {' '.join(sources)}; hierarchy -top {top}; "
             f"synth_xilinx {flat}-family {family} -noiopad -top {top}; tee -q -o stat.json stat -json"
             + ("; write_json net.json" if depth or per_instance else "")
         )
@@ -161,12 +180,14 @@ def synthesize(
             raise RuntimeError(f"Yosys synth_xilinx of {top} failed (exit {r.returncode}):\n{tail}")
         data = json.loads(stat.read_text())
         net = json.loads((work / "net.json").read_text()) if depth or per_instance else None
-        found = analyse(net, top) if depth and not per_instance else None
+        found = analyse(net, top, input_start) if depth and not per_instance else None
     if per_instance:
         assert net is not None
         return _by_instance(net, top, dt)
     counts = YosysCounts.from_cells(_cells(data, top), dt)
     counts.depth = found
+    if net is not None:
+        counts.unread_inputs = unread_inputs(net, top)
     return counts
 
 
@@ -205,6 +226,25 @@ def _by_instance(net: dict[str, Any], top: str, seconds: float) -> YosysCounts:
     total = counts(name)
     total.seconds = seconds
     return total
+
+
+def unread_inputs(netlist: dict[str, Any], top: str) -> int:
+    """Bits of the input ports of ``top`` in a Yosys JSON netlist that no cell and no output port reads."""
+    mod = netlist["modules"][top]
+    read: set[int] = set()
+    for cell in mod.get("cells", {}).values():
+        dirs = cell.get("port_directions", {})
+        for port, bits in cell.get("connections", {}).items():
+            if dirs.get(port, "input") != "output":
+                read.update(b for b in bits if isinstance(b, int))
+    ins: set[int] = set()
+    for port in mod.get("ports", {}).values():
+        bits = {b for b in port.get("bits", []) if isinstance(b, int)}
+        if port.get("direction") == "input":
+            ins |= bits
+        else:
+            read |= bits
+    return len(ins - read)
 
 
 def _cells(stat: dict[str, Any], top: str) -> dict[str, int]:
