@@ -22,8 +22,9 @@
 //
 // With RAM = 1 the rows waiting for E (F0) and E's row are one memory of F0D + 1 row slots read in
 // place (LUTRAM, asynchronous read: no row register). The rows of exponentials between E and N: with
-// RAM = 0 a row register (written a group at a time) and a FIFO of F1D whole rows, N loading a whole
-// row and picking its groups by a multiplexer; with RAM = 1 one memory (hlsgen_ram, block RAM or LUTRAM) of F1D + 1 row slots (the F1D rows the model counts and
+// RAM = 0 a shift register (a group enters as it leaves the lanes, the groups in order) and a FIFO of
+// F1D whole rows, N loading a whole row and picking its groups by a multiplexer; with RAM = 1 one
+// memory (hlsgen_ram, block RAM or LUTRAM) of F1D + 1 row slots (the F1D rows the model counts and
 // the row N reads) of 2^GW words of L exponentials: E writes each group as it leaves the lanes, N reads
 // one group a cycle with a registered read addressed a cycle ahead (the group it issues next), so that
 // the read register holds the group N issues: the same cycles as the register form. RAM = 1 also
