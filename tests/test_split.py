@@ -64,6 +64,26 @@ def test_cosim_of_the_split_core_is_exact_at_ii_1(tmp_path: Path) -> None:
     assert res.latency == plan_graph(g, cfg).latency
 
 
+@needs_verilator
+@pytest.mark.verilator
+def test_split_core_of_two_outputs_of_different_types(tmp_path: Path) -> None:
+    """A core of two outputs (8 and 10 bits, leaving in different stages) cut into 3 parts: both ports
+    bit-exact (plain run), II = 1, latency == the plan."""
+    rng = np.random.default_rng(1)
+    cfg = _config(layers={"a2": {"result": "ap_fixed<10,3>"}})
+    g0 = _branchy(rng)
+    g0.outputs = [g0.outputs[0], "t"]
+    g = quantize_graph(g0, cfg)
+    assert len({str(g.tensors[k].type) for k in g.outputs}) == 2
+    design = build_latency_design(g, cfg, "multi", parts=3)
+    assert len(design.parts) == 3
+    tx = g.tensors["x"].type
+    xs = rng.normal(size=(24, 4, 3)) * 2.5
+    res = cosim_latency(g, cfg, "multi", {"x": input_raw(xs, tx)}, tmp_path, parts=3, plain_only=True)
+    assert res.passed, res.failure_message()
+    assert res.ii == 1.0 and res.latency == plan_graph(g, cfg).latency
+
+
 @needs_yosys
 @pytest.mark.yosys
 @pytest.mark.slow
