@@ -788,8 +788,10 @@ def _select_delay(bits: int) -> float:
 
 
 def _rom_parts(net: Net, table: str, bits: int) -> list[str]:
-    """The sub-ROMs of ``bits`` address bits of the registered ROM ``table`` (registered once, named
-    ``table_p<j>``, each of the table's entry width, so the select's operands are alike)."""
+    """The sub-ROMs of ``bits`` address bits of the ROM ``table`` (an entry of ``net.tables``): added to
+    ``net.tables`` once, named ``table_p<j>``, each at the table's entry width so that the select's
+    operands are alike. The whole table stays listed (a split core's parts render only the tables they
+    read; the one-piece core also emits the unused whole one, which synthesis drops)."""
     name, tbits, width, entries = next(t for t in net.tables if t[0] == table)
     names = [f"{name}_p{j}" for j in range(1 << (tbits - bits))]
     if names[0] not in {t[0] for t in net.tables}:
