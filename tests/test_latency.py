@@ -141,6 +141,22 @@ def test_hls_side_binds_products_as_each_layer_multiplier_says() -> None:
         _check_latency_strategy(slow, quantize_graph(g0, slow))
 
 
+#: the QKeras taggers' latency config: wide default types (the quantizers fix every value), LUT products
+QKERAS_LATENCY = {
+    "default_precision": "ap_fixed<32,12>",
+    "strategy": "latency",
+    "multiplier": "lut",
+    "clock_period": 3.0,
+    "layers": {"particles": {"result": "ap_fixed<10,4>"}},
+}
+
+
+def _jet_inputs(seed: int) -> np.ndarray:
+    """40 jets of 4 particles x 3 features on the input type's grid (multiples of 1/16)."""
+    rng = np.random.default_rng(seed)
+    return (rng.integers(-64, 64, size=(40, 4, 3)) / 16).astype(np.float32)
+
+
 def _jet_tagger(particles: int = 4, features: int = 3, hidden: int = 8, classes: int = 5, seed: int = 0):
     """A QKeras jet tagger of per-particle Dense + ReLU layers, pooled over the particles, a Dense head."""
     tf = pytest.importorskip("tensorflow")
@@ -170,15 +186,8 @@ def test_jet_tagger_converted_with_latency_strategy(tmp_path: Path, capsys: pyte
     from hlsgen.cli import main
 
     model = _jet_tagger()
-    rng = np.random.default_rng(2)
-    xs = (rng.integers(-64, 64, size=(40, 4, 3)) / 16).astype(np.float32)
-    cfg = {
-        "default_precision": "ap_fixed<32,12>",
-        "strategy": "latency",
-        "multiplier": "lut",
-        "clock_period": 3.0,
-        "layers": {"particles": {"result": "ap_fixed<10,4>"}},
-    }
+    xs = _jet_inputs(2)
+    cfg = QKERAS_LATENCY
     proj = hlsgen.convert(model, cfg)
     np.testing.assert_array_equal(proj.predict(xs), model.predict(xs, verbose=0))
     np.testing.assert_array_equal(proj.csim(xs), proj.predict(xs))
@@ -312,15 +321,8 @@ def test_two_outputs_leave_together_at_ii_1(tmp_path: Path) -> None:
     from hlsgen.cli import main
 
     model = _two_headed_tagger()
-    rng = np.random.default_rng(4)
-    xs = (rng.integers(-64, 64, size=(40, 4, 3)) / 16).astype(np.float32)
-    cfg = {
-        "default_precision": "ap_fixed<32,12>",
-        "strategy": "latency",
-        "multiplier": "lut",
-        "clock_period": 3.0,
-        "layers": {"particles": {"result": "ap_fixed<10,4>"}},
-    }
+    xs = _jet_inputs(4)
+    cfg = QKERAS_LATENCY
     proj = hlsgen.convert(model, cfg)
     want = model.predict(xs, verbose=0)
     got = proj.predict(xs)
