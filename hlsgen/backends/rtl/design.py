@@ -171,6 +171,7 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
     ),
     "hlsgen_softmax": (
         "hlsgen_ram",
+        "hlsgen_slots",
         "hlsgen_rowout",
         "hlsgen_tree",
         "hlsgen_delay",

@@ -199,23 +199,21 @@ module hlsgen_softmax #(
             localparam int S0 = F0D + 1;  // row slots: the F0D rows of F0, and E's row
             localparam int S0W = $clog2(S0);
             logic [NP*XW+NP-1:0] f0mem[S0];
-            logic [S0W-1:0] f0w, f0h, f0e;  // the slot P writes, the slot E loads next, E's slot
+            logic [S0W-1:0] f0w, f0e;  // the slot P writes, E's slot
             always_ff @(posedge clk) begin
                 if (p_acc) f0mem[f0w] <= {NP'(keep_in), (NP * XW)'(in_data)};
             end
-            always_ff @(posedge clk) begin
-                if (rst) begin
-                    f0w <= '0;
-                    f0h <= '0;
-                    f0e <= '0;
-                end else begin
-                    if (p_acc) f0w <= (f0w == S0W'(S0 - 1)) ? '0 : f0w + 1'b1;
-                    if (e_load) begin
-                        f0h <= (f0h == S0W'(S0 - 1)) ? '0 : f0h + 1'b1;
-                        f0e <= f0h;
-                    end
-                end
-            end
+            hlsgen_slots #(
+                .S(S0)
+            ) u_f0slots (
+                .clk(clk),
+                .rst(rst),
+                .wdone(p_acc),
+                .load(e_load),
+                .w(f0w),
+                .head(),
+                .cur(f0e)
+            );
             assign {e_keep, e_x} = f0mem[f0e];
         end else begin : g_f0reg
             logic [NP*XW+NP-1:0] f0_row;
@@ -529,19 +527,17 @@ module hlsgen_softmax #(
                 .raddr({n_load ? f1h : f1n, ng_next}),
                 .rdata(ngrp)
             );
-            always_ff @(posedge clk) begin
-                if (rst) begin
-                    f1w <= '0;
-                    f1h <= '0;
-                    f1n <= '0;
-                end else begin
-                    if (d_v && d_last) f1w <= (f1w == S1W'(S1 - 1)) ? '0 : f1w + 1'b1;
-                    if (n_load) begin
-                        f1h <= (f1h == S1W'(S1 - 1)) ? '0 : f1h + 1'b1;
-                        f1n <= f1h;
-                    end
-                end
-            end
+            hlsgen_slots #(
+                .S(S1)
+            ) u_f1slots (
+                .clk(clk),
+                .rst(rst),
+                .wdone(d_v && d_last),
+                .load(n_load),
+                .w(f1w),
+                .head(f1h),
+                .cur(f1n)
+            );
             assign f1_pop = n_load;
         end else begin : g_f1reg
             logic [NP*EW-1:0] erow_next, f1_row, n_e;
