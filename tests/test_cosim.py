@@ -539,6 +539,31 @@ def test_attention_ram_banks_are_exact(tmp_path: Path, dk: int, par_sc: int, par
     _lint(tmp_path / "rtl", design)
 
 
+@pytest.mark.xdist_group("rtl_attention_pipeline")
+def test_softmax_lanes_keep_pace_with_the_attention_engines(tmp_path: Path) -> None:
+    """Where the softmax's row lives in memories, its default lanes are the fewest whose cycles a row keep
+    pace with the scores producing the rows and the context consuming them (render_norm.softmax_lanes):
+    here 3 lanes (2 cycles a row, as both engines) instead of 5; bit-exact over 4 sequences, latency and
+    II as estimated, the II that of the 5-lane design. A per-op override and short rows keep their lanes."""
+    g = attention_graph(4)
+    opts = RtlOptions(par={"sc": 16, "cx": 10}, ram_min_rows=1)
+    design = build_design(g, "attn", opts)
+    rates = {b.op: b.info["row_cycles"] for b in design.blocks}
+    sm = next(b for b in design.blocks if b.op == "sm")
+    assert rates == {"sc": 2, "sm": 2, "cx": 2} and sm.params["L"] == 3
+    wide = build_design(g, "attn", RtlOptions(par={**opts.par, "sm": 5}, ram_min_rows=1))
+    assert next(b for b in wide.blocks if b.op == "sm").params["L"] == 5
+    assert design.estimate.ii == wide.estimate.ii
+    short = build_design(g, "attn", RtlOptions(par=opts.par, ram_min_rows=32))
+    assert next(b for b in short.blocks if b.op == "sm").params["L"] == 5  # rows of 5 in registers
+    rng = np.random.default_rng(5)
+    x = [rng.normal(size=(4, *g.tensors[t].shape)) * 1.5 for t in g.inputs]
+    res = cosim_graph(g, "attn", _raw(g, x), tmp_path, opts)
+    _check(res, design, "attention, softmax lanes at the engines' row rate")
+    assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)
+    _lint(tmp_path / "rtl", design)
+
+
 def attention_graph(dk: int) -> Graph:
     """Scores -> softmax -> context of 3 queries over 5 keys, 4 query heads on 2 key/value heads of dk
     (dk 8: a scale that is not a power of two, one multiplier; dk 4: a shift)."""

@@ -172,9 +172,7 @@ def _score_block(
     check_cast(src, ty, where)
     dt = dk + r_dim
     macs = h * tq * tk * dt
-    par = requested_par(op, macs, opts, tk * dt)
-    simd, pe = factor(par, dt, tk)
-    r = -(-tk // pe) * -(-dt // simd)
+    simd, pe, r = _scores_shape(op, graph, opts, dt)
     sc_w = max(op.scale_raw.bit_length(), 1)
     lv = max(0, int(opts.tree_levels))
     # operand registers, products, the SIMD sum tree, accumulate, the scale product, the cast, row buffer
@@ -230,6 +228,36 @@ def _score_block(
     )
 
 
+def _scores_shape(op: Op, graph: Graph, opts: RtlOptions, dt: int) -> tuple[int, int, int]:
+    """(SIMD, PE, cycles an output row) of hlsgen_scores over ``dt`` products a score."""
+    tq, tk = op.shapes(graph)
+    par = requested_par(op, op.num_heads * tq * tk * dt, opts, tk * dt)
+    simd, pe = factor(par, dt, tk)
+    return simd, pe, -(-tk // pe) * -(-dt // simd)
+
+
+def _context_shape(op: Op, graph: Graph, opts: RtlOptions) -> tuple[int, int, int]:
+    """(SIMD, PE, cycles a probability row) of hlsgen_context."""
+    tq, tk = op.shapes(graph)
+    dv = op.value_dim
+    par = requested_par(op, op.num_heads * tq * tk * dv, opts, tk * dv)
+    simd, pe = factor(par, tk, dv, opts=opts, narrow=True)
+    return simd, pe, -(-dv // pe) * -(-tk // simd)
+
+
+def attention_row_cycles(op: Op, graph: Graph, opts: RtlOptions) -> int | None:
+    """Cycles hlsgen_scores spends producing one row of scores, or hlsgen_context consuming one row of
+    probabilities, for ``op`` (None for any other op): the row rate the softmax between them is sized
+    to (render_norm.softmax_lanes)."""
+    if op.kind == "scores":
+        return _scores_shape(op, graph, opts, op.key_dim)[2]
+    if op.kind == "latent_scores":
+        return _scores_shape(op, graph, opts, op.a_dim + (op.rope_dim or 0))[2]
+    if op.kind == "context":
+        return _context_shape(op, graph, opts)[2]
+    return None
+
+
 def _engine_info(simd: int, pe: int, r: int, **extra: object) -> dict[str, object]:
     """The ``info`` of a matrix engine (design JSON, the top's comments): its shape and cycles a row."""
     return {"par": simd * pe, "simd": simd, "pe": pe, "row_cycles": r, **extra}
@@ -246,9 +274,7 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     h, hk, dv = op.num_heads, op.num_kv_heads, op.value_dim
     check_cast(ta, ty, op_label(op))
     macs = h * tq * tk * dv
-    par = requested_par(op, macs, opts, tk * dv)
-    simd, pe = factor(par, tk, dv, opts=opts, narrow=True)
-    r = -(-dv // pe) * -(-tk // simd)
+    simd, pe, r = _context_shape(op, graph, opts)
     lv = max(0, int(opts.tree_levels))
     # operand registers, products, the SIMD sum tree, accumulate, the cast, the row buffer
     stages = 5 + tree_latency(simd, lv)

@@ -24,6 +24,7 @@ from .block import (
     tree_latency,
 )
 from .casts import cast_params, check_cast
+from .render_matrix import attention_row_cycles
 
 if TYPE_CHECKING:
     from ...ir.graph import Graph
@@ -38,7 +39,7 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     where = op_label(op)
     check_cast(tacc, ts, where)
     check_cast(tw, ty, where)
-    lanes = requested_par(op, rows * n, opts, n)
+    lanes = softmax_lanes(op, graph, opts)
     g = -(-n // lanes)
     lv = max(0, int(opts.tree_levels))
     # the pipeline of hlsgen_softmax: the row maximum reaches F0M rp cycles after the row was accepted; a
@@ -125,6 +126,27 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         multipliers=mults,
         info={"lanes": lanes, "row_cycles": g, "tree_levels": lv},
     )
+
+
+def softmax_lanes(op: Op, graph: Graph, opts: RtlOptions) -> int:
+    """Lanes of hlsgen_softmax: the per-op override (``RtlOptions.par``) or MACs / reuse factor capped at
+    ``max_par``, as every row engine; then, where the row is long enough to live in memories
+    (:meth:`RtlOptions.ram_bank` of its N values), no more lanes than keep pace with the attention
+    engines around it: the fewest lanes L whose G = ceil(N / L) cycles a row are at most the cycles a row
+    of the scores engine producing the rows and of every context engine consuming them (the smallest of
+    those rates). The softmax then never waits for them nor they for it, so the block's cycles per
+    sequence stay; its latency grows by the two passes' longer rows (2 (G - G0) cycles, G0 at the capped
+    lanes) less the shallower lane trees. Short rows (the 16 x 32 block) keep their lanes and cycles.
+    """
+    rows, n = row_shape(graph, op.inputs[0])
+    lanes = requested_par(op, rows * n, opts, n)
+    if op.name in opts.par or not opts.ram_bank(n):
+        return lanes
+    near = [graph.producer(op.inputs[0])] + [c for c in graph.ops if op.outputs[0] in c.inputs]
+    rates = [r for o in near if o is not None and (r := attention_row_cycles(o, graph, opts)) is not None]
+    if not rates:
+        return lanes
+    return min(lanes, -(-n // min(rates)))
 
 
 def _signed_width(v: np.ndarray) -> int:
