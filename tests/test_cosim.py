@@ -543,23 +543,57 @@ def test_attention_ram_banks_are_exact(tmp_path: Path, dk: int, par_sc: int, par
 def test_softmax_lanes_keep_pace_with_the_attention_engines(tmp_path: Path) -> None:
     """Where the softmax's row lives in memories, its default lanes are the fewest whose cycles a row keep
     pace with the scores producing the rows and the context consuming them (render_norm.softmax_lanes):
-    here 3 lanes (2 cycles a row, as both engines) instead of 5; bit-exact over 4 sequences, latency and
-    II as estimated, the II that of the 5-lane design. A per-op override and short rows keep their lanes."""
+    here 3 lanes (2 cycles a row, as the scores; the context takes 3) instead of 5; bit-exact over 4
+    sequences, latency and II as estimated, the II that of the 5-lane design. A context whose SIMD is at
+    least that many lanes sets them (it then reads the rows in place); a per-op override and short rows
+    keep their lanes."""
     g = attention_graph(4)
-    opts = RtlOptions(par={"sc": 16, "cx": 10}, ram_min_rows=1)
+    opts = RtlOptions(par={"sc": 16, "cx": 8}, ram_min_rows=1)
     design = build_design(g, "attn", opts)
     rates = {b.op: b.info["row_cycles"] for b in design.blocks}
     sm = next(b for b in design.blocks if b.op == "sm")
-    assert rates == {"sc": 2, "sm": 2, "cx": 2} and sm.params["L"] == 3
+    assert rates == {"sc": 2, "sm": 2, "cx": 3} and sm.params["L"] == 3 and "GOUT" not in sm.params
     wide = build_design(g, "attn", RtlOptions(par={**opts.par, "sm": 5}, ram_min_rows=1))
     assert next(b for b in wide.blocks if b.op == "sm").params["L"] == 5
     assert design.estimate.ii == wide.estimate.ii
     short = build_design(g, "attn", RtlOptions(par=opts.par, ram_min_rows=32))
     assert next(b for b in short.blocks if b.op == "sm").params["L"] == 5  # rows of 5 in registers
+    simd5 = build_design(g, "attn", RtlOptions(par={"sc": 16, "cx": 10}, ram_min_rows=1))
+    sm5, cx5 = (next(b for b in simd5.blocks if b.op == o) for o in ("sm", "cx"))
+    assert (sm5.params["L"], cx5.params["SIMD"], sm5.params["GOUT"]) == (5, 5, 1)
     rng = np.random.default_rng(5)
     x = [rng.normal(size=(4, *g.tensors[t].shape)) * 1.5 for t in g.inputs]
     res = cosim_graph(g, "attn", _raw(g, x), tmp_path, opts)
     _check(res, design, "attention, softmax lanes at the engines' row rate")
+    assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)
+    _lint(tmp_path / "rtl", design)
+
+
+@pytest.mark.xdist_group("rtl_attention_pipeline")
+@pytest.mark.parametrize(("par_cx", "lanes"), [(8, 2), (4, 1)])
+def test_context_reads_probabilities_in_place(tmp_path: Path, par_cx: int, lanes: int) -> None:
+    """Where the softmax's rows are in memories and its lanes equal the context's SIMD, the context reads
+    each probability row in place from the softmax's output memory, a key group a cycle
+    (design.link_probabilities: hlsgen_softmax GOUT, hlsgen_context PGRP; no row stream, no pcur): 3
+    groups of 2 (the last half beyond TK) and 5 of 1; bit-exact over 4 sequences, latency and II as
+    estimated and as the same design with the row stream (SIMD != lanes is never linked)."""
+    g = attention_graph(4)
+    opts = RtlOptions(par={"sc": 16, "cx": par_cx, "sm": lanes}, ram_min_rows=1)
+    design = build_design(g, "attn", opts)
+    sm = next(b for b in design.blocks if b.op == "sm")
+    cx = next(b for b in design.blocks if b.op == "cx")
+    assert (sm.params["L"], cx.params["SIMD"], sm.params.get("GOUT"), cx.params.get("PGRP")) == (
+        lanes,
+        lanes,
+        1,
+        1,
+    )
+    other = build_design(g, "attn", RtlOptions(par={**opts.par, "sm": 5}, ram_min_rows=1))
+    assert "GOUT" not in next(b for b in other.blocks if b.op == "sm").params
+    rng = np.random.default_rng(6)
+    x = [rng.normal(size=(4, *g.tensors[t].shape)) * 1.5 for t in g.inputs]
+    res = cosim_graph(g, "attn", _raw(g, x), tmp_path, opts)
+    _check(res, design, f"context reading the softmax's rows in place (SIMD {lanes})")
     assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)
     _lint(tmp_path / "rtl", design)
 

@@ -127,6 +127,10 @@ class Block:
         sources: generated modules of the block (file name -> text, in compile order; ``module`` is the
             last), for a module that is no library module (a per-layer latency engine); empty otherwise.
         libs: library modules the generated ``sources`` instantiate.
+        links: ports of the module besides its streams -> the top's signal (or a constant) on them: a
+            side channel between two blocks (hlsgen_softmax's group port read by hlsgen_context).
+        wires: signals of the top that this block's ``links`` drive or read, (name, bits), declared once
+            (by the block that owns them).
     """
 
     op: str
@@ -142,6 +146,8 @@ class Block:
     stream: tuple[int, int, FixedType] | None = None
     sources: dict[str, str] = field(default_factory=dict)
     libs: tuple[str, ...] = ()
+    links: dict[str, str] = field(default_factory=dict)
+    wires: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def instance(self) -> str:

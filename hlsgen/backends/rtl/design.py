@@ -231,6 +231,8 @@ def build_design(
     def root(t: str) -> str:
         return alias.get(t, t)
 
+    link_probabilities(blocks, {root(t) for t in graph.outputs})
+
     streams: dict[str, Stream] = {}
     for name in graph.inputs:
         streams[name] = _stream(graph, name, f"s_{name}")
@@ -303,6 +305,39 @@ def build_design(
         est = design.estimate
         design.decode.flag_depth = max(4, math.ceil(est.latency / max(est.ii, 1.0)) + 2)
     return design
+
+
+def link_probabilities(blocks: list[Block], outputs: set[str]) -> None:
+    """Let each context engine read its probability rows in place from the softmax producing them
+    (hlsgen_softmax GOUT, hlsgen_context PGRP: one group of SIMD probabilities a cycle from the softmax's
+    output memory, no T-wide row stream nor row register) where the softmax's rows are in memories
+    (RAM), its lanes equal the context's SIMD (one memory word is one key group), and the context is the
+    rows' only reader. The handshake and every cycle stay those of the stream."""
+    readers: dict[str, list[tuple[Block, str]]] = {}
+    for b in blocks:
+        for port, t in b.inputs.items():
+            readers.setdefault(t, []).append((b, port))
+    for sm in blocks:
+        if sm.module != "hlsgen_softmax" or not sm.params["RAM"] or sm.output in outputs:
+            continue
+        rs = readers.get(sm.output, [])
+        if len(rs) != 1 or rs[0][0].module != "hlsgen_context" or rs[0][1] != "p":
+            continue
+        cx = rs[0][0]
+        if cx.params["SIMD"] != sm.params["L"] or cx.params["TK"] != sm.params["N"]:
+            continue
+        g = -(-int(sm.params["N"]) // int(sm.params["L"]))
+        addr, re, data = (f"g_{sm.op}_addr", f"g_{sm.op}_re", f"g_{sm.op}_data")
+        sm.params["GOUT"] = 1
+        cx.params["PGRP"] = 1
+        sm.wires = [
+            (addr, max(1, (g - 1).bit_length())),
+            (re, 1),
+            (data, int(sm.params["L"]) * int(sm.params["YW"])),
+        ]
+        sm.links = {"out_gaddr": addr, "out_gre": re, "out_gdata": data}
+        cx.links = {"p_gaddr": addr, "p_gre": re, "p_gdata": data}
+        sm.info["read_in_place_by"] = cx.op
 
 
 def estimate(design: Design, sequences: int = ESTIMATE_SEQUENCES, max_passes: int = 200) -> timing.Estimate:

@@ -245,16 +245,16 @@ def _context_shape(op: Op, graph: Graph, opts: RtlOptions) -> tuple[int, int, in
     return simd, pe, -(-dv // pe) * -(-tk // simd)
 
 
-def attention_row_cycles(op: Op, graph: Graph, opts: RtlOptions) -> int | None:
-    """Cycles hlsgen_scores spends producing one row of scores, or hlsgen_context consuming one row of
-    probabilities, for ``op`` (None for any other op): the row rate the softmax between them is sized
-    to (render_norm.softmax_lanes)."""
+def attention_shape(op: Op, graph: Graph, opts: RtlOptions) -> tuple[int, int, int] | None:
+    """(SIMD, PE, cycles a row) of hlsgen_scores producing rows of scores, or of hlsgen_context consuming
+    rows of probabilities, for ``op`` (None for any other op): the row rate the softmax between them is
+    sized to (render_norm.softmax_lanes)."""
     if op.kind == "scores":
-        return _scores_shape(op, graph, opts, op.key_dim)[2]
+        return _scores_shape(op, graph, opts, op.key_dim)
     if op.kind == "latent_scores":
-        return _scores_shape(op, graph, opts, op.a_dim + (op.rope_dim or 0))[2]
+        return _scores_shape(op, graph, opts, op.a_dim + (op.rope_dim or 0))
     if op.kind == "context":
-        return _context_shape(op, graph, opts)[2]
+        return _context_shape(op, graph, opts)
     return None
 
 
@@ -308,6 +308,8 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         {"p": op.inputs[0], "v": op.inputs[1]},
         op.outputs[0],
         timing.ContextModel(tq, tk, h, r, depth, stages=stages),
+        # the in-place read of the probability rows, unused unless linked (design.link_probabilities)
+        links={"p_gaddr": "", "p_gre": "", "p_gdata": "'0"},
         multipliers=simd * pe,
         info=_engine_info(simd, pe, r, macs=macs, ram=_in_ram(params, "VO")),
     )

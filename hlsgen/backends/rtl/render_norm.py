@@ -24,7 +24,7 @@ from .block import (
     tree_latency,
 )
 from .casts import cast_params, check_cast
-from .render_matrix import attention_row_cycles
+from .render_matrix import attention_shape
 
 if TYPE_CHECKING:
     from ...ir.graph import Graph
@@ -125,6 +125,8 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         consts,
         multipliers=mults,
         info={"lanes": lanes, "row_cycles": g, "tree_levels": lv},
+        # the group port, tied off unless a context reads the rows in place (design.link_probabilities)
+        links={"out_gaddr": "'0", "out_gre": "1'b0", "out_gdata": ""},
     )
 
 
@@ -136,17 +138,24 @@ def softmax_lanes(op: Op, graph: Graph, opts: RtlOptions) -> int:
     of the scores engine producing the rows and of every context engine consuming them (the smallest of
     those rates). The softmax then never waits for them nor they for it, so the block's cycles per
     sequence stay; its latency grows by the two passes' longer rows (2 (G - G0) cycles, G0 at the capped
-    lanes) less the shallower lane trees. Short rows (the 16 x 32 block) keep their lanes and cycles.
+    lanes) less the shallower lane trees. Where one context consumes the rows and its SIMD is at least
+    that (and within the cap), its SIMD: a memory word is then one key group, and the context reads the
+    rows in place (design.link_probabilities). Short rows (the 16 x 32 block) keep their lanes and cycles.
     """
     rows, n = row_shape(graph, op.inputs[0])
     lanes = requested_par(op, rows * n, opts, n)
     if op.name in opts.par or not opts.ram_bank(n):
         return lanes
-    near = [graph.producer(op.inputs[0])] + [c for c in graph.ops if op.outputs[0] in c.inputs]
-    rates = [r for o in near if o is not None and (r := attention_row_cycles(o, graph, opts)) is not None]
+    readers = [c for c in graph.ops if op.outputs[0] in c.inputs]
+    shapes = [(o, attention_shape(o, graph, opts)) for o in [graph.producer(op.inputs[0]), *readers] if o]
+    rates = [sh[2] for _, sh in shapes if sh is not None]
     if not rates:
         return lanes
-    return min(lanes, -(-n // min(rates)))
+    need = -(-n // min(rates))
+    cx = [sh for o, sh in shapes if o in readers and o.kind == "context" and sh is not None]
+    if len(readers) == 1 and cx and need <= cx[0][0] <= lanes:
+        return cx[0][0]
+    return min(lanes, need)
 
 
 def _signed_width(v: np.ndarray) -> int:

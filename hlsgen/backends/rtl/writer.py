@@ -57,6 +57,8 @@ class _BlockView:
     ports: list[tuple[str, str]]
     out: str
     info: str
+    links: list[tuple[str, str]]
+    wires: list[tuple[str, int]]
 
 
 @dataclass
@@ -106,6 +108,8 @@ def rtl_files(design: Design, origins: dict[str, str] | None = None) -> dict[str
                 ports,
                 design.streams[b.output].signal,
                 info,
+                list(b.links.items()),
+                list(b.wires),
             )
         )
     streams = list(design.streams.values()) + [s for f in design.forks for s, _ in f.branches]

@@ -21,6 +21,12 @@
 // query of the result (read-modify-write); with ORAM = 1 one memory per slot (head h, output group o) of
 // TQ words, written with the slot's result only, read at stage 3 (a registered, write-first read: the
 // row the next result completes), so that the row is whole at stage 4 as before.
+//
+// The probability row: with PGRP = 0 a register of the whole row (pcur, loaded as the row is taken),
+// its SIMD-key groups picked by a multiplexer; with PGRP = 1 it stays in its producer's memory
+// (hlsgen_softmax GOUT, whose lanes are SIMD) and is read in place a group at a time: p_gaddr (the key
+// group), p_gre (= issue) and p_gdata, the producer's registered read, which is the stage-1 operand
+// register. The row is taken with the same handshake and cycles; p_data is not read.
 module hlsgen_context #(
     parameter int TQ = 2,
     parameter int TK = 2,
@@ -42,13 +48,18 @@ module hlsgen_context #(
     parameter int OUT_DEPTH = 2,
     parameter int LV = 0,  // levels of the SIMD sum tree between registers (0: no tree registers)
     parameter bit VRAM = 1'b0,  // the V bank in SIMD memories (hlsgen_ram) instead of a register array
-    parameter bit ORAM = 1'b0  // the output row buffer in H * NOG memories (hlsgen_ram) of TQ rows
+    parameter bit ORAM = 1'b0,  // the output row buffer in H * NOG memories (hlsgen_ram) of TQ rows
+    parameter bit PGRP = 1'b0,  // the probability row read in place from its producer (p_g*), no pcur
+    parameter int KGW_ = ((TK + SIMD - 1) / SIMD > 1) ? $clog2((TK + SIMD - 1) / SIMD) : 1
 ) (
     input  logic                  clk,
     input  logic                  rst,
     input  logic                  p_valid,
     output logic                  p_ready,
     input  logic [TK*PW_-1:0]     p_data,
+    output logic [KGW_-1:0]       p_gaddr,
+    output logic                  p_gre,
+    input  logic [SIMD*PW_-1:0]   p_gdata,
     input  logic                  v_valid,
     output logic                  v_ready,
     input  logic [HKV*DV*VW-1:0]  v_data,
@@ -104,7 +115,6 @@ module hlsgen_context #(
 
     // ---- the current probability row and the issue counters -------------------------------------------
     logic cur_valid;
-    logic [NKG*SIMD*PW_-1:0] pcur;
     logic [HW-1:0] hc, gc;
     logic [TQW-1:0] qc;
     logic [OGW-1:0] og;
@@ -137,9 +147,8 @@ module hlsgen_context #(
         .rb(rb)
     );
 
-    always_ff @(posedge clk) begin
-        if (p_valid && p_ready) pcur <= (NKG * SIMD * PW_)'(p_data);
-    end
+    assign p_gaddr = KGW_'(kg);
+    assign p_gre = issue;
 
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -166,12 +175,11 @@ module hlsgen_context #(
     logic [OGW-1:0] o1, o2, o2d, o3;
     logic [HW-1:0] h1, h2, h2d, h3;
     logic [TQW-1:0] q1, q2, q2d, q3;
-    logic [SIMD*PW_-1:0] pg, pg1;
+    logic [SIMD*PW_-1:0] pg1;
     logic [PE*SIMD*VW-1:0] vg, vg1;
     logic [HW-1:0] gsel;  // the head group, output group and key group the rows are picked by
     logic [OGW-1:0] osel;
     logic [KGW-1:0] ksel;
-    assign pg = pcur[kg*SIMD*PW_+:SIMD*PW_];
 
     logic [HKV*DV*VW-1:0] vraw[SIMD];  // the V rows of the SIMD lanes
 
@@ -244,9 +252,21 @@ module hlsgen_context #(
     endgenerate
 
     // ---- stage 1: operand registers ----------------------------------------------------------------------
+    // the stage-1 probabilities: the producer's read register (PGRP), or the group of the row register
+    generate
+        if (PGRP) begin : g_pgrp
+            assign pg1 = p_gdata;
+        end else begin : g_preg
+            logic [NKG*SIMD*PW_-1:0] pcur;
+            always_ff @(posedge clk) begin
+                if (p_valid && p_ready) pcur <= (NKG * SIMD * PW_)'(p_data);
+                if (issue) pg1 <= pcur[kg*SIMD*PW_+:SIMD*PW_];
+            end
+        end
+    endgenerate
+
     always_ff @(posedge clk) begin
         if (issue) begin
-            pg1 <= pg;
             first1 <= kg == '0;
             last1 <= last_k;
             o1 <= og;

@@ -29,6 +29,14 @@
 // one group a cycle with a registered read addressed a cycle ahead (the group it issues next), so that
 // the read register holds the group N issues: the same cycles as the register form. RAM = 1 also
 // assembles the output rows in the output FIFO's memories, with no row register (hlsgen_rowout RAM).
+//
+// With GOUT = 1 (a context engine reads the rows in place, one group of L probabilities a cycle: its
+// SIMD equals L) the output rows go into one memory (hlsgen_ram) of OUT_DEPTH + 1 row slots of 2^GW
+// words of L values, written a group as it leaves the lanes; a row is taken (out_valid / out_ready, the
+// same handshake and cycles as the stream) and then read in place through the group port: out_gaddr
+// (the group), out_gre (read enable), out_gdata (the registered read, one cycle later). The taken row
+// keeps its slot until the next one is taken (the + 1 slot), so the credits are those of the FIFO;
+// out_data is then zero (no T-wide row leaves the module).
 module hlsgen_softmax #(
     parameter int N = 4,
     parameter int L = 1,
@@ -79,7 +87,9 @@ module hlsgen_softmax #(
     parameter int Y_OVF = 0,
     parameter int OUT_DEPTH = 2,
     parameter int LV = 1,  // levels of the maximum and sum trees between registers (0: unregistered trees)
-    parameter bit RAM = 1'b0  // rows of exponentials (E to N) and output rows in memories
+    parameter bit RAM = 1'b0,  // rows of exponentials (E to N) and output rows in memories
+    parameter bit GOUT = 1'b0,  // output rows read in place a group at a time (out_g*), no row stream
+    parameter int GW_ = ((N + L - 1) / L > 1) ? $clog2((N + L - 1) / L) : 1  // bits of a group address
 ) (
     input  logic            clk,
     input  logic            rst,
@@ -91,7 +101,10 @@ module hlsgen_softmax #(
     input  logic [N-1:0]    mask_data,
     output logic            out_valid,
     input  logic            out_ready,
-    output logic [N*YW-1:0] out_data
+    output logic [N*YW-1:0] out_data,
+    input  logic [GW_-1:0]  out_gaddr,
+    input  logic            out_gre,
+    output logic [L*YW-1:0] out_gdata
 );
     localparam int G = (N + L - 1) / L;
     localparam int NP = G * L;  // row length padded to whole groups
@@ -643,21 +656,67 @@ module hlsgen_softmax #(
         end
     endgenerate
 
-    hlsgen_rowout #(
-        .N(N),
-        .L(L),
-        .YW(YW),
-        .OUT_DEPTH(OUT_DEPTH),
-        .RAM(RAM)
-    ) u_out (
-        .clk(clk),
-        .rst(rst),
-        .we(s2_v),
-        .lanes(ylanes),
-        .push(s2_v && s2_last),
-        .pop(out_pop),
-        .out_valid(out_valid),
-        .out_ready(out_ready),
-        .out_data(out_data)
-    );
+    generate
+        if (GOUT) begin : g_gout
+            localparam int SO = OUT_DEPTH + 1;  // row slots: the OUT_DEPTH rows of the FIFO, the taken row
+            localparam int SOW = $clog2(SO);
+            localparam int OCW = $clog2(OUT_DEPTH + 1);
+            logic [SOW-1:0] ow, oc;  // the slot being written, the taken row's slot
+            logic [GW-1:0] og;  // the group being written: the groups come in order
+            logic [OCW-1:0] rows;  // whole rows not taken yet
+            always_ff @(posedge clk) begin
+                if (rst) begin
+                    og <= '0;
+                    rows <= '0;
+                end else begin
+                    if (s2_v) og <= s2_last ? '0 : og + 1'b1;
+                    rows <= rows + OCW'(s2_v && s2_last) - OCW'(out_pop);
+                end
+            end
+            hlsgen_ram #(
+                .W(L * YW), .DEPTH(SO << GW)
+            ) u_orow (
+                .clk(clk),
+                .we(s2_v),
+                .waddr({ow, og}),
+                .wdata(ylanes),
+                .re(out_gre),
+                .raddr({oc, GW'(out_gaddr)}),
+                .rdata(out_gdata)
+            );
+            hlsgen_slots #(
+                .S(SO)
+            ) u_oslots (
+                .clk(clk),
+                .rst(rst),
+                .wdone(s2_v && s2_last),
+                .load(out_pop),
+                .w(ow),
+                .head(),
+                .cur(oc)
+            );
+            assign out_valid = rows != '0;
+            assign out_pop = out_valid && out_ready;
+            assign out_data = '0;
+        end else begin : g_rowout
+            hlsgen_rowout #(
+                .N(N),
+                .L(L),
+                .YW(YW),
+                .OUT_DEPTH(OUT_DEPTH),
+                .RAM(RAM)
+            ) u_out (
+                .clk(clk),
+                .rst(rst),
+                .we(s2_v),
+                .lanes(ylanes),
+                .push(s2_v && s2_last),
+                .pop(out_pop),
+                .out_valid(out_valid),
+                .out_ready(out_ready),
+                .out_data(out_data)
+            );
+            assign out_gdata = '0;
+        end
+    endgenerate
 endmodule
