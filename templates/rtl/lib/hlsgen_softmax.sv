@@ -301,16 +301,31 @@ module hlsgen_softmax #(
     logic [L*XW-1:0] egx;
     logic [L-1:0] egk;
 
-    always_comb begin : c_egroup
-        egx = e_x[0+:L*XW];
-        egk = e_keep[0+:L];
-        for (int gi = 1; gi < G; gi++) begin
-            if (eg == GW'(gi)) begin
-                egx = e_x[gi*L*XW+:L*XW];
-                egk = e_keep[gi*L+:L];
+    // E's group: a balanced tree of 2:1 multiplexers over the bits of eg (GW levels, constant part
+    // selects only), not a chain of G compares (at G = 256, the 1024-token rows at 4 lanes, such a chain
+    // is 256 multiplexers deep: Yosys' abc9 ran out of stack walking it)
+    generate
+        localparam int GP = 1 << GW;  // groups padded to a power of two
+        localparam int EGW = L * (XW + 1);  // a group's values and keep bits
+        localparam int LW_ = GP * EGW;  // one level of the tree (its upper part unused past level 0)
+        logic [(GW+1)*LW_-1:0] etree;  // level b at [b*LW_ +: LW_]
+        for (genvar gi = 0; gi < GP; gi++) begin : g_eleaf
+            if (gi < G) begin : g_in
+                assign etree[gi*EGW+:EGW] = {e_keep[gi*L+:L], e_x[gi*L*XW+:L*XW]};
+            end else begin : g_pad
+                assign etree[gi*EGW+:EGW] = '0;
             end
         end
-    end
+        for (genvar b = 0; b < GW; b++) begin : g_elevel
+            localparam int HALF = GP >> (b + 1);
+            for (genvar j = 0; j < HALF; j++) begin : g_emux
+                assign etree[(b+1)*LW_+j*EGW+:EGW] =
+                    eg[b] ? etree[b*LW_+(2*j+1)*EGW+:EGW] : etree[b*LW_+2*j*EGW+:EGW];
+            end
+            assign etree[(b+1)*LW_+HALF*EGW+:LW_-HALF*EGW] = '0;
+        end
+    endgenerate
+    assign {egk, egx} = etree[GW*LW_+:EGW];
 
     assign e_issue = e_valid && (eg != '0 || occ1 < C1W'(F1D));
     assign e_last = e_issue && eg == G_LAST;
