@@ -92,6 +92,7 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
         "W_BRAM": int(opts.rom_bram_min_words is not None and r >= opts.rom_bram_min_words),
         "W_FILE": consts[0].name,
         "B_INIT": consts[1].name,
+        **_sum_widths(w, tx),
     }
     info = _engine_info(simd, pe, r)
     if blocks > 1:
@@ -110,6 +111,18 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
         multipliers=simd * pe,
         info=info,
     )
+
+
+def _sum_widths(w: np.ndarray, tx: FixedType) -> dict[str, int]:
+    """hlsgen_linear's PN and ACW: the signed bits of every product and of every partial sum of a row,
+    from the weights ``w`` [blocks, inputs, outputs] (raw) and the largest magnitude of an input of type
+    ``tx``, as the reference's exact accumulator bounds them (Linear.assign_types, without the bias,
+    which hlsgen_linear adds after the sum)."""
+    xmax = max(abs(tx.raw_min), abs(tx.raw_max))
+    a = np.abs(w)
+    prod = int(a.max(initial=0)) * xmax
+    total = int(a.sum(axis=1).max(initial=0)) * xmax
+    return {"PN": max(prod.bit_length(), 1) + 1, "ACW": max(total.bit_length(), 1) + 1}
 
 
 def render_scores(op: Op, graph: Graph, opts: RtlOptions) -> Block:
