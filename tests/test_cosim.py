@@ -512,6 +512,44 @@ def test_pipeline_depth_is_exact(tmp_path: Path, levels: int) -> None:
     _lint(tmp_path / "rtl", design)
 
 
+@pytest.mark.xdist_group("rtl_pipeline")
+def test_linear_sums_as_wide_as_the_weights_need(tmp_path: Path) -> None:
+    """hlsgen_linear's products and partial sums are as wide as the actual weights need (PN, ACW: the
+    reference's exact bound) and no wider, and rows that reach the bound (every product at its largest,
+    one sign) come out bit-exact: one bit less would wrap them."""
+    from hlsgen.config import Config
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+
+    n_in, n_out, rows = 6, 4, 3
+    kernel = np.full((n_in, n_out), 0.5)  # raw 16 at 5 fractional bits
+    kernel[:, 1] *= -1
+    kernel[::2, 2] *= -1
+    kernel[:, 3] = np.linspace(-0.25, 0.25, n_in)
+    g = Graph("wide")
+    x, y = g.add_tensor("x", (rows, n_in)), g.add_tensor("y", (rows, n_out))
+    g.inputs, g.outputs = [x], [y]
+    g.add_op(ops.Linear("fc", [x], [y], kernel=kernel, bias=np.array([0.25, -0.25, 0.0, 0.125])))
+    cfg = {
+        "default_precision": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>",
+        "layers": {"fc": {"result": "ap_fixed<24,10>"}},
+    }
+    g = quantize_graph(g, Config.from_dict(cfg))
+    opts = RtlOptions(par={"fc": 6})
+    design = build_design(g, "wide", opts)
+    fc = design.blocks[0]
+    # |x| <= 128, |w| <= 16 (raw): a product within 2^11, a row of 6 within 6 * 2^11: 13 and 15 signed bits
+    assert (fc.params["PN"], fc.params["ACW"]) == (13, 15)
+    assert fc.params["SIMD"] > 1  # the products go through the sum tree
+    w_sign = np.sign(kernel[:, 0])
+    xs = np.stack([-4.0 * w_sign, 4.0 * w_sign, np.full(n_in, -4.0)])  # +bound, -bound (saturated 4), mixed
+    data = np.stack([xs, -xs, np.random.default_rng(3).uniform(-4, 4, size=(rows, n_in))])
+    res = cosim_graph(g, "wide", _raw(g, [data]), tmp_path, opts)
+    _check(res, design, "Linear at its accumulator bound")
+    assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)
+    _lint(tmp_path / "rtl", design)
+
+
 @pytest.mark.xdist_group("rtl_attention_pipeline")
 @pytest.mark.parametrize(("dk", "par_sc", "par_cx"), [(8, 16, 25), (4, 64, 10)])
 def test_attention_ram_banks_are_exact(tmp_path: Path, dk: int, par_sc: int, par_cx: int) -> None:
