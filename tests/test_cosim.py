@@ -514,9 +514,9 @@ def test_pipeline_depth_is_exact(tmp_path: Path, levels: int) -> None:
 
 @pytest.mark.xdist_group("rtl_pipeline")
 def test_linear_sums_as_wide_as_the_weights_need(tmp_path: Path) -> None:
-    """hlsgen_linear's products and partial sums are as wide as the actual weights need (PN, ACW: the
-    reference's exact bound) and no wider, and rows that reach the bound (every product at its largest,
-    one sign) come out bit-exact: one bit less would wrap them."""
+    """hlsgen_linear's weight ROM entries, products and partial sums are as wide as the actual weights
+    need (WW; PN, ACW: the reference's exact bound) and no wider, and rows that reach the bound (every
+    product at its largest, one sign) come out bit-exact: one bit less would wrap them."""
     from hlsgen.config import Config
     from hlsgen.ir import ops
     from hlsgen.project import quantize_graph
@@ -540,6 +540,7 @@ def test_linear_sums_as_wide_as_the_weights_need(tmp_path: Path) -> None:
     fc = design.blocks[0]
     # |x| <= 128, |w| <= 16 (raw): a product within 2^11, a row of 6 within 6 * 2^11: 13 and 15 signed bits
     assert (fc.params["PN"], fc.params["ACW"]) == (13, 15)
+    assert fc.params["WW"] == 6  # the ROM holds raw -16 ... 16, not the 8 bits of the weight type
     assert fc.params["SIMD"] > 1  # the products go through the sum tree
     w_sign = np.sign(kernel[:, 0])
     xs = np.stack([-4.0 * w_sign, 4.0 * w_sign, np.full(n_in, -4.0)])  # +bound, -bound (saturated 4), mixed

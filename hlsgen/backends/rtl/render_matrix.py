@@ -60,7 +60,8 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
     w[:, :bi, :bo] = np.asarray(wb, dtype=np.int64).reshape(blocks, bi, bo)
     # ROM word (b*NO + o)*NI + i, lane pe*SIMD + s = W_b[i*SIMD + s][o*PE + pe] (block b of the diagonal)
     words = w.reshape(blocks, ni, simd, no, pe).transpose(0, 3, 1, 4, 2).reshape(-1)
-    consts = [rom(f"W_{op.name}", words, tw.width, pe * simd)]
+    ww = _weight_bits(w, sign_bit(tw))
+    consts = [rom(f"W_{op.name}", words, ww, pe * simd)]
     has_bias = op.b_raw is not None
     tb = op.types.get("bias", tw)
     b = np.zeros((blocks, no * pe), dtype=np.int64)
@@ -78,7 +79,7 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
         "PE": pe,
         "XW": tx.width,
         "XS": sign_bit(tx),
-        "WW": tw.width,
+        "WW": ww,
         "WS": sign_bit(tw),
         "HAS_BIAS": int(has_bias),
         "BW": tb.width,
@@ -111,6 +112,15 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
         multipliers=simd * pe,
         info=info,
     )
+
+
+def _weight_bits(w: np.ndarray, signed: int) -> int:
+    """Bits of the weight ROM's entries: the narrowest width (signed, or unsigned when the weight type
+    is) that holds every raw weight in ``w``, so that the ROM stores no copies of a sign bit."""
+    hi, lo = int(w.max(initial=0)), int(w.min(initial=0))
+    if not signed:
+        return max(hi.bit_length(), 1)
+    return max(hi.bit_length(), (-lo - 1).bit_length()) + 1
 
 
 def _sum_widths(w: np.ndarray, tx: FixedType) -> dict[str, int]:
