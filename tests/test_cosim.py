@@ -216,6 +216,11 @@ def test_attention_variants(tmp_path: Path, ram_min_rows: int) -> None:
     design = build_design(proj.graph, proj.name, opts)
     sm = [b for b in design.blocks if b.module == "hlsgen_softmax"]
     assert len(sm) == 5 and {b.params["RAM"] for b in sm} == {int(ram_min_rows == 1)}
+    # the causal attention's Q / K / V projections take their rows in step: 1-row fork registers, under
+    # back-pressure and idle cycles too; the tokens also feed the residual add: whole-tensor FIFOs
+    forks = {f.source.signal: [depth for _, depth in f.branches] for f in design.forks}
+    assert forks["s_cross_attn_result"] == [1, 1, 1]
+    assert min(forks["s_tokens"]) > 4 and max(forks["s_tokens"]) > 16
     res = check_level(Level.COSIM, proj, data, tmp_path, options=opts)
     _check(res, design, f"attention variants (PAR 4, ram_min_rows {ram_min_rows})")
     _lint(tmp_path / "rtl", design)
