@@ -216,6 +216,11 @@ def test_attention_variants(tmp_path: Path, ram_min_rows: int) -> None:
     design = build_design(proj.graph, proj.name, opts)
     sm = [b for b in design.blocks if b.module == "hlsgen_softmax"]
     assert len(sm) == 5 and {b.params["RAM"] for b in sm} == {int(ram_min_rows == 1)}
+    # the causal attention's Q / K / V projections take their rows in step: 1-row fork registers, under
+    # back-pressure and idle cycles too; the tokens also feed the residual add: whole-tensor FIFOs
+    forks = {f.source.signal: [depth for _, depth in f.branches] for f in design.forks}
+    assert forks["s_cross_attn_result"] == [1, 1, 1]
+    assert min(forks["s_tokens"]) > 4 and max(forks["s_tokens"]) > 16
     res = check_level(Level.COSIM, proj, data, tmp_path, options=opts)
     _check(res, design, f"attention variants (PAR 4, ram_min_rows {ram_min_rows})")
     _lint(tmp_path / "rtl", design)
@@ -509,6 +514,45 @@ def test_pipeline_depth_is_exact(tmp_path: Path, levels: int) -> None:
     if levels:
         flat = build_design(g, "chain", RtlOptions(par=opts.par, tree_levels=0)).estimate.latency
         assert design.estimate.latency > flat
+    _lint(tmp_path / "rtl", design)
+
+
+@pytest.mark.xdist_group("rtl_pipeline")
+def test_linear_sums_as_wide_as_the_weights_need(tmp_path: Path) -> None:
+    """hlsgen_linear's weight ROM entries, products and partial sums are as wide as the actual weights
+    need (WW; PN, ACW: the reference's exact bound) and no wider, and rows that reach the bound (every
+    product at its largest, one sign) come out bit-exact: one bit less would wrap them."""
+    from hlsgen.config import Config
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+
+    n_in, n_out, rows = 6, 4, 3
+    kernel = np.full((n_in, n_out), 0.5)  # raw 16 at 5 fractional bits
+    kernel[:, 1] *= -1
+    kernel[::2, 2] *= -1
+    kernel[:, 3] = np.linspace(-0.25, 0.25, n_in)
+    g = Graph("wide")
+    x, y = g.add_tensor("x", (rows, n_in)), g.add_tensor("y", (rows, n_out))
+    g.inputs, g.outputs = [x], [y]
+    g.add_op(ops.Linear("fc", [x], [y], kernel=kernel, bias=np.array([0.25, -0.25, 0.0, 0.125])))
+    cfg = {
+        "default_precision": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>",
+        "layers": {"fc": {"result": "ap_fixed<24,10>"}},
+    }
+    g = quantize_graph(g, Config.from_dict(cfg))
+    opts = RtlOptions(par={"fc": 6})
+    design = build_design(g, "wide", opts)
+    fc = design.blocks[0]
+    # |x| <= 128, |w| <= 16 (raw): a product within 2^11, a row of 6 within 6 * 2^11: 13 and 15 signed bits
+    assert (fc.params["PN"], fc.params["ACW"]) == (13, 15)
+    assert fc.params["WW"] == 6  # the ROM holds raw -16 ... 16, not the 8 bits of the weight type
+    assert fc.params["SIMD"] > 1  # the products go through the sum tree
+    w_sign = np.sign(kernel[:, 0])
+    xs = np.stack([-4.0 * w_sign, 4.0 * w_sign, np.full(n_in, -4.0)])  # +bound, -bound (saturated 4), mixed
+    data = np.stack([xs, -xs, np.random.default_rng(3).uniform(-4, 4, size=(rows, n_in))])
+    res = cosim_graph(g, "wide", _raw(g, [data]), tmp_path, opts)
+    _check(res, design, "Linear at its accumulator bound")
+    assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)
     _lint(tmp_path / "rtl", design)
 
 

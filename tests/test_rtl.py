@@ -204,9 +204,13 @@ def test_generated_files(tmp_path: Path) -> None:
     assert len(words) == ni * no
     wpad = np.zeros((ni * simd, no * pe), dtype=np.int64)
     wpad[:6, :5] = op.w_raw
+    # each entry in the fewest signed bits that hold every weight (the sign bits above are not stored)
+    ww = b.params["WW"]
+    assert ww < 12 and all(-(1 << (ww - 1)) <= v < (1 << (ww - 1)) for v in op.w_raw.flat)
+    assert not all(-(1 << (ww - 2)) <= v < (1 << (ww - 2)) for v in op.w_raw.flat)
     for o, i in itertools.product(range(no), range(ni)):
         lanes = [wpad[i * simd + s, o * pe + p] for p in range(pe) for s in range(simd)]
-        assert words[o * ni + i] == pack(np.array(lanes), 12)
+        assert words[o * ni + i] == pack(np.array(lanes), ww)
     # deterministic
     write_rtl(d, tmp_path / "a")
     write_rtl(

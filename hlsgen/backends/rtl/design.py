@@ -295,11 +295,24 @@ def build_design(
     design = Design(top, f"{top}_rtl_pkg", blocks, streams, ports, forks, connections, sinks=sinks)
     if position is not None:
         design.decode = DecodeTop(streams[graph.inputs[0]], streams[position], max_length)
-    # size fork FIFOs: a whole tensor (no deadlock) plus what a branch holds without back-pressure
+    # size fork FIFOs: a whole tensor (no deadlock) plus what a branch holds without back-pressure; a
+    # fork whose readers each take one input and never hold more than a row of it waiting gets 1-row
+    # registers (hlsgen_fifo of DEPTH 1: no LUTRAM), see _lockstep_fork
     occupancy = estimate(design, max_passes=1).fifo_occupancy
     for f in design.forks:
         f.branches = [(s, max(f.source.rows + 1, occupancy.get(s.signal, 0) + 2)) for s, _ in f.branches]
     design.estimate = estimate(design)
+    whole = [f.branches for f in design.forks]
+    for f in design.forks:
+        if _lockstep_fork(design, f, occupancy):
+            f.branches = [(s, 1) for s, _ in f.branches]
+    if any(f.branches != w for f, w in zip(design.forks, whole, strict=True)):
+        est = estimate(design)
+        if (est.ii, est.latency) == (design.estimate.ii, design.estimate.latency):
+            design.estimate = est
+        else:  # the 1-row branches would cost cycles: keep the whole-tensor FIFOs
+            for f, w in zip(design.forks, whole, strict=True):
+                f.branches = w
     design.estimate.fifo_occupancy = occupancy
     if design.decode is not None:  # every token in flight holds a flag: latency / II of them, and slack
         est = design.estimate
@@ -338,6 +351,22 @@ def link_probabilities(blocks: list[Block], outputs: set[str]) -> None:
         sm.links = {"out_gaddr": addr, "out_gre": re, "out_gdata": data}
         cx.links = {"p_gaddr": addr, "p_gre": re, "p_gdata": data}
         sm.info["read_in_place_by"] = cx.op
+
+
+def _lockstep_fork(design: Design, fork: Fork, occupancy: dict[str, int]) -> bool:
+    """Whether ``fork``'s branches can be 1-row registers: every branch is read by a block with that one
+    input (so a reader waits on nothing but its own output) and, without back-pressure, holds at most one
+    row that its reader has not taken, so a 1-row FIFO never refuses a row (the estimate's second pass,
+    with the real depths, checks the cycles; cosim checks them again). A stream read by a model output,
+    a decode top's input and a branch that runs ahead (a residual) keep their whole-tensor FIFOs."""
+    if design.decode is not None:
+        return False
+    readers = {sig: b for b in design.blocks for port, sig in design.connections.items() if port[0] == b.op}
+    for s, _ in fork.branches:
+        b = readers.get(s.signal)
+        if b is None or len(b.inputs) != 1 or occupancy.get(s.signal, 2) > 1:
+            return False
+    return True
 
 
 def estimate(design: Design, sequences: int = ESTIMATE_SEQUENCES, max_passes: int = 200) -> timing.Estimate:

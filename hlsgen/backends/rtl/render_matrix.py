@@ -60,7 +60,8 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
     w[:, :bi, :bo] = np.asarray(wb, dtype=np.int64).reshape(blocks, bi, bo)
     # ROM word (b*NO + o)*NI + i, lane pe*SIMD + s = W_b[i*SIMD + s][o*PE + pe] (block b of the diagonal)
     words = w.reshape(blocks, ni, simd, no, pe).transpose(0, 3, 1, 4, 2).reshape(-1)
-    consts = [rom(f"W_{op.name}", words, tw.width, pe * simd)]
+    ww = _weight_bits(w, sign_bit(tw))
+    consts = [rom(f"W_{op.name}", words, ww, pe * simd)]
     has_bias = op.b_raw is not None
     tb = op.types.get("bias", tw)
     b = np.zeros((blocks, no * pe), dtype=np.int64)
@@ -78,7 +79,7 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
         "PE": pe,
         "XW": tx.width,
         "XS": sign_bit(tx),
-        "WW": tw.width,
+        "WW": ww,
         "WS": sign_bit(tw),
         "HAS_BIAS": int(has_bias),
         "BW": tb.width,
@@ -92,6 +93,7 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
         "W_BRAM": int(opts.rom_bram_min_words is not None and r >= opts.rom_bram_min_words),
         "W_FILE": consts[0].name,
         "B_INIT": consts[1].name,
+        **_sum_widths(w, tx),
     }
     info = _engine_info(simd, pe, r)
     if blocks > 1:
@@ -110,6 +112,27 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
         multipliers=simd * pe,
         info=info,
     )
+
+
+def _weight_bits(w: np.ndarray, signed: int) -> int:
+    """Bits of the weight ROM's entries: the narrowest width (signed, or unsigned when the weight type
+    is) that holds every raw weight in ``w``, so that the ROM stores no copies of a sign bit."""
+    hi, lo = int(w.max(initial=0)), int(w.min(initial=0))
+    if not signed:
+        return max(hi.bit_length(), 1)
+    return max(hi.bit_length(), (-lo - 1).bit_length()) + 1
+
+
+def _sum_widths(w: np.ndarray, tx: FixedType) -> dict[str, int]:
+    """hlsgen_linear's PN and ACW: the signed bits of every product and of every partial sum of a row,
+    from the weights ``w`` [blocks, inputs, outputs] (raw) and the largest magnitude of an input of type
+    ``tx``, as the reference's exact accumulator bounds them (Linear.assign_types, without the bias,
+    which hlsgen_linear adds after the sum)."""
+    xmax = max(abs(tx.raw_min), abs(tx.raw_max))
+    a = np.abs(w)
+    prod = int(a.max(initial=0)) * xmax
+    total = int(a.sum(axis=1).max(initial=0)) * xmax
+    return {"PN": max(prod.bit_length(), 1) + 1, "ACW": max(total.bit_length(), 1) + 1}
 
 
 def render_scores(op: Op, graph: Graph, opts: RtlOptions) -> Block:

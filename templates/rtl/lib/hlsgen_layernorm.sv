@@ -196,9 +196,8 @@ module hlsgen_layernorm #(
     logic [L*DW-1:0] xlanes, e1_xc, d_xc;
     logic [L*SQW-1:0] sqlanes, e1_sq;
     logic e1_v, e1_first, e1_last, d_v, d_first, d_last;
-    logic [GCW-1:0] e1_g, d_g;
     logic [SQW-1:0] tsq, ess, ess_next;
-    logic [NP*DW-1:0] erow, erow_next;
+    logic [NP*DW-1:0] erow_next;
 
     assign e_issue = e_valid && (eg != '0 || occ1 < C1W'(F1D));
     assign e_last = e_issue && eg == G_LAST;
@@ -244,7 +243,6 @@ module hlsgen_layernorm #(
         end
         e1_xc <= xlanes;
         e1_sq <= sqlanes;
-        e1_g <= eg;
         e1_first <= eg == '0;
         e1_last <= eg == G_LAST;
     end
@@ -275,30 +273,35 @@ module hlsgen_layernorm #(
     );
 
     hlsgen_vdelay #(
-        .W(L * DW + GCW + 2), .D(TE)
+        .W(L * DW + 2), .D(TE)
     ) u_edelay (
         .clk(clk),
         .rst(rst),
         .v(e1_v),
-        .x({e1_xc, e1_g, e1_first, e1_last}),
+        .x({e1_xc, e1_first, e1_last}),
         .vy(d_v),
-        .y({d_xc, d_g, d_first, d_last})
+        .y({d_xc, d_first, d_last})
     );
 
-    always_comb begin
-        ess_next = (d_first ? '0 : ess) + tsq;
-        erow_next = erow;
-        for (int gi = 0; gi < G; gi++) begin
-            if (d_g == GCW'(gi)) erow_next[gi*L*DW+:L*DW] = d_xc;
-        end
-    end
+    assign ess_next = (d_first ? '0 : ess) + tsq;
 
     always_ff @(posedge clk) begin
-        if (d_v) begin
-            erow <= erow_next;
-            ess <= ess_next;
-        end
+        if (d_v) ess <= ess_next;
     end
+
+    // the row of centred values: a shift register (the groups come in order, 0 to G - 1, each once), so
+    // that after G groups group g sits at [g*L*DW +: L*DW]; no multiplexer picks a group's place
+    generate
+        if (G > 1) begin : g_erow
+            logic [(G-1)*L*DW-1:0] erow;  // the groups so far, the latest at the top
+            assign erow_next = {d_xc, erow};
+            always_ff @(posedge clk) begin
+                if (d_v) erow <= erow_next[NP*DW-1:L*DW];
+            end
+        end else begin : g_erow1
+            assign erow_next = d_xc;
+        end
+    endgenerate
 
     // the row of centred values into F1 with its last group; the variance and its 1/sqrt address follow
     // into F1B five cycles later (the product, the cast, the leading one's two steps, the address)

@@ -41,7 +41,11 @@ module hlsgen_linear #(
     parameter W_FILE = "",  // $readmemh file of the weight ROM: BLOCKS*NO*NI lines of PE*SIMD*WW bits
     parameter logic [BLOCKS*NO*PE*BW-1:0] B_INIT = '0,  // bias of output group o at [o*PE*BW +: PE*BW]
     parameter int LV = 0,  // levels of the SIMD sum tree between registers (0: no tree registers)
-    parameter bit W_BRAM = 1'b0  // the weight ROM in block RAM (rom_style "block") rather than LUTs
+    parameter bit W_BRAM = 1'b0,  // the weight ROM in block RAM (rom_style "block") rather than LUTs
+    // bits of every product and of every partial sum of a row, from the actual weights (0: the widths any
+    // weights of WW bits need): the reference's exact accumulator bound, so nothing wraps
+    parameter int PN = 0,
+    parameter int ACW = 0
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -55,7 +59,7 @@ module hlsgen_linear #(
     localparam int XE = XW + (XS ? 0 : 1);  // operands as signed numbers
     localparam int WE = WW + (WS ? 0 : 1);
     localparam int PW = XE + WE;
-    localparam int AW = PW + $clog2(NI * SIMD + 1) + 1;  // every partial sum of a row
+    localparam int AW = (ACW > 0) ? ACW : PW + $clog2(NI * SIMD + 1) + 1;  // every partial sum of a row
     localparam int BE = BW + (BS ? 0 : 1);
     localparam int FW = ((AW + PSH > BE + BSH) ? AW + PSH : BE + BSH) + 1;
     localparam int NOG = BLOCKS * NO;  // output groups of a row
@@ -192,7 +196,7 @@ module hlsgen_linear #(
     logic [PE*AW-1:0] acc;
 
     hlsgen_mac #(
-        .PE(PE), .SIMD(SIMD), .XW(XW), .XS(XS), .WW(WW), .WS(WS), .AW(AW), .LV(LV)
+        .PE(PE), .SIMD(SIMD), .XW(XW), .XS(XS), .WW(WW), .WS(WS), .AW(AW), .LV(LV), .PN(PN)
     ) u_mac (
         .clk(clk),
         .mul_en(v1),

@@ -1,6 +1,8 @@
 // hlsgen RTL library: the PE x SIMD multiply-accumulate shared by hlsgen_linear, hlsgen_scores and
 // hlsgen_context. Lane (p, s) multiplies x[s] (the same SIMD operands for every PE) by w[p*SIMD + s];
-// unsigned operands are widened by one zero bit, so every product is exact and signed.
+// unsigned operands are widened by one zero bit, so every product is exact and signed. PN narrows the
+// products and the sum that follows them where the caller knows a bound (hlsgen_linear's constant
+// weights): the bits above it are copies of the sign.
 //
 // Two register stages, driven by the caller's pipeline valids: the products are registered when
 // `mul_en` is high (stage 2); the PE sums of SIMD products are added into `acc` when `acc_en` is high
@@ -16,7 +18,8 @@ module hlsgen_mac #(
     parameter int WW = 8,
     parameter bit WS = 1'b1,
     parameter int AW = 16,  // accumulator width per PE
-    parameter int LV = 0  // levels of the SIMD sum between registers (0: summed in the accumulate stage)
+    parameter int LV = 0,  // levels of the SIMD sum between registers (0: summed in the accumulate stage)
+    parameter int PN = 0  // bits every product fits in (constant weights: their bound); 0: XE + WE
 ) (
     input  logic                  clk,
     input  logic                  mul_en,
@@ -28,8 +31,9 @@ module hlsgen_mac #(
 );
     localparam int XE = XW + (XS ? 0 : 1);  // operands as signed numbers
     localparam int WE = WW + (WS ? 0 : 1);
-    localparam int PW = XE + WE;
-    localparam int SW = PW + $clog2(SIMD + 1);  // sum of SIMD products
+    localparam int PW = (PN > 0) ? PN : XE + WE;  // a product, signed (exact: XE + WE bits at most)
+    // sum of SIMD products: a partial sum of the accumulator's, so never wider than AW
+    localparam int SW = (PW + $clog2(SIMD + 1) < AW) ? PW + $clog2(SIMD + 1) : AW;
     localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
     localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;
 
@@ -60,7 +64,7 @@ module hlsgen_mac #(
                     assign wo = {1'b0, w[(p*SIMD+s)*WW+:WW]};
                 end
                 always_ff @(posedge clk) begin
-                    if (mul_en) prod[(p*SIMD+s)*PW+:PW] <= xo * wo;
+                    if (mul_en) prod[(p*SIMD+s)*PW+:PW] <= PW'(xo * wo);
                 end
             end
             logic signed [SW-1:0] sum;

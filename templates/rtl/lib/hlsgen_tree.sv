@@ -7,6 +7,8 @@
 // The tree has NLEV = ceil(log2 N) levels; a register follows level i when LV > 0 and i is a multiple of
 // LV or the last level, so the result of the inputs presented in cycle c is valid in cycle c + LAT,
 // LAT = ceil(NLEV / LV) (0 when LV = 0: purely combinational). It runs freely: no enable, no valid.
+// A sum at level i adds 2^i inputs, so it is exact in W + i bits: each level's adders and registers are
+// min(W + i, OW) bits wide (sign- or zero-extended to OW between levels, which costs nothing).
 module hlsgen_tree #(
     parameter int N = 4,
     parameter int W = 8,
@@ -40,15 +42,17 @@ module hlsgen_tree #(
             localparam int NI = (N + (1 << i) - 1) >> i;  // values at this level
             localparam int NB = (N + (1 << (i - 1)) - 1) >> (i - 1);  // values at the level below
             localparam bit REG = (LV > 0) && ((i % ((LV > 0) ? LV : 1)) == 0 || i == NLEV);
+            // width of this level's values: a sum of 2^i inputs needs W + i bits (a maximum W)
+            localparam int RW = (OP == 0 && W + i < OW) ? W + i : OW;
             for (genvar j = 0; j < NI; j++) begin : g_node
-                logic [OW-1:0] a, r;
+                logic [RW-1:0] a, r;
                 logic ka, kr;
-                assign a = v[((i-1)*N+2*j)*OW+:OW];
+                assign a = v[((i-1)*N+2*j)*OW+:RW];
                 assign ka = k[(i-1)*N+2*j];
                 if (2 * j + 1 < NB) begin : g_two
-                    logic [OW-1:0] b;
+                    logic [RW-1:0] b;
                     logic kb;
-                    assign b = v[((i-1)*N+2*j+1)*OW+:OW];
+                    assign b = v[((i-1)*N+2*j+1)*OW+:RW];
                     assign kb = k[(i-1)*N+2*j+1];
                     if (OP == 0) begin : g_sum
                         assign r = a + b;
@@ -67,18 +71,24 @@ module hlsgen_tree #(
                     assign r = a;
                     assign kr = ka;
                 end
+                logic [RW-1:0] rv;
                 if (REG) begin : g_reg
-                    logic [OW-1:0] rq;
+                    logic [RW-1:0] rq;
                     logic kq;
                     always_ff @(posedge clk) begin
                         rq <= r;
                         kq <= kr;
                     end
-                    assign v[(i*N+j)*OW+:OW] = rq;
+                    assign rv = rq;
                     assign k[i*N+j] = kq;
                 end else begin : g_wire
-                    assign v[(i*N+j)*OW+:OW] = r;
+                    assign rv = r;
                     assign k[i*N+j] = kr;
+                end
+                if (S) begin : g_sx
+                    assign v[(i*N+j)*OW+:OW] = OW'($signed(rv));
+                end else begin : g_zx
+                    assign v[(i*N+j)*OW+:OW] = OW'(rv);
                 end
             end
             if (NI < N) begin : g_pad
