@@ -284,3 +284,26 @@ def test_row_maximum_of_sixteen_keys_cosim(tmp_path: Path) -> None:
     res = cosim_latency(g, cfg, "rowmax", {"x": x}, tmp_path, plain_only=True)
     assert res.passed, res.failure_message()
     assert res.ii == 1.0 and res.latency == plan_graph(g, cfg).latency
+
+
+@pytest.mark.verilator
+@needs_verilator
+def test_trigger_tables_tagger_cosim(tmp_path: Path) -> None:
+    """bench_trigger's attention tagger at 4 particles with its trigger tables (probabilities
+    ap_ufixed<4,0>: two digit rows a context product; exp / 1/sum entries ap_ufixed<6,1>): bit-exact,
+    II = 1, latency == the plan."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_trigger", Path(__file__).resolve().parents[1] / "benchmarks" / "bench_trigger.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    g, cfg = bench.attention_tagger(4, 3.333)
+    assert str(g.tensors["p"].type).startswith("ap_ufixed<4,0")
+    rng = np.random.default_rng(5)
+    x = rng.integers(-128, 128, size=(64, 4, 3))
+    res = cosim_latency(g, cfg, "trigger4", {"x": x}, tmp_path, plain_only=True)
+    assert res.passed, res.failure_message()
+    assert res.ii == 1.0 and res.latency == plan_graph(g, cfg).latency
