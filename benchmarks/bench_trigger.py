@@ -30,8 +30,9 @@ with the particles).
 The fourth table is a TRUE-ATTENTION jet tagger, the published models' architecture: per particle a Dense
 8 embedding + ReLU, one-head self-attention (Q, K, V projections to key_dim 4, scores Q K^T / 2, the
 stable softmax over the particles, context P V, output projection to 8), mean pooling, a Dense 5 head;
-8-bit activations (ap_fixed<8,3>), 8-bit weights, probabilities ap_ufixed<8,0>, narrow softmax tables
-(exp and 1/sum ap_ufixed<8,1>, 6-bit reciprocal address), every product on LUTs (multiplier lut).
+8-bit activations (ap_fixed<8,3>), 8-bit weights, trigger tables (NARROW: probabilities ap_ufixed<4,0>,
+exp and 1/sum ap_ufixed<6,1>, 6-bit reciprocal address; one row with 8-bit tables beside them), every
+product on LUTs (multiplier lut), and its accuracy against its float64 forward pass.
 Plan figures (hlsgen.backends.rtl.latency.plan_graph: stages, cycles, ns at the clock target, the
 estimated clock of the slowest stage, LUT / FF estimates, DSPs) beside the published 98 ns / 279k LUT;
 ``--yosys-attention P`` also synthesises the P-particle attention top with Yosys, its core cut into stage
