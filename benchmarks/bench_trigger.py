@@ -30,8 +30,9 @@ with the particles).
 The fourth table is a TRUE-ATTENTION jet tagger, the published models' architecture: per particle a Dense
 8 embedding + ReLU, one-head self-attention (Q, K, V projections to key_dim 4, scores Q K^T / 2, the
 stable softmax over the particles, context P V, output projection to 8), mean pooling, a Dense 5 head;
-8-bit activations (ap_fixed<8,3>), 8-bit weights, probabilities ap_ufixed<8,0>, narrow softmax tables
-(exp and 1/sum ap_ufixed<8,1>, 6-bit reciprocal address), every product on LUTs (multiplier lut).
+8-bit activations (ap_fixed<8,3>), 8-bit weights, trigger tables (NARROW: probabilities ap_ufixed<4,0>,
+exp and 1/sum ap_ufixed<6,1>, 6-bit reciprocal address; one row with 8-bit tables beside them), every
+product on LUTs (multiplier lut), and its accuracy against its float64 forward pass.
 Plan figures (hlsgen.backends.rtl.latency.plan_graph: stages, cycles, ns at the clock target, the
 estimated clock of the slowest stage, LUT / FF estimates, DSPs) beside the published 98 ns / 279k LUT;
 ``--yosys-attention P`` also synthesises the P-particle attention top with Yosys, its core cut into stage
@@ -271,11 +272,23 @@ def whole_model(clock: float, yosys_particles: int | None) -> None:
         )
 
 
+#: the trigger tables of the attention tagger (``narrow``): probabilities ap_ufixed<4,0> (two 2-bit digits
+#: select the context's rows of P V instead of four), exponential and reciprocal entries ap_ufixed<6,1>
+NARROW = {"probability": 4, "exp": 6, "inv": 6}
+
+
 def attention_tagger(
-    particles: int, clock: float, bits: int = 8, embed: int = 8, key_dim: int = 4, seed: int = 0
+    particles: int,
+    clock: float,
+    bits: int = 8,
+    embed: int = 8,
+    key_dim: int = 4,
+    seed: int = 0,
+    narrow: bool = True,
 ):
     """The true-attention tagger (see the module docstring) as a typed graph and its config; ``bits`` the
-    width of activations, weights, probabilities and softmax tables (8 in the docstring)."""
+    width of activations and weights; probabilities and softmax tables are ``bits`` wide too unless
+    ``narrow`` (the trigger tables of :data:`NARROW`, the bench's tagger)."""
     rng = np.random.default_rng(seed)
     g = Graph(f"attn{particles}")
     x = g.add_tensor("x", (particles, 3))
@@ -305,6 +318,7 @@ def attention_tagger(
     g.add_op(Linear("head", [pool], [y], kernel=rng.normal(scale=0.5, size=(embed, 5))))
     g.outputs = [y]
     wq = {"weight": f"ap_fixed<{bits},2>", "bias": f"ap_fixed<{bits},2>"}
+    pb, eb, ib = (NARROW["probability"], NARROW["exp"], NARROW["inv"]) if narrow else (bits, bits, bits)
     cfg = Config.from_dict(
         {
             "default_precision": f"ap_fixed<{bits},3,AP_RND,AP_SAT>",
@@ -312,18 +326,46 @@ def attention_tagger(
             "multiplier": "lut",
             "clock_period": clock,
             "softmax": {
-                "exp_type": f"ap_ufixed<{bits},1,AP_RND,AP_SAT>",
+                "exp_type": f"ap_ufixed<{eb},1,AP_RND,AP_SAT>",
                 "sum_type": f"ap_ufixed<{bits + 4},5,AP_RND,AP_SAT>",
                 "inv_bits": 6,
-                "inv_type": f"ap_ufixed<{bits},1,AP_RND,AP_SAT>",
+                "inv_type": f"ap_ufixed<{ib},1,AP_RND,AP_SAT>",
             },
             "layers": {
                 **{n: wq for n in ("embed", "query", "key", "value", "out", "head")},
-                "softmax": {"probability": f"ap_ufixed<{bits},0,AP_RND,AP_SAT>"},
+                "softmax": {"probability": f"ap_ufixed<{pb},0,AP_RND,AP_SAT>"},
             },
         }
     )
     return quantize_graph(g, cfg), cfg
+
+
+#: the narrow tables' bound against float64: class agreement at most this much below the 8-bit tables'
+AGREE_SLACK = 0.01
+#: and a mean |error| of the logits at most this factor of the 8-bit tables'
+ERROR_FACTOR = 1.10
+
+
+def accuracy(particles: int, clock: float, jets: int = 2000, seed: int = 7) -> bool:
+    """The tagger's bit-exact outputs against its float64 forward pass (same weights) on random jets, with
+    the 8-bit tables and with the narrow ones: class (argmax) agreement and mean |error| of the logits;
+    prints them and whether the narrow tables keep within the bound (:data:`AGREE_SLACK`,
+    :data:`ERROR_FACTOR`)."""
+    x = np.random.default_rng(seed).normal(scale=1.5, size=(jets, particles, 3))
+    found = {}
+    for narrow in (False, True):
+        g, _ = attention_tagger(particles, clock, narrow=narrow)
+        f = g.run_float([x])[g.outputs[0]]
+        q = g.predict([x])[0]
+        found[narrow] = (float(np.mean(f.argmax(-1) == q.argmax(-1))), float(np.mean(np.abs(f - q))))
+    (a8, e8), (an, en) = found[False], found[True]
+    ok = an >= a8 - AGREE_SLACK and en <= ERROR_FACTOR * e8
+    print(
+        f"  accuracy vs float64, {particles} particles, {jets} random jets: class agreement {a8:.3f} (8-bit "
+        f"tables) / {an:.3f} (narrow), mean |logit error| {e8:.4f} / {en:.4f}; narrow within the bound "
+        f"(agreement >= 8-bit - {AGREE_SLACK}, error <= {ERROR_FACTOR} x 8-bit): {'yes' if ok else 'NO'}"
+    )
+    return ok
 
 
 def attention_model(clock: float, yosys_particles: int | None, parts: int | None = None) -> None:
@@ -336,21 +378,27 @@ def attention_model(clock: float, yosys_particles: int | None, parts: int | None
         "one pipeline at II = 1:"
     )
     print(
-        f"{'particles':>9} {'bits':>4} {'adders':>7} {'LUT est':>8} {'FF est':>7} {'DSP':>4} {'stages':>6} {'cycles':>6} "
-        f"{'ns @ target':>11} {'plan Fmax':>9}"
+        f"{'particles':>9} {'bits':>4} {'tables':>6} {'adders':>7} {'LUT est':>8} {'FF est':>7} {'DSP':>4} "
+        f"{'stages':>6} {'cycles':>6} {'ns @ target':>11} {'plan Fmax':>9}"
     )
-    for p, bits in ((8, 8), (16, 8), (32, 8), (16, 6)):
-        g, cfg = attention_tagger(p, clock, bits)
+    for p, bits, narrow in ((8, 8, True), (16, 8, False), (16, 8, True), (32, 8, True), (16, 6, True)):
+        g, cfg = attention_tagger(p, clock, bits, narrow=narrow)
         t0 = time.perf_counter()
         u = plan_graph(g, cfg)
         print(
-            f"{p:>9} {bits:>4} {u.adders:>7} {u.lut_estimate:>8} {u.registers:>7} {u.multipliers:>4} {u.stages:>6} "
-            f"{u.latency:>6} {u.latency * clock:>11.1f} {u.fmax_mhz:>5.0f} MHz  (plan {time.perf_counter() - t0:.1f} s)",
+            f"{p:>9} {bits:>4} {'narrow' if narrow else bits:>6} {u.adders:>7} {u.lut_estimate:>8} {u.registers:>7} "
+            f"{u.multipliers:>4} {u.stages:>6} {u.latency:>6} {u.latency * clock:>11.1f} {u.fmax_mhz:>5.0f} MHz  "
+            f"(plan {time.perf_counter() - t0:.1f} s)",
             flush=True,
         )
     print(
+        f"  tables: narrow = probabilities ap_ufixed<{NARROW['probability']},0>, exp / 1/sum entries "
+        f"ap_ufixed<{NARROW['exp']},1>; a number: all three at that width"
+    )
+    print(
         f"  published: {PUBLISHED[0][0]}: {PUBLISHED[0][1]} ns, {PUBLISHED[0][2] // 1000}k LUT, 0 DSP, II 1"
     )
+    accuracy(16, clock)
     if yosys_particles:
         import os
 
@@ -378,6 +426,11 @@ def attention_model(clock: float, yosys_particles: int | None, parts: int | None
             f"keep), DSP {c.dsp}, CARRY {carry}; "
             f"{c.depth.deepest.lut_levels} LUT levels, est. Fmax {c.depth.fmax_mhz:.0f} MHz -> {u.latency} "
             f"cycles = {u.latency * 1000 / c.depth.fmax_mhz:.1f} ns"
+        )
+        print(
+            f"  hlsgen (Yosys + delay model): {u.latency * 1000 / c.depth.fmax_mhz:.1f} ns, {c.lut} LUT, {c.ff} FF, "
+            f"{c.dsp} DSP, slowest path {c.depth.worst.delay:.2f} ns ({c.depth.fmax_mhz:.0f} MHz), II 1 | "
+            f"published {PUBLISHED[0][0]}: {PUBLISHED[0][1]} ns, {PUBLISHED[0][2] // 1000}k LUT, 0 DSP, II 1"
         )
         print(
             f"  yosys wall {dt:.0f} s, CPU of the Yosys processes {c.cpu_seconds:.0f} s, peak RSS of a "

@@ -212,3 +212,98 @@ def test_torch_tagger_cosim_at_ii_1(tmp_path: Path) -> None:
     res = cosim_latency(proj.graph, proj.config, "torch_tagger", raw, tmp_path, plain_only=True)
     assert res.passed, res.failure_message()
     assert res.ii == 1.0 and res.latency == u.latency
+
+
+def _row_maximum_graph(keys: int = 16):
+    """A stable softmax over ``keys`` keys behind a saturating cast (a ``linear`` activation 14 -> 8
+    bits), so that the cast and the first selects' comparators fill a stage and the next stage holds a
+    select of the row maximum, the last select's comparators (a carry chain reading it) and the select
+    of the differences ``max - x``: the layout of the 16-particle tagger's stages 9-10."""
+    from hlsgen.config import Config
+    from hlsgen.ir.graph import Graph
+    from hlsgen.ir.ops import Activation, Softmax
+    from hlsgen.project import quantize_graph
+
+    g = Graph("rowmax")
+    x = g.add_tensor("x", (1, 1, keys))
+    h = g.add_tensor("h", (1, 1, keys))
+    p = g.add_tensor("p", (1, 1, keys))
+    g.inputs, g.outputs = [x], [p]
+    g.add_op(Activation("lin", [x], [h], function="linear"))
+    g.add_op(Softmax("softmax", [h], [p]))
+    cfg = Config.from_dict(
+        {
+            **_cfg(),
+            "layers": {
+                "x": {"result": "ap_fixed<14,6>"},
+                "lin": {"result": "ap_fixed<8,3,AP_TRN,AP_SAT>"},
+                "softmax": {"probability": "ap_ufixed<8,0,AP_RND,AP_SAT>"},
+            },
+        }
+    )
+    return quantize_graph(g, cfg), cfg
+
+
+def _max_stage(u) -> int:
+    """The stage of the row maximum's last select (its index ``softmax_max0_s4``)."""
+    return next(v.stage for v in u.values if v.name == "softmax_max0_s4")
+
+
+def test_row_maximum_selects_are_index_muxes() -> None:
+    """The row maximum's 4-way selects are muxes on the index bits (one LUT level where a comparator reads
+    them in the same stage); the differences' select stays the AND-OR that ``opt_share`` cannot fold.
+
+    Yosys of this stage depends on its surroundings (ABC maps the AND-OR select in one LUT level when the
+    stage is synthesised alone, in two inside the 16-particle tagger's part of stages 8-10): the README's
+    "Trigger latency" gives the tagger's part figures and the command."""
+    g, cfg = _row_maximum_graph()
+    u = plan_graph(g, cfg)
+    by = {v.name: v for v in u.values}
+    st = _max_stage(u)
+    # the tagger's layout: a first-level select, the last comparators and the differences' select share
+    # the stage, planned at 3.0 ns
+    assert by["softmax_max0_0"].stage == st == by["softmax_d0_0"].stage
+    assert by["softmax_max0_s0"].stage == st - 1
+    for k in range(5):
+        text = str(by[f"softmax_max0_{k}"].attr("expr"))
+        assert text.startswith("@4[1] ? (@4[0] ? ") and "==" not in text
+    assert "{9{@4 == 2'd0}}" in str(by["softmax_d0_0"].attr("expr"))
+
+
+@pytest.mark.verilator
+@needs_verilator
+def test_row_maximum_of_sixteen_keys_cosim(tmp_path: Path) -> None:
+    """The 16-key softmax with the mux selects: bit-exact (ties, the maximum at every position, random
+    rows), II = 1, latency == the plan."""
+    g, cfg = _row_maximum_graph()
+    rng = np.random.default_rng(3)
+    x = rng.integers(-(1 << 13), 1 << 13, size=(96, 1, 1, 16))
+    x[:16, 0, 0, :] = rng.integers(-300, 300, size=(16, 16))  # within the cast: ties and near values
+    for j in range(16):
+        x[16 + j, 0, 0, j] = (1 << 13) - 1  # the maximum at key j
+    res = cosim_latency(g, cfg, "rowmax", {"x": x}, tmp_path, plain_only=True)
+    assert res.passed, res.failure_message()
+    assert res.ii == 1.0 and res.latency == plan_graph(g, cfg).latency
+
+
+@pytest.mark.verilator
+@needs_verilator
+def test_trigger_tables_tagger_cosim(tmp_path: Path) -> None:
+    """bench_trigger's attention tagger at 4 particles with its trigger tables (probabilities
+    ap_ufixed<4,0>: two digit rows a context product; exp / 1/sum entries ap_ufixed<6,1>): bit-exact,
+    II = 1, latency == the plan."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_trigger", Path(__file__).resolve().parents[1] / "benchmarks" / "bench_trigger.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    g, cfg = bench.attention_tagger(4, 3.333)
+    assert str(g.tensors["p"].type).startswith("ap_ufixed<4,0")
+    rng = np.random.default_rng(5)
+    x = rng.integers(-128, 128, size=(64, 4, 3))
+    res = cosim_latency(g, cfg, "trigger4", {"x": x}, tmp_path, plain_only=True)
+    assert res.passed, res.failure_message()
+    assert res.ii == 1.0 and res.latency == plan_graph(g, cfg).latency
