@@ -175,6 +175,36 @@ def test_matvec_model_cycles() -> None:
     assert t2.avail[0] == (30 + 1) + 5 - 1 + 4  # starts once row 1 is taken (2 output slots)
 
 
+def test_fork_keeps_whole_tensor_fifos_where_1_row_branches_would_deadlock() -> None:
+    """Two Linears of one input (one product a cycle: 16 cycles a row) into a row concat that takes all
+    of the first's rows before the second's: each fork branch holds at most a row without back-pressure (so
+    design._lockstep_fork proposes 1-row registers), but with them the second Linear would stall the fork
+    before the first has its 8 rows: the estimate never settles (the fixpoint runs all its passes, the
+    latency grows), and the design keeps its whole-tensor FIFOs and cycles."""
+    from hlsgen.backends.rtl.design import estimate
+
+    rows, n = 8, 4
+    rng = np.random.default_rng(0)
+    g = Graph("cat")
+    x, a, b = (g.add_tensor(t, (rows, n)) for t in ("x", "a", "b"))
+    y = g.add_tensor("y", (2 * rows, n))
+    g.inputs, g.outputs = [x], [y]
+    g.add_op(ops.Linear("fa", [x], [a], kernel=rng.uniform(-1, 1, (n, n)), bias=None))
+    g.add_op(ops.Linear("fb", [x], [b], kernel=rng.uniform(-1, 1, (n, n)), bias=None))
+    g.add_op(ops.Concat("cat", [a, b], [y], axis=0))
+    g = quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<8,3>"}))
+    design = build_design(g, "cat", RtlOptions(par={"fa": 1, "fb": 1}))
+    (fork,) = design.forks
+    assert all(design.estimate.fifo_occupancy[s.signal] <= 1 for s, _ in fork.branches)
+    assert [depth for _, depth in fork.branches] == [rows + 1, rows + 1]
+    whole = fork.branches
+    fork.branches = [(s, 1) for s, _ in whole]
+    stuck = estimate(design, max_passes=50)
+    assert stuck.passes == 50 and stuck.latency > 4 * design.estimate.latency
+    fork.branches = whole
+    assert (estimate(design).latency, estimate(design).ii) == (design.estimate.latency, design.estimate.ii)
+
+
 def test_unsupported_settings_name_the_op() -> None:
     g = cast_graph("ap_fixed<8,0>", "ap_int<6>", (2, 3))  # the headers' carry into an ap_int
     with pytest.raises(NotImplementedError, match=r"op act \(activation\).*no cast from ap_fixed<8,0>"):

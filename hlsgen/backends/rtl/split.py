@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .logic_depth import DELAYS, Depth
-from .yosys import YosysAborted, YosysCounts, synthesize
+from .yosys import YosysAborted, YosysCounts, synthesize, yosys_command
 
 if TYPE_CHECKING:
     from .unrolled import Unrolled
@@ -184,6 +184,7 @@ def synthesize_split(
         RuntimeError: a part failed (named, with Yosys's last lines).
     """
     src = Path(rtl_dir)
+    yosys_command()  # ToolMissing here, before any part starts (a part would report it as its failure)
     jobs = jobs or int(os.environ.get("HLSGEN_YOSYS_JOBS", "2"))
     cpu0, _ = _children_cpu()
     t0 = time.perf_counter()

@@ -1,5 +1,6 @@
 // hlsgen RTL library: one stream to N consumers. A row passes when every consumer is ready (each
-// consumer is a FIFO deep enough for a whole tensor, so that no branch waits on another).
+// consumer is a FIFO deep enough for a whole tensor, so that no branch waits on another; or, where the
+// readers take the rows in step, a 1-row FIFO, and the branches advance together: design._lockstep_fork).
 module hlsgen_fork #(
     parameter int N = 2
 ) (
