@@ -205,6 +205,25 @@ def test_fork_keeps_whole_tensor_fifos_where_1_row_branches_would_deadlock() -> 
     assert (estimate(design).latency, estimate(design).ii) == (design.estimate.latency, design.estimate.ii)
 
 
+def test_fork_of_a_model_of_two_outputs_keeps_whole_tensor_fifos() -> None:
+    """Two Linears of one input, each a model output: their fork branches would be 1-row registers in a
+    model of one output (one input a reader, at most a row untaken), but 1-row branches advance together,
+    and a sink may drain one output to its end before reading the other: whole-tensor FIFOs."""
+    rows, n = 8, 4
+    rng = np.random.default_rng(0)
+    g = Graph("two")
+    x, a, b = (g.add_tensor(t, (rows, n)) for t in ("x", "a", "b"))
+    g.inputs, g.outputs = [x], [a, b]
+    g.add_op(ops.Linear("fa", [x], [a], kernel=rng.uniform(-1, 1, (n, n)), bias=None))
+    g.add_op(ops.Linear("fb", [x], [b], kernel=rng.uniform(-1, 1, (n, n)), bias=None))
+    g = quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<8,3>"}))
+    (fork,) = build_design(g, "two", RtlOptions(par={"fa": 1, "fb": 1})).forks
+    assert [depth for _, depth in fork.branches] == [rows + 1, rows + 1]
+    g.outputs = [a]  # one output (fb's result unread): the same fork gets 1-row registers
+    (fork,) = build_design(g, "one", RtlOptions(par={"fa": 1, "fb": 1})).forks
+    assert [depth for _, depth in fork.branches] == [1, 1]
+
+
 def test_unsupported_settings_name_the_op() -> None:
     g = cast_graph("ap_fixed<8,0>", "ap_int<6>", (2, 3))  # the headers' carry into an ap_int
     with pytest.raises(NotImplementedError, match=r"op act \(activation\).*no cast from ap_fixed<8,0>"):

@@ -361,8 +361,10 @@ def _lockstep_fork(design: Design, fork: Fork, occupancy: dict[str, int]) -> boo
     input (so a reader waits on nothing but its own output) and, without back-pressure, holds at most one
     row that its reader has not taken, so a 1-row FIFO never refuses a row (the estimate's second pass,
     with the real depths, checks the cycles; cosim checks them again). A stream read by a model output,
-    a decode top's input and a branch that runs ahead (a residual) keep their whole-tensor FIFOs."""
-    if design.decode is not None:
+    a decode top's input, a branch that runs ahead (a residual) and every fork of a model of several
+    outputs keep their whole-tensor FIFOs (1-row branches advance together: a sink that drains one
+    output to its end before reading the other would stall)."""
+    if design.decode is not None or len(design.outputs) > 1:
         return False
     readers = {sig: b for b in design.blocks for port, sig in design.connections.items() if port[0] == b.op}
     for s, _ in fork.branches:
