@@ -1,10 +1,12 @@
 """Cycles per decode step (estimate and cosim) and Yosys resources of an RTL decode top.
 
-    .venv/bin/python benchmarks/bench_decode_rtl.py [--length 32 64] [--kv-heads 2] [--no-yosys]
+    .venv/bin/python benchmarks/bench_decode_rtl.py [--length 32 64] [--kv-heads 2] [--max-par 8]
+        [--stream] [--no-yosys]
 
 The decoder: one causal attention block (d_model 16, 4 heads of 4, ``--kv-heads`` key/value heads: 4 is
 MHA, fewer is GQA) and a Dense head, 10-bit fixed point, at ``max_length`` = ``--length``; RTL at
-``max_par`` 8. A session of ``L`` tokens fills the cache: the cosim runs it without idle cycles or
+``--max-par`` (8). ``--stream``: the caches stream their L rows to the engines every step
+(``RtlOptions(caches_in_place=False)``, the form before the in-place read). A session of ``L`` tokens fills the cache: the cosim runs it without idle cycles or
 back-pressure and measures the latency of the first token and the II of back-to-back tokens (cycles
 per step), which must equal the estimate. Yosys: ``synth_xilinx -family xcup`` of the whole top.
 """
@@ -48,9 +50,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--length", type=int, nargs="+", default=[32, 64])
     ap.add_argument("--kv-heads", type=int, default=H)
+    ap.add_argument("--max-par", type=int, default=8)
+    ap.add_argument("--stream", action="store_true", help="the stream form of the caches")
     ap.add_argument("--no-yosys", action="store_true")
     args = ap.parse_args()
-    opts = RtlOptions(max_par=8)
+    opts = RtlOptions(max_par=args.max_par, caches_in_place=not args.stream)
     cfg = {"default_precision": "ap_fixed<10,4>"}
     proj = hlsgen.convert(decoder(args.kv_heads), cfg)
     print(

@@ -185,15 +185,16 @@ def _gqa(max_length: int):
 def test_caches_read_in_place(tmp_path: Path, max_length: int, ram_min_rows: int | None) -> None:
     """GQA (4 heads over 2 key/value heads): the scores and context engines read the K and V cache rows
     in place (hlsgen_kv_cache LINK, PE / SIMD lanes), with no bank of their own and one token a step
-    between cache and reader. Register banks (ram_min_rows None) and, at 4, banks and softmax rows in
-    memories (the context reads its probabilities from the softmax in place too); every step bit-exact,
-    under idle cycles and back-pressure; latency and cycles a step equal the estimate; a step takes
-    no more cycles than in the stream form, and its latency is shorter."""
+    between cache and reader. Register arrays (ram_min_rows None) and, at 4, the Q bank, the output rows
+    and the softmax rows in memories (the context reads its probabilities in place too); every step bit-exact,
+    under idle cycles and back-pressure; latency and cycles a step equal the estimate, both fewer than
+    in the stream form (at 32 multipliers the engines outpace L rows a step; at L 12 the scores' PE 12
+    lanes hold one row each)."""
     pytest.importorskip("tensorflow")
     import hlsgen
     from hlsgen.decode import decode_design
 
-    opts = RtlOptions(max_par=8, ram_min_rows=ram_min_rows)
+    opts = RtlOptions(max_par=32, ram_min_rows=ram_min_rows)
     name = f"gqa_l{max_length}"
     cfg = {"project_name": name, "default_precision": "ap_fixed<10,4>"}
     d = decode_design(hlsgen.convert(_gqa(max_length), cfg), max_length=max_length)
@@ -210,12 +211,9 @@ def test_caches_read_in_place(tmp_path: Path, max_length: int, ram_min_rows: int
     res = cosim_decode(d, f"{name}_decode", tokens, resets, tmp_path, opts)
     _check(res, rtl, f"GQA decode, caches read in place, L {max_length}")
     assert (res.latency, res.ii) == (rtl.estimate.latency, rtl.estimate.ii)
-    # the stream form (the cache streams its L rows every step): longer by the streaming, same II
-    stream = build_decode_design(
-        d, f"{name}_stream", RtlOptions(max_par=8, ram_min_rows=ram_min_rows, caches_in_place=False)
-    )
+    # the stream form (the cache streams its L rows every step, L + 1 cycles): slower at this parallelism
+    stream_opts = RtlOptions(max_par=32, ram_min_rows=ram_min_rows, caches_in_place=False)
+    stream = build_decode_design(d, f"{name}_stream", stream_opts)
     assert not any(b.params.get("LINK") for b in stream.blocks)
-    assert rtl.estimate.ii <= stream.estimate.ii and rtl.estimate.latency <= stream.estimate.latency
-    if max_length > 6:  # at L 6 the streaming hides behind the query projection (16 cycles a row)
-        assert rtl.estimate.latency < stream.estimate.latency
+    assert rtl.estimate.ii < stream.estimate.ii and rtl.estimate.latency < stream.estimate.latency
     _lint(tmp_path / "rtl", rtl)
