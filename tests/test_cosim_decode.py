@@ -168,3 +168,52 @@ def test_cache_edges(tmp_path: Path, max_length: int) -> None:
     assert res.passed, res.failure_message()
     if max_length >= 3:  # the II needs three tokens of one sequence
         _check(res, rtl, f"one MHA layer, L {max_length}")
+
+
+def _gqa(max_length: int):
+    import tensorflow as tf
+
+    from hlsgen.layers import GroupedQueryAttention
+
+    tf.keras.utils.set_random_seed(11)
+    x = tf.keras.Input((4, 8), name="tokens")
+    a = GroupedQueryAttention(4, 2, 4, name="gqa")(x)
+    return tf.keras.Model(x, a, name=f"gqa_l{max_length}")
+
+
+@pytest.mark.parametrize(("max_length", "ram_min_rows"), [(6, None), (12, 4)])
+def test_caches_read_in_place(tmp_path: Path, max_length: int, ram_min_rows: int | None) -> None:
+    """GQA (4 heads over 2 key/value heads): the scores and context engines read the K and V cache rows
+    in place (hlsgen_kv_cache LINK, PE / SIMD lanes), with no bank of their own and one token a step
+    between cache and reader. Register arrays (ram_min_rows None) and, at 4, the Q bank, the output rows
+    and the softmax rows in memories (the context reads its probabilities in place too); every step bit-exact,
+    under idle cycles and back-pressure; latency and cycles a step equal the estimate, both fewer than
+    in the stream form (at 32 multipliers the engines outpace L rows a step; at L 12 the scores' PE 12
+    lanes hold one row each)."""
+    pytest.importorskip("tensorflow")
+    import hlsgen
+    from hlsgen.decode import decode_design
+
+    opts = RtlOptions(max_par=32, ram_min_rows=ram_min_rows)
+    name = f"gqa_l{max_length}"
+    cfg = {"project_name": name, "default_precision": "ap_fixed<10,4>"}
+    d = decode_design(hlsgen.convert(_gqa(max_length), cfg), max_length=max_length)
+    rtl = build_decode_design(d, f"{name}_decode", opts)
+    by_kind = {b.kind: b for b in rtl.blocks}
+    caches = [b for b in rtl.blocks if b.kind == "kv_cache"]
+    assert len(caches) == 2 and all(c.params["LINK"] == 1 for c in caches)
+    sc, cx = by_kind["scores"], by_kind["context"]
+    assert sc.params["KLINK"] == 1 and cx.params["VLINK"] == 1 and sc.params["HKV"] == 2
+    assert {c.params["LANES"] for c in caches} == {sc.params["PE"], cx.params["SIMD"]}
+    assert rtl.streams[caches[0].output].rows == 1  # a token a step, not L rows
+    assert bool(cx.params.get("PGRP")) == (ram_min_rows is not None)
+    tokens, resets = _session(d, max_length, 9)
+    res = cosim_decode(d, f"{name}_decode", tokens, resets, tmp_path, opts)
+    _check(res, rtl, f"GQA decode, caches read in place, L {max_length}")
+    assert (res.latency, res.ii) == (rtl.estimate.latency, rtl.estimate.ii)
+    # the stream form (the cache streams its L rows every step, L + 1 cycles): slower at this parallelism
+    stream_opts = RtlOptions(max_par=32, ram_min_rows=ram_min_rows, caches_in_place=False)
+    stream = build_decode_design(d, f"{name}_stream", stream_opts)
+    assert not any(b.params.get("LINK") for b in stream.blocks)
+    assert rtl.estimate.ii < stream.estimate.ii and rtl.estimate.latency < stream.estimate.latency
+    _lint(tmp_path / "rtl", rtl)

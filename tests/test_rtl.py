@@ -297,7 +297,7 @@ def test_lint_clean(tmp_path: Path) -> None:
 @needs_verilator
 def test_scores_refuses_ram_banks_with_a_rope_part() -> None:
     """hlsgen_scores reads its RoPE part beside the main part's registered RAM read, a cycle apart: with
-    R > 0 and a bank in RAM it stops elaboration by name (the renderer never asks for both)."""
+    R > 0 and a bank in RAM (or the K rows read in place) it stops elaboration by name (the renderer never asks for both)."""
     import subprocess
 
     from hlsgen.resources import resource_dir
@@ -306,9 +306,9 @@ def test_scores_refuses_ram_banks_with_a_rope_part() -> None:
     cmd = [str(tools.verilator_bin_dir() / "verilator"), "--lint-only", "-Wno-lint", "-Wno-style"]
     cmd += ["--top-module", "hlsgen_scores", *map(str, sorted(lib.glob("*.sv")))]
     assert subprocess.run([*cmd, "-GR=1"], capture_output=True, text=True).returncode == 0
-    for bank in ("QRAM", "KRAM"):
+    for bank in ("QRAM", "KRAM", "KLINK"):  # KLINK: the K rows read in place from a decode cache
         r = subprocess.run([*cmd, "-GR=1", f"-G{bank}=1"], capture_output=True, text=True)
-        assert r.returncode != 0 and "QRAM / KRAM need R = 0" in r.stdout + r.stderr
+        assert r.returncode != 0 and "QRAM / KRAM / KLINK need R = 0" in r.stdout + r.stderr
 
 
 @pytest.mark.verilator

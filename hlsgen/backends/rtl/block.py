@@ -49,6 +49,9 @@ class RtlOptions:
             a LUT per bit per 64 words; 128: the 16 x 32 MHA block's projections at 4 and 8
             multipliers (256 x 32 and 128 x 64 bits: one and two RAMB18 each; at 4, Yosys: a
             projection 925 -> 378 LUT).
+        caches_in_place: in a decode top, the scores and context engines read the K and V cache
+            rows in place from the cache's memories (``design.link_caches``) rather than the cache
+            streaming its L rows into their banks every step (False: the stream form everywhere).
     """
 
     max_par: int | None = 64
@@ -57,6 +60,7 @@ class RtlOptions:
     clock_ns: float = 5.0
     ram_min_rows: int | None = 32
     rom_bram_min_words: int | None = 128
+    caches_in_place: bool = True
 
     def ram_bank(self, rows: int) -> bool:
         """Whether a row bank whose lanes hold ``rows`` rows of a sequence is built as memories."""

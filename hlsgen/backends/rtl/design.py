@@ -235,6 +235,8 @@ def build_design(
         return alias.get(t, t)
 
     link_probabilities(blocks, {root(t) for t in graph.outputs})
+    if position is not None and opts.caches_in_place:
+        link_caches(blocks, {root(t) for t in graph.outputs}, graph)
 
     streams: dict[str, Stream] = {}
     for name in graph.inputs:
@@ -352,7 +354,7 @@ def link_probabilities(blocks: list[Block], outputs: set[str]) -> None:
             (data, int(sm.params["L"]) * int(sm.params["YW"])),
         ]
         sm.links = {"out_gaddr": addr, "out_gre": re, "out_gdata": data}
-        cx.links = {"p_gaddr": addr, "p_gre": re, "p_gdata": data}
+        cx.links.update({"p_gaddr": addr, "p_gre": re, "p_gdata": data})
         sm.info["read_in_place_by"] = cx.op
 
 
@@ -372,6 +374,66 @@ def _lockstep_fork(design: Design, fork: Fork, occupancy: dict[str, int]) -> boo
         if b is None or len(b.inputs) != 1 or occupancy.get(s.signal, 2) > 1:
             return False
     return True
+
+
+#: readers that read a decode cache in place: (module, port) -> (its flag, lanes parameter, link prefix)
+_CACHE_READERS = {
+    ("hlsgen_scores", "k"): ("KLINK", "PE", "k_g"),
+    ("hlsgen_context", "v"): ("VLINK", "SIMD", "v_g"),
+}
+
+
+def link_caches(blocks: list[Block], outputs: set[str], graph: Graph) -> None:
+    """Let the scores engine (K operand) or context engine (V operand) that is a decode cache's only
+    reader read the cache's rows in place (hlsgen_kv_cache LINK; hlsgen_scores KLINK, hlsgen_context
+    VLINK): the cache keeps its rows in one memory per lane of the reader (PE keys, SIMD values a
+    cycle), the reader has no bank of its own and reads a key group a cycle through a read port, and the
+    stream between them carries one token a step (taken with the reader's last read of the step, which
+    lets the cache take the next step's row). A step then takes no L cycles of streaming, and the rows
+    are stored once. Latent caches (MLA: the latent and RoPE key rows, read by LatentScores with a RoPE
+    part or by the up-projections) and caches with several readers keep the stream form."""
+    readers: dict[str, list[tuple[Block, str]]] = {}
+    for b in blocks:
+        for port, t in b.inputs.items():
+            readers.setdefault(t, []).append((b, port))
+    for c in blocks:
+        if c.module != "hlsgen_kv_cache" or c.kind != "kv_cache" or c.output in outputs:
+            continue
+        rs = readers.get(c.output, [])
+        if len(rs) != 1 or (rs[0][0].module, rs[0][1]) not in _CACHE_READERS:
+            continue
+        rd, port = rs[0]
+        flag, lanes_param, prefix = _CACHE_READERS[(rd.module, port)]
+        if int(rd.params.get("R", 0)) or int(rd.params["TK"]) != int(c.params["L"]):
+            continue
+        heads, dim, width = ("HKV", "DK", "KW") if port == "k" else ("HKV", "DV", "VW")
+        rw = int(rd.params[heads]) * int(rd.params[dim]) * int(rd.params[width])
+        if rw != int(c.params["RW"]):
+            continue
+        lanes, length = int(rd.params[lanes_param]), int(c.params["L"])
+        ng = -(-length // lanes)
+        t = graph.tensors[c.output]
+        assert t.type is not None
+        c.params.update(LINK=1, LANES=lanes)
+        c.stream = (1, t.shape[-1], t.type)
+        c.model = timing.CacheModel(length, int(c.params["OUT_DEPTH"]), link=True)
+        rd.params[flag] = 1
+        rd.params[flag[0] + "RAM"] = 0  # no bank of its own
+        if port == "k":
+            assert isinstance(rd.model, timing.ScoresModel)
+            rd.model.keys_in_place()
+        else:
+            assert isinstance(rd.model, timing.ContextModel)
+            rd.model.values_in_place()
+        addr, re, data = (f"c_{c.op}_addr", f"c_{c.op}_re", f"c_{c.op}_data")
+        c.wires = [(addr, max(1, (ng - 1).bit_length())), (re, 1), (data, lanes * rw)]
+        c.links = {"rd_addr": addr, "rd_en": re, "rd_data": data}
+        rd.links.update({f"{prefix}addr": addr, f"{prefix}re": re, f"{prefix}data": data})
+        c.info["read_in_place_by"] = rd.op
+        rd.info["ram"] = (
+            "+".join(x for x in str(rd.info.get("ram", "none")).split("+") if x != flag[0]) or "none"
+        )
+        rd.info[f"{flag[0]}_in_place"] = c.op
 
 
 def estimate(design: Design, sequences: int = ESTIMATE_SEQUENCES, max_passes: int = 200) -> timing.Estimate:

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 def render_kv_cache(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     """A decode cache (key, value, latent or RoPE key rows): hlsgen_kv_cache, fed by the decode top's
-    position stream."""
+    position stream. It streams its L rows every step; where its one reader is a scores engine's K
+    operand or a context engine's V operand, :func:`..design.link_caches` makes that reader read the rows
+    in place instead (latent caches keep the stream form)."""
     tx, tp = op.types["x"], op.types["pos"]
     depth = 3  # a read's credit returns 3 cycles after it issued: 3 slots keep one read a cycle
     return Block(
@@ -35,6 +37,8 @@ def render_kv_cache(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         {"x": op.inputs[0], "pos": op.inputs[1]},
         op.outputs[0],
         timing.CacheModel(op.max_length, depth),
+        # the in-place read port, unused in the stream form (design.link_caches sets LINK)
+        links={"rd_addr": "'0", "rd_en": "1'b0", "rd_data": ""},
         info={"rows": op.max_length, "bits": op.bits()},
     )
 

@@ -246,6 +246,8 @@ def _score_block(
         inputs or {"q": op.inputs[0], "k": op.inputs[1]},
         op.outputs[0],
         timing.ScoresModel(tq, tk, h, r, depth, rope=bool(rope), stages=stages),
+        # the in-place read of the K rows from a decode cache, unused unless linked (design.link_caches)
+        links={"k_gaddr": "", "k_gre": "", "k_gdata": "'0"},
         multipliers=simd * pe + (0 if op.scale_is_shift else pe),
         info=_engine_info(simd, pe, r, macs=macs, ram=_in_ram(params, "QKO")),
     )
@@ -331,8 +333,9 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         {"p": op.inputs[0], "v": op.inputs[1]},
         op.outputs[0],
         timing.ContextModel(tq, tk, h, r, depth, stages=stages),
-        # the in-place read of the probability rows, unused unless linked (design.link_probabilities)
-        links={"p_gaddr": "", "p_gre": "", "p_gdata": "'0"},
+        # the in-place reads of the probability rows (design.link_probabilities) and of the V rows
+        # from a decode cache (design.link_caches), unused unless linked
+        links={"p_gaddr": "", "p_gre": "", "p_gdata": "'0", "v_gaddr": "", "v_gre": "", "v_gdata": "'0"},
         multipliers=simd * pe,
         info=_engine_info(simd, pe, r, macs=macs, ram=_in_ram(params, "VO")),
     )

@@ -381,7 +381,10 @@ class RowTwoStage(BlockModel):
 class ScoresModel(BlockModel):
     """hlsgen_scores: Q and K (and, with ``rope``, QR and KR) fill one of two banks; once all are complete
     and the previous sequence is done, the H*TQ output rows issue ``r`` groups each, a row starting when
-    the output FIFO has room; a row leaves ``stages`` cycles after its last issue."""
+    the output FIFO has room; a row leaves ``stages`` cycles after its last issue.
+
+    With the keys read in place (:meth:`keys_in_place`, KLINK) the k port takes one token a sequence:
+    the sequence issues only once it is valid, and takes it with its last issue."""
 
     def __init__(
         self, tq: int, tk: int, heads: int, r: int, depth: int, rope: bool = False, stages: int = 4
@@ -391,7 +394,13 @@ class ScoresModel(BlockModel):
         self.r = r
         self.depth = depth
         self.stages = stages
+        self.k_link = False
         self.reset()
+
+    def keys_in_place(self) -> None:
+        """The K rows are read from the decode cache in place (hlsgen_scores KLINK)."""
+        self.k_link = True
+        self.in_rows["k"] = 1
 
     def reset(self) -> None:
         self.done: list[int] = [NEG, NEG]  # last issue cycle, two sequences back and one back
@@ -402,18 +411,22 @@ class ScoresModel(BlockModel):
         free = max(self.done[0] + 1, self.full_prev + 1)
         acc: dict[str, list[int]] = {}
         for p in self.in_rows:
+            if p == "k" and self.k_link:
+                continue
             lst: list[int] = []
             for j in range(self.in_rows[p]):
                 lst.append(max(avail[p][j], free if j == 0 else lst[-1] + 1))
             acc[p] = lst
         full = max(v[-1] for v in acc.values())
-        end = max(full, self.done[1])
+        end = max(full, self.done[1], avail["k"][0] - 1 if self.k_link else NEG)
         out = []
         for _ in range(self.out_rows):
             first = max(end + 1, _taken(taken, self.count - self.depth) + 1)
             end = first + self.r - 1
             self.count += 1
             out.append(end + self.stages)
+        if self.k_link:
+            acc["k"] = [end]
         self.full_prev = full
         self.done = [self.done[1], end]
         return Timing(acc, out)
@@ -425,7 +438,10 @@ class ScoresModel(BlockModel):
 class ContextModel(BlockModel):
     """hlsgen_context: V fills one of two banks; probability rows issue ``r`` groups each; the output row
     of query q leaves with its last head (whose rows need room in the output FIFO), ``stages`` cycles
-    after its last issue; a sequence starts one cycle after the last row of the previous one."""
+    after its last issue; a sequence starts one cycle after the last row of the previous one.
+
+    With the values read in place (:meth:`values_in_place`, VLINK) the v port takes one token a sequence:
+    the first probability row is taken once it is valid, and the token with the last issue."""
 
     def __init__(self, tq: int, tk: int, heads: int, r: int, depth: int, stages: int = 4) -> None:
         self.in_rows = {"p": heads * tq, "v": tk}
@@ -435,7 +451,13 @@ class ContextModel(BlockModel):
         self.r = r
         self.depth = depth
         self.stages = stages
+        self.v_link = False
         self.reset()
+
+    def values_in_place(self) -> None:
+        """The V rows are read from the decode cache in place (hlsgen_context VLINK)."""
+        self.v_link = True
+        self.in_rows["v"] = 1
 
     def reset(self) -> None:
         self.done: list[int] = [NEG, NEG]
@@ -444,11 +466,14 @@ class ContextModel(BlockModel):
 
     def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
         vacc: list[int] = []
-        for j in range(self.in_rows["v"]):
-            lo = max(self.done[0] + 1, self.v_last + 1) if j == 0 else vacc[-1] + 1
-            vacc.append(max(avail["v"][j], lo))
-        self.v_last = vacc[-1]
-        ready = vacc[-1] + 1
+        if self.v_link:
+            ready = avail["v"][0]
+        else:
+            for j in range(self.in_rows["v"]):
+                lo = max(self.done[0] + 1, self.v_last + 1) if j == 0 else vacc[-1] + 1
+                vacc.append(max(avail["v"][j], lo))
+            self.v_last = vacc[-1]
+            ready = vacc[-1] + 1
         pacc: list[int] = []
         out: list[int] = []
         end = self.done[1]  # row_done of the previous row (+1 between sequences)
@@ -464,7 +489,7 @@ class ContextModel(BlockModel):
                 out.append(end + self.stages)
                 self.count += 1
         self.done = [self.done[1], end]
-        return Timing({"p": pacc, "v": vacc}, out)
+        return Timing({"p": pacc, "v": [end] if self.v_link else vacc}, out)
 
     def cycles_per_sequence(self) -> int:
         return self.in_rows["p"] * self.r
@@ -529,12 +554,16 @@ class PoolModel(BlockModel):
 class CacheModel(BlockModel):
     """hlsgen_kv_cache: a step takes its row and position together once the previous step's reads have
     all issued; the L reads then issue one a cycle, each when the output FIFO (depth ``depth``) has room
-    for it, and row k leaves 2 cycles after its read."""
+    for it, and row k leaves 2 cycles after its read.
 
-    def __init__(self, rows: int, depth: int) -> None:
+    Read in place (``link``, LINK = 1): no rows leave; a step's token is valid the cycle after its row
+    was taken, and the next step is taken in the cycle the reader takes the token at the earliest."""
+
+    def __init__(self, rows: int, depth: int, link: bool = False) -> None:
         self.in_rows = {"x": 1, "pos": 1}
-        self.out_rows = rows
+        self.out_rows = 1 if link else rows
         self.depth = depth
+        self.link = link
         self.reset()
 
     def reset(self) -> None:
@@ -543,6 +572,10 @@ class CacheModel(BlockModel):
 
     def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
         a = max(avail["x"][0], avail["pos"][0], self.free)
+        if self.link:
+            a = max(a, _taken(taken, self.count - 1))
+            self.count += 1
+            return Timing({"x": [a], "pos": [a]}, [a + 1])
         issue = a
         out = []
         for _ in range(self.out_rows):
@@ -553,7 +586,7 @@ class CacheModel(BlockModel):
         return Timing({"x": [a], "pos": [a]}, out)
 
     def cycles_per_sequence(self) -> int:
-        return self.out_rows + 1
+        return 1 if self.link else self.out_rows + 1
 
 
 class RopeModel(BlockModel):

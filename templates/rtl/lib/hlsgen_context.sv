@@ -27,6 +27,13 @@
 // (hlsgen_softmax GOUT, whose lanes are SIMD) and is read in place a group at a time: p_gaddr (the key
 // group), p_gre (= issue) and p_gdata, the producer's registered read, which is the stage-1 operand
 // register. The row is taken with the same handshake and cycles; p_data is not read.
+//
+// With VLINK = 1 (a decode top's V cache, hlsgen_kv_cache LINK) there is no V bank: the TK value rows
+// stay in the cache's SIMD memories and are read in place, SIMD rows a cycle, as from the VRAM bank
+// (v_gaddr = the key group, v_gre = issue, v_gdata the cache's registered read, the stage-1 operand
+// register). The v stream then carries one token a sequence, the cache's "rows written": a sequence's
+// first probability row is taken only while its token is valid, and the token is taken with the
+// sequence's last issue (the cache's "done"), so the cache writes no row while a sequence reads it.
 module hlsgen_context #(
     parameter int TQ = 2,
     parameter int TK = 2,
@@ -50,6 +57,7 @@ module hlsgen_context #(
     parameter bit VRAM = 1'b0,  // the V bank in SIMD memories (hlsgen_ram) instead of a register array
     parameter bit ORAM = 1'b0,  // the output row buffer in H * NOG memories (hlsgen_ram) of TQ rows
     parameter bit PGRP = 1'b0,  // the probability row read in place from its producer (p_g*), no pcur
+    parameter bit VLINK = 1'b0,  // the V rows read in place from the decode cache (v_g*), no V bank
     parameter int KGW_ = ((TK + SIMD - 1) / SIMD > 1) ? $clog2((TK + SIMD - 1) / SIMD) : 1
 ) (
     input  logic                  clk,
@@ -63,6 +71,9 @@ module hlsgen_context #(
     input  logic                  v_valid,
     output logic                  v_ready,
     input  logic [HKV*DV*VW-1:0]  v_data,
+    output logic [KGW_-1:0]       v_gaddr,
+    output logic                  v_gre,
+    input  logic [SIMD*HKV*DV*VW-1:0] v_gdata,
     output logic                  out_valid,
     input  logic                  out_ready,
     output logic [H*DV*YW-1:0]    out_data
@@ -91,8 +102,9 @@ module hlsgen_context #(
     logic [TKW-1:0] vcnt;
     logic v_hs, seq_done;
 
-    assign v_ready = !full[wb];
-    assign v_hs = v_valid && v_ready;
+    // VLINK: the cache's token is taken with the sequence's last issue
+    assign v_ready = VLINK ? seq_done : !full[wb];
+    assign v_hs = v_valid && v_ready && !VLINK;
 
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -128,7 +140,7 @@ module hlsgen_context #(
     assign issue = cur_valid && (!row_start || hc != HW'(H - 1) || occ < CRW'(OUT_DEPTH));
     assign row_end = issue && last_k && last_o;
     assign seq_done = row_end && last_row;
-    assign p_ready = full[rb] && (!cur_valid || (row_end && !last_row));
+    assign p_ready = (VLINK ? v_valid : full[rb]) && (!cur_valid || (row_end && !last_row));
 
     hlsgen_headseq #(
         .TQ(TQ),
@@ -184,7 +196,27 @@ module hlsgen_context #(
     logic [HKV*DV*VW-1:0] vraw[SIMD];  // the V rows of the SIMD lanes
 
     generate
-        if (VRAM) begin : g_vram
+        if (VLINK) begin : g_vlink
+            logic [HW-1:0] g1;  // the head group and key group of the read, beside the read register
+            logic [KGW-1:0] k1;
+            always_ff @(posedge clk) begin
+                if (issue) begin
+                    g1 <= gc;
+                    k1 <= kg;
+                end
+            end
+            for (genvar s = 0; s < SIMD; s++) begin : g_lane
+                assign vraw[s] = v_gdata[s*HKV*DV*VW+:HKV*DV*VW];
+            end
+            assign v_gaddr = KGW_'(kg);
+            assign v_gre = issue;
+            assign gsel = g1;
+            assign osel = o1;
+            assign ksel = k1;
+            assign vg1 = vg;  // the cache's read registers are stage 1
+        end else if (VRAM) begin : g_vram
+            assign v_gaddr = '0;
+            assign v_gre = 1'b0;
             logic [SW-1:0] ws;  // the lane (memory) and key group of the next V row
             logic [KGW-1:0] wg;
             logic [HW-1:0] g1;  // the head group and key group of the read, beside the read register
@@ -224,6 +256,8 @@ module hlsgen_context #(
             assign ksel = k1;
             assign vg1 = vg;  // the memories' read registers are stage 1
         end else begin : g_vreg
+            assign v_gaddr = '0;
+            assign v_gre = 1'b0;
             logic [HKV*DV*VW-1:0] vbuf[2*TK];
             always_ff @(posedge clk) begin
                 if (v_hs) vbuf[{31'd0, wb} * TK + 32'(vcnt)] <= v_data;

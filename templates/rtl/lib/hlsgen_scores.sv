@@ -29,6 +29,14 @@
 // (the RoPE banks stay register arrays: the renderer sets QRAM = KRAM = 0 when R > 0). With ORAM = 1
 // the output rows of TK scores are assembled in the output FIFO's memories, PE scores a cycle, with no
 // row register (hlsgen_rowout RAM).
+//
+// With KLINK = 1 (a decode top's K cache, hlsgen_kv_cache LINK) there is no K bank: the TK key rows stay
+// in the cache's PE memories and are read in place, PE rows a cycle, as from the KRAM bank (k_gaddr =
+// the key group, k_gre = issue, k_gdata the cache's registered read, the stage-1 operand register). The
+// k stream then carries one token a sequence, the cache's "rows written"; a sequence issues only while
+// its token is valid, and the token is taken with the sequence's last issue (the cache's "done"), so
+// the cache writes no row while a sequence reads it. Q keeps its two banks; the cycles of a sequence
+// are those of the stream form. KLINK needs R = 0.
 module hlsgen_scores #(
     parameter int TQ = 2,
     parameter int TK = 2,
@@ -64,7 +72,9 @@ module hlsgen_scores #(
     parameter int LV = 0,  // levels of the SIMD sum tree between registers (0: no tree registers)
     parameter bit QRAM = 1'b0,  // the Q bank in a memory (hlsgen_ram) instead of a register array
     parameter bit KRAM = 1'b0,  // the K bank in PE memories (hlsgen_ram) instead of a register array
-    parameter bit ORAM = 1'b0  // output rows assembled in the output FIFO's memories (hlsgen_rowout RAM)
+    parameter bit ORAM = 1'b0,  // output rows assembled in the output FIFO's memories (hlsgen_rowout RAM)
+    parameter bit KLINK = 1'b0,  // the K rows read in place from the decode cache (k_g*), no K bank
+    parameter int KGW_ = ((TK + PE - 1) / PE > 1) ? $clog2((TK + PE - 1) / PE) : 1
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -74,6 +84,9 @@ module hlsgen_scores #(
     input  logic                  k_valid,
     output logic                  k_ready,
     input  logic [HKV*DK*KW-1:0]  k_data,
+    output logic [KGW_-1:0]       k_gaddr,
+    output logic                  k_gre,
+    input  logic [PE*HKV*DK*KW-1:0] k_gdata,
     input  logic                  qr_valid,
     output logic                  qr_ready,
     input  logic [H*RP*QRW-1:0]   qr_data,
@@ -87,8 +100,8 @@ module hlsgen_scores #(
     localparam int DT = DK + R;  // terms of a dot product
     // the RoPE part reads qrbuf / krbuf at issue, beside the main part's registered RAM read: the two
     // would be a cycle apart, so RAM banks are built only without it (the renderer never asks for both)
-    if (R > 0 && (QRAM || KRAM)) begin : g_check_ram
-        $fatal(1, "hlsgen_scores: QRAM / KRAM need R = 0 (no RoPE part)");
+    if (R > 0 && (QRAM || KRAM || KLINK)) begin : g_check_ram
+        $fatal(1, "hlsgen_scores: QRAM / KRAM / KLINK need R = 0 (no RoPE part)");
     end
     localparam int NKG = (TK + PE - 1) / PE;
     localparam int NJ = (DT + SIMD - 1) / SIMD;
@@ -128,11 +141,12 @@ module hlsgen_scores #(
     logic q_hs, k_hs, seq_done, rope_in, bank_in;
 
     assign q_ready = !full[wb] && !qfull;
-    assign k_ready = !full[wb] && !kfull;
+    // KLINK: the cache's token is taken with the sequence's last issue
+    assign k_ready = KLINK ? seq_done : !full[wb] && !kfull;
     assign q_hs = q_valid && q_ready;
-    assign k_hs = k_valid && k_ready;
+    assign k_hs = k_valid && k_ready && !KLINK;
     // the sequence is in its bank: every row of Q and K (and QR, KR) taken, the last ones now
-    assign bank_in = (qfull || (qlast && q_hs)) && (kfull || (klast && k_hs)) && rope_in;
+    assign bank_in = (qfull || (qlast && q_hs)) && (KLINK || kfull || (klast && k_hs)) && rope_in;
 
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -175,7 +189,7 @@ module hlsgen_scores #(
     assign last_j = jg == J_LAST;
     assign last_kg = kg == KG_LAST;
     assign row_start = jg == '0 && kg == '0;
-    assign issue = full[rb] && (!row_start || occ < CRW'(OUT_DEPTH));
+    assign issue = full[rb] && (!KLINK || k_valid) && (!row_start || occ < CRW'(OUT_DEPTH));
     assign row_end = issue && last_j && last_kg;
     assign seq_done = row_end && last_row;
 
@@ -267,7 +281,27 @@ module hlsgen_scores #(
             assign qh_sel = hc;
             assign qj_sel = jg;
         end
-        if (KRAM) begin : g_kram
+        if (KLINK) begin : g_klink
+            logic [HW-1:0] g1;  // the key head and dot-product group of the read, beside the register
+            logic [JW-1:0] j1;
+            always_ff @(posedge clk) begin
+                if (issue) begin
+                    g1 <= gc;
+                    j1 <= jg;
+                end
+            end
+            for (genvar p = 0; p < PE; p++) begin : g_lane
+                assign kraw[p] = k_gdata[p*HKV*DK*KW+:HKV*DK*KW];
+            end
+            assign k_gaddr = KGW_'(kg);
+            assign k_gre = issue;
+            assign kg_sel = g1;
+            assign kj_sel = j1;
+            assign kk_sel = o1;
+            assign kg1 = kgv;  // the cache's read registers are stage 1
+        end else if (KRAM) begin : g_kram
+            assign k_gaddr = '0;
+            assign k_gre = 1'b0;
             logic [PLW-1:0] wp;  // the lane (memory) and key group of the next K row
             logic [KGW-1:0] wg;
             logic [HW-1:0] g1;  // the key head and dot-product group of the read, beside the register
@@ -309,6 +343,8 @@ module hlsgen_scores #(
             assign kk_sel = o1;
             assign kg1 = kgv;  // the memories' read registers are stage 1
         end else begin : g_kreg
+            assign k_gaddr = '0;
+            assign k_gre = 1'b0;
             logic [HKV*DK*KW-1:0] kbuf[2*TK];
             always_ff @(posedge clk) begin
                 if (k_hs) kbuf[{31'd0, wb} * TK + 32'(kcnt)] <= k_data;
