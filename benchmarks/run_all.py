@@ -22,6 +22,7 @@ SMALL: dict[str, list[str]] = {
     "bench_softmax": ["--samples", "20000"],
     "bench_emulation": ["--batch", "200", "--csim-batch", "50", "--no-profile"],
     "bench_decode": ["--length", "16", "--batch", "8"],
+    "bench_decode_rtl": ["--length", "8", "--no-yosys"],
     "bench_rtl": ["--par", "8", "--sequences", "2", "--no-yosys"],
     "bench_rtl_depth": ["--kinds", "fc", "sm"],
     "bench_keras_forms": [],
