@@ -325,16 +325,22 @@ def build_design(
     return design
 
 
+def _block_readers(blocks: list[Block]) -> dict[str, list[tuple[Block, str]]]:
+    """The blocks reading each tensor, with the input port they read it on."""
+    readers: dict[str, list[tuple[Block, str]]] = {}
+    for b in blocks:
+        for port, t in b.inputs.items():
+            readers.setdefault(t, []).append((b, port))
+    return readers
+
+
 def link_probabilities(blocks: list[Block], outputs: set[str]) -> None:
     """Let each context engine read its probability rows in place from the softmax producing them
     (hlsgen_softmax GOUT, hlsgen_context PGRP: one group of SIMD probabilities a cycle from the softmax's
     output memory, no T-wide row stream nor row register) where the softmax's rows are in memories
     (RAM), its lanes equal the context's SIMD (one memory word is one key group), and the context is the
     rows' only reader. The handshake and every cycle stay those of the stream."""
-    readers: dict[str, list[tuple[Block, str]]] = {}
-    for b in blocks:
-        for port, t in b.inputs.items():
-            readers.setdefault(t, []).append((b, port))
+    readers = _block_readers(blocks)
     for sm in blocks:
         if sm.module != "hlsgen_softmax" or not sm.params["RAM"] or sm.output in outputs:
             continue
@@ -392,10 +398,7 @@ def link_caches(blocks: list[Block], outputs: set[str], graph: Graph) -> None:
     lets the cache take the next step's row). A step then takes no L cycles of streaming, and the rows
     are stored once. Latent caches (MLA: the latent and RoPE key rows, read by LatentScores with a RoPE
     part or by the up-projections) and caches with several readers keep the stream form."""
-    readers: dict[str, list[tuple[Block, str]]] = {}
-    for b in blocks:
-        for port, t in b.inputs.items():
-            readers.setdefault(t, []).append((b, port))
+    readers = _block_readers(blocks)
     for c in blocks:
         if c.module != "hlsgen_kv_cache" or c.kind != "kv_cache" or c.output in outputs:
             continue
