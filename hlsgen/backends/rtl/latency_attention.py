@@ -609,7 +609,7 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
                     cands.append(d)
                 d = cands[0] if sel is None else _select(net, f"{p}d{r}_{j}", dw, cands, sel)
                 a, aw = _exp_address(net, f"{p}a{r}_{j}", d, tx.width, exp_q, exp_bits)
-                e[j] = _rom_read(net, f"{p}e{r}_{j}", a, exp_name, exp_bits, exp_w, aw, False)
+                e[j] = _rom_read(net, f"{p}e{r}_{j}", a, exp_name, exp_bits, exp_w, aw, False, exp_rom_delay)
         else:
             for j in kept:
                 e[j] = _rom_read(
@@ -773,20 +773,44 @@ def table_delay(bits: int) -> float:
     return max(rom_delay(bits), (NET + DELAYS["lut"]) * max(1, bits - 4))
 
 
-def _rom_read(net: Net, name: str, v: int, table: str, bits: int, width: int, xw: int, signed: bool) -> int:
+#: the exponential ROMs' extra charge, ns (one LUT level) when read whole and their sum's first adder
+#: may follow in the same stage: Yosys ``synth_xilinx`` of the 16-particle narrow tagger (stages 9-14)
+#: mapped the 256-entry ROM in 5 LUT levels, not the 4 of :func:`table_delay` (ABC's mapping of a ROM
+#: depends on the logic around it; the 4-particle bench's took 4): LUT2 > LUT2 > LUT4 > LUT4 > LUT5, then
+#: the adder's LUT5 > CARRY4 x 2, 3.37 ns where 2.95 were planned
+EXP_ROM_EXTRA = NET + DELAYS["lut"]
+
+
+def exp_rom_delay(bits: int) -> float:
+    """Planned ns through the softmax's exponential ROM of ``bits`` address bits read whole:
+    :func:`table_delay` and :data:`EXP_ROM_EXTRA` from 8 address bits on (256 entries and more)."""
+    return table_delay(bits) + (EXP_ROM_EXTRA if bits >= 8 else 0.0)
+
+
+def _rom_read(
+    net: Net,
+    name: str,
+    v: int,
+    table: str,
+    bits: int,
+    width: int,
+    xw: int,
+    signed: bool,
+    delay: Callable[[int], float] | None = None,
+) -> int:
     """One read of ROM ``table`` addressed by the top ``bits`` of the ``xw``-bit ``v`` (offset binary
-    when ``signed``).
+    when ``signed``); ``delay``: the ns charged for a whole read (default :func:`table_delay`; the
+    sub-ROMs of a split read are charged :func:`table_delay`).
 
     A ROM too deep for one stage of the clock (:func:`table_delay` past the stage budget: a 12-bit
     exponential ROM at 3.333 ns) is read in two: ``2^h`` sub-ROMs of the ``bits - h`` low address bits
     (:func:`_rom_parts`, entries ``j * 2^(bits-h)`` on of the table: the same LUTs) in one stage, then the
     one the ``h`` high bits pick, so the scheduler can put a register between them."""
     fit = net.budget - DELAYS["ff_tco"]
-    if table_delay(bits) <= fit or bits <= 1:
+    d = (delay or table_delay)(bits)
+    if d <= fit or bits <= 1:
         net.lut += width * max(1, (1 << bits) // 64)
-        return net.place(
-            name, "rom", width, (v,), table_delay(bits), table=table, bits=bits, xw=xw, xs=int(signed)
-        )
+        return net.place(name, "rom", width, (v,), d, table=table, bits=bits, xw=xw, xs=int(signed))
     h = 1
     while h < bits - 1 and (table_delay(bits - h) > fit or _select_delay(h) > fit):
         h += 1
