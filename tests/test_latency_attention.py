@@ -312,12 +312,13 @@ def test_trigger_tables_tagger_cosim(tmp_path: Path) -> None:
 def test_exponential_rom_charged_as_yosys_maps_it() -> None:
     """The planner charges the softmax's 256-entry exponential ROM one LUT level above
     :func:`table_delay` (Yosys mapped it in 5 levels inside the 16-particle narrow tagger: 3.37 ns with the
-    sum's first adder behind it in one stage), so the sum's first adders start the next stage; the
-    bench's 16-particle tagger keeps its 28 cycles and every stage within the 3.333 ns target."""
+    sum's first adder behind it in one stage), so the sum's first adders start the next stage, and the
+    reciprocal's priority-mux address 5 levels; the bench's 16-particle tagger keeps its 28 cycles and
+    every stage within the 3.333 ns target."""
     import importlib.util
 
     from hlsgen.backends.rtl.latency_attention import EXP_ROM_EXTRA, exp_rom_delay, table_delay
-    from hlsgen.backends.rtl.logic_depth import DELAYS
+    from hlsgen.backends.rtl.logic_depth import DELAYS, NET
     from hlsgen.backends.rtl.unrolled import adder_delay
 
     assert exp_rom_delay(8) == pytest.approx(table_delay(8) + EXP_ROM_EXTRA)
@@ -338,7 +339,14 @@ def test_exponential_rom_charged_as_yosys_maps_it() -> None:
         assert u.worst_stage_ns <= 3.333
 
     g, cfg = _row_maximum_graph()
-    check(plan_graph(g, cfg))
+    u = plan_graph(g, cfg)
+    check(u)
+    # the reciprocal's address (a priority mux over the 13-bit sum) at 5 LUT levels, as Yosys mapped it
+    # behind the sum's last adder (3.37 ns): the two no longer share a stage
+    by = {v.name: v for v in u.values}
+    idx = by["softmax_idx0"]
+    assert idx.delay == pytest.approx(5 * (NET + DELAYS["lut"]))
+    assert idx.stage > max(v.stage for v in u.values if v.name.startswith("softmax_t0a"))
     spec = importlib.util.spec_from_file_location(
         "bench_trigger", Path(__file__).resolve().parents[1] / "benchmarks" / "bench_trigger.py"
     )

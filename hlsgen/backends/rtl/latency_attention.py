@@ -635,7 +635,8 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
         # the reciprocal: the mantissa bits after the sum's leading one address the table; its exponent
         # gives the shift into `wide` (one priority mux each, by the leading one)
         # a priority mux: a LUT level per halving of the candidates (Yosys maps the sum's carry chain,
-        # this mux and the reciprocal ROM of the 4-particle bench in 7 LUT levels)
+        # this mux and the reciprocal ROM of the 4-particle bench in 7 LUT levels); the index's mux one
+        # more (:data:`PRIORITY_EXTRA`)
         lv = (NET + DELAYS["lut"]) * max(1, math.ceil(math.log2(max(ws, 2))))
 
         def mant(pos: int) -> str:
@@ -643,7 +644,9 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
                 return f"@0[{pos - 1}:{pos - ib}]"
             return f"{{@0[{pos - 1}:0], {ib - pos}'d0}}"
 
-        idx = net.place(f"{p}idx{r}", "expr", ib + 1, (s,), lv, expr=_priority(ws, mant, f"{ib}'d0"))
+        idx = net.place(
+            f"{p}idx{r}", "expr", ib + 1, (s,), lv + PRIORITY_EXTRA, expr=_priority(ws, mant, f"{ib}'d0")
+        )
         net.lut += ib * _mux_levels(ws)
         inv = _rom_read(net, f"{p}inv{r}", idx, inv_name, ib, inv_w, ib, False)
         shw = sh_bits + int(gate)
@@ -779,6 +782,12 @@ def table_delay(bits: int) -> float:
 #: depends on the logic around it; the 4-particle bench's took 4): LUT2 > LUT2 > LUT4 > LUT4 > LUT5, then
 #: the adder's LUT5 > CARRY4 x 2, 3.37 ns where 2.95 were planned
 EXP_ROM_EXTRA = NET + DELAYS["lut"]
+
+
+#: the reciprocal's address (the mantissa bits after the sum's leading one, a priority mux) is charged one
+#: LUT level above ``ceil(log2(sum bits))``: Yosys mapped it in 5 levels behind the sum's last adder in a
+#: lone 16-key softmax (13-bit sum, 3.37 ns), in 4 in the 16-particle tagger; the planner takes the 5
+PRIORITY_EXTRA = NET + DELAYS["lut"]
 
 
 def exp_rom_delay(bits: int) -> float:
