@@ -648,7 +648,7 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
             f"{p}idx{r}", "expr", ib + 1, (s,), lv + PRIORITY_EXTRA, expr=_priority(ws, mant, f"{ib}'d0")
         )
         net.lut += ib * _mux_levels(ws)
-        inv = _rom_read(net, f"{p}inv{r}", idx, inv_name, ib, inv_w, ib, False)
+        inv = _rom_read(net, f"{p}inv{r}", idx, inv_name, ib, inv_w, ib, False, inv_rom_delay)
         shw = sh_bits + int(gate)
         shtext = _priority(ws, lambda q: f"{sh_bits}'d{shv(q)}", f"{sh_bits}'d{shv(0)}")
         if gate:
@@ -667,7 +667,7 @@ def _softmax(b: _Builder, op: Any) -> list[int]:
             if inv3_name not in {t[0] for t in net.tables}:
                 _rom(b, inv3_name, ib, 3 * inv_entries)
             inv3_w = bits_for(0, 3 * rmax)
-            inv3 = _rom_read(net, f"{p}inv3_{r}", idx, inv3_name, ib, inv3_w, ib, False)
+            inv3 = _rom_read(net, f"{p}inv3_{r}", idx, inv3_name, ib, inv3_w, ib, False, inv_rom_delay)
             shifted = []
             for m, src in ((1, inv), (3, inv3)):
                 ww = bits_for(0, m * rmax << sh_max)
@@ -788,6 +788,18 @@ EXP_ROM_EXTRA = NET + DELAYS["lut"]
 #: LUT level above ``ceil(log2(sum bits))``: Yosys mapped it in 5 levels behind the sum's last adder in a
 #: lone 16-key softmax (13-bit sum, 3.37 ns), in 4 in the 16-particle tagger; the planner takes the 5
 PRIORITY_EXTRA = NET + DELAYS["lut"]
+
+
+#: the reciprocal ROMs' extra charge, ns (one LUT level): Yosys merges the priority mux of their address
+#: and the ROM into one cone, mapped in up to 8 LUT levels (the 16-particle narrow tagger, a 13-bit sum
+#: and a 6-bit ROM: 3.56 ns where 7 levels, 3.14 ns, were planned), so the ROM starts the next stage
+INV_ROM_EXTRA = NET + DELAYS["lut"]
+
+
+def inv_rom_delay(bits: int) -> float:
+    """Planned ns through the softmax's reciprocal ROM (and its multiple 3) of ``bits`` address bits:
+    :func:`table_delay` and :data:`INV_ROM_EXTRA`."""
+    return table_delay(bits) + INV_ROM_EXTRA
 
 
 def exp_rom_delay(bits: int) -> float:
