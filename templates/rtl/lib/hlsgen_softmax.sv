@@ -112,7 +112,6 @@ module hlsgen_softmax #(
     localparam int G = (N + L - 1) / L;
     localparam int NP = G * L;  // row length padded to whole groups
     localparam int GW = (G > 1) ? $clog2(G) : 1;
-    localparam logic [GW-1:0] G_LAST = GW'(G - 1);
     localparam int XE = XW + (XS ? 0 : 1);
     localparam int EE = EW + (ES ? 0 : 1);
     localparam int IE = IW + (IS ? 0 : 1);
@@ -368,8 +367,11 @@ module hlsgen_softmax #(
     endgenerate
     assign {egk, egx} = etree[GW*LW_+:EGW];
 
-    assign e_issue = e_valid && (eg != '0 || occ1 < C1W'(F1D));
-    assign e_last = e_issue && eg == G_LAST;
+    // eg0 / egl: eg == 0 and eg == G - 1, registers kept beside eg (no compare of the group count on
+    // the path from the count to the handshakes and occupancies); ng0 / ngl likewise
+    logic eg0, egl, ng0, ngl;
+    assign e_issue = e_valid && (!eg0 || occ1 < C1W'(F1D));
+    assign e_last = e_issue && egl;
     assign e_load = f0m_valid && (!e_valid || e_last);
 
     generate
@@ -457,12 +459,16 @@ module hlsgen_softmax #(
         if (rst) begin
             e_valid <= 1'b0;
             eg <= '0;
+            {eg0, egl} <= {1'b1, G == 1};
             occ1 <= '0;
         end else begin
             if (e_load) e_valid <= 1'b1;
             else if (e_last) e_valid <= 1'b0;
-            if (e_issue) eg <= (eg == G_LAST) ? '0 : eg + 1'b1;
-            occ1 <= occ1 + C1W'(e_issue && eg == '0) - C1W'(f1_pop);
+            if (e_issue) begin
+                eg <= egl ? '0 : eg + 1'b1;
+                {eg0, egl} <= {egl, G == 1 || (!egl && eg == GW'(G - 2))};
+            end
+            occ1 <= occ1 + C1W'(e_issue && eg0) - C1W'(f1_pop);
         end
     end
 
@@ -489,7 +495,7 @@ module hlsgen_softmax #(
         .clk(clk),
         .rst(rst),
         .v(e_issue),
-        .x({eg, eg == '0, eg == G_LAST}),
+        .x({eg, eg0, egl}),
         .vy(d_v),
         .y({d_g, d_first, d_last})
     );
@@ -582,8 +588,8 @@ module hlsgen_softmax #(
     logic [L*YW-1:0] ylanes;
     logic [L*EW-1:0] ngrp;
 
-    assign n_issue = n_valid && (ng != '0 || occ2 < CRW'(OUT_DEPTH));
-    assign n_last = n_issue && ng == G_LAST;
+    assign n_issue = n_valid && (!ng0 || occ2 < CRW'(OUT_DEPTH));
+    assign n_last = n_issue && ngl;
     assign n_load = f1b_valid && (!n_valid || n_last);
 
     // ---- the rows of exponentials from E to N: N's group ngrp ------------------------------------------
@@ -593,7 +599,7 @@ module hlsgen_softmax #(
             localparam int S1W = $clog2(S1);
             logic [S1W-1:0] f1w, f1h, f1n;  // the slot E writes, the slot N loads next, N's slot
             logic [GW-1:0] ng_next;
-            assign ng_next = n_issue ? ((ng == G_LAST) ? '0 : ng + 1'b1) : ng;
+            assign ng_next = n_issue ? (ngl ? '0 : ng + 1'b1) : ng;
             hlsgen_ram #(
                 .W(L * EW), .DEPTH(S1 << GW)
             ) u_f1 (
@@ -675,14 +681,18 @@ module hlsgen_softmax #(
         if (rst) begin
             n_valid <= 1'b0;
             ng <= '0;
+            {ng0, ngl} <= {1'b1, G == 1};
             occ2 <= '0;
             s1_v <= 1'b0;
             s2_v <= 1'b0;
         end else begin
             if (n_load) n_valid <= 1'b1;
             else if (n_last) n_valid <= 1'b0;
-            if (n_issue) ng <= (ng == G_LAST) ? '0 : ng + 1'b1;
-            occ2 <= occ2 + CRW'(n_issue && ng == '0) - CRW'(out_pop);
+            if (n_issue) begin
+                ng <= ngl ? '0 : ng + 1'b1;
+                {ng0, ngl} <= {ngl, G == 1 || (!ngl && ng == GW'(G - 2))};
+            end
+            occ2 <= occ2 + CRW'(n_issue && ng0) - CRW'(out_pop);
             s1_v <= n_issue;
             s2_v <= s1_v;
         end
