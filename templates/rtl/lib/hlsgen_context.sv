@@ -130,14 +130,15 @@ module hlsgen_context #(
     logic [TQW-1:0] qc;
     logic [OGW-1:0] og;
     logic [KGW-1:0] kg;
-    logic [CRW-1:0] occ;
+    logic [CRW-1:0] occ, occ_next;
+    logic room;  // occ < OUT_DEPTH, registered beside occ (from its next value)
     logic row_start, issue, last_k, last_o, row_end, last_row, fifo_pop;
 
     // k0 / last_k, o0 / last_o: kg == 0, kg == NKG - 1, og == 0, og == NOG - 1, registers kept beside the
     // counts (at T 1024 the key group count has 8 bits: its compares were on the issue path)
     logic k0, o0;
     assign row_start = k0 && o0;
-    assign issue = cur_valid && (!row_start || hc != HW'(H - 1) || occ < CRW'(OUT_DEPTH));
+    assign issue = cur_valid && (!row_start || hc != HW'(H - 1) || room);
     assign row_end = issue && last_k && last_o;
     assign seq_done = row_end && last_row;
     assign p_ready = (VLINK ? v_valid : full[rb]) && (!cur_valid || (row_end && !last_row));
@@ -159,6 +160,7 @@ module hlsgen_context #(
         .rb(rb)
     );
 
+    assign occ_next = occ + CRW'(issue && row_start && hc == HW'(H - 1)) - CRW'(fifo_pop);
     assign p_gaddr = KGW_'(kg);
     assign p_gre = issue;
 
@@ -169,6 +171,7 @@ module hlsgen_context #(
             kg <= '0;
             {k0, last_k, o0, last_o} <= {1'b1, NKG == 1, 1'b1, NOG == 1};
             occ <= '0;
+            room <= 1'b1;
         end else begin
             if (p_valid && p_ready) cur_valid <= 1'b1;
             else if (row_end) cur_valid <= 1'b0;
@@ -180,7 +183,8 @@ module hlsgen_context #(
                     {o0, last_o} <= {last_o, NOG == 1 || (!last_o && og == OGW'(NOG - 2))};
                 end
             end
-            occ <= occ + CRW'(issue && row_start && hc == HW'(H - 1)) - CRW'(fifo_pop);
+            occ <= occ_next;
+            room <= occ_next < CRW'(OUT_DEPTH);
         end
     end
 
