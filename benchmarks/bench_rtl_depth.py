@@ -8,6 +8,15 @@ the resources and the cycle estimate. Baseline: the same designs before their pi
 at 4841ae1; sc, cx: main at 698a855), printed beside.
 
     python benchmarks/bench_rtl_depth.py [--kinds fc ln sm sc cx] [--tree-levels 1]
+
+``--mha T D`` takes instead the engines of bench_scale.py's MHA block at sequence T and d_model D (4
+heads, its own lanes, SIMD, PE and memories), each alone: its instance as the block's top has it, in a
+top of its own whose ports are the signals it is connected to (paths from and to them start and end
+there, as at registers; the instance is ``u_<op>`` as in the block), and lists
+every register reached by a path of more than ``--over`` LUT levels (6: the 300 MHz class) with the cell
+types and the named nets of that path:
+
+    python benchmarks/bench_rtl_depth.py --mha 256 32 [--engines softmax scores context] [--over 6]
 """
 
 from __future__ import annotations
@@ -62,11 +71,89 @@ def one(kind: str, rows: int = 16, n: int = 32, prec: str = "ap_fixed<8,3,AP_RND
     return quantize_graph(g, Config.from_dict({"default_precision": prec}))
 
 
+def _alone(rtl, design, block) -> str:
+    """A top of ``block`` alone (file ``alone_<op>.sv`` in ``rtl``): its instance as the design's top has it,
+    every signal it is connected to a port of the wrapper (inputs from the module's port directions,
+    widths from the top's declarations). Returns the wrapper's module name."""
+    import re
+
+    top = (rtl / f"{design.top}.sv").read_text()
+    head = top.index(f"    {block.module} #(")
+    inst = top[head : top.index("\n    );", top.index(f") {block.instance} (", head)) + 7]
+    lib = (rtl / f"{block.module}.sv").read_text()
+    dirs = dict(
+        (m[2], m[1]) for m in re.finditer(r"^\s*(input|output)\s+logic\s*(?:\[[^\]]*\])?\s*(\w+)", lib, re.M)
+    )
+    widths: dict[str, int] = {}
+    for m in re.finditer(r"^\s*logic\s*(?:\[(\d+):0\])?\s*([\w, ]+);", top, re.M):
+        for name in m[2].split(","):
+            widths[name.strip()] = int(m[1] or 0) + 1
+    ports = []
+    for port, sig in re.findall(r"\.(\w+)\((\w+)\)", inst[inst.index(f") {block.instance} (") :]):
+        if port in ("clk", "rst"):
+            continue
+        ports.append(f"    {dirs[port]} logic [{widths[sig] - 1}:0] {sig}")
+    name = f"alone_{block.op}"
+    body = ",\n".join(["    input logic ap_clk", "    input logic rst", *ports])
+    (rtl / f"{name}.sv").write_text(f"module {name} (\n{body}\n);\n{inst}\nendmodule\n")
+    return name
+
+
+def engines_alone(seq: int, d: int, kinds: list[str], over: int, tree_levels: int, keep: str | None) -> None:
+    """Each engine of kind ``kinds`` of the MHA block (seq, d) through Yosys alone: the others black boxes."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_rtl import mha_project
+
+    from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
+    from hlsgen.backends.rtl.yosys import synthesize
+
+    proj, _ = mha_project(seq, d, 4)
+    design = build_design(proj.graph, "mha_block", RtlOptions(tree_levels=tree_levels))
+    print(f"MHA block T {seq} d {d}: estimate latency {design.estimate.latency}, II {design.estimate.ii:.0f}")
+    with tempfile.TemporaryDirectory() as t:
+        rtl = write_rtl(design, keep or t)
+        order = source_order(design)
+        for kind in kinds:
+            block = next(b for b in design.blocks if b.kind == kind)
+            top = _alone(rtl, design, block)
+            t0 = time.perf_counter()
+            c = synthesize(rtl, [*order[:-1], f"{top}.sv"], top, depth=True, over=over)
+            dt = time.perf_counter() - t0
+            assert c.depth is not None
+            w, deep = c.depth.by_instance[block.instance]
+            par = {
+                k: v for k, v in block.params.items() if k in ("N", "L", "SIMD", "PE", "RAM", "GOUT", "LV")
+            }
+            print(
+                f"\n{block.instance} ({block.module} {par}): {deep.lut_levels} LUT levels, slowest "
+                f"{w.delay:.2f} ns ({1000 / w.delay:.0f} MHz est.); LUT {c.lut} LUTRAM {c.lutram} FF {c.ff} "
+                f"DSP {c.dsp} BRAM18 {c.bram18}; yosys {dt:.0f} s",
+                flush=True,
+            )
+            for p in c.depth.over:
+                if not p.end.startswith(block.instance + "."):
+                    continue
+                print(f"  {p.lut_levels:>2} lv {p.delay:5.2f} ns  {p.start} -> {p.end}\n        {p.through}")
+                print(f"        nets: {' > '.join(n for n in p.nets if not n.startswith('$'))}", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kinds", nargs="+", default=["fc", "ln", "sm", "sc", "cx"])
     ap.add_argument("--tree-levels", type=int, default=1)
+    ap.add_argument(
+        "--mha", type=int, nargs=2, metavar=("T", "D"), help="the engines of this MHA block alone"
+    )
+    ap.add_argument("--engines", nargs="+", default=["softmax", "scores", "context"], help="with --mha")
+    ap.add_argument("--over", type=int, default=6, help="with --mha: list the paths over this many levels")
+    ap.add_argument("--keep", help="with --mha: write the block's RTL (and the black boxes) here")
     args = ap.parse_args()
+    if args.mha:
+        engines_alone(args.mha[0], args.mha[1], args.engines, args.over, args.tree_levels, args.keep)
+        return 0
 
     from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
     from hlsgen.backends.rtl.yosys import synthesize

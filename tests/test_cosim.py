@@ -679,3 +679,39 @@ def test_attention_pipeline_is_exact(tmp_path: Path, levels: int, dk: int, par: 
     res = cosim_graph(g, "attn", _raw(g, x), tmp_path, opts)
     _check(res, design, f"attention (tree_levels {levels}, dk {dk}, par {par})")
     assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)
+
+
+def softmax_graph(rows: int, n: int) -> Graph:
+    """One softmax over ``rows`` rows of ``n`` values (10-bit data)."""
+    from hlsgen.config import Config
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+
+    g = Graph("smx")
+    x, y = g.add_tensor("x", (rows, n)), g.add_tensor("y", (rows, n))
+    g.inputs, g.outputs = [x], [y]
+    g.add_op(ops.Softmax("sm", [x], [y]))
+    return quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"}))
+
+
+@pytest.mark.xdist_group("rtl_pipeline")
+@pytest.mark.parametrize("ram_min_rows", [1, None])
+def test_softmax_group_select_stages_are_exact(tmp_path: Path, ram_min_rows: int | None) -> None:
+    """Long rows in few lanes: 37 values in 19 groups of 2, so E's 19:1 group multiplexer (5 levels) is
+    registered after level 4 and after level 5 (render_norm.softmax_select_stages: 2 stages, the second
+    selecting by the group index of a cycle before), the last group half padding; the row read in place
+    from its memory (ram_min_rows 1) or from E's row register (None). Bit-exact over 4 sequences, latency
+    and II exactly as estimated, lint clean."""
+    from hlsgen.backends.rtl.render_norm import softmax_select_stages
+
+    g = softmax_graph(3, 37)
+    opts = RtlOptions(par={"sm": 2}, ram_min_rows=ram_min_rows)
+    design = build_design(g, "smx", opts)
+    sm = design.blocks[0]
+    assert (sm.params["L"], sm.info["row_cycles"], sm.params["RAM"]) == (2, 19, int(ram_min_rows == 1))
+    assert softmax_select_stages(19) == 2 and softmax_select_stages(16) == 1 and softmax_select_stages(1) == 0
+    x = np.random.default_rng(8).normal(size=(4, 3, 37)) * 2
+    res = cosim_graph(g, "smx", _raw(g, [x]), tmp_path, opts)
+    _check(res, design, f"softmax, 19 groups of 2 (ram_min_rows {ram_min_rows})")
+    assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)
+    _lint(tmp_path / "rtl", design)

@@ -75,6 +75,35 @@ def test_register_to_register_path_sums_the_model() -> None:
     assert "estimate" in d.summary() and "2 LUT levels" in d.summary()
 
 
+def test_paths_over_a_depth_are_listed_with_their_nets() -> None:
+    """``over``: every register reached by a path deeper than K levels, its bits together (the deepest
+    bit's path), deepest first, with the named nets along it; none without ``over``."""
+    cells = {
+        "$ff0": _cell("FDRE", {"C": [1], "D": ["0"]}, {"Q": [2]}),
+        "$l0": _cell("LUT2", {"I0": [2], "I1": [2]}, {"O": [3]}),
+        "$l1": _cell("LUT2", {"I0": [3], "I1": [2]}, {"O": [4]}),
+        "$l2": _cell("LUT2", {"I0": [4], "I1": [2]}, {"O": [5]}),
+        "$ffa0": _cell("FDRE", {"C": [1], "D": [5]}, {"Q": [6]}),
+        "$ffa1": _cell("FDRE", {"C": [1], "D": [4]}, {"Q": [7]}),
+        "$ffb": _cell("FDRE", {"C": [1], "D": [4]}, {"Q": [8]}),
+        "$ffc": _cell("FDRE", {"C": [1], "D": [3]}, {"Q": [9]}),
+    }  # fmt: skip
+    nets = {
+        "clk": [1],
+        "u_x.src": [2],
+        "u_x.mid": [3],
+        "$auto": [4],
+        "u_x.a": [6, 7],
+        "u_x.b": [8],
+        "u_x.c": [9],
+    }
+    found = analyse(_netlist(cells, nets), "top", over=1).over
+    assert [(p.end, p.lut_levels) for p in found] == [("u_x.a", 3), ("u_x.b", 2)]
+    assert found[0].start == "u_x.src" and found[0].through == "LUT2*3"
+    assert found[0].nets == ("u_x.src", "u_x.mid", "$auto")
+    assert analyse(_netlist(cells, nets), "top").over == []
+
+
 def test_dsp_registers_and_lutram_cut_paths() -> None:
     """A DSP48E2 with MREG and PREG: no path goes through it; a LUT-RAM write port ends a path and its read
     address is one LUT level."""
@@ -213,3 +242,26 @@ def test_attention_engines_depth(tmp_path: Path, kind: str) -> None:
     _, deep = c.depth.by_instance[b.instance]
     print(f"{kind}: {deep.lut_levels} LUT levels ({deep.through}); {c.depth.summary()}")
     assert deep.lut_levels <= 5, deep
+
+
+@pytest.mark.yosys
+@needs_yosys
+def test_long_row_softmax_depth(tmp_path: Path) -> None:
+    """A softmax of the long-sequence structure in small (rows of 64 values in 32 groups of 2, the row in
+    LUTRAM read in place, E's group picked by a 32:1 multiplexer, as the T 256 block's 256 values in 32
+    groups of 8) on real synth_xilinx: at most 6 LUT levels between registers, the 300 MHz class (8
+    before the multiplexer and the exp table address were registered: README "Scaling with sequence
+    length")."""
+    from test_cosim import softmax_graph
+
+    from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
+    from hlsgen.backends.rtl.yosys import synthesize
+
+    d = build_design(softmax_graph(2, 64), "smx", RtlOptions(par={"sm": 2}))
+    b = d.blocks[0]
+    assert (b.params["RAM"], b.info["row_cycles"], b.params["SEL_LV"]) == (1, 32, 4)
+    c = synthesize(write_rtl(d, tmp_path / "rtl"), source_order(d), d.top, depth=True, over=6)
+    assert c.depth is not None
+    _, deep = c.depth.by_instance[b.instance]
+    print(f"softmax N 64 L 2: {deep.lut_levels} LUT levels ({deep.through}); {c.depth.summary()}")
+    assert deep.lut_levels <= 6, [(p.lut_levels, p.start, p.end, p.through) for p in c.depth.over]

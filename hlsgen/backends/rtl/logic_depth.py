@@ -77,6 +77,8 @@ class Path_:
         start: net of the path's first bit (a register output or an input port).
         end: net of the register (or port) it ends in.
         through: the cell types along the path, start to end (runs of one type as ``TYPE*n``).
+        nets: the named nets along the path, start to end, without their bit index (filled for the paths
+            of :attr:`Depth.over` only: where the logic lies in the RTL).
     """
 
     delay: float
@@ -85,6 +87,7 @@ class Path_:
     start: str
     end: str
     through: str = ""
+    nets: tuple[str, ...] = ()
 
 
 @dataclass
@@ -96,12 +99,15 @@ class Depth:
         deepest: the path with the most LUT levels.
         by_instance: instance (``u_<op>``, ``top`` for the glue) -> (worst, deepest) of paths ending there.
         modules: instance -> the module it instantiates.
+        over: with ``analyse(..., over=K)``, the deepest path into each end register (its bits taken
+            together) of more than K LUT levels, deepest first; empty otherwise.
     """
 
     worst: Path_
     deepest: Path_
     by_instance: dict[str, tuple[Path_, Path_]] = field(default_factory=dict)
     modules: dict[str, str] = field(default_factory=dict)
+    over: list[Path_] = field(default_factory=list)
 
     @property
     def fmax_mhz(self) -> float:
@@ -256,10 +262,11 @@ def _dsp(cell: dict[str, Any], ins: tuple[str, ...], outs: tuple[str, ...]) -> t
     return arcs, src, snk
 
 
-def analyse(netlist: dict[str, Any], top: str, input_start: float = 0.0) -> Depth:
+def analyse(netlist: dict[str, Any], top: str, input_start: float = 0.0, over: int | None = None) -> Depth:
     """The worst paths of module ``top`` of a flattened Yosys JSON netlist; paths from its input ports
     start at ``input_start`` ns (a flip-flop's clock-to-out when the ports are register outputs, as the
-    inputs of a part of a split pipeline, :mod:`.split`)."""
+    inputs of a part of a split pipeline, :mod:`.split`). With ``over``, :attr:`Depth.over` lists every
+    register (or port) reached by a path of more than ``over`` LUT levels, with the nets of that path."""
     mod = netlist["modules"][top]
     names: dict[object, str] = {}
     for name, info in sorted(
@@ -356,6 +363,7 @@ def analyse(netlist: dict[str, Any], top: str, input_start: float = 0.0) -> Dept
             if left[o] == 0:
                 queue.append(o)
     per: dict[str, tuple[Path_, Path_]] = {}
+    deep: dict[str, tuple[Path_, object]] = {}  # end (bit index dropped) -> deepest path over ``over``, bit
     zero = Path_(0.0, 0, 0, "", "")
     worst, deepest = zero, zero
 
@@ -378,8 +386,37 @@ def analyse(netlist: dict[str, Any], top: str, input_start: float = 0.0) -> Dept
             worst = pw
         if (pd.lut_levels, pd.delay) > (deepest.lut_levels, deepest.delay):
             deepest = pd
+        if over is not None and pd.lut_levels > over:
+            key = _base(end)
+            if key not in deep or (pd.lut_levels, pd.delay) > (deep[key][0].lut_levels, deep[key][0].delay):
+                deep[key] = (pd, b)
     top_mods = {k: v for k, v in modules.items() if "." not in k}
-    return Depth(worst, deepest, dict(sorted(per.items())), top_mods)
+    found = [
+        Path_(p.delay, p.lut_levels, p.cells, p.start, _base(p.end), p.through, _nets(b, pred, names))
+        for p, b in sorted(deep.values(), key=lambda pb: (-pb[0].lut_levels, -pb[0].delay, pb[0].end))
+    ]
+    return Depth(worst, deepest, dict(sorted(per.items())), top_mods, found)
+
+
+def _base(net: str) -> str:
+    """A net's name without its bit index."""
+    return net[: net.rindex("[")] if net.endswith("]") and "[" in net else net
+
+
+def _nets(b: object, pred: dict[object, tuple[object, str]], names: dict[object, str]) -> tuple[str, ...]:
+    """The named nets (bit index dropped, runs merged) along the deepest path into bit ``b``, start to
+    end."""
+    out: list[str] = []
+    seen = 0
+    while seen < 100000:
+        n = names.get(b)
+        if n is not None and (not out or out[-1] != _base(n)):
+            out.append(_base(n))
+        if b not in pred:
+            break
+        b = pred[b][0]
+        seen += 1
+    return tuple(reversed(out))
 
 
 def _through(b: object, pred: dict[object, tuple[object, str]]) -> str:

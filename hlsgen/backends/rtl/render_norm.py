@@ -43,10 +43,12 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     g = -(-n // lanes)
     lv = max(0, int(opts.tree_levels))
     # the pipeline of hlsgen_softmax: the row maximum reaches F0M rp cycles after the row was accepted; a
-    # group issued in E reaches F1B re cycles later (3 lane stages, the lane tree, the sum's cast, the
+    # group issued in E reaches F1B re cycles later (the es stages of the G:1 group multiplexer, 4 lane
+    # stages (the table address, the tables, the product, the cast), the lane tree, the sum's cast, the
     # leading one's 2 steps and the reciprocal address); N's lanes take rn = 2 stages to the row buffer
     # (the product; the cast's register, hlsgen_castreg)
-    rp, re, rn = tree_latency(n, lv) + 1, 7 + tree_latency(lanes, lv), 2
+    es = softmax_select_stages(g)
+    rp, re, rn = tree_latency(n, lv) + 1, 8 + es + tree_latency(lanes, lv), 2
     depth = out_depth(g, 4 + rn)
     inv, inv_w, inv_s = _softmax_inv_operand(pl.tables["inv"][1], ti)
     consts = [rom(f"INV_{op.name}", inv, inv_w, 1)]
@@ -77,6 +79,7 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        "SEL_LV": SOFTMAX_SEL_LV,
         # the rows of exponentials between the stages in a memory where the row is long (ram_min_rows)
         "RAM": int(opts.ram_bank(n)),
     }
@@ -128,6 +131,20 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         # the group port, tied off unless a context reads the rows in place (design.link_probabilities)
         links={"out_gaddr": "'0", "out_gre": "1'b0", "out_gdata": ""},
     )
+
+
+#: levels of 2:1 multiplexers between registers in hlsgen_softmax's selection of E's group from the row
+#: (its SEL_LV): 4 levels (a 16:1 multiplexer, after the row's LUTRAM read in the first stage) keep each
+#: stage within 6 LUT levels (Yosys synth_xilinx; README "Scaling with sequence length")
+SOFTMAX_SEL_LV = 4
+
+
+def softmax_select_stages(groups: int) -> int:
+    """Register stages of hlsgen_softmax's G:1 multiplexer picking E's group (its ES): one after every
+    :data:`SOFTMAX_SEL_LV` levels of the ceil(log2 G) and after the last; none for a single group."""
+    if groups <= 1:
+        return 0
+    return -(-((groups - 1).bit_length()) // SOFTMAX_SEL_LV)
 
 
 def softmax_lanes(op: Op, graph: Graph, opts: RtlOptions) -> int:

@@ -142,6 +142,7 @@ def synthesize(
     input_start: float = 0.0,
     blackboxes: list[str] | None = None,
     abort: threading.Event | None = None,
+    over: int | None = None,
 ) -> YosysCounts:
     """Run ``synth_xilinx`` on the sources of ``rtl_dir`` (in compile order) and count the cells; with
     ``depth``, also write the netlist and find its deepest register-to-register paths (paths from the
@@ -152,6 +153,9 @@ def synthesize(
     With ``per_instance``, the design is synthesised without ``-flatten`` and the counts of each
     instance of the top are in :attr:`YosysCounts.instances` (where the LUTs go). Nothing is optimised
     across the instances' boundaries then, so the totals can be a little above a flat run's.
+
+    With ``depth`` and ``over``, the depth also lists every register reached by a path of more than
+    ``over`` LUT levels (:attr:`.logic_depth.Depth.over`).
 
     Once ``abort`` is set, Yosys is not started, or is killed where it runs (another part of a split
     design failed).
@@ -184,7 +188,7 @@ def synthesize(
             raise RuntimeError(f"Yosys synth_xilinx of {top} failed (exit {code}):\n{tail}")
         data = json.loads(stat.read_text())
         net = json.loads((work / "net.json").read_text()) if depth or per_instance else None
-        found = analyse(net, top, input_start) if depth and not per_instance else None
+        found = analyse(net, top, input_start, over) if depth and not per_instance else None
     if per_instance:
         assert net is not None
         return _by_instance(net, top, dt)

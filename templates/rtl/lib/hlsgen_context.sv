@@ -92,7 +92,6 @@ module hlsgen_context #(
     localparam int KGW = (NKG > 1) ? $clog2(NKG) : 1;
     localparam int SLOT = NOG * PE * YW;  // one head's outputs, padded to whole groups
     localparam logic [OGW-1:0] OG_LAST = OGW'(NOG - 1);
-    localparam logic [KGW-1:0] KG_LAST = KGW'(NKG - 1);
     localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
     localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;  // stages of the SIMD sum
 
@@ -131,13 +130,15 @@ module hlsgen_context #(
     logic [TQW-1:0] qc;
     logic [OGW-1:0] og;
     logic [KGW-1:0] kg;
-    logic [CRW-1:0] occ;
+    logic [CRW-1:0] occ, occ_next;
+    logic room;  // occ < OUT_DEPTH, registered beside occ (from its next value)
     logic row_start, issue, last_k, last_o, row_end, last_row, fifo_pop;
 
-    assign last_k = kg == KG_LAST;
-    assign last_o = og == OG_LAST;
-    assign row_start = kg == '0 && og == '0;
-    assign issue = cur_valid && (!row_start || hc != HW'(H - 1) || occ < CRW'(OUT_DEPTH));
+    // k0 / last_k, o0 / last_o: kg == 0, kg == NKG - 1, og == 0, og == NOG - 1, registers kept beside the
+    // counts (at T 1024 the key group count has 8 bits: its compares were on the issue path)
+    logic k0, o0;
+    assign row_start = k0 && o0;
+    assign issue = cur_valid && (!row_start || hc != HW'(H - 1) || room);
     assign row_end = issue && last_k && last_o;
     assign seq_done = row_end && last_row;
     assign p_ready = (VLINK ? v_valid : full[rb]) && (!cur_valid || (row_end && !last_row));
@@ -159,6 +160,7 @@ module hlsgen_context #(
         .rb(rb)
     );
 
+    assign occ_next = occ + CRW'(issue && row_start && hc == HW'(H - 1)) - CRW'(fifo_pop);
     assign p_gaddr = KGW_'(kg);
     assign p_gre = issue;
 
@@ -167,15 +169,22 @@ module hlsgen_context #(
             cur_valid <= 1'b0;
             og <= '0;
             kg <= '0;
+            {k0, last_k, o0, last_o} <= {1'b1, NKG == 1, 1'b1, NOG == 1};
             occ <= '0;
+            room <= 1'b1;
         end else begin
             if (p_valid && p_ready) cur_valid <= 1'b1;
             else if (row_end) cur_valid <= 1'b0;
             if (issue) begin
                 kg <= last_k ? '0 : kg + 1'b1;
-                if (last_k) og <= last_o ? '0 : og + 1'b1;
+                {k0, last_k} <= {last_k, NKG == 1 || (!last_k && kg == KGW'(NKG - 2))};
+                if (last_k) begin
+                    og <= last_o ? '0 : og + 1'b1;
+                    {o0, last_o} <= {last_o, NOG == 1 || (!last_o && og == OGW'(NOG - 2))};
+                end
             end
-            occ <= occ + CRW'(issue && row_start && hc == HW'(H - 1)) - CRW'(fifo_pop);
+            occ <= occ_next;
+            room <= occ_next < CRW'(OUT_DEPTH);
         end
     end
 
@@ -301,7 +310,7 @@ module hlsgen_context #(
 
     always_ff @(posedge clk) begin
         if (issue) begin
-            first1 <= kg == '0;
+            first1 <= k0;
             last1 <= last_k;
             o1 <= og;
             h1 <= hc;

@@ -125,7 +125,6 @@ module hlsgen_scores #(
     localparam int HW = $clog2(H + 1);
     localparam int JW = (NJ > 1) ? $clog2(NJ) : 1;
     localparam int KGW = (NKG > 1) ? $clog2(NKG) : 1;
-    localparam logic [JW-1:0] J_LAST = JW'(NJ - 1);
     localparam logic [KGW-1:0] KG_LAST = KGW'(NKG - 1);
     localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
     localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;  // stages of the SIMD sum
@@ -186,9 +185,10 @@ module hlsgen_scores #(
     logic [CRW-1:0] occ;
     logic row_start, issue, last_j, last_kg, row_end, last_row, fifo_pop;
 
-    assign last_j = jg == J_LAST;
-    assign last_kg = kg == KG_LAST;
-    assign row_start = jg == '0 && kg == '0;
+    // j0 / last_j, k0 / last_kg: jg == 0, jg == NJ - 1, kg == 0, kg == NKG - 1, registers kept beside the
+    // counts (at T 1024 the key group count has 8 bits: its compares were on the issue path)
+    logic j0, k0;
+    assign row_start = j0 && k0;
     assign issue = full[rb] && (!KLINK || k_valid) && (!row_start || occ < CRW'(OUT_DEPTH));
     assign row_end = issue && last_j && last_kg;
     assign seq_done = row_end && last_row;
@@ -214,11 +214,16 @@ module hlsgen_scores #(
         if (rst) begin
             kg <= '0;
             jg <= '0;
+            {j0, last_j, k0, last_kg} <= {1'b1, NJ == 1, 1'b1, NKG == 1};
             occ <= '0;
         end else begin
             if (issue) begin
                 jg <= last_j ? '0 : jg + 1'b1;
-                if (last_j) kg <= last_kg ? '0 : kg + 1'b1;
+                {j0, last_j} <= {last_j, NJ == 1 || (!last_j && jg == JW'(NJ - 2))};
+                if (last_j) begin
+                    kg <= last_kg ? '0 : kg + 1'b1;
+                    {k0, last_kg} <= {last_kg, NKG == 1 || (!last_kg && kg == KGW'(NKG - 2))};
+                end
             end
             occ <= occ + CRW'(issue && row_start) - CRW'(fifo_pop);
         end
@@ -463,7 +468,7 @@ module hlsgen_scores #(
     // ---- stage 1: operand registers --------------------------------------------------------------------
     always_ff @(posedge clk) begin
         if (issue) begin
-            first1 <= jg == '0;
+            first1 <= j0;
             last1 <= last_j;
             o1 <= kg;
         end

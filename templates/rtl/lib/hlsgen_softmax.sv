@@ -2,11 +2,13 @@
 // every block of NQ rows. The arithmetic is hlsgen.ir.ops.softmax.Softmax.execute, step by step:
 //
 //   P (input register):  m = max of the kept x (the row's keep bits from the mask buffer)
-//   E (L lanes a cycle): stable:  d = m - x, d' = (d + 2^(DROP-1)) >> DROP,
+//   E (L lanes a cycle): the group picked from the row (SELS stages: a register every SEL_LV levels of
+//                        its G:1 multiplexer and after the last; none when G = 1), then
+//                        stable:  d = m - x, d' = (d + 2^(DROP-1)) >> DROP (registered: stage D),
 //                                 e = cast(EHI[d' >> LO] * ELO[d' & (2^LO - 1)]), 0 when d' >= 2^ADDR
 //                                 (LO_CPL: ELO_INIT holds c = ELO - 2^EF <= 0, signed, and the product
 //                                 is (EHI << EF) + EHI * c, the same integer with a narrower factor)
-//                        latency: e = EXP[top TB bits of x, offset binary]
+//                        latency: e = EXP[top TB bits of x, offset binary] (the address registered)
 //                        e = 0 where masked; acc = exact sum of the row's e
 //   N (L lanes a cycle): S = cast(acc) to the sum type; p = leading one of S (0 when S <= 1; hlsgen_lead,
 //                        two registered steps); r = INV[((S << IB) >> p) mod 2^IB]; t = clip(p - SF,
@@ -87,6 +89,7 @@ module hlsgen_softmax #(
     parameter int Y_OVF = 0,
     parameter int OUT_DEPTH = 2,
     parameter int LV = 1,  // levels of the maximum and sum trees between registers (0: unregistered trees)
+    parameter int SEL_LV = 4,  // levels of E's group multiplexer (2:1) between registers
     parameter bit RAM = 1'b0,  // rows of exponentials (E to N) and output rows in memories
     parameter bit GOUT = 1'b0,  // output rows read in place a group at a time (out_g*), no row stream
     parameter int GW_ = ((N + L - 1) / L > 1) ? $clog2((N + L - 1) / L) : 1  // bits of a group address
@@ -109,7 +112,6 @@ module hlsgen_softmax #(
     localparam int G = (N + L - 1) / L;
     localparam int NP = G * L;  // row length padded to whole groups
     localparam int GW = (G > 1) ? $clog2(G) : 1;
-    localparam logic [GW-1:0] G_LAST = GW'(G - 1);
     localparam int XE = XW + (XS ? 0 : 1);
     localparam int EE = EW + (ES ? 0 : 1);
     localparam int IE = IW + (IS ? 0 : 1);
@@ -127,7 +129,9 @@ module hlsgen_softmax #(
     localparam int TE = (LV > 0) ? (TLE + LV - 1) / ((LV > 0) ? LV : 1) : 0;
     localparam int RP = TP + 1;  // accept to the maximum in F0M
     localparam int F0D = RP + 2;
-    localparam int RE = 3 + TE + 4;  // issue to the reciprocal address in F1B
+    // E's group multiplexer: a register after every SEL_LV of its GW levels and after the last
+    localparam int SELS = (G > 1) ? (GW + SEL_LV - 1) / SEL_LV : 0;
+    localparam int RE = SELS + 4 + TE + 4;  // issue to the reciprocal address in F1B
     localparam int F1D = RE + 2;
     localparam int C0W = $clog2(F0D + 2);
     localparam int C1W = $clog2(F1D + 2);
@@ -303,7 +307,25 @@ module hlsgen_softmax #(
 
     // E's group: a balanced tree of 2:1 multiplexers over the bits of eg (GW levels, constant part
     // selects only), not a chain of G compares (at G = 256, the 1024-token rows at 4 lanes, such a chain
-    // is 256 multiplexers deep: Yosys' abc9 ran out of stack walking it)
+    // is 256 multiplexers deep: Yosys' abc9 ran out of stack walking it). The tree is registered after
+    // every SEL_LV levels and after its last (SELS stages; a stage k levels of registers down selects by
+    // eg as it was k cycles ago, egr; the row maximum travels beside the group, emr), so that the row
+    // read in place and the multiplexers stay within a few LUT levels between registers.
+    localparam int ESR = (SELS > 0) ? SELS : 1;
+    logic [ESR*GW-1:0] egr;  // eg 1 .. SELS cycles ago, at [(k-1)*GW +: GW]
+    logic [ESR*XW-1:0] emr;  // e_m likewise
+    logic [XW-1:0] em_d;  // the maximum of the group leaving the multiplexer
+    always_ff @(posedge clk) begin
+        egr <= (ESR * GW)'({egr, eg});
+        emr <= (ESR * XW)'({emr, e_m});
+    end
+    generate
+        if (SELS > 0) begin : g_emd
+            assign em_d = emr[(SELS-1)*XW+:XW];
+        end else begin : g_em0
+            assign em_d = e_m;
+        end
+    endgenerate
     generate
         localparam int GP = 1 << GW;  // groups padded to a power of two
         localparam int EGW = L * (XW + 1);  // a group's values and keep bits
@@ -316,19 +338,40 @@ module hlsgen_softmax #(
                 assign etree[gi*EGW+:EGW] = '0;
             end
         end
-        for (genvar b = 0; b < GW; b++) begin : g_elevel
+        for (genvar b = 0; b < GW && G > 1; b++) begin : g_elevel
             localparam int HALF = GP >> (b + 1);
+            localparam int KD = b / SEL_LV;  // registered levels below this one: its group's delay
+            localparam bit REG = ((b + 1) % SEL_LV == 0) || (b + 1 == GW);
+            logic [HALF*EGW-1:0] r;
+            logic sel;
+            if (KD > 0) begin : g_seld
+                assign sel = egr[(KD-1)*GW+b];
+            end else begin : g_sel0
+                assign sel = eg[b];
+            end
             for (genvar j = 0; j < HALF; j++) begin : g_emux
-                assign etree[(b+1)*LW_+j*EGW+:EGW] =
-                    eg[b] ? etree[b*LW_+(2*j+1)*EGW+:EGW] : etree[b*LW_+2*j*EGW+:EGW];
+                assign r[j*EGW+:EGW] = sel ? etree[b*LW_+(2*j+1)*EGW+:EGW] : etree[b*LW_+2*j*EGW+:EGW];
+            end
+            if (REG) begin : g_reg
+                logic [HALF*EGW-1:0] q;
+                always_ff @(posedge clk) q <= r;
+                assign etree[(b+1)*LW_+:HALF*EGW] = q;
+            end else begin : g_wire
+                assign etree[(b+1)*LW_+:HALF*EGW] = r;
             end
             assign etree[(b+1)*LW_+HALF*EGW+:LW_-HALF*EGW] = '0;
+        end
+        if (G == 1) begin : g_eone
+            assign etree[GW*LW_+:LW_] = {(LW_ - EGW)'(0), etree[0+:EGW]};
         end
     endgenerate
     assign {egk, egx} = etree[GW*LW_+:EGW];
 
-    assign e_issue = e_valid && (eg != '0 || occ1 < C1W'(F1D));
-    assign e_last = e_issue && eg == G_LAST;
+    // eg0 / egl: eg == 0 and eg == G - 1, registers kept beside eg (no compare of the group count on
+    // the path from the count to the handshakes and occupancies); ng0 / ngl likewise
+    logic eg0, egl, ng0, ngl;
+    assign e_issue = e_valid && (!eg0 || occ1 < C1W'(F1D));
+    assign e_last = e_issue && egl;
     assign e_load = f0m_valid && (!e_valid || e_last);
 
     generate
@@ -341,23 +384,29 @@ module hlsgen_softmax #(
             if (VARIANT == 0) begin : g_stable
                 logic signed [XE:0] d;
                 logic [XE:0] dd;
+                logic [ADDR-1:0] q_dd;
                 logic [2*EW-1:0] prod, b_prod;
                 logic [EW-1:0] ecast, hi_e, a_hi;
                 logic [LW-1:0] lo_e, a_lo;
-                logic ok, a_ok, b_ok;
+                logic ok, q_ok, a_ok, b_ok;
                 if (XS) begin : g_ds
-                    assign d = (XE + 1)'($signed(e_m)) - (XE + 1)'($signed(x));
+                    assign d = (XE + 1)'($signed(em_d)) - (XE + 1)'($signed(x));
                 end else begin : g_du
-                    assign d = (XE + 1)'(e_m) - (XE + 1)'(x);
+                    assign d = (XE + 1)'(em_d) - (XE + 1)'(x);
                 end
                 assign dd = ($unsigned(d) + (XE + 1)'((1 << DROP) >> 1)) >> DROP;
                 assign ok = k && ((dd >> ADDR) == '0);
-                assign hi_e = EHI_INIT[dd[ADDR-1:LOB]*EW+:EW];
-                assign lo_e = ELO_INIT[dd[LOB-1:0]*LW+:LW];
+                // the table address registered (stage D), then the two tables read into stage 1
+                always_ff @(posedge clk) begin
+                    q_dd <= dd[ADDR-1:0];
+                    q_ok <= ok;
+                end
+                assign hi_e = EHI_INIT[q_dd[ADDR-1:LOB]*EW+:EW];
+                assign lo_e = ELO_INIT[q_dd[LOB-1:0]*LW+:LW];
                 always_ff @(posedge clk) begin
                     a_hi <= hi_e;
                     a_lo <= lo_e;
-                    a_ok <= ok;
+                    a_ok <= q_ok;
                     b_prod <= prod;
                     b_ok <= a_ok;
                     e <= b_ok ? ecast : '0;
@@ -380,8 +429,9 @@ module hlsgen_softmax #(
                     .y(ecast)
                 );
             end else begin : g_latency
-                logic [TB-1:0] idx;
+                logic [TB-1:0] idx, q_idx;
                 logic [EW-1:0] a_e, b_e;
+                logic q_k;
                 if (XS && TB == 1) begin : g_s1
                     assign idx = ~x[XW-1];
                 end else if (XS) begin : g_s
@@ -390,7 +440,9 @@ module hlsgen_softmax #(
                     assign idx = x[XW-1-:TB];
                 end
                 always_ff @(posedge clk) begin
-                    a_e <= k ? EXP_INIT[idx*EW+:EW] : '0;
+                    q_idx <= idx;
+                    q_k <= k;
+                    a_e <= q_k ? EXP_INIT[q_idx*EW+:EW] : '0;
                     b_e <= a_e;
                     e <= b_e;
                 end
@@ -407,12 +459,16 @@ module hlsgen_softmax #(
         if (rst) begin
             e_valid <= 1'b0;
             eg <= '0;
+            {eg0, egl} <= {1'b1, G == 1};
             occ1 <= '0;
         end else begin
             if (e_load) e_valid <= 1'b1;
             else if (e_last) e_valid <= 1'b0;
-            if (e_issue) eg <= (eg == G_LAST) ? '0 : eg + 1'b1;
-            occ1 <= occ1 + C1W'(e_issue && eg == '0) - C1W'(f1_pop);
+            if (e_issue) begin
+                eg <= egl ? '0 : eg + 1'b1;
+                {eg0, egl} <= {egl, G == 1 || (!egl && eg == GW'(G - 2))};
+            end
+            occ1 <= occ1 + C1W'(e_issue && eg0) - C1W'(f1_pop);
         end
     end
 
@@ -434,12 +490,12 @@ module hlsgen_softmax #(
         .y(d_e)
     );
     hlsgen_vdelay #(
-        .W(GW + 2), .D(3 + TE)
+        .W(GW + 2), .D(4 + SELS + TE)
     ) u_gdelay (
         .clk(clk),
         .rst(rst),
         .v(e_issue),
-        .x({eg, eg == '0, eg == G_LAST}),
+        .x({eg, eg0, egl}),
         .vy(d_v),
         .y({d_g, d_first, d_last})
     );
@@ -532,8 +588,8 @@ module hlsgen_softmax #(
     logic [L*YW-1:0] ylanes;
     logic [L*EW-1:0] ngrp;
 
-    assign n_issue = n_valid && (ng != '0 || occ2 < CRW'(OUT_DEPTH));
-    assign n_last = n_issue && ng == G_LAST;
+    assign n_issue = n_valid && (!ng0 || occ2 < CRW'(OUT_DEPTH));
+    assign n_last = n_issue && ngl;
     assign n_load = f1b_valid && (!n_valid || n_last);
 
     // ---- the rows of exponentials from E to N: N's group ngrp ------------------------------------------
@@ -543,7 +599,7 @@ module hlsgen_softmax #(
             localparam int S1W = $clog2(S1);
             logic [S1W-1:0] f1w, f1h, f1n;  // the slot E writes, the slot N loads next, N's slot
             logic [GW-1:0] ng_next;
-            assign ng_next = n_issue ? ((ng == G_LAST) ? '0 : ng + 1'b1) : ng;
+            assign ng_next = n_issue ? (ngl ? '0 : ng + 1'b1) : ng;
             hlsgen_ram #(
                 .W(L * EW), .DEPTH(S1 << GW)
             ) u_f1 (
@@ -625,14 +681,18 @@ module hlsgen_softmax #(
         if (rst) begin
             n_valid <= 1'b0;
             ng <= '0;
+            {ng0, ngl} <= {1'b1, G == 1};
             occ2 <= '0;
             s1_v <= 1'b0;
             s2_v <= 1'b0;
         end else begin
             if (n_load) n_valid <= 1'b1;
             else if (n_last) n_valid <= 1'b0;
-            if (n_issue) ng <= (ng == G_LAST) ? '0 : ng + 1'b1;
-            occ2 <= occ2 + CRW'(n_issue && ng == '0) - CRW'(out_pop);
+            if (n_issue) begin
+                ng <= ngl ? '0 : ng + 1'b1;
+                {ng0, ngl} <= {ngl, G == 1 || (!ngl && ng == GW'(G - 2))};
+            end
+            occ2 <= occ2 + CRW'(n_issue && ng0) - CRW'(out_pop);
             s1_v <= n_issue;
             s2_v <= s1_v;
         end
