@@ -715,3 +715,28 @@ def test_softmax_group_select_stages_are_exact(tmp_path: Path, ram_min_rows: int
     _check(res, design, f"softmax, 19 groups of 2 (ram_min_rows {ram_min_rows})")
     assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)
     _lint(tmp_path / "rtl", design)
+
+
+@pytest.mark.verilator
+@needs_verilator
+def test_builds_read_verilator_headers_precompiled(tmp_path: Path) -> None:
+    """A cosim build's model compiles behind the precompiled Verilator headers of the cache, and g++
+    accepts them: the build's own compile command, re-run with -H, reads the .gch (a header that no longer
+    matched Verilator's make flags would be silently re-parsed and the builds slower)."""
+    from hlsgen.backends.rtl import cosim
+
+    rtl = tmp_path / "rtl"
+    rtl.mkdir()
+    (rtl / "pchtop.sv").write_text(
+        "module pchtop(input logic ap_clk, input logic [3:0] a, output logic [3:0] y);\n"
+        "  always_ff @(posedge ap_clk) y <= a + 4'd1;\nendmodule\n"
+    )
+    bdir, _ = cosim.build(rtl, ["pchtop.sv"], "pchtop")
+    log = (bdir / "build.log").read_text().splitlines()
+    line = next(ln for ln in log if "-o Vtop__ALL.o" in ln)
+    assert "-include" in line, line
+    probe = line.replace("-o Vtop__ALL.o", f"-o {tmp_path / 'probe.o'}") + " -H -Winvalid-pch"
+    r = subprocess.run(probe, shell=True, cwd=bdir / "obj", capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    used = [ln for ln in r.stderr.splitlines() if ln.startswith("! ") and ln.endswith(".gch")]
+    assert used, r.stderr[:2000]

