@@ -153,3 +153,18 @@ def assert_ii1_junit(prj: Path, latency: int, samples: int) -> None:
     props = {p.get("name"): p.get("value") for p in plain.iter("property")}
     assert int(props["latency"]) == latency and float(props["ii"]) == 1.0
     assert int(props["samples"]) == samples
+
+
+def run_cli(
+    capsys: pytest.CaptureFixture[str], *args: str, module: str = "hlsgen.cli"
+) -> tuple[int, str, str]:
+    """Run a command line of ``module`` (``hlsgen.cli`` or ``hlsgen.commands.check``) in this process:
+    its ``main`` on ``args``; returns (exit code, stdout, stderr). The worker has TensorFlow loaded already,
+    where a subprocess would import it again (about 6 CPU s); tests of the ``python -m`` entry itself keep
+    a subprocess."""
+    import importlib
+
+    capsys.readouterr()
+    code = int(importlib.import_module(module).main(list(args)) or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err

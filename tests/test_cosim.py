@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import Level, check_level
+from helpers import Level, check_level, run_cli
 from test_rtl import cast_graph, needs_verilator
 
 from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
@@ -229,7 +229,7 @@ def test_attention_variants(tmp_path: Path, ram_min_rows: int) -> None:
 # ---------------------------------------------------------------------------------------------------
 @pytest.mark.tensorflow
 @pytest.mark.xdist_group("rtl_digits_qat")
-def test_project_cosim_cli_and_one_command_check(tmp_path: Path) -> None:
+def test_project_cosim_cli_and_one_command_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """hlsgen convert --tb-data writes a project with a Makefile and CI workflows; hlsgen cosim and the
     one-command check (csim + cosim against tb_data/) pass and write JUnit XML."""
     pytest.importorskip("tensorflow")
@@ -253,30 +253,24 @@ def test_project_cosim_cli_and_one_command_check(tmp_path: Path) -> None:
     assert "hlsgen.commands.check . --junit-dir reports/junit" in (prj / "Makefile").read_text()
     assert "junit" in (prj / ".gitlab-ci.yml").read_text()
 
-    r = subprocess.run([*hl, "cosim", str(prj)], capture_output=True, text=True, env=env)
-    print(r.stdout)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "bit-exact against the reference in every run" in r.stdout and "estimate: latency" in r.stdout
+    # the other commands in this process (the `python -m` entry is the convert's above)
+    code, out, err = run_cli(capsys, "cosim", str(prj))
+    print(out)
+    assert code == 0, out + err
+    assert "bit-exact against the reference in every run" in out and "estimate: latency" in out
     assert (prj / "reports" / "junit" / "cosim.xml").is_file()
 
-    r = subprocess.run(
-        [sys.executable, "-m", "hlsgen.commands.check", str(prj), "--junit-dir", str(tmp_path / "junit")],
-        capture_output=True, text=True, env=env,
-    )  # fmt: skip
-    print(r.stdout)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "csim of digits_qat: 4 samples, bit-exact" in r.stdout and "cosim of digits_qat" in r.stdout
+    junit = str(tmp_path / "junit")
+    code, out, err = run_cli(capsys, str(prj), "--junit-dir", junit, module="hlsgen.commands.check")
+    print(out)
+    assert code == 0, out + err
+    assert "csim of digits_qat: 4 samples, bit-exact" in out and "cosim of digits_qat" in out
     assert {p.name for p in (tmp_path / "junit").iterdir()} == {"csim.xml", "cosim.xml"}
 
     # a project's RTL exported elsewhere (the Vitis HLS route): same interface, --rtl DIR
     design_dir = next((prj / "cosim").glob("rtl"))
-    r = subprocess.run(
-        [*hl, "cosim", str(prj), "--rtl", str(design_dir), "--samples", "2"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert r.returncode == 0, r.stdout + r.stderr
+    code, out, err = run_cli(capsys, "cosim", str(prj), "--rtl", str(design_dir), "--samples", "2")
+    assert code == 0, out + err
 
 
 # ---------------------------------------------------------------------------------------------------

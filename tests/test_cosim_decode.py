@@ -10,12 +10,11 @@ second output taken from the token directly.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_cli
 from test_cosim import _check, _lint
 from test_rtl import needs_verilator
 
@@ -93,7 +92,7 @@ def test_decode_session(tmp_path: Path) -> None:
 
 
 @pytest.mark.xdist_group("rtl_decode_recompute")
-def test_decode_cosim_cli(tmp_path: Path) -> None:
+def test_decode_cosim_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``hlsgen cosim PROJECT --decode`` and the project's ``make cosim-decode`` check replay the project's
     test vectors as a decode session (each sample a new sequence; its sixth token is past max_length 5 and
     refused), here with latent attention in its recompute form (the cached latents up-projected at every
@@ -108,15 +107,11 @@ def test_decode_cosim_cli(tmp_path: Path) -> None:
     prj = tmp_path / "prj"
     cfg = {**CFG, "decode": {"max_length": L, "mla_form": "recompute"}}
     hlsgen.convert(src, cfg).write(prj, tb_data=x, model_source=src)
-    r = subprocess.run(
-        [sys.executable, "-m", "hlsgen.cli", "cosim", str(prj), "--decode", "--max-par", "8"],
-        capture_output=True,
-        text=True,
-    )
-    print(r.stdout)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "12 tokens in 2 sequences of at most 5" in r.stdout
-    assert "bit-exact against the reference in every run" in r.stdout
+    code, out, err = run_cli(capsys, "cosim", str(prj), "--decode", "--max-par", "8")
+    print(out)
+    assert code == 0, out + err
+    assert "12 tokens in 2 sequences of at most 5" in out
+    assert "bit-exact against the reference in every run" in out
     assert (prj / "reports" / "junit" / "cosim.xml").is_file()
 
     # the project's one-command check runs the decode cosim for a causal model
@@ -124,23 +119,12 @@ def test_decode_cosim_cli(tmp_path: Path) -> None:
 
     assert default_stages(hlsgen.Project.load(prj)) == ["csim", "cosim", "cosim_decode"]
     assert "--stages cosim_decode" in (prj / "Makefile").read_text()
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hlsgen.commands.check",
-            str(prj),
-            "--stages",
-            "cosim_decode",
-            "--max-par",
-            "8",
-        ],
-        capture_output=True,
-        text=True,
+    code, out, err = run_cli(
+        capsys, str(prj), "--stages", "cosim_decode", "--max-par", "8", module="hlsgen.commands.check"
     )
-    print(r.stdout)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "cosim of mha_dec_decode: 12 tokens x 4 runs, bit-exact" in r.stdout
+    print(out)
+    assert code == 0, out + err
+    assert "cosim of mha_dec_decode: 12 tokens x 4 runs, bit-exact" in out
     assert (prj / "reports" / "junit" / "cosim_decode.xml").is_file()
 
 

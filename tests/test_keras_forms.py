@@ -9,8 +9,6 @@ float (max error / max |output|) and csim equals predict bit for bit.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 import numpy as np
@@ -18,12 +16,14 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
+from helpers import run_cli  # noqa: E402
 from test_rtl import needs_verilator  # noqa: E402
 
 import hlsgen  # noqa: E402
 from hlsgen.frontend.keras import UnsupportedModelError, load_model, read_keras  # noqa: E402
 
-pytestmark = pytest.mark.tensorflow
+# one worker trains the session fixture `forms` (three Keras models, ~25 s) for the whole module under xdist
+pytestmark = [pytest.mark.tensorflow, pytest.mark.xdist_group("keras_forms")]
 L = tf.keras.layers
 WIDE = "ap_fixed<32,12>"
 
@@ -270,7 +270,9 @@ def test_rtl_design_of_every_form(forms: dict[str, Any], form: str, modules: set
 @pytest.mark.slow
 @needs_verilator
 @pytest.mark.parametrize("form", ["series", "vit"])
-def test_keras_form_cosim(forms: dict[str, Any], form: str, tmp_path: Any) -> None:
+def test_keras_form_cosim(
+    forms: dict[str, Any], form: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     # the trained forms' RTL (Conv1D window, transposes, a class token, x[:, 0], x + positions) equals the
     # reference bit for bit: the received words with np.testing.assert_array_equal, and the bench's checker
     # under idle cycles and back-pressure; the estimate's latency and II are the measured ones
@@ -305,11 +307,7 @@ def test_keras_form_cosim(forms: dict[str, Any], form: str, tmp_path: Any) -> No
     # the same --max-par, so that the Verilator build above is reused from the cache
     model.save(tmp_path / f"{form}.keras")
     prj = proj.write(tmp_path / "prj", tb_data=xs[0], model_source=tmp_path / f"{form}.keras")
-    r = subprocess.run(
-        [sys.executable, "-m", "hlsgen.cli", "cosim", str(prj), "--max-par", "16"],
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "bit-exact against the reference in every run" in r.stdout
-    assert "Verilator build 0.0 s" in r.stdout  # the same RTL as above: the build cache serves it
+    code, out, err = run_cli(capsys, "cosim", str(prj), "--max-par", "16")
+    assert code == 0, out + err
+    assert "bit-exact against the reference in every run" in out
+    assert "Verilator build 0.0 s" in out  # the same RTL as above: the build cache serves it
