@@ -22,6 +22,8 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
+from helpers import run_cli  # noqa: E402
+
 import hlsgen  # noqa: E402
 from hlsgen.frontend.keras import UnsupportedModelError  # noqa: E402
 
@@ -354,7 +356,7 @@ class Tiny(nn.Module):
 
 @pytest.mark.verilator
 @pytest.mark.slow
-def test_pt2_convert_and_cosim_cli(tmp_path: Path) -> None:
+def test_pt2_convert_and_cosim_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A saved torch.export program through the command line: convert, then cosim bit-exact."""
     torch.manual_seed(2)
     model = Tiny().eval()
@@ -370,9 +372,9 @@ def test_pt2_convert_and_cosim_cli(tmp_path: Path) -> None:
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert (prj / "model" / "tiny.pt2").is_file()
-    r = subprocess.run([*hl, "cosim", str(prj)], capture_output=True, text=True, env=dict(os.environ))
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "bit-exact against the reference in every run" in r.stdout
+    code, out, err = run_cli(capsys, "cosim", str(prj))  # in this process: torch is loaded already
+    assert code == 0, out + err
+    assert "bit-exact against the reference in every run" in out
     proj = hlsgen.Project.load(prj)
     with torch.no_grad():
         ref = model(x).double().numpy()
