@@ -43,6 +43,9 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# the Verilator builds of long sequences are large: split into one g++ run a class, which `make -j` spreads
+# over the cores (the test suite's small builds compile as one file: less CPU, see cosim._make_vars)
+os.environ.setdefault("HLSGEN_VERILATOR_PARALLEL", "1")
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
