@@ -74,8 +74,11 @@ PUBLIC_PORTS = "hlsgen_public.vlt"
 #: large designs when make has idle cores: it runs ``make -j``).
 def _make_vars() -> str:
     opt = os.environ.get("HLSGEN_VERILATOR_OPT", "-O0")
-    parallel = 1 if os.environ.get("HLSGEN_VERILATOR_PARALLEL", "0") == "1" else 0
-    return f"OPT_FAST={opt} OPT_GLOBAL={opt} VM_PARALLEL_BUILDS={parallel}"
+    return f"OPT_FAST={opt} OPT_GLOBAL={opt} VM_PARALLEL_BUILDS={int(_parallel_builds())}"
+
+
+def _parallel_builds() -> bool:
+    return os.environ.get("HLSGEN_VERILATOR_PARALLEL", "0") == "1"
 
 
 def cache_dir() -> Path:
@@ -362,7 +365,8 @@ def build(rtl_dir: Path, sources: list[str], top: str) -> tuple[Path, float]:
     try:
         shutil.copytree(rtl_dir, tmp / "rtl")
         args = list(VERILATOR_ARGS)
-        pch = _precompiled_header()
+        # (a split build reads Verilator's own precompiled header of the model instead: g++ takes one)
+        pch = None if _parallel_builds() else _precompiled_header()
         if pch is not None:
             args += ["-CFLAGS", f"-include {pch}"]
         vlt = tmp / "rtl" / LINT_WAIVERS
