@@ -132,13 +132,13 @@ module hlsgen_context #(
     logic [KGW-1:0] kg;
     logic [CRW-1:0] occ, occ_next;
     logic room;  // occ < OUT_DEPTH, registered beside occ (from its next value)
-    logic row_start, issue, last_k, last_o, row_end, last_row, fifo_pop;
+    logic row_start, issue, last_k, last_o, row_end, last_row, hlast, fifo_pop;
 
     // k0 / last_k, o0 / last_o: kg == 0, kg == NKG - 1, og == 0, og == NOG - 1, registers kept beside the
     // counts (at T 1024 the key group count has 8 bits: its compares were on the issue path)
     logic k0, o0;
     assign row_start = k0 && o0;
-    assign issue = cur_valid && (!row_start || hc != HW'(H - 1) || room);
+    assign issue = cur_valid && (!row_start || !hlast || room);
     assign row_end = issue && last_k && last_o;
     assign seq_done = row_end && last_row;
     assign p_ready = (VLINK ? v_valid : full[rb]) && (!cur_valid || (row_end && !last_row));
@@ -156,11 +156,12 @@ module hlsgen_context #(
         .qc(qc),
         .hc(hc),
         .gc(gc),
+        .hlast(hlast),
         .last(last_row),
         .rb(rb)
     );
 
-    assign occ_next = occ + CRW'(issue && row_start && hc == HW'(H - 1)) - CRW'(fifo_pop);
+    assign occ_next = occ + CRW'(issue && row_start && hlast) - CRW'(fifo_pop);
     assign p_gaddr = KGW_'(kg);
     assign p_gre = issue;
 
