@@ -3,8 +3,8 @@
 // its key/value group and the key/value head g = h / (H / HKV), kept as counters (no divider). `step`
 // (the end of a row) advances them; after the last row of a sequence they return to 0 and the read bank
 // `rb` of the caller's ping-pong buffers flips. `hlast` (hc == H - 1) and `last` (the sequence's last
-// row: hlast and qc == TQ - 1) are registers kept beside the counts, so that no compare of a count lies
-// on the caller's issue path.
+// row: hc == H - 1 and qc == TQ - 1) are registers kept beside the counts, so that no compare of a count
+// lies on the caller's issue path.
 module hlsgen_headseq #(
     parameter int TQ = 2,
     parameter int H = 1,
@@ -26,8 +26,6 @@ module hlsgen_headseq #(
     logic [HW-1:0] hs;
     logic qlast;  // qc == TQ - 1
 
-    assign last = hlast && qlast;
-
     always_ff @(posedge clk) begin
         if (rst) begin
             qc <= '0;
@@ -35,7 +33,7 @@ module hlsgen_headseq #(
             hs <= '0;
             gc <= '0;
             rb <= 1'b0;
-            {qlast, hlast} <= {TQ == 1, H == 1};
+            {qlast, hlast, last} <= {TQ == 1, H == 1, TQ == 1 && H == 1};
         end else if (step) begin
             if (qlast) begin
                 qc <= '0;
@@ -46,9 +44,11 @@ module hlsgen_headseq #(
                     gc <= '0;
                     rb <= ~rb;
                     hlast <= H == 1;
+                    last <= TQ == 1 && H == 1;
                 end else begin
                     hc <= hc + 1'b1;
                     hlast <= hc == HW'(H - 2);
+                    last <= TQ == 1 && hc == HW'(H - 2);
                     if (hs == HW'(HG - 1)) begin
                         hs <= '0;
                         gc <= gc + 1'b1;
@@ -59,6 +59,7 @@ module hlsgen_headseq #(
             end else begin
                 qc <= qc + 1'b1;
                 qlast <= qc == QCW'(TQ - 2);
+                last <= hlast && qc == QCW'(TQ - 2);
             end
         end
     end
