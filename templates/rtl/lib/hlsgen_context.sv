@@ -131,15 +131,17 @@ module hlsgen_context #(
     logic [OGW-1:0] og;
     logic [KGW-1:0] kg;
     logic [CRW-1:0] occ, occ_next;
-    logic room;  // occ < OUT_DEPTH, registered beside occ (from its next value)
-    logic row_start, issue, last_k, last_o, row_end, last_row, fifo_pop;
+    logic room;  // occ < OUT_DEPTH, a register beside occ
+    logic row_start, issue, last_k, last_o, row_end, last_row, hlast, fifo_pop;
 
     // k0 / last_k, o0 / last_o: kg == 0, kg == NKG - 1, og == 0, og == NOG - 1, registers kept beside the
     // counts (at T 1024 the key group count has 8 bits: its compares were on the issue path)
     logic k0, o0;
     assign row_start = k0 && o0;
-    assign issue = cur_valid && (!row_start || hc != HW'(H - 1) || room);
-    assign row_end = issue && last_k && last_o;
+    assign issue = cur_valid && (!row_start || !hlast || room);
+    // a row of more than one issue does not end where it starts (last_k && last_o imply !row_start):
+    // its end does not wait for room, which keeps room off the p_ready and cur_valid paths
+    assign row_end = (NKG * NOG > 1 ? cur_valid : issue) && last_k && last_o;
     assign seq_done = row_end && last_row;
     assign p_ready = (VLINK ? v_valid : full[rb]) && (!cur_valid || (row_end && !last_row));
 
@@ -156,11 +158,14 @@ module hlsgen_context #(
         .qc(qc),
         .hc(hc),
         .gc(gc),
+        .hlast(hlast),
         .last(last_row),
         .rb(rb)
     );
 
-    assign occ_next = occ + CRW'(issue && row_start && hc == HW'(H - 1)) - CRW'(fifo_pop);
+    logic occ_inc;
+    assign occ_inc = issue && row_start && hlast;
+    assign occ_next = occ + CRW'(occ_inc) - CRW'(fifo_pop);
     assign p_gaddr = KGW_'(kg);
     assign p_gre = issue;
 
@@ -184,7 +189,9 @@ module hlsgen_context #(
                 end
             end
             occ <= occ_next;
-            room <= occ_next < CRW'(OUT_DEPTH);
+            // occ_next < OUT_DEPTH from occ's compares (occ <= OUT_DEPTH), not through the sum
+            if (occ_inc && !fifo_pop) room <= occ < CRW'(OUT_DEPTH - 1);
+            else if (fifo_pop && !occ_inc) room <= 1'b1;
         end
     end
 
@@ -401,9 +408,17 @@ module hlsgen_context #(
         q4 <= q3;
     end
 
+    // the row's last result (the last group of the last head), a flag beside stage 4: no compare of
+    // o4 / h4 before the output FIFO's count
+    logic push4;
     always_ff @(posedge clk) begin
-        if (rst) v4 <= 1'b0;
-        else v4 <= v3;
+        if (rst) begin
+            v4 <= 1'b0;
+            push4 <= 1'b0;
+        end else begin
+            v4 <= v3;
+            push4 <= v3 && last3 && o3 == OG_LAST && h3 == HW'(H - 1);
+        end
     end
 
     generate
@@ -439,7 +454,7 @@ module hlsgen_context #(
         end
     endgenerate
 
-    assign fifo_push = v4 && last4 && o4 == OG_LAST && h4 == HW'(H - 1);
+    assign fifo_push = push4;
 
     hlsgen_fifo #(
         .W(H * DV * YW),

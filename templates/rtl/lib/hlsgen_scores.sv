@@ -206,6 +206,7 @@ module hlsgen_scores #(
         .qc(qc),
         .hc(hc),
         .gc(gc),
+        .hlast(),
         .last(last_row),
         .rb(rb)
     );
