@@ -655,7 +655,12 @@ def check_casts_in_rtl(
     if fast:
         lib = ["hlsgen_roundinc.sv", "hlsgen_fastcast.sv"]
     else:
-        lib = ["hlsgen_roundinc.sv", "hlsgen_cast.sv", *(["hlsgen_castreg.sv"] if registered else [])]
+        lib = [
+            "hlsgen_roundinc.sv",
+            "hlsgen_fastcast.sv",
+            "hlsgen_cast.sv",
+            *(["hlsgen_castreg.sv"] if registered else []),
+        ]
     for f in lib:
         (rtl / f).write_text((resource_dir("templates") / "rtl" / "lib" / f).read_text())
     bdir, _ = build(rtl, [*lib, "hlsgen_cast_check.sv"], "hlsgen_cast_check")

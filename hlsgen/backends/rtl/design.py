@@ -145,7 +145,7 @@ class Design:
 
 #: library modules instantiated inside another library module (besides hlsgen_cast and hlsgen_fifo)
 _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
-    "hlsgen_cast": ("hlsgen_roundinc",),
+    "hlsgen_cast": ("hlsgen_roundinc", "hlsgen_fastcast"),
     "hlsgen_linear": ("hlsgen_mac", "hlsgen_rowout", "hlsgen_tree", "hlsgen_delay", "hlsgen_vdelay"),
     "hlsgen_scores": (
         "hlsgen_ram",
