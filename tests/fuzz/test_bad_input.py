@@ -86,42 +86,52 @@ def _sigint_convert(model: Path, data: Path, out: Path, delay: float) -> subproc
 
 def test_sigint_leaves_no_partial_project(valid: Valid, tmp_path: Path) -> None:
     """SIGINT at two moments of a convert (30 % and 60 % of an uninterrupted run's time, measured first on
-    this machine): the project is whole or absent, never partial; an interrupted run exits 130 with one
-    line and no traceback. A run that finished its work before the signal (``wrote`` printed; the signal
-    then lands in the interpreter's shutdown) must have written the whole project. (The reference run
-    reads TensorFlow from a cold disk cache: the two later runs were seen to finish within 45 % of its
-    time on a loaded machine, so the earlier moment is 30 %.)"""
+    this machine): the project is whole or absent, never partial; an interrupted run prints one line, no
+    traceback, and exits 130 (or dies of the SIGINT itself after that line, which a shell reports as 130
+    too: seen when the signal lands while TensorFlow is being imported). A run that finished its work
+    before the signal (``wrote`` printed; the signal then lands in the interpreter's shutdown) must have
+    written the whole project. The reference run may read TensorFlow from a cold disk cache, and the later
+    runs were seen to finish before 30 % of its time: when no run of a round was interrupted, another round
+    signals at 30 % / 60 % of that round's own runs (at most 3 rounds)."""
     t0 = time.monotonic()
     ref = _sigint_convert(valid.model, valid.data, tmp_path / "ref", 0.0)
     ref.communicate(timeout=300)
     assert ref.returncode == 0
     took = time.monotonic() - t0
-    runs = [
-        _sigint_convert(valid.model, valid.data, tmp_path / f"p{k}", f * took)
-        for k, f in enumerate((0.3, 0.6))
-    ]
-    t0 = time.monotonic()
-    for p in sorted(runs, key=lambda p: p.delay):  # type: ignore[attr-defined]
-        time.sleep(max(0.0, t0 + p.delay - time.monotonic()))  # type: ignore[attr-defined]
-        if p.poll() is None:
-            p.send_signal(signal.SIGINT)
     whole = (valid.project / "firmware").is_dir()
     assert whole
     want = sorted(q.relative_to(valid.project) for q in valid.project.rglob("*") if q.is_file())
-    interrupted = 0
-    for k, p in enumerate(runs):
-        out_text, err = p.communicate(timeout=120)
-        out = tmp_path / f"p{k}"
-        if "wrote" in out_text:  # the work was done: the whole project, whatever the shutdown did
-            got = sorted(q.relative_to(out) for q in out.rglob("*") if q.is_file())
-            assert got == want
-        else:
-            assert "Traceback" not in err, err
-            assert p.returncode == 130 and "interrupted" in err, (p.returncode, err)
-            assert not out.exists()
-            interrupted += 1
-        assert not list(tmp_path.glob(f".p{k}*")), "temporary folder left behind"
-    assert interrupted >= 1, f"no run was interrupted mid-work (an uninterrupted convert took {took:.1f} s)"
+    interrupted, seen = 0, []
+    for round_ in range(3):
+        runs = [
+            _sigint_convert(valid.model, valid.data, tmp_path / f"r{round_}p{k}", f * took)
+            for k, f in enumerate((0.3, 0.6))
+        ]
+        t0 = time.monotonic()
+        for p in sorted(runs, key=lambda p: p.delay):  # type: ignore[attr-defined]
+            time.sleep(max(0.0, t0 + p.delay - time.monotonic()))  # type: ignore[attr-defined]
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for k, p in enumerate(runs):
+            out_text, err = p.communicate(timeout=120)
+            out = tmp_path / f"r{round_}p{k}"
+            if "wrote" in out_text:  # the work was done: the whole project, whatever the shutdown did
+                got = sorted(q.relative_to(out) for q in out.rglob("*") if q.is_file())
+                assert got == want
+            else:
+                assert "Traceback" not in err, err
+                assert p.returncode in (130, -signal.SIGINT), (p.returncode, err)
+                assert (
+                    err.strip().splitlines()[-1] == "hlsgen convert: interrupted; nothing was half-written"
+                ), err
+                assert not out.exists()
+                interrupted += 1
+            assert not list(tmp_path.glob(f".r{round_}p{k}*")), "temporary folder left behind"
+        seen.append(round(took, 1))
+        if interrupted:
+            break
+        took = time.monotonic() - t0  # this round's runs, none interrupted: the later one's time
+    assert interrupted >= 1, f"no run was interrupted mid-work (uninterrupted converts took {seen} s)"
 
 
 def test_interrupt_while_writing_leaves_nothing(valid: Valid, tmp_path: Path, monkeypatch, capsys) -> None:
