@@ -168,3 +168,32 @@ def run_cli(
     code = int(importlib.import_module(module).main(list(args)) or 0)
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def side_by_side(designs: Sequence[Any], rtl: Path, top: str = "side_by_side") -> tuple[list[str], str]:
+    """The RTL of several designs (:class:`hlsgen.backends.rtl.design.Design`) in one folder under one
+    top of their own that instantiates each design's top (instance ``u_<its top>``, ports ``<its
+    top>_<port>``), so that one Yosys run synthesises them all and ``Depth.by_instance`` reports each
+    design's deepest path: a test's designs share the run's fixed cost. Returns (sources, top)."""
+    from hlsgen.backends.rtl import source_order, write_rtl
+
+    sources: list[str] = []
+    ports = ["    input  logic ap_clk", "    input  logic ap_rst_n"]
+    insts = []
+    for d in designs:
+        write_rtl(d, rtl)
+        sources += [f for f in source_order(d) if f not in sources]
+        conns = [".ap_clk(ap_clk)", ".ap_rst_n(ap_rst_n)"]
+        for p in d.ports:
+            assert not p.user_width, f"{d.top}: decode tops (TUSER) are not wrapped"
+            i, o = ("input ", "output") if p.direction == "in" else ("output", "input ")
+            for sig, direction, width in (
+                ("TDATA", i, p.tdata_width), ("TVALID", i, 1), ("TREADY", o, 1), ("TLAST", i, 1),
+            ):  # fmt: skip
+                name = f"{d.top}_{p.name}_{sig}"
+                ports.append(f"    {direction} logic [{width - 1}:0] {name}")
+                conns.append(f".{p.name}_{sig}({name})")
+        insts.append(f"    {d.top} u_{d.top} (\n        " + ",\n        ".join(conns) + "\n    );")
+    text = f"module {top} (\n" + ",\n".join(ports) + "\n);\n" + "\n".join(insts) + "\nendmodule\n"
+    (rtl / f"{top}.sv").write_text(text)
+    return [*sources, f"{top}.sv"], top
