@@ -14,7 +14,7 @@ from test_rtl import needs_verilator
 
 from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
 from hlsgen.backends.rtl.lint import lint
-from hlsgen.backends.rtl.parts import REST, plan_engine_parts, unread_signals
+from hlsgen.backends.rtl.parts import REST, plan_engine_parts
 
 
 def _instances(text: str) -> list[str]:
@@ -76,29 +76,3 @@ def test_parts_elaborate(block_rtl) -> None:
         ]
         assert bad == [], (p, r.output[-2000:])
         assert r.messages, p  # the package's unused constants at least: -Wall did run
-
-
-@pytest.mark.verilator
-@needs_verilator
-def test_probability_rows_read_in_place_are_left_open(tmp_path: Path) -> None:
-    """Where the context reads the softmax's rows in place (hlsgen_context PGRP), nothing reads the
-    softmax's row stream: its part leaves ``out_data`` open (a flat run removes the logic behind it),
-    and lints as the others; a softmax whose rows are streamed keeps it."""
-    from test_cosim import attention_graph
-
-    for lanes, linked in ((2, True), (5, False)):
-        opts = RtlOptions(par={"sc": 16, "cx": 8, "sm": lanes}, ram_min_rows=1)
-        design = build_design(attention_graph(4), "attn", opts)
-        rtl = write_rtl(design, tmp_path / f"l{lanes}")
-        sm = next(b for b in design.blocks if b.op == "sm")
-        rows = design.streams[sm.output].signal
-        assert unread_signals(rtl, design) == ({f"{rows}_data"} if linked else set())
-        plan_engine_parts(rtl, design)
-        text = (rtl / "alone_sm.sv").read_text()
-        assert (f".out_data()  // {rows}_data: not read" in text) == linked
-        assert (f"logic [{design.streams[sm.output].width - 1}:0] {rows}_data" in text) != linked
-        assert f"{rows}_data" in (rtl / "alone_cx.sv").read_text()  # the context's input port stays
-        r = lint(rtl, [*source_order(design)[:-1], "alone_sm.sv"], "alone_sm")
-        assert all(m.startswith(("%Warning-UNUSEDPARAM", "%Error: Exiting due to")) for m in r.messages), (
-            r.output
-        )

@@ -8,8 +8,7 @@ cells summed (:func:`synthesize_engines`). The parts, each a module of its own i
 
 - **an engine alone** (:func:`engine_top`, file ``alone_<op>.sv``): its instance exactly as the top has
   it (parameters, constants tied to unused ports, unconnected outputs), in a wrapper whose ports are
-  the top's signals it is connected to, but an output that no engine reads (:func:`unread_signals`: a
-  softmax's probability rows read in place by its context), left open as a flat run would remove it;
+  the top's signals it is connected to;
 - **the rest** (:func:`rest_top`, file ``rest_<top>.sv``): the top itself with its engines' instances
   taken out, and every signal an engine drove or read a port of the wrapper (``x_<signal>`` in,
   ``y_<signal>`` out; a signal only between two engines is no port of it). That is the forks and
@@ -45,10 +44,6 @@ from .split import _children_cpu, merge_depths
 from .writer import source_order
 from .yosys import YosysAborted, YosysCounts, synthesize, yosys_command
 
-#: stream data inputs that a module does not read where a parameter of it is set: (module, port) -> the
-#: parameter (hlsgen_context PGRP: the probabilities are read in place through the softmax's group port)
-UNREAD_INPUTS = {("hlsgen_context", "p_data"): "PGRP"}
-
 #: the name of the part that holds the top without its engines (as a flat run's depth names the top's glue)
 REST = "top"
 
@@ -61,8 +56,7 @@ class EnginePart:
         name: the engine's instance (``u_<op>``), or :data:`REST`.
         top: the wrapper module, file ``<top>.sv`` in the RTL folder.
         module: the engine's module (the design's top for the rest).
-        bits: the bits of the top's signals the engine is connected to (the rest: its ports): a size,
-            the largest parts start first (the softmax of a long sequence: its T-wide rows in and out).
+        bits: the wrapper's port bits: a size, the largest parts start first.
     """
 
     name: str
@@ -102,43 +96,16 @@ def _directions(rtl: Path, module: str) -> dict[str, str]:
     return {m[2]: m[1] for m in _PORT.finditer((rtl / f"{module}.sv").read_text())}
 
 
-def unread_signals(rtl: str | Path, design: Design) -> set[str]:
-    """Signals of the top that an engine drives and nothing reads: every engine on them ignores that
-    input (:data:`UNREAD_INPUTS`) and the rest of the top does not name them (the probability rows of a
-    softmax whose context reads them in place). A flat run removes the logic that drives them."""
-    rtl = Path(rtl)
-    text = (rtl / f"{design.top}.sv").read_text()
-    read: dict[str, list[bool]] = {}  # signal -> for each engine input on it: whether it is read
-    driven: set[str] = set()
-    for b in design.blocks:
-        inst = _instance(text, b)
-        dirs = _directions(rtl, b.module)
-        for port, sig in _connections(inst, b):
-            if dirs[port] == "output":
-                driven.add(sig)
-            else:
-                flag = UNREAD_INPUTS.get((b.module, port))
-                read.setdefault(sig, []).append(not (flag and int(b.params.get(flag, 0))))
-        text = text.replace(inst, "")
-    return {s for s in driven if not any(read.get(s, [True])) and len(re.findall(rf"\b{s}\b", text)) <= 1}
-
-
-def engine_top(rtl: str | Path, design: Design, block: Block, unread: set[str] | None = None) -> str:
+def engine_top(rtl: str | Path, design: Design, block: Block) -> str:
     """Write a top of ``block`` alone (file ``alone_<op>.sv`` in ``rtl``, the design's RTL folder): its
     instance as the design's top has it, every signal it is connected to a port of the wrapper (inputs
-    from the module's port directions, widths from the top's declarations), but its outputs on the
-    ``unread`` signals (:func:`unread_signals`), left open. Returns the module name."""
+    from the module's port directions, widths from the top's declarations). Returns the module name."""
     rtl = Path(rtl)
     top = (rtl / f"{design.top}.sv").read_text()
     inst = _instance(top, block)
     dirs = _directions(rtl, block.module)
     widths = _widths(top)
-    ports = []
-    for port, sig in _connections(inst, block):
-        if unread and sig in unread and dirs[port] == "output":
-            inst = inst.replace(f".{port}({sig})", f".{port}()  // {sig}: not read")
-        else:
-            ports.append(f"    {dirs[port]} logic [{widths[sig] - 1}:0] {sig}")
+    ports = [f"    {dirs[port]} logic [{widths[sig] - 1}:0] {sig}" for port, sig in _connections(inst, block)]
     name = f"alone_{block.op}"
     body = ",\n".join(["    input logic ap_clk", "    input logic rst", *ports])
     (rtl / f"{name}.sv").write_text(
@@ -197,16 +164,12 @@ def _port_bits(path: Path) -> int:
 
 def plan_engine_parts(rtl: str | Path, design: Design) -> list[EnginePart]:
     """Write the wrapper of every engine of ``design`` and of the rest (:func:`engine_top`,
-    :func:`rest_top`) into its RTL folder ``rtl``; the parts, largest (:attr:`EnginePart.bits`) first."""
+    :func:`rest_top`) into its RTL folder ``rtl``; the parts, largest (port bits) first."""
     rtl = Path(rtl)
-    unread = unread_signals(rtl, design)
-    text = (rtl / f"{design.top}.sv").read_text()
-    widths = _widths(text)
     parts = []
     for b in design.blocks:
-        top = engine_top(rtl, design, b, unread)
-        bits = sum(widths[s] for _, s in _connections(_instance(text, b), b))
-        parts.append(EnginePart(b.instance, top, b.module, bits))
+        top = engine_top(rtl, design, b)
+        parts.append(EnginePart(b.instance, top, b.module, _port_bits(rtl / f"{top}.sv")))
     rest = rest_top(rtl, design)
     parts.append(EnginePart(REST, rest, design.top, _port_bits(rtl / f"{rest}.sv")))
     return sorted(parts, key=lambda p: -p.bits)
@@ -294,13 +257,4 @@ def synthesize_engines(
     return out
 
 
-__all__ = [
-    "REST",
-    "UNREAD_INPUTS",
-    "EnginePart",
-    "engine_top",
-    "plan_engine_parts",
-    "rest_top",
-    "synthesize_engines",
-    "unread_signals",
-]
+__all__ = ["REST", "EnginePart", "engine_top", "plan_engine_parts", "rest_top", "synthesize_engines"]
