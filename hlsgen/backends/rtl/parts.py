@@ -16,8 +16,9 @@ cells summed (:func:`synthesize_engines`). The parts, each a module of its own i
   engine, in one part, so that nothing of the top is left uncounted or counted twice and no FIFO needs a
   wrapper of its own.
 
-Engines are never read as black boxes (a part is its whole engine, or no engine): Yosys cannot size the
-ports of a parameterised black box, and a black box's cells would not be counted.
+Engines are never read as black boxes (a part is its whole engine, or no engine): the top synthesised
+with its engines as black boxes fails (#14), and would not count their cells anyway; the rest part
+therefore has no engine instance at all, only ports where they were.
 
 What the cut loses, against one flat run of the same RTL: the optimisations across an engine's
 boundary, and the paths that cross it. Optimisations: an output bit nobody reads, a constant on a port
