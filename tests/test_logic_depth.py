@@ -269,9 +269,9 @@ def _parts_add_up(rtl: Path, design: Design, flat: YosysCounts) -> None:
     them; two processes, 28 s on the idle machine) adds up to the flat run: DSP and LUTRAM equal, LUT
     and FF within 1% of it. A flat run optimises across the engines' boundaries (a constant or an
     unread bit of a stream between two engines, a register after a block RAM read folded into the BRAM:
-    6% at the T 256 MHA block), the parts cannot: here every engine port is a port of the top, so only ABC's mapping
-    differs (measured: 8 LUT fewer in parts of 12,720, FF and LUTRAM equal). The engines' depth in
-    parts is held to the same bound (4 and 4 measured, as flat)."""
+    6% at the T 256 MHA block), the parts cannot: here every engine port is a port of the top, so only
+    ABC's mapping differs (measured: 8 LUT fewer in parts of 12,720, FF and LUTRAM equal). The engines'
+    depth in parts is held to the same bound (4 and 4 measured, as flat)."""
     from hlsgen.backends.rtl.parts import REST, synthesize_engines
 
     parts = synthesize_engines(rtl, design, depth=True)
