@@ -71,36 +71,9 @@ def one(kind: str, rows: int = 16, n: int = 32, prec: str = "ap_fixed<8,3,AP_RND
     return quantize_graph(g, Config.from_dict({"default_precision": prec}))
 
 
-def _alone(rtl, design, block) -> str:
-    """A top of ``block`` alone (file ``alone_<op>.sv`` in ``rtl``): its instance as the design's top has it,
-    every signal it is connected to a port of the wrapper (inputs from the module's port directions,
-    widths from the top's declarations). Returns the wrapper's module name."""
-    import re
-
-    top = (rtl / f"{design.top}.sv").read_text()
-    head = top.index(f"    {block.module} #(")
-    inst = top[head : top.index("\n    );", top.index(f") {block.instance} (", head)) + 7]
-    lib = (rtl / f"{block.module}.sv").read_text()
-    dirs = dict(
-        (m[2], m[1]) for m in re.finditer(r"^\s*(input|output)\s+logic\s*(?:\[[^\]]*\])?\s*(\w+)", lib, re.M)
-    )
-    widths: dict[str, int] = {}
-    for m in re.finditer(r"^\s*logic\s*(?:\[(\d+):0\])?\s*([\w, ]+);", top, re.M):
-        for name in m[2].split(","):
-            widths[name.strip()] = int(m[1] or 0) + 1
-    ports = []
-    for port, sig in re.findall(r"\.(\w+)\((\w+)\)", inst[inst.index(f") {block.instance} (") :]):
-        if port in ("clk", "rst"):
-            continue
-        ports.append(f"    {dirs[port]} logic [{widths[sig] - 1}:0] {sig}")
-    name = f"alone_{block.op}"
-    body = ",\n".join(["    input logic ap_clk", "    input logic rst", *ports])
-    (rtl / f"{name}.sv").write_text(f"module {name} (\n{body}\n);\n{inst}\nendmodule\n")
-    return name
-
-
 def engines_alone(seq: int, d: int, kinds: list[str], over: int, tree_levels: int, keep: str | None) -> None:
-    """Each engine of kind ``kinds`` of the MHA block (seq, d) through Yosys alone: the others black boxes."""
+    """Each engine of kind ``kinds`` of the MHA block (seq, d) through Yosys alone, each in a top of its own
+    (:func:`hlsgen.backends.rtl.parts.engine_top`)."""
     import sys
     from pathlib import Path
 
@@ -108,6 +81,7 @@ def engines_alone(seq: int, d: int, kinds: list[str], over: int, tree_levels: in
     from bench_rtl import mha_project
 
     from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
+    from hlsgen.backends.rtl.parts import engine_top
     from hlsgen.backends.rtl.yosys import synthesize
 
     proj, _ = mha_project(seq, d, 4)
@@ -118,7 +92,7 @@ def engines_alone(seq: int, d: int, kinds: list[str], over: int, tree_levels: in
         order = source_order(design)
         for kind in kinds:
             block = next(b for b in design.blocks if b.kind == kind)
-            top = _alone(rtl, design, block)
+            top = engine_top(rtl, design, block)
             t0 = time.perf_counter()
             c = synthesize(rtl, [*order[:-1], f"{top}.sv"], top, depth=True, over=over)
             dt = time.perf_counter() - t0

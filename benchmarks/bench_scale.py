@@ -21,7 +21,11 @@ ram_min_rows) while the softmax's and scores' T-wide rows were registers; with t
 (#14) see the README for the T 256 figures; LUT about linear in d at T 16.
 
     python benchmarks/bench_scale.py [--seq 16 64 256 1024] [--d 32 64 128] [--limit 600]
-        [--stages convert emulate csim verilator cosim yosys] [--model mha|norm]
+        [--stages convert emulate csim verilator cosim yosys] [--model mha|norm] [--parts]
+
+``--parts``: Yosys in parts (each engine alone and the rest of the top, two single-threaded processes at
+a time, :mod:`hlsgen.backends.rtl.parts`): the row has the sums, the slowest / deepest path over the
+parts and the wall time of the whole; a table under it has each part's figures and seconds.
 """
 
 from __future__ import annotations
@@ -97,9 +101,13 @@ def _project(work: Path) -> Any:
         return pickle.load(f)
 
 
-def run_stage(stage: Stage, seq: int, d: int, model: str, work: Path, opts: Any = None) -> dict[str, Any]:
+def run_stage(
+    stage: Stage, seq: int, d: int, model: str, work: Path, opts: Any = None, parts: bool = False
+) -> dict[str, Any]:
     """Run ``stage`` of case (seq, d) in this process, the RTL built with ``opts`` (an RtlOptions; None:
-    the defaults); returns its figures (the time is the caller's)."""
+    the defaults); returns its figures (the time is the caller's). With ``parts``, Yosys synthesises
+    each engine alone and the rest of the top, two processes at a time
+    (:func:`hlsgen.backends.rtl.parts.synthesize_engines`), and the figures list each part."""
     import numpy as np
 
     if stage is Stage.CONVERT:
@@ -152,10 +160,21 @@ def run_stage(stage: Stage, seq: int, d: int, model: str, work: Path, opts: Any 
         if not res.passed:
             figures["message"] = res.failure_message()
     elif stage is Stage.YOSYS:
+        from hlsgen.backends.rtl.parts import synthesize_engines
         from hlsgen.backends.rtl.yosys import synthesize
 
         rtl = write_rtl(design, work / "rtl_y")
-        c = synthesize(rtl, source_order(design), design.top, depth=True)
+        if parts:
+            c = synthesize_engines(rtl, design, depth=True, log=lambda line: print(line, flush=True))
+            figures["parts"] = [
+                [name, p.lut, p.lutram, p.ff, p.dsp, p.bram18, p.depth.deepest.lut_levels if p.depth else 0,
+                 p.seconds]
+                for name, p in c.instances.items()
+            ]  # fmt: skip
+            figures["yosys_cpu_s"] = c.cpu_seconds
+            figures["yosys_rss_mib"] = c.peak_rss_mib
+        else:
+            c = synthesize(rtl, source_order(design), design.top, depth=True)
         assert c.depth is not None
         figures.update(
             lut=c.lut,
@@ -179,7 +198,7 @@ def worker(args: argparse.Namespace) -> int:
         from hlsgen.backends.rtl import RtlOptions
 
         opts = RtlOptions(ram_min_rows=None if args.ram_min_rows == 0 else args.ram_min_rows)
-        figures = run_stage(stage, args.seq[0], args.d[0], args.model, work, opts)
+        figures = run_stage(stage, args.seq[0], args.d[0], args.model, work, opts, args.parts)
     except Exception:
         traceback.print_exc()
         return 1
@@ -192,6 +211,7 @@ def timed(stage: Stage, seq: int, d: int, args: argparse.Namespace, work: Path) 
     """Run ``stage`` in a child process (its own process group, killed whole on time-out)."""
     cmd = [sys.executable, __file__, "--worker", stage.value, "--seq", str(seq), "--d", str(d)]
     cmd += ["--model", args.model, "--work", str(work), "--ram-min-rows", str(args.ram_min_rows)]
+    cmd += ["--parts"] if args.parts else []
     log = work / f"{stage.value}.log"
     t0 = time.perf_counter()
     with log.open("w") as f:
@@ -238,6 +258,23 @@ def row(seq: int, d: int, res: dict[Stage, StageResult], limit: float) -> str:
     )
 
 
+def parts_table(fig: dict[str, Any]) -> str:
+    """The figures of each Yosys part (``--parts``), their sum, and the wall and CPU time of the whole."""
+    lines = [
+        f"    {'part':<20} {'LUT':>7} {'LUTRAM':>6} {'FF':>7} {'DSP':>4} {'BRAM18':>6} {'levels':>6} {'s':>7}"
+    ]
+    for name, lut, lutram, ff, dsp, bram, levels, sec in fig["parts"]:
+        lines.append(
+            f"    {name:<20} {lut:>7} {lutram:>6} {ff:>7} {dsp:>4} {bram:>6} {levels:>6} {sec:>7.1f}"
+        )
+    lines.append(
+        f"    {'sum / deepest':<20} {fig['lut']:>7} {fig['lutram']:>6} {fig['ff']:>7} {fig['dsp']:>4} "
+        f"{fig['bram18']:>6} {fig['levels']:>6}   yosys wall {fig['yosys_s']:.1f} s, "
+        f"CPU {fig['yosys_cpu_s']:.1f} s, peak {fig['yosys_rss_mib']:.0f} MiB"
+    )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seq", type=int, nargs="+", default=[16, 64, 256, 1024], help="sequence lengths T")
@@ -257,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=32,
         help="RtlOptions.ram_min_rows: rows a lane of an attention bank holds to be a memory (0: register arrays)",
+    )
+    ap.add_argument(
+        "--parts",
+        action="store_true",
+        help="yosys: each engine alone and the rest of the top, two Yosys processes at a time; per part figures",
     )
     ap.add_argument("--worker", choices=[s.value for s in Stage], help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
@@ -297,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
                             file=sys.stderr,
                         )
                 print(row(seq, d, res, args.limit), flush=True)
+                if Stage.YOSYS in res and "parts" in res[Stage.YOSYS].figures:
+                    print(parts_table(res[Stage.YOSYS].figures), flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
