@@ -381,7 +381,14 @@ def attention_model(clock: float, yosys_particles: int | None, parts: int | None
         f"{'particles':>9} {'bits':>4} {'tables':>6} {'adders':>7} {'LUT est':>8} {'FF est':>7} {'DSP':>4} "
         f"{'stages':>6} {'cycles':>6} {'ns @ target':>11} {'plan Fmax':>9}"
     )
-    for p, bits, narrow in ((8, 8, True), (16, 8, False), (16, 8, True), (32, 8, True), (16, 6, True)):
+    for p, bits, narrow in (
+        (8, 8, True),
+        (16, 8, False),
+        (16, 8, True),
+        (32, 8, True),
+        (64, 8, True),
+        (16, 6, True),
+    ):
         g, cfg = attention_tagger(p, clock, bits, narrow=narrow)
         t0 = time.perf_counter()
         u = plan_graph(g, cfg)
