@@ -123,7 +123,7 @@ def main() -> int:
     )
     ap.add_argument("--engines", nargs="+", default=["softmax", "scores", "context"], help="with --mha")
     ap.add_argument("--over", type=int, default=6, help="with --mha: list the paths over this many levels")
-    ap.add_argument("--keep", help="with --mha: write the block's RTL (and the black boxes) here")
+    ap.add_argument("--keep", help="with --mha: write the block's RTL (and the engines' wrappers) here")
     args = ap.parse_args()
     if args.mha:
         engines_alone(args.mha[0], args.mha[1], args.engines, args.over, args.tree_levels, args.keep)

@@ -292,45 +292,42 @@ OPS = ["add", "mul", "concat", "slice", "maxpool", "batchnorm", "conv3", "rowper
 
 def one_op_graph(kind: str, rows: int = 16, n: int = 32, prec: str = "ap_fixed<16,6>") -> Graph:
     """A typed graph of one op of ``kind`` on a [rows, n] input."""
-    g = Graph(f"tensor_{kind}")
-    _add_one_op(g, kind, rows, n, np.random.default_rng(0))
-    return quantize_graph(g, Config.from_dict({"default_precision": prec}))
-
-
-def _add_one_op(g: Graph, kind: str, rows: int, n: int, rng: np.random.Generator, sfx: str = "") -> None:
     from hlsgen.ir import ops
 
-    x = g.add_tensor(f"x{sfx}", (rows, n))
-    g.inputs.append(x)
+    rng = np.random.default_rng(0)
+    g = Graph(f"tensor_{kind}")
+    x = g.add_tensor("x", (rows, n))
+    g.inputs = [x]
     if kind in ("add", "mul"):
         shape = (rows, n) if kind == "add" else (n,)
-        c, y = g.add_tensor(f"c{sfx}", shape), g.add_tensor(f"y{sfx}", (rows, n))
-        g.add_op(ops.Constant(f"table{sfx}", [], [c], value=rng.uniform(-2, 2, size=shape)))
+        c, y = g.add_tensor("c", shape), g.add_tensor("y", (rows, n))
+        g.add_op(ops.Constant("table", [], [c], value=rng.uniform(-2, 2, size=shape)))
         g.add_op(ops.Binary(kind, [x, c], [y], operation=kind))
     elif kind == "concat":
-        c, y = g.add_tensor(f"c{sfx}", (1, n)), g.add_tensor(f"y{sfx}", (rows + 1, n))
-        g.add_op(ops.Constant(f"cls{sfx}", [], [c], value=rng.uniform(-1, 1, size=(1, n))))
+        c, y = g.add_tensor("c", (1, n)), g.add_tensor("y", (rows + 1, n))
+        g.add_op(ops.Constant("cls", [], [c], value=rng.uniform(-1, 1, size=(1, n))))
         g.add_op(ops.Concat(kind, [c, x], [y], axis=0))
     elif kind == "slice":
-        y = g.add_tensor(f"y{sfx}", (n,))
+        y = g.add_tensor("y", (n,))
         g.add_op(ops.Slice(kind, [x], [y], axis=0, start=0, stop=1, squeeze=True))
     elif kind == "maxpool":
-        y = g.add_tensor(f"y{sfx}", (n,))
+        y = g.add_tensor("y", (n,))
         g.add_op(ops.GlobalMaxPool(kind, [x], [y]))
     elif kind == "batchnorm":
-        y = g.add_tensor(f"y{sfx}", (rows, n))
+        y = g.add_tensor("y", (rows, n))
         g.add_op(ops.BatchNorm(kind, [x], [y], scale=rng.uniform(0.5, 2, n), shift=rng.uniform(-1, 1, n)))
     elif kind == "conv3":
-        y = g.add_tensor(f"y{sfx}", (rows, n))
+        y = g.add_tensor("y", (rows, n))
         w = rng.normal(size=(3 * n, n)) / 8
         g.add_op(ops.Conv1D(kind, [x], [y], kernel=w, bias=rng.normal(size=n), kernel_size=3, padding="same"))
     elif kind == "rowperm":
-        x3, y = g.add_tensor(f"x3{sfx}", (4, rows // 4, n)), g.add_tensor(f"y{sfx}", (rows // 4, 4, n))
-        g.add_op(ops.Reshape(f"split{sfx}", [x], [x3], out_shape=(4, rows // 4, n)))
+        x3, y = g.add_tensor("x3", (4, rows // 4, n)), g.add_tensor("y", (rows // 4, 4, n))
+        g.add_op(ops.Reshape("split", [x], [x3], out_shape=(4, rows // 4, n)))
         g.add_op(ops.Transpose(kind, [x3], [y], perm=(1, 0, 2)))
     else:
         raise ValueError(f"unknown op {kind!r} (one of {', '.join(OPS)})")
-    g.outputs.append(y)
+    g.outputs = [y]
+    return quantize_graph(g, Config.from_dict({"default_precision": prec}))
 
 
 #: LUT levels of each op's design's deepest register-to-register path at 16 x 32 ap_fixed<16,6>, as
