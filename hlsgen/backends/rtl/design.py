@@ -175,6 +175,7 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
     "hlsgen_softmax": (
         "hlsgen_ram",
         "hlsgen_slots",
+        "hlsgen_gsel",
         "hlsgen_rowout",
         "hlsgen_tree",
         "hlsgen_delay",
@@ -491,7 +492,10 @@ def estimate(design: Design, sequences: int = ESTIMATE_SEQUENCES, max_passes: in
             break
         taken = new_taken
     last_out = {p.name: result[p.stream.signal][p.stream.rows - 1 :: p.stream.rows] for p in design.outputs}
-    latency = max(v[0] for v in last_out.values())
+    # from the first input beat (a handshake: a softmax reading its input row in place, hlsgen_softmax's
+    # scan, takes the row only with its last group) to the last output beat, as the co-simulation counts
+    first_in = min((taken or {}).get(p.stream.signal, [0])[0] for p in design.inputs) if design.inputs else 0
+    latency = max(v[0] for v in last_out.values()) - first_in
     ends = [max(v[s] for v in last_out.values()) for s in range(sequences)]
     tail = [ends[s] - ends[s - 1] for s in range(2, sequences)] or [ends[-1] - ends[0]]
     per_block = {b.op: b.model.cycles_per_sequence() for b in design.blocks}

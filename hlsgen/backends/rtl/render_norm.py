@@ -42,13 +42,18 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     lanes = softmax_lanes(op, graph, opts)
     g = -(-n // lanes)
     lv = max(0, int(opts.tree_levels))
-    # the pipeline of hlsgen_softmax: the row maximum reaches F0M rp cycles after the row was accepted; a
-    # group issued in E reaches F1B re cycles later (the es stages of the G:1 group multiplexer, 4 lane
-    # stages (the table address, the tables, the product, the cast), the lane tree, the sum's cast, the
-    # leading one's 2 steps and the reciprocal address); N's lanes take rn = 2 stages to the row buffer
-    # (the product; the cast's register, hlsgen_castreg)
+    # the pipeline of hlsgen_softmax: M scans a row g groups long before it is accepted with its last
+    # group (the stable variant; the latency variant reads no maximum); the row maximum reaches F0M rp
+    # cycles after that (the es stages of the G:1 group multiplexer, or one register, and the lane tree);
+    # a group issued in E reaches F1B re cycles later (the multiplexer, 4 lane stages (the table address,
+    # the tables, the product, the cast), the lane tree, the sum's cast, the leading one's 2 steps and
+    # the reciprocal address); N's lanes take rn = 2 stages to the row buffer (the product; the cast's
+    # register, hlsgen_castreg)
     es = softmax_select_stages(g)
-    rp, re, rn = tree_latency(n, lv) + 1, 8 + es + tree_latency(lanes, lv), 2
+    stable = pl.variant is SoftmaxVariant.STABLE
+    scan = g if stable else 1
+    rp = max(es, 1) + tree_latency(lanes, lv) if stable else 1
+    re, rn = 8 + es + tree_latency(lanes, lv), 2
     depth = out_depth(g, 4 + rn)
     inv, inv_w, inv_s = _softmax_inv_operand(pl.tables["inv"][1], ti)
     consts = [rom(f"INV_{op.name}", inv, inv_w, 1)]
@@ -124,7 +129,9 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         params,
         inputs,
         op.outputs[0],
-        timing.RowTwoStage(rows, g, depth, mask_rows, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=rn),
+        timing.RowTwoStage(
+            rows, g, depth, mask_rows, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=rn, scan=scan
+        ),
         consts,
         multipliers=mults,
         info={"lanes": lanes, "row_cycles": g, "tree_levels": lv},

@@ -293,7 +293,10 @@ class RowTwoStage(BlockModel):
 
     The pipeline: P holds a row ``rp`` cycles before E may load it (its row reduction); with
     ``f0_depth`` > 0, P is no register but a FIFO of that many rows, reserved as a row is accepted and
-    freed as E loads it (the row reduction runs as a free pipeline beside it); a group issued
+    freed as E loads it (the row reduction runs as a free pipeline beside it). With ``scan`` > 1 (the
+    softmax's scan M, with ``f0_depth``) the row is read ``scan`` cycles on the input, a group a cycle
+    from the cycle it is valid and the previous row was accepted, and accepted with its last group
+    once the FIFO has room; ``rp`` then counts from that acceptance. A group issued
     in E reaches the FIFO ``re`` cycles later; N waits ``wn`` cycles after it loads a row before it
     issues; a group issued in N reaches the output FIFO ``rn`` cycles later.
 
@@ -314,7 +317,10 @@ class RowTwoStage(BlockModel):
         f1_depth: int = 2,
         wn: int = 0,
         rn: int = 0,
+        scan: int = 1,
     ) -> None:
+        if scan > 1 and not f0_depth:
+            raise ValueError("RowTwoStage: a scan of the input row needs the row FIFO (f0_depth)")
         self.in_rows = {"in": rows}
         if mask_rows:
             self.in_rows["mask"] = mask_rows
@@ -323,6 +329,7 @@ class RowTwoStage(BlockModel):
         self.depth = depth
         self.rp, self.re, self.f1_depth, self.wn, self.rn = rp, re, f1_depth, wn, rn
         self.f0_depth = f0_depth
+        self.scan = scan
         self.reset()
 
     def reset(self) -> None:
@@ -351,11 +358,13 @@ class RowTwoStage(BlockModel):
         for k in range(self.out_rows):
             if self.f0_depth:
                 c = self.count - self.f0_depth
-                a = max(avail["in"][k], self.eloads[c] + 1 if c >= 0 else NEG, ready if k == 0 else NEG)
+                prev = acc[-1] if acc else self.last_acc[1]  # the row before, of this or the last sequence
+                s = max(avail["in"][k], ready if k == 0 else NEG, prev + 1)
+                a = max(s + self.scan - 1, self.eloads[c] + 1 if c >= 0 else NEG)
             else:
                 a = max(avail["in"][k], self.eload, ready if k == 0 else NEG)
-            if acc:
-                a = max(a, acc[-1] + 1)
+                if acc:
+                    a = max(a, acc[-1] + 1)
             eload = max(a + 1 + self.rp, self.elast)
             fd = self.f1_depth
             n2 = self.nload[self.count - fd] if self.count >= fd else NEG

@@ -1,7 +1,9 @@
 // hlsgen RTL library: softmax over rows of N values, with an optional mask (1 = attend) repeated over
 // every block of NQ rows. The arithmetic is hlsgen.ir.ops.softmax.Softmax.execute, step by step:
 //
-//   P (input register):  m = max of the kept x (the row's keep bits from the mask buffer)
+//   M (L lanes a cycle): m = max of the kept x (the row's keep bits from the mask buffer), a group of L
+//                        a cycle from the row held on in_data (hlsgen_gsel, a tree of L lanes, and a
+//                        running maximum); the row is accepted with its last group (latency: no scan)
 //   E (L lanes a cycle): the group picked from the row (SELS stages: a register every SEL_LV levels of
 //                        its G:1 multiplexer and after the last; none when G = 1), then
 //                        stable:  d = m - x, d' = (d + 2^(DROP-1)) >> DROP (registered: stage D),
@@ -16,8 +18,10 @@
 //                        bits), 0 when S == 0: the product registered, then the cast split by a register
 //                        (hlsgen_castreg) into the row buffer
 //
-// A row spends G = ceil(N / L) cycles in E and G in N, so rows follow each other every G cycles; a row
-// leaves 2G + 3 cycles after it entered P when nothing waits. The exp tables are parameters (entry k at
+// A row spends G = ceil(N / L) cycles in M, G in E and G in N, so rows follow each other every G cycles.
+// No tree is N values wide: the maximum, like the sum, is taken L lanes a cycle, so that a row's length
+// costs memory (F0, the rows of exponentials, the output rows) and multiplexer inputs, not a tree and a
+// row register. The maximum is associative, so the scan equals the reference's max over the row exactly. The exp tables are parameters (entry k at
 // bits [k*EW +: EW], ELO_INIT's at [k*LW +: LW]); INV is a ROM loaded from INV_FILE ($readmemh) and read
 // when a row enters N. Lanes are picked from a row by a multiplexer over the G groups (constant part
 // selects: a variable index times a width is a multiplier, which synthesis may put on a DSP).
@@ -122,15 +126,17 @@ module hlsgen_softmax #(
     localparam int PCW = (SW > 1) ? $clog2(SW) : 1;
     localparam int RCW = $clog2(ROWS + 1);
     localparam int QCW = $clog2(NQ + 1);
-    // pipeline: tree latencies (as hlsgen_tree), P's delay to the maximum, E's issue-to-F1B delay
-    localparam int TLP = (N > 1) ? $clog2(N) : 0;
+    // pipeline: the lane trees' latency (as hlsgen_tree); the group multiplexers of M and E (hlsgen_gsel):
+    // a register after every SEL_LV of their GW levels and after the last
     localparam int TLE = (L > 1) ? $clog2(L) : 0;
-    localparam int TP = (LV > 0) ? (TLP + LV - 1) / ((LV > 0) ? LV : 1) : 0;
     localparam int TE = (LV > 0) ? (TLE + LV - 1) / ((LV > 0) ? LV : 1) : 0;
-    localparam int RP = TP + 1;  // accept to the maximum in F0M
-    localparam int F0D = RP + 2;
-    // E's group multiplexer: a register after every SEL_LV of its GW levels and after the last
     localparam int SELS = (G > 1) ? (GW + SEL_LV - 1) / SEL_LV : 0;
+    // M scans MG groups a row (the latency variant reads no maximum: one); a group issued in M reaches
+    // the running maximum RP cycles later (the multiplexer, or one register when there is none, and the
+    // lane tree), so the row's maximum enters F0M RP cycles after the row was accepted with its last group
+    localparam int MG = (VARIANT == 0) ? G : 1;
+    localparam int RP = (VARIANT == 0) ? ((SELS > 0) ? SELS : 1) + TE : 1;
+    localparam int F0D = RP + 2;
     localparam int RE = SELS + 4 + TE + 4;  // issue to the reciprocal address in F1B
     localparam int F1D = RE + 2;
     localparam int C0W = $clog2(F0D + 2);
@@ -192,19 +198,33 @@ module hlsgen_softmax #(
         end
     endgenerate
 
-    // ---- P: the row (and its keep bits) into F0 as it arrives; its maximum in a tree into F0M ----------
-    logic p_acc, f0m_valid, e_load, p_vd, pm_keep;
-    logic [N*XW-1:0] p_x;
-    logic [N-1:0] p_keep;
-    logic [XW-1:0] pm, m_c, f0_m;
+    // ---- M: the row's maximum, a group of L values a cycle, read from the row held on in_data ------------
+    // The row stays on in_data while M scans it (a stream's data is stable from valid to ready); it is
+    // accepted with its last group, into F0 (with its keep bits), once F0 has room. The groups' maxima
+    // (a tree of L lanes) are combined into a running maximum; the row's goes into F0M.
+    logic p_acc, f0m_valid, e_load, m_vd, m_issue, m_room, mg0, mgl;
+    logic [GW-1:0] mg;
+    logic [XW-1:0] m_row, f0_m;
     logic [C0W-1:0] occ0;
 
-    assign in_ready = occ0 < C0W'(F0D) && mask_ok;
+    assign m_room = occ0 < C0W'(F0D);
+    assign in_ready = mgl && m_room && mask_ok;
     assign p_acc = in_valid && in_ready;
+    assign m_issue = in_valid && mask_ok && (!mgl || m_room);
 
+    // mg0 / mgl: mg == 0 and mg == MG - 1, registers beside the group count
     always_ff @(posedge clk) begin
-        if (rst) occ0 <= '0;
-        else occ0 <= occ0 + C0W'(p_acc) - C0W'(e_load);
+        if (rst) begin
+            occ0 <= '0;
+            mg <= '0;
+            {mg0, mgl} <= {1'b1, MG == 1};
+        end else begin
+            occ0 <= occ0 + C0W'(p_acc) - C0W'(e_load);
+            if (m_issue) begin
+                mg <= mgl ? '0 : mg + 1'b1;
+                {mg0, mgl} <= {mgl, MG == 1 || (!mgl && mg == GW'(MG - 2))};
+            end
+        end
     end
 
     // F0 and E's row: with RAM = 1 one memory of F0D + 1 row slots (LUTRAM, read asynchronously), the
@@ -256,29 +276,82 @@ module hlsgen_softmax #(
         end
     endgenerate
 
-    always_ff @(posedge clk) begin
-        p_x <= in_data;
-        p_keep <= keep_in;
-    end
-
-    hlsgen_tree #(
-        .N(N), .W(XW), .S(XS), .OW(XW), .OP(1), .LV(LV)
-    ) u_max (
-        .clk(clk),
-        .x(p_x),
-        .keep(p_keep),
-        .y(pm),
-        .y_keep(pm_keep)
-    );
-    // the input type's minimum when nothing is kept
-    assign m_c = pm_keep ? pm : (XS ? {1'b1, {(XW - 1) {1'b0}}} : '0);
-
-    logic [RP-1:0] pv;
-    always_ff @(posedge clk) begin
-        if (rst) pv <= '0;
-        else pv <= RP'({pv, p_acc});
-    end
-    assign p_vd = pv[RP-1];
+    generate
+        if (VARIANT == 0) begin : g_mscan
+            localparam int EGW = L * (XW + 1);  // a group's values and keep bits
+            logic [G*EGW-1:0] mx;
+            logic [EGW-1:0] mgrp;
+            logic [L*XW-1:0] gx;
+            logic [L-1:0] gk;
+            logic [XW-1:0] gm, rm, cm;
+            logic gm_keep, rk, ck, gt, mv, mfirst, mlast;
+            logic [NP*XW-1:0] x_np;
+            logic [NP-1:0] keep_np;
+            assign x_np = (NP * XW)'(in_data);
+            assign keep_np = NP'(keep_in);  // the padding lanes are not kept
+            for (genvar gi = 0; gi < G; gi++) begin : g_grp
+                assign mx[gi*EGW+:EGW] = {keep_np[gi*L+:L], x_np[gi*L*XW+:L*XW]};
+            end
+            if (G > 1) begin : g_sel
+                hlsgen_gsel #(
+                    .G(G), .W(EGW), .SEL_LV(SEL_LV)
+                ) u_msel (
+                    .clk(clk),
+                    .x(mx),
+                    .sel(mg),
+                    .y(mgrp)
+                );
+            end else begin : g_reg
+                always_ff @(posedge clk) mgrp <= mx;
+            end
+            assign {gk, gx} = mgrp;
+            hlsgen_tree #(
+                .N(L), .W(XW), .S(XS), .OW(XW), .OP(1), .LV(LV)
+            ) u_max (
+                .clk(clk),
+                .x(gx),
+                .keep(gk),
+                .y(gm),
+                .y_keep(gm_keep)
+            );
+            hlsgen_vdelay #(
+                .W(2), .D(RP)
+            ) u_mdelay (
+                .clk(clk),
+                .rst(rst),
+                .v(m_issue),
+                .x({mg0, mgl}),
+                .vy(mv),
+                .y({mfirst, mlast})
+            );
+            // the running maximum over the kept values of the row's groups so far (rk: some are kept)
+            if (XS) begin : g_gts
+                assign gt = $signed(gm) > $signed(rm);
+            end else begin : g_gtu
+                assign gt = gm > rm;
+            end
+            always_comb begin
+                if (mfirst || !rk) {ck, cm} = {gm_keep, gm};
+                else if (!gm_keep) {ck, cm} = {1'b1, rm};
+                else {ck, cm} = {1'b1, gt ? gm : rm};
+            end
+            always_ff @(posedge clk) begin
+                if (mv) {rk, rm} <= {ck, cm};
+            end
+            // the input type's minimum when nothing is kept
+            assign m_row = ck ? cm : (XS ? {1'b1, {(XW - 1) {1'b0}}} : '0);
+            assign m_vd = mv && mlast;
+        end else begin : g_mnone
+            // the latency variant reads no maximum: F0M gets a placeholder a cycle after the row
+            logic q;
+            always_ff @(posedge clk) begin
+                if (rst) q <= 1'b0;
+                else q <= p_acc;
+            end
+            assign m_vd = q;
+            assign m_row = '0;
+        end
+    endgenerate
 
     hlsgen_fifo #(
         .W(XW),
@@ -286,9 +359,9 @@ module hlsgen_softmax #(
     ) u_f0m (
         .clk(clk),
         .rst(rst),
-        .in_valid(p_vd),
+        .in_valid(m_vd),
         .in_ready(),
-        .in_data(m_c),
+        .in_data(m_row),
         .out_valid(f0m_valid),
         .out_ready(e_load),
         .out_data(f0_m)
@@ -305,67 +378,35 @@ module hlsgen_softmax #(
     logic [L*XW-1:0] egx;
     logic [L-1:0] egk;
 
-    // E's group: a balanced tree of 2:1 multiplexers over the bits of eg (GW levels, constant part
-    // selects only), not a chain of G compares (at G = 256, the 1024-token rows at 4 lanes, such a chain
-    // is 256 multiplexers deep: Yosys' abc9 ran out of stack walking it). The tree is registered after
-    // every SEL_LV levels and after its last (SELS stages; a stage k levels of registers down selects by
-    // eg as it was k cycles ago, egr; the row maximum travels beside the group, emr), so that the row
-    // read in place and the multiplexers stay within a few LUT levels between registers.
+    // E's group: picked from the row read in place by hlsgen_gsel (a tree of 2:1 multiplexers over the
+    // bits of eg, registered every SEL_LV levels and after its last: SELS stages; not a chain of G
+    // compares, which at G = 256 is 256 multiplexers deep: Yosys' abc9 ran out of stack walking it). The
+    // row maximum travels beside the group (emr), so that the group and its maximum meet after SELS
+    // cycles.
     localparam int ESR = (SELS > 0) ? SELS : 1;
-    logic [ESR*GW-1:0] egr;  // eg 1 .. SELS cycles ago, at [(k-1)*GW +: GW]
-    logic [ESR*XW-1:0] emr;  // e_m likewise
+    localparam int EGWE = L * (XW + 1);  // a group's values and keep bits
+    logic [ESR*XW-1:0] emr;  // e_m 1 .. SELS cycles ago, at [(k-1)*XW +: XW]
     logic [XW-1:0] em_d;  // the maximum of the group leaving the multiplexer
-    always_ff @(posedge clk) begin
-        egr <= (ESR * GW)'({egr, eg});
-        emr <= (ESR * XW)'({emr, e_m});
-    end
+    logic [G*EGWE-1:0] ex;
+    always_ff @(posedge clk) emr <= (ESR * XW)'({emr, e_m});
     generate
         if (SELS > 0) begin : g_emd
             assign em_d = emr[(SELS-1)*XW+:XW];
         end else begin : g_em0
             assign em_d = e_m;
         end
-    endgenerate
-    generate
-        localparam int GP = 1 << GW;  // groups padded to a power of two
-        localparam int EGW = L * (XW + 1);  // a group's values and keep bits
-        localparam int LW_ = GP * EGW;  // one level of the tree (its upper part unused past level 0)
-        logic [(GW+1)*LW_-1:0] etree;  // level b at [b*LW_ +: LW_]
-        for (genvar gi = 0; gi < GP; gi++) begin : g_eleaf
-            if (gi < G) begin : g_in
-                assign etree[gi*EGW+:EGW] = {e_keep[gi*L+:L], e_x[gi*L*XW+:L*XW]};
-            end else begin : g_pad
-                assign etree[gi*EGW+:EGW] = '0;
-            end
-        end
-        for (genvar b = 0; b < GW && G > 1; b++) begin : g_elevel
-            localparam int HALF = GP >> (b + 1);
-            localparam int KD = b / SEL_LV;  // registered levels below this one: its group's delay
-            localparam bit REG = ((b + 1) % SEL_LV == 0) || (b + 1 == GW);
-            logic [HALF*EGW-1:0] r;
-            logic sel;
-            if (KD > 0) begin : g_seld
-                assign sel = egr[(KD-1)*GW+b];
-            end else begin : g_sel0
-                assign sel = eg[b];
-            end
-            for (genvar j = 0; j < HALF; j++) begin : g_emux
-                assign r[j*EGW+:EGW] = sel ? etree[b*LW_+(2*j+1)*EGW+:EGW] : etree[b*LW_+2*j*EGW+:EGW];
-            end
-            if (REG) begin : g_reg
-                logic [HALF*EGW-1:0] q;
-                always_ff @(posedge clk) q <= r;
-                assign etree[(b+1)*LW_+:HALF*EGW] = q;
-            end else begin : g_wire
-                assign etree[(b+1)*LW_+:HALF*EGW] = r;
-            end
-            assign etree[(b+1)*LW_+HALF*EGW+:LW_-HALF*EGW] = '0;
-        end
-        if (G == 1) begin : g_eone
-            assign etree[GW*LW_+:LW_] = {(LW_ - EGW)'(0), etree[0+:EGW]};
+        for (genvar gi = 0; gi < G; gi++) begin : g_egrp
+            assign ex[gi*EGWE+:EGWE] = {e_keep[gi*L+:L], e_x[gi*L*XW+:L*XW]};
         end
     endgenerate
-    assign {egk, egx} = etree[GW*LW_+:EGW];
+    hlsgen_gsel #(
+        .G(G), .W(EGWE), .SEL_LV(SEL_LV)
+    ) u_esel (
+        .clk(clk),
+        .x(ex),
+        .sel(eg),
+        .y({egk, egx})
+    );
 
     // eg0 / egl: eg == 0 and eg == G - 1, registers kept beside eg (no compare of the group count on
     // the path from the count to the handshakes and occupancies); ng0 / ngl likewise
