@@ -711,6 +711,43 @@ def test_softmax_group_select_stages_are_exact(tmp_path: Path, ram_min_rows: int
     _lint(tmp_path / "rtl", design)
 
 
+@pytest.mark.xdist_group("rtl_pipeline")
+def test_softmax_scans_masked_rows_a_group_a_cycle(tmp_path: Path) -> None:
+    """The stable softmax's row maximum, scanned 3 lanes a cycle from the row held on its input (M): 2
+    heads of 13 x 13 scores in 5 groups (the last one padded), under a causal mask ANDed with an explicit
+    one that masks a whole row, so that groups and rows with nothing kept occur (row 0 keeps one key; the
+    row of nothing kept gives zeros). Bit-exact over 4 sequences with idle cycles and back-pressure,
+    latency and II exactly as estimated (the row is taken with its last group: rp counts from there),
+    lint clean; no tree over the row's 13 values (the maximum's tree has 3 lanes)."""
+    from hlsgen.config import Config
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+
+    h, t = 2, 13
+    g = Graph("smm")
+    for name, shape in (("x", (h, t, t)), ("pad", (t, t)), ("m", (t, t)), ("y", (h, t, t))):
+        g.add_tensor(name, shape)
+    g.inputs, g.outputs = ["x", "pad"], ["y"]
+    g.add_op(ops.Mask("mk", ["pad"], ["m"], causal=True))
+    g.add_op(ops.Softmax("sm", ["x", "m"], ["y"]))
+    g = quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"}))
+    opts = RtlOptions(par={"sm": 3})
+    design = build_design(g, "smm", opts)
+    sm = next(b for b in design.blocks if b.module == "hlsgen_softmax")
+    assert (sm.params["L"], sm.info["row_cycles"], sm.params["HAS_MASK"]) == (3, 5, 1)
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(4, h, t, t)) * 2
+    pad = (rng.random((4, t, t)) < 0.7).astype(float)
+    pad[:, 6, :] = 0  # a row with nothing kept
+    pad[:, 9, 3:9] = 0  # groups 1 and 2 of row 9 masked whole
+    res = cosim_graph(g, "smm", _raw(g, [x, pad]), tmp_path, opts)
+    _check(res, design, "masked softmax, 5 groups of 3")
+    assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)
+    _lint(tmp_path / "rtl", design)
+    text = (tmp_path / "rtl" / "hlsgen_softmax.sv").read_text()
+    assert ".N(L), .W(XW), .S(XS), .OW(XW), .OP(1)" in text  # the maximum's tree is L lanes wide
+
+
 @pytest.mark.verilator
 @needs_verilator
 def test_builds_read_verilator_headers_precompiled(tmp_path: Path) -> None:
