@@ -14,7 +14,8 @@ from test_rtl import needs_verilator
 
 from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
 from hlsgen.backends.rtl.lint import lint
-from hlsgen.backends.rtl.parts import REST, plan_engine_parts
+from hlsgen.backends.rtl.parts import REST, engine_ports, engine_top, plan_engine_parts, rest_top, rest_view
+from hlsgen.backends.templating import banner
 
 
 def _instances(text: str) -> list[str]:
@@ -60,19 +61,67 @@ def test_parts_hold_every_instance_of_the_top_once(block_rtl) -> None:
     assert {f"y_{s.signal}_data" for f in design.forks for s, _ in f.branches} <= set(ports), ports
 
 
+def test_an_engine_alone_is_its_instance_in_the_top(block_rtl) -> None:
+    """Each engine's part holds its instance as the top has it (both rendered by templates/rtl/engine.sv.j2),
+    under the hlsgen banner; the rest is the top's template under the banner too."""
+    design, rtl = block_rtl
+    top = (rtl / f"{design.top}.sv").read_text()
+    for b in design.blocks:
+        text = (rtl / f"{engine_top(rtl, design, b)}.sv").read_text()
+        assert text.startswith(banner("//")), text[:200]
+        inst = text[text.index(f"    // {b.op} (") : text.index("\n    );\n") + len("\n    );")]
+        assert f"{b.instance} (" in inst and top.count(inst) == 1, inst
+    assert (rtl / f"{rest_top(rtl, design)}.sv").read_text().startswith(banner("//"))
+
+
+def _linked_design():
+    """Scores -> softmax -> context where the context reads the softmax's rows in place: a side channel
+    (address and read enable from the context, data from the softmax) between two engines."""
+    from test_cosim import attention_graph
+
+    design = build_design(
+        attention_graph(4), "attn", RtlOptions(par={"sc": 16, "cx": 8, "sm": 2}, ram_min_rows=1)
+    )
+    sm, cx = (next(b for b in design.blocks if b.op == o) for o in ("sm", "cx"))
+    assert sm.params.get("GOUT") == cx.params.get("PGRP") == 1
+    return design, sm, cx
+
+
+def test_side_channels_are_ports_of_both_engines_and_not_of_the_rest(tmp_path: Path) -> None:
+    """A side channel's directions come from the blocks (Block.drives, set where they are linked): the
+    softmax's part drives the data and reads the address and enable, the context's the reverse; the rest
+    neither declares nor exposes them, nor the streams between two engines."""
+    design, sm, cx = _linked_design()
+    addr, re_, data = (f"g_{sm.op}_{x}" for x in ("addr", "re", "data"))
+    dirs = {b.op: {p.name: p.direction for p in engine_ports(design, b)} for b in (sm, cx)}
+    assert [dirs[sm.op][s] for s in (addr, re_, data)] == ["input", "input", "output"]
+    assert [dirs[cx.op][s] for s in (addr, re_, data)] == ["output", "output", "input"]
+    view = rest_view(design)
+    names = {p.name[2:] for p in view.ports}
+    assert not {addr, re_, data, "s_s_valid", "s_p_valid"} & names, names
+    assert {"s_s", "s_p"}.isdisjoint(view.signals)
+    rtl = write_rtl(design, tmp_path / "rtl")
+    rest = (rtl / f"{rest_top(rtl, design)}.sv").read_text()
+    assert addr not in rest and "s_s_data" not in rest
+    sm.drives = ()  # the softmax no longer said to drive its data: no one does
+    with pytest.raises(ValueError, match=rf"side channel {data} is driven by 0 blocks"):
+        engine_top(rtl, design, cx)
+
+
 @pytest.mark.verilator
 @needs_verilator
-def test_parts_elaborate(block_rtl) -> None:
-    """Every part lints with no warning but the unused ones: the package's constants of the other
-    engines, and in the rest the declarations of the streams between two engines (no port width
-    mismatch, nothing read that is not driven)."""
-    design, rtl = block_rtl
+@pytest.mark.parametrize("which", ["forks", "side channel"])
+def test_parts_elaborate(block_rtl, tmp_path: Path, which: str) -> None:
+    """Every part lints with no warning but the package's constants of the other engines (UNUSEDPARAM,
+    one per constant the part does not use): no port width or direction mismatch, nothing read that is
+    not driven, no signal left unused (the rest declares no stream between two engines)."""
+    design, rtl = block_rtl if which == "forks" else (d := _linked_design()[0], write_rtl(d, tmp_path / "l"))
+    consts = {c.name for c in design.consts if not c.is_file}
     for p in plan_engine_parts(rtl, design):
         r = lint(rtl, [*source_order(design)[:-1], f"{p.top}.sv"], p.top)
-        bad = [
-            m
-            for m in r.messages
-            if not m.startswith(("%Warning-UNUSEDPARAM", "%Warning-UNUSEDSIGNAL", "%Error: Exiting due to"))
-        ]
+        unused = [m for m in r.messages if m.startswith("%Warning-UNUSEDPARAM")]
+        bad = [m for m in r.messages if m not in unused and not m.startswith("%Error: Exiting due to")]
         assert bad == [], (p, r.output[-2000:])
-        assert r.messages, p  # the package's unused constants at least: -Wall did run
+        named = {m.rsplit("'", 2)[-2] for m in unused}
+        assert all(m.startswith(f"%Warning-UNUSEDPARAM: {design.package}.sv:") for m in unused), unused
+        assert named <= consts, (p, named - consts)
