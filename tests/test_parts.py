@@ -16,7 +16,7 @@ import pytest
 from helpers import dense_block, project_of
 from test_rtl import needs_verilator, needs_yosys
 
-from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
+from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl, yosys_synthesis
 from hlsgen.backends.rtl.lint import lint
 from hlsgen.backends.rtl.parts import (
     REST,
@@ -26,8 +26,11 @@ from hlsgen.backends.rtl.parts import (
     rest_top,
     rest_view,
     synthesize_engines,
+    wants_parts,
 )
 from hlsgen.backends.templating import banner
+from hlsgen.ir import ops
+from hlsgen.ir.graph import Graph
 
 
 def _instances(text: str) -> list[str]:
@@ -178,3 +181,42 @@ def test_ctrl_c_kills_the_running_parts(block_rtl) -> None:
     assert len(lines) < len(design.blocks) + 1, lines  # interrupted before the last part
     assert _children() == [], _children()
     assert back < 2.0  # the running parts killed, not waited for (each takes several seconds)
+
+
+def _two_linears() -> Graph:
+    """x -> fc1 -> fc2 over 2 rows of 4 values: two small engines."""
+    rng = np.random.default_rng(7)
+    g = Graph("two")
+    x, h, y = g.add_tensor("x", (2, 4)), g.add_tensor("h", (2, 4)), g.add_tensor("y", (2, 4))
+    g.inputs, g.outputs = [x], [y]
+    for name, a, b in (("fc1", x, h), ("fc2", h, y)):
+        g.add_op(ops.Linear(name, [a], [b], kernel=rng.normal(size=(4, 4)) / 2, bias=rng.normal(size=4)))
+    return g
+
+
+@pytest.mark.yosys
+@needs_yosys
+def test_report_yosys_of_an_engine_project_in_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``yosys_synthesis`` (what ``hlsgen report --yosys`` runs) of an engine project with
+    ``HLSGEN_YOSYS_PARTS`` > 1 synthesises it in parts (each engine alone, the rest of the top): the
+    counts are the sums of the parts', a depth row per part, and the report's note says how it was
+    synthesised. A bad value is a clear error; small designs go flat by default."""
+    from hlsgen.report.render import synthesis_split_note
+
+    proj = project_of(_two_linears(), {"default_precision": "ap_fixed<8,3>"})
+    design = build_design(proj.graph, proj.name, RtlOptions())
+    assert len(design.blocks) == 2 and not wants_parts(design)  # flat unless asked
+    monkeypatch.setenv("HLSGEN_YOSYS_PARTS", "two")
+    with pytest.raises(ValueError, match="HLSGEN_YOSYS_PARTS must be an integer >= 1, got 'two'"):
+        yosys_synthesis(proj)
+    monkeypatch.setenv("HLSGEN_YOSYS_PARTS", "2")
+    found = yosys_synthesis(proj)
+    parts = {"u_fc1", "u_fc2", REST}
+    assert found.engine_parts == 3 and set(found.instances) == parts
+    assert found.lut > 0 and found.depth is not None
+    for k in ("lut", "lutram", "ff", "dsp", "bram18"):
+        assert getattr(found, k) == sum(getattr(c, k) for c in found.instances.values()), k
+    assert {row["instance"] for row in found.depth.table()} == parts
+    note = synthesis_split_note(found)
+    assert "in 3 parts, each engine alone and the rest of the top" in note, note
+    assert "cells summed" in note and "paths end at the parts' ports" in note, note

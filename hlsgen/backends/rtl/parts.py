@@ -54,6 +54,20 @@ from .yosys import YosysAborted, YosysCounts, run_parts, synthesize, yosys_comma
 REST = "top"
 
 
+#: multipliers from which an engine design of two engines or more is synthesised in parts by default
+#: (:func:`wants_parts`): the scale of the 16 x 32 MHA block (424 multipliers, 20.6k LUT, 140-220 s of
+#: one flat Yosys run; README "Scaling with sequence length"), where Yosys's time starts to grow faster
+#: than the design. The design's multipliers are what the code knows of its size before synthesis (the
+#: plan's LUT estimate is that of the HLS design, not of these engines).
+PARTS_MIN_MULTIPLIERS = 256
+
+
+def wants_parts(design: Design) -> bool:
+    """Whether ``design`` is synthesised in parts when nobody says (``hlsgen report --yosys``): it has
+    two engines or more and at least :data:`PARTS_MIN_MULTIPLIERS` multipliers."""
+    return len(design.blocks) > 1 and design.multipliers >= PARTS_MIN_MULTIPLIERS
+
+
 @dataclass(frozen=True)
 class EnginePart:
     """One Yosys run of a design synthesised in parts.
@@ -296,6 +310,7 @@ def synthesize_engines(
 
     out, found = run_parts([functools.partial(one, p) for p in parts], done, jobs)
     out.instances = {p.name: c for p, c in zip(parts, found, strict=True)}
+    out.engine_parts = len(parts)
     if depth:
         named = [(p.name, c.depth) for p, c in zip(parts, found, strict=True) if c.depth is not None]
         out.depth = merge_depths([d for _, d in named], [n for n, _ in named])
@@ -307,6 +322,7 @@ def synthesize_engines(
 
 __all__ = [
     "REST",
+    "PARTS_MIN_MULTIPLIERS",
     "EnginePart",
     "RestView",
     "WrapperPort",
@@ -316,4 +332,5 @@ __all__ = [
     "rest_top",
     "rest_view",
     "synthesize_engines",
+    "wants_parts",
 ]

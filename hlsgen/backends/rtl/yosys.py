@@ -62,6 +62,8 @@ class YosysCounts:
             (:mod:`.split`).
         dead_ff: flip-flops of a split synthesis that drive only such bits (the parts' ``unread_inputs``
             after the first): the one-piece synthesis removes them.
+        engine_parts: the Yosys processes of an engine design synthesised in parts (:mod:`.parts`: each
+            engine alone and the rest of the top, their counts in ``instances``); 0 for one run.
     """
 
     lut: int = 0
@@ -79,6 +81,7 @@ class YosysCounts:
     parts: list[YosysCounts] = field(default_factory=list)
     unread_inputs: int = 0
     dead_ff: int = 0
+    engine_parts: int = 0
 
     def resources(self) -> dict[str, int]:
         """The counts under the keys hlsgen.report uses (lut, ff, dsp, bram18, uram)."""
