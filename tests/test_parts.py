@@ -19,6 +19,7 @@ from test_rtl import needs_verilator, needs_yosys
 from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl, yosys_synthesis
 from hlsgen.backends.rtl.lint import lint
 from hlsgen.backends.rtl.parts import (
+    PARTS_MIN_MULTIPLIERS,
     REST,
     engine_ports,
     engine_top,
@@ -183,15 +184,27 @@ def test_ctrl_c_kills_the_running_parts(block_rtl) -> None:
     assert back < 2.0  # the running parts killed, not waited for (each takes several seconds)
 
 
-def _two_linears() -> Graph:
-    """x -> fc1 -> fc2 over 2 rows of 4 values: two small engines."""
+def _two_linears(n: int = 4) -> Graph:
+    """x -> fc1 -> fc2 over 2 rows of ``n`` values: two small engines."""
     rng = np.random.default_rng(7)
     g = Graph("two")
-    x, h, y = g.add_tensor("x", (2, 4)), g.add_tensor("h", (2, 4)), g.add_tensor("y", (2, 4))
+    x, h, y = g.add_tensor("x", (2, n)), g.add_tensor("h", (2, n)), g.add_tensor("y", (2, n))
     g.inputs, g.outputs = [x], [y]
     for name, a, b in (("fc1", x, h), ("fc2", h, y)):
-        g.add_op(ops.Linear(name, [a], [b], kernel=rng.normal(size=(4, 4)) / 2, bias=rng.normal(size=4)))
+        g.add_op(ops.Linear(name, [a], [b], kernel=rng.normal(size=(n, n)) / 2, bias=rng.normal(size=n)))
     return g
+
+
+def test_large_engine_designs_go_in_parts_by_default() -> None:
+    """The default of ``hlsgen report --yosys``: in parts from two engines and PARTS_MIN_MULTIPLIERS
+    multipliers; one engine, however large, in one piece (its part would be the whole design)."""
+    proj = project_of(_two_linears(16), {"default_precision": "ap_fixed<8,3>"})
+    for par, many in ((PARTS_MIN_MULTIPLIERS // 2, True), (PARTS_MIN_MULTIPLIERS // 2 - 1, False)):
+        d = build_design(proj.graph, "two", RtlOptions(max_par=None, par={"fc1": par, "fc2": par}))
+        assert (d.multipliers >= PARTS_MIN_MULTIPLIERS, wants_parts(d)) == (many, many), d.multipliers
+    one = build_design(proj.graph, "two", RtlOptions(max_par=None))
+    one.blocks = one.blocks[:1]
+    assert one.multipliers >= PARTS_MIN_MULTIPLIERS and not wants_parts(one)
 
 
 @pytest.mark.yosys
