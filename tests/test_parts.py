@@ -4,17 +4,34 @@ depth test (tests/test_logic_depth.py -k "attention_engines_depth and context").
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import dense_block, project_of
-from test_rtl import needs_verilator
+from test_rtl import needs_verilator, needs_yosys
 
-from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
+from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl, yosys_synthesis
 from hlsgen.backends.rtl.lint import lint
-from hlsgen.backends.rtl.parts import REST, plan_engine_parts
+from hlsgen.backends.rtl.parts import (
+    PARTS_MIN_MULTIPLIERS,
+    REST,
+    engine_ports,
+    engine_top,
+    plan_engine_parts,
+    rest_top,
+    rest_view,
+    synthesize_engines,
+    wants_parts,
+)
+from hlsgen.backends.templating import banner
+from hlsgen.ir import ops
+from hlsgen.ir.graph import Graph
 
 
 def _instances(text: str) -> list[str]:
@@ -60,19 +77,159 @@ def test_parts_hold_every_instance_of_the_top_once(block_rtl) -> None:
     assert {f"y_{s.signal}_data" for f in design.forks for s, _ in f.branches} <= set(ports), ports
 
 
+def test_an_engine_alone_is_its_instance_in_the_top(block_rtl) -> None:
+    """Each engine's part holds its instance as the top has it (both rendered by templates/rtl/engine.sv.j2),
+    under the hlsgen banner; the rest is the top's template under the banner too."""
+    design, rtl = block_rtl
+    top = (rtl / f"{design.top}.sv").read_text()
+    for b in design.blocks:
+        text = (rtl / f"{engine_top(rtl, design, b)}.sv").read_text()
+        assert text.startswith(banner("//")), text[:200]
+        inst = text[text.index(f"    // {b.op} (") : text.index("\n    );\n") + len("\n    );")]
+        assert f"{b.instance} (" in inst and top.count(inst) == 1, inst
+    assert (rtl / f"{rest_top(rtl, design)}.sv").read_text().startswith(banner("//"))
+
+
+def _linked_design():
+    """Scores -> softmax -> context where the context reads the softmax's rows in place: a side channel
+    (address and read enable from the context, data from the softmax) between two engines."""
+    from test_cosim import attention_graph
+
+    design = build_design(
+        attention_graph(4), "attn", RtlOptions(par={"sc": 16, "cx": 8, "sm": 2}, ram_min_rows=1)
+    )
+    sm, cx = (next(b for b in design.blocks if b.op == o) for o in ("sm", "cx"))
+    assert sm.params.get("GOUT") == cx.params.get("PGRP") == 1
+    return design, sm, cx
+
+
+def test_side_channels_are_ports_of_both_engines_and_not_of_the_rest(tmp_path: Path) -> None:
+    """A side channel's directions come from the blocks (Block.drives, set where they are linked): the
+    softmax's part drives the data and reads the address and enable, the context's the reverse; the rest
+    neither declares nor exposes them, nor the streams between two engines."""
+    design, sm, cx = _linked_design()
+    addr, re_, data = (f"g_{sm.op}_{x}" for x in ("addr", "re", "data"))
+    dirs = {b.op: {p.name: p.direction for p in engine_ports(design, b)} for b in (sm, cx)}
+    assert [dirs[sm.op][s] for s in (addr, re_, data)] == ["input", "input", "output"]
+    assert [dirs[cx.op][s] for s in (addr, re_, data)] == ["output", "output", "input"]
+    view = rest_view(design)
+    names = {p.name[2:] for p in view.ports}
+    assert not {addr, re_, data, "s_s_valid", "s_p_valid"} & names, names
+    assert {"s_s", "s_p"}.isdisjoint(view.signals)
+    rtl = write_rtl(design, tmp_path / "rtl")
+    rest = (rtl / f"{rest_top(rtl, design)}.sv").read_text()
+    assert addr not in rest and "s_s_data" not in rest
+    sm.drives = ()  # the softmax no longer said to drive its data: no one does
+    with pytest.raises(ValueError, match=rf"side channel {data} is driven by 0 blocks"):
+        engine_top(rtl, design, cx)
+
+
 @pytest.mark.verilator
 @needs_verilator
-def test_parts_elaborate(block_rtl) -> None:
-    """Every part lints with no warning but the unused ones: the package's constants of the other
-    engines, and in the rest the declarations of the streams between two engines (no port width
-    mismatch, nothing read that is not driven)."""
-    design, rtl = block_rtl
+@pytest.mark.parametrize("which", ["forks", "side channel"])
+def test_parts_elaborate(block_rtl, tmp_path: Path, which: str) -> None:
+    """Every part lints with no warning but the package's constants of the other engines (UNUSEDPARAM,
+    one per constant the part does not use): no port width or direction mismatch, nothing read that is
+    not driven, no signal left unused (the rest declares no stream between two engines)."""
+    design, rtl = block_rtl if which == "forks" else (d := _linked_design()[0], write_rtl(d, tmp_path / "l"))
+    consts = {c.name for c in design.consts if not c.is_file}
     for p in plan_engine_parts(rtl, design):
         r = lint(rtl, [*source_order(design)[:-1], f"{p.top}.sv"], p.top)
-        bad = [
-            m
-            for m in r.messages
-            if not m.startswith(("%Warning-UNUSEDPARAM", "%Warning-UNUSEDSIGNAL", "%Error: Exiting due to"))
-        ]
+        unused = [m for m in r.messages if m.startswith("%Warning-UNUSEDPARAM")]
+        bad = [m for m in r.messages if m not in unused and not m.startswith("%Error: Exiting due to")]
         assert bad == [], (p, r.output[-2000:])
-        assert r.messages, p  # the package's unused constants at least: -Wall did run
+        named = {m.rsplit("'", 2)[-2] for m in unused}
+        assert all(m.startswith(f"%Warning-UNUSEDPARAM: {design.package}.sv:") for m in unused), unused
+        assert named <= consts, (p, named - consts)
+
+
+def _children() -> list[int]:
+    """Process ids of this process's living children (from /proc)."""
+    me, found = os.getpid(), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.yosys
+@needs_yosys
+def test_ctrl_c_kills_the_running_parts(block_rtl) -> None:
+    """Ctrl-C (SIGINT to the main thread) while the parts run: KeyboardInterrupt comes back within
+    seconds, the Yosys processes that ran are killed (no child left), the waiting parts never start."""
+    design, rtl = block_rtl
+    # a suite started in the background of a non-interactive shell ignores SIGINT: take Python's handler
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    lines: list[str] = []
+    main = threading.get_ident()
+    killed: list[float] = []
+    timer = threading.Timer(
+        3.0, lambda: (killed.append(time.perf_counter()), signal.pthread_kill(main, signal.SIGINT))
+    )
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            synthesize_engines(rtl, design, depth=False, jobs=2, log=lines.append)
+        back = time.perf_counter() - killed[0]
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, old)
+    print(f"back {back:.2f} s after SIGINT; parts done: {lines}")
+    assert len(lines) < len(design.blocks) + 1, lines  # interrupted before the last part
+    assert _children() == [], _children()
+    assert back < 2.0  # the running parts killed, not waited for (each takes several seconds)
+
+
+def _two_linears(n: int = 4) -> Graph:
+    """x -> fc1 -> fc2 over 2 rows of ``n`` values: two small engines."""
+    rng = np.random.default_rng(7)
+    g = Graph("two")
+    x, h, y = g.add_tensor("x", (2, n)), g.add_tensor("h", (2, n)), g.add_tensor("y", (2, n))
+    g.inputs, g.outputs = [x], [y]
+    for name, a, b in (("fc1", x, h), ("fc2", h, y)):
+        g.add_op(ops.Linear(name, [a], [b], kernel=rng.normal(size=(n, n)) / 2, bias=rng.normal(size=n)))
+    return g
+
+
+def test_large_engine_designs_go_in_parts_by_default() -> None:
+    """The default of ``hlsgen report --yosys``: in parts from two engines and PARTS_MIN_MULTIPLIERS
+    multipliers; one engine, however large, in one piece (its part would be the whole design)."""
+    proj = project_of(_two_linears(16), {"default_precision": "ap_fixed<8,3>"})
+    for par, many in ((PARTS_MIN_MULTIPLIERS // 2, True), (PARTS_MIN_MULTIPLIERS // 2 - 1, False)):
+        d = build_design(proj.graph, "two", RtlOptions(max_par=None, par={"fc1": par, "fc2": par}))
+        assert (d.multipliers >= PARTS_MIN_MULTIPLIERS, wants_parts(d)) == (many, many), d.multipliers
+    one = build_design(proj.graph, "two", RtlOptions(max_par=None))
+    one.blocks = one.blocks[:1]
+    assert one.multipliers >= PARTS_MIN_MULTIPLIERS and not wants_parts(one)
+
+
+@pytest.mark.yosys
+@needs_yosys
+def test_report_yosys_of_an_engine_project_in_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``yosys_synthesis`` (what ``hlsgen report --yosys`` runs) of an engine project with
+    ``HLSGEN_YOSYS_PARTS`` > 1 synthesises it in parts (each engine alone, the rest of the top): the
+    counts are the sums of the parts', a depth row per part, and the report's note says how it was
+    synthesised. A bad value is a clear error; small designs go flat by default."""
+    from hlsgen.report.render import synthesis_split_note
+
+    proj = project_of(_two_linears(), {"default_precision": "ap_fixed<8,3>"})
+    design = build_design(proj.graph, proj.name, RtlOptions())
+    assert len(design.blocks) == 2 and not wants_parts(design)  # flat unless asked
+    monkeypatch.setenv("HLSGEN_YOSYS_PARTS", "two")
+    with pytest.raises(ValueError, match="HLSGEN_YOSYS_PARTS must be an integer >= 1, got 'two'"):
+        yosys_synthesis(proj)
+    monkeypatch.setenv("HLSGEN_YOSYS_PARTS", "2")
+    found = yosys_synthesis(proj)
+    parts = {"u_fc1", "u_fc2", REST}
+    assert found.engine_parts == 3 and set(found.instances) == parts
+    assert found.lut > 0 and found.depth is not None
+    for k in ("lut", "lutram", "ff", "dsp", "bram18"):
+        assert getattr(found, k) == sum(getattr(c, k) for c in found.instances.values()), k
+    assert {row["instance"] for row in found.depth.table()} == parts
+    note = synthesis_split_note(found)
+    assert "in 3 parts, each engine alone and the rest of the top" in note, note
+    assert "cells summed" in note and "paths end at the parts' ports" in note, note

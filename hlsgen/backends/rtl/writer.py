@@ -13,7 +13,7 @@ from typing import Any
 
 from ...resources import resource_dir
 from ..templating import environment, render
-from .design import Design, Port
+from .design import Design, Port, Stream
 from .ops import Const
 
 #: stream ports of each library module, in port-list order; unconnected ones are tied off
@@ -47,7 +47,9 @@ LINT_WAIVERS = "hlsgen_lint.vlt"
 
 
 @dataclass
-class _BlockView:
+class BlockView:
+    """A block as the templates see it (parameters as SystemVerilog literals, streams by signal)."""
+
     op: str
     kind: str
     origin: str
@@ -85,9 +87,8 @@ def _port_view(p: Port) -> _PortView:
     )
 
 
-def rtl_files(design: Design, origins: dict[str, str] | None = None) -> dict[str, str]:
-    """Every file of the RTL folder, keyed by file name (nothing written)."""
-    env = environment()
+def block_views(design: Design, origins: dict[str, str] | None = None) -> list[BlockView]:
+    """Every block of ``design`` as the templates see it (its instance's parameters, streams, links)."""
     origins = origins or {}
     blocks = []
     for b in design.blocks:
@@ -98,7 +99,7 @@ def rtl_files(design: Design, origins: dict[str, str] | None = None) -> dict[str
         ]
         info = ", ".join(f"{k} {v}" for k, v in b.info.items() if k != "macs")
         blocks.append(
-            _BlockView(
+            BlockView(
                 b.op,
                 b.kind,
                 origins.get(b.op, ""),
@@ -112,10 +113,33 @@ def rtl_files(design: Design, origins: dict[str, str] | None = None) -> dict[str
                 list(b.wires),
             )
         )
-    streams = list(design.streams.values()) + [s for f in design.forks for s, _ in f.branches]
+    return blocks
+
+
+def all_streams(design: Design) -> list[Stream]:
+    """The streams the top declares: every tensor's, then every fork branch."""
+    return list(design.streams.values()) + [s for f in design.forks for s, _ in f.branches]
+
+
+def render_top(design: Design, origins: dict[str, str] | None = None, rest: Any = None) -> str:
+    """The generated top (templates/rtl/top.sv.j2). With ``rest`` (a
+    :class:`hlsgen.backends.rtl.parts.RestView`), the top without its engines instead: module
+    ``rest.module``, the ports ``rest.ports`` added, only the streams of ``rest.signals`` declared, no
+    side channel, and in each engine's place the assignments ``rest.assigns[instance]``."""
+    streams = all_streams(design)
+    if rest is not None:
+        streams = [s for s in streams if s.signal in rest.signals]
+    d = _DesignView(design, [_port_view(p) for p in design.ports])
+    blocks = block_views(design, origins)
+    return render(environment(), "rtl/top.sv.j2", d=d, blocks=blocks, streams=streams, rest=rest)
+
+
+def rtl_files(design: Design, origins: dict[str, str] | None = None) -> dict[str, str]:
+    """Every file of the RTL folder, keyed by file name (nothing written)."""
+    env = environment()
     d = _DesignView(design, [_port_view(p) for p in design.ports])
     files = {
-        f"{design.top}.sv": render(env, "rtl/top.sv.j2", d=d, blocks=blocks, streams=streams),
+        f"{design.top}.sv": render_top(design, origins),
         f"{design.package}.sv": render(env, "rtl/package.sv.j2", d=d),
     }
     lib = resource_dir("templates") / "rtl" / "lib"
@@ -193,4 +217,14 @@ def write_rtl(design: Design, out_dir: str | Path, origins: dict[str, str] | Non
     return out
 
 
-__all__ = ["MODULE_PORTS", "design_spec", "rtl_files", "source_order", "write_rtl"]
+__all__ = [
+    "MODULE_PORTS",
+    "BlockView",
+    "all_streams",
+    "block_views",
+    "design_spec",
+    "render_top",
+    "rtl_files",
+    "source_order",
+    "write_rtl",
+]

@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Collection
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +62,8 @@ class YosysCounts:
             (:mod:`.split`).
         dead_ff: flip-flops of a split synthesis that drive only such bits (the parts' ``unread_inputs``
             after the first): the one-piece synthesis removes them.
+        engine_parts: the Yosys processes of an engine design synthesised in parts (:mod:`.parts`: each
+            engine alone and the rest of the top, their counts in ``instances``); 0 for one run.
     """
 
     lut: int = 0
@@ -76,6 +81,7 @@ class YosysCounts:
     parts: list[YosysCounts] = field(default_factory=list)
     unread_inputs: int = 0
     dead_ff: int = 0
+    engine_parts: int = 0
 
     def resources(self) -> dict[str, int]:
         """The counts under the keys hlsgen.report uses (lut, ff, dsp, bram18, uram)."""
@@ -227,6 +233,68 @@ def _run(cmd: list[str], cwd: Path, top: str, abort: threading.Event | None) -> 
         return code, out.read() + err.read()
 
 
+def _children_cpu() -> tuple[float, int]:
+    """CPU seconds and the largest resident memory (KiB) of the child processes waited for so far."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+
+
+def run_parts(
+    tasks: list[Callable[[threading.Event], YosysCounts]],
+    done: list[str],
+    jobs: int | None = None,
+    skip: Collection[str] = (),
+) -> tuple[YosysCounts, list[YosysCounts]]:
+    """Run the Yosys runs of a design synthesised in parts (:mod:`.split`, :mod:`.parts`): each task
+    (given the abort event to hand to :func:`synthesize`) in a thread, ``jobs`` at a time (default
+    ``HLSGEN_YOSYS_JOBS`` or 2), in the order given. Returns the sum of their cells (but those of
+    ``skip``, black boxes' modules) with the wall time, the processes' CPU time and their largest
+    resident memory, and each task's counts in order.
+
+    Once a task fails, or the wait is interrupted (Ctrl-C: KeyboardInterrupt), the abort event is set:
+    running Yosys processes are killed, waiting tasks never start.
+
+    Raises:
+        RuntimeError: a task failed (its error, then ``done``: the lines of the tasks before it).
+        KeyboardInterrupt: re-raised once the running processes are killed.
+    """
+    jobs = jobs or int(os.environ.get("HLSGEN_YOSYS_JOBS", "2"))
+    abort = threading.Event()
+    cpu0, _ = _children_cpu()
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        futures = [ex.submit(t, abort) for t in tasks]
+        try:
+            failed: list[Future[YosysCounts]] = []
+            pending = set(futures)
+            while pending and not failed:  # short waits: a signal is handled between them
+                finished, pending = wait(futures, timeout=0.5, return_when=FIRST_EXCEPTION)
+                failed = [f for f in futures if f in finished and not f.cancelled() and f.exception()]
+        except BaseException:
+            abort.set()
+            for f in futures:
+                f.cancel()
+            raise
+        if failed:
+            abort.set()
+            for f in futures:
+                f.cancel()
+            e = failed[0].exception()
+            raise RuntimeError(f"{e}\nparts before it:\n" + "\n".join(done)) from e
+        found = [f.result() for f in futures]
+    wall = time.perf_counter() - t0
+    cpu1, rss = _children_cpu()
+    total: dict[str, int] = {}
+    for c in found:
+        for name, n in c.cells.items():
+            if name not in skip:
+                total[name] = total.get(name, 0) + n
+    out = YosysCounts.from_cells(total, wall)
+    out.cpu_seconds = cpu1 - cpu0
+    out.peak_rss_mib = rss / 1024.0
+    return out, found
+
+
 def _by_instance(net: dict[str, Any], top: str, seconds: float) -> YosysCounts:
     """The counts of a hierarchical netlist: the whole design, and each instance of ``top``."""
     # the netlist also lists the primitives (LUT6, FDRE, DSP48E2, ...) as black or white boxes: cells
@@ -293,4 +361,12 @@ def _cells(stat: dict[str, Any], top: str) -> dict[str, int]:
     return {k: int(v) for k, v in cells.items() if not k.startswith("$")}
 
 
-__all__ = ["YosysAborted", "YosysCounts", "family_of_part", "synthesize", "yosys_command", "yosys_env"]
+__all__ = [
+    "YosysAborted",
+    "YosysCounts",
+    "family_of_part",
+    "run_parts",
+    "synthesize",
+    "yosys_command",
+    "yosys_env",
+]
