@@ -748,6 +748,47 @@ def test_softmax_scans_masked_rows_a_group_a_cycle(tmp_path: Path) -> None:
     assert ".N(L), .W(XW), .S(XS), .OW(XW), .OP(1)" in text  # the maximum's tree is L lanes wide
 
 
+@pytest.mark.xdist_group("rtl_attention_pipeline")
+def test_scores_keep_pace_with_a_scanning_softmax(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The softmax scans a row at the head of the scores' output FIFO for its 6 cycles, so the scores,
+    as fast as the softmax (48 keys, 4 heads of 8: 6 cycles a row each), get one more output slot
+    (design.hold_rows_for_scans): the estimate's fixpoint converges at II = bound + 1, and the design is
+    bit-exact with latency and II as estimated. Without that slot the scores wait a credit on most rows
+    and the estimate's fixpoint does not converge within its passes."""
+    from hlsgen.backends.rtl import design as rtl_design
+    from hlsgen.config import Config
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+
+    t, h, dk = 48, 4, 8
+    g = Graph("scan")
+    for name, shape in (("q", (t, h * dk)), ("k", (t, h * dk)), ("v", (t, h * dk))):
+        g.add_tensor(name, shape)
+    for name in ("s", "p"):
+        g.add_tensor(name, (h, t, t))
+    g.add_tensor("c", (t, h * dk))
+    g.inputs, g.outputs = ["q", "k", "v"], ["c"]
+    g.add_op(ops.Scores("sc", ["q", "k"], ["s"], num_heads=h, num_kv_heads=h, key_dim=dk))
+    g.add_op(ops.Softmax("sm", ["s"], ["p"]))
+    g.add_op(ops.Context("cx", ["p", "v"], ["c"], num_heads=h, num_kv_heads=h, value_dim=dk))
+    g = quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"}))
+    opts = RtlOptions()
+    design = build_design(g, "scan", opts)
+    sc, sm = (next(b for b in design.blocks if b.op == o) for o in ("sc", "sm"))
+    assert sc.info["row_cycles"] == sm.info["row_cycles"] == 6 and sc.info["scan_slot"] == "sm"
+    est = design.estimate
+    assert est.passes < 10 and est.ii == est.bound + 1
+    with monkeypatch.context() as m:
+        m.setattr(rtl_design, "hold_rows_for_scans", lambda *a: None)
+        tight = build_design(g, "scan", opts).estimate
+    assert tight.passes == 200 and tight.ii > est.ii
+    rng = np.random.default_rng(12)
+    x = [rng.normal(size=(4, *g.tensors[name].shape)) * 1.5 for name in g.inputs]
+    res = cosim_graph(g, "scan", _raw(g, x), tmp_path, opts)
+    _check(res, design, "scores as fast as the softmax's scan")
+    assert (res.latency, res.ii) == (est.latency, est.ii)
+
+
 @pytest.mark.verilator
 @needs_verilator
 def test_builds_read_verilator_headers_precompiled(tmp_path: Path) -> None:
