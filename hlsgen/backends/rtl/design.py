@@ -19,6 +19,7 @@ from ...fixed import FixedType
 from ...ir.graph import Graph, c_identifier
 from ...quant.decode_pass import DecodeDesign
 from . import timing
+from .block import out_depth
 from .ops import Block, Const, RtlOptions, render_op
 from .packing import tdata_width
 
@@ -337,24 +338,32 @@ def _block_readers(blocks: list[Block]) -> dict[str, list[tuple[Block, str]]]:
 
 
 def hold_rows_for_scans(blocks: list[Block], outputs: set[str]) -> None:
-    """Give the engine feeding a stable softmax directly one more output slot. The softmax scans its input
-    row a group a cycle where the row waits at the head of its producer's output FIFO (hlsgen_softmax M),
-    so the row holds its slot ``row_cycles`` cycles longer than a row taken at once: with the slots of
-    :func:`~.block.out_depth` only, a producer as fast as the softmax (the scores at T 128 and more) would
-    wait a credit on every row (II +22 % at T 128 by the estimate). A fork's FIFO between them is sized
-    by the occupancy it measures, which counts the scan already."""
+    """Give the engine feeding a stable softmax directly the output slots the softmax's scan needs. The
+    softmax scans its input row a group a cycle while the row waits at the head of its producer's output
+    FIFO (hlsgen_softmax M), so a row holds its slot ``g - 1`` cycles longer than a row taken at once (g:
+    the softmax's cycles a row): to the producer's credit loop that is ``g - 1`` more stages, and its
+    slots become :func:`~.block.out_depth` of its row cycles and stages + g - 1. Without them a producer
+    about as fast as the softmax (the scores at T >= 48) waited a credit on most rows. A producer whose
+    cycle model does not state its stages gets one more slot. A fork's FIFO between them is sized by the
+    occupancy it measures, which counts the scan already."""
     readers = _block_readers(blocks)
     producers = {b.output: b for b in blocks}
     for sm in blocks:
-        if sm.module != "hlsgen_softmax" or int(sm.params["VARIANT"]) != 0 or int(sm.info["row_cycles"]) < 2:
+        g = int(sm.info.get("row_cycles", 1))
+        if sm.module != "hlsgen_softmax" or int(sm.params["VARIANT"]) != 0 or g < 2:
             continue
         src = producers.get(sm.inputs["in"])
         if src is None or src.output in outputs or len(readers.get(src.output, [])) != 1:
             continue
-        if "OUT_DEPTH" in src.params and hasattr(src.model, "depth"):
-            src.params["OUT_DEPTH"] = int(src.params["OUT_DEPTH"]) + 1
-            src.model.depth += 1  # type: ignore[attr-defined]
-            src.info["scan_slot"] = sm.op
+        if "OUT_DEPTH" not in src.params or not hasattr(src.model, "depth"):
+            continue
+        depth = int(src.params["OUT_DEPTH"])
+        r, stages = getattr(src.model, "r", None), getattr(src.model, "stages", None)
+        need = out_depth(int(r), int(stages) + g - 1) if r and stages is not None else depth + 1
+        if need > depth:
+            src.params["OUT_DEPTH"] = need
+            src.model.depth = need  # type: ignore[attr-defined]
+            src.info["scan_slots"] = f"{need - depth} for {sm.op}"
 
 
 def link_probabilities(blocks: list[Block], outputs: set[str]) -> None:
