@@ -13,6 +13,7 @@ that one input, the estimate with 1-row FIFOs keeps the cycles) the FIFOs are 1-
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 from ...fixed import FixedType
@@ -306,7 +307,7 @@ def build_design(
     # size fork FIFOs: a whole tensor (no deadlock) plus what a branch holds without back-pressure; a
     # fork whose readers each take one input and never hold more than a row of it waiting gets 1-row
     # registers (hlsgen_fifo of DEPTH 1: no LUTRAM), see _lockstep_fork
-    occupancy = estimate(design, max_passes=1).fifo_occupancy
+    occupancy = estimate(design, max_passes=1, warn=False).fifo_occupancy  # the first pass only
     for f in design.forks:
         f.branches = [(s, max(f.source.rows + 1, occupancy.get(s.signal, 0) + 2)) for s, _ in f.branches]
     design.estimate = estimate(design)
@@ -315,7 +316,7 @@ def build_design(
         if _lockstep_fork(design, f, occupancy):
             f.branches = [(s, 1) for s, _ in f.branches]
     if any(f.branches != w for f, w in zip(design.forks, whole, strict=True)):
-        est = estimate(design)
+        est = estimate(design, warn=False)  # a trial: unsettled, it differs and is dropped
         if (est.ii, est.latency) == (design.estimate.ii, design.estimate.latency):
             design.estimate = est
         else:  # the 1-row branches would cost cycles: keep the whole-tensor FIFOs
@@ -473,18 +474,22 @@ def link_caches(blocks: list[Block], outputs: set[str], graph: Graph) -> None:
         rd.info[f"{flag[0]}_in_place"] = c.op
 
 
-def estimate(design: Design, sequences: int = ESTIMATE_SEQUENCES, max_passes: int = 200) -> timing.Estimate:
+def estimate(
+    design: Design, sequences: int = ESTIMATE_SEQUENCES, max_passes: int = 200, warn: bool = True
+) -> timing.Estimate:
     """The design-level cycle estimate (see :mod:`hlsgen.backends.rtl.timing`).
 
     The first pass has no back-pressure (every FIFO unbounded): its fork FIFO occupancies size the forks.
     Later passes feed each block the cycles at which its output rows were taken in the pass before,
-    through the real FIFO depths, until no cycle changes.
+    through the real FIFO depths, until no cycle changes. If cycles still change after ``max_passes``,
+    the estimate says so (``converged`` False) and, with ``warn``, a RuntimeWarning names the design.
     """
     out_signals = {p.stream.signal for p in design.outputs}
     taken: dict[str, list[int]] | None = None
     first_occupancy: dict[str, int] = {}
     result: dict[str, list[int]] = {}
     passes = 0
+    converged = False
     for passes in range(1, max_passes + 1):
         for b in design.blocks:
             b.model.reset()
@@ -522,8 +527,17 @@ def estimate(design: Design, sequences: int = ESTIMATE_SEQUENCES, max_passes: in
             first_occupancy = _fork_occupancy(design, pushes, pops, out_signals, avail)
         result = avail
         if taken == new_taken:
+            converged = True
             break
         taken = new_taken
+    if warn and not converged:
+        warnings.warn(
+            f"design {design.top}: the cycle estimate did not converge in {max_passes} passes (back-pressure "
+            "still moved rows): its latency and II are not exact; a FIFO that holds a row longer than its "
+            "producer's slots allow is the usual cause (design.hold_rows_for_scans)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     last_out = {p.name: result[p.stream.signal][p.stream.rows - 1 :: p.stream.rows] for p in design.outputs}
     # from the first input beat (a handshake: a softmax reading its input row in place, hlsgen_softmax's
     # scan, takes the row only with its last group) to the last output beat, as the co-simulation counts
@@ -539,6 +553,7 @@ def estimate(design: Design, sequences: int = ESTIMATE_SEQUENCES, max_passes: in
         first_occupancy,
         per_block,
         passes,
+        converged,
     )
 
 

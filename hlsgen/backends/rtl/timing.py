@@ -645,6 +645,8 @@ class Estimate:
         fifo_occupancy: the largest number of rows every fork FIFO holds with unbounded FIFOs.
         per_block: cycles per sequence of each block's busiest engine.
         passes: passes of the back-pressure fixpoint.
+        converged: the fixpoint was reached; False when it still moved after its last pass, so that
+            latency and II are not exact (:func:`~hlsgen.backends.rtl.design.estimate` warns).
     """
 
     latency: int
@@ -653,6 +655,7 @@ class Estimate:
     fifo_occupancy: dict[str, int]
     per_block: dict[str, int]
     passes: int = 1
+    converged: bool = True
 
 
 __all__ = [
