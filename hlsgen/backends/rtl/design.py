@@ -316,8 +316,8 @@ def build_design(
         if _lockstep_fork(design, f, occupancy):
             f.branches = [(s, 1) for s, _ in f.branches]
     if any(f.branches != w for f, w in zip(design.forks, whole, strict=True)):
-        est = estimate(design, warn=False)  # a trial: unsettled, it differs and is dropped
-        if (est.ii, est.latency) == (design.estimate.ii, design.estimate.latency):
+        est = estimate(design, warn=False)  # a trial: dropped unless settled and as fast
+        if est.converged and (est.ii, est.latency) == (design.estimate.ii, design.estimate.latency):
             design.estimate = est
         else:  # the 1-row branches would cost cycles: keep the whole-tensor FIFOs
             for f, w in zip(design.forks, whole, strict=True):
@@ -345,13 +345,14 @@ def hold_rows_for_scans(blocks: list[Block], outputs: set[str]) -> None:
     the softmax's cycles a row): to the producer's credit loop that is ``g - 1`` more stages, and its
     slots become :func:`~.block.out_depth` of its row cycles and stages + g - 1. Without them a producer
     about as fast as the softmax (the scores at T >= 48) waited a credit on most rows. A producer whose
-    cycle model does not state its stages gets one more slot. A fork's FIFO between them is sized by the
-    occupancy it measures, which counts the scan already."""
+    cycle model does not state its stages gets one more slot; where the softmax is the slower, its g sets
+    the producer's pace. A fork's FIFO between them is sized by the occupancy it measures, which counts
+    the scan already."""
     readers = _block_readers(blocks)
     producers = {b.output: b for b in blocks}
     for sm in blocks:
-        g = int(sm.info.get("row_cycles", 1))
-        if sm.module != "hlsgen_softmax" or int(sm.params["VARIANT"]) != 0 or g < 2:
+        g = int(sm.info.get("scan", 1))  # cycles a row is read on the input before it is taken
+        if g < 2:
             continue
         src = producers.get(sm.inputs["in"])
         if src is None or src.output in outputs or len(readers.get(src.output, [])) != 1:
@@ -360,7 +361,8 @@ def hold_rows_for_scans(blocks: list[Block], outputs: set[str]) -> None:
             continue
         depth = int(src.params["OUT_DEPTH"])
         r, stages = getattr(src.model, "r", None), getattr(src.model, "stages", None)
-        need = out_depth(int(r), int(stages) + g - 1) if r and stages is not None else depth + 1
+        # the producer issues a row at most every g cycles once the softmax sets the pace
+        need = out_depth(max(int(r), g), int(stages) + g - 1) if r and stages is not None else depth + 1
         if need > depth:
             src.params["OUT_DEPTH"] = need
             src.model.depth = need  # type: ignore[attr-defined]
@@ -533,8 +535,8 @@ def estimate(
     if warn and not converged:
         warnings.warn(
             f"design {design.top}: the cycle estimate did not converge in {max_passes} passes (back-pressure "
-            "still moved rows): its latency and II are not exact; a FIFO that holds a row longer than its "
-            "producer's slots allow is the usual cause (design.hold_rows_for_scans)",
+            "still moved rows): its latency and II are not exact; the usual cause is a producer's output FIFO "
+            "too shallow for a reader that holds rows (such as the softmax's scan of its input row)",
             RuntimeWarning,
             stacklevel=2,
         )

@@ -134,7 +134,7 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         ),
         consts,
         multipliers=mults,
-        info={"lanes": lanes, "row_cycles": g, "tree_levels": lv},
+        info={"lanes": lanes, "row_cycles": g, "tree_levels": lv, "scan": scan},
         # the group port, tied off unless a context reads the rows in place (design.link_probabilities)
         links={"out_gaddr": "'0", "out_gre": "1'b0", "out_gdata": ""},
     )

@@ -287,7 +287,8 @@ class PipeModel(RowPipe):
 
 
 class RowTwoStage(BlockModel):
-    """hlsgen_softmax and hlsgen_layernorm: input register P, then stages E and N of ``g`` cycles each,
+    """hlsgen_softmax and hlsgen_layernorm: an input stage P (layer norm: its row register; softmax: the
+    scan M, with ``scan``), then stages E and N of ``g`` cycles each,
     with a FIFO of ``f1_depth`` rows between them and an output FIFO of ``depth`` rows (both reserved
     when a row's first group issues).
 

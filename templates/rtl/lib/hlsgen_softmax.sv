@@ -21,7 +21,8 @@
 // A row spends G = ceil(N / L) cycles in M, G in E and G in N, so rows follow each other every G cycles.
 // No tree is N values wide: the maximum, like the sum, is taken L lanes a cycle, so that a row's length
 // costs memory (F0, the rows of exponentials, the output rows) and multiplexer inputs, not a tree and a
-// row register. The maximum is associative, so the scan equals the reference's max over the row exactly. The exp tables are parameters (entry k at
+// row register. The maximum is associative, so the scan equals the reference's max over the row
+// exactly. The exp tables are parameters (entry k at
 // bits [k*EW +: EW], ELO_INIT's at [k*LW +: LW]); INV is a ROM loaded from INV_FILE ($readmemh) and read
 // when a row enters N. Lanes are picked from a row by a multiplexer over the G groups (constant part
 // selects: a variable index times a width is a multiplier, which synthesis may put on a DSP).
@@ -139,6 +140,7 @@ module hlsgen_softmax #(
     localparam int F0D = RP + 2;
     localparam int RE = SELS + 4 + TE + 4;  // issue to the reciprocal address in F1B
     localparam int F1D = RE + 2;
+    localparam int EGW = L * (XW + 1);  // a group's values and keep bits (M's and E's multiplexers)
     localparam int C0W = $clog2(F0D + 2);
     localparam int C1W = $clog2(F1D + 2);
 
@@ -236,7 +238,7 @@ module hlsgen_softmax #(
             localparam int S0 = F0D + 1;  // row slots: the F0D rows of F0, and E's row
             localparam int S0W = $clog2(S0);
             logic [NP*XW+NP-1:0] f0mem[S0];
-            logic [S0W-1:0] f0w, f0e;  // the slot P writes, E's slot
+            logic [S0W-1:0] f0w, f0e;  // the slot an accepted row is written to, E's slot
             always_ff @(posedge clk) begin
                 if (p_acc) f0mem[f0w] <= {NP'(keep_in), (NP * XW)'(in_data)};
             end
@@ -278,7 +280,6 @@ module hlsgen_softmax #(
 
     generate
         if (VARIANT == 0) begin : g_mscan
-            localparam int EGW = L * (XW + 1);  // a group's values and keep bits
             logic [G*EGW-1:0] mx;
             logic [EGW-1:0] mgrp;
             logic [L*XW-1:0] gx;
@@ -384,10 +385,9 @@ module hlsgen_softmax #(
     // row maximum travels beside the group (emr), so that the group and its maximum meet after SELS
     // cycles.
     localparam int ESR = (SELS > 0) ? SELS : 1;
-    localparam int EGWE = L * (XW + 1);  // a group's values and keep bits
     logic [ESR*XW-1:0] emr;  // e_m 1 .. SELS cycles ago, at [(k-1)*XW +: XW]
     logic [XW-1:0] em_d;  // the maximum of the group leaving the multiplexer
-    logic [G*EGWE-1:0] ex;
+    logic [G*EGW-1:0] ex;
     always_ff @(posedge clk) emr <= (ESR * XW)'({emr, e_m});
     generate
         if (SELS > 0) begin : g_emd
@@ -396,11 +396,11 @@ module hlsgen_softmax #(
             assign em_d = e_m;
         end
         for (genvar gi = 0; gi < G; gi++) begin : g_egrp
-            assign ex[gi*EGWE+:EGWE] = {e_keep[gi*L+:L], e_x[gi*L*XW+:L*XW]};
+            assign ex[gi*EGW+:EGW] = {e_keep[gi*L+:L], e_x[gi*L*XW+:L*XW]};
         end
     endgenerate
     hlsgen_gsel #(
-        .G(G), .W(EGWE), .SEL_LV(SEL_LV)
+        .G(G), .W(EGW), .SEL_LV(SEL_LV)
     ) u_esel (
         .clk(clk),
         .x(ex),
