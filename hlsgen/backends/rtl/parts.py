@@ -132,9 +132,13 @@ def engine_ports(design: Design, block: Block) -> list[WrapperPort]:
     """The ports of ``block``'s part (:func:`engine_top`): each stream it is connected to (an input
     stream's valid and data in, its ready out; the output stream the reverse), then each side channel
     of its links (out where it drives it: :attr:`Block.drives`), named after the top's signals."""
+    return _ports_of(design, block, _view(design, block))
+
+
+def _ports_of(design: Design, block: Block, view: BlockView) -> list[WrapperPort]:
+    """:func:`engine_ports` of ``block``, whose view (:func:`.writer.block_views`) is ``view``."""
     widths = _widths(design)
     wires = {name for b in design.blocks for name, _ in b.wires}
-    view = _view(design, block)
     ports = []
     for _, sig in view.ports:
         if sig:
@@ -171,17 +175,18 @@ def engine_top(rtl: str | Path, design: Design, block: Block) -> str:
     templates/rtl/alone.sv.j2): its instance as the design's top has it, every signal of the top it is
     connected to a port (:func:`engine_ports`). Returns the module name."""
     _check_links(design)
+    return _write_alone(rtl, design, block, _view(design, block))[0]
+
+
+def _write_alone(
+    rtl: str | Path, design: Design, block: Block, view: BlockView
+) -> tuple[str, list[WrapperPort]]:
+    """:func:`engine_top` without the links' check; returns the module name and its ports."""
     name = _alone_name(block)
-    text = render(
-        environment(),
-        "rtl/alone.sv.j2",
-        module=name,
-        top=design.top,
-        b=_view(design, block),
-        ports=engine_ports(design, block),
-    )
+    ports = _ports_of(design, block, view)
+    text = render(environment(), "rtl/alone.sv.j2", module=name, top=design.top, b=view, ports=ports)
     (Path(rtl) / f"{name}.sv").write_text(text)
-    return name
+    return name, ports
 
 
 def rest_view(design: Design) -> RestView:
@@ -235,9 +240,14 @@ def rest_top(rtl: str | Path, design: Design) -> str:
     template rendered with the engines' instances left out and each signal of an engine that the rest
     drives or reads a port: ``x_<signal>`` (input) for one an engine drove, ``y_<signal>`` (output) for
     one an engine read (:func:`rest_view`). Returns the module name."""
+    return _write_rest(rtl, design).module
+
+
+def _write_rest(rtl: str | Path, design: Design) -> RestView:
+    """:func:`rest_top`, returning the rest's view (its ports among them)."""
     view = rest_view(design)
     (Path(rtl) / f"{view.module}.sv").write_text(render_top(design, rest=view))
-    return view.module
+    return view
 
 
 def _axi_bits(design: Design) -> int:
@@ -248,14 +258,14 @@ def _axi_bits(design: Design) -> int:
 def plan_engine_parts(rtl: str | Path, design: Design) -> list[EnginePart]:
     """Write the wrapper of every engine of ``design`` and of the rest (:func:`engine_top`,
     :func:`rest_top`) into its RTL folder ``rtl``; the parts, largest (port bits) first."""
-    rtl = Path(rtl)
+    _check_links(design)
     parts = []
-    for b in design.blocks:
-        top = engine_top(rtl, design, b)
-        parts.append(EnginePart(b.instance, top, b.module, 2 + sum(p.bits for p in engine_ports(design, b))))
-    rest = rest_top(rtl, design)
-    bits = _axi_bits(design) + sum(p.bits for p in rest_view(design).ports)
-    parts.append(EnginePart(REST, rest, design.top, bits))
+    for b, view in zip(design.blocks, block_views(design), strict=True):
+        top, ports = _write_alone(rtl, design, b, view)
+        parts.append(EnginePart(b.instance, top, b.module, 2 + sum(p.bits for p in ports)))
+    rest = _write_rest(rtl, design)
+    bits = _axi_bits(design) + sum(p.bits for p in rest.ports)
+    parts.append(EnginePart(REST, rest.module, design.top, bits))
     return sorted(parts, key=lambda p: -p.bits)
 
 

@@ -264,6 +264,12 @@ def run_parts(
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
         futures = [ex.submit(t, abort) for t in tasks]
+
+        def stop() -> None:  # kill what runs, start nothing more
+            abort.set()
+            for f in futures:
+                f.cancel()
+
         try:
             failed: list[Future[YosysCounts]] = []
             pending = set(futures)
@@ -271,14 +277,10 @@ def run_parts(
                 finished, pending = wait(futures, timeout=0.5, return_when=FIRST_EXCEPTION)
                 failed = [f for f in futures if f in finished and not f.cancelled() and f.exception()]
         except BaseException:
-            abort.set()
-            for f in futures:
-                f.cancel()
+            stop()
             raise
         if failed:
-            abort.set()
-            for f in futures:
-                f.cancel()
+            stop()
             e = failed[0].exception()
             raise RuntimeError(f"{e}\nparts before it:\n" + "\n".join(done)) from e
         found = [f.result() for f in futures]
