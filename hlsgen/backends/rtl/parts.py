@@ -29,7 +29,7 @@ that is a signal, and chiefly a register right after a block RAM read in the par
 FIFO's BRAM in the rest, a Linear's input register in its part), which a flat run folds into the
 BRAM's output register: in parts it stays flip-flops (the T 256 MHA block: 257 FFs each Linear, 6% FF
 and LUT over flat in all; README "Scaling with sequence length"). With no memory on a cut, parts and
-flat agree within ABC's noise (``tests/test_logic_depth.py -k "attention_engines_depth and context"``
+flat agree within ABC's noise (``tests/test_parts.py -k report_yosys_of_an_engine_project_in_parts``
 bounds them at 1%). Paths: a part's start and end at its ports as at registers (``input_start`` 0, as
 ``benchmarks/bench_rtl_depth.py --mha`` has always measured the engines alone), so a path from one
 engine's logic through a handshake into another's is two shorter paths here.
