@@ -368,27 +368,29 @@ def test_every_cast_mode_equals_convert(tmp_path: Path, registered: bool) -> Non
 @pytest.mark.slow
 @needs_yosys
 def test_yosys_counts_track_parallelism(tmp_path: Path) -> None:
-    from hlsgen.backends.rtl.yosys import synthesize
-
-    dsp = {}
-    for par in (2, 4):
-        d = build_design(dense_graph(8, 4, 2, "ap_fixed<8,3>"), f"dense_p{par}", RtlOptions(par={"fc": par}))
-        out = write_rtl(d, tmp_path / d.top)
-        c = synthesize(out, source_order(d), d.top)
-        assert c.lut > 0 and c.ff > 0, c
-        dsp[par] = c.dsp
-        print(f"dense 8x4, 8-bit, PAR {par}: {c.resources()} ({c.seconds:.0f} s)")
-    assert dsp == {2: 2, 4: 4}
-    # the hook of hlsgen report --yosys: a project's RTL counted, keyed as the report's resources
+    """Yosys counts of a dense 8 x 4 layer: PAR 2 takes 2 DSPs, PAR 4 takes 4. PAR 4 is counted through
+    the hook of ``hlsgen report --yosys`` (``yosys_resources``: a project's RTL, keyed as the report's
+    resources), whose reuse factor 8 gives the same design (every RTL file equal to that of
+    ``par={"fc": 4}``): one Yosys run fewer than a run of each and one of the hook."""
     from types import SimpleNamespace
 
     from hlsgen.backends.rtl import yosys_resources
+    from hlsgen.backends.rtl.yosys import synthesize
 
+    d = build_design(dense_graph(8, 4, 2, "ap_fixed<8,3>"), "dense_p2", RtlOptions(par={"fc": 2}))
+    c = synthesize(write_rtl(d, tmp_path / d.top), source_order(d), d.top)
+    assert c.lut > 0 and c.ff > 0, c
+    print(f"dense 8x4, 8-bit, PAR 2: {c.resources()} ({c.seconds:.0f} s)")
     proj = SimpleNamespace(
         graph=dense_graph(8, 4, 2, "ap_fixed<8,3>", reuse=8), name="dense", config=Config()
     )
+    p4 = build_design(dense_graph(8, 4, 2, "ap_fixed<8,3>"), "dense", RtlOptions(par={"fc": 4}))
+    hook = build_design(proj.graph, proj.name, RtlOptions(clock_ns=proj.config.clock_period))
+    assert rtl_files(hook) == rtl_files(p4)
     res = yosys_resources(proj)
-    assert set(res) == {"lut", "ff", "dsp", "bram18", "uram"} and res["dsp"] == 4 and res["lut"] > 0
+    print(f"dense 8x4, 8-bit, PAR 4 (reuse 8, yosys_resources): {res}")
+    assert set(res) == {"lut", "ff", "dsp", "bram18", "uram"} and res["lut"] > 0 and res["ff"] > 0
+    assert {2: c.dsp, 4: res["dsp"]} == {2: 2, 4: 4}
 
 
 def test_linear_weights_in_block_ram_where_deep() -> None:
@@ -409,17 +411,27 @@ def test_linear_weights_in_block_ram_where_deep() -> None:
 @needs_yosys
 def test_yosys_per_instance_counts_and_rom_in_bram(tmp_path: Path) -> None:
     """synthesize(per_instance=True) counts each instance of the top, and the parts add up to the whole;
-    a 256-word weight ROM (32 x 32 at 4 multipliers) is one RAMB18 instead of LUTs."""
+    a 256-word weight ROM (32 x 32 at 4 multipliers) is one RAMB18 instead of LUTs. The two designs (ROM
+    limit 128 and None) are instances of one top in one Yosys run (``helpers.side_by_side``; their ROM
+    files are the same words), each design's top counted as an instance with its own instances."""
+    from helpers import side_by_side
+
     from hlsgen.backends.rtl.yosys import synthesize
 
     g = dense_graph(32, 32, 2, "ap_fixed<8,3>")
+    limits = {"dense_w128": 128, "dense_wnone": None}
+    designs = [
+        build_design(g, top, RtlOptions(par={"fc": 4}, rom_bram_min_words=n)) for top, n in limits.items()
+    ]
+    sources, top = side_by_side(designs, tmp_path)
+    c = synthesize(tmp_path, sources, top, per_instance=True)
+    assert c.lut == sum(i.lut for i in c.instances.values()) and c.dsp == 8
     got = {}
-    for limit in (128, None):
-        d = build_design(g, "dense", RtlOptions(par={"fc": 4}, rom_bram_min_words=limit))
-        c = synthesize(write_rtl(d, tmp_path / f"w{limit}"), source_order(d), d.top, per_instance=True)
-        fc = c.instances["u_fc"]
+    for name, limit in limits.items():
+        dense = c.instances[f"u_{name}"]
+        fc = dense.instances["u_fc"]
         assert fc.instances and sum(i.lut for i in fc.instances.values()) == fc.lut
-        assert c.lut == sum(i.lut for i in c.instances.values()) and c.dsp == fc.dsp == 4
+        assert dense.lut == sum(i.lut for i in dense.instances.values()) and dense.dsp == fc.dsp == 4
         got[limit] = fc
         print(f"dense 32x32 at 4 multipliers, ROM limit {limit}: {fc.resources()} ({c.seconds:.0f} s)")
     assert got[128].bram18 == 1 and got[None].bram18 == 0
