@@ -10,14 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import assert_ii1_junit
-from test_rtl import needs_verilator, needs_yosys
+from test_rtl import needs_verilator
 
 from hlsgen.backends.rtl.latency import (
     build_latency_design,
     cosim_latency,
     plan_graph,
-    source_order,
-    top_files,
 )
 from hlsgen.config import Config
 from hlsgen.ir.graph import Graph, input_raw
@@ -247,20 +245,9 @@ def test_ops_without_a_latency_form_are_refused_by_name(tmp_path: Path) -> None:
     assert {op.name: op.binding for op in dense.ops if op.kind == "linear"}["dense1"] in ("lut", "dsp")
 
 
-@needs_yosys
-@pytest.mark.yosys
-def test_yosys_of_a_small_latency_top_has_no_dsp(tmp_path: Path) -> None:
-    from hlsgen.backends.rtl.yosys import synthesize
-
-    cfg = _config(multiplier="lut")
-    g = quantize_graph(_branchy(np.random.default_rng(3), rows=2), cfg)
-    design = build_latency_design(g, cfg, "small")
-    for name, text in top_files(design).items():
-        (tmp_path / name).write_text(text)
-    c = synthesize(tmp_path, source_order(design), design.top, depth=True)
-    assert c.dsp == 0 and c.lut > 0
-    assert c.ff >= design.core.in_width + design.core.out_width
-    assert c.depth is not None and c.depth.worst.delay <= cfg.clock_period
+# The Yosys run of the small latency top (no DSP at multiplier "lut", LUTs, a flip-flop for every bit in
+# and out, the slowest path within the clock) is the one-piece run of tests/test_split.py::
+# test_yosys_of_the_parts_sums_to_the_one_piece_synthesis (the same design), checked there.
 
 
 @pytest.mark.tensorflow
