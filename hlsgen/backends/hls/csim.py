@@ -48,11 +48,20 @@ def build_library(files: dict[str, str], project: str, build_dir: Path | None = 
     if lib.exists():
         return lib, 0.0
     src = Path(build_dir) if build_dir else cache_dir() / f"src_{key}"
-    for rel, text in files.items():
-        if rel.startswith("firmware/") or rel == "csim_bridge.cpp":
-            p = src / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(text)
+    if build_dir or not src.is_dir():
+        # in the cache, the sources are written whole to a folder of this process's and renamed into
+        # place: processes sharing the cache (pytest's workers) never compile a half-written file
+        dest = src if build_dir else Path(tempfile.mkdtemp(prefix=f".src_{key}.", dir=cache_dir()))
+        for rel, text in files.items():
+            if rel.startswith("firmware/") or rel == "csim_bridge.cpp":
+                p = dest / rel
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_text(text)
+        if dest != src:
+            try:
+                os.replace(dest, src)
+            except OSError:  # written meanwhile by another process: the same sources (the key is their hash)
+                shutil.rmtree(dest, ignore_errors=True)
     tmp = lib.with_suffix(f".{os.getpid()}.tmp")
     cmd = [
         cxx,
