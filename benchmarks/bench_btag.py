@@ -129,7 +129,7 @@ def table(rows: list[Row]) -> str:
     for r in rows:
         c, y = r.cosim, r.yosys
         cos = (
-            f"{c.latency or '-':>7} {c.ii if c.ii is not None else '-':>6} {'yes' if c.passed else 'NO':>5}"
+            f"{c.latency or '-':>7} {f'{c.ii:g}' if c.ii is not None else '-':>6} {'yes' if c.passed else 'NO':>5}"
             if c
             else f"{'-':>7} {'-':>6} {'-':>5}"
         )
@@ -173,19 +173,25 @@ def parts_table(r: Row) -> str:
     lines = [f"  max_par {r.max_par}, Yosys {r.yosys_mode}:"]
     if y.engine_parts:
         lines.append(
-            f"    {'part':<14} {'module':<18} {'LUT':>7} {'LUTRAM':>6} {'FF':>7} {'DSP':>5} {'BRAM18':>6} "
-            f"{'levels':>6} {'s':>7}"
+            f"    {'part':<18} {'module':<16} {'LUT':>7} {'LUTRAM':>6} {'FF':>7} {'DSP':>5} {'BRAM18':>6} "
+            f"{'levels':>6} {'ns':>5} {'s':>7}"
         )
         modules = y.depth.modules if y.depth else {}
         for name, p in y.instances.items():
-            levels = p.depth.deepest.lut_levels if p.depth else "-"
+            levels, ns = (p.depth.deepest.lut_levels, f"{p.depth.worst.delay:.2f}") if p.depth else ("-", "-")
             lines.append(
-                f"    {name:<14} {modules.get(name, ''):<18} {p.lut:>7} {p.lutram:>6} {p.ff:>7} {p.dsp:>5} "
-                f"{p.bram18:>6} {levels:>6} {p.seconds:>7.1f}"
+                f"    {name:<18} {modules.get(name, ''):<16} {p.lut:>7} {p.lutram:>6} {p.ff:>7} {p.dsp:>5} "
+                f"{p.bram18:>6} {levels:>6} {ns:>5} {p.seconds:>7.1f}"
             )
     elif y.depth:
         for inst, (w, d) in y.depth.by_instance.items():
             lines.append(f"    {inst:>14}: {d.lut_levels} LUT levels, {w.delay:.2f} ns  {d.through}")
+    if y.depth:
+        lines.append(
+            f"    sum: DSP {y.dsp}, LUT {y.lut} (LUTRAM {y.lutram}), FF {y.ff}, BRAM18 {y.bram18}; deepest "
+            f"{y.depth.deepest.lut_levels} LUT levels, slowest {y.depth.worst.delay:.2f} ns: est. Fmax "
+            f"{y.depth.fmax_mhz:.0f} MHz"
+        )
     lines.append(
         f"    yosys wall {y.seconds:.1f} s, CPU {r.yosys_cpu:.1f} s"
         + (f", peak {y.peak_rss_mib:.0f} MiB" if y.peak_rss_mib else "")
