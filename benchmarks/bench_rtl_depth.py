@@ -150,6 +150,7 @@ def main() -> int:
             f"{b[4]:>4} {b[5]:>4} | {dt:>4.0f}s  {deep.through}",
             flush=True,
         )
+        print(f"{'':>4}slowest: {w.start} -> {w.end}: {w.through}", flush=True)
     return 0
 
 
