@@ -107,6 +107,7 @@ def engines_alone(seq: int, d: int, kinds: list[str], over: int, tree_levels: in
                 f"DSP {c.dsp} BRAM18 {c.bram18}; yosys {dt:.0f} s",
                 flush=True,
             )
+            print(f"  slowest: {w.lut_levels} lv {w.delay:.2f} ns  {w.start} -> {w.end}\n        {w.through}")
             for p in c.depth.over:
                 if not p.end.startswith(block.instance + "."):
                     continue
@@ -149,6 +150,7 @@ def main() -> int:
             f"{b[4]:>4} {b[5]:>4} | {dt:>4.0f}s  {deep.through}",
             flush=True,
         )
+        print(f"{'':>4}slowest: {w.start} -> {w.end}: {w.through}", flush=True)
     return 0
 
 

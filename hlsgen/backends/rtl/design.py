@@ -345,9 +345,11 @@ def hold_rows_for_scans(blocks: list[Block], outputs: set[str]) -> None:
     the softmax's cycles a row): to the producer's credit loop that is ``g - 1`` more stages, and its
     slots become :func:`~.block.out_depth` of its row cycles and stages + g - 1. Without them a producer
     about as fast as the softmax (the scores at T >= 48) waited a credit on most rows. A producer whose
-    cycle model does not state its stages gets one more slot; where the softmax is the slower, its g sets
-    the producer's pace. A fork's FIFO between them is sized by the occupancy it measures, which counts
-    the scan already."""
+    model states no credit loop (:meth:`~.timing.BlockModel.credit_loop`; the decode cache) gets one
+    more slot; where the softmax is the slower, its g sets the producer's pace. A fork's FIFO between them
+    is sized by the occupancy it measures, which counts the scan already; a one-register block between
+    them (a bias add, a mask) holds the next row while the scan reads one, which is slack enough (its
+    producer keeps pace with no slot more: tests/test_cosim.py, the scores behind an add)."""
     readers = _block_readers(blocks)
     producers = {b.output: b for b in blocks}
     for sm in blocks:
@@ -357,15 +359,15 @@ def hold_rows_for_scans(blocks: list[Block], outputs: set[str]) -> None:
         src = producers.get(sm.inputs["in"])
         if src is None or src.output in outputs or len(readers.get(src.output, [])) != 1:
             continue
-        if "OUT_DEPTH" not in src.params or not hasattr(src.model, "depth"):
+        loop, model = src.model.credit_loop(), src.model
+        if "OUT_DEPTH" not in src.params or not (loop or isinstance(model, timing.CacheModel)):
             continue
         depth = int(src.params["OUT_DEPTH"])
-        r, stages = getattr(src.model, "r", None), getattr(src.model, "stages", None)
         # the producer issues a row at most every g cycles once the softmax sets the pace
-        need = out_depth(max(int(r), g), int(stages) + g - 1) if r and stages is not None else depth + 1
+        need = out_depth(max(loop[0], g), loop[1] + g - 1) if loop else depth + 1
         if need > depth:
             src.params["OUT_DEPTH"] = need
-            src.model.depth = need  # type: ignore[attr-defined]
+            model.depth = need
             src.info["scan_slots"] = f"{need - depth} for {sm.op}"
 
 

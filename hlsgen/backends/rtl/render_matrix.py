@@ -30,6 +30,13 @@ if TYPE_CHECKING:
     from ...ir.ops.base import Op
 
 
+#: hlsgen_mac's operands registered once more before the multipliers (OREG), in every matrix engine: the
+#: DSP48E2's A / B registers, so that no path runs from a memory's read register (a V / K bank or a
+#: weight ROM in block RAM, a row read in place) through a multiplexer into a multiplier without one
+#: (at T 1024 that path was the slowest, 4.37 ns by the delay model). One cycle more a row; II unchanged.
+OREG = 1
+
+
 def render_linear(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     """Linear, and its block-diagonal (block_linear) and exact (exact_linear: the output type is the
     exact accumulator, so the cast is lossless) forms: hlsgen_linear, which stores and multiplies the
@@ -70,7 +77,7 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
     consts.append(Const(f"B_{op.name}", b.size * tb.width, pack(b, tb.width)))
     r = blocks * ni * no
     lv = max(0, int(opts.tree_levels))
-    ts = tree_latency(simd, lv)  # stages of the SIMD sum tree in hlsgen_mac
+    ts = tree_latency(simd, lv) + OREG  # stages of the SIMD sum tree in hlsgen_mac, its operand register
     depth = out_depth(r, 5 + ts)
     params: dict[str, int | str] = {
         "N_IN": n_in,
@@ -90,6 +97,7 @@ def linear_block(op: Op, graph: Graph, opts: RtlOptions, source: str, rows: int)
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        "OREG": OREG,
         "W_BRAM": int(opts.rom_bram_min_words is not None and r >= opts.rom_bram_min_words),
         "W_FILE": consts[0].name,
         "B_INIT": consts[1].name,
@@ -199,7 +207,7 @@ def _score_block(
     sc_w = max(op.scale_raw.bit_length(), 1)
     lv = max(0, int(opts.tree_levels))
     # operand registers, products, the SIMD sum tree, accumulate, the scale product, the cast, row buffer
-    stages = 5 + tree_latency(simd, lv) + int(not op.scale_is_shift)
+    stages = 5 + tree_latency(simd, lv) + OREG + int(not op.scale_is_shift)
     depth = out_depth(r, stages)
     params: dict[str, int | str] = {
         "TQ": tq,
@@ -220,6 +228,7 @@ def _score_block(
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        "OREG": OREG,
         # the RoPE banks are register arrays: memories for the Q and K banks only without them
         "QRAM": int(not rope and opts.ram_bank(tq)),
         "KRAM": int(not rope and opts.ram_bank(-(-tk // pe))),
@@ -302,7 +311,7 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     simd, pe, r = _context_shape(op, graph, opts)
     lv = max(0, int(opts.tree_levels))
     # operand registers, products, the SIMD sum tree, accumulate, the cast, the row buffer
-    stages = 5 + tree_latency(simd, lv)
+    stages = 5 + tree_latency(simd, lv) + OREG
     # the rows of a sequence leave in a burst with its last head: room for all of them, so that the
     # engine goes on with the next sequence while a slower reader drains them
     depth = max(out_depth(r, stages), tq)
@@ -322,6 +331,7 @@ def render_context(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        "OREG": OREG,
         "VRAM": int(opts.ram_bank(-(-tk // simd))),
         "ORAM": int(opts.ram_bank(tq)),
     }

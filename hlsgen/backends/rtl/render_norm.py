@@ -45,15 +45,15 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     # the pipeline of hlsgen_softmax: M scans a row g groups long before it is accepted with its last
     # group (the stable variant; the latency variant reads no maximum); the row maximum reaches F0M rp
     # cycles after that (the es stages of the G:1 group multiplexer, or one register, and the lane tree);
-    # a group issued in E reaches F1B re cycles later (the multiplexer, 4 lane stages (the table address,
-    # the tables, the product, the cast), the lane tree, the sum's cast, the leading one's 2 steps and
-    # the reciprocal address); N's lanes take rn = 2 stages to the row buffer (the product; the cast's
-    # register, hlsgen_castreg)
+    # a group issued in E reaches F1B re cycles later (the multiplexer, 5 lane stages (the table
+    # address, the tables, the product, its sum, the cast), the lane tree, the sum's cast, the leading
+    # one's 2 steps and the reciprocal address); N's lanes take rn = 3 stages to the row buffer (the
+    # operands, the product; the cast's register, hlsgen_castreg)
     es = softmax_select_stages(g)
     stable = pl.variant is SoftmaxVariant.STABLE
     scan = g if stable else 1
     rp = max(es, 1) + tree_latency(lanes, lv) if stable else 1
-    re, rn = 8 + es + tree_latency(lanes, lv), 2
+    re, rn = 9 + es + tree_latency(lanes, lv), 3
     depth = out_depth(g, 4 + rn)
     inv, inv_w, inv_s = _softmax_inv_operand(pl.tables["inv"][1], ti)
     consts = [rom(f"INV_{op.name}", inv, inv_w, 1)]
@@ -247,10 +247,11 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     g = -(-d // lanes)
     lv = max(0, int(opts.tree_levels))
     # the pipeline of hlsgen_layernorm: the mean reaches F0M rp cycles after the row was accepted; a group
-    # issued in E reaches F1B re cycles later (lane register, lane tree, variance product, cast, the
-    # leading one's 2 steps, address); N's lanes take rn = 5 stages to the row buffer (the product, the
-    # normalisation's cast split by a register, gamma and beta, the output cast's register)
-    rp, re, rn = tree_latency(d, lv) + 2, 6 + tree_latency(lanes, lv), 5
+    # issued in E reaches F1B re cycles later (the centred lanes' register, their squares' register, the
+    # lane tree, variance product, cast, the leading one's 2 steps, address); N's lanes take rn = 7 stages to the row buffer (the operands, the
+    # product, the normalisation's cast split by a register, gamma's product, beta's sum, the output
+    # cast's register)
+    rp, re, rn = tree_latency(d, lv) + 2, 7 + tree_latency(lanes, lv), 7
     depth = out_depth(g, 4 + rn)
     k_min, _ = geo.k_range
     tprod = mul_type(tdiff, tt)

@@ -50,6 +50,8 @@ class BlockModel:
     #: rows per sequence on each input port and on the output
     in_rows: dict[str, int]
     out_rows: int
+    #: rows of the block's output FIFO, reserved by credits (0: the block has none)
+    depth: int = 0
 
     def reset(self) -> None:
         """Forget every sequence (a new pass of the estimate)."""
@@ -61,6 +63,12 @@ class BlockModel:
     def cycles_per_sequence(self) -> int:
         """Cycles the busiest engine of the block spends on one sequence (its throughput limit)."""
         raise NotImplementedError
+
+    def credit_loop(self) -> tuple[int, int] | None:
+        """``(r, stages)`` of an engine with an output FIFO of ``depth`` rows reserved by credits: a row
+        issues over ``r`` cycles from the cycle it holds a credit and reaches the FIFO ``stages`` cycles
+        after its last issue. None for a block whose model does not state that loop."""
+        return None
 
 
 class RowPipe(BlockModel):
@@ -270,6 +278,9 @@ class MatVec(BlockModel):
     def cycles_per_sequence(self) -> int:
         return self.out_rows * self.r
 
+    def credit_loop(self) -> tuple[int, int] | None:
+        return self.r, self.stages
+
 
 class PipeModel(RowPipe):
     """A per-layer latency engine (:mod:`hlsgen.backends.rtl.render_latency`: an unrolled pipeline of
@@ -387,6 +398,9 @@ class RowTwoStage(BlockModel):
     def cycles_per_sequence(self) -> int:
         return self.out_rows * self.g
 
+    def credit_loop(self) -> tuple[int, int] | None:
+        return self.g, 1 + self.rn  # N issues g groups; the last reaches the output FIFO rn + 1 later
+
 
 class ScoresModel(BlockModel):
     """hlsgen_scores: Q and K (and, with ``rope``, QR and KR) fill one of two banks; once all are complete
@@ -443,6 +457,9 @@ class ScoresModel(BlockModel):
 
     def cycles_per_sequence(self) -> int:
         return self.out_rows * self.r
+
+    def credit_loop(self) -> tuple[int, int] | None:
+        return self.r, self.stages
 
 
 class ContextModel(BlockModel):
@@ -503,6 +520,9 @@ class ContextModel(BlockModel):
 
     def cycles_per_sequence(self) -> int:
         return self.in_rows["p"] * self.r
+
+    def credit_loop(self) -> tuple[int, int] | None:
+        return self.heads * self.r, self.stages  # an output row: a query's rows of every head
 
 
 class ReshapeModel(BlockModel):
@@ -633,6 +653,9 @@ class RopeModel(BlockModel):
 
     def cycles_per_sequence(self) -> int:
         return self.out_rows * self.g
+
+    def credit_loop(self) -> tuple[int, int] | None:
+        return self.g, 2
 
 
 @dataclass

@@ -7,7 +7,7 @@
 // outputs times SIMD keys per cycle, so a probability row takes NOG * NKG cycles (NOG = ceil(DV / PE),
 // NKG = ceil(TK / SIMD)). Heads 0..H-2 of a query are kept in a row buffer; the row leaves when its last
 // head is done, 5 + TS cycles after the last operand read (operand registers, products, the TS stages
-// of the SIMD sum tree (hlsgen_mac, LV), accumulate, the cast, the row buffer). A new sequence starts
+// of the SIMD sum tree (hlsgen_mac, LV; and OREG's operand register), accumulate, the cast, the row buffer). A new sequence starts
 // one cycle after the last row of the previous one. The sum is exact; the only rounding is the cast to
 // the output type.
 //
@@ -54,6 +54,7 @@ module hlsgen_context #(
     parameter int Y_OVF = 0,
     parameter int OUT_DEPTH = 2,
     parameter int LV = 0,  // levels of the SIMD sum tree between registers (0: no tree registers)
+    parameter bit OREG = 1'b0,  // operands registered before the products (hlsgen_mac): a stage more
     parameter bit VRAM = 1'b0,  // the V bank in SIMD memories (hlsgen_ram) instead of a register array
     parameter bit ORAM = 1'b0,  // the output row buffer in H * NOG memories (hlsgen_ram) of TQ rows
     parameter bit PGRP = 1'b0,  // the probability row read in place from its producer (p_g*), no pcur
@@ -93,7 +94,8 @@ module hlsgen_context #(
     localparam int SLOT = NOG * PE * YW;  // one head's outputs, padded to whole groups
     localparam logic [OGW-1:0] OG_LAST = OGW'(NOG - 1);
     localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
-    localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;  // stages of the SIMD sum
+    // stages of the SIMD sum tree, and the operand register (OREG)
+    localparam int TS = ((LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0) + int'(OREG);
 
     // ---- receive V into two banks ----------------------------------------------------------------------
     logic [1:0] full;
@@ -354,7 +356,7 @@ module hlsgen_context #(
     logic [PE*AW-1:0] acc;
 
     hlsgen_mac #(
-        .PE(PE), .SIMD(SIMD), .XW(PW_), .XS(PS), .WW(VW), .WS(VS), .AW(AW), .LV(LV)
+        .PE(PE), .SIMD(SIMD), .XW(PW_), .XS(PS), .WW(VW), .WS(VS), .AW(AW), .LV(LV), .OREG(OREG)
     ) u_mac (
         .clk(clk),
         .mul_en(v1),

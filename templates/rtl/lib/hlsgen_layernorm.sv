@@ -5,7 +5,8 @@
 //   P (as a row arrives): the row enters FIFO F0; sum(x) in a balanced tree registered every LV levels
 //                        (hlsgen_tree); mean = cast(sum * C) to the mean type (C = 1/D: SC_RAW * 2^-SC_F),
 //                        the product registered; the mean enters FIFO F0M RP = TP + 2 cycles after the row
-//   E (L lanes a cycle): xc = x - mean, exact in the diff type (DF fractional bits), and xc^2, registered;
+//   E (L lanes a cycle): xc = x - mean, exact in the diff type (DF fractional bits), registered, then xc^2
+//                        registered (no carry chain before the multiplier in its cycle);
 //                        the L squares summed in a tree (TE stages); ss = exact sum over the row's groups;
 //                        the row of xc enters FIFO F1 with its last group; var = cast(ss * C) to the
 //                        variance type (product registered); p = leading one of var (hlsgen_lead, two
@@ -14,9 +15,11 @@
 //                        shift enter FIFO F1B five cycles after F1 (product, variance, the leading one's
 //                        two steps and the address each registered)
 //   N (on entry):        inv = T[address] (ROM, read synchronously)
-//     (L lanes a cycle, 5 stages): pr = xc * inv | norm = cast(pr << (KSH0 - k)) from the wide type (WF
-//                        fractional bits), split by a register (hlsgen_castreg: 2 stages) | z = norm *
-//                        gamma + beta | y = cast(z) into the row buffer (hlsgen_castreg: 2 stages)
+//     (L lanes a cycle, 7 stages): xc and inv registered | pr = xc * inv | norm = cast(pr << (KSH0 -
+//                        k)) from the wide type (WF fractional bits), split by a register
+//                        (hlsgen_castreg: 2 stages) | m = norm * gamma | z = m + beta | y = cast(z)
+//                        into the row buffer (hlsgen_castreg); no multiplier has a multiplexer, a
+//                        memory read or a carry chain beside it in its cycle
 //
 // A row spends G = ceil(D / L) cycles issuing in E and G in N, so rows follow each other every G
 // cycles; the FIFOs hold F0D = RP + 2 and F1D = RE + 2 rows, reserved as a row is accepted (F0) and as
@@ -195,7 +198,9 @@ module hlsgen_layernorm #(
     logic [L*XW-1:0] egx;
     logic [L*DW-1:0] xlanes, e1_xc, d_xc;
     logic [L*SQW-1:0] sqlanes, e1_sq;
-    logic e1_v, e1_first, e1_last, d_v, d_first, d_last;
+    logic [L*DW-1:0] e0_xc;  // the centred group registered (stage 0) before its squares (stage 1)
+    logic [L-1:0] inlanes, e0_in;
+    logic e0_v, e0_first, e0_last, e1_v, e1_first, e1_last, d_v, d_first, d_last;
     logic [SQW-1:0] tsq, ess, ess_next;
     logic [NP*DW-1:0] erow_next;
 
@@ -215,8 +220,6 @@ module hlsgen_layernorm #(
             logic signed [XE-1:0] xo;
             logic signed [MW:0] mo;
             logic signed [DW-1:0] xc;
-            logic signed [2*DW-1:0] sq;
-            logic in_row;
             if (XS) begin : g_xs
                 assign xo = egx[l*XW+:XW];
             end else begin : g_xu
@@ -228,11 +231,16 @@ module hlsgen_layernorm #(
                 assign mo = {1'b0, e_mean};
             end
             assign xc = (DW'(xo) <<< (DF - XF)) - (DW'(mo) <<< (DF - MF));
-            assign sq = xc * xc;
             // lanes beyond D hold the padding zeros of e_x minus the mean: leave them out of the sum
-            assign in_row = (32'(eg) * L + l) < D;
+            assign inlanes[l] = (32'(eg) * L + l) < D;
             assign xlanes[l*DW+:DW] = xc;
-            assign sqlanes[l*SQW+:SQW] = in_row ? SQW'(sq) : '0;
+        end
+        for (genvar l = 0; l < L; l++) begin : g_square
+            logic signed [DW-1:0] c;
+            logic signed [2*DW-1:0] sq;
+            assign c = e0_xc[l*DW+:DW];
+            assign sq = c * c;
+            assign sqlanes[l*SQW+:SQW] = e0_in[l] ? SQW'(sq) : '0;
         end
     endgenerate
 
@@ -241,10 +249,14 @@ module hlsgen_layernorm #(
             e_x <= f0_x;
             e_mean <= f0_mean;
         end
-        e1_xc <= xlanes;
+        e0_xc <= xlanes;
+        e0_in <= inlanes;
+        e0_first <= eg == '0;
+        e0_last <= eg == G_LAST;
+        e1_xc <= e0_xc;
         e1_sq <= sqlanes;
-        e1_first <= eg == '0;
-        e1_last <= eg == G_LAST;
+        e1_first <= e0_first;
+        e1_last <= e0_last;
     end
 
     always_ff @(posedge clk) begin
@@ -252,13 +264,15 @@ module hlsgen_layernorm #(
             e_valid <= 1'b0;
             eg <= '0;
             occ1 <= '0;
+            e0_v <= 1'b0;
             e1_v <= 1'b0;
         end else begin
             if (e_load) e_valid <= 1'b1;
             else if (e_last) e_valid <= 1'b0;
             if (e_issue) eg <= (eg == G_LAST) ? '0 : eg + 1'b1;
             occ1 <= occ1 + C1W'(e_issue && eg == '0) - C1W'(f1_pop);
-            e1_v <= e_issue;
+            e0_v <= e_issue;
+            e1_v <= e0_v;
         end
     end
 
@@ -438,17 +452,18 @@ module hlsgen_layernorm #(
         end
     end
 
-    // ---- N lanes: product | shift and cast | gamma and beta | cast into the row buffer -----------------
+    // ---- N lanes: operands | product | shift and cast | gamma | beta | cast into the row buffer ---------
     logic [L*DW-1:0] ngx;
     logic [L*GW-1:0] ngg;
     logic [L*BW-1:0] ngb;
     logic [NP*GW-1:0] gpad;
     logic [NP*BW-1:0] bpad;
-    logic [SHW-1:0] s1_sh;
-    // the group's tags beside the lanes, index = stage (1 .. 5): valid, last; gamma and beta to 3
-    logic [5:1] s_v, s_last;
-    logic [L*GW-1:0] s_gm[1:3];
-    logic [L*BW-1:0] s_bt[1:3];
+    logic [SHW-1:0] s0_sh, s1_sh;
+    logic [TW-1:0] s0_inv;  // the lanes' 1/sqrt operand, stage 0 (one register the lanes share)
+    // the group's tags beside the lanes, index = stage (1 .. 7): valid, last; gamma to 4, beta to 5
+    logic [7:1] s_v, s_last;
+    logic [L*GW-1:0] s_gm[1:4];
+    logic [L*BW-1:0] s_bt[1:5];
     logic [L*YW-1:0] ylanes;
     assign gpad = (NP * GW)'(G_INIT);
     assign bpad = (NP * BW)'(B_INIT);
@@ -467,34 +482,37 @@ module hlsgen_layernorm #(
     end
 
     always_ff @(posedge clk) begin
-        s1_sh <= n_sh;
-        s_last <= {s_last[4:1], n_last};
+        s0_sh <= n_sh;
+        s1_sh <= s0_sh;
+        s0_inv <= n_inv;
+        s_last <= {s_last[6:1], n_last};
         s_gm[1] <= ngg;
         s_bt[1] <= ngb;
-        for (int k = 2; k <= 3; k++) begin
-            s_gm[k] <= s_gm[k-1];
-            s_bt[k] <= s_bt[k-1];
-        end
+        for (int k = 2; k <= 4; k++) s_gm[k] <= s_gm[k-1];
+        for (int k = 2; k <= 5; k++) s_bt[k] <= s_bt[k-1];
     end
 
     always_ff @(posedge clk) begin
         if (rst) s_v <= '0;
-        else s_v <= {s_v[4:1], n_issue};
+        else s_v <= {s_v[6:1], n_issue};
     end
 
     generate
         for (genvar l = 0; l < L; l++) begin : g_norm
-            logic signed [DW-1:0] xc;
+            logic signed [DW-1:0] xc, s0_xc;
             logic signed [TW:0] io;
             logic signed [PRW-1:0] pr, s1_pr;
             logic [NW-1:0] nrm, s3_nrm;
             logic signed [NW:0] no;
             logic signed [GE-1:0] go;
             logic signed [BE-1:0] bo;
-            logic signed [ZW-1:0] z, s4_z;
+            logic signed [ZW-1:0] z, s5_m, s6_z;
             assign xc = ngx[l*DW+:DW];
-            assign io = {1'b0, n_inv};
-            assign pr = PRW'(xc) * PRW'(io);
+            assign io = {1'b0, s0_inv};
+            // the operands registered (stage 0: no path from the group multiplexer or the 1/sqrt ROM's
+            // read into the multiplier), the product (stage 1)
+            always_ff @(posedge clk) s0_xc <= xc;
+            assign pr = PRW'(s0_xc) * PRW'(io);
             hlsgen_castreg #(
                 .IW(PRW), .IF(WF), .IS(1'b1), .OW(NW), .OF(NF), .OS(NS), .RND(N_RND), .OVF(N_OVF),
                 .SHMAX(SHMAX), .SHW(SHW)
@@ -510,26 +528,29 @@ module hlsgen_layernorm #(
                 assign no = {1'b0, s3_nrm};
             end
             if (GS) begin : g_gs
-                assign go = s_gm[3][l*GW+:GW];
+                assign go = s_gm[4][l*GW+:GW];
             end else begin : g_gu
-                assign go = {1'b0, s_gm[3][l*GW+:GW]};
+                assign go = {1'b0, s_gm[4][l*GW+:GW]};
             end
             if (BS) begin : g_bs
-                assign bo = s_bt[3][l*BW+:BW];
+                assign bo = s_bt[5][l*BW+:BW];
             end else begin : g_bu
-                assign bo = {1'b0, s_bt[3][l*BW+:BW]};
+                assign bo = {1'b0, s_bt[5][l*BW+:BW]};
             end
-            assign z = ((ZW'(no) * ZW'(go)) <<< (ZF - NF - GF)) + (ZW'(bo) <<< (ZF - BF));
+            // gamma's product registered (stage 5) before beta's sum (stage 6): no carry chain behind
+            // the multiplier
+            assign z = (s5_m <<< (ZF - NF - GF)) + (ZW'(bo) <<< (ZF - BF));
             always_ff @(posedge clk) begin
                 s1_pr <= pr;
                 s3_nrm <= nrm;
-                s4_z <= z;
+                s5_m <= ZW'(no) * ZW'(go);
+                s6_z <= z;
             end
             hlsgen_castreg #(
                 .IW(ZW), .IF(ZF), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
             ) u_y (
                 .clk(clk),
-                .x(s4_z),
+                .x(s6_z),
                 .sh(1'b0),
                 .y(ylanes[l*YW+:YW])
             );
@@ -544,9 +565,9 @@ module hlsgen_layernorm #(
     ) u_out (
         .clk(clk),
         .rst(rst),
-        .we(s_v[5]),
+        .we(s_v[7]),
         .lanes(ylanes),
-        .push(s_v[5] && s_last[5]),
+        .push(s_v[7] && s_last[7]),
         .pop(out_pop),
         .out_valid(out_valid),
         .out_ready(out_ready),

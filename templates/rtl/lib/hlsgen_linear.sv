@@ -6,7 +6,7 @@
 // PE x SIMD multipliers: each cycle, SIMD inputs of the current row times the weights of PE outputs of
 // one block. A row takes BLOCKS * NI * NO cycles (NI = ceil(BI / SIMD), NO = ceil(BO / PE)), back to back
 // between rows; the result of a row leaves 5 + TS cycles after its last weight read (ROM read, product,
-// TS stages of the SIMD sum tree (hlsgen_mac, LV), accumulate, cast, row buffer). Weights sit in a ROM of BLOCKS * NO * NI words of PE * SIMD weights (address
+// TS stages of the SIMD sum tree (hlsgen_mac, LV; and OREG's operand register), accumulate, cast, row buffer). Weights sit in a ROM of BLOCKS * NO * NI words of PE * SIMD weights (address
 // o * NI + i, o = b * NO + output group; lane pe * SIMD + s holds W_b[i * SIMD + s][o' * PE + pe] of
 // block b, o' the group within the block, zero beyond the block), loaded from W_FILE ($readmemh, one word
 // a line) and read synchronously. The sum is exact;
@@ -41,6 +41,7 @@ module hlsgen_linear #(
     parameter W_FILE = "",  // $readmemh file of the weight ROM: BLOCKS*NO*NI lines of PE*SIMD*WW bits
     parameter logic [BLOCKS*NO*PE*BW-1:0] B_INIT = '0,  // bias of output group o at [o*PE*BW +: PE*BW]
     parameter int LV = 0,  // levels of the SIMD sum tree between registers (0: no tree registers)
+    parameter bit OREG = 1'b0,  // operands registered before the products (hlsgen_mac): a stage more
     parameter bit W_BRAM = 1'b0,  // the weight ROM in block RAM (rom_style "block") rather than LUTs
     // bits of every product and of every partial sum of a row, from the actual weights (0: the widths any
     // weights of WW bits need): the reference's exact accumulator bound, so nothing wraps
@@ -74,7 +75,7 @@ module hlsgen_linear #(
     localparam logic [ICW-1:0] I_LAST = ICW'(NI - 1);
     localparam logic [OCW-1:0] O_LAST = OCW'(NOG - 1);
     localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
-    localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;
+    localparam int TS = ((LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0) + int'(OREG);
 
 
     // ---- issue: one (o, i) group per cycle ---------------------------------------------------------
@@ -196,7 +197,7 @@ module hlsgen_linear #(
     logic [PE*AW-1:0] acc;
 
     hlsgen_mac #(
-        .PE(PE), .SIMD(SIMD), .XW(XW), .XS(XS), .WW(WW), .WS(WS), .AW(AW), .LV(LV), .PN(PN)
+        .PE(PE), .SIMD(SIMD), .XW(XW), .XS(XS), .WW(WW), .WS(WS), .AW(AW), .LV(LV), .PN(PN), .OREG(OREG)
     ) u_mac (
         .clk(clk),
         .mul_en(v1),

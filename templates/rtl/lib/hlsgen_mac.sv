@@ -8,8 +8,11 @@
 // `mul_en` is high (stage 2); the PE sums of SIMD products are added into `acc` when `acc_en` is high
 // (stage 3), starting again from zero when `first` is high (the first group of a dot product).
 // With LV > 0 the SIMD products are summed in a tree registered every LV levels (hlsgen_tree): `acc_en`
-// and `first` are delayed inside by its TS = ceil(ceil(log2 SIMD) / LV) stages, so `acc` is TS cycles
-// later than with LV = 0 (a plain sum in the accumulate stage).
+// and `first` are delayed inside by its ceil(ceil(log2 SIMD) / LV) stages, so `acc` is that many cycles
+// later than with LV = 0 (a plain sum in the accumulate stage). With OREG the operands are registered
+// once more when `mul_en` is high, and the products a cycle later (the DSP48E2's A / B registers: no
+// path runs from a memory's read register or a multiplexer into a multiplier), one stage more. TS counts
+// both: `acc` is TS cycles later than with LV = 0 and no OREG.
 module hlsgen_mac #(
     parameter int PE = 1,
     parameter int SIMD = 1,
@@ -19,7 +22,8 @@ module hlsgen_mac #(
     parameter bit WS = 1'b1,
     parameter int AW = 16,  // accumulator width per PE
     parameter int LV = 0,  // levels of the SIMD sum between registers (0: summed in the accumulate stage)
-    parameter int PN = 0  // bits every product fits in (constant weights: their bound); 0: XE + WE
+    parameter int PN = 0,  // bits every product fits in (constant weights: their bound); 0: XE + WE
+    parameter bit OREG = 1'b0  // the operands registered before the products (one stage more)
 ) (
     input  logic                  clk,
     input  logic                  mul_en,
@@ -35,10 +39,29 @@ module hlsgen_mac #(
     // sum of SIMD products: a partial sum of the accumulator's, so never wider than AW
     localparam int SW = (PW + $clog2(SIMD + 1) < AW) ? PW + $clog2(SIMD + 1) : AW;
     localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
-    localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;
+    localparam int TS = ((LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0) + int'(OREG);
 
     logic [PE*SIMD*PW-1:0] prod;
     logic acc_en_d, first_d;
+    logic pen;  // the products' register enable
+    logic [SIMD*XW-1:0] xr;
+    logic [PE*SIMD*WW-1:0] wr;
+
+    generate
+        if (OREG) begin : g_oreg
+            always_ff @(posedge clk) begin
+                pen <= mul_en;
+                if (mul_en) begin
+                    xr <= x;
+                    wr <= w;
+                end
+            end
+        end else begin : g_no_oreg
+            assign pen = mul_en;
+            assign xr = x;
+            assign wr = w;
+        end
+    endgenerate
 
     hlsgen_delay #(
         .W(2), .D(TS)
@@ -54,17 +77,17 @@ module hlsgen_mac #(
                 logic signed [XE-1:0] xo;
                 logic signed [WE-1:0] wo;
                 if (XS) begin : g_xs
-                    assign xo = x[s*XW+:XW];
+                    assign xo = xr[s*XW+:XW];
                 end else begin : g_xu
-                    assign xo = {1'b0, x[s*XW+:XW]};
+                    assign xo = {1'b0, xr[s*XW+:XW]};
                 end
                 if (WS) begin : g_ws
-                    assign wo = w[(p*SIMD+s)*WW+:WW];
+                    assign wo = wr[(p*SIMD+s)*WW+:WW];
                 end else begin : g_wu
-                    assign wo = {1'b0, w[(p*SIMD+s)*WW+:WW]};
+                    assign wo = {1'b0, wr[(p*SIMD+s)*WW+:WW]};
                 end
                 always_ff @(posedge clk) begin
-                    if (mul_en) prod[(p*SIMD+s)*PW+:PW] <= PW'(xo * wo);
+                    if (pen) prod[(p*SIMD+s)*PW+:PW] <= PW'(xo * wo);
                 end
             end
             logic signed [SW-1:0] sum;

@@ -14,7 +14,7 @@
 // arrives while this one is computed). PE x SIMD multipliers: PE keys times SIMD of the DK + R products
 // per cycle, so a row takes NKG * NJ cycles (NKG = ceil(TK / PE), NJ = ceil((DK + R) / SIMD)); results
 // leave 5 + TS + SCALE_MUL cycles after the last operand read (operand registers, products, the TS
-// stages of the SIMD sum tree (hlsgen_mac, LV), accumulate, the scale product when SCALE_MUL, the
+// stages of the SIMD sum tree (hlsgen_mac, LV; and OREG's operand register), accumulate, the scale product when SCALE_MUL, the
 // cast, the row buffer). The sum is exact; SCALE_MUL = 0 folds a power-of-two scale into the
 // fractional bits (ACC_F), SCALE_MUL = 1 multiplies the exact sum by SC_RAW (an unsigned SC_W-bit
 // constant) exactly; then one cast to the output type. Every path between registers stays within a
@@ -70,6 +70,7 @@ module hlsgen_scores #(
     parameter int KRSH = 0,
     parameter int RP = (R > 0) ? R : 1,  // width of the RoPE ports in values
     parameter int LV = 0,  // levels of the SIMD sum tree between registers (0: no tree registers)
+    parameter bit OREG = 1'b0,  // operands registered before the products (hlsgen_mac): a stage more
     parameter bit QRAM = 1'b0,  // the Q bank in a memory (hlsgen_ram) instead of a register array
     parameter bit KRAM = 1'b0,  // the K bank in PE memories (hlsgen_ram) instead of a register array
     parameter bit ORAM = 1'b0,  // output rows assembled in the output FIFO's memories (hlsgen_rowout RAM)
@@ -127,7 +128,8 @@ module hlsgen_scores #(
     localparam int KGW = (NKG > 1) ? $clog2(NKG) : 1;
     localparam logic [KGW-1:0] KG_LAST = KGW'(NKG - 1);
     localparam int TLS = (SIMD > 1) ? $clog2(SIMD) : 0;
-    localparam int TS = (LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0;  // stages of the SIMD sum
+    // stages of the SIMD sum tree, and the operand register (OREG)
+    localparam int TS = ((LV > 0) ? (TLS + LV - 1) / ((LV > 0) ? LV : 1) : 0) + int'(OREG);
 
     // ---- receive Q and K into two banks ---------------------------------------------------------------
     logic [1:0] full;
@@ -500,7 +502,7 @@ module hlsgen_scores #(
     logic [PE*AW-1:0] acc;
 
     hlsgen_mac #(
-        .PE(PE), .SIMD(SIMD), .XW(QCW), .XS(QCS), .WW(KCW), .WS(KCS), .AW(AW), .LV(LV)
+        .PE(PE), .SIMD(SIMD), .XW(QCW), .XS(QCS), .WW(KCW), .WS(KCS), .AW(AW), .LV(LV), .OREG(OREG)
     ) u_mac (
         .clk(clk),
         .mul_en(v1),

@@ -368,7 +368,7 @@ module hlsgen_softmax #(
         .out_data(f0_m)
     );
 
-    // ---- E: exponentials, L lanes a cycle, in 3 stages (tables | product | cast); their sum in a tree -----
+    // ---- E: exponentials, L lanes a cycle, in 4 stages (tables | product | sum | cast); their sum in a tree -----
     logic e_valid;
     logic [XW-1:0] e_m;
     logic [GW-1:0] eg, d_g;
@@ -427,9 +427,9 @@ module hlsgen_softmax #(
                 logic [XE:0] dd;
                 logic [ADDR-1:0] q_dd;
                 logic [2*EW-1:0] prod, b_prod;
-                logic [EW-1:0] ecast, hi_e, a_hi;
+                logic [EW-1:0] ecast, hi_e, a_hi, c_hi;
                 logic [LW-1:0] lo_e, a_lo;
-                logic ok, q_ok, a_ok, b_ok;
+                logic ok, q_ok, a_ok, c_ok, b_ok;
                 if (XS) begin : g_ds
                     assign d = (XE + 1)'($signed(em_d)) - (XE + 1)'($signed(x));
                 end else begin : g_du
@@ -444,24 +444,28 @@ module hlsgen_softmax #(
                 end
                 assign hi_e = EHI_INIT[q_dd[ADDR-1:LOB]*EW+:EW];
                 assign lo_e = ELO_INIT[q_dd[LOB-1:0]*LW+:LW];
+                // the tables (stage A), the DSP's product registered (stage C), then the sum of
+                // LO_CPL's form (stage B: no carry chain behind the multiplier), the cast (stage E)
                 always_ff @(posedge clk) begin
                     a_hi <= hi_e;
                     a_lo <= lo_e;
                     a_ok <= q_ok;
+                    c_hi <= a_hi;
+                    c_ok <= a_ok;
                     b_prod <= prod;
-                    b_ok <= a_ok;
+                    b_ok <= c_ok;
                     e <= b_ok ? ecast : '0;
                 end
                 if (LO_CPL) begin : g_pc
                     // hi * (2^EF + c) modulo 2^(2EW): exact, as the product itself fits in 2EW bits
                     localparam int HCW = (EW + LW + 1 < 2 * EW) ? EW + LW + 1 : 2 * EW;
-                    logic signed [HCW-1:0] hc;
-                    assign hc = $signed({1'b0, a_hi}) * $signed(a_lo);
-                    assign prod = ((2 * EW)'(a_hi) << EF) + (2 * EW)'(hc);
+                    logic signed [HCW-1:0] c_hc;
+                    always_ff @(posedge clk) c_hc <= $signed({1'b0, a_hi}) * $signed(a_lo);
+                    assign prod = ((2 * EW)'(c_hi) << EF) + (2 * EW)'(c_hc);
                 end else if (ES) begin : g_ps
-                    assign prod = $signed(a_hi) * $signed(a_lo);
+                    always_ff @(posedge clk) prod <= $signed(a_hi) * $signed(a_lo);
                 end else begin : g_pu
-                    assign prod = a_hi * a_lo;
+                    always_ff @(posedge clk) prod <= a_hi * a_lo;
                 end
                 hlsgen_cast #(
                     .IW(2 * EW), .IF(2 * EF), .IS(ES), .OW(EW), .OF(EF), .OS(ES), .RND(E_RND), .OVF(E_OVF)
@@ -471,7 +475,7 @@ module hlsgen_softmax #(
                 );
             end else begin : g_latency
                 logic [TB-1:0] idx, q_idx;
-                logic [EW-1:0] a_e, b_e;
+                logic [EW-1:0] a_e, c_e, b_e;
                 logic q_k;
                 if (XS && TB == 1) begin : g_s1
                     assign idx = ~x[XW-1];
@@ -484,7 +488,8 @@ module hlsgen_softmax #(
                     q_idx <= idx;
                     q_k <= k;
                     a_e <= q_k ? EXP_INIT[q_idx*EW+:EW] : '0;
-                    b_e <= a_e;
+                    c_e <= a_e;  // as many stages as the stable variant's lanes
+                    b_e <= c_e;
                     e <= b_e;
                 end
             end
@@ -531,7 +536,7 @@ module hlsgen_softmax #(
         .y(d_e)
     );
     hlsgen_vdelay #(
-        .W(GW + 2), .D(4 + SELS + TE)
+        .W(GW + 2), .D(5 + SELS + TE)
     ) u_gdelay (
         .clk(clk),
         .rst(rst),
@@ -616,16 +621,16 @@ module hlsgen_softmax #(
         .out_data({f1_idx, f1_sh, f1_zero})
     );
 
-    // ---- N: the reciprocal read as the row loads; products, L lanes a cycle, in 2 stages -----------------
+    // ---- N: the reciprocal read as the row loads; products, L lanes a cycle, in 3 stages -----------------
     logic [IW-1:0] inv_rom[2**IB];
     initial $readmemh(INV_FILE, inv_rom);
 
     logic n_valid, n_zero;
-    logic [IW-1:0] n_inv;
-    logic [SHW-1:0] n_sh, s1_sh;
+    logic [IW-1:0] n_inv, s0_inv;
+    logic [SHW-1:0] n_sh, s0_sh, s1_sh;
     logic [GW-1:0] ng;
     logic [CRW-1:0] occ2;
-    logic n_issue, n_last, out_pop, s1_v, s2_v, s1_last, s2_last, s1_zero, s2_zero;
+    logic n_issue, n_last, out_pop, s0_v, s1_v, s2_v, s0_last, s1_last, s2_last, s0_zero, s1_zero, s2_zero;
     logic [L*YW-1:0] ylanes;
     logic [L*EW-1:0] ngrp;
 
@@ -711,10 +716,14 @@ module hlsgen_softmax #(
             n_sh <= f1_sh;
             n_zero <= f1_zero;
         end
-        s1_sh <= n_sh;
-        s1_zero <= n_zero;
+        s0_inv <= n_inv;  // the lanes' reciprocal operand, stage 0
+        s0_sh <= n_sh;
+        s1_sh <= s0_sh;
+        s0_zero <= n_zero;
+        s1_zero <= s0_zero;
         s2_zero <= s1_zero;
-        s1_last <= n_last;
+        s0_last <= n_last;
+        s1_last <= s0_last;
         s2_last <= s1_last;
     end
 
@@ -724,6 +733,7 @@ module hlsgen_softmax #(
             ng <= '0;
             {ng0, ngl} <= {1'b1, G == 1};
             occ2 <= '0;
+            s0_v <= 1'b0;
             s1_v <= 1'b0;
             s2_v <= 1'b0;
         end else begin
@@ -734,14 +744,15 @@ module hlsgen_softmax #(
                 {ng0, ngl} <= {ngl, G == 1 || (!ngl && ng == GW'(G - 2))};
             end
             occ2 <= occ2 + CRW'(n_issue && ng0) - CRW'(out_pop);
-            s1_v <= n_issue;
+            s0_v <= n_issue;
+            s1_v <= s0_v;
             s2_v <= s1_v;
         end
     end
 
     generate
         for (genvar l = 0; l < L; l++) begin : g_norm
-            logic signed [EE-1:0] eo;
+            logic signed [EE-1:0] eo, s0_eo;
             logic signed [IE-1:0] io;
             logic signed [PW-1:0] pr, s1_pr;
             logic [YW-1:0] yc;
@@ -751,11 +762,14 @@ module hlsgen_softmax #(
                 assign eo = {1'b0, ngrp[l*EW+:EW]};
             end
             if (IS) begin : g_is
-                assign io = n_inv;
+                assign io = s0_inv;
             end else begin : g_iu
-                assign io = {1'b0, n_inv};
+                assign io = {1'b0, s0_inv};
             end
-            assign pr = eo * io;
+            // the operands registered (stage 0: no path from F1's or the reciprocal ROM's read into
+            // the multiplier), the product (stage 1)
+            always_ff @(posedge clk) s0_eo <= eo;
+            assign pr = s0_eo * io;
             hlsgen_castreg #(
                 .IW(PW), .IF(WF), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF),
                 .SHMAX(SHMAX), .SHW(SHW)
