@@ -231,6 +231,13 @@ def test_pipelined_engines_depth(tmp_path: Path) -> None:
     print(f"chain: LUT levels {levels}; {c.depth.summary()}")
     assert levels["fc"] <= 6 and levels["ln"] <= 6, levels
     assert levels["sm"] <= 7, levels
+    # every multiplier of the Linear and the softmax behind a register, none beside a memory read, a
+    # multiplexer or a carry chain in its cycle: the 300 MHz class by the delay model (3.5 / 4.3 ns before,
+    # at 8 bits). The layer norm's lanes are too, but at 10 bits its variance product (the sum of squares
+    # times 1/D) is wider than a DSP48E2: two DSPs and the carry chain joining them, 4.47 ns (not split yet)
+    slowest = {k: (round(w.delay, 2), w.start, w.end, w.through) for k, (w, _) in c.depth.by_instance.items()}
+    assert slowest["u_fc"][0] <= 3.34 and slowest["u_sm"][0] <= 3.34, slowest
+    assert slowest["u_ln"][0] <= 4.5 and slowest["u_ln"][3].startswith("DSP48E2"), slowest
 
 
 @pytest.mark.yosys
@@ -277,6 +284,10 @@ def test_attention_engines_depth(tmp_path: Path, kind: str) -> None:
     print(f"{kind}: LUT levels {levels}; {c.depth.summary()}")
     over = [(p.lut_levels, p.start, p.end, p.through) for p in c.depth.over]
     assert all(n <= 5 for n in levels.values()), (levels, over)
+    # the 300 MHz class by the delay model: a register in front of every multiplier (hlsgen_mac OREG), so
+    # that no bank or ROM read and no multiplexer shares a cycle with a DSP (4.37 ns at T 1024 without it)
+    slowest = {i: (round(w.delay, 2), w.start, w.end, w.through) for i, (w, _) in c.depth.by_instance.items()}
+    assert all(w[0] <= 3.34 for w in slowest.values()), slowest
 
 
 @pytest.mark.yosys
@@ -297,6 +308,9 @@ def test_long_row_softmax_depth(tmp_path: Path) -> None:
     assert (b.params["RAM"], b.info["row_cycles"], b.params["SEL_LV"]) == (1, 32, 4)
     c = synthesize(write_rtl(d, tmp_path / "rtl"), source_order(d), d.top, depth=True, over=6)
     assert c.depth is not None
-    _, deep = c.depth.by_instance[b.instance]
+    w, deep = c.depth.by_instance[b.instance]
     print(f"softmax N 64 L 2: {deep.lut_levels} LUT levels ({deep.through}); {c.depth.summary()}")
     assert deep.lut_levels <= 6, [(p.lut_levels, p.start, p.end, p.through) for p in c.depth.over]
+    # and the 300 MHz class by the delay model: E's product and N's operands registered (no memory read,
+    # multiplexer or carry chain beside a multiplier; 4.32 ns before)
+    assert w.delay <= 3.34, (w.delay, w.start, w.end, w.through)
