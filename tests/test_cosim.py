@@ -824,6 +824,40 @@ def test_a_register_between_the_scores_and_the_scan_is_slack_enough() -> None:
         assert est.converged and est.passes < 10 and est.ii == est.bound + 1, (t, est)
 
 
+@pytest.mark.xdist_group("rtl_attention_pipeline")
+def test_one_group_rows_every_cycle_are_exact(tmp_path: Path) -> None:
+    """Softmax and layer norm rows of one group (lanes = row length) arriving every cycle, as in the
+    b-tagging block at 1024 multipliers an engine: their FIFO between E and N (F1) is then full, so its
+    depth in the RTL (RE + 2) must be the model's (re + 2) exactly; one row short, a bubble a sequence
+    (II 32 against 31) showed only there when the lanes gained a stage. Latency and II equal the
+    estimate, bit-exact."""
+    from hlsgen.config import Config
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+
+    t, h, dk = 15, 2, 32
+    rng = np.random.default_rng(4)
+    g = Graph("onegroup")
+    for name in ("q", "k", "v", "c", "y"):
+        g.add_tensor(name, (t, h * dk))
+    for name in ("s", "p"):
+        g.add_tensor(name, (h, t, t))
+    g.inputs, g.outputs = ["q", "k", "v"], ["y"]
+    g.add_op(ops.Scores("sc", ["q", "k"], ["s"], num_heads=h, num_kv_heads=h, key_dim=dk))
+    g.add_op(ops.Softmax("sm", ["s"], ["p"]))
+    g.add_op(ops.Context("cx", ["p", "v"], ["c"], num_heads=h, num_kv_heads=h, value_dim=dk))
+    g.add_op(ops.LayerNorm("ln", ["c"], ["y"], gamma=rng.normal(size=h * dk), beta=rng.normal(size=h * dk)))
+    g = quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"}))
+    opts = RtlOptions(max_par=1024)
+    design = build_design(g, "onegroup", opts)
+    sm, ln = (next(b for b in design.blocks if b.op == o) for o in ("sm", "ln"))
+    assert sm.params["L"] == t and sm.info["row_cycles"] == 1 and ln.info["row_cycles"] == 1
+    x = [rng.normal(size=(4, *g.tensors[name].shape)) for name in g.inputs]
+    res = cosim_graph(g, "onegroup", _raw(g, x), tmp_path, opts)
+    _check(res, design, "one-group rows every cycle")
+    assert (res.latency, res.ii) == (design.estimate.latency, design.estimate.ii)
+
+
 @pytest.mark.verilator
 @needs_verilator
 def test_builds_read_verilator_headers_precompiled(tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ module hlsgen_layernorm #(
     localparam int TE = (LV > 0) ? (TLE + LV - 1) / ((LV > 0) ? LV : 1) : 0;
     localparam int RP = TP + 2;  // accept to the mean in F0M
     localparam int F0D = RP + 2;
-    localparam int RE = 1 + TE + 5;  // issue to the 1/sqrt address in F1B
+    localparam int RE = 2 + TE + 5;  // issue to the 1/sqrt address in F1B (centred, squared: 2 stages)
     localparam int F1D = RE + 2;
     localparam int C0W = $clog2(F0D + 2);
     localparam int C1W = $clog2(F1D + 2);

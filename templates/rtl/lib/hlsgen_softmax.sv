@@ -138,7 +138,7 @@ module hlsgen_softmax #(
     localparam int MG = (VARIANT == 0) ? G : 1;
     localparam int RP = (VARIANT == 0) ? ((SELS > 0) ? SELS : 1) + TE : 1;
     localparam int F0D = RP + 2;
-    localparam int RE = SELS + 4 + TE + 4;  // issue to the reciprocal address in F1B
+    localparam int RE = SELS + 5 + TE + 4;  // issue to the reciprocal address in F1B (5 lane stages)
     localparam int F1D = RE + 2;
     localparam int EGW = L * (XW + 1);  // a group's values and keep bits (M's and E's multiplexers)
     localparam int C0W = $clog2(F0D + 2);
