@@ -10,7 +10,6 @@ and ``hlsgen cosim`` bit-exact.
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -363,16 +362,16 @@ def test_pt2_convert_and_cosim_cli(tmp_path: Path, capsys: pytest.CaptureFixture
     x = torch.randn(3, 4, 8)
     torch.export.save(torch.export.export(model, (x,)), tmp_path / "tiny.pt2")
     np.save(tmp_path / "x.npy", x.numpy())
-    hl = [sys.executable, "-m", "hlsgen.cli"]
     prj = tmp_path / "prj"
-    r = subprocess.run(
-        [*hl, "convert", str(tmp_path / "tiny.pt2"), "-o", str(prj), "--precision", "ap_fixed<18,6>",
-         "--tb-data", str(tmp_path / "x.npy")],
-        capture_output=True, text=True, env=dict(os.environ),
+    # both commands in this process (helpers.run_cli): torch is loaded already, where a subprocess would
+    # import it again (~10 s at load 4); test_cosim's CLI test keeps the ``python -m hlsgen.cli`` entry
+    code, out, err = run_cli(
+        capsys, "convert", str(tmp_path / "tiny.pt2"), "-o", str(prj), "--precision", "ap_fixed<18,6>",
+        "--tb-data", str(tmp_path / "x.npy"),
     )  # fmt: skip
-    assert r.returncode == 0, r.stderr
+    assert code == 0, out + err
     assert (prj / "model" / "tiny.pt2").is_file()
-    code, out, err = run_cli(capsys, "cosim", str(prj))  # in this process: torch is loaded already
+    code, out, err = run_cli(capsys, "cosim", str(prj))
     assert code == 0, out + err
     assert "bit-exact against the reference in every run" in out
     proj = hlsgen.Project.load(prj)
