@@ -7,8 +7,8 @@
 // outputs times SIMD keys per cycle, so a probability row takes NOG * NKG cycles (NOG = ceil(DV / PE),
 // NKG = ceil(TK / SIMD)). Heads 0..H-2 of a query are kept in a row buffer; the row leaves when its last
 // head is done, 5 + TS cycles after the last operand read (operand registers, products, the TS stages
-// of the SIMD sum tree (hlsgen_mac, LV; and OREG's operand register), accumulate, the cast, the row buffer). A new sequence starts
-// one cycle after the last row of the previous one. The sum is exact; the only rounding is the cast to
+// of the SIMD sum tree (hlsgen_mac, LV) and OREG's operand register, accumulate, the cast, the row
+// buffer). A new sequence starts one cycle after the last row of the previous one. The sum is exact; the only rounding is the cast to
 // the output type.
 //
 // The V bank: with VRAM = 0 a register array of 2*TK rows read SIMD rows a cycle through multiplexers

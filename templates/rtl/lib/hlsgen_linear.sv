@@ -6,7 +6,8 @@
 // PE x SIMD multipliers: each cycle, SIMD inputs of the current row times the weights of PE outputs of
 // one block. A row takes BLOCKS * NI * NO cycles (NI = ceil(BI / SIMD), NO = ceil(BO / PE)), back to back
 // between rows; the result of a row leaves 5 + TS cycles after its last weight read (ROM read, product,
-// TS stages of the SIMD sum tree (hlsgen_mac, LV; and OREG's operand register), accumulate, cast, row buffer). Weights sit in a ROM of BLOCKS * NO * NI words of PE * SIMD weights (address
+// TS stages of the SIMD sum tree (hlsgen_mac, LV) and OREG's operand register, accumulate, cast, row
+// buffer). Weights sit in a ROM of BLOCKS * NO * NI words of PE * SIMD weights (address
 // o * NI + i, o = b * NO + output group; lane pe * SIMD + s holds W_b[i * SIMD + s][o' * PE + pe] of
 // block b, o' the group within the block, zero beyond the block), loaded from W_FILE ($readmemh, one word
 // a line) and read synchronously. The sum is exact;

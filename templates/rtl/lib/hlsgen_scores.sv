@@ -14,8 +14,8 @@
 // arrives while this one is computed). PE x SIMD multipliers: PE keys times SIMD of the DK + R products
 // per cycle, so a row takes NKG * NJ cycles (NKG = ceil(TK / PE), NJ = ceil((DK + R) / SIMD)); results
 // leave 5 + TS + SCALE_MUL cycles after the last operand read (operand registers, products, the TS
-// stages of the SIMD sum tree (hlsgen_mac, LV; and OREG's operand register), accumulate, the scale product when SCALE_MUL, the
-// cast, the row buffer). The sum is exact; SCALE_MUL = 0 folds a power-of-two scale into the
+// stages of the SIMD sum tree (hlsgen_mac, LV) and OREG's operand register, accumulate, the scale
+// product when SCALE_MUL, the cast, the row buffer). The sum is exact; SCALE_MUL = 0 folds a power-of-two scale into the
 // fractional bits (ACC_F), SCALE_MUL = 1 multiplies the exact sum by SC_RAW (an unsigned SC_W-bit
 // constant) exactly; then one cast to the output type. Every path between registers stays within a
 // few LUT levels (benchmarks/bench_rtl_depth.py): the counts' end flags are registers beside them.

@@ -368,7 +368,7 @@ module hlsgen_softmax #(
         .out_data(f0_m)
     );
 
-    // ---- E: exponentials, L lanes a cycle, in 4 stages (tables | product | sum | cast); their sum in a tree -----
+    // ---- E: exponentials, L lanes a cycle, in 4 stages (tables | product | sum | cast); their sum in a tree
     logic e_valid;
     logic [XW-1:0] e_m;
     logic [GW-1:0] eg, d_g;
