@@ -133,6 +133,21 @@ def context_graph(tq: int, tk: int, h: int, hkv: int, dv: int) -> Graph:
     return g
 
 
+def contexts_graph(tokens: tuple[int, ...], h: int, dv: int) -> Graph:
+    """Context ops side by side, one of ``t`` tokens for each ``t`` in ``tokens`` (ctxa, ctxb, ...: p [H, t,
+    t], v [t, H*dv] -> c [t, H*dv]), each with its own inputs and output: every engine port is a port of
+    the top."""
+    g = Graph("contexts")
+    for i, t in enumerate(tokens):
+        name = chr(ord("a") + i)
+        p, v = g.add_tensor(f"p{name}", (h, t, t)), g.add_tensor(f"v{name}", (t, h * dv))
+        c = g.add_tensor(f"c{name}", (t, h * dv))
+        g.inputs += [p, v]
+        g.outputs.append(c)
+        g.add_op(Context(f"ctx{name}", [p, v], [c], num_heads=h, num_kv_heads=h, value_dim=dv))
+    return g
+
+
 def project_of(graph: Graph, config: dict[str, Any], calibration: Any = None) -> Project:
     """The typed project of a float graph under ``config`` (a dict)."""
     from hlsgen.quant.passes import quantize_graph

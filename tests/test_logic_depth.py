@@ -255,23 +255,13 @@ def test_attention_engines_depth(tmp_path: Path, kind: str) -> None:
     the same RTL synthesised in parts adds up to the flat run, the engines no deeper in parts, is checked
     on two small contexts (tests/test_parts.py::test_report_yosys_of_an_engine_project_in_parts: the
     parity is the cut's, not the engines' size; here it took 28 s of parts on the idle machine)."""
-    from helpers import project_of, scores_graph
+    from helpers import contexts_graph, project_of, scores_graph
 
     from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
     from hlsgen.backends.rtl.yosys import synthesize
-    from hlsgen.ir.graph import Graph
-    from hlsgen.ir.ops import Context
 
-    if kind == "scores":
-        g = scores_graph(16, 16, 4, 4, 8)
-    else:  # contexts of 16 and 64 tokens, 4 heads of 8
-        g = Graph("context")
-        for name, t in (("a", 16), ("b", 64)):
-            p, v = g.add_tensor(f"p{name}", (4, t, t)), g.add_tensor(f"v{name}", (t, 32))
-            c = g.add_tensor(f"c{name}", (t, 32))
-            g.inputs += [p, v]
-            g.outputs.append(c)
-            g.add_op(Context(f"ctx{name}", [p, v], [c], num_heads=4, num_kv_heads=4, value_dim=8))
+    # contexts of 16 and 64 tokens, 4 heads of 8
+    g = scores_graph(16, 16, 4, 4, 8) if kind == "scores" else contexts_graph((16, 64), 4, 8)
     proj = project_of(g, {"default_precision": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"})
     d = build_design(proj.graph, kind, RtlOptions())
     assert [

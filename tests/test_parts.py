@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import dense_block, project_of
+from helpers import contexts_graph, dense_block, project_of
 from test_rtl import needs_verilator, needs_yosys
 
 from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl, yosys_synthesis
@@ -209,19 +209,6 @@ def test_large_engine_designs_go_in_parts_by_default() -> None:
     assert one.multipliers >= PARTS_MIN_MULTIPLIERS and not wants_parts(one)
 
 
-def _two_contexts() -> Graph:
-    """Two contexts side by side, 1 head of 2 over 2 and 4 tokens (8-bit data), each with its own inputs
-    and output: every engine port is a port of the top."""
-    g = Graph("contexts")
-    for name, t in (("a", 2), ("b", 4)):
-        p, v = g.add_tensor(f"p{name}", (1, t, t)), g.add_tensor(f"v{name}", (t, 2))
-        c = g.add_tensor(f"c{name}", (t, 2))
-        g.inputs += [p, v]
-        g.outputs.append(c)
-        g.add_op(ops.Context(f"ctx{name}", [p, v], [c], num_heads=1, num_kv_heads=1, value_dim=2))
-    return g
-
-
 @pytest.mark.yosys
 @needs_yosys
 def test_report_yosys_of_an_engine_project_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -237,7 +224,7 @@ def test_report_yosys_of_an_engine_project_in_parts(tmp_path: Path, monkeypatch:
     from hlsgen.backends.rtl.yosys import synthesize
     from hlsgen.report.render import synthesis_split_note
 
-    proj = project_of(_two_contexts(), {"default_precision": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"})
+    proj = project_of(contexts_graph((2, 4), 1, 2), {"default_precision": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"})
     opts = RtlOptions(ram_min_rows=4)
     design = build_design(proj.graph, proj.name, opts)
     assert [b.params["ORAM"] for b in design.blocks] == [0, 1]

@@ -360,7 +360,7 @@ def hold_rows_for_scans(blocks: list[Block], outputs: set[str]) -> None:
         if src is None or src.output in outputs or len(readers.get(src.output, [])) != 1:
             continue
         loop, model = src.model.credit_loop(), src.model
-        if "OUT_DEPTH" not in src.params or not (loop or isinstance(model, timing.CacheModel)):
+        if "OUT_DEPTH" not in src.params or not model.depth:
             continue
         depth = int(src.params["OUT_DEPTH"])
         # the producer issues a row at most every g cycles once the softmax sets the pace
