@@ -9,11 +9,12 @@
 //                        registered (no carry chain before the multiplier in its cycle);
 //                        the L squares summed in a tree (TE stages); ss = exact sum over the row's groups;
 //                        the row of xc enters FIFO F1 with its last group; var = cast(ss * C) to the
-//                        variance type (product registered); p = leading one of var (hlsgen_lead, two
+//                        variance type (the product in two registered halves, each within one DSP48E2,
+//                        then their registered sum); p = leading one of var (hlsgen_lead, two
 //                        registered steps); below 2^M: address var, k = K_SUB; else address
 //                        (p - M + 1) * 2^M + the M bits below p, k = ceil((p - VF) / 2); address and
-//                        shift enter FIFO F1B five cycles after F1 (product, variance, the leading one's
-//                        two steps and the address each registered)
+//                        shift enter FIFO F1B six cycles after F1 (the halves, their sum, variance, the
+//                        leading one's two steps and the address each registered)
 //   N (on entry):        inv = T[address] (ROM, read synchronously)
 //     (L lanes a cycle, 7 stages): xc and inv registered | pr = xc * inv | norm = cast(pr << (KSH0 -
 //                        k)) from the wide type (WF fractional bits), split by a register
@@ -93,6 +94,7 @@ module hlsgen_layernorm #(
     localparam int XE = XW + (XS ? 0 : 1);
     localparam int MPW = SUMW + SCW + 1;
     localparam int VPW = SQW + SCW + 1;
+    localparam int VLO = (SQW < 17) ? SQW : 17;  // the low half of ss: 17 unsigned bits fill an 18-bit port
     localparam int TSIZE = (VW - M + 1) * (2 ** M);
     localparam int TAW = $clog2(TSIZE);
     localparam int PCW = $clog2(VW + 1);
@@ -109,7 +111,7 @@ module hlsgen_layernorm #(
     localparam int TE = (LV > 0) ? (TLE + LV - 1) / ((LV > 0) ? LV : 1) : 0;
     localparam int RP = TP + 2;  // accept to the mean in F0M
     localparam int F0D = RP + 2;
-    localparam int RE = 2 + TE + 5;  // issue to the 1/sqrt address in F1B (centred, squared: 2 stages)
+    localparam int RE = 2 + TE + 6;  // issue to the 1/sqrt address in F1B (centred, squared: 2 stages)
     localparam int F1D = RE + 2;
     localparam int C0W = $clog2(F0D + 2);
     localparam int C1W = $clog2(F1D + 2);
@@ -318,11 +320,12 @@ module hlsgen_layernorm #(
     endgenerate
 
     // the row of centred values into F1 with its last group; the variance and its 1/sqrt address follow
-    // into F1B five cycles later (the product, the cast, the leading one's two steps, the address)
+    // into F1B six cycles later (the product's halves, their sum, the cast, the leading one's two steps,
+    // the address)
     logic [NP*DW-1:0] f1_row;
-    logic f1b_valid, v1, v2, v3, v4, v5;
+    logic f1b_valid, v1, v2, v3, v4, v5, v6;
     logic [SQW-1:0] v_ss;
-    logic signed [VPW-1:0] v_prod;
+    logic signed [VPW-1:0] v_prod, v_lo, v_hi;
     logic [VW-1:0] var_c, var_q;
     logic [TAW-1:0] taddr, f1_taddr;
     logic [SHW-1:0] sh_c, f1_sh;
@@ -380,7 +383,12 @@ module hlsgen_layernorm #(
 
     always_ff @(posedge clk) begin
         if (d_v && d_last) v_ss <= ess_next;
-        v_prod <= VPW'(v_ss) * VPW'({1'b0, SC_RAW});
+        // ss * C in two halves of ss: the low VLO bits and the rest, each product within one DSP48E2
+        // (27 x 18 signed; a wider ss made one product of two DSPs and the carry chain joining them),
+        // summed in the next cycle; the bits above VLO are none where ss is that narrow
+        v_lo <= VPW'(v_ss[VLO-1:0]) * VPW'({1'b0, SC_RAW});
+        v_hi <= VPW'(v_ss >> VLO) * VPW'({1'b0, SC_RAW});
+        v_prod <= v_lo + (v_hi << VLO);
         var_q <= var_c;
         var_q2 <= var_q;
         var_q3 <= var_q2;
@@ -393,12 +401,14 @@ module hlsgen_layernorm #(
             v3 <= 1'b0;
             v4 <= 1'b0;
             v5 <= 1'b0;
+            v6 <= 1'b0;
         end else begin
             v1 <= d_v && d_last;
             v2 <= v1;
             v3 <= v2;
             v4 <= v3;
             v5 <= v4;
+            v6 <= v5;
         end
     end
 
@@ -408,7 +418,7 @@ module hlsgen_layernorm #(
     ) u_f1b (
         .clk(clk),
         .rst(rst),
-        .in_valid(v5),
+        .in_valid(v6),
         .in_ready(),
         .in_data({taddr, sh_c}),
         .out_valid(f1b_valid),
