@@ -297,6 +297,38 @@ def test_lint_clean(tmp_path: Path) -> None:
 
 @pytest.mark.verilator
 @needs_verilator
+@pytest.mark.parametrize("levels", [0, 1])
+def test_row_engines_check_the_timing_model_at_elaboration(tmp_path: Path, levels: int) -> None:
+    """The layer norm and the softmax get their RP / RE from the renderer's timing model (MODEL_RP,
+    MODEL_RE) and compare them with their own pipeline: lint is clean where they agree (both tree_levels
+    settings); one off by one stops Verilator's elaboration, in lint and with the cosim build's arguments
+    (-Wno-fatal lets other warnings through), with a message that names the module."""
+    import subprocess
+
+    from test_cosim import chain_graph
+
+    from hlsgen.backends.rtl.cosim import VERILATOR_ARGS
+    from hlsgen.backends.rtl.lint import lint
+
+    d = build_design(chain_graph(), "chain", RtlOptions(par={"fc": 4, "ln": 4, "sm": 2}, tree_levels=levels))
+    r = lint(write_rtl(d, tmp_path / "ok"), source_order(d), d.top)
+    assert r.clean, "\n".join(r.messages)
+    for op, key, module in (("ln", "MODEL_RE", "hlsgen_layernorm"), ("sm", "MODEL_RP", "hlsgen_softmax")):
+        blk = next(b for b in d.blocks if b.op == op)
+        blk.params[key] = int(blk.params[key]) + 1
+        out = write_rtl(d, tmp_path / f"off_{op}")
+        blk.params[key] = int(blk.params[key]) - 1
+        r = lint(out, source_order(d), d.top)
+        assert not r.clean and any(f"{module}: the timing model's" in m for m in r.messages), r.output
+        cmd = [str(tools.verilator_bin_dir() / "verilator"), "--lint-only", *VERILATOR_ARGS]
+        v = subprocess.run(
+            [*cmd, *source_order(d), "--top-module", d.top], cwd=out, capture_output=True, text=True
+        )
+        assert v.returncode != 0 and f"{module}: the timing model's" in v.stdout + v.stderr
+
+
+@pytest.mark.verilator
+@needs_verilator
 def test_scores_refuses_ram_banks_with_a_rope_part() -> None:
     """hlsgen_scores reads its RoPE part beside the main part's registered RAM read, a cycle apart: with
     R > 0 and a bank in RAM (or the K rows read in place) it stops elaboration by name (the renderer never asks for both)."""

@@ -58,6 +58,9 @@ BENCH_MODULE = "hlsgen_cosim_bench"
 #: signals are made public by ``PUBLIC_PORTS`` rather than the runner's ``--public-flat-rw``)
 VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "0", "--x-initial", "0"]
 VERILATOR_ARGS += ["--no-public-flat-rw"]
+#: an elaboration-time $error / $fatal of the library (a module's own check of its parameters) stops the
+#: build although -Wno-fatal lets other warnings through
+VERILATOR_ARGS += ["-Werror-USERERROR", "-Werror-USERFATAL"]
 
 
 #: Verilator configuration written beside a build: only the top module's signals are visible to cocotb

@@ -84,6 +84,8 @@ def render_softmax(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        "MODEL_RP": rp,
+        "MODEL_RE": re,
         "SEL_LV": SOFTMAX_SEL_LV,
         # the rows of exponentials between the stages in a memory where the row is long (ram_min_rows)
         "RAM": int(opts.ram_bank(n)),
@@ -308,6 +310,8 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         **cast_params("Y", ty),
         "OUT_DEPTH": depth,
         "LV": lv,
+        "MODEL_RP": rp,
+        "MODEL_RE": re,
     }
     return Block(
         op.name,

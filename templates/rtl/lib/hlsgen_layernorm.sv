@@ -76,7 +76,9 @@ module hlsgen_layernorm #(
     parameter int Y_RND = 0,
     parameter int Y_OVF = 0,
     parameter int OUT_DEPTH = 2,
-    parameter int LV = 1  // levels of the adder trees between registers (0: unregistered trees)
+    parameter int LV = 1,  // levels of the adder trees between registers (0: unregistered trees)
+    parameter int MODEL_RP = -1,  // RP and RE as the renderer's timing model states them (-1: unchecked)
+    parameter int MODEL_RE = -1
 ) (
     input  logic            clk,
     input  logic            rst,
@@ -113,6 +115,12 @@ module hlsgen_layernorm #(
     localparam int F0D = RP + 2;
     localparam int RE = 2 + TE + 6;  // issue to the 1/sqrt address in F1B (centred, squared: 2 stages)
     localparam int F1D = RE + 2;
+    // the timing model (hlsgen.backends.rtl.render_norm) states RP and RE too: elaboration stops where
+    // it disagrees with this pipeline (Verilator with -Werror-USERERROR, Yosys), not a cosim's cycle count
+    if ((MODEL_RP >= 0 && MODEL_RP != RP) || (MODEL_RE >= 0 && MODEL_RE != RE)) begin : g_model_differs
+        $error("hlsgen_layernorm: the timing model's RP %0d / RE %0d are not the pipeline's %0d / %0d",
+               MODEL_RP, MODEL_RE, RP, RE);
+    end
     localparam int C0W = $clog2(F0D + 2);
     localparam int C1W = $clog2(F1D + 2);
 

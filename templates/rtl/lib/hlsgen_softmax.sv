@@ -94,6 +94,8 @@ module hlsgen_softmax #(
     parameter int Y_OVF = 0,
     parameter int OUT_DEPTH = 2,
     parameter int LV = 1,  // levels of the maximum and sum trees between registers (0: unregistered trees)
+    parameter int MODEL_RP = -1,  // RP and RE as the renderer's timing model states them (-1: unchecked)
+    parameter int MODEL_RE = -1,
     parameter int SEL_LV = 4,  // levels of E's group multiplexer (2:1) between registers
     parameter bit RAM = 1'b0,  // rows of exponentials (E to N) and output rows in memories
     parameter bit GOUT = 1'b0,  // output rows read in place a group at a time (out_g*), no row stream
@@ -140,6 +142,12 @@ module hlsgen_softmax #(
     localparam int F0D = RP + 2;
     localparam int RE = SELS + 5 + TE + 4;  // issue to the reciprocal address in F1B (5 lane stages)
     localparam int F1D = RE + 2;
+    // the timing model (hlsgen.backends.rtl.render_norm) states RP and RE too: elaboration stops where
+    // it disagrees with this pipeline (Verilator with -Werror-USERERROR, Yosys), not a cosim's cycle count
+    if ((MODEL_RP >= 0 && MODEL_RP != RP) || (MODEL_RE >= 0 && MODEL_RE != RE)) begin : g_model_differs
+        $error("hlsgen_softmax: the timing model's RP %0d / RE %0d are not the pipeline's %0d / %0d",
+               MODEL_RP, MODEL_RE, RP, RE);
+    end
     localparam int EGW = L * (XW + 1);  // a group's values and keep bits (M's and E's multiplexers)
     localparam int C0W = $clog2(F0D + 2);
     localparam int C1W = $clog2(F1D + 2);
