@@ -46,6 +46,39 @@ def _csim_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 _YOSYS_READY = False
+_COMPILE = """
+import fcntl, subprocess, sys
+with open(sys.argv[1], "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    subprocess.run(sys.argv[2:], capture_output=True, check=False)
+"""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In the controller, before the xdist workers start: the session's cache folders in the environment
+    they inherit, and Yosys compiling itself into its cache in the background (~30 s of one core, where
+    every worker's first Yosys test waited for it) while the workers start on the other tests;
+    ``_yosys_compiled_once`` then waits on the same lock only if the compile is still running."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from hlsgen import tools
+    from hlsgen.backends.rtl.yosys import yosys_command, yosys_env
+
+    base = session.config._tmp_path_factory.getbasetemp()  # the workers' "shared" (see _csim_cache)
+    os.environ.setdefault("HLSGEN_CACHE", str(base / "hlsgen-cache"))
+    os.environ.setdefault("YOWASP_CACHE_DIR", str(base / "yowasp-cache"))
+    try:
+        cmd = yosys_command()
+    except tools.ToolMissing:
+        return
+    cache = Path(yosys_env()["YOWASP_CACHE_DIR"])
+    cache.mkdir(parents=True, exist_ok=True)
+    subprocess.Popen([sys.executable, "-c", _COMPILE, str(cache / ".compile.lock"), *cmd, "-V"])
 
 
 @pytest.fixture(autouse=True)
