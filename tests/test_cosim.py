@@ -485,6 +485,38 @@ def chain_graph(rows: int = 3, n: int = 6) -> Graph:
     return quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"}))
 
 
+def pool_graph(t: int, d: int, precision: str) -> Graph:
+    """A [T, D] input averaged over its T rows (GlobalAveragePooling1D)."""
+    from hlsgen.config import Config
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+
+    g = Graph("pool")
+    x, y = g.add_tensor("x", (t, d)), g.add_tensor("y", (d,))
+    g.inputs, g.outputs = [x], [y]
+    g.add_op(ops.GlobalAvgPool("pool", [x], [y]))
+    return quantize_graph(g, Config.from_dict({"default_precision": precision}))
+
+
+@pytest.mark.xdist_group("rtl_pipeline")
+@pytest.mark.parametrize(
+    ("t", "precision"), [(1, "ap_fixed<18,8>"), (2, "ap_fixed<8,3>"), (5, "ap_fixed<16,6>")]
+)
+def test_average_pool_stages_are_exact(tmp_path: Path, t: int, precision: str) -> None:
+    """hlsgen_avgpool's three stages after the sum (the two half products, their sum, the cast), which
+    move only while the output register is free or being emptied: bit-exact and exactly as estimated
+    under idle cycles and back-pressure, with sequences of 1 and 2 rows (a result still in the stages
+    when the next one's last row arrives) and a sum wider than one DSP's 17 bits (16- and 18-bit data)."""
+    g = pool_graph(t, 6, precision)
+    pool = next(op for op in g.ops if op.kind == "global_avg_pool")
+    assert (pool.types["sum"].width + 1 > 17) == (precision != "ap_fixed<8,3>")
+    design = build_design(g, "pool", RtlOptions())
+    x = np.random.default_rng(t).normal(size=(7, t, 6)) * 8
+    res = cosim_graph(g, "pool", _raw(g, [x]), tmp_path, RtlOptions())
+    _check(res, design, f"average pool T {t} ({precision})")
+    _lint(tmp_path / "rtl", design)
+
+
 @pytest.mark.xdist_group("rtl_pipeline")
 @pytest.mark.parametrize("levels", [0, 1])
 def test_pipeline_depth_is_exact(tmp_path: Path, levels: int) -> None:

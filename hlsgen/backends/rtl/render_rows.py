@@ -138,8 +138,9 @@ def render_avgpool(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         params,
         {"in": op.inputs[0]},
         op.outputs[0],
-        timing.PoolModel(t),
-        multipliers=d,
+        timing.PoolModel(t, pipe=3),
+        # the sum times 1/T in two halves where the sum is wider than 17 bits (hlsgen_avgpool's LO)
+        multipliers=d * (2 if ts.width + 1 > 17 else 1),
     )
 
 

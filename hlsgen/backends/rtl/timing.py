@@ -556,26 +556,40 @@ class ReshapeModel(BlockModel):
 
 
 class PoolModel(BlockModel):
-    """hlsgen_avgpool: one row a cycle while the output register is free; the mean leaves the cycle
-    after the last row."""
+    """hlsgen_avgpool / hlsgen_maxpool (hlsgen_fold): one row a cycle while the output register is free
+    or being emptied; a result passes ``pipe`` register stages after its last row, then the output
+    register. The fold, the stages and the output register stand still exactly while the previous
+    result waits in the output register untaken (from the cycle it is valid to the cycle it is taken),
+    so a row is taken, and a stage moves, only in the other cycles: with nothing waiting, the result
+    leaves ``pipe`` + 1 cycles after the last row."""
 
-    def __init__(self, rows: int) -> None:
+    def __init__(self, rows: int, pipe: int = 0) -> None:
         self.in_rows = {"in": rows}
         self.out_rows = 1
+        self.pipe = pipe
         self.reset()
 
     def reset(self) -> None:
         self.last = NEG
         self.count = 0
+        self.valid = NEG  # the cycle the previous result entered the output register
 
     def run(self, avail: dict[str, list[int]], taken: list[int] | None) -> Timing:
+        held, gone = self.valid, _taken(taken, self.count - 1)
+
+        def moving(c: int) -> int:  # the first cycle from c in which the fold moves
+            return gone if held <= c < gone else c
+
         acc: list[int] = []
-        busy = _taken(taken, self.count - 1)
         for i in range(self.in_rows["in"]):
-            acc.append(max(avail["in"][i], (acc[-1] if acc else self.last) + 1, busy))
+            acc.append(moving(max(avail["in"][i], (acc[-1] if acc else self.last) + 1)))
+        c = acc[-1]
+        for _ in range(self.pipe):
+            c = moving(c + 1)
         self.last = acc[-1]
+        self.valid = c + 1
         self.count += 1
-        return Timing({"in": acc}, [acc[-1] + 1])
+        return Timing({"in": acc}, [c + 1])
 
     def cycles_per_sequence(self) -> int:
         return self.in_rows["in"]

@@ -1,7 +1,11 @@
 // hlsgen RTL library: the mean over the T rows of a sequence (GlobalAveragePooling1D), as
 // hlsgen.ir.ops.basic.GlobalAvgPool: an exact sum per feature (SW bits), times the unsigned constant
-// C_RAW (C_W bits, C_F fractional: 1/T), cast to the output type. One input row a cycle; the result
-// leaves the cycle after the last row.
+// C_RAW (C_W bits, C_F fractional: 1/T), cast to the output type. One input row a cycle into the
+// registered sum; then three stages (hlsgen_fold's PIPE, moving while the output register is free or
+// being emptied): the sum's low LO bits and the rest each times C_RAW, registered (each product within
+// one DSP48E2: a wider sum made one product of two DSPs and the carry chain joining them); their sum,
+// registered; its cast into the output register. The result leaves 4 cycles after the last row when
+// nothing waits (timing.PoolModel, pipe = 3); no adder, multiplier and cast share a cycle.
 module hlsgen_avgpool #(
     parameter int T = 2,
     parameter int D = 2,
@@ -29,12 +33,13 @@ module hlsgen_avgpool #(
 );
     localparam int XE = XW + (XS ? 0 : 1);
     localparam int PW = SW + C_W + 1;
+    localparam int LO = (SW < 17) ? SW : 17;  // the sum's low bits: 17 unsigned bits fill an 18-bit port
     logic [D*SW-1:0] acc, acc_next;
     logic [D*YW-1:0] y;
-    logic take, first, last;
+    logic take, first, adv;
 
     hlsgen_fold #(
-        .T(T)
+        .T(T), .PIPE(3)
     ) u_fold (
         .clk(clk),
         .rst(rst),
@@ -44,22 +49,33 @@ module hlsgen_avgpool #(
         .out_ready(out_ready),
         .take(take),
         .first(first),
-        .last(last)
+        .last(),
+        .adv(adv)
     );
 
     generate
         for (genvar d = 0; d < D; d++) begin : g_feat
             logic signed [XE-1:0] xo;
-            logic signed [SW-1:0] s;
-            logic signed [PW-1:0] p;
+            logic signed [SW-1:0] a;
+            logic signed [PW-1:0] p_lo, p_hi, p;
             if (XS) begin : g_s
                 assign xo = in_data[d*XW+:XW];
             end else begin : g_u
                 assign xo = {1'b0, in_data[d*XW+:XW]};
             end
-            assign s = (first ? '0 : $signed(acc[d*SW+:SW])) + SW'(xo);
-            assign acc_next[d*SW+:SW] = s;
-            assign p = PW'(s) * PW'({1'b0, C_RAW});
+            assign a = acc[d*SW+:SW];
+            assign acc_next[d*SW+:SW] = (first ? '0 : a) + SW'(xo);
+            logic signed [PW-1:0] lo, hi, c;  // a = hi * 2^LO + lo, each sign-extended
+            assign lo = PW'($signed({1'b0, a[LO-1:0]}));
+            assign hi = PW'(a >>> LO);
+            assign c = PW'($signed({1'b0, C_RAW}));
+            always_ff @(posedge clk) begin
+                if (adv) begin
+                    p_lo <= lo * c;
+                    p_hi <= hi * c;
+                    p <= p_lo + (p_hi <<< LO);
+                end
+            end
             hlsgen_cast #(
                 .IW(PW), .IF(XF + C_F), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
             ) u_cast (
@@ -71,6 +87,6 @@ module hlsgen_avgpool #(
 
     always_ff @(posedge clk) begin
         if (take) acc <= acc_next;
-        if (take && last) out_data <= y;
+        if (adv) out_data <= y;
     end
 endmodule

@@ -30,7 +30,8 @@ module hlsgen_maxpool #(
         .out_ready(out_ready),
         .take(take),
         .first(first),
-        .last(last)
+        .last(last),
+        .adv()
     );
 
     generate
