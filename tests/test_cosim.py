@@ -907,3 +907,30 @@ def test_builds_read_verilator_headers_precompiled(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-2000:]
     used = [ln for ln in r.stderr.splitlines() if ln.startswith("! ") and ln.endswith(".gch")]
     assert used, r.stderr[:2000]
+
+
+@pytest.mark.xdist_group("rtl_pipeline")
+def test_wide_scale_product_in_halves_is_exact(tmp_path: Path) -> None:
+    """Scores of 16-bit Q and K over 32 values (the b-tagging block's heads): the exact sum (39 bits) times
+    1/sqrt(32) is wider than one DSP48E2, so hlsgen_scores multiplies its halves apart and adds them a
+    cycle later (SC_SPLIT); bit-exact and exactly as estimated, under idle cycles and back-pressure. The
+    8-bit block's sum (21 bits) keeps one product."""
+    from helpers import scores_graph
+
+    from hlsgen.config import Config
+    from hlsgen.project import quantize_graph
+
+    def design(precision: str):
+        g = quantize_graph(scores_graph(3, 4, 2, 2, 32), Config.from_dict({"default_precision": precision}))
+        return g, build_design(g, "wide_scores", RtlOptions(par={"sc": 16}))
+
+    _, narrow = design("ap_fixed<8,3>")
+    assert next(b for b in narrow.blocks if b.op == "sc").params["SC_SPLIT"] == 0
+    g, d = design("ap_fixed<16,6,AP_RND_CONV,AP_SAT>")
+    sc = next(b for b in d.blocks if b.op == "sc")
+    assert sc.params["SCALE_MUL"] == 1 and sc.params["SC_SPLIT"] == 1
+    rng = np.random.default_rng(5)
+    data = [rng.normal(size=(4, 3, 64)) * 4, rng.normal(size=(4, 4, 64)) * 4]
+    res = cosim_graph(g, "wide_scores", _raw(g, data), tmp_path, RtlOptions(par={"sc": 16}))
+    _check(res, d, "16-bit scores, scale product in halves")
+    _lint(tmp_path / "rtl", d)

@@ -247,6 +247,10 @@ def _score_block(
             QRSH=sh[("r", "q")],
             KRSH=sh[("r", "k")],
         )
+    split = _scale_split(params, simd)
+    params["SC_SPLIT"] = int(split)
+    stages += int(split)
+    params["OUT_DEPTH"] = depth = out_depth(r, stages)
     return Block(
         op.name,
         op.kind,
@@ -257,9 +261,40 @@ def _score_block(
         timing.ScoresModel(tq, tk, h, r, depth, rope=bool(rope), stages=stages),
         # the in-place read of the K rows from a decode cache, unused unless linked (design.link_caches)
         links={"k_gaddr": "", "k_gre": "", "k_gdata": "'0"},
-        multipliers=simd * pe + (0 if op.scale_is_shift else pe),
+        multipliers=simd * pe + (0 if op.scale_is_shift else pe) * (2 if split else 1),
         info=_engine_info(simd, pe, r, macs=macs, ram=_in_ram(params, "QKO")),
     )
+
+
+def _fits_one_dsp(a: int, b: int) -> bool:
+    """A signed a x b-bit product fits one DSP48E2 (27 x 18 signed)."""
+    return (a <= 27 and b <= 18) or (a <= 18 and b <= 27)
+
+
+def _scale_split(params: dict[str, int | str], simd: int) -> bool:
+    """hlsgen_scores' SC_SPLIT: the scale product of its exact sum (AW bits, as the module sizes it) by
+    the SC_W-bit constant in two halves where one DSP48E2 cannot take it (a 16-bit block's 39-bit sum:
+    two DSPs and the carry chain joining them in one cycle, 4.57 ns); never where the sum is not wider
+    than the module's low half (SLO)."""
+    if not params["SCALE_MUL"]:
+        return False
+    r = int(params.get("R", 0))
+
+    def side(w: str, s: str, rw: str, rs: str, sh: str, rsh: str) -> int:
+        signed = bool(params[s]) or (r > 0 and bool(params[rs]))
+        main = int(params[w]) + int(signed and not params[s]) + int(params.get(sh, 0))
+        if r > 0:
+            rope = int(params[rw]) + int(signed and not params[rs]) + int(params.get(rsh, 0))
+            main = max(main, rope)
+        return main + (0 if signed else 1)
+
+    qe = side("QW", "QS", "QRW", "QRS", "QASH", "QRSH")
+    ke = side("KW", "KS", "KRW", "KRS", "KASH", "KRSH")
+    nj = -(-(int(params["DK"]) + r) // simd)
+    aw = qe + ke + (nj * simd).bit_length() + 1  # the module's AW: PW + clog2(NJ * SIMD + 1) + 1
+    scw = int(params["SC_W"]) + 1
+    slo = 26 if scw <= 18 else 17
+    return not _fits_one_dsp(aw, scw) and aw > slo
 
 
 def _scores_shape(op: Op, graph: Graph, opts: RtlOptions, dt: int) -> tuple[int, int, int]:

@@ -17,7 +17,9 @@
 // stages of the SIMD sum tree (hlsgen_mac, LV) and OREG's operand register, accumulate, the scale
 // product when SCALE_MUL, the cast, the row buffer). The sum is exact; SCALE_MUL = 0 folds a power-of-two scale into the
 // fractional bits (ACC_F), SCALE_MUL = 1 multiplies the exact sum by SC_RAW (an unsigned SC_W-bit
-// constant) exactly; then one cast to the output type. Every path between registers stays within a
+// constant) exactly; with SC_SPLIT (a sum wider than one DSP48E2 takes beside the constant: the
+// renderer decides) the sum's low SLO bits and the rest are multiplied apart, registered, and added in
+// a stage of their own (one cycle more); then one cast to the output type. Every path between registers stays within a
 // few LUT levels (benchmarks/bench_rtl_depth.py): the counts' end flags are registers beside them.
 //
 // The banks: with QRAM / KRAM = 0 register arrays (Q: 2*TQ rows read one a cycle, K: 2*TK rows read PE a
@@ -50,6 +52,7 @@ module hlsgen_scores #(
     parameter int KW = 8,
     parameter bit KS = 1'b1,
     parameter bit SCALE_MUL = 1'b0,
+    parameter bit SC_SPLIT = 1'b0,  // the scale product in two registered halves (wider than one DSP)
     parameter int SC_W = 1,
     parameter logic [SC_W-1:0] SC_RAW = '1,
     parameter int ACC_F = 0,
@@ -526,21 +529,55 @@ module hlsgen_scores #(
     );
 
     // ---- stage 4 (SCALE_MUL only): the scale product, registered ------------------------------------------
-    logic [PE*FW-1:0] fin, fin4;
+    logic [PE*FW-1:0] fin4;
     logic v4, last4;
     logic [KGW-1:0] o4;
 
     generate
-        for (genvar p = 0; p < PE; p++) begin : g_fin
-            if (SCALE_MUL) begin : g_mul
-                logic signed [SC_W:0] sc;
-                assign sc = {1'b0, SC_RAW};
-                assign fin[p*FW+:FW] = FW'($signed(acc[p*AW+:AW])) * FW'(sc);
-            end else begin : g_shift
-                assign fin[p*FW+:FW] = FW'($signed(acc[p*AW+:AW]));
+        if (SCALE_MUL && SC_SPLIT) begin : g_sreg2
+            // the sum's low SLO bits (unsigned) and the rest (signed) each times the constant, registered;
+            // then their sum: SLO fills the DSP48E2's 27-bit port beside a constant of at most 18 signed
+            // bits, else its 18-bit port
+            localparam int SLO = (SC_W + 1 <= 18) ? 26 : 17;
+            if (AW <= SLO) begin : g_check_split
+                $error("hlsgen_scores: SC_SPLIT needs a sum wider than its low half (AW > SLO)");
             end
-        end
-        if (SCALE_MUL) begin : g_sreg
+            logic [PE*FW-1:0] plo, phi;
+            logic v4h, last4h;
+            logic [KGW-1:0] o4h;
+            for (genvar p = 0; p < PE; p++) begin : g_half
+                logic signed [FW-1:0] lo, hi, c;  // acc = hi * 2^SLO + lo, each sign-extended
+                assign lo = FW'($signed({1'b0, acc[p*AW+:SLO]}));
+                assign hi = FW'($signed(acc[p*AW+:AW]) >>> SLO);
+                assign c = FW'($signed({1'b0, SC_RAW}));
+                always_ff @(posedge clk) begin
+                    plo[p*FW+:FW] <= lo * c;
+                    phi[p*FW+:FW] <= hi * c;
+                    fin4[p*FW+:FW] <= $signed(plo[p*FW+:FW]) + ($signed(phi[p*FW+:FW]) <<< SLO);
+                end
+            end
+            always_ff @(posedge clk) begin
+                last4h <= last3;
+                o4h <= o3;
+                last4 <= last4h;
+                o4 <= o4h;
+            end
+            always_ff @(posedge clk) begin
+                if (rst) begin
+                    v4h <= 1'b0;
+                    v4 <= 1'b0;
+                end else begin
+                    v4h <= v3;
+                    v4 <= v4h;
+                end
+            end
+        end else if (SCALE_MUL) begin : g_sreg
+            logic [PE*FW-1:0] fin;
+            logic signed [SC_W:0] sc;
+            assign sc = {1'b0, SC_RAW};
+            for (genvar p = 0; p < PE; p++) begin : g_mul
+                assign fin[p*FW+:FW] = FW'($signed(acc[p*AW+:AW])) * FW'(sc);
+            end
             always_ff @(posedge clk) begin
                 fin4 <= fin;
                 last4 <= last3;
@@ -551,7 +588,9 @@ module hlsgen_scores #(
                 else v4 <= v3;
             end
         end else begin : g_snoreg
-            assign fin4 = fin;
+            for (genvar p = 0; p < PE; p++) begin : g_shift
+                assign fin4[p*FW+:FW] = FW'($signed(acc[p*AW+:AW]));
+            end
             assign v4 = v3;
             assign last4 = last3;
             assign o4 = o3;
