@@ -304,7 +304,10 @@ def test_mla_prefill(tmp_path: Path) -> None:
     assert [op.scale_is_shift for op in scores.values()] == [True, False]
     for b in design.blocks:  # both parts of a score on the same multipliers, no idle lane
         if b.kind == "latent_scores":
-            assert b.multipliers == b.info["par"] + (0 if scores[b.op].scale_is_shift else b.info["pe"])
+            # the scale product: one DSP a key, two where the sum (here widened by the RoPE shifts) is too
+            # wide for one (SC_SPLIT)
+            scale = 0 if scores[b.op].scale_is_shift else b.info["pe"] * (1 + b.params["SC_SPLIT"])
+            assert b.multipliers == b.info["par"] + scale
             assert b.info["macs"] == b.info["par"] * b.info["row_cycles"] * 2 * 4  # H * Tq rows
     res = check_level(Level.COSIM, proj, data, tmp_path, options=opts)
     _check(res, design, "MLA prefill (PAR 4)")
