@@ -157,6 +157,7 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
         "hlsgen_delay",
         "hlsgen_headseq",
         "hlsgen_vdelay",
+        "hlsgen_mul2",
     ),
     "hlsgen_context": (
         "hlsgen_ram",
@@ -173,6 +174,7 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
         "hlsgen_vdelay",
         "hlsgen_lead",
         "hlsgen_castreg",
+        "hlsgen_mul2",
     ),
     "hlsgen_softmax": (
         "hlsgen_ram",
@@ -189,7 +191,7 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
     "hlsgen_transpose": ("hlsgen_collect",),
     "hlsgen_rowperm": ("hlsgen_collect",),
     "hlsgen_embedding": ("hlsgen_collect",),
-    "hlsgen_avgpool": ("hlsgen_fold",),
+    "hlsgen_avgpool": ("hlsgen_fold", "hlsgen_mul2"),
     "hlsgen_maxpool": ("hlsgen_fold",),
 }
 

@@ -57,7 +57,7 @@ module hlsgen_avgpool #(
         for (genvar d = 0; d < D; d++) begin : g_feat
             logic signed [XE-1:0] xo;
             logic signed [SW-1:0] a;
-            logic signed [PW-1:0] p_lo, p_hi, p;
+            logic signed [PW-1:0] p;
             if (XS) begin : g_s
                 assign xo = in_data[d*XW+:XW];
             end else begin : g_u
@@ -65,17 +65,15 @@ module hlsgen_avgpool #(
             end
             assign a = acc[d*SW+:SW];
             assign acc_next[d*SW+:SW] = (first ? '0 : a) + SW'(xo);
-            logic signed [PW-1:0] lo, hi, c;  // a = hi * 2^LO + lo, each sign-extended
-            assign lo = PW'($signed({1'b0, a[LO-1:0]}));
-            assign hi = PW'(a >>> LO);
-            assign c = PW'($signed({1'b0, C_RAW}));
-            always_ff @(posedge clk) begin
-                if (adv) begin
-                    p_lo <= lo * c;
-                    p_hi <= hi * c;
-                    p <= p_lo + (p_hi <<< LO);
-                end
-            end
+            hlsgen_mul2 #(
+                .XW(SW), .XS(1'b1), .CW(C_W + 1), .PW(PW), .LO(LO)
+            ) u_mul (
+                .clk(clk),
+                .en(adv),
+                .x(a),
+                .c({1'b0, C_RAW}),
+                .y(p)
+            );
             hlsgen_cast #(
                 .IW(PW), .IF(XF + C_F), .IS(1'b1), .OW(YW), .OF(YF), .OS(YS), .RND(Y_RND), .OVF(Y_OVF)
             ) u_cast (

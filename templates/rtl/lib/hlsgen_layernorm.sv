@@ -333,7 +333,7 @@ module hlsgen_layernorm #(
     logic [NP*DW-1:0] f1_row;
     logic f1b_valid, v1, v2, v3, v4, v5, v6;
     logic [SQW-1:0] v_ss;
-    logic signed [VPW-1:0] v_prod, v_lo, v_hi;
+    logic signed [VPW-1:0] v_prod;
     logic [VW-1:0] var_c, var_q;
     logic [TAW-1:0] taddr, f1_taddr;
     logic [SHW-1:0] sh_c, f1_sh;
@@ -352,6 +352,18 @@ module hlsgen_layernorm #(
         .out_data(f1_row)
     );
     assign f1_pop = f1_valid && n_load;
+
+    // ss * C in two halves of ss (the low VLO bits and the rest), each product within one DSP48E2 (a
+    // wider ss made one product of two DSPs and the carry chain joining them), summed in the next cycle
+    hlsgen_mul2 #(
+        .XW(SQW), .XS(1'b0), .CW(SCW + 1), .PW(VPW), .LO(VLO)
+    ) u_vmul (
+        .clk(clk),
+        .en(1'b1),
+        .x(v_ss),
+        .c({1'b0, SC_RAW}),
+        .y(v_prod)
+    );
 
     hlsgen_cast #(
         .IW(VPW), .IF(2 * DF + SC_F), .IS(1'b1), .OW(VW), .OF(VF), .OS(1'b0), .RND(V_RND), .OVF(V_OVF)
@@ -391,12 +403,6 @@ module hlsgen_layernorm #(
 
     always_ff @(posedge clk) begin
         if (d_v && d_last) v_ss <= ess_next;
-        // ss * C in two halves of ss: the low VLO bits and the rest, each product within one DSP48E2
-        // (27 x 18 signed; a wider ss made one product of two DSPs and the carry chain joining them),
-        // summed in the next cycle; the bits above VLO are none where ss is that narrow
-        v_lo <= VPW'(v_ss[VLO-1:0]) * VPW'({1'b0, SC_RAW});
-        v_hi <= VPW'(v_ss >> VLO) * VPW'({1'b0, SC_RAW});
-        v_prod <= v_lo + (v_hi << VLO);
         var_q <= var_c;
         var_q2 <= var_q;
         var_q3 <= var_q2;

@@ -542,19 +542,18 @@ module hlsgen_scores #(
             if (AW <= SLO) begin : g_check_split
                 $error("hlsgen_scores: SC_SPLIT needs a sum wider than its low half (AW > SLO)");
             end
-            logic [PE*FW-1:0] plo, phi;
             logic v4h, last4h;
             logic [KGW-1:0] o4h;
             for (genvar p = 0; p < PE; p++) begin : g_half
-                logic signed [FW-1:0] lo, hi, c;  // acc = hi * 2^SLO + lo, each sign-extended
-                assign lo = FW'($signed({1'b0, acc[p*AW+:SLO]}));
-                assign hi = FW'($signed(acc[p*AW+:AW]) >>> SLO);
-                assign c = FW'($signed({1'b0, SC_RAW}));
-                always_ff @(posedge clk) begin
-                    plo[p*FW+:FW] <= lo * c;
-                    phi[p*FW+:FW] <= hi * c;
-                    fin4[p*FW+:FW] <= $signed(plo[p*FW+:FW]) + ($signed(phi[p*FW+:FW]) <<< SLO);
-                end
+                hlsgen_mul2 #(
+                    .XW(AW), .XS(1'b1), .CW(SC_W + 1), .PW(FW), .LO(SLO)
+                ) u_mul (
+                    .clk(clk),
+                    .en(1'b1),
+                    .x(acc[p*AW+:AW]),
+                    .c({1'b0, SC_RAW}),
+                    .y(fin4[p*FW+:FW])
+                );
             end
             always_ff @(posedge clk) begin
                 last4h <= last3;
