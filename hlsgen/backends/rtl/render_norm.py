@@ -250,10 +250,10 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     lv = max(0, int(opts.tree_levels))
     # the pipeline of hlsgen_layernorm: the mean reaches F0M rp cycles after the row was accepted; a group
     # issued in E reaches F1B re cycles later (the centred lanes' register, their squares' register, the
-    # lane tree, the variance product's halves and their sum, cast, the leading one's 2 steps, address);
-    # N's lanes take rn = 7
-    # stages to the row buffer (the operands, the product, the normalisation's cast split by a register,
-    # gamma's product, beta's sum, the output cast's register)
+    # lane tree, the variance product's halves and their sum (hlsgen_mul2), cast, the leading one's 2
+    # steps, address); N's lanes take rn = 7 stages to the row buffer (the operands, the product, the
+    # normalisation's cast split by a register, gamma's product, beta's sum, the output cast's register).
+    # The module checks rp and re against its own pipeline at elaboration (MODEL_RP / MODEL_RE).
     rp, re, rn = tree_latency(d, lv) + 2, 8 + tree_latency(lanes, lv), 7
     depth = out_depth(g, 4 + rn)
     k_min, _ = geo.k_range
