@@ -937,3 +937,30 @@ def test_wide_scale_product_in_halves_is_exact(tmp_path: Path) -> None:
     res = cosim_graph(g, "wide_scores", _raw(g, data), tmp_path, RtlOptions(par={"sc": 16}))
     _check(res, d, "16-bit scores, scale product in halves")
     _lint(tmp_path / "rtl", d)
+
+
+@pytest.mark.xdist_group("rtl_pipeline")
+def test_wide_layer_norm_products_in_halves_are_exact(tmp_path: Path) -> None:
+    """A layer norm at 16 bits (the b-tagging block's type): its centred values (23 bits) make the square
+    and N's product with the 1/sqrt wider than one DSP48E2, so both go in halves (hlsgen_mul2), one stage
+    more each (re, rn; the module checks re); bit-exact and exactly as estimated under idle cycles and
+    back-pressure, one group a row and three."""
+    from hlsgen.config import Config
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+
+    rng = np.random.default_rng(11)
+    g = Graph("ln16")
+    x, z = g.add_tensor("x", (3, 8)), g.add_tensor("z", (3, 8))
+    g.inputs, g.outputs = [x], [z]
+    g.add_op(ops.LayerNorm("ln", [x], [z], gamma=rng.normal(size=8), beta=rng.normal(size=8)))
+    g = quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"}))
+    data = [rng.normal(size=(5, 3, 8)) * 4]
+    for lanes in (8, 3):
+        opts = RtlOptions(par={"ln": lanes})
+        d = build_design(g, "ln16", opts)
+        ln = next(b for b in d.blocks if b.op == "ln")
+        assert ln.params["DW"] > 18 and ln.params["TW"] + 1 > 18, ln.params
+        res = cosim_graph(g, "ln16", _raw(g, data), tmp_path / f"l{lanes}", opts)
+        _check(res, d, f"16-bit layer norm, {lanes} lanes")
+        _lint(tmp_path / f"l{lanes}" / "rtl", d)

@@ -254,7 +254,13 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     # steps, address); N's lanes take rn = 7 stages to the row buffer (the operands, the product, the
     # normalisation's cast split by a register, gamma's product, beta's sum, the output cast's register).
     # The module checks rp and re against its own pipeline at elaboration (MODEL_RP / MODEL_RE).
-    rp, re, rn = tree_latency(d, lv) + 2, 8 + tree_latency(lanes, lv), 7
+    # at wide types (16 bits: 23-bit centred values) the square and N's product are wider than one
+    # DSP48E2 and go in halves (hlsgen_mul2), one stage more each: the module's SQS / NSP
+    dw, tw1 = tdiff.width, tt.width + 1
+    sqs = int(dw > 18)
+    nlo = 26 if tw1 <= 18 else 17
+    nsp = int(not ((dw <= 27 and tw1 <= 18) or (dw <= 18 and tw1 <= 27) or dw <= nlo))
+    rp, re, rn = tree_latency(d, lv) + 2, 8 + sqs + tree_latency(lanes, lv), 7 + nsp
     depth = out_depth(g, 4 + rn)
     k_min, _ = geo.k_range
     tprod = mul_type(tdiff, tt)
@@ -322,6 +328,6 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
         op.outputs[0],
         timing.RowTwoStage(rows, g, depth, f0_depth=rp + 2, rp=rp, re=re, f1_depth=re + 2, rn=rn),
         consts,
-        multipliers=3 * lanes + 2,
+        multipliers=(3 + sqs + nsp) * lanes + 2,
         info={"lanes": lanes, "row_cycles": g, "tree_levels": lv},
     )

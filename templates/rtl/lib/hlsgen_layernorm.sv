@@ -6,7 +6,8 @@
 //                        (hlsgen_tree); mean = cast(sum * C) to the mean type (C = 1/D: SC_RAW * 2^-SC_F),
 //                        the product registered; the mean enters FIFO F0M RP = TP + 2 cycles after the row
 //   E (L lanes a cycle): xc = x - mean, exact in the diff type (DF fractional bits), registered, then xc^2
-//                        registered (no carry chain before the multiplier in its cycle);
+//                        registered (no carry chain before the multiplier in its cycle; in halves, one
+//                        cycle more, where xc is wider than 18 bits: SQS, hlsgen_mul2);
 //                        the L squares summed in a tree (TE stages); ss = exact sum over the row's groups;
 //                        the row of xc enters FIFO F1 with its last group; var = cast(ss * C) to the
 //                        variance type (the product in two registered halves, each within one DSP48E2,
@@ -16,7 +17,8 @@
 //                        shift enter FIFO F1B six cycles after F1 (the halves, their sum, variance, the
 //                        leading one's two steps and the address each registered)
 //   N (on entry):        inv = T[address] (ROM, read synchronously)
-//     (L lanes a cycle, 7 stages): xc and inv registered | pr = xc * inv | norm = cast(pr << (KSH0 -
+//     (L lanes a cycle, 7 stages; 8 where xc * inv is wider than one DSP48E2 and goes in halves, NSP):
+//                        xc and inv registered | pr = xc * inv | norm = cast(pr << (KSH0 -
 //                        k)) from the wide type (WF fractional bits), split by a register
 //                        (hlsgen_castreg: 2 stages) | m = norm * gamma | z = m + beta | y = cast(z)
 //                        into the row buffer (hlsgen_castreg); no multiplier has a multiplexer, a
@@ -113,7 +115,12 @@ module hlsgen_layernorm #(
     localparam int TE = (LV > 0) ? (TLE + LV - 1) / ((LV > 0) ? LV : 1) : 0;
     localparam int RP = TP + 2;  // accept to the mean in F0M
     localparam int F0D = RP + 2;
-    localparam int RE = 2 + TE + 6;  // issue to the 1/sqrt address in F1B (centred, squared: 2 stages)
+    // products wider than one DSP48E2 (27 x 18 signed) in two halves (hlsgen_mul2), one stage more each:
+    // the square of a centred value (SQS) and N's product with the 1/sqrt (NSP)
+    localparam int SQS = (DW > 18) ? 1 : 0;
+    localparam int NLO = (TW + 1 <= 18) ? 26 : 17;  // the centred value's low half beside the 1/sqrt
+    localparam int NSP = ((DW <= 27 && TW + 1 <= 18) || (DW <= 18 && TW + 1 <= 27) || DW <= NLO) ? 0 : 1;
+    localparam int RE = 2 + SQS + TE + 6;  // issue to the 1/sqrt address in F1B (centred, squared: 2 stages)
     localparam int F1D = RE + 2;
     // the timing model (hlsgen.backends.rtl.render_norm) states RP and RE too: elaboration stops where
     // it disagrees with this pipeline (Verilator with -Werror-USERERROR, Yosys), not a cosim's cycle count
@@ -249,8 +256,28 @@ module hlsgen_layernorm #(
             logic signed [DW-1:0] c;
             logic signed [2*DW-1:0] sq;
             assign c = e0_xc[l*DW+:DW];
-            assign sq = c * c;
-            assign sqlanes[l*SQW+:SQW] = e0_in[l] ? SQW'(sq) : '0;
+            if (SQS > 0) begin : g_sq2
+                // in halves: the square 2 cycles after e0_xc, its lane flag delayed beside it; the tree
+                // takes these (registered in hlsgen_mul2) instead of e1_sq
+                logic i1, i2;
+                always_ff @(posedge clk) begin
+                    i1 <= e0_in[l];
+                    i2 <= i1;
+                end
+                hlsgen_mul2 #(
+                    .XW(DW), .XS(1'b1), .CW(DW), .PW(2 * DW), .LO(17)
+                ) u_sq2 (
+                    .clk(clk),
+                    .en(1'b1),
+                    .x(c),
+                    .c(c),
+                    .y(sq)
+                );
+                assign sqlanes[l*SQW+:SQW] = i2 ? SQW'(sq) : '0;
+            end else begin : g_sq1
+                assign sq = c * c;
+                assign sqlanes[l*SQW+:SQW] = e0_in[l] ? SQW'(sq) : '0;
+            end
         end
     endgenerate
 
@@ -290,14 +317,14 @@ module hlsgen_layernorm #(
         .N(L), .W(SQW), .S(1'b0), .OW(SQW), .OP(0), .LV(LV)
     ) u_sq (
         .clk(clk),
-        .x(e1_sq),
+        .x((SQS > 0) ? sqlanes : e1_sq),
         .keep('1),
         .y(tsq),
         .y_keep()
     );
 
     hlsgen_vdelay #(
-        .W(L * DW + 2), .D(TE)
+        .W(L * DW + 2), .D(TE + SQS)
     ) u_edelay (
         .clk(clk),
         .rst(rst),
@@ -482,12 +509,14 @@ module hlsgen_layernorm #(
     logic [L*BW-1:0] ngb;
     logic [NP*GW-1:0] gpad;
     logic [NP*BW-1:0] bpad;
-    logic [SHW-1:0] s0_sh, s1_sh;
+    logic [SHW-1:0] s0_sh, s1_sh, s2_sh;
     logic [TW-1:0] s0_inv;  // the lanes' 1/sqrt operand, stage 0 (one register the lanes share)
-    // the group's tags beside the lanes, index = stage (1 .. 7): valid, last; gamma to 4, beta to 5
-    logic [7:1] s_v, s_last;
-    logic [L*GW-1:0] s_gm[1:4];
-    logic [L*BW-1:0] s_bt[1:5];
+    // the group's tags beside the lanes, index = stage (1 .. 7, NSP more where the product is in halves):
+    // valid, last; gamma to 4 (+ NSP), beta to 5 (+ NSP)
+    localparam int NV = 7 + NSP;
+    logic [NV:1] s_v, s_last;
+    logic [L*GW-1:0] s_gm[1:4+NSP];
+    logic [L*BW-1:0] s_bt[1:5+NSP];
     logic [L*YW-1:0] ylanes;
     assign gpad = (NP * GW)'(G_INIT);
     assign bpad = (NP * BW)'(B_INIT);
@@ -508,24 +537,25 @@ module hlsgen_layernorm #(
     always_ff @(posedge clk) begin
         s0_sh <= n_sh;
         s1_sh <= s0_sh;
+        s2_sh <= s1_sh;
         s0_inv <= n_inv;
-        s_last <= {s_last[6:1], n_last};
+        s_last <= {s_last[NV-1:1], n_last};
         s_gm[1] <= ngg;
         s_bt[1] <= ngb;
-        for (int k = 2; k <= 4; k++) s_gm[k] <= s_gm[k-1];
-        for (int k = 2; k <= 5; k++) s_bt[k] <= s_bt[k-1];
+        for (int k = 2; k <= 4 + NSP; k++) s_gm[k] <= s_gm[k-1];
+        for (int k = 2; k <= 5 + NSP; k++) s_bt[k] <= s_bt[k-1];
     end
 
     always_ff @(posedge clk) begin
         if (rst) s_v <= '0;
-        else s_v <= {s_v[6:1], n_issue};
+        else s_v <= {s_v[NV-1:1], n_issue};
     end
 
     generate
         for (genvar l = 0; l < L; l++) begin : g_norm
             logic signed [DW-1:0] xc, s0_xc;
             logic signed [TW:0] io;
-            logic signed [PRW-1:0] pr, s1_pr;
+            logic signed [PRW-1:0] prq;  // the product, registered (stage 1; stage 2 in halves)
             logic [NW-1:0] nrm, s3_nrm;
             logic signed [NW:0] no;
             logic signed [GE-1:0] go;
@@ -536,14 +566,26 @@ module hlsgen_layernorm #(
             // the operands registered (stage 0: no path from the group multiplexer or the 1/sqrt ROM's
             // read into the multiplier), the product (stage 1)
             always_ff @(posedge clk) s0_xc <= xc;
-            assign pr = PRW'(s0_xc) * PRW'(io);
+            if (NSP > 0) begin : g_pr2
+                hlsgen_mul2 #(
+                    .XW(DW), .XS(1'b1), .CW(TW + 1), .PW(PRW), .LO(NLO)
+                ) u_pr2 (
+                    .clk(clk),
+                    .en(1'b1),
+                    .x(s0_xc),
+                    .c(io),
+                    .y(prq)
+                );
+            end else begin : g_pr1
+                always_ff @(posedge clk) prq <= PRW'(s0_xc) * PRW'(io);
+            end
             hlsgen_castreg #(
                 .IW(PRW), .IF(WF), .IS(1'b1), .OW(NW), .OF(NF), .OS(NS), .RND(N_RND), .OVF(N_OVF),
                 .SHMAX(SHMAX), .SHW(SHW)
             ) u_norm (
                 .clk(clk),
-                .x(s1_pr),
-                .sh(s1_sh),
+                .x(prq),
+                .sh((NSP > 0) ? s2_sh : s1_sh),
                 .y(nrm)
             );
             if (NS) begin : g_ns
@@ -552,20 +594,19 @@ module hlsgen_layernorm #(
                 assign no = {1'b0, s3_nrm};
             end
             if (GS) begin : g_gs
-                assign go = s_gm[4][l*GW+:GW];
+                assign go = s_gm[4+NSP][l*GW+:GW];
             end else begin : g_gu
-                assign go = {1'b0, s_gm[4][l*GW+:GW]};
+                assign go = {1'b0, s_gm[4+NSP][l*GW+:GW]};
             end
             if (BS) begin : g_bs
-                assign bo = s_bt[5][l*BW+:BW];
+                assign bo = s_bt[5+NSP][l*BW+:BW];
             end else begin : g_bu
-                assign bo = {1'b0, s_bt[5][l*BW+:BW]};
+                assign bo = {1'b0, s_bt[5+NSP][l*BW+:BW]};
             end
             // gamma's product registered (stage 5) before beta's sum (stage 6): no carry chain behind
             // the multiplier
             assign z = (s5_m <<< (ZF - NF - GF)) + (ZW'(bo) <<< (ZF - BF));
             always_ff @(posedge clk) begin
-                s1_pr <= pr;
                 s3_nrm <= nrm;
                 s5_m <= ZW'(no) * ZW'(go);
                 s6_z <= z;
@@ -589,9 +630,9 @@ module hlsgen_layernorm #(
     ) u_out (
         .clk(clk),
         .rst(rst),
-        .we(s_v[7]),
+        .we(s_v[NV]),
         .lanes(ylanes),
-        .push(s_v[7] && s_last[7]),
+        .push(s_v[NV] && s_last[NV]),
         .pop(out_pop),
         .out_valid(out_valid),
         .out_ready(out_ready),
