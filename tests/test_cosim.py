@@ -939,23 +939,28 @@ def test_wide_scale_product_in_halves_is_exact(tmp_path: Path) -> None:
     _lint(tmp_path / "rtl", d)
 
 
+def layernorm_graph(rows: int, n: int, precision: str) -> Graph:
+    """One layer norm over rows of ``n`` values (random gamma and beta), typed at ``precision``."""
+    from hlsgen.config import Config
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+
+    rng = np.random.default_rng(11)
+    g = Graph("ln")
+    x, z = g.add_tensor("x", (rows, n)), g.add_tensor("z", (rows, n))
+    g.inputs, g.outputs = [x], [z]
+    g.add_op(ops.LayerNorm("ln", [x], [z], gamma=rng.normal(size=n), beta=rng.normal(size=n)))
+    return quantize_graph(g, Config.from_dict({"default_precision": precision}))
+
+
 @pytest.mark.xdist_group("rtl_pipeline")
 def test_wide_layer_norm_products_in_halves_are_exact(tmp_path: Path) -> None:
     """A layer norm at 16 bits (the b-tagging block's type): its centred values (23 bits) make the square
     and N's product with the 1/sqrt wider than one DSP48E2, so both go in halves (hlsgen_mul2), one stage
     more each (re, rn; the module checks re); bit-exact and exactly as estimated under idle cycles and
     back-pressure, one group a row and three."""
-    from hlsgen.config import Config
-    from hlsgen.ir import ops
-    from hlsgen.project import quantize_graph
-
-    rng = np.random.default_rng(11)
-    g = Graph("ln16")
-    x, z = g.add_tensor("x", (3, 8)), g.add_tensor("z", (3, 8))
-    g.inputs, g.outputs = [x], [z]
-    g.add_op(ops.LayerNorm("ln", [x], [z], gamma=rng.normal(size=8), beta=rng.normal(size=8)))
-    g = quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"}))
-    data = [rng.normal(size=(5, 3, 8)) * 4]
+    g = layernorm_graph(3, 8, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>")
+    data = [np.random.default_rng(11).normal(size=(5, 3, 8)) * 4]
     for lanes in (8, 3):
         opts = RtlOptions(par={"ln": lanes})
         d = build_design(g, "ln16", opts)

@@ -246,19 +246,12 @@ def test_wide_layer_norm_depth(tmp_path: Path) -> None:
     """A 16-bit layer norm (8 values, 8 lanes: the b-tagging block's type): its square and N's product
     are wider than one DSP48E2 and go in halves (hlsgen_mul2); the slowest path stays in the 300 MHz class
     (4.47 ns as single products: two DSPs and the carry chain joining them)."""
+    from test_cosim import layernorm_graph
+
     from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
     from hlsgen.backends.rtl.yosys import synthesize
-    from hlsgen.config import Config
-    from hlsgen.ir import ops
-    from hlsgen.ir.graph import Graph
-    from hlsgen.project import quantize_graph
 
-    rng = np.random.default_rng(11)
-    g = Graph("ln16")
-    x, z = g.add_tensor("x", (3, 8)), g.add_tensor("z", (3, 8))
-    g.inputs, g.outputs = [x], [z]
-    g.add_op(ops.LayerNorm("ln", [x], [z], gamma=rng.normal(size=8), beta=rng.normal(size=8)))
-    g = quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"}))
+    g = layernorm_graph(3, 8, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>")
     d = build_design(g, "ln16", RtlOptions(par={"ln": 8}))
     c = synthesize(write_rtl(d, tmp_path / "rtl"), source_order(d), d.top, depth=True)
     assert c.depth is not None
