@@ -246,11 +246,23 @@ def tree_latency(n: int, levels: int) -> int:
     return -(-((n - 1).bit_length()) // levels)
 
 
+def mul2_low(a: int, b: int) -> int:
+    """The low half (hlsgen_mul2's LO) of a signed ``a`` x ``b``-bit product that one DSP48E2 (27 x 18
+    signed) cannot take: 26 bits of ``a`` beside a ``b`` of at most 18 bits (the 27-bit port), else 17
+    (the 18-bit port); 0 where the product fits one DSP or ``a`` is no wider than that half. The modules
+    that split a product (hlsgen_layernorm's SQS / NSP, hlsgen_scores' SC_SPLIT) decide the same way."""
+    if (a <= 27 and b <= 18) or (a <= 18 and b <= 27):
+        return 0
+    low = 26 if b <= 18 else 17
+    return low if a > low else 0
+
+
 __all__ = [
     "Block",
     "Const",
     "RtlOptions",
     "factor",
+    "mul2_low",
     "out_depth",
     "pack",
     "requested_par",

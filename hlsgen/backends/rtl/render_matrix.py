@@ -14,6 +14,7 @@ from .block import (
     Const,
     RtlOptions,
     factor,
+    mul2_low,
     op_label,
     out_depth,
     pack,
@@ -266,11 +267,6 @@ def _score_block(
     )
 
 
-def _fits_one_dsp(a: int, b: int) -> bool:
-    """A signed a x b-bit product fits one DSP48E2 (27 x 18 signed)."""
-    return (a <= 27 and b <= 18) or (a <= 18 and b <= 27)
-
-
 def _scale_split(params: dict[str, int | str], simd: int) -> bool:
     """hlsgen_scores' SC_SPLIT: the scale product of its exact sum (AW bits, as the module sizes it) by
     the SC_W-bit constant in two halves where one DSP48E2 cannot take it (a 16-bit block's 39-bit sum:
@@ -292,9 +288,7 @@ def _scale_split(params: dict[str, int | str], simd: int) -> bool:
     ke = side("KW", "KS", "KRW", "KRS", "KASH", "KRSH")
     nj = -(-(int(params["DK"]) + r) // simd)
     aw = qe + ke + (nj * simd).bit_length() + 1  # the module's AW: PW + clog2(NJ * SIMD + 1) + 1
-    scw = int(params["SC_W"]) + 1
-    slo = 26 if scw <= 18 else 17
-    return not _fits_one_dsp(aw, scw) and aw > slo
+    return mul2_low(aw, int(params["SC_W"]) + 1) > 0
 
 
 def _scores_shape(op: Op, graph: Graph, opts: RtlOptions, dt: int) -> tuple[int, int, int]:

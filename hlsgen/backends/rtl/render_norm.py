@@ -14,6 +14,7 @@ from .block import (
     Block,
     Const,
     RtlOptions,
+    mul2_low,
     op_label,
     out_depth,
     pack,
@@ -256,10 +257,8 @@ def render_layernorm(op: Op, graph: Graph, opts: RtlOptions) -> Block:
     # The module checks rp and re against its own pipeline at elaboration (MODEL_RP / MODEL_RE).
     # at wide types (16 bits: 23-bit centred values) the square and N's product are wider than one
     # DSP48E2 and go in halves (hlsgen_mul2), one stage more each: the module's SQS / NSP
-    dw, tw1 = tdiff.width, tt.width + 1
-    sqs = int(dw > 18)
-    nlo = 26 if tw1 <= 18 else 17
-    nsp = int(not ((dw <= 27 and tw1 <= 18) or (dw <= 18 and tw1 <= 27) or dw <= nlo))
+    sqs = int(mul2_low(tdiff.width, tdiff.width) > 0)
+    nsp = int(mul2_low(tdiff.width, tt.width + 1) > 0)
     rp, re, rn = tree_latency(d, lv) + 2, 8 + sqs + tree_latency(lanes, lv), 7 + nsp
     depth = out_depth(g, 4 + rn)
     k_min, _ = geo.k_range
