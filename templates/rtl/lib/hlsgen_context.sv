@@ -17,10 +17,13 @@
 // read with a registered read whose register is the stage-1 operand register, so that the latency is
 // the same; the head and output group are then picked from the registered rows.
 //
-// The output row buffer (TQ rows of H heads): with ORAM = 0 a register array, read and written at the
-// query of the result (read-modify-write); with ORAM = 1 one memory per slot (head h, output group o) of
-// TQ words, written with the slot's result only, read at stage 3 (a registered, write-first read: the
-// row the next result completes), so that the row is whole at stage 4 as before.
+// The output row buffer (TQ rows of H heads): one memory per slot (head h, output group o) of TQ words
+// of the slot's values, written with the slot's result only (no read-modify-write, no multiplexer picks
+// a slot), but for the last slot (the last head's last output group): its result completes the row in
+// the cycle it leaves and is never stored, and every other slot of that row was written in an earlier
+// cycle. With ORAM = 0 the memories are read asynchronously at the query of the result (stage 4,
+// LUTRAM); with ORAM = 1 they are hlsgen_ram read at stage 3 (a registered, write-first read: the row
+// the next result completes), so that the row is whole at stage 4 either way.
 //
 // The probability row: with PGRP = 0 a register of the whole row (pcur, loaded as the row is taken),
 // its SIMD-key groups picked by a multiplexer; with PGRP = 1 it stays in its producer's memory
@@ -424,34 +427,41 @@ module hlsgen_context #(
     end
 
     generate
-        if (ORAM) begin : g_oram
-            for (genvar h = 0; h < H; h++) begin : g_h
-                for (genvar o = 0; o < NOG; o++) begin : g_o
-                    logic [PE*YW-1:0] rd;
-                    logic hit;
-                    assign hit = h4 == HW'(h) && o4 == OGW'(o);
+        for (genvar h = 0; h < H; h++) begin : g_h
+            for (genvar o = 0; o < NOG; o++) begin : g_o
+                // the slot's values (the last output group of a head may be partly padding)
+                localparam int SV = ((DV - o * PE < PE) ? DV - o * PE : PE) * YW;
+                if (SV < PE * YW) begin : g_pad
+                    assign onext[h*SLOT+o*PE*YW+SV+:PE*YW-SV] = '0;
+                end
+                if (h == H - 1 && o == NOG - 1) begin : g_last
+                    // the row's last result: it completes the row in the cycle it leaves, never stored
+                    assign onext[h*SLOT+o*PE*YW+:SV] = y4[SV-1:0];
+                    if (H * NOG == 1) begin : g_alone  // the only slot: no memory reads the tags
+                        logic unused_tags;
+                        assign unused_tags = ^{v4, last4, o4, h4, q4};
+                    end
+                end else if (ORAM) begin : g_ram
+                    logic [SV-1:0] rd;
                     hlsgen_ram #(
-                        .W(PE * YW), .DEPTH(TQ), .WRITE_FIRST(1'b1)
+                        .W(SV), .DEPTH(TQ), .WRITE_FIRST(1'b1)
                     ) u_slot (
                         .clk(clk),
-                        .we(v4 && last4 && hit),
+                        .we(v4 && last4 && h4 == HW'(h) && o4 == OGW'(o)),
                         .waddr(q4),
-                        .wdata(y4),
+                        .wdata(y4[SV-1:0]),
                         .re(1'b1),
                         .raddr(q3),
                         .rdata(rd)
                     );
-                    assign onext[h*SLOT+o*PE*YW+:PE*YW] = hit ? y4 : rd;
+                    assign onext[h*SLOT+o*PE*YW+:SV] = rd;
+                end else begin : g_reg
+                    logic [SV-1:0] mem[TQ];
+                    always_ff @(posedge clk) begin
+                        if (v4 && last4 && h4 == HW'(h) && o4 == OGW'(o)) mem[q4] <= y4[SV-1:0];
+                    end
+                    assign onext[h*SLOT+o*PE*YW+:SV] = mem[q4];
                 end
-            end
-        end else begin : g_oreg
-            logic [H*SLOT-1:0] obuf[TQ];
-            always_comb begin
-                onext = obuf[q4];
-                onext[h4*SLOT+o4*PE*YW+:PE*YW] = y4;
-            end
-            always_ff @(posedge clk) begin
-                if (v4 && last4) obuf[q4] <= onext;
             end
         end
     endgenerate
