@@ -541,6 +541,63 @@ def test_pipeline_depth_is_exact(tmp_path: Path, levels: int) -> None:
     _lint(tmp_path / "rtl", design)
 
 
+def linear_pair_graph(concat: bool) -> Graph:
+    """Two Linears of 8 -> 8 and 8 -> 4 values over 6 rows: in a chain (x -> fa -> fb), or side by side
+    on one input into a row concat that takes all of fa's rows before fb's (``concat``)."""
+    from hlsgen.config import Config
+    from hlsgen.ir import ops
+    from hlsgen.project import quantize_graph
+
+    rng = np.random.default_rng(11)
+    g = Graph("pair")
+    x = g.add_tensor("x", (6, 8))
+    a = g.add_tensor("a", (6, 8))
+    if concat:
+        b, y = g.add_tensor("b", (6, 8)), g.add_tensor("y", (12, 8))
+        g.add_op(ops.Linear("fa", [x], [a], kernel=rng.uniform(-1, 1, (8, 8)), bias=rng.uniform(-1, 1, 8)))
+        g.add_op(ops.Linear("fb", [x], [b], kernel=rng.uniform(-1, 1, (8, 8)), bias=None))
+        g.add_op(ops.Concat("cat", [a, b], [y], axis=0))
+    else:
+        y = g.add_tensor("y", (6, 4))
+        g.add_op(ops.Linear("fa", [x], [a], kernel=rng.uniform(-1, 1, (8, 8)), bias=rng.uniform(-1, 1, 8)))
+        g.add_op(ops.Linear("fb", [a], [y], kernel=rng.uniform(-1, 1, (8, 4)), bias=None))
+    g.inputs, g.outputs = [x], [y]
+    return quantize_graph(g, Config.from_dict({"default_precision": "ap_fixed<8,3>"}))
+
+
+@pytest.mark.xdist_group("rtl_pipeline")
+@pytest.mark.parametrize("concat", [False, True])
+def test_linear_output_fifo_of_one_row_is_exact(tmp_path: Path, concat: bool) -> None:
+    """hlsgen_linear takes a row's credit with the issue that completes it, so a 1-row output FIFO
+    (registers) keeps its rate where the reader takes each row at once (design.shallow_outputs): in the
+    chain both Linears get one slot, the same cycles as with two; beside a concat that holds fb's rows
+    until fa's are all taken, fa gets one slot and fb keeps two (one would cost cycles: the estimate says
+    so). Bit-exact and exactly as estimated under idle cycles and back-pressure (a full slot holds the
+    last issue of the next row)."""
+    from hlsgen.backends.rtl.design import estimate
+
+    g = linear_pair_graph(concat)
+    opts = RtlOptions(par={"fa": 2, "fb": 1})
+    design = build_design(g, "pair", opts)
+    fa, fb = (next(b for b in design.blocks if b.op == op) for op in ("fa", "fb"))
+    assert all(b.model.r >= b.model.stages + 2 for b in (fa, fb))  # one slot is enough for a row alone
+    assert (fa.params["OUT_DEPTH"], fb.params["OUT_DEPTH"]) == ((1, 2) if concat else (1, 1))
+    trial = [fb] if concat else [fa, fb]  # fb at 1 (concat), both at 2 (chain)
+    for b in trial:
+        b.params["OUT_DEPTH"] = b.model.depth = 3 - b.model.depth
+    other = estimate(design)
+    for b in trial:
+        b.params["OUT_DEPTH"] = b.model.depth = 3 - b.model.depth
+    if concat:
+        assert other.ii > design.estimate.ii
+    else:
+        assert (other.ii, other.latency) == (design.estimate.ii, design.estimate.latency)
+    x = np.random.default_rng(4).normal(size=(5, 6, 8)) * 2
+    res = cosim_graph(g, "pair", _raw(g, [x]), tmp_path, opts)
+    _check(res, design, f"Linear pair ({'concat' if concat else 'chain'})")
+    _lint(tmp_path / "rtl", design)
+
+
 @pytest.mark.xdist_group("rtl_pipeline")
 def test_linear_sums_as_wide_as_the_weights_need(tmp_path: Path) -> None:
     """hlsgen_linear's weight ROM entries, products and partial sums are as wide as the actual weights

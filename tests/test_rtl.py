@@ -172,7 +172,9 @@ def test_matvec_model_cycles() -> None:
     m.reset()
     t = m.run({"in": [0, 1, 2]}, [9, 30, 31])  # the reader took row 1 late: row 3 of the next waits
     t2 = m.run({"in": [3, 4, 5]}, [9, 30, 31])
-    assert t2.avail[0] == (30 + 1) + 5 - 1 + 4  # starts once row 1 is taken (2 output slots)
+    # row 3 is accepted with row 2's last issue (15) and issues from 16, but its last issue waits until
+    # row 1 is taken (2 output slots): the credit is taken with the last issue
+    assert t2.accept["in"][0] == 15 and t2.avail[0] == (30 + 1) + 4
 
 
 def test_fork_keeps_whole_tensor_fifos_where_1_row_branches_would_deadlock() -> None:

@@ -7,7 +7,8 @@ A tensor read by several blocks (or by a block and an output port) goes through 
 per reader, each deep enough for a whole tensor and for what the timing estimate says it holds, so that
 no reader waits on another and no sequence deadlocks; where the readers take the rows in step (each has
 that one input, the estimate with 1-row FIFOs keeps the cycles) the FIFOs are 1-row registers instead
-(``_lockstep_fork``), and the branches then advance together.
+(``_lockstep_fork``), and the branches then advance together. A Linear engine's output FIFO is one
+row of registers where the estimate keeps the cycles with it (``shallow_outputs``).
 """
 
 from __future__ import annotations
@@ -324,11 +325,53 @@ def build_design(
         else:  # the 1-row branches would cost cycles: keep the whole-tensor FIFOs
             for f, w in zip(design.forks, whole, strict=True):
                 f.branches = w
+    shallow_outputs(design)
     design.estimate.fifo_occupancy = occupancy
     if design.decode is not None:  # every token in flight holds a flag: latency / II of them, and slack
         est = design.estimate
         design.decode.flag_depth = max(4, math.ceil(est.latency / max(est.ii, 1.0)) + 2)
     return design
+
+
+def shallow_outputs(design: Design) -> None:
+    """Give each Linear engine a 1-row output FIFO (hlsgen_fifo of DEPTH 1: a row of registers, no
+    LUTRAM) where that keeps the design's cycles. hlsgen_linear takes a row's credit with its last
+    issue, so one slot keeps its rate when its row of r issues is longer than the stages after the last
+    issue + 2 (the row is taken before the next one completes) and its reader takes a row at once; the
+    estimate with the 1-row FIFOs decides: all Linears at once, else one at a time, each kept only if
+    the estimate settles with the same II and latency or better (cosim checks them again). A Linear
+    feeding a softmax's scan (which holds the row at the FIFO's head) and the producer of one of several
+    model outputs (a sink may drain the other output first) keep theirs."""
+    outs = {p.stream.signal for p in design.outputs}
+    cands = [
+        b
+        for b in design.blocks
+        if b.module == "hlsgen_linear"
+        and isinstance(b.model, timing.MatVec)
+        and int(b.params["OUT_DEPTH"]) > 1
+        and "scan_slots" not in b.info
+        and b.model.r >= b.model.stages + 2
+        and not (len(outs) > 1 and design.streams[b.output].signal in outs)
+    ]
+    if not cands:
+        return
+    base = design.estimate
+
+    def trial(blocks: list[Block]) -> bool:
+        for b in blocks:
+            b.params["OUT_DEPTH"] = b.model.depth = 1
+        est = estimate(design, warn=False)
+        if est.converged and est.ii <= base.ii and est.latency <= base.latency:
+            design.estimate = est
+            return True
+        for b in blocks:
+            b.params["OUT_DEPTH"] = b.model.depth = depths[b.op]
+        return False
+
+    depths = {b.op: int(b.params["OUT_DEPTH"]) for b in cands}
+    if not trial(cands) and len(cands) > 1:
+        for b in cands:
+            trial([b])
 
 
 def _block_readers(blocks: list[Block]) -> dict[str, list[tuple[Block, str]]]:

@@ -7,7 +7,8 @@ output rows were taken downstream, it returns the cycles at which it accepts its
 its output rows become available. It keeps its state (busy engines, ping-pong banks) from one sequence
 to the next. The numbers are read off the RTL: e.g. a matrix-vector engine issues one operand group a
 cycle and its result leaves 4 cycles after the last issue (operand register, product, accumulate, cast
-into the output FIFO); it starts a row only when its output FIFO has room for it (credits).
+into the output FIFO); the issue that completes a row waits until its output FIFO has room for it
+(credits).
 
 The design estimate (:func:`hlsgen.backends.rtl.design.estimate`) runs the blocks in topological order
 over a few sequences driven back to back, then again with the take cycles of the previous pass, until
@@ -248,9 +249,10 @@ class Source(BlockModel):
 
 
 class MatVec(BlockModel):
-    """hlsgen_linear: a row issues ``r`` operand groups on consecutive cycles once its output FIFO (depth
-    ``depth``) has room; it leaves ``stages`` cycles after its last issue (ROM read, product, the SIMD
-    sum tree, accumulate, cast, row buffer); the next row is accepted in that last issue cycle."""
+    """hlsgen_linear: a row issues ``r`` operand groups on consecutive cycles from the cycle after it is
+    accepted, but its last issue waits until its output FIFO (depth ``depth``) has room (row k - depth
+    taken the cycle before); it leaves ``stages`` cycles after its last issue (ROM read, product, the
+    SIMD sum tree, accumulate, cast, row buffer); the next row is accepted in that last issue cycle."""
 
     def __init__(self, rows: int, r: int, depth: int, stages: int = 4) -> None:
         self.in_rows = {"in": rows}
@@ -268,8 +270,7 @@ class MatVec(BlockModel):
         acc, out = [], []
         for k in range(self.out_rows):
             a = max(avail["in"][k], self.done)
-            first = max(a + 1, _taken(taken, self.count - self.depth) + 1)
-            self.done = first + self.r - 1
+            self.done = max(a + self.r, _taken(taken, self.count - self.depth) + 1)
             self.count += 1
             acc.append(a)
             out.append(self.done + self.stages)
@@ -279,6 +280,8 @@ class MatVec(BlockModel):
         return self.out_rows * self.r
 
     def credit_loop(self) -> tuple[int, int] | None:
+        # the credit is taken with the last issue, so a slot is held r - 1 cycles less than this loop
+        # says: the depths sized from it (design.hold_rows_for_scans) have that slack
         return self.r, self.stages
 
 

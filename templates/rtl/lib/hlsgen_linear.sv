@@ -12,7 +12,12 @@
 // block b, o' the group within the block, zero beyond the block), loaded from W_FILE ($readmemh, one word
 // a line) and read synchronously. The sum is exact;
 // the only rounding is the cast of (sum << PSH) + (b << BSH) (the accumulator's fractional bits ACC_F)
-// to the output type. Credits keep the output FIFO from overflowing, so the pipeline never stalls.
+// to the output type. Credits keep the output FIFO from overflowing, so the pipeline never stalls: a row
+// takes its credit with its last issue (the issue that completes it), which waits while OUT_DEPTH rows
+// are complete or in flight and not yet taken; the issues before it do not wait. A row of r issues then
+// needs one slot where r >= the stages after the last issue + 2 (the next row's last issue comes r
+// cycles later, after the row was taken), so a 1-row FIFO of registers keeps the rate where a reader
+// takes a row at once (hlsgen.backends.rtl.design: shallow_outputs).
 module hlsgen_linear #(
     parameter int N_IN = 4,
     parameter int N_OUT = 4,
@@ -86,18 +91,19 @@ module hlsgen_linear #(
     logic [ICW-1:0] ic;
     logic [OCW-1:0] oc;  // output group of the row
     logic [XCW-1:0] xb;  // first input group of its block
-    logic [CRW-1:0] occ;  // rows started and not yet taken from the output FIFO
-    logic row_start, row_end, issue, row_done, last_i, last_o, fifo_push, fifo_pop;
+    logic [CRW-1:0] occ;  // rows whose last group issued and not yet taken from the output FIFO
+    logic room;  // occ < OUT_DEPTH, a register beside occ (no compare on the accept path)
+    logic row_end, issue, row_done, last_i, last_o, fifo_push, fifo_pop;
     logic [ADW-1:0] addr;
     logic [ICW-1:0] ic_n;
     logic [OCW-1:0] oc_n;
 
-    // the row's first and last group as registered flags (the accept path reads no counter compare)
+    // the row's last group as a registered flag (the accept path reads no counter compare)
     assign last_i = ic == I_LAST;
     assign last_o = oc == O_LAST;
     assign ic_n = last_i ? '0 : ic + 1'b1;
     assign oc_n = last_i ? (last_o ? '0 : oc + 1'b1) : oc;
-    assign issue = cur_valid && (!row_start || occ < CRW'(OUT_DEPTH));
+    assign issue = cur_valid && (!row_end || room);
     assign row_done = issue && row_end;
     assign in_ready = !cur_valid || row_done;
     assign addr = ADW'(oc) * ADW'(NI) + ADW'(ic);
@@ -145,7 +151,7 @@ module hlsgen_linear #(
             ic <= '0;
             oc <= '0;
             occ <= '0;
-            row_start <= 1'b1;
+            room <= 1'b1;
             row_end <= NI == 1 && NOG == 1;
         end else begin
             if (in_valid && in_ready) cur_valid <= 1'b1;
@@ -153,10 +159,13 @@ module hlsgen_linear #(
             if (issue) begin
                 ic <= ic_n;
                 oc <= oc_n;
-                row_start <= ic_n == '0 && oc_n == '0;
                 row_end <= ic_n == I_LAST && oc_n == O_LAST;
             end
-            occ <= occ + CRW'(issue && row_start) - CRW'(fifo_pop);
+            occ <= occ + CRW'(row_done) - CRW'(fifo_pop);
+            // a row completes only with room (occ < OUT_DEPTH), so the next occ is below OUT_DEPTH unless
+            // occ is OUT_DEPTH - 1: a compare of occ, not through the sum
+            if (row_done && !fifo_pop) room <= occ != CRW'(OUT_DEPTH - 1);
+            else if (fifo_pop && !row_done) room <= 1'b1;
         end
     end
 
