@@ -100,8 +100,8 @@ def raw_from_data(project: Any, x: Any, decode: bool = False) -> dict[str, np.nd
 def run(args: argparse.Namespace) -> int:
     """The ``hlsgen cosim`` command. A design the RTL backend cannot render raises NotImplementedError and a
     missing simulator :class:`~hlsgen.tools.ToolMissing`: ``hlsgen.cli`` prints both as usage errors."""
-    from ..backends.rtl.cosim import cosim_graph
-    from ..backends.rtl.design import build_design
+    from ..backends.rtl.cosim import cosim_graph, samples_estimate
+    from ..backends.rtl.design import ESTIMATE_SEQUENCES, build_design
     from ..project import Project
 
     pdir = Path(args.project)
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
             else ""
         )
         print(f"  {r.name}: {status}{cyc}")
-    est = design.estimate if not latency else design
+    est = design if latency else design.estimate if args.decode else samples_estimate(design, n)
     if est is not None and res.latency is not None and res.ii is not None:
         dl = 100.0 * (est.latency - res.latency) / max(res.latency, 1)
         di = 100.0 * (est.ii - res.ii) / max(res.ii, 1e-9)
@@ -179,6 +179,13 @@ def run(args: argparse.Namespace) -> int:
             f"  estimate: latency {est.latency} cycles ({dl:+.1f}% of the measured {res.latency}), "
             f"II {est.ii:.1f} cycles ({di:+.1f}% of the measured {res.ii:.1f})"
         )
+        own = None if latency or args.decode else design.estimate
+        if own is not None and own.ii != est.ii:
+            print(
+                f"  note: the design's own estimate (design.estimate, {ESTIMATE_SEQUENCES} samples back to back) "
+                f"says II {own.ii:.1f} cycles, over {n} samples it is {est.ii:.1f}: the pipeline has not "
+                f"settled within {ESTIMATE_SEQUENCES} samples"
+            )
     print(f"  Verilator build {res.build_seconds:.1f} s (0 = cached), simulation {res.sim_seconds:.1f} s")
     junit = Path(args.junit) if args.junit else pdir / "reports" / "junit" / "cosim.xml"
     junit.parent.mkdir(parents=True, exist_ok=True)

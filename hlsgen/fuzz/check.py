@@ -219,7 +219,7 @@ def _cli(
 def _cosim(proj: Any, data: list[np.ndarray], work: Path, tolerance: float, out: Outcome) -> str:
     """Co-simulate; returns what differs between the estimated and measured cycles ("" if nothing)."""
     from ..backends.rtl import RtlOptions, build_design
-    from ..backends.rtl.cosim import cosim_graph
+    from ..backends.rtl.cosim import cosim_graph, samples_estimate
     from ..ir.graph import input_raw
 
     g = proj.graph
@@ -232,7 +232,7 @@ def _cosim(proj: Any, data: list[np.ndarray], work: Path, tolerance: float, out:
     if not res.passed:
         raise Mismatch(f"cosim: {res.failure_message()}")
     out.ran.append("cosim")
-    est = build_design(g, proj.name, opts).estimate
+    est = samples_estimate(build_design(g, proj.name, opts), len(data[0]))
     if est is None or res.latency is None:
         return ""
     bad = []
