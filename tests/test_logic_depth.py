@@ -104,6 +104,21 @@ def test_paths_over_a_depth_are_listed_with_their_nets() -> None:
     assert analyse(_netlist(cells, nets), "top").over == []
 
 
+def test_glue_paths_name_the_top_module() -> None:
+    """A path in the generated glue (a net of no ``u_`` instance) is the instance ``top``, and its row of
+    ``Depth.table()`` names the top module (it was empty: ``hlsgen report --yosys`` printed ``yosys top: :
+    4 LUT levels`` for a design synthesised in one piece)."""
+    cells = {
+        "$ff0": _cell("FDRE", {"C": [1], "D": ["0"]}, {"Q": [2]}),
+        "$l0": _cell("LUT2", {"I0": [2], "I1": [2]}, {"O": [3]}),
+        "$ff1": _cell("FDRE", {"C": [1], "D": [3]}, {"Q": [4]}),
+    }  # fmt: skip
+    net = _netlist(cells, {"clk": [1], "src": [2], "dst": [4]})
+    net["modules"] = {"mytop": net["modules"]["top"]}
+    rows = analyse(net, "mytop").table()
+    assert [(r["instance"], r["module"], r["lut_levels"]) for r in rows] == [("top", "mytop", 1)]
+
+
 def test_dsp_registers_and_lutram_cut_paths() -> None:
     """A DSP48E2 with MREG and PREG: no path goes through it; a LUT-RAM write port ends a path and its read
     address is one LUT level."""

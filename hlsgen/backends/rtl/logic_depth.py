@@ -98,7 +98,7 @@ class Depth:
         worst: the longest path in delay (its LUT levels and cells are those of this path).
         deepest: the path with the most LUT levels.
         by_instance: instance (``u_<op>``, ``top`` for the glue) -> (worst, deepest) of paths ending there.
-        modules: instance -> the module it instantiates.
+        modules: instance -> the module it instantiates (``top`` -> the top module itself).
         over: with ``analyse(..., over=K)``, the deepest path into each end register (its bits taken
             together) of more than K LUT levels, deepest first; empty otherwise.
     """
@@ -390,7 +390,7 @@ def analyse(netlist: dict[str, Any], top: str, input_start: float = 0.0, over: i
             key = _base(end)
             if key not in deep or (pd.lut_levels, pd.delay) > (deep[key][0].lut_levels, deep[key][0].delay):
                 deep[key] = (pd, b)
-    top_mods = {k: v for k, v in modules.items() if "." not in k}
+    top_mods = {"top": top, **{k: v for k, v in modules.items() if "." not in k}}  # "top": the glue
     found = [
         Path_(p.delay, p.lut_levels, p.cells, p.start, _base(p.end), p.through, _nets(b, pred, names))
         for p, b in sorted(deep.values(), key=lambda pb: (-pb[0].lut_levels, -pb[0].delay, pb[0].end))
