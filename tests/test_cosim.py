@@ -306,6 +306,34 @@ def test_cli_estimate_is_of_the_samples_it_simulates(
     assert "says II 6.0 cycles, over 8 samples it is 10.2" in out
 
 
+@pytest.mark.tensorflow
+@pytest.mark.xdist_group("rtl_cli_samples")
+def test_cli_cosim_of_one_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``hlsgen cosim --samples 1``: one sample has a latency and no II; the command passes and records the
+    latency (it raised TypeError rounding the missing II: "internal error ... a bug in hlsgen")."""
+    pytest.importorskip("tensorflow")
+    import tensorflow as tf
+
+    from hlsgen.report.measurements import load_measurements
+
+    tf.keras.utils.set_random_seed(4)
+    x = tf.keras.Input((5, 6))
+    model = tf.keras.Model(x, tf.keras.layers.MultiHeadAttention(1, 3, name="mha")(x, x))
+    model.save(tmp_path / "m.keras")
+    np.save(tmp_path / "x.npy", np.random.default_rng(4).normal(size=(2, 5, 6)).astype(np.float32))
+    prj = tmp_path / "prj"
+    code, out, err = run_cli(
+        capsys, "convert", str(tmp_path / "m.keras"), "-o", str(prj), "--precision", "ap_fixed<16,6>",
+        "--tb-data", str(tmp_path / "x.npy"),
+    )  # fmt: skip
+    assert code == 0, out + err
+    code, out, err = run_cli(capsys, "cosim", str(prj), "--samples", "1")
+    assert code == 0, out + err
+    assert "cosim[idle=0,backpressure=0]: bit-exact" in out and "bit-exact against the reference" in out
+    m = next(m for m in load_measurements(prj) if m.source.value == "cosim")
+    assert m.latency_cycles == 73 and m.interval_cycles is None
+
+
 # ---------------------------------------------------------------------------------------------------
 def mla_model():
     """Multi-head latent attention (prefill): a layer without RoPE (value_dim 3 != head_dim 4, a

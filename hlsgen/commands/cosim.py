@@ -223,7 +223,7 @@ def _record(project_dir: Path, res: Any) -> None:
         "cosim",
         stage="rtl",
         latency_cycles=int(res.latency),
-        interval_cycles=int(round(res.ii)),
+        interval_cycles=None if res.ii is None else int(round(res.ii)),  # None: one sample, no II
         note="cocotb + Verilator co-simulation of hlsgen's RTL",
     )
 
