@@ -334,6 +334,31 @@ def test_attention_engines_depth(tmp_path: Path, kind: str) -> None:
 
 @pytest.mark.yosys
 @needs_yosys
+def test_scores_picks_heads_without_a_multiplier(tmp_path: Path) -> None:
+    """A scores engine whose head and group widths are no power of two (2 heads of 6, 6-bit data: a head
+    of Q is 36 bits): the head and group picks read arrays of groups, so no variable index is multiplied
+    by a width. Before, Yosys built qrow[qh_sel*DK*QW +: DK*QW] in two DSP48E2s on the path from the head
+    count into the operand register: 6 LUT levels, 5.8 ns, 2 DSPs more (an outside model, ap_fixed<6,2>,
+    2 heads of key_dim 6 on 7 tokens)."""
+    from helpers import project_of, scores_graph
+
+    from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
+    from hlsgen.backends.rtl.yosys import synthesize
+
+    proj = project_of(scores_graph(7, 7, 2, 2, 6), {"default_precision": "ap_fixed<6,2>"})
+    d = build_design(proj.graph, "scores", RtlOptions())
+    (b,) = d.blocks
+    c = synthesize(write_rtl(d, tmp_path / "rtl"), source_order(d), d.top, depth=True, over=5)
+    assert c.depth is not None
+    w, deepest = c.depth.by_instance[b.instance]
+    over = [(p.lut_levels, p.start, p.end, p.through) for p in c.depth.over]
+    print(f"scores: {deepest.lut_levels} LUT levels, {w.delay:.2f} ns, {c.resources()}; {over}")
+    assert deepest.lut_levels <= 5 and w.delay <= 3.34, (w.through, w.start, w.end, over)
+    assert c.resources()["dsp"] == b.multipliers
+
+
+@pytest.mark.yosys
+@needs_yosys
 def test_long_row_softmax_depth(tmp_path: Path) -> None:
     """A softmax of the long-sequence structure in small (rows of 64 values in 32 groups of 2, the row in
     LUTRAM read in place, E's group picked by a 32:1 multiplexer, as the T 256 block's 256 values in 32
