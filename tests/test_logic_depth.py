@@ -119,6 +119,21 @@ def test_glue_paths_name_the_top_module() -> None:
     assert [(r["instance"], r["module"], r["lut_levels"]) for r in rows] == [("top", "mytop", 1)]
 
 
+def test_an_instance_without_a_timed_path_has_no_row() -> None:
+    """An instance where only paths of no delay end (an input port wired to an output port, as a flat
+    netlist left a residual add) gets no row in ``Depth.table()``: it printed ``u_add: hlsgen_binary: 0
+    LUT levels, 0 cells, estimated Fmax 1000000 MHz (end )``."""
+    cells = {
+        "$ff0": _cell("FDRE", {"C": [1], "D": [5]}, {"Q": [2]}),
+        "$l0": _cell("LUT2", {"I0": [2], "I1": [2]}, {"O": [3]}),
+        "$ff1": _cell("FDRE", {"C": [1], "D": [3]}, {"Q": [4]}),
+    }  # fmt: skip
+    ports = {"x": {"direction": "input", "bits": [5]}, "u_add.y": {"direction": "output", "bits": [5]}}
+    d = analyse(_netlist(cells, {"clk": [1], "x": [5], "u_r.a": [2], "u_r.b": [4]}, ports), "top")
+    assert "u_add" in d.by_instance
+    assert [(r["instance"], r["lut_levels"]) for r in d.table()] == [("u_r", 1)]
+
+
 def test_dsp_registers_and_lutram_cut_paths() -> None:
     """A DSP48E2 with MREG and PREG: no path goes through it; a LUT-RAM write port ends a path and its read
     address is one LUT level."""

@@ -124,9 +124,12 @@ class Depth:
         )
 
     def table(self) -> list[dict[str, object]]:
-        """One row per instance, deepest first: instance, module, LUT levels, cells, ns, Fmax."""
+        """One row per instance, deepest first: instance, module, LUT levels, cells, ns, Fmax (none for an
+        instance where only paths of no delay end)."""
         rows = []
         for inst, (w, d) in self.by_instance.items():
+            if w.delay <= 0.0:  # only paths of no delay end there (a port wired to a port): no figure
+                continue
             rows.append(
                 {
                     "instance": inst,
