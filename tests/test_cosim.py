@@ -125,6 +125,27 @@ def test_first_mismatch_is_named(tmp_path: Path) -> None:
     assert junit.count("<failure") == 4 and "sample 0, token 0" in junit
 
 
+@pytest.mark.xdist_group("rtl_golden")
+def test_runner_command_lines_stay_out_of_the_terminal(tmp_path: Path) -> None:
+    """With a handler on the root logger (absl puts one there once TensorFlow is imported, as a QKeras
+    project's cosim does), the cocotb runner's INFO lines (every Verilator and simulator command line) no
+    longer reach it; the run passes as before."""
+    import io
+    import logging
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logging.getLogger().addHandler(handler)
+    try:
+        g = cast_graph("ap_fixed<6,2>", "ap_fixed<8,3>", (2, 3))
+        x = np.array([[[1.5, -0.25, 0.75], [-2.0, 1.9375, 0.0]]])
+        res = cosim_graph(g, "golden", _raw(g, [x]), tmp_path)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert res.passed, res.failure_message()
+    assert "Running command" not in stream.getvalue(), stream.getvalue()[:300]
+
+
 # ---------------------------------------------------------------------------------------------------
 @pytest.mark.tensorflow
 @pytest.mark.xdist_group("rtl_digits_float")

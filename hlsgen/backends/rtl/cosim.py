@@ -28,6 +28,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
 import pickle
 import shutil
@@ -347,6 +348,15 @@ def _precompiled_header() -> Path | None:
     return hdr
 
 
+def _quiet(runner: Any) -> Any:
+    """The cocotb runner with its logger at WARNING: it sets INFO and logs every Verilator and simulator
+    command line (kilobytes), which reached the user's terminal wherever a handler sat on the root logger
+    (absl's, once a QKeras project imported TensorFlow). Its output stays in the log files; hlsgen prints
+    its own summary."""
+    runner.log.setLevel(logging.WARNING)
+    return runner
+
+
 def build(rtl_dir: Path, sources: list[str], top: str) -> tuple[Path, float]:
     """Build the Verilator model of ``top`` (cached); returns (build folder, seconds, 0 when cached).
 
@@ -384,7 +394,7 @@ def build(rtl_dir: Path, sources: list[str], top: str) -> tuple[Path, float]:
         runtime = _runtime_object()
         with _environment(resource_dir("sim")):
             os.environ["MAKEFLAGS"] = f"{os.environ['MAKEFLAGS']} {_runtime_flags(runtime)}".strip()
-            runner = get_runner("verilator")
+            runner = _quiet(get_runner("verilator"))
             try:
                 runner.build(
                     sources=build_sources,
@@ -419,7 +429,7 @@ def run_bench(
 
     with _environment(resource_dir("sim")), contextlib.suppress(SystemExit):
         # under pytest the runner exits on a failed test; elsewhere it returns: read the results either way
-        runner = get_runner("verilator")
+        runner = _quiet(get_runner("verilator"))
         runner.test(
             test_module=module,
             hdl_toplevel=top,
