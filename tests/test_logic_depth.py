@@ -374,6 +374,43 @@ def test_scores_picks_heads_without_a_multiplier(tmp_path: Path) -> None:
 
 @pytest.mark.yosys
 @needs_yosys
+@pytest.mark.parametrize("engine", ["linear", "context"])
+def test_linear_and_context_pick_groups_without_a_multiplier(tmp_path: Path, engine: str) -> None:
+    """6-bit data, so that a group's width is no power of two: hlsgen_linear's bias of the output group
+    (PE biases of 6 bits) and hlsgen_context's head group and output group of a V row (heads of 6 values
+    of 6 bits) are read from arrays of groups, so no variable index is multiplied by a width. Before,
+    Yosys built B_INIT[o3*PE*BW +: PE*BW] and vrow[gsel*DV*VW +: DV*VW] as multipliers: here a DSP48E2
+    more and 6 LUT levels, 6.87 ns (the Linear), 6 levels, 5.80 ns (the context); 7 levels in outside
+    models at ap_fixed<6,2> and <12,4>."""
+    from helpers import context_graph, project_of
+    from test_rtl import dense_graph
+
+    from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
+    from hlsgen.backends.rtl.yosys import synthesize
+
+    if engine == "linear":
+        g, opts = dense_graph(6, 30, 4, "ap_fixed<6,2>"), RtlOptions(par={"fc": 30})  # PE 5, SIMD 6
+    else:
+        g = project_of(context_graph(7, 7, 2, 2, 6), {"default_precision": "ap_fixed<6,2>"}).graph
+        opts = RtlOptions()
+    d = build_design(g, engine, opts)
+    (b,) = d.blocks
+    if engine == "linear":
+        assert (
+            b.params["PE"] * b.params["BW"] not in (1, 2, 4, 8, 16, 32, 64)
+            and b.params["N_OUT"] > b.params["PE"]
+        )
+    c = synthesize(write_rtl(d, tmp_path / "rtl"), source_order(d), d.top, depth=True, over=5)
+    assert c.depth is not None
+    w, deepest = c.depth.by_instance[b.instance]
+    over = [(p.lut_levels, p.start, p.end, p.through) for p in c.depth.over]
+    print(f"{engine}: {deepest.lut_levels} LUT levels, {w.delay:.2f} ns, {c.resources()}; {over}")
+    assert deepest.lut_levels <= 5 and w.delay <= 3.34, (w.through, w.start, w.end, over)
+    assert c.resources()["dsp"] == b.multipliers
+
+
+@pytest.mark.yosys
+@needs_yosys
 def test_long_row_softmax_depth(tmp_path: Path) -> None:
     """A softmax of the long-sequence structure in small (rows of 64 values in 32 groups of 2, the row in
     LUTRAM read in place, E's group picked by a 32:1 multiplexer, as the T 256 block's 256 values in 32

@@ -298,8 +298,26 @@ module hlsgen_context #(
             logic in_range;
             assign in_range = 32'(ksel) * SIMD + s < TK;
             assign vrow = in_range ? vraw[s] : '0;
-            assign vhead = (NOG * PE * VW)'(vrow[gsel*DV*VW+:DV*VW]);
-            assign vsel = vhead[osel*PE*VW+:PE*VW];
+            // the head group and the output group picked from arrays (zero-padded to a power of two):
+            // variable part selects gsel*DV*VW and osel*PE*VW are multipliers to synthesis
+            logic [DV*VW-1:0] vrow_g[1<<HW];
+            logic [PE*VW-1:0] vhead_o[1<<OGW];
+            for (genvar g = 0; g < (1 << HW); g++) begin : g_vg
+                if (g < HKV) begin : g_in
+                    assign vrow_g[g] = vrow[g*DV*VW+:DV*VW];
+                end else begin : g_pad
+                    assign vrow_g[g] = '0;
+                end
+            end
+            assign vhead = (NOG * PE * VW)'(vrow_g[gsel]);
+            for (genvar o = 0; o < (1 << OGW); o++) begin : g_vo
+                if (o < NOG) begin : g_in
+                    assign vhead_o[o] = vhead[o*PE*VW+:PE*VW];
+                end else begin : g_pad
+                    assign vhead_o[o] = '0;
+                end
+            end
+            assign vsel = vhead_o[osel];
             for (genvar p = 0; p < PE; p++) begin : g_pe
                 assign vg[(p*SIMD+s)*VW+:VW] = vsel[p*VW+:VW];
             end

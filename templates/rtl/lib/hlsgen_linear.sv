@@ -248,7 +248,13 @@ module hlsgen_linear #(
     logic [PE*YW-1:0] yslots;
     logic [PE*BW-1:0] bsel;
 
-    assign bsel = B_INIT[o3*PE*BW+:PE*BW];
+    // the bias of output group o3 from an array of groups: a variable part select o3*PE*BW, whose
+    // factor is not a power of two, is a multiplier to synthesis (a DSP48E2 and 7 LUT levels)
+    logic [PE*BW-1:0] brom[BLOCKS*NO];
+    for (genvar i = 0; i < BLOCKS * NO; i++) begin : g_brom
+        assign brom[i] = B_INIT[i*PE*BW+:PE*BW];
+    end
+    assign bsel = brom[o3];
 
     generate
         for (genvar p = 0; p < PE; p++) begin : g_out
