@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     """The ``hlsgen cosim`` command. A design the RTL backend cannot render raises NotImplementedError and a
     missing simulator :class:`~hlsgen.tools.ToolMissing`: ``hlsgen.cli`` prints both as usage errors."""
     from ..backends.rtl.cosim import cosim_graph, samples_estimate
-    from ..backends.rtl.design import ESTIMATE_SEQUENCES, build_design
+    from ..backends.rtl.design import build_design
     from ..project import Project
 
     pdir = Path(args.project)
@@ -182,9 +182,8 @@ def run(args: argparse.Namespace) -> int:
         own = None if latency or args.decode else design.estimate
         if own is not None and own.ii != est.ii:
             print(
-                f"  note: the design's own estimate (design.estimate, {ESTIMATE_SEQUENCES} samples back to back) "
-                f"says II {own.ii:.1f} cycles, over {n} samples it is {est.ii:.1f}: the pipeline has not "
-                f"settled within {ESTIMATE_SEQUENCES} samples"
+                f"  note: in steady state (the design's estimate) the II is {own.ii:.1f} cycles; over {n} "
+                f"samples it is {est.ii:.1f}: the pipeline has not settled within {n} samples"
             )
     print(f"  Verilator build {res.build_seconds:.1f} s (0 = cached), simulation {res.sim_seconds:.1f} s")
     junit = Path(args.junit) if args.junit else pdir / "reports" / "junit" / "cosim.xml"

@@ -13,6 +13,7 @@ row of registers where the estimate keeps the cycles with it (``shallow_outputs`
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -25,8 +26,11 @@ from .block import out_depth
 from .ops import Block, Const, RtlOptions, render_op
 from .packing import tdata_width
 
-#: sequences the estimate runs back to back (the II is averaged over the last ones)
+#: sequences of a short run of the estimate (the fork FIFOs are sized from its first pass)
 ESTIMATE_SEQUENCES = 5
+#: sequences of the runs in which the design's estimate looks for the steady state: the first, then
+#: doubled until the last half of the gaps between sequences repeats with a period of at most a quarter
+STEADY_SEQUENCES = (24, 48, 96, 192)
 
 
 @dataclass
@@ -310,7 +314,9 @@ def build_design(
     # size fork FIFOs: a whole tensor (no deadlock) plus what a branch holds without back-pressure; a
     # fork whose readers each take one input and never hold more than a row of it waiting gets 1-row
     # registers (hlsgen_fifo of DEPTH 1: no LUTRAM), see _lockstep_fork
-    occupancy = estimate(design, max_passes=1, warn=False).fifo_occupancy  # the first pass only
+    # the first pass only (no back-pressure), over a short run: with unbounded FIFOs a longer one lets
+    # the input run further ahead
+    occupancy = estimate(design, ESTIMATE_SEQUENCES, max_passes=1, warn=False).fifo_occupancy
     for f in design.forks:
         f.branches = [(s, max(f.source.rows + 1, occupancy.get(s.signal, 0) + 2)) for s, _ in f.branches]
     design.estimate = estimate(design)
@@ -524,15 +530,62 @@ def link_caches(blocks: list[Block], outputs: set[str], graph: Graph) -> None:
 
 
 def estimate(
-    design: Design, sequences: int = ESTIMATE_SEQUENCES, max_passes: int = 200, warn: bool = True
+    design: Design, sequences: int | None = None, max_passes: int = 200, warn: bool = True
 ) -> timing.Estimate:
     """The design-level cycle estimate (see :mod:`hlsgen.backends.rtl.timing`).
+
+    ``sequences`` driven back to back: the latency is the first one's, the II the mean distance between
+    the last output beats from the third sequence on (what a co-simulation of that many samples
+    measures). With None (the design's estimate) the II is the steady state's: the runs of
+    ``STEADY_SEQUENCES`` until the last half of the gaps between sequences repeats with a period p (at
+    most a quarter of them), the II then the mean gap over p. A short run can end inside the fill: where
+    the FIFOs let the input run ahead, the first gaps are short (a 1-head block of 5 tokens: 6 cycles
+    over 5 sequences, gaps 6, 6, 6, 6, 31 repeating, 11.0 in steady state).
 
     The first pass has no back-pressure (every FIFO unbounded): its fork FIFO occupancies size the forks.
     Later passes feed each block the cycles at which its output rows were taken in the pass before,
     through the real FIFO depths, until no cycle changes. If cycles still change after ``max_passes``,
     the estimate says so (``converged`` False) and, with ``warn``, a RuntimeWarning names the design.
     """
+    if sequences is not None:
+        return _estimate(design, sequences, max_passes, warn)
+    for k, n in enumerate(STEADY_SEQUENCES):
+        last = k == len(STEADY_SEQUENCES) - 1
+        est = _estimate(design, n, max_passes if k == 0 else max(max_passes, 2 * n), warn=False)
+        gaps = [b - a for a, b in itertools.pairwise(est.ends)]
+        half = len(gaps) // 2
+        period = next(
+            (
+                p
+                for p in range(1, len(gaps) // 4 + 1)
+                if all(gaps[i] == gaps[i - p] for i in range(half, len(gaps)))
+            ),
+            None,
+        )
+        if period is not None:
+            est.ii = sum(gaps[-period:]) / period
+        elif last or not est.converged:  # no period within the longest run: the mean over its last half
+            est.ii = sum(gaps[half:]) / max(len(gaps) - half, 1)
+        else:
+            continue
+        if warn and not est.converged:
+            _warn_unsettled(design, est.passes)
+        return est
+    raise AssertionError("unreachable: the longest run returns")
+
+
+def _warn_unsettled(design: Design, passes: int) -> None:
+    warnings.warn(
+        f"design {design.top}: the cycle estimate did not converge in {passes} passes (back-pressure "
+        "still moved rows): its latency and II are not exact; the usual cause is a producer's output FIFO "
+        "too shallow for a reader that holds rows (such as the softmax's scan of its input row)",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
+def _estimate(design: Design, sequences: int, max_passes: int, warn: bool) -> timing.Estimate:
+    """:func:`estimate` of ``sequences`` sequences."""
     out_signals = {p.stream.signal for p in design.outputs}
     taken: dict[str, list[int]] | None = None
     first_occupancy: dict[str, int] = {}
@@ -580,13 +633,7 @@ def estimate(
             break
         taken = new_taken
     if warn and not converged:
-        warnings.warn(
-            f"design {design.top}: the cycle estimate did not converge in {max_passes} passes (back-pressure "
-            "still moved rows): its latency and II are not exact; the usual cause is a producer's output FIFO "
-            "too shallow for a reader that holds rows (such as the softmax's scan of its input row)",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        _warn_unsettled(design, max_passes)
     last_out = {p.name: result[p.stream.signal][p.stream.rows - 1 :: p.stream.rows] for p in design.outputs}
     # from the first input beat (a handshake: a softmax reading its input row in place, hlsgen_softmax's
     # scan, takes the row only with its last group) to the last output beat, as the co-simulation counts
@@ -603,6 +650,7 @@ def estimate(
         per_block,
         passes,
         converged,
+        ends,
     )
 
 

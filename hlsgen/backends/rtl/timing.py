@@ -688,6 +688,7 @@ class Estimate:
         passes: passes of the back-pressure fixpoint.
         converged: the fixpoint was reached; False when it still moved after its last pass, so that
             latency and II are not exact (:func:`~hlsgen.backends.rtl.design.estimate` warns).
+        ends: the cycle of each sequence's last output beat, in the run the figures come from.
     """
 
     latency: int
@@ -697,6 +698,7 @@ class Estimate:
     per_block: dict[str, int]
     passes: int = 1
     converged: bool = True
+    ends: list[int] = field(default_factory=list)
 
 
 __all__ = [
