@@ -536,7 +536,8 @@ def estimate(
 
     ``sequences`` driven back to back: the latency is the first one's, the II the mean distance between
     the last output beats from the third sequence on (what a co-simulation of that many samples
-    measures). With None (the design's estimate) the II is the steady state's: the runs of
+    measures). With None (the design's estimate; a decode top's is its first ``ESTIMATE_SEQUENCES``
+    steps, as a cache fills) the II is the steady state's: the runs of
     ``STEADY_SEQUENCES`` until the last half of the gaps between sequences repeats with a period p (at
     most a quarter of them), the II then the mean gap over p. A short run can end inside the fill: where
     the FIFOs let the input run ahead, the first gaps are short (a 1-head block of 5 tokens: 6 cycles
@@ -547,8 +548,8 @@ def estimate(
     through the real FIFO depths, until no cycle changes. If cycles still change after ``max_passes``,
     the estimate says so (``converged`` False) and, with ``warn``, a RuntimeWarning names the design.
     """
-    if sequences is not None:
-        return _estimate(design, sequences, max_passes, warn)
+    if sequences is not None or design.decode is not None:  # a decode top: steps of a filling cache
+        return _estimate(design, sequences or ESTIMATE_SEQUENCES, max_passes, warn)
     for k, n in enumerate(STEADY_SEQUENCES):
         last = k == len(STEADY_SEQUENCES) - 1
         est = _estimate(design, n, max_passes if k == 0 else max(max_passes, 2 * n), warn=False)
