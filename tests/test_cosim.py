@@ -298,15 +298,20 @@ def test_project_cosim_cli_and_one_command_check(tmp_path: Path, capsys: pytest.
 @pytest.mark.tensorflow
 @pytest.mark.xdist_group("rtl_cli_samples")
 def test_cli_estimate_is_of_the_samples_it_simulates(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``hlsgen cosim`` compares the measured cycles with the estimate of as many samples as it simulated.
     A 1-head block of 5 tokens lets its input run 5 samples ahead before the V path's back-pressure
     reaches it (gaps 6, 6, 6, 6, 31, ...); a 5-sample estimate says II 6.0 where 8 samples measure 10.2 (the
     CLI printed -41 %). Now the printed estimate equals the measurement, and the steady state's II (the
-    design's estimate: 11.0) is named in a note."""
+    design's estimate: 11.0) is named in a note. (With the fork FIFOs as sized before design.deepen_forks,
+    which now takes this design to 6.0 from the first sample: test_estimate_is_the_steady_state.)"""
     pytest.importorskip("tensorflow")
     import tensorflow as tf
+
+    from hlsgen.backends.rtl import design as rtl_design
+
+    monkeypatch.setattr(rtl_design, "deepen_forks", lambda d: None)
 
     tf.keras.utils.set_random_seed(4)
     x = tf.keras.Input((5, 6))
@@ -335,17 +340,24 @@ def test_cli_estimate_is_of_the_samples_it_simulates(
 
 @pytest.mark.tensorflow
 @pytest.mark.xdist_group("rtl_cli_samples")
-def test_estimate_is_the_steady_state(tmp_path: Path) -> None:
-    """The design's estimate gives the steady state's II, not that of the first 5 samples: the 1-head block
-    of 5 tokens above, gaps 6, 6, 6, 6, 31 repeating, is 11.0 cycles a sample in steady state (a 5-sample
-    run says 6.0); co-simulated over 32 samples back to back the same 11.0 (no idle cycles, no
-    back-pressure, bit-exact), and the estimate of 32 samples equals the measurement."""
+@pytest.mark.parametrize("deepen", [False, True])
+def test_estimate_is_the_steady_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepen: bool) -> None:
+    """The design's estimate gives the steady state's II, not that of the first 5 samples. The 1-head block
+    of 5 tokens above with the fork FIFOs of the input as sized by their first-pass occupancy (6 rows):
+    gaps 6, 6, 6, 6, 31 repeating, 11.0 cycles a sample in steady state, where a 5-sample run says 6.0;
+    the V branch cannot hold the values for the queries' latency, so the input stops. With
+    design.deepen_forks (the default) the branches hold what the estimate with unbounded fork FIFOs
+    holds (V: 47 rows), and the steady state is 6.0 (the bound, 5, + 1). Co-simulated over 32 samples
+    back to back (no idle cycles, no back-pressure, bit-exact): the same II as the estimate."""
     pytest.importorskip("tensorflow")
     import tensorflow as tf
 
     import hlsgen
+    from hlsgen.backends.rtl import design as rtl_design
     from hlsgen.backends.rtl.design import estimate
 
+    if not deepen:
+        monkeypatch.setattr(rtl_design, "deepen_forks", lambda d: None)
     tf.keras.utils.set_random_seed(4)
     x = tf.keras.Input((5, 6))
     model = tf.keras.Model(x, tf.keras.layers.MultiHeadAttention(1, 3, name="mha")(x, x))
@@ -353,11 +365,14 @@ def test_estimate_is_the_steady_state(tmp_path: Path) -> None:
     proj = hlsgen.convert(model, {"default_precision": "ap_fixed<16,6>"}, calibration_data=data[:8])
     g = proj.graph
     design = build_design(g, proj.name, RtlOptions())
-    assert estimate(design, 5).ii == 6.0 and design.estimate.ii == 11.0
+    (fork,) = design.forks
+    assert [depth for _, depth in fork.branches] == ([7, 7, 47] if deepen else [6, 6, 6])
+    assert design.estimate.bound == 5 and design.estimate.ii == (6.0 if deepen else 11.0)
+    assert estimate(design, 5).ii == 6.0
     res = cosim_graph(g, proj.name, _raw(g, [data]), tmp_path, RtlOptions(), plain_only=True)
     assert res.passed, res.failure_message()
     est = samples_estimate(design, 32)
-    assert (res.latency, res.ii) == (est.latency, est.ii) == (design.estimate.latency, 11.0)
+    assert (res.latency, res.ii) == (est.latency, est.ii) == (design.estimate.latency, design.estimate.ii)
 
 
 @pytest.mark.tensorflow

@@ -332,6 +332,7 @@ def build_design(
             for f, w in zip(design.forks, whole, strict=True):
                 f.branches = w
     shallow_outputs(design)
+    deepen_forks(design)
     design.estimate.fifo_occupancy = occupancy
     if design.decode is not None:  # every token in flight holds a flag: latency / II of them, and slack
         est = design.estimate
@@ -378,6 +379,38 @@ def shallow_outputs(design: Design) -> None:
     if not trial(cands) and len(cands) > 1:
         for b in cands:
             trial([b])
+
+
+def deepen_forks(design: Design) -> None:
+    """Deepen the fork FIFOs where the steady state is slower than the engines allow (II above the bound +
+    1): a fork whose branches reach a join by paths of different latency (the values straight into the
+    context's bank, the queries through the scores and the softmax) must hold the short branch's rows
+    for the long branch's latency, or it stops the input and the long branch starves (a 1-head block of 5
+    tokens: II 11 against a bound of 5). The estimate with unbounded fork FIFOs gives the rows each branch
+    holds; each branch gets that many + 1 (never fewer than before), kept only if the estimate then
+    settles at that II, faster than before, and no later (cosim checks it again)."""
+    est = design.estimate
+    if design.decode is not None or not design.forks or est.ii <= est.bound + 1:
+        return
+    before = [f.branches for f in design.forks]
+
+    def restore() -> None:
+        for f, b in zip(design.forks, before, strict=True):
+            f.branches = b
+
+    for f in design.forks:
+        f.branches = [(s, 10**9) for s, _ in f.branches]
+    free = estimate(design, warn=False)
+    if not free.converged or free.ii >= est.ii:
+        restore()
+        return
+    for f, b in zip(design.forks, before, strict=True):
+        f.branches = [(s, max(d, free.held[s.signal] + 1)) for s, d in b]
+    sized = estimate(design, warn=False)
+    if sized.converged and sized.ii <= free.ii and sized.latency <= est.latency:
+        design.estimate = sized
+    else:
+        restore()
 
 
 def _block_readers(blocks: list[Block]) -> dict[str, list[tuple[Block, str]]]:
@@ -643,6 +676,13 @@ def _estimate(design: Design, sequences: int, max_passes: int, warn: bool) -> ti
     ends = [max(v[s] for v in last_out.values()) for s in range(sequences)]
     tail = [ends[s] - ends[s - 1] for s in range(2, sequences)] or [ends[-1] - ends[0]]
     per_block = {b.op: b.model.cycles_per_sequence() for b in design.blocks}
+    held = {
+        s.signal: _max_occupancy(
+            pushes[f.source.signal], avail[s.signal] if s.signal in out_signals else pops[s.signal]
+        )
+        for f in design.forks
+        for s, _ in f.branches
+    }
     return timing.Estimate(
         latency,
         sum(tail) / len(tail),
@@ -652,6 +692,7 @@ def _estimate(design: Design, sequences: int, max_passes: int, warn: bool) -> ti
         passes,
         converged,
         ends,
+        held,
     )
 
 

@@ -689,6 +689,7 @@ class Estimate:
         converged: the fixpoint was reached; False when it still moved after its last pass, so that
             latency and II are not exact (:func:`~hlsgen.backends.rtl.design.estimate` warns).
         ends: the cycle of each sequence's last output beat, in the run the figures come from.
+        held: the largest number of rows each fork branch held in that run, through the real depths.
     """
 
     latency: int
@@ -699,6 +700,7 @@ class Estimate:
     passes: int = 1
     converged: bool = True
     ends: list[int] = field(default_factory=list)
+    held: dict[str, int] = field(default_factory=dict)
 
 
 __all__ = [
