@@ -347,7 +347,7 @@ def test_estimate_is_the_steady_state(tmp_path: Path, monkeypatch: pytest.Monkey
     gaps 6, 6, 6, 6, 31 repeating, 11.0 cycles a sample in steady state, where a 5-sample run says 6.0;
     the V branch cannot hold the values for the queries' latency, so the input stops. With
     design.deepen_forks (the default) the branches hold what the estimate with unbounded fork FIFOs
-    holds (V: 47 rows), and the steady state is 6.0 (the bound, 5, + 1). Co-simulated over 32 samples
+    holds (V: 46 rows), and the steady state is 6.0 (the bound, 5, + 1). Co-simulated over 32 samples
     back to back (no idle cycles, no back-pressure, bit-exact): the same II as the estimate."""
     pytest.importorskip("tensorflow")
     import tensorflow as tf
@@ -366,7 +366,7 @@ def test_estimate_is_the_steady_state(tmp_path: Path, monkeypatch: pytest.Monkey
     g = proj.graph
     design = build_design(g, proj.name, RtlOptions())
     (fork,) = design.forks
-    assert [depth for _, depth in fork.branches] == ([7, 7, 47] if deepen else [6, 6, 6])
+    assert [depth for _, depth in fork.branches] == ([6, 6, 46] if deepen else [6, 6, 6])
     assert design.estimate.bound == 5 and design.estimate.ii == (6.0 if deepen else 11.0)
     assert estimate(design, 5).ii == 6.0
     res = cosim_graph(g, proj.name, _raw(g, [data]), tmp_path, RtlOptions(), plain_only=True)

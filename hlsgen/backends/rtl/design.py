@@ -387,8 +387,8 @@ def deepen_forks(design: Design) -> None:
     context's bank, the queries through the scores and the softmax) must hold the short branch's rows
     for the long branch's latency, or it stops the input and the long branch starves (a 1-head block of 5
     tokens: II 11 against a bound of 5). The estimate with unbounded fork FIFOs gives the rows each branch
-    holds; each branch gets that many + 1 (never fewer than before), kept only if the estimate then
-    settles at that II, faster than before, and no later (cosim checks it again)."""
+    holds; each branch gets that many (else one more; never fewer than before), kept only if the
+    estimate then settles at that II, faster than before, and no later (cosim checks it again)."""
     est = design.estimate
     if design.decode is not None or not design.forks or est.ii <= est.bound + 1:
         return
@@ -404,13 +404,14 @@ def deepen_forks(design: Design) -> None:
     if not free.converged or free.ii >= est.ii:
         restore()
         return
-    for f, b in zip(design.forks, before, strict=True):
-        f.branches = [(s, max(d, free.held[s.signal] + 1)) for s, d in b]
-    sized = estimate(design, warn=False)
-    if sized.converged and sized.ii <= free.ii and sized.latency <= est.latency:
-        design.estimate = sized
-    else:
-        restore()
+    for extra in (0, 1):  # what the branch held, else a row more
+        for f, b in zip(design.forks, before, strict=True):
+            f.branches = [(s, max(d, free.held[s.signal] + extra)) for s, d in b]
+        sized = estimate(design, warn=False)
+        if sized.converged and sized.ii <= free.ii and sized.latency <= est.latency:
+            design.estimate = sized
+            return
+    restore()
 
 
 def _block_readers(blocks: list[Block]) -> dict[str, list[tuple[Block, str]]]:
