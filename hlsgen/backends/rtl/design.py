@@ -153,7 +153,14 @@ class Design:
 #: library modules instantiated inside another library module (besides hlsgen_cast and hlsgen_fifo)
 _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
     "hlsgen_cast": ("hlsgen_roundinc", "hlsgen_fastcast"),
-    "hlsgen_linear": ("hlsgen_mac", "hlsgen_rowout", "hlsgen_tree", "hlsgen_delay", "hlsgen_vdelay"),
+    "hlsgen_linear": (
+        "hlsgen_mac",
+        "hlsgen_rowout",
+        "hlsgen_tree",
+        "hlsgen_delay",
+        "hlsgen_vdelay",
+        "hlsgen_pick",
+    ),
     "hlsgen_scores": (
         "hlsgen_ram",
         "hlsgen_mac",
@@ -163,6 +170,7 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
         "hlsgen_headseq",
         "hlsgen_vdelay",
         "hlsgen_mul2",
+        "hlsgen_pick",
     ),
     "hlsgen_context": (
         "hlsgen_ram",
@@ -171,6 +179,7 @@ _LIB_DEPENDS: dict[str, tuple[str, ...]] = {
         "hlsgen_delay",
         "hlsgen_headseq",
         "hlsgen_vdelay",
+        "hlsgen_pick",
     ),
     "hlsgen_layernorm": (
         "hlsgen_rowout",

@@ -298,26 +298,12 @@ module hlsgen_context #(
             logic in_range;
             assign in_range = 32'(ksel) * SIMD + s < TK;
             assign vrow = in_range ? vraw[s] : '0;
-            // the head group and the output group picked from arrays (zero-padded to a power of two):
-            // variable part selects gsel*DV*VW and osel*PE*VW are multipliers to synthesis
-            logic [DV*VW-1:0] vrow_g[1<<HW];
-            logic [PE*VW-1:0] vhead_o[1<<OGW];
-            for (genvar g = 0; g < (1 << HW); g++) begin : g_vg
-                if (g < HKV) begin : g_in
-                    assign vrow_g[g] = vrow[g*DV*VW+:DV*VW];
-                end else begin : g_pad
-                    assign vrow_g[g] = '0;
-                end
-            end
-            assign vhead = (NOG * PE * VW)'(vrow_g[gsel]);
-            for (genvar o = 0; o < (1 << OGW); o++) begin : g_vo
-                if (o < NOG) begin : g_in
-                    assign vhead_o[o] = vhead[o*PE*VW+:PE*VW];
-                end else begin : g_pad
-                    assign vhead_o[o] = '0;
-                end
-            end
-            assign vsel = vhead_o[osel];
+            // the head group and the output group (hlsgen_pick: variable part selects gsel*DV*VW and
+            // osel*PE*VW would be multipliers to synthesis)
+            logic [DV*VW-1:0] vg_row;
+            hlsgen_pick #(.G(HKV), .W(DV * VW), .SW(HW)) u_vg (.x(vrow), .sel(gsel), .y(vg_row));
+            assign vhead = (NOG * PE * VW)'(vg_row);
+            hlsgen_pick #(.G(NOG), .W(PE * VW), .SW(OGW)) u_vo (.x(vhead), .sel(osel), .y(vsel));
             for (genvar p = 0; p < PE; p++) begin : g_pe
                 assign vg[(p*SIMD+s)*VW+:VW] = vsel[p*VW+:VW];
             end

@@ -248,13 +248,9 @@ module hlsgen_linear #(
     logic [PE*YW-1:0] yslots;
     logic [PE*BW-1:0] bsel;
 
-    // the bias of output group o3 from an array of groups: a variable part select o3*PE*BW, whose
-    // factor is not a power of two, is a multiplier to synthesis (a DSP48E2 and 7 LUT levels)
-    logic [PE*BW-1:0] brom[BLOCKS*NO];
-    for (genvar i = 0; i < BLOCKS * NO; i++) begin : g_brom
-        assign brom[i] = B_INIT[i*PE*BW+:PE*BW];
-    end
-    assign bsel = brom[o3];
+    // the bias of output group o3 (hlsgen_pick: a variable part select o3*PE*BW, whose factor is no power
+    // of two, would be a multiplier to synthesis: a DSP48E2 and 7 LUT levels)
+    hlsgen_pick #(.G(BLOCKS * NO), .W(PE * BW), .SW(OCW)) u_bias (.x(B_INIT), .sel(o3), .y(bsel));
 
     generate
         for (genvar p = 0; p < PE; p++) begin : g_out

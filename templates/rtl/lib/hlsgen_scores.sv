@@ -370,34 +370,11 @@ module hlsgen_scores #(
         end
     endgenerate
 
-    // The head and group picks read arrays of the groups (padded with zeros to a power of two): a
-    // variable index times a width (qrow[qh_sel*DK*QW +: DK*QW]) is a multiplier, which Yosys built in two
-    // DSP48E2s on the path from the head count into the operand register (5.8 ns, 2 ap_fixed<6,2> heads
-    // of 6).
-    localparam int HP = 1 << HW;
-    localparam int JP = 1 << JW;
-    logic [DK*QW-1:0] qrow_h[HP];
-    logic [SIMD*QCW-1:0] qhead_j[JP];
-
-    generate
-        for (genvar h = 0; h < HP; h++) begin : g_qrow_h
-            if (h < H) begin : g_in
-                assign qrow_h[h] = qrow[h*DK*QW+:DK*QW];
-            end else begin : g_pad
-                assign qrow_h[h] = '0;
-            end
-        end
-        for (genvar j = 0; j < JP; j++) begin : g_qhead_j
-            if (j < NJ) begin : g_in
-                assign qhead_j[j] = qhead[j*SIMD*QCW+:SIMD*QCW];
-            end else begin : g_pad
-                assign qhead_j[j] = '0;
-            end
-        end
-    endgenerate
-
-    assign qa = qrow_h[qh_sel];
-    assign qg = qhead_j[qj_sel];
+    // The head and group picks read arrays of the groups (hlsgen_pick): a variable index times a width
+    // (qrow[qh_sel*DK*QW +: DK*QW]) is a multiplier, which Yosys built in two DSP48E2s on the path from the
+    // head count into the operand register (5.8 ns, 2 ap_fixed<6,2> heads of 6).
+    hlsgen_pick #(.G(H), .W(DK * QW), .SW(HW)) u_qh (.x(qrow), .sel(qh_sel), .y(qa));
+    hlsgen_pick #(.G(NJ), .W(SIMD * QCW), .SW(JW)) u_qj (.x(qhead), .sel(qj_sel), .y(qg));
 
     generate
         for (genvar j = 0; j < DK; j++) begin : g_qa
@@ -413,18 +390,9 @@ module hlsgen_scores #(
         for (genvar p = 0; p < PE; p++) begin : g_krow
             logic [HKV*DK*KW-1:0] krow;
             logic [DK*KW-1:0] ka;
-            logic [DK*KW-1:0] krow_g[HP];
-            logic [SIMD*KCW-1:0] kheads_j[JP];
             assign in_range[p] = 32'(kk_sel) * PE + p < TK;
             assign krow = in_range[p] ? kraw[p] : '0;
-            for (genvar g = 0; g < HP; g++) begin : g_krow_g
-                if (g < HKV) begin : g_in
-                    assign krow_g[g] = krow[g*DK*KW+:DK*KW];
-                end else begin : g_pad
-                    assign krow_g[g] = '0;
-                end
-            end
-            assign ka = krow_g[kg_sel];
+            hlsgen_pick #(.G(HKV), .W(DK * KW), .SW(HW)) u_kg (.x(krow), .sel(kg_sel), .y(ka));
             for (genvar j = 0; j < DK; j++) begin : g_ka
                 if (KS) begin : g_s
                     assign kheads[(p*NJ*SIMD+j)*KCW+:KCW] = KCW'($signed(ka[j*KW+:KW])) <<< KASH;
@@ -435,14 +403,13 @@ module hlsgen_scores #(
             if (NJ * SIMD > DT) begin : g_kpad
                 assign kheads[(p*NJ*SIMD+DT)*KCW+:(NJ*SIMD-DT)*KCW] = '0;
             end
-            for (genvar j = 0; j < JP; j++) begin : g_kheads_j
-                if (j < NJ) begin : g_in
-                    assign kheads_j[j] = kheads[(p*NJ+j)*SIMD*KCW+:SIMD*KCW];
-                end else begin : g_pad
-                    assign kheads_j[j] = '0;
-                end
-            end
-            assign kgv[p*SIMD*KCW+:SIMD*KCW] = kheads_j[kj_sel];
+            hlsgen_pick #(
+                .G(NJ), .W(SIMD * KCW), .SW(JW)
+            ) u_kj (
+                .x(kheads[p*NJ*SIMD*KCW+:NJ*SIMD*KCW]),
+                .sel(kj_sel),
+                .y(kgv[p*SIMD*KCW+:SIMD*KCW])
+            );
         end
 
         // ---- the RoPE part: its own two banks, filled with Q and K ----------------------------------
@@ -455,7 +422,6 @@ module hlsgen_scores #(
             logic qr_hs, kr_hs;
             logic [H*R*QRW-1:0] qrrow;
             logic [R*QRW-1:0] qrh;
-            logic [R*QRW-1:0] qrrow_h[HP];
 
             assign qr_ready = !full[wb] && !qrfull;
             assign kr_ready = !full[wb] && !krfull;
@@ -488,14 +454,7 @@ module hlsgen_scores #(
             end
 
             assign qrrow = qrbuf[{31'd0, rb} * TQ + 32'(qc)];
-            for (genvar h = 0; h < HP; h++) begin : g_qrrow_h
-                if (h < H) begin : g_in
-                    assign qrrow_h[h] = qrrow[h*R*QRW+:R*QRW];
-                end else begin : g_pad
-                    assign qrrow_h[h] = '0;
-                end
-            end
-            assign qrh = qrrow_h[hc];
+            hlsgen_pick #(.G(H), .W(R * QRW), .SW(HW)) u_qrh (.x(qrrow), .sel(hc), .y(qrh));
             for (genvar j = 0; j < R; j++) begin : g_qr
                 if (QRS) begin : g_s
                     assign qhead[(DK+j)*QCW+:QCW] = QCW'($signed(qrh[j*QRW+:QRW])) <<< QRSH;
