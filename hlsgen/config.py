@@ -89,7 +89,8 @@ class ActivationConfig:
     entry, the function's value at the centre of the input codes it holds. I comes from ``range_bits``
     when set, else from calibration (the observed maximum of the input), else from the input type: so
     a wider ``default_precision`` no longer spreads the same entries over a larger range. Outside the
-    range the input saturates to the range's edge.
+    range the input saturates to the range's edge. An entry named after the cast op itself
+    (``<layer>_<function>_in``, ``result``), as a written project's config holds, fixes the address type.
     """
 
     table_bits: int = 10  #: address bits: the table holds 2^table_bits entries

@@ -125,3 +125,33 @@ def test_convert_warns_about_tensors_that_wrap() -> None:
             model, {"layers": {"narrow": {"result": "ap_fixed<8,2,AP_RND,AP_SAT>"}}}, calibration_data=x
         )
     assert FixedType.parse("ap_fixed<8,2>").max < 8
+
+
+def test_loaded_project_keeps_the_calibrated_table_address(tmp_path: Path) -> None:
+    """A layer override that widens a Dense's result past its calibrated range: the swish table's address
+    keeps the calibrated integer bits, which the project written and loaded back (no calibration data)
+    must take from its config, not from the input type (fuzz seed 3205)."""
+    tf = pytest.importorskip("tensorflow")
+    import hlsgen
+
+    rng = np.random.default_rng(3205)
+    inputs = tf.keras.Input((4,))
+    h = tf.keras.layers.Dense(1, activation="swish", name="ffn")(inputs)
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(2, activation="sigmoid", name="head")(h))
+    model.layers[1].set_weights(
+        [np.array([[1.0], [-0.5], [0.25], [0.5]], np.float32), np.zeros(1, np.float32)]
+    )
+    model.layers[2].set_weights([np.array([[1.5, -0.75]], np.float32), np.array([0.1, 0.2], np.float32)])
+    x = rng.uniform(-1.0, 1.0, size=(16, 4)).astype(np.float32)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    cfg = {
+        "default_precision": "ap_fixed<7,4,AP_RND_CONV,AP_SAT>",
+        "layers": {"ffn": {"result": "ap_fixed<18,4,AP_TRN_ZERO,AP_WRAP>"}},
+    }
+    proj = hlsgen.convert(str(path), cfg, calibration_data=x)
+    assert proj.graph.op("ffn_swish_in").types["y"].integer < 4  # the calibrated range, not ffn's type
+    loaded = hlsgen.Project.load(proj.write(tmp_path / "prj", model_source=path))
+    for a, b in zip(proj.graph.ops, loaded.graph.ops, strict=True):
+        assert a.types == b.types, a.name
+    np.testing.assert_array_equal(loaded.predict_raw(x)[0], proj.predict_raw(x)[0])

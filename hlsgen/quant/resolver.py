@@ -68,9 +68,14 @@ class TypeResolver:
         return self.default
 
     def table_address(self, op: Op, tensor: Tensor, tx: FixedType) -> FixedType:
-        """The address type of a table activation's input (``TableInput``): ``table_bits`` bits, AP_TRN and
-        AP_SAT, over integer bits from ``range_bits``, else the calibrated range of the input, else the input
-        type's."""
+        """The address type of a table activation's input (``TableInput``): the ``result`` of the entry of
+        the op's own name, as :meth:`~hlsgen.project.Project.resolved_config` writes it (so that a project
+        loaded back keeps the calibrated range); else ``table_bits`` bits, AP_TRN and AP_SAT, over integer
+        bits from ``range_bits``, else the calibrated range of the input, else the input type's. The entry
+        of its Keras layer does not apply: that ``result`` is the activation's output."""
+        own = self.config.layers.get(op.name)
+        if own is not None and own.result:
+            return FixedType.parse(own.result)
         cfg = self.activation(op)
         if cfg.range_bits:
             i = cfg.range_bits
