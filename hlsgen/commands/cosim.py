@@ -32,7 +32,12 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--data", metavar="X.npy", help="inputs (default: the project's tb_data/)")
     s.add_argument("--samples", type=int, default=0, metavar="N", help="only the first N samples")
-    s.add_argument("--junit", metavar="OUT.xml", help="JUnit XML (default PROJECT/reports/junit/cosim.xml)")
+    s.add_argument(
+        "--junit",
+        metavar="OUT.xml",
+        help="JUnit XML (default PROJECT/reports/junit/cosim.xml; with --decode cosim_decode.xml, as make check "
+        "names them, so that the prefill run's is kept)",
+    )
     add_rtl_arguments(s)
     s.add_argument("--seed", type=int, default=1, help="seed of the idle-cycle and back-pressure patterns")
     s.add_argument("--work", metavar="DIR", help="work folder (default PROJECT/cosim)")
@@ -192,7 +197,8 @@ def run(args: argparse.Namespace) -> int:
                 f"samples it is {est.ii:.1f}: the pipeline has not settled within {n} samples"
             )
     print(f"  Verilator build {res.build_seconds:.1f} s (0 = cached), simulation {res.sim_seconds:.1f} s")
-    junit = Path(args.junit) if args.junit else pdir / "reports" / "junit" / "cosim.xml"
+    default = "cosim_decode.xml" if args.decode else "cosim.xml"
+    junit = Path(args.junit) if args.junit else pdir / "reports" / "junit" / default
     junit.parent.mkdir(parents=True, exist_ok=True)
     junit.write_text(res.junit())
     print(f"  JUnit XML: {junit}")
