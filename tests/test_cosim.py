@@ -295,6 +295,15 @@ def test_project_cosim_cli_and_one_command_check(tmp_path: Path, capsys: pytest.
     assert code == 0, out + err
 
 
+def one_head_block():
+    """A Keras MultiHeadAttention of 1 head of 3 over 5 tokens of 6 features (self-attention), seeded:
+    its value branch reaches the context long before the queries (the steady-state tests below)."""
+    tf = pytest.importorskip("tensorflow")
+    tf.keras.utils.set_random_seed(4)
+    x = tf.keras.Input((5, 6))
+    return tf.keras.Model(x, tf.keras.layers.MultiHeadAttention(1, 3, name="mha")(x, x))
+
+
 @pytest.mark.tensorflow
 @pytest.mark.xdist_group("rtl_cli_samples")
 def test_cli_estimate_is_of_the_samples_it_simulates(
@@ -306,16 +315,10 @@ def test_cli_estimate_is_of_the_samples_it_simulates(
     CLI printed -41 %). Now the printed estimate equals the measurement, and the steady state's II (the
     design's estimate: 11.0) is named in a note. (With the fork FIFOs as sized before design.deepen_forks,
     which now takes this design to 6.0 from the first sample: test_estimate_is_the_steady_state.)"""
-    pytest.importorskip("tensorflow")
-    import tensorflow as tf
-
     from hlsgen.backends.rtl import design as rtl_design
 
     monkeypatch.setattr(rtl_design, "deepen_forks", lambda d: None)
-
-    tf.keras.utils.set_random_seed(4)
-    x = tf.keras.Input((5, 6))
-    model = tf.keras.Model(x, tf.keras.layers.MultiHeadAttention(1, 3, name="mha")(x, x))
+    model = one_head_block()
     model.save(tmp_path / "m.keras")
     np.save(tmp_path / "x.npy", np.random.default_rng(4).normal(size=(8, 5, 6)).astype(np.float32))
     prj = tmp_path / "prj"
@@ -349,18 +352,13 @@ def test_estimate_is_the_steady_state(tmp_path: Path, monkeypatch: pytest.Monkey
     design.deepen_forks (the default) the branches hold what the estimate with unbounded fork FIFOs
     holds (V: 46 rows), and the steady state is 6.0 (the bound, 5, + 1). Co-simulated over 32 samples
     back to back (no idle cycles, no back-pressure, bit-exact): the same II as the estimate."""
-    pytest.importorskip("tensorflow")
-    import tensorflow as tf
-
     import hlsgen
     from hlsgen.backends.rtl import design as rtl_design
     from hlsgen.backends.rtl.design import estimate
 
     if not deepen:
         monkeypatch.setattr(rtl_design, "deepen_forks", lambda d: None)
-    tf.keras.utils.set_random_seed(4)
-    x = tf.keras.Input((5, 6))
-    model = tf.keras.Model(x, tf.keras.layers.MultiHeadAttention(1, 3, name="mha")(x, x))
+    model = one_head_block()
     data = np.random.default_rng(4).normal(size=(32, 5, 6))
     proj = hlsgen.convert(model, {"default_precision": "ap_fixed<16,6>"}, calibration_data=data[:8])
     g = proj.graph
@@ -380,14 +378,9 @@ def test_estimate_is_the_steady_state(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_cli_cosim_of_one_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``hlsgen cosim --samples 1``: one sample has a latency and no II; the command passes and records the
     latency (it raised TypeError rounding the missing II: "internal error ... a bug in hlsgen")."""
-    pytest.importorskip("tensorflow")
-    import tensorflow as tf
-
     from hlsgen.report.measurements import load_measurements
 
-    tf.keras.utils.set_random_seed(4)
-    x = tf.keras.Input((5, 6))
-    model = tf.keras.Model(x, tf.keras.layers.MultiHeadAttention(1, 3, name="mha")(x, x))
+    model = one_head_block()
     model.save(tmp_path / "m.keras")
     np.save(tmp_path / "x.npy", np.random.default_rng(4).normal(size=(2, 5, 6)).astype(np.float32))
     prj = tmp_path / "prj"

@@ -355,50 +355,27 @@ def test_attention_engines_depth(tmp_path: Path, kind: str) -> None:
 
 @pytest.mark.yosys
 @needs_yosys
-def test_scores_picks_heads_without_a_multiplier(tmp_path: Path) -> None:
-    """A scores engine whose head and group widths are no power of two (2 heads of 6, 6-bit data: a head
-    of Q is 36 bits): the head and group picks read arrays of groups, so no variable index is multiplied
-    by a width. Before, Yosys built qrow[qh_sel*DK*QW +: DK*QW] in two DSP48E2s on the path from the head
-    count into the operand register: 6 LUT levels, 5.8 ns, 2 DSPs more (an outside model, ap_fixed<6,2>,
-    2 heads of key_dim 6 on 7 tokens)."""
-    from helpers import project_of, scores_graph
-
-    from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
-    from hlsgen.backends.rtl.yosys import synthesize
-
-    proj = project_of(scores_graph(7, 7, 2, 2, 6), {"default_precision": "ap_fixed<6,2>"})
-    d = build_design(proj.graph, "scores", RtlOptions())
-    (b,) = d.blocks
-    c = synthesize(write_rtl(d, tmp_path / "rtl"), source_order(d), d.top, depth=True, over=5)
-    assert c.depth is not None
-    w, deepest = c.depth.by_instance[b.instance]
-    over = [(p.lut_levels, p.start, p.end, p.through) for p in c.depth.over]
-    print(f"scores: {deepest.lut_levels} LUT levels, {w.delay:.2f} ns, {c.resources()}; {over}")
-    assert deepest.lut_levels <= 5 and w.delay <= 3.34, (w.through, w.start, w.end, over)
-    assert c.resources()["dsp"] == b.multipliers
-
-
-@pytest.mark.yosys
-@needs_yosys
-@pytest.mark.parametrize("engine", ["linear", "context"])
-def test_linear_and_context_pick_groups_without_a_multiplier(tmp_path: Path, engine: str) -> None:
-    """6-bit data, so that a group's width is no power of two: hlsgen_linear's bias of the output group
-    (PE biases of 6 bits) and hlsgen_context's head group and output group of a V row (heads of 6 values
-    of 6 bits) are read from arrays of groups, so no variable index is multiplied by a width. Before,
-    Yosys built B_INIT[o3*PE*BW +: PE*BW] and vrow[gsel*DV*VW +: DV*VW] as multipliers: here a DSP48E2
-    more and 6 LUT levels, 6.87 ns (the Linear), 6 levels, 5.80 ns (the context); 7 levels in outside
-    models at ap_fixed<6,2> and <12,4>."""
-    from helpers import context_graph, project_of
+@pytest.mark.parametrize("engine", ["scores", "linear", "context"])
+def test_engines_pick_groups_without_a_multiplier(tmp_path: Path, engine: str) -> None:
+    """6-bit data, so that a group's width is no power of two: hlsgen_scores' head and group picks (2
+    heads of 6: a head of Q is 36 bits), hlsgen_linear's bias of the output group (PE biases of 6 bits)
+    and hlsgen_context's head group and output group of a V row (heads of 6 values of 6 bits) read arrays
+    of groups (hlsgen_pick), so no variable index is multiplied by a width. Before, Yosys built
+    qrow[qh_sel*DK*QW +: DK*QW], B_INIT[o3*PE*BW +: PE*BW] and vrow[gsel*DV*VW +: DV*VW] as multipliers:
+    6 LUT levels, 5.8 ns and 2 DSP48E2s more (the scores), a DSP48E2 more and 6 levels, 6.87 ns (the
+    Linear), 6 levels, 5.80 ns (the context); 7 levels in outside models at ap_fixed<6,2> and <12,4>."""
+    from helpers import context_graph, project_of, scores_graph
     from test_rtl import dense_graph
 
     from hlsgen.backends.rtl import RtlOptions, build_design, source_order, write_rtl
     from hlsgen.backends.rtl.yosys import synthesize
 
+    opts = RtlOptions()
     if engine == "linear":
         g, opts = dense_graph(6, 30, 4, "ap_fixed<6,2>"), RtlOptions(par={"fc": 30})  # PE 5, SIMD 6
     else:
-        g = project_of(context_graph(7, 7, 2, 2, 6), {"default_precision": "ap_fixed<6,2>"}).graph
-        opts = RtlOptions()
+        graph = (scores_graph if engine == "scores" else context_graph)(7, 7, 2, 2, 6)
+        g = project_of(graph, {"default_precision": "ap_fixed<6,2>"}).graph
     d = build_design(g, engine, opts)
     (b,) = d.blocks
     if engine == "linear":
